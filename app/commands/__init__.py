@@ -1,0 +1,9 @@
+"""Sub-commands of ``ftr``; add a module here and to :data:`COMMAND_MODULES`."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from app.commands import serve
+
+COMMAND_MODULES: tuple[ModuleType, ...] = (serve,)

@@ -1,0 +1,1 @@
+"""Auction rules and lifecycle: bids, offers, base model, pro-rata ties, awards (pure)."""

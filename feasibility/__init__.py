@@ -1,0 +1,1 @@
+"""The simultaneous-feasibility LP and the clearing prices it yields (pure; HiGHS and Pyomo)."""

@@ -1,0 +1,1 @@
+"""Market time: Eastern Prevailing Time hours, on-peak/off-peak classes, holidays, business days (pure)."""

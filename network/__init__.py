@@ -1,0 +1,1 @@
+"""Grid model, PTDF/LODF sensitivities, outages, contingencies and loop flow (pure numpy/scipy)."""

@@ -1,0 +1,1 @@
+"""Congestion settlement: target allocations, hourly credits, forfeiture, excess distribution (pure)."""

@@ -1,0 +1,1 @@
+"""Day-ahead market simulator and revenue-adequacy forecast (pure; DC-OPF with HiGHS)."""
