@@ -71,7 +71,7 @@ class TestTinyCase:
     def test_not_a_case(self, tmp_path: Path) -> None:
         bad = tmp_path / "notes.m"
         bad.write_text("this is not a case\n")
-        with pytest.raises(CaseFormatError, match="notes.m"):
+        with pytest.raises(CaseFormatError, match=r"notes\.m"):
             load_matpower(bad)
         with pytest.raises(CaseFormatError, match="no such case file"):
             load_matpower(tmp_path / "missing.m")
