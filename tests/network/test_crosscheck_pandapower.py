@@ -54,8 +54,12 @@ def check_case(case: str) -> None:
     err = np.abs(ours_lodf - peer) / (1.0 + np.abs(peer).max(axis=0, keepdims=True))
     assert float(err.max()) <= TOL
     # a bridge carries all of its side's injection: PTDF across itself is exactly 1 (denominator 0)
-    h_bridge = np.einsum("ij,ji->i", ptdf_peer[bridges][:, net.branch_from[bridges]], np.eye(int(bridges.sum())))
-    h_bridge -= np.einsum("ij,ji->i", ptdf_peer[bridges][:, net.branch_to[bridges]], np.eye(int(bridges.sum())))
+    h_bridge = np.einsum(
+        "ij,ji->i", ptdf_peer[bridges][:, net.branch_from[bridges]], np.eye(int(bridges.sum()))
+    )
+    h_bridge -= np.einsum(
+        "ij,ji->i", ptdf_peer[bridges][:, net.branch_to[bridges]], np.eye(int(bridges.sum()))
+    )
     np.testing.assert_allclose(h_bridge, 1.0, atol=1e-8)
 
 
