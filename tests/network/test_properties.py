@@ -31,7 +31,8 @@ def networks(draw: st.DrawFn) -> Network:
     ref = draw(st.integers(0, n - 1))
     bus_ids = tuple(f"b{i}" for i in range(n))
     branches = tuple(
-        (f"l{k}", bus_ids[a], bus_ids[b], xk, 100.0) for k, ((a, b), xk) in enumerate(zip(rows, x))
+        (f"l{k}", bus_ids[a], bus_ids[b], xk, 100.0)
+        for k, ((a, b), xk) in enumerate(zip(rows, x, strict=True))
     )
     return build_network("random", bus_ids, branches, bus_ids[ref])
 
