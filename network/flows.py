@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from network.constraints import MonitoredSet
 from network.contingency import (
@@ -39,6 +40,8 @@ from network.sensitivity import SensitivityModel
 DEFAULT_CACHE_BYTES = 2 * 2**30
 #: Working memory for one block of post-contingency rows or ``Wc`` columns (bytes).
 BLOCK_BYTES = 64 * 2**20
+#: Most right-hand sides per solve block (the level-scheduled solve is fastest around here).
+COLUMN_BLOCK = 256
 #: ``|det(I - H)|`` (or ``|1 - h|``) below which a non-islanding contingency is treated as singular.
 SINGULAR_TOL = 1e-10
 
@@ -69,6 +72,7 @@ class FlowEvaluator:
         monitored: MonitoredSet,
         plans: tuple[ContingencyPlan, ...],
         cache_bytes: int,
+        cache_dtype: type[np.floating[Any]] = np.float64,
     ) -> None:
         if monitored.branch_coefficients.shape[1] != model.n_branches:
             raise InvalidElementError(
@@ -78,34 +82,92 @@ class FlowEvaluator:
         self.model = model
         self.monitored = monitored
         self._c = monitored.branch_coefficients.tocsr()
-        self._c_t = self._c.T.tocsr()
         self.used_branches: IntArray = np.flatnonzero(np.diff(self._c.tocsc().indptr) > 0)
-        self._c_used = self._c[:, self.used_branches].tocsc()
+        self._c_used = self._c[:, self.used_branches].tocsr()
+        self._used_pos = np.full(model.n_branches, -1, dtype=np.int64)
+        self._used_pos[self.used_branches] = np.arange(len(self.used_branches))
         self.contingency_ids = tuple(p.id for p in plans)
         self.outage_union: IntArray = np.unique(
             np.concatenate([p.effective for p in plans] + [np.zeros(0, dtype=np.int64)])
         )
-        self._o_pos = {int(b): k for k, b in enumerate(self.outage_union.tolist())}
-        inverses, singular = self._inverses(plans)
-        handled: list[ContingencyPlan] = []
-        for p, bad in zip(plans, singular, strict=True):
-            if bad:
-                p = ContingencyPlan(
-                    p.id, p.opened, p.effective, p.cut_off_buses, ContingencyHandling.SINGULAR_BASE_FLOWS_KEPT
-                )
-            handled.append(p)
+        self._o_pos = np.full(model.n_branches, -1, dtype=np.int64)
+        self._o_pos[self.outage_union] = np.arange(len(self.outage_union))
+        n_cons = monitored.n_constraints
+        itemsize = np.dtype(cache_dtype).itemsize
+        cache = n_cons * len(self.outage_union) * itemsize <= cache_bytes
+        # one pass over the outage union: h = PTDF[o, (o)] for every column, and Wc^T if cached
+        self._wct: NDArray[np.floating[Any]] | None = (
+            np.empty((len(self.outage_union), n_cons), dtype=cache_dtype) if cache else None
+        )
+        self._h = np.empty(len(self.outage_union))
+        step = self._columns_per_block()
+        for c0 in range(0, len(self.outage_union), step):
+            cols = np.arange(c0, min(c0 + step, len(self.outage_union)))
+            wc, h = self._wc_and_h(cols, need_wc=cache)
+            self._h[cols] = h
+            if self._wct is not None and wc is not None:
+                self._wct[cols] = wc.T
+        self._plan(plans)
+
+    def _plan(self, plans: tuple[ContingencyPlan, ...]) -> None:
+        """Per contingency: ``(I - H_MM)^-1``, or the vectorised single-branch factor ``1 / (1 - h)``."""
+        n = len(plans)
+        self._single_o = np.full(n, -1, dtype=np.int64)
+        self._single_g = np.zeros(n)
+        self._single_branch = np.zeros(n, dtype=np.int64)
+        self._inv: list[_Inverse | None] = [None] * n
+        handled = list(plans)
+        multi = [
+            j
+            for j, p in enumerate(plans)
+            if len(p.effective) > 1
+            or (len(p.effective) == 1 and p.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST)
+        ]
+        h_blocks = self._h_blocks(plans, multi)
+        for j, p in enumerate(plans):
+            k = len(p.effective)
+            if k == 0:
+                continue
+            o_cols = self._o_pos[p.effective]
+            m = np.eye(k) - h_blocks[j] if j in h_blocks else np.array([[1.0 - self._h[o_cols[0]]]])
+            det = float(np.linalg.det(m))
+            if not np.isfinite(det) or abs(det) < SINGULAR_TOL:
+                if p.handling is ContingencyHandling.LODF:
+                    handled[j] = ContingencyPlan(
+                        p.id,
+                        p.opened,
+                        p.effective,
+                        p.cut_off_buses,
+                        ContingencyHandling.SINGULAR_BASE_FLOWS_KEPT,
+                    )
+                continue
+            inv = np.asarray(np.linalg.inv(m), dtype=np.float64)
+            self._inv[j] = _Inverse(o_cols, p.effective, inv)
+            if k == 1 and p.handling is ContingencyHandling.LODF:
+                self._single_o[j] = o_cols[0]
+                self._single_g[j] = inv[0, 0]
+                self._single_branch[j] = p.effective[0]
         self.plans = tuple(handled)
-        self._inv = inverses
-        bus_ids = model.network.bus_ids
+        bus_ids = self.model.network.bus_ids
         self.islanding: tuple[ContingencyReport, ...] = tuple(
             ContingencyReport(p.id, p.handling, tuple(bus_ids[i] for i in p.cut_off_buses.tolist()))
             for p in self.plans
             if p.handling is not ContingencyHandling.LODF
         )
-        n_cons = monitored.n_constraints
-        self._wc: FloatArray | None = None
-        if n_cons * len(self.outage_union) * 8 <= cache_bytes:
-            self._wc = self._compute_wc(np.arange(len(self.outage_union)))
+
+    def _h_blocks(self, plans: tuple[ContingencyPlan, ...], which: list[int]) -> dict[int, FloatArray]:
+        """``H_MM[a, b] = PTDF[m_a, (m_b)]`` of the plans at positions ``which``."""
+        out: dict[int, FloatArray] = {}
+        if not which:
+            return out
+        cols = np.concatenate([plans[j].effective for j in which])
+        theta = self.model._transfer_angles(cols)
+        pos = 0
+        for j in which:
+            eff = plans[j].effective
+            out[j] = self.model.flows_from_angles(theta[:, pos : pos + len(eff)], eff)
+            pos += len(eff)
+        return out
 
     @classmethod
     def build(
@@ -115,84 +177,52 @@ class FlowEvaluator:
         contingencies: Sequence[Contingency],
         *,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
+        cache_dtype: type[np.floating[Any]] = np.float64,
     ) -> FlowEvaluator:
-        """Plan the contingencies (islanding from topology) and precompute what :meth:`flows` needs."""
-        return cls(model, monitored, plan_contingencies(model, contingencies), cache_bytes)
+        """Plan the contingencies (islanding from topology) and precompute what :meth:`flows` needs.
+
+        ``Wc`` is cached when ``n_cons x n_outaged_branches x itemsize <= cache_bytes``. ``cache_dtype``
+        ``float32`` halves that memory for screening; flows are then exact to about 1e-7 relative, while
+        :meth:`constraint_sensitivities` of contingencies in the cache share that precision.
+        """
+        return cls(model, monitored, plan_contingencies(model, contingencies), cache_bytes, cache_dtype)
 
     # ------------------------------------------------------------------ precomputation
     @property
     def is_cached(self) -> bool:
         """Whether ``Wc`` is held in memory (else recomputed block-wise on each call)."""
-        return self._wc is not None
+        return self._wct is not None
 
-    def _inverses(self, plans: tuple[ContingencyPlan, ...]) -> tuple[list[_Inverse | None], list[bool]]:
-        model = self.model
-        cols: list[int] = []
-        for p in plans:
-            cols.extend(p.effective.tolist())
-        h_blocks: list[FloatArray] = []
-        if cols:
-            # transfers across each opened branch; only the entries on opened branches are kept
-            col_arr = np.array(cols, dtype=np.int64)
-            step = max(1, BLOCK_BYTES // (8 * max(1, model.n_buses)))
-            flat: list[FloatArray] = []
-            pos = 0
-            for p in plans:
-                k = len(p.effective)
-                flat.append(np.zeros((k, k)))
-                pos += k
-            theta_cols: list[FloatArray] = []
-            for c0 in range(0, len(col_arr), step):
-                theta_cols.append(model._transfer_angles(col_arr[c0 : c0 + step]))
-            theta = np.concatenate(theta_cols, axis=1)
-            pos = 0
-            for i, p in enumerate(plans):
-                k = len(p.effective)
-                if k:
-                    flat[i] = model.flows_from_angles(theta[:, pos : pos + k], p.effective)
-                pos += k
-            h_blocks = flat
-        inverses: list[_Inverse | None] = []
-        singular: list[bool] = []
-        for i, p in enumerate(plans):
-            k = len(p.effective)
-            if k == 0:
-                inverses.append(None)
-                singular.append(False)
-                continue
-            m = np.eye(k) - h_blocks[i]
-            det = np.linalg.det(m)
-            if not np.isfinite(det) or abs(det) < SINGULAR_TOL:
-                inverses.append(None)
-                singular.append(p.handling is ContingencyHandling.LODF)
-                continue
-            o_cols = np.array([self._o_pos[int(b)] for b in p.effective.tolist()], dtype=np.int64)
-            inverses.append(_Inverse(o_cols, p.effective, np.asarray(np.linalg.inv(m), dtype=np.float64)))
-            singular.append(False)
-        return inverses, singular
+    def _columns_per_block(self) -> int:
+        per_col = 8 * (self.model.n_buses + len(self.used_branches) + self.monitored.n_constraints)
+        return int(min(COLUMN_BLOCK, max(1, BLOCK_BYTES // per_col)))
 
-    def _compute_wc(self, o_cols: IntArray) -> FloatArray:
-        """``C (PTDF[:, (o)] - I[:, o])`` for the given columns of the outage union, ``(n_cons, len)``."""
+    def _wc_and_h(self, o_cols: IntArray, *, need_wc: bool) -> tuple[FloatArray | None, FloatArray]:
+        """``Wc[:, o_cols]`` (``n_cons x len``) when asked, and ``h = PTDF[o, (o)]`` of those columns."""
         model = self.model
-        n_cons = self.monitored.n_constraints
-        out = np.empty((n_cons, len(o_cols)))
-        per_col = 8 * (model.n_buses + len(self.used_branches) + n_cons)
-        step = max(1, BLOCK_BYTES // per_col)
-        used_pos = {int(b): k for k, b in enumerate(self.used_branches.tolist())}
-        for c0 in range(0, len(o_cols), step):
-            cols = o_cols[c0 : c0 + step]
-            branches = self.outage_union[cols]
-            theta = model._transfer_angles(branches)
-            w = model.flows_from_angles(theta, self.used_branches)
-            for j, b in enumerate(branches.tolist()):
-                r = used_pos.get(int(b))
-                if r is not None:
-                    w[r, j] -= 1.0
-            out[:, c0 : c0 + step] = self._c_used @ w
-        return out
+        branches = self.outage_union[o_cols]
+        theta = model._transfer_angles(branches)
+        j = np.arange(len(branches))
+        h = model.susceptance_pu[branches] * (
+            theta[model.branch_from[branches], j] - theta[model.branch_to[branches], j]
+        )
+        if not need_wc:
+            return None, h
+        w = model.flows_from_angles(theta, self.used_branches)
+        r = self._used_pos[branches]
+        hit = r >= 0
+        w[r[hit], j[hit]] -= 1.0
+        return np.asarray(self._c_used @ w), h
 
     def _wc_cols(self, o_cols: IntArray) -> FloatArray:
-        return self._wc[:, o_cols] if self._wc is not None else self._compute_wc(o_cols)
+        if self._wct is not None:
+            return np.asarray(self._wct[o_cols].T, dtype=np.float64)
+        out = np.empty((self.monitored.n_constraints, len(o_cols)))
+        step = self._columns_per_block()
+        for c0 in range(0, len(o_cols), step):
+            wc, _ = self._wc_and_h(o_cols[c0 : c0 + step], need_wc=True)
+            out[:, c0 : c0 + step] = wc
+        return out
 
     # ------------------------------------------------------------------ evaluation
     def _validate_injection(self, injection_mw: FloatArray) -> FloatArray:
@@ -212,40 +242,38 @@ class FlowEvaluator:
 
     def _post_block(self, p: FloatArray, f: FloatArray, base: FloatArray, rows: range) -> FloatArray:
         """Post-contingency constraint flows for contingencies ``rows`` (a contiguous range)."""
-        block = np.repeat(base[None, :], len(rows), axis=0)
-        singles: list[int] = []
-        others: list[int] = []
-        for r in rows:
-            inv = self._inv[r]
-            plan = self.plans[r]
-            if plan.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST:
-                others.append(r)
-            elif inv is not None and len(inv.branches) == 1:
-                singles.append(r)
-            elif inv is not None:
-                others.append(r)
-        if singles:
-            o_cols = np.array([self._inv[r].o_cols[0] for r in singles], dtype=np.int64)  # type: ignore[union-attr]
-            g = np.array([self._inv[r].inv[0, 0] for r in singles])  # type: ignore[union-attr]
-            br = self.outage_union[o_cols]
-            delta = g * f[br]
-            local = np.array(singles) - rows.start
-            block[local] += (self._wc_cols(o_cols) * delta[None, :]).T
+        block = np.empty((len(rows), self.monitored.n_constraints))
+        sl = slice(rows.start, rows.stop)
+        o = self._single_o[sl]
+        single = o >= 0
+        local = np.flatnonzero(single)
+        delta = self._single_g[sl][single] * f[self._single_branch[sl][single]]
+        if len(local) == len(rows) and self._wct is not None:
+            if self._wct.dtype == np.float64:
+                np.take(self._wct, o, axis=0, out=block)
+            else:
+                block[:] = self._wct[o]
+            block *= delta[:, None]
+        elif len(local):
+            block[local] = self._wc_cols(o[single]).T * delta[:, None]
+        others = np.flatnonzero(~single)
+        block[others] = 0.0
+        block += base[None, :]
         islanding = [
-            r for r in others if self.plans[r].handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
+            r for r in rows if self.plans[r].handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
         ]
         f_isl = self._islanded_branch_flows(p, [self.plans[r] for r in islanding]) if islanding else None
-        for r in others:
+        isl_col = {r: k for k, r in enumerate(islanding)}
+        for i in others.tolist():
+            r = rows.start + i
             inv = self._inv[r]
-            if f_isl is not None and r in islanding:
-                fr = f_isl[:, islanding.index(r)]
-                row = self._c @ fr
+            if f_isl is not None and r in isl_col:
+                fr = f_isl[:, isl_col[r]]
+                block[i] = self._c @ fr
             else:
                 fr = f
-                row = base.copy()
             if inv is not None:
-                row = row + self._wc_cols(inv.o_cols) @ (inv.inv @ fr[inv.branches])
-            block[r - rows.start] = row
+                block[i] += self._wc_cols(inv.o_cols) @ (inv.inv @ fr[inv.branches])
         return block
 
     def _rows_per_block(self) -> int:

@@ -40,7 +40,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
-from scipy.sparse.linalg import splu
 
 from network.errors import (
     InvalidElementError,
@@ -48,6 +47,7 @@ from network.errors import (
     SizeLimitError,
     UnknownElementError,
 )
+from network.factor import SparseFactor
 from network.model import (
     BoolArray,
     FloatArray,
@@ -180,7 +180,7 @@ class SensitivityModel:
         self._points: Mapping[str, PricingPoint] = {p.id: p for p in net.pricing_points}
 
     # ------------------------------------------------------------------ construction helpers
-    def _factorise(self) -> object:
+    def _factorise(self) -> SparseFactor | None:
         n = len(self.reduced_buses)
         if n == 0:
             return None
@@ -194,7 +194,7 @@ class SensitivityModel:
         ok = (rows >= 0) & (cols >= 0)
         bmat = sp.csc_matrix((vals[ok], (rows[ok], cols[ok])), shape=(n, n))
         try:
-            return splu(bmat, permc_spec="MMD_AT_PLUS_A")
+            return SparseFactor(bmat)
         except RuntimeError as exc:
             raise SingularNetworkError(
                 f"network {self.network.name!r}: reduced susceptance matrix is singular ({exc}); "
@@ -290,14 +290,13 @@ class SensitivityModel:
         """``B_r^-1 rhs`` for a dense ``(n_reduced,)`` or ``(n_reduced, k)`` right-hand side."""
         if self._lu is None:
             return np.zeros_like(rhs_reduced, dtype=np.float64)
-        lu = self._lu
         rhs = np.asarray(rhs_reduced, dtype=np.float64)
         if rhs.ndim == 1 or rhs.shape[1] <= self._block_columns():
-            return np.asarray(lu.solve(rhs))  # type: ignore[attr-defined]
+            return self._lu.solve(rhs)
         out = np.empty_like(rhs)
         step = self._block_columns()
         for c in range(0, rhs.shape[1], step):
-            out[:, c : c + step] = lu.solve(np.ascontiguousarray(rhs[:, c : c + step]))  # type: ignore[attr-defined]
+            out[:, c : c + step] = self._lu.solve(rhs[:, c : c + step])
         return out
 
     def angles(self, injection_mw: FloatArray | sp.spmatrix) -> FloatArray:
