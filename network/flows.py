@@ -96,8 +96,8 @@ class FlowEvaluator:
         itemsize = np.dtype(cache_dtype).itemsize
         cache = n_cons * len(self.outage_union) * itemsize <= cache_bytes
         # one pass over the outage union: h = PTDF[o, (o)] for every column, and Wc^T if cached
-        self._wct: NDArray[np.floating[Any]] | None = (
-            np.empty((len(self.outage_union), n_cons), dtype=cache_dtype) if cache else None
+        self._wc: NDArray[np.floating[Any]] | None = (
+            np.empty((n_cons, len(self.outage_union)), dtype=cache_dtype) if cache else None
         )
         self._h = np.empty(len(self.outage_union))
         step = self._columns_per_block()
@@ -105,8 +105,8 @@ class FlowEvaluator:
             cols = np.arange(c0, min(c0 + step, len(self.outage_union)))
             wc, h = self._wc_and_h(cols, need_wc=cache)
             self._h[cols] = h
-            if self._wct is not None and wc is not None:
-                self._wct[cols] = wc.T
+            if self._wc is not None and wc is not None:
+                self._wc[:, c0 : c0 + len(cols)] = wc
         self._plan(plans)
 
     def _plan(self, plans: tuple[ContingencyPlan, ...]) -> None:
@@ -191,7 +191,7 @@ class FlowEvaluator:
     @property
     def is_cached(self) -> bool:
         """Whether ``Wc`` is held in memory (else recomputed block-wise on each call)."""
-        return self._wct is not None
+        return self._wc is not None
 
     def _columns_per_block(self) -> int:
         per_col = 8 * (self.model.n_buses + len(self.used_branches) + self.monitored.n_constraints)
@@ -215,8 +215,8 @@ class FlowEvaluator:
         return np.asarray(self._c_used @ w), h
 
     def _wc_cols(self, o_cols: IntArray) -> FloatArray:
-        if self._wct is not None:
-            return np.asarray(self._wct[o_cols].T, dtype=np.float64)
+        if self._wc is not None:
+            return np.asarray(self._wc[:, o_cols], dtype=np.float64)
         out = np.empty((self.monitored.n_constraints, len(o_cols)))
         step = self._columns_per_block()
         for c0 in range(0, len(o_cols), step):
@@ -240,25 +240,29 @@ class FlowEvaluator:
             pp[plan.cut_off_buses, j] = 0.0
         return self.model.flows_from_angles(self.model.angles(pp))
 
-    def _post_block(self, p: FloatArray, f: FloatArray, base: FloatArray, rows: range) -> FloatArray:
-        """Post-contingency constraint flows for contingencies ``rows`` (a contiguous range)."""
-        block = np.empty((len(rows), self.monitored.n_constraints))
+    def _post_block(
+        self, p: FloatArray, f: FloatArray, base: FloatArray, rows: range, out_t: FloatArray
+    ) -> None:
+        """Post-contingency flows of contingencies ``rows`` (contiguous) into ``out_t`` (``n_cons x len``).
+
+        The transposed layout matches ``Wc`` (``n_cons x n_outaged``), so the common case (single-branch
+        contingencies in branch order) is one fused multiply of a contiguous column range, no gather.
+        """
         sl = slice(rows.start, rows.stop)
         o = self._single_o[sl]
         single = o >= 0
         local = np.flatnonzero(single)
         delta = self._single_g[sl][single] * f[self._single_branch[sl][single]]
-        if len(local) == len(rows) and self._wct is not None:
-            if self._wct.dtype == np.float64:
-                np.take(self._wct, o, axis=0, out=block)
+        if len(local) == len(rows) and self._wc is not None:
+            if len(o) and o[-1] - o[0] == len(o) - 1 and bool(np.all(np.diff(o) == 1)):
+                np.multiply(self._wc[:, o[0] : o[-1] + 1], delta[None, :], out=out_t)
             else:
-                block[:] = self._wct[o]
-            block *= delta[:, None]
+                np.multiply(self._wc[:, o], delta[None, :], out=out_t)
         elif len(local):
-            block[local] = self._wc_cols(o[single]).T * delta[:, None]
+            out_t[:, local] = self._wc_cols(o[single]) * delta[None, :]
         others = np.flatnonzero(~single)
-        block[others] = 0.0
-        block += base[None, :]
+        out_t[:, others] = 0.0
+        np.add(out_t, base[:, None], out=out_t)
         islanding = [
             r for r in rows if self.plans[r].handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
         ]
@@ -269,12 +273,11 @@ class FlowEvaluator:
             inv = self._inv[r]
             if f_isl is not None and r in isl_col:
                 fr = f_isl[:, isl_col[r]]
-                block[i] = self._c @ fr
+                out_t[:, i] = self._c @ fr
             else:
                 fr = f
             if inv is not None:
-                block[i] += self._wc_cols(inv.o_cols) @ (inv.inv @ fr[inv.branches])
-        return block
+                out_t[:, i] += self._wc_cols(inv.o_cols) @ (inv.inv @ fr[inv.branches])
 
     def _rows_per_block(self) -> int:
         return max(1, BLOCK_BYTES // (8 * max(1, self.monitored.n_constraints)))
@@ -282,15 +285,19 @@ class FlowEvaluator:
     def post_flow_blocks(self, injection_mw: FloatArray) -> Iterator[tuple[range, FloatArray]]:
         """Post-contingency constraint flows in memory-bounded blocks: ``(contingency range, block)``.
 
-        Use this (or :meth:`flows` on small cases) when ``n_cont x n_cons`` is too large to hold.
+        Use this (or :meth:`flows` on small cases) when ``n_cont x n_cons`` is too large to hold. Each
+        block is a view of one buffer that the next block overwrites: copy what you keep.
         """
         p = self._validate_injection(injection_mw)
         f = self.model.branch_flows(p)
         base = self._c @ f
         step = self._rows_per_block()
+        buffer = np.empty((self.monitored.n_constraints, min(step, len(self.plans))))
         for r0 in range(0, len(self.plans), step):
             rows = range(r0, min(r0 + step, len(self.plans)))
-            yield rows, self._post_block(p, f, base, rows)
+            out_t = buffer[:, : len(rows)]
+            self._post_block(p, f, base, rows, out_t)
+            yield rows, out_t.T
 
     def flows(self, injection_mw: FloatArray) -> FlowResult:
         """Constraint MW for net bus injections ``(n_buses,)``: base and after every contingency.
@@ -300,12 +307,12 @@ class FlowEvaluator:
         p = self._validate_injection(injection_mw)
         f = self.model.branch_flows(p)
         base = self._c @ f
-        post = np.empty((len(self.plans), self.monitored.n_constraints))
+        post_t = np.empty((self.monitored.n_constraints, len(self.plans)))
         step = self._rows_per_block()
         for r0 in range(0, len(self.plans), step):
             rows = range(r0, min(r0 + step, len(self.plans)))
-            post[r0 : rows.stop] = self._post_block(p, f, base, rows)
-        return FlowResult(base_mw=base, post_mw=post)
+            self._post_block(p, f, base, rows, post_t[:, r0 : rows.stop])
+        return FlowResult(base_mw=base, post_mw=post_t.T)
 
     def net_injection(self, sources: Sequence[str], sinks: Sequence[str], mw: FloatArray) -> FloatArray:
         """Net bus injections of transfers ``mw_i`` from ``sources[i]`` to ``sinks[i]`` (``n_buses``)."""
