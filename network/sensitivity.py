@@ -32,7 +32,7 @@ Deliberate modelling choices
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -373,6 +373,23 @@ class SensitivityModel:
             y = self.solve_reduced(self.transfer_rhs(rows, self.susceptance_pu[rows]))
             out[r : r + step] = y.T @ p_r if isinstance(p_r, np.ndarray) else np.asarray((p_r.T @ y).T)
         return out
+
+    def ptdf_blocks(
+        self, branch_idx: IntArray, block_rows: int | None = None
+    ) -> Iterator[tuple[IntArray, FloatArray]]:
+        """PTDF rows of ``branch_idx`` against *every* bus, in row blocks ``(branches, block)``.
+
+        Each block is ``(len(branches), n_buses)``; only one block is held at a time, so monitored-
+        element sensitivities of any case fit in memory (the whole matrix would not on 70,000 buses).
+        """
+        idx = np.asarray(branch_idx, dtype=np.int64)
+        step = self._block_columns() if block_rows is None else max(1, int(block_rows))
+        for r in range(0, len(idx), step):
+            rows = idx[r : r + step]
+            y = self.solve_reduced(self.transfer_rhs(rows, self.susceptance_pu[rows]))
+            block = np.zeros((len(rows), self.n_buses))
+            block[:, self.reduced_buses] = y.T
+            yield rows, block
 
     def dense_ptdf(self, max_elements: int = DENSE_PTDF_MAX_ELEMENTS) -> FloatArray:
         """The full ``branches x buses`` PTDF, for small cases only (raises above ``max_elements``)."""
