@@ -109,11 +109,12 @@ def step_n1(case: str, mode: str) -> dict[str, Any]:
     model = build_sensitivity_model(net)
     mon = monitored_constraints(net)
     conts = single_branch_contingencies(model)
-    kwargs: dict[str, Any] = {
+    options: dict[str, dict[str, Any]] = {
         "cached64": {},
         "cached32": {"cache_dtype": np.float32},
         "streaming": {"cache_bytes": 0},
-    }[mode]
+    }
+    kwargs = options[mode]
     ev = FlowEvaluator.build(model, mon, conts, **kwargs)
     t_build = time.perf_counter() - t0
     rng = np.random.default_rng(0)
