@@ -39,7 +39,7 @@ from network.sensitivity import SensitivityModel
 #: Default memory allowed for the cached ``Wc`` matrix (bytes).
 DEFAULT_CACHE_BYTES = 2 * 2**30
 #: Working memory for one block of post-contingency rows or ``Wc`` columns (bytes).
-BLOCK_BYTES = 64 * 2**20
+BLOCK_BYTES = 16 * 2**20
 #: Most right-hand sides per solve block (the level-scheduled solve is fastest around here).
 COLUMN_BLOCK = 256
 #: ``|det(I - H)|`` (or ``|1 - h|``) below which a non-islanding contingency is treated as singular.
@@ -105,9 +105,7 @@ class FlowEvaluator:
         self.monitored = monitored
         self._c = monitored.branch_coefficients.tocsr()
         self.used_branches: IntArray = np.flatnonzero(np.diff(self._c.tocsc().indptr) > 0)
-        self._c_used = self._c[:, self.used_branches].tocsr()
-        self._used_pos = np.full(model.n_branches, -1, dtype=np.int64)
-        self._used_pos[self.used_branches] = np.arange(len(self.used_branches))
+        self._c_bf = (self._c @ model.reduced_branch_matrix()).tocsr()
         self.contingency_ids = tuple(p.id for p in plans)
         self.outage_union: IntArray = np.unique(
             np.concatenate([p.effective for p in plans] + [np.zeros(0, dtype=np.int64)])
@@ -151,7 +149,20 @@ class FlowEvaluator:
             if k == 0:
                 continue
             o_cols = self._o_pos[p.effective]
-            m = np.eye(k) - h_blocks[j] if j in h_blocks else np.array([[1.0 - self._h[o_cols[0]]]])
+            if j not in h_blocks:  # single branch: 1 / (1 - h), no matrix algebra needed
+                one_minus_h = 1.0 - float(self._h[o_cols[0]])
+                if abs(one_minus_h) >= SINGULAR_TOL:
+                    g = 1.0 / one_minus_h
+                    self._inv[j] = _Inverse(o_cols, p.effective, np.array([[g]]))
+                    self._single_o[j] = o_cols[0]
+                    self._single_g[j] = g
+                    self._single_branch[j] = p.effective[0]
+                    continue
+                handled[j] = ContingencyPlan(
+                    p.id, p.opened, p.effective, p.cut_off_buses, ContingencyHandling.SINGULAR_BASE_FLOWS_KEPT
+                )
+                continue
+            m = np.eye(k) - h_blocks[j]
             det = float(np.linalg.det(m))
             if not np.isfinite(det) or abs(det) < SINGULAR_TOL:
                 if p.handling is ContingencyHandling.LODF:
@@ -163,12 +174,7 @@ class FlowEvaluator:
                         ContingencyHandling.SINGULAR_BASE_FLOWS_KEPT,
                     )
                 continue
-            inv = np.asarray(np.linalg.inv(m), dtype=np.float64)
-            self._inv[j] = _Inverse(o_cols, p.effective, inv)
-            if k == 1 and p.handling is ContingencyHandling.LODF:
-                self._single_o[j] = o_cols[0]
-                self._single_g[j] = inv[0, 0]
-                self._single_branch[j] = p.effective[0]
+            self._inv[j] = _Inverse(o_cols, p.effective, np.asarray(np.linalg.inv(m), dtype=np.float64))
         self.plans = tuple(handled)
         bus_ids = self.model.network.bus_ids
         self.islanding: tuple[ContingencyReport, ...] = tuple(
@@ -223,18 +229,20 @@ class FlowEvaluator:
         """``Wc[:, o_cols]`` (``n_cons x len``) when asked, and ``h = PTDF[o, (o)]`` of those columns."""
         model = self.model
         branches = self.outage_union[o_cols]
-        theta = model._transfer_angles(branches)
+        y = model.solve_reduced(model.transfer_rhs(branches))  # reduced angles, one column per branch
         j = np.arange(len(branches))
-        h = model.susceptance_pu[branches] * (
-            theta[model.branch_from[branches], j] - theta[model.branch_to[branches], j]
-        )
+        rf = model.reduced_index[model.branch_from[branches]]
+        rt = model.reduced_index[model.branch_to[branches]]
+        theta_f = np.where(rf >= 0, y[np.maximum(rf, 0), j], 0.0)
+        theta_t = np.where(rt >= 0, y[np.maximum(rt, 0), j], 0.0)
+        h = model.susceptance_pu[branches] * (theta_f - theta_t)
         if not need_wc:
             return None, h
-        w = model.flows_from_angles(theta, self.used_branches)
-        r = self._used_pos[branches]
-        hit = r >= 0
-        w[r[hit], j[hit]] -= 1.0
-        return np.asarray(self._c_used @ w), h
+        # Wc = (C Bf) y - C[:, o]: one sparse-times-dense product, no full angle matrix
+        wc = np.asarray(self._c_bf @ y)
+        own = self._c[:, branches].tocoo()
+        np.subtract.at(wc, (own.row, own.col), own.data)
+        return wc, h
 
     def _wc_cols(self, o_cols: IntArray) -> FloatArray:
         if self._wc is not None:
@@ -348,7 +356,9 @@ class FlowEvaluator:
         mon = self.monitored
         loop = mon.loop_flow_mw if include_loop_flow else np.zeros(mon.n_constraints)
         p = self._validate_injection(injection_mw)
-        base = self._c @ self.model.branch_flows(p) + loop
+        f = self.model.branch_flows(p)
+        base_no_loop = self._c @ f
+        base = base_no_loop + loop
         cons: list[IntArray] = []
         conts: list[IntArray] = []
         flows: list[FloatArray] = []
@@ -359,12 +369,17 @@ class FlowEvaluator:
         flows.append(base[hit])
         limits.append(mon.limit_normal_mw[hit])
         emergency = mon.limit_emergency_mw + tolerance_mw
-        for rows, block in self.post_flow_blocks(p):
-            with_loop = block + loop[None, :]
-            r, c = np.nonzero(np.abs(with_loop) > emergency[None, :])
+        step = self._rows_per_block()
+        buffer = np.empty((mon.n_constraints, min(step, len(self.plans))))
+        for r0 in range(0, len(self.plans), step):
+            rows = range(r0, min(r0 + step, len(self.plans)))
+            out_t = buffer[:, : len(rows)]
+            self._post_block(p, f, base_no_loop, rows, out_t)
+            out_t += loop[:, None]
+            c, r = np.nonzero(np.abs(out_t) > emergency[:, None])
             cons.append(c)
             conts.append(r + rows.start)
-            flows.append(with_loop[r, c])
+            flows.append(out_t[c, r])
             limits.append(mon.limit_emergency_mw[c])
         ci, ki = np.concatenate(cons), np.concatenate(conts)
         fl, li = np.concatenate(flows), np.concatenate(limits)

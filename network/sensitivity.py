@@ -329,6 +329,21 @@ class SensitivityModel:
         """MW on every branch for bus injections ``(n_buses,)`` or ``(n_buses, k)``; open branches carry 0."""
         return self.flows_from_angles(self.angles(injection_mw))
 
+    def reduced_branch_matrix(self) -> sp.csr_matrix:
+        """``Bf_r`` (``n_branches x n_reduced``) with branch flows ``f = Bf_r theta_r``."""
+        rf = self.reduced_index[self.branch_from]
+        rt = self.reduced_index[self.branch_to]
+        b = self.susceptance_pu
+        rows = np.arange(self.n_branches)
+        mf, mt = (rf >= 0) & (b != 0), (rt >= 0) & (b != 0)
+        return sp.csr_matrix(
+            (
+                np.concatenate([b[mf], -b[mt]]),
+                (np.concatenate([rows[mf], rows[mt]]), np.concatenate([rf[mf], rt[mt]])),
+            ),
+            shape=(self.n_branches, len(self.reduced_buses)),
+        )
+
     def transfer_rhs(self, branch_idx: IntArray, scale: FloatArray | None = None) -> FloatArray:
         """Reduced right-hand sides ``scale_l (e_from - e_to)`` for each branch (columns)."""
         idx = np.asarray(branch_idx, dtype=np.int64)
