@@ -99,6 +99,28 @@ class SparseFactor:
             self._plans = (lower, upper, into_lower, lower_to_upper, out_of_upper)
         return self._plans
 
+    @property
+    def rhs_position(self) -> IntArray:
+        """Row of natural index ``i`` in a right-hand side laid out for :meth:`solve_positioned`."""
+        return np.argsort(self._plan()[2])
+
+    @property
+    def result_position(self) -> IntArray:
+        """Row of natural index ``i`` in the result of :meth:`solve_positioned`."""
+        return self._plan()[4]
+
+    def solve_positioned(self, y: FloatArray) -> FloatArray:
+        """Solve with the right-hand side already in :attr:`rhs_position` order (overwritten).
+
+        The result is in :attr:`result_position` order: callers that build the right-hand side in place
+        and read a few rows (or apply a column-permuted operator) skip two full-matrix gathers.
+        """
+        lower, upper, _, lower_to_upper, _ = self._plan()
+        lower.solve_in_place(y)
+        z = y[lower_to_upper]
+        upper.solve_in_place(z)
+        return z
+
     def solve(self, rhs: FloatArray) -> FloatArray:
         """``x = B_r^-1 rhs``; the input is not modified."""
         b = np.asarray(rhs, dtype=np.float64)

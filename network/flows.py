@@ -40,6 +40,8 @@ from network.sensitivity import SensitivityModel
 DEFAULT_CACHE_BYTES = 2 * 2**30
 #: Working memory for one block of post-contingency rows or ``Wc`` columns (bytes).
 BLOCK_BYTES = 16 * 2**20
+#: Working memory for one block of solved columns during precomputation (bytes).
+SOLVE_BLOCK_BYTES = 96 * 2**20
 #: Most right-hand sides per solve block (the level-scheduled solve is fastest around here).
 COLUMN_BLOCK = 256
 #: ``|det(I - H)|`` (or ``|1 - h|``) below which a non-islanding contingency is treated as singular.
@@ -106,6 +108,11 @@ class FlowEvaluator:
         self._c = monitored.branch_coefficients.tocsr()
         self.used_branches: IntArray = np.flatnonzero(np.diff(self._c.tocsc().indptr) > 0)
         self._c_bf = (self._c @ model.reduced_branch_matrix()).tocsr()
+        if model.factor is not None:
+            self._rhs_pos = model.factor.rhs_position
+            self._res_pos = model.factor.result_position
+            # columns moved to the factor's result order, so C Bf theta needs no gather of theta
+            self._c_bf_internal = self._c_bf[:, np.argsort(self._res_pos)].tocsr()
         self.contingency_ids = tuple(p.id for p in plans)
         self.outage_union: IntArray = np.unique(
             np.concatenate([p.effective for p in plans] + [np.zeros(0, dtype=np.int64)])
@@ -222,24 +229,34 @@ class FlowEvaluator:
         return self._wc is not None
 
     def _columns_per_block(self) -> int:
-        per_col = 8 * (self.model.n_buses + len(self.used_branches) + self.monitored.n_constraints)
-        return int(min(COLUMN_BLOCK, max(1, BLOCK_BYTES // per_col)))
+        per_col = 8 * (2 * self.model.n_buses + self.monitored.n_constraints)
+        return int(min(COLUMN_BLOCK, max(1, SOLVE_BLOCK_BYTES // per_col)))
 
     def _wc_and_h(self, o_cols: IntArray, *, need_wc: bool) -> tuple[FloatArray | None, FloatArray]:
         """``Wc[:, o_cols]`` (``n_cons x len``) when asked, and ``h = PTDF[o, (o)]`` of those columns."""
         model = self.model
         branches = self.outage_union[o_cols]
-        y = model.solve_reduced(model.transfer_rhs(branches))  # reduced angles, one column per branch
         j = np.arange(len(branches))
         rf = model.reduced_index[model.branch_from[branches]]
         rt = model.reduced_index[model.branch_to[branches]]
-        theta_f = np.where(rf >= 0, y[np.maximum(rf, 0), j], 0.0)
-        theta_t = np.where(rt >= 0, y[np.maximum(rt, 0), j], 0.0)
+        factor = model.factor
+        if factor is None:
+            return (np.zeros((self.monitored.n_constraints, len(branches))) if need_wc else None), np.zeros(
+                len(branches)
+            )
+        # right-hand side e_from - e_to built straight into the factor's internal row order
+        y = np.zeros((factor.n, len(branches)))
+        mf, mt = rf >= 0, rt >= 0
+        y[self._rhs_pos[rf[mf]], j[mf]] += 1.0
+        y[self._rhs_pos[rt[mt]], j[mt]] -= 1.0
+        y = factor.solve_positioned(y)
+        theta_f = np.where(mf, y[self._res_pos[np.maximum(rf, 0)], j], 0.0)
+        theta_t = np.where(mt, y[self._res_pos[np.maximum(rt, 0)], j], 0.0)
         h = model.susceptance_pu[branches] * (theta_f - theta_t)
         if not need_wc:
             return None, h
-        # Wc = (C Bf) y - C[:, o]: one sparse-times-dense product, no full angle matrix
-        wc = np.asarray(self._c_bf @ y)
+        # Wc = (C Bf) theta - C[:, o]: one sparse-times-dense product, no full angle matrix
+        wc = np.asarray(self._c_bf_internal @ y)
         own = self._c[:, branches].tocoo()
         np.subtract.at(wc, (own.row, own.col), own.data)
         return wc, h

@@ -171,6 +171,7 @@ class SensitivityModel:
         reduced[self.reduced_buses] = np.arange(len(self.reduced_buses))
         self.reduced_index: IntArray = reduced
         self._lu = self._factorise()
+        self.factor: SparseFactor | None = self._lu
         self.substitutions: tuple[PointSubstitution, ...] = self._substitutions()
         self._bus_target: IntArray = np.arange(net.n_buses, dtype=np.int64)
         for s in self.substitutions:
