@@ -83,7 +83,7 @@ def step_sens(case: str) -> dict[str, Any]:
     t_points = time.perf_counter() - t
     return {
         "factor_s": t_factor,
-        "factor_nnz": model._lu.nnz if model._lu is not None else 0,
+        "factor_nnz": model.factor.nnz if model.factor is not None else 0,
         "bridges": n_bridges,
         "bridges_s": t_bridges,
         "monitored_branches": len(rows),
