@@ -22,6 +22,8 @@ from network.model import FloatArray, IntArray
 
 #: Below this many right-hand sides SuperLU's own solve is used.
 MIN_LEVEL_COLUMNS = 8
+#: Columns per level-scheduled pass (keeps the working set of one level in cache).
+LEVEL_BLOCK_COLUMNS = 384
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,11 @@ class SparseFactor:
         b = np.asarray(rhs, dtype=np.float64)
         if b.ndim == 1 or b.shape[1] < MIN_LEVEL_COLUMNS:
             return np.asarray(self._lu.solve(np.asfortranarray(b)))
+        if b.shape[1] > LEVEL_BLOCK_COLUMNS:
+            out = np.empty((self.n, b.shape[1]))
+            for c in range(0, b.shape[1], LEVEL_BLOCK_COLUMNS):
+                out[:, c : c + LEVEL_BLOCK_COLUMNS] = self.solve(b[:, c : c + LEVEL_BLOCK_COLUMNS])
+            return out
         lower, upper, into_lower, lower_to_upper, out_of_upper = self._plan()
         y = b[into_lower]
         lower.solve_in_place(y)

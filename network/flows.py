@@ -107,7 +107,9 @@ class FlowEvaluator:
         self.monitored = monitored
         self._c = monitored.branch_coefficients.tocsr()
         self.used_branches: IntArray = np.flatnonzero(np.diff(self._c.tocsc().indptr) > 0)
-        self._c_bf = (self._c @ model.reduced_branch_matrix()).tocsr()
+        bf_r = model.reduced_branch_matrix()
+        self._bf_r_t = bf_r.T.tocsr()
+        self._c_bf = (self._c @ bf_r).tocsr()
         if model.factor is not None:
             self._rhs_pos = model.factor.rhs_position
             self._res_pos = model.factor.result_position
@@ -478,23 +480,7 @@ class FlowEvaluator:
             chunk = rows[r0 : r0 + step]
             weights = [self._row_branch_weights(i, j) for i, j in chunk]
             w = sp.vstack([wt for wt, _ in weights]).tocsc()  # (len, n_branches)
-            b = model.susceptance_pu
-            rf = model.reduced_index[model.branch_from]
-            rt = model.reduced_index[model.branch_to]
-            n_red = len(model.reduced_buses)
-            # rhs = A_r^T diag(b) w^T, built as a sparse product
-            nb = model.n_branches
-            ar = sp.csr_matrix(
-                (
-                    np.concatenate([b[rf >= 0], -b[rt >= 0]]),
-                    (
-                        np.concatenate([rf[rf >= 0], rt[rt >= 0]]),
-                        np.concatenate([np.flatnonzero(rf >= 0), np.flatnonzero(rt >= 0)]),
-                    ),
-                ),
-                shape=(n_red, nb),
-            )
-            rhs = (ar @ w.T).toarray()
+            rhs = np.asarray((self._bf_r_t @ w.T).toarray())
             y = model.solve_reduced(rhs)
             g = np.zeros((model.n_buses, len(chunk)))
             g[model.reduced_buses] = y

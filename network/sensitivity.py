@@ -301,7 +301,7 @@ class SensitivityModel:
         return out
 
     def angles(self, injection_mw: FloatArray | sp.spmatrix) -> FloatArray:
-        """Bus angles (p.u.) of MW injections ``(n_buses,)`` or ``(n_buses, k)`` withdrawn at the reference.
+        """Bus angles (rad x base MVA) of MW injections (``n_buses`` or ``n_buses x k``) sunk at the reference.
 
         Injections on cut-off buses are ignored (map points through :meth:`injection_matrix` first).
         """
@@ -399,7 +399,7 @@ class SensitivityModel:
         element sensitivities of any case fit in memory (the whole matrix would not on 70,000 buses).
         """
         idx = np.asarray(branch_idx, dtype=np.int64)
-        step = self._block_columns() if block_rows is None else max(1, int(block_rows))
+        step = min(256, self._block_columns()) if block_rows is None else max(1, int(block_rows))
         for r in range(0, len(idx), step):
             rows = idx[r : r + step]
             y = self.solve_reduced(self.transfer_rhs(rows, self.susceptance_pu[rows]))
