@@ -303,7 +303,8 @@ class SensitivityModel:
     def angles(self, injection_mw: FloatArray | sp.spmatrix) -> FloatArray:
         """Bus angles (rad x base MVA) of MW injections, ``(n_buses,)`` or ``(n_buses, k)``.
 
-        The injections are withdrawn at the reference bus; injections on cut-off buses are ignored (map points through :meth:`injection_matrix` first).
+        The injections are withdrawn at the reference bus; injections on cut-off buses are ignored
+        (map points through :meth:`injection_matrix` first).
         """
         if sp.issparse(injection_mw):
             p = injection_mw.tocsr()[self.reduced_buses].toarray()  # type: ignore[union-attr]
