@@ -198,7 +198,7 @@ class FlowEvaluator:
         if not which:
             return out
         cols = np.concatenate([plans[j].effective for j in which])
-        theta = self.model._transfer_angles(cols)
+        theta = self.model.transfer_angles(cols)
         pos = 0
         for j in which:
             eff = plans[j].effective
@@ -475,7 +475,7 @@ class FlowEvaluator:
     def _sensitivities_by_rows(self, rows: Sequence[tuple[int, int | None]], inj: Any) -> FloatArray:
         model = self.model
         out = np.empty((len(rows), inj.shape[1]))
-        step = model._block_columns()
+        step = model.block_columns()
         for r0 in range(0, len(rows), step):
             chunk = rows[r0 : r0 + step]
             weights = [self._row_branch_weights(i, j) for i, j in chunk]

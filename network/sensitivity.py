@@ -170,8 +170,7 @@ class SensitivityModel:
         self.reduced_buses: IntArray = np.flatnonzero(keep)
         reduced[self.reduced_buses] = np.arange(len(self.reduced_buses))
         self.reduced_index: IntArray = reduced
-        self._lu = self._factorise()
-        self.factor: SparseFactor | None = self._lu
+        self.factor: SparseFactor | None = self._factorise()
         self.substitutions: tuple[PointSubstitution, ...] = self._substitutions()
         self._bus_target: IntArray = np.arange(net.n_buses, dtype=np.int64)
         for s in self.substitutions:
@@ -284,20 +283,21 @@ class SensitivityModel:
         )
 
     # ------------------------------------------------------------------ solves
-    def _block_columns(self) -> int:
+    def block_columns(self) -> int:
+        """Right-hand sides per solve so that one dense block stays within ``SOLVE_BLOCK_BYTES``."""
         return max(1, SOLVE_BLOCK_BYTES // (8 * max(1, len(self.reduced_buses))))
 
     def solve_reduced(self, rhs_reduced: FloatArray) -> FloatArray:
         """``B_r^-1 rhs`` for a dense ``(n_reduced,)`` or ``(n_reduced, k)`` right-hand side."""
-        if self._lu is None:
+        if self.factor is None:
             return np.zeros_like(rhs_reduced, dtype=np.float64)
         rhs = np.asarray(rhs_reduced, dtype=np.float64)
-        if rhs.ndim == 1 or rhs.shape[1] <= self._block_columns():
-            return self._lu.solve(rhs)
+        if rhs.ndim == 1 or rhs.shape[1] <= self.block_columns():
+            return self.factor.solve(rhs)
         out = np.empty_like(rhs)
-        step = self._block_columns()
+        step = self.block_columns()
         for c in range(0, rhs.shape[1], step):
-            out[:, c : c + step] = self._lu.solve(rhs[:, c : c + step])
+            out[:, c : c + step] = self.factor.solve(rhs[:, c : c + step])
         return out
 
     def angles(self, injection_mw: FloatArray | sp.spmatrix) -> FloatArray:
@@ -384,7 +384,7 @@ class SensitivityModel:
             theta[self.reduced_buses] = self.solve_reduced(dense)
             return self.flows_from_angles(theta, idx)
         out = np.empty((len(idx), k))
-        step = self._block_columns()
+        step = self.block_columns()
         for r in range(0, len(idx), step):
             rows = idx[r : r + step]
             y = self.solve_reduced(self.transfer_rhs(rows, self.susceptance_pu[rows]))
@@ -400,7 +400,7 @@ class SensitivityModel:
         element sensitivities of any case fit in memory (the whole matrix would not on 70,000 buses).
         """
         idx = np.asarray(branch_idx, dtype=np.int64)
-        step = min(256, self._block_columns()) if block_rows is None else max(1, int(block_rows))
+        step = min(256, self.block_columns()) if block_rows is None else max(1, int(block_rows))
         for r in range(0, len(idx), step):
             rows = idx[r : r + step]
             y = self.solve_reduced(self.transfer_rhs(rows, self.susceptance_pu[rows]))
@@ -445,7 +445,7 @@ class SensitivityModel:
                 f"outage of branch {self.network.branch_ids[i]!r} islands buses: it has no LODF "
                 "(FlowEvaluator handles islanding contingencies)"
             )
-        theta = self._transfer_angles(out_idx)
+        theta = self.transfer_angles(out_idx)
         w = self.flows_from_angles(theta, mon)
         cols = np.arange(len(out_idx))
         h_diag = self.susceptance_pu[out_idx] * (
@@ -458,7 +458,8 @@ class SensitivityModel:
         out[same & live[None, :]] = -1.0
         return out
 
-    def _transfer_angles(self, branch_idx: IntArray) -> FloatArray:
+    def transfer_angles(self, branch_idx: IntArray) -> FloatArray:
+        """Bus angles ``(n_buses, len)`` of 1 MW moved from ``from(o)`` to ``to(o)`` of each branch."""
         theta = np.zeros((self.n_buses, len(branch_idx)))
         theta[self.reduced_buses] = self.solve_reduced(self.transfer_rhs(branch_idx))
         return theta
