@@ -159,3 +159,29 @@ class TestOverloads:
         expect_post = int((np.abs(res.post_mw) > mon.limit_emergency_mw[None, :] + 1e-6).sum())
         assert len(found) == expect_base + expect_post > 0
         assert np.all(np.diff(found.excess_mw) <= 0)
+
+
+class TestEdgeCases:
+    def test_no_contingencies_and_unknown_point(self) -> None:
+        net = three_bus()
+        ev = FlowEvaluator.build(build_sensitivity_model(net), monitored_constraints(net), [])
+        res = ev.transfer_flows(["1"], ["3"], np.array([30.0]))
+        assert res.post_mw.shape == (0, 3)
+        np.testing.assert_allclose(res.base_mw, [10.0, 10.0, 20.0], atol=TOL)
+        with pytest.raises(UnknownElementError, match="'9'"):
+            ev.transfer_flows(["9"], ["3"], np.array([1.0]))
+
+    def test_misaligned_transfers_rejected(self) -> None:
+        net = three_bus()
+        ev = FlowEvaluator.build(build_sensitivity_model(net), monitored_constraints(net), [])
+        with pytest.raises(ValueError, match="do not line up"):
+            ev.transfer_flows(["1", "2"], ["3"], np.array([1.0, 2.0]))
+
+    def test_float32_cache_close_to_exact(self) -> None:
+        net = ring_with_tail()
+        model = build_sensitivity_model(net)
+        mon = monitored_constraints(net)
+        exact = FlowEvaluator.build(model, mon, net.contingencies)
+        single = FlowEvaluator.build(model, mon, net.contingencies, cache_dtype=np.float32)
+        p = np.array([100.0, -40.0, 10.0, 0.0, 50.0, -120.0])
+        np.testing.assert_allclose(single.flows(p).post_mw, exact.flows(p).post_mw, rtol=1e-6, atol=1e-4)
