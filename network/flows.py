@@ -106,7 +106,6 @@ class FlowEvaluator:
         self.model = model
         self.monitored = monitored
         self._c = monitored.branch_coefficients.tocsr()
-        self.used_branches: IntArray = np.flatnonzero(np.diff(self._c.tocsc().indptr) > 0)
         bf_r = model.reduced_branch_matrix()
         self._bf_r_t = bf_r.T.tocsr()
         self._c_bf = (self._c @ bf_r).tocsr()
@@ -124,7 +123,7 @@ class FlowEvaluator:
         n_cons = monitored.n_constraints
         itemsize = np.dtype(cache_dtype).itemsize
         cache = n_cons * len(self.outage_union) * itemsize <= cache_bytes
-        # one pass over the outage union: h = PTDF[o, (o)] for every column, and Wc^T if cached
+        # one pass over the outage union: h = PTDF[o, (o)] for every column, and Wc if cached
         self._wc: NDArray[np.floating[Any]] | None = (
             np.empty((n_cons, len(self.outage_union)), dtype=cache_dtype) if cache else None
         )
