@@ -98,7 +98,7 @@ def prices_from_long(
             row=r + 1,
             column="hour_ending",
         )
-    values = np.asarray(price, dtype=np.float64)
+    values = pd.to_numeric(price, errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
         r = int(bad[0])
