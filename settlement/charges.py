@@ -27,7 +27,7 @@ INTERVALS_PER_HOUR = 12
 INTERVAL = pd.Timedelta(minutes=5)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class HourlyCharges:
     """Congestion charges per hour of the month ($); arrays aligned with ``hours``."""
 

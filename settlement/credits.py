@@ -45,7 +45,7 @@ class HourCase(StrEnum):
     OWED = "owed"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class HourlyCredits:
     """Per hour ($): total TA, charges, payout ratio, credits paid, excess; and the case taken."""
 

@@ -42,7 +42,7 @@ def distribute_capped(pool: float, claims: FloatArray) -> FloatArray:
     return shares
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class MonthlyDistribution:
     """Per holder (aligned with the month's holder index) and the month's carry, $."""
 

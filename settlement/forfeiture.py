@@ -53,7 +53,7 @@ PATH_EFFECT_EPS = 1e-9
 """|D_k| below this: the path has no effect on constraint k."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class VirtualBids:
     """Accepted day-ahead increment/decrement bids: holder, pricing point, hour index, MW (> 0)."""
 
@@ -63,7 +63,7 @@ class VirtualBids:
     mw: FloatArray
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class DistributionFactors:
     """``dfax[k, n]`` for ``constraints`` x ``nodes``; ``binding[h, k]`` for each hour of the month."""
 
@@ -81,7 +81,7 @@ class DistributionFactors:
             )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ForfeitureInputs:
     """What forfeiture needs beyond the day-ahead prices."""
 
@@ -90,7 +90,7 @@ class ForfeitureInputs:
     factors: DistributionFactors
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Forfeiture:
     """Forfeiting (position, hour) pairs, sorted; ``cap`` and ``forfeited = max(TA - cap, 0)`` in $."""
 
@@ -164,10 +164,11 @@ def find_forfeitures(
     hour = pairs["hour"].to_numpy(dtype=np.int64)
     keep = targets.active[pos, hour]
     pos, hour, node = pos[keep], hour[keep], pairs["node"].to_numpy(dtype=object)[keep]
-    src_da = da_prices.node_index(positions.source[pos], "ftrs", "source")
-    snk_da = da_prices.node_index(positions.sink[pos], "ftrs", "sink")
-    src_rt = inputs.rt_prices.node_index(positions.source[pos], "rt prices", "source")
-    snk_rt = inputs.rt_prices.node_index(positions.sink[pos], "rt prices", "sink")
+    rows = positions.row[pos]
+    src_da = da_prices.node_index(positions.source[pos], "ftrs", "source", rows)
+    snk_da = da_prices.node_index(positions.sink[pos], "ftrs", "sink", rows)
+    src_rt = inputs.rt_prices.node_index(positions.source[pos], "rt prices", "source", rows)
+    snk_rt = inputs.rt_prices.node_index(positions.sink[pos], "rt prices", "sink", rows)
     da_spread = da_prices.values[snk_da, hour] - da_prices.values[src_da, hour]
     rt_spread = inputs.rt_prices.values[snk_rt, hour] - inputs.rt_prices.values[src_rt, hour]
     keep = da_spread > rt_spread

@@ -15,7 +15,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class HolderIndex:
     """``names[i]`` is holder ``i``; ``of_position[p]`` the holder of position ``p``."""
 

@@ -33,7 +33,7 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class MonthSettlement:
     """Everything a statement needs for one month. Matrices are ``(positions | holders, hours)``, $.
 

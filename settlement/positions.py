@@ -79,7 +79,7 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Positions:
     """Columns of the month's positions; position ``p`` is held in hours ``start[p] <= h < stop[p]``.
 
@@ -97,6 +97,8 @@ class Positions:
     auction_price_per_mw: FloatArray
     start: IntArray
     stop: IntArray
+    row: IntArray
+    """1-based row of the position's FTR in the input list (for error messages)."""
 
     def __len__(self) -> int:
         return len(self.mw)
@@ -130,7 +132,7 @@ def build_positions(
 
     cols: dict[str, list[object]] = {k: [] for k in Positions.__dataclass_fields__}
     n_hours = len(hours)
-    for ftr in ftrs:
+    for row, ftr in enumerate(ftrs, start=1):
         owners = [(0, ftr.holder), *splits.get(ftr.ftr_id, [])]
         for i, (begin, holder) in enumerate(owners):
             end = owners[i + 1][0] if i + 1 < len(owners) else n_hours
@@ -148,6 +150,7 @@ def build_positions(
             cols["auction_price_per_mw"].append(np.nan if price is None else float(price))
             cols["start"].append(begin)
             cols["stop"].append(end)
+            cols["row"].append(row)
     return Positions(
         ftr_id=_readonly(np.array(cols["ftr_id"], dtype=object)),
         holder=_readonly(np.array(cols["holder"], dtype=object)),
@@ -160,6 +163,7 @@ def build_positions(
         auction_price_per_mw=_readonly(np.array(cols["auction_price_per_mw"], dtype=np.float64)),
         start=_readonly(np.array(cols["start"], dtype=np.int64)),
         stop=_readonly(np.array(cols["stop"], dtype=np.int64)),
+        row=_readonly(np.array(cols["row"], dtype=np.int64)),
     )
 
 

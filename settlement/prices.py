@@ -30,7 +30,7 @@ IntArray = NDArray[np.int64]
 WEIGHT_SUM_TOLERANCE = 1e-9
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class HourlyPrices:
     """Prices ($/MWh) of ``nodes`` (rows) over ``hours`` (columns, UTC hour-ending instants)."""
 
@@ -47,15 +47,23 @@ class HourlyPrices:
         if len(set(self.nodes)) != len(self.nodes):
             raise ValueError("price nodes repeat")
 
-    def node_index(self, ids: Sequence[str] | NDArray[np.object_], source: str, column: str) -> IntArray:
-        """Row of each id in ``values``; an id without prices is an error naming it and ``source``."""
+    def node_index(
+        self,
+        ids: Sequence[str] | NDArray[np.object_],
+        source: str,
+        column: str,
+        rows: NDArray[np.int64] | None = None,
+    ) -> IntArray:
+        """Row of each id in ``values``; an id without prices is an error naming it, ``source`` and
+        ``rows[i]`` (the input row of entry ``i``; ``i + 1`` if not given)."""
         lookup = pd.Index(self.nodes)
         index = lookup.get_indexer(pd.Index(np.asarray(ids, dtype=object)))
         missing = np.flatnonzero(index < 0)
         if len(missing):
             first = int(missing[0])
+            row = first + 1 if rows is None else int(rows[first])
             raise SettlementInputError(
-                source, f"pricing point {ids[first]!r} has no prices", row=first + 1, column=column
+                source, f"pricing point {ids[first]!r} has no prices", row=row, column=column
             )
         return index.astype(np.int64)
 

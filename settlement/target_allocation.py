@@ -31,7 +31,7 @@ BLOCK_POSITIONS = 4096
 """Positions per block: 4096 x 745 hours x 8 B = 24 MB of temporaries."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TargetAllocations:
     """``values[p, h]``: $ target allocation (0 where not earning); ``active[p, h]``: held and in class."""
 
@@ -57,8 +57,8 @@ def target_allocations(
     ``prices`` must cover every ``source`` and ``sink`` (an FTR naming an unpriced point is an error
     naming its row in ``source``) and be aligned with ``on_peak_hours``.
     """
-    src = prices.node_index(positions.source, source, "source")
-    snk = prices.node_index(positions.sink, source, "sink")
+    src = prices.node_index(positions.source, source, "source", positions.row)
+    snk = prices.node_index(positions.sink, source, "sink", positions.row)
     active = active_hours(positions, on_peak_hours)
     n_positions, n_hours = len(positions), len(on_peak_hours)
     values = np.empty((n_positions, n_hours), dtype=np.float64)

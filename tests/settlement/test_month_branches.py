@@ -128,6 +128,22 @@ class TestTransfers:
         untransferred = settle_month(2026, 1, ftrs, prices, charges)
         assert _total(untransferred, "A") == pytest.approx(350.0, abs=ABS)
 
+    def test_error_row_is_the_ftr_row_even_after_a_split(self) -> None:
+        ftrs = [
+            FtrRecord("f", "A", "1", "3", 10.0, PeriodClass.ON_PEAK),
+            FtrRecord("g", "A", "1", "9", 10.0, PeriodClass.ON_PEAK),
+        ]
+        transfer = [Transfer("f", "B", datetime(2026, 1, 8, 5, tzinfo=UTC))]
+        with pytest.raises(SettlementInputError, match=r"ftrs, row 2, column 'sink': pricing point '9'"):
+            settle_month(
+                2026,
+                1,
+                ftrs,
+                month_prices(2026, 1, NODES, {}),
+                month_charges(2026, 1, {}),
+                transfers=transfer,
+            )
+
     def test_transfer_errors(self) -> None:
         ftrs = [FtrRecord("f", "A", "1", "3", 10.0, PeriodClass.ON_PEAK)]
         prices = month_prices(2026, 1, NODES, {})
