@@ -44,8 +44,15 @@ def distribute_capped(pool: float, claims: FloatArray) -> FloatArray:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class MonthlyDistribution:
-    """Per holder (aligned with the month's holder index) and the month's carry, $."""
+    """The month's totals and distributions per holder, aligned with ``holders``, and the carry ($).
 
+    ``holders`` is every holder of the month *and* every earlier holder of the year (sorted): OA 5.2.6(b)
+    pays year-to-date deficiencies of holders that no longer hold an FTR this month too.
+    """
+
+    holders: tuple[str, ...]
+    target_allocation: FloatArray
+    credit: FloatArray
     monthly: FloatArray
     annual: FloatArray
     pool: float
@@ -59,20 +66,36 @@ def distribute_month(
     credit: FloatArray,
     state: YearState,
 ) -> MonthlyDistribution:
-    """OA 5.2.6(a) then (b) for one month; ``target_allocation``/``credit`` are the month's holder totals."""
-    monthly = distribute_capped(pool, np.maximum(target_allocation - credit, 0.0))
+    """OA 5.2.6(a) then (b) for one month; ``target_allocation``/``credit`` are the month's totals of
+    ``holders``; the result covers those and the year's earlier holders in ``state``."""
+    names = tuple(sorted(set(holders) | set(state.holders)))
+    where = {name: i for i, name in enumerate(names)}
+    at = np.array([where[name] for name in holders], dtype=np.int64)
+    ta = np.zeros(len(names))
+    cr = np.zeros(len(names))
+    ta[at] = target_allocation
+    cr[at] = credit
+    monthly = distribute_capped(pool, np.maximum(ta - cr, 0.0))
     left = pool - float(monthly.sum())
-    before = [state.holder(name) for name in holders]
+    before = [state.holder(name) for name in names]
     ytd_deficiency = np.array(
         [
-            h.target_allocation + ta - h.credit - cr - h.monthly_distribution - m - h.annual_distribution
-            for h, ta, cr, m in zip(before, target_allocation, credit, monthly, strict=True)
+            h.target_allocation + t - h.credit - c - h.monthly_distribution - m - h.annual_distribution
+            for h, t, c, m in zip(before, ta, cr, monthly, strict=True)
         ],
         dtype=np.float64,
     )
     annual = distribute_capped(left, np.maximum(ytd_deficiency, 0.0))
     carried = left - float(annual.sum())
-    return MonthlyDistribution(monthly=monthly, annual=annual, pool=pool, carried=carried)
+    return MonthlyDistribution(
+        holders=names,
+        target_allocation=ta,
+        credit=cr,
+        monthly=monthly,
+        annual=annual,
+        pool=pool,
+        carried=carried,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,15 +122,16 @@ def settle_month(
     forfeited = holders.sum_rows(
         np.bincount(forfeiture.position, weights=forfeiture.forfeited, minlength=len(positions))
     )
+    forfeited_by_name = dict(zip(holders.names, forfeited.tolist(), strict=True))
     updated = {}
-    for i, name in enumerate(holders.names):
+    for i, name in enumerate(distribution.holders):
         h = state.holder(name)
         updated[name] = HolderYear(
-            target_allocation=h.target_allocation + float(month_ta[i]),
-            credit=h.credit + float(month_credit[i]),
+            target_allocation=h.target_allocation + float(distribution.target_allocation[i]),
+            credit=h.credit + float(distribution.credit[i]),
             monthly_distribution=h.monthly_distribution + float(distribution.monthly[i]),
             annual_distribution=h.annual_distribution + float(distribution.annual[i]),
-            forfeited=h.forfeited + float(forfeited[i]),
+            forfeited=h.forfeited + forfeited_by_name.get(name, 0.0),
         )
     after = state.advanced(month, updated, state.carried_excess + distribution.carried)
     _check_month(hourly, month_credit, distribution)

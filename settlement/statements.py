@@ -41,21 +41,24 @@ def holder_monthly_frame(result: MonthSettlement) -> pd.DataFrame:
     ``forfeited`` and ``payout_ratio`` ((credit + distributions) / TA; empty when TA <= 0).
 
     ``monthly_distribution`` is OA 5.2.6(a), ``annual_distribution`` the calendar-year OA 5.2.6(b)
-    distribution made this month.
+    distribution made this month. Rows: this month's holders and the year's earlier holders (who may
+    receive OA 5.2.6(b) distributions with no FTR this month).
     """
-    ta = result.holder_target_allocation.sum(axis=1)
-    credit = result.holder_credit.sum(axis=1)
-    received = credit + result.distribution.monthly + result.distribution.annual
+    dist = result.distribution
+    ta = dist.target_allocation
+    credit = dist.credit
+    received = credit + dist.monthly + dist.annual
+    forfeited = pd.Series(result.holder_forfeited, index=list(result.holders.names))
     ratio: np.ndarray = np.full(len(ta), np.nan)
     np.divide(received, ta, out=ratio, where=ta > 0)
     return pd.DataFrame(
         {
-            "holder": list(result.holders.names),
+            "holder": list(dist.holders),
             "target_allocation": array_to_cents(ta),
             "credit": array_to_cents(credit),
             "monthly_distribution": array_to_cents(result.distribution.monthly),
             "annual_distribution": array_to_cents(result.distribution.annual),
-            "forfeited": array_to_cents(result.holder_forfeited),
+            "forfeited": array_to_cents(forfeited.reindex(list(dist.holders)).fillna(0.0).to_numpy()),
             "payout_ratio": ratio,
         }
     )

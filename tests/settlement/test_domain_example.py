@@ -61,6 +61,10 @@ def _by_holder(result: MonthSettlement, values: np.ndarray) -> dict[str, float]:
     return dict(zip(result.holders.names, values.tolist(), strict=True))
 
 
+def _dist(result: MonthSettlement, values: np.ndarray) -> dict[str, float]:
+    return dict(zip(result.distribution.holders, values.tolist(), strict=True))
+
+
 class TestDomainExample:
     def test_hours_are_on_peak(self) -> None:
         assert all(is_on_peak(h) for h in (H1, H2, H3, M2H1))
@@ -91,10 +95,10 @@ class TestDomainExample:
             {"P": 2100.0, "Q": 2800.0, "R": -1260.0}, abs=ABS
         )
         assert result.distribution.pool == pytest.approx(175.0, abs=ABS)
-        assert _by_holder(result, result.distribution.monthly) == pytest.approx(
+        assert _dist(result, result.distribution.monthly) == pytest.approx(
             {"P": 75.0, "Q": 100.0, "R": 0.0}, abs=ABS
         )
-        assert _by_holder(result, result.distribution.annual) == pytest.approx(
+        assert _dist(result, result.distribution.annual) == pytest.approx(
             {"P": 0.0, "Q": 0.0, "R": 0.0}, abs=ABS
         )
         assert result.distribution.carried == pytest.approx(0.0, abs=ABS)
@@ -102,10 +106,10 @@ class TestDomainExample:
     def test_month2_year_to_date_and_carry(self) -> None:
         result = _month2(_month1().state_after)
         assert result.distribution.pool == pytest.approx(400.0, abs=ABS)
-        assert _by_holder(result, result.distribution.monthly) == pytest.approx(
+        assert _dist(result, result.distribution.monthly) == pytest.approx(
             {"P": 0.0, "Q": 0.0, "R": 0.0}, abs=ABS
         )
-        assert _by_holder(result, result.distribution.annual) == pytest.approx(
+        assert _dist(result, result.distribution.annual) == pytest.approx(
             {"P": 75.0, "Q": 100.0, "R": 0.0}, abs=ABS
         )
         assert result.distribution.carried == pytest.approx(225.0, abs=ABS)
@@ -137,3 +141,18 @@ class TestDomainExample:
         assert summary["credits"] == 3640.0
         assert summary["carried_to_year_end"] == 0.0
         assert summary["payout_ratio"] == pytest.approx(3640 / 3900, abs=1e-12)
+
+    def test_past_holder_gets_year_to_date_distribution(self) -> None:
+        # P sells nothing in February but is still owed 75 for January (OA 5.2.6(b) "during the current
+        # calendar year"). February: Q 3000 + R -900 = 2100 <= 4000, excess 1900: P +75, Q +100, 1725 carried.
+        prices = month_prices(2026, 2, NODES, {M2H1: (10, 10, 40)})
+        charges = month_charges(2026, 2, {M2H1: 4000.0})
+        result = settle_month(2026, 2, FTRS[1:], prices, charges, _month1().state_after)
+        assert result.holders.names == ("Q", "R")
+        assert result.distribution.holders == ("P", "Q", "R")
+        assert _dist(result, result.distribution.annual) == pytest.approx(
+            {"P": 75.0, "Q": 100.0, "R": 0.0}, abs=ABS
+        )
+        assert result.distribution.carried == pytest.approx(1725.0, abs=ABS)
+        frame = holder_monthly_frame(result).set_index("holder")
+        assert frame.loc["P", "target_allocation"] == 0.0 and frame.loc["P", "annual_distribution"] == 75.0

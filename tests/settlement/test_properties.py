@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,13 +78,17 @@ def test_two_months_conserve_money_and_cap_excess(first: tuple[Any, ...], second
     m2 = _settle(2026, 2, _ftrs(rows2), prices2, charges2, m1.state_after)
     for result in (m1, m2):
         _check_conservation(result)
-        ta = result.holder_target_allocation.sum(axis=1)
-        credit = result.holder_credit.sum(axis=1)
         d = result.distribution
+        month_holders = dict(
+            zip(result.holders.names, result.holder_target_allocation.sum(axis=1), strict=True)
+        )
+        assert {n: t for n, t in zip(d.holders, d.target_allocation, strict=True) if n in month_holders} == (
+            pytest.approx(month_holders, abs=TOL)
+        )
         # (a) never more than the month's deficiency; (a) + (b) never more than the year's.
-        assert (d.monthly <= np.maximum(ta - credit, 0.0) + TOL).all()
+        assert (d.monthly <= np.maximum(d.target_allocation - d.credit, 0.0) + TOL).all()
         assert (d.monthly >= 0).all() and (d.annual >= 0).all()
-        for i, name in enumerate(result.holders.names):
+        for i, name in enumerate(d.holders):
             year = result.state_after.holder(name)
             if d.annual[i] > 0:
                 left = (
@@ -94,6 +99,8 @@ def test_two_months_conserve_money_and_cap_excess(first: tuple[Any, ...], second
                 )
                 assert left >= -TOL * (1 + abs(year.target_allocation))
     assert m2.state_after.carried_excess == m1.state_after.carried_excess + m2.distribution.carried
+    # Every earlier holder is in month 2's distribution set (OA 5.2.6(b) pays past holders too).
+    assert set(m1.distribution.holders) <= set(m2.distribution.holders)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -105,6 +112,7 @@ def test_results_independent_of_row_order(case: tuple[Any, ...]) -> None:
     a = _settle(2026, 3, _ftrs(rows), prices, charges, YearState.new(2026, 3))
     b = _settle(2026, 3, _ftrs(shuffled), prices, charges, YearState.new(2026, 3))
     assert a.holders.names == b.holders.names
+    assert a.distribution.holders == b.distribution.holders
     scale = 1e-9 * (1 + np.abs(a.holder_target_allocation).sum())
     np.testing.assert_allclose(a.holder_target_allocation, b.holder_target_allocation, rtol=0, atol=scale)
     np.testing.assert_allclose(a.holder_credit, b.holder_credit, rtol=0, atol=scale)
