@@ -157,23 +157,19 @@ def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
 
 
 def _times(values: pd.Series, path: Path, column: str) -> pd.DatetimeIndex:
-    text = values.str.strip()
-    naive = np.flatnonzero(~text.str.contains(_OFFSET).to_numpy(dtype=bool))
-    if len(naive):
-        r = int(naive[0])
-        raise InputError(
-            f"{path}, row {r + 1} (line {r + 2}), column {column!r}: {values.iloc[r]!r} "
-            "is not an ISO 8601 time with a UTC offset"
-        )
-    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-    bad = np.flatnonzero(parsed.isna().to_numpy())
+    """Parse ISO 8601 times with offsets; each distinct text is parsed once (a month has few)."""
+    codes, uniques = pd.factorize(values.str.strip())
+    texts = pd.Series(uniques, dtype=object)
+    naive = np.flatnonzero(~texts.str.contains(_OFFSET).to_numpy(dtype=bool))
+    parsed = pd.to_datetime(texts, utc=True, format="ISO8601", errors="coerce")
+    bad = naive if len(naive) else np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
-        r = int(bad[0])
+        r = int(np.flatnonzero(np.isin(codes, bad))[0])
+        problem = "is not an ISO 8601 time with a UTC offset" if len(naive) else "is not an ISO 8601 time"
         raise InputError(
-            f"{path}, row {r + 1} (line {r + 2}), column {column!r}: "
-            f"{values.iloc[r]!r} is not an ISO 8601 time"
+            f"{path}, row {r + 1} (line {r + 2}), column {column!r}: {values.iloc[r]!r} {problem}"
         )
-    return pd.DatetimeIndex(parsed)
+    return pd.DatetimeIndex(parsed).take(codes)
 
 
 def _read_ftrs(path: Path) -> list[FtrRecord]:

@@ -170,3 +170,23 @@ class TestSettleCommand:
         (month1 / "charges.csv").write_text("hour_ending,da\n")
         assert main(_args(month1, tmp_path / "out")) == 2
         assert "missing column 'da_congestion'" in capsys.readouterr().err
+
+    def test_garbage_time(self, month1: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        text = (month1 / "rt.csv").read_text().replace("2026-01-01T05:10:00+00:00", "soon+00:00")
+        (month1 / "rt.csv").write_text(text)
+        assert main(_args(month1, tmp_path / "out")) == 2
+        assert "rt.csv, row 2 (line 3), column 'interval_ending': 'soon+00:00' is not an ISO 8601 time" in (
+            capsys.readouterr().err
+        )
+
+    def test_loop_flow_column_is_added_to_charges(self, month1: Path, tmp_path: Path) -> None:
+        lines = (month1 / "charges.csv").read_text().splitlines()
+        body = [f"{line},1.5" for line in lines[1:]]
+        (month1 / "charges.csv").write_text("\n".join([lines[0] + ",loop_flow_compensation", *body]) + "\n")
+        out = tmp_path / "out"
+        assert main(_args(month1, out)) == 0
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["charges"]["loop_flow_compensation"] == 1.5 * 744
+        # h2 stays short (2341.5 < 2600): its 1.5 raises credits; the other 743 hours' 1.5 is excess.
+        assert summary["excess"] == 175.0 + 1.5 * 743
+        assert summary["credits"] == 3640.0 + 1.5
