@@ -44,13 +44,18 @@ from enum import StrEnum
 
 from auction.ledger_time import DeliveryMonth, check_hour_ending
 from auction.ledger_units import tenths_to_mw
+from market_calendar import PeriodClass
 
-
-class PeriodClass(StrEnum):
-    """OA 7.3.4: on-peak (HE08-HE23 weekdays except holidays) and off-peak (all other hours)."""
-
-    ON_PEAK = "on_peak"
-    OFF_PEAK = "off_peak"
+__all__ = [
+    "FtrKey",
+    "Hedge",
+    "Ledger",
+    "LedgerEntry",
+    "LedgerError",
+    "Origin",
+    "PeriodClass",
+    "Posting",
+]
 
 
 class Hedge(StrEnum):

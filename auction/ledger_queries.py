@@ -15,6 +15,7 @@ from datetime import datetime
 
 from auction.ledger import FtrKey, Ledger, LedgerEntry, Origin, PeriodClass
 from auction.ledger_time import DeliveryMonth, check_hour_ending
+from market_calendar import period_class_of
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -82,6 +83,11 @@ def holdings_at(
         if mw:
             out.append(Holding(who, key, mw))
     return tuple(out)
+
+
+def credited_holdings_at(ledger: Ledger, hour_ending: datetime) -> tuple[Holding, ...]:
+    """Holdings that earn congestion credits in the hour: those of the hour's class (OA 7.3.4, 5.2.2(a))."""
+    return holdings_at(ledger, hour_ending, period_class=period_class_of(hour_ending))
 
 
 def history(ledger: Ledger, holder: str, key: FtrKey) -> tuple[HistoryStep, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from auction.ledger import FtrKey, Ledger, LedgerEntry, LedgerError, Origin, PeriodClass, Posting
 from auction.ledger_queries import (
     Holding,
+    credited_holdings_at,
     history,
     holders_after_period,
     holdings_at,
@@ -122,6 +124,15 @@ class TestMidMonthTransfer:
         h = hour(JULY, 0)
         assert holdings_at(led, h, holder="A") == (Holding("A", off, 20), Holding("A", on, 10))
         assert holdings_at(led, h, period_class=PeriodClass.OFF_PEAK) == (Holding("A", off, 20),)
+
+
+class TestCreditedHoldings:
+    def test_only_the_hours_class_earns(self) -> None:
+        on, off = key(), key(period_class=PeriodClass.OFF_PEAK)
+        led = ledger_with(grant("A", on, 10), grant("B", off, 20))
+        # Wednesday 1 July 2026: the hour ending 12:00 EDT (16:00 UTC) is on-peak, 03:00 EDT off-peak.
+        assert credited_holdings_at(led, datetime(2026, 7, 1, 16, tzinfo=UTC)) == (Holding("A", on, 10),)
+        assert credited_holdings_at(led, datetime(2026, 7, 1, 7, tzinfo=UTC)) == (Holding("B", off, 20),)
 
 
 class TestReversion:

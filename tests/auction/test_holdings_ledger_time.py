@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auction.ledger_time import DeliveryMonth, check_hour_ending
+from market_calendar import hour_count, hours_in_month, month_of
 
 
 class TestDeliveryMonth:
@@ -61,3 +63,13 @@ class TestCheckHourEnding:
     def test_off_the_hour_refused(self) -> None:
         with pytest.raises(ValueError, match="whole hour"):
             check_hour_ending(datetime(2026, 7, 1, 5, 30, tzinfo=UTC))
+
+
+class TestAgreesWithMarketCalendar:
+    @pytest.mark.parametrize("month", range(1, 13))
+    def test_hour_counts_and_month_of_each_hour(self, month: int) -> None:
+        m = DeliveryMonth(2026, month)
+        hours = hours_in_month(2026, month)
+        assert m.n_hours() == hour_count(2026, month) == len(hours)
+        assert (hours[0], hours[-1]) == (m.first_hour_ending(), m.last_hour_ending())
+        assert all(month_of(h) == (m.year, m.month) == astuple(DeliveryMonth.of_hour(h)) for h in hours[::37])
