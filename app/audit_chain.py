@@ -23,6 +23,7 @@ or ``int``, never as float. This module is pure: the service stores and reads th
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -213,3 +214,8 @@ def bid_book_hash(context: Mapping[str, Any], bids: Iterable[Mapping[str, Any]])
     duplicate included) gives another. ``context`` names the book (auction id, class, window).
     """
     return sha256_hex(canonical_json({"context": context, "bids": sorted(canonical_json(b) for b in bids)}))
+
+
+def bid_book_matches(context: Mapping[str, Any], bids: Iterable[Mapping[str, Any]], sealed_hash: str) -> bool:
+    """Whether the bid book about to be cleared is the one sealed at window close."""
+    return hmac.compare_digest(bid_book_hash(context, bids), sealed_hash)

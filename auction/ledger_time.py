@@ -49,11 +49,10 @@ class DeliveryMonth:
     @classmethod
     def parse(cls, text: str) -> DeliveryMonth:
         """``"2026-07"`` -> ``DeliveryMonth(2026, 7)``."""
-        try:
-            year, month = text.split("-")
-            return cls(int(year), int(month))
-        except ValueError:
-            raise ValueError(f"month {text!r} is not YYYY-MM") from None
+        parts = text.split("-")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            raise ValueError(f"month {text!r} is not YYYY-MM")
+        return cls(int(parts[0]), int(parts[1]))
 
     def next(self) -> DeliveryMonth:
         return DeliveryMonth(self.year + self.month // 12, self.month % 12 + 1)

@@ -18,6 +18,7 @@ from app.audit_chain import (
     Break,
     append_entry,
     bid_book_hash,
+    bid_book_matches,
     canonical_json,
     entry_hash,
     sha256_hex,
@@ -200,3 +201,8 @@ class TestBidBookHash:
         assert bid_book_hash(self.CONTEXT, self.BIDS[:2]) != seal
         assert bid_book_hash(self.CONTEXT, (*self.BIDS, self.BIDS[0])) != seal
         assert bid_book_hash({**self.CONTEXT, "class": "off_peak"}, self.BIDS) != seal
+
+    def test_check_before_clearing(self) -> None:
+        seal = bid_book_hash(self.CONTEXT, self.BIDS)
+        assert bid_book_matches(self.CONTEXT, reversed(self.BIDS), seal)
+        assert not bid_book_matches(self.CONTEXT, self.BIDS[1:], seal)
