@@ -158,7 +158,10 @@ def _order(entry: LedgerEntry) -> tuple[datetime, int]:
 
 @dataclass(frozen=True)
 class Ledger:
-    """An immutable, append-only sequence of :class:`LedgerEntry`.
+    """An immutable, append-only sequence of :class:`LedgerEntry`, in increasing ``seq``.
+
+    A ledger may be built from a selection of stored entries (one month's, say): queries about
+    a holding are exact as long as all of that holding's entries are in the selection.
 
     ``by_holding`` indexes the entries of each (holder, key) in effective order (then
     ``seq``); ``by_month`` lists the holdings with entries in each month.
@@ -169,9 +172,13 @@ class Ledger:
     by_month: Mapping[DeliveryMonth, tuple[HoldingId, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for i, entry in enumerate(self.entries, start=1):
-            if entry.seq != i:
-                raise LedgerError(f"entry seq {entry.seq} found at position {i}: entries must be 1..n")
+        previous = 0
+        for entry in self.entries:
+            if entry.seq <= previous:
+                raise LedgerError(
+                    f"entry seq {entry.seq} follows seq {previous}: entries must be in increasing seq order"
+                )
+            previous = entry.seq
         by_holding: dict[HoldingId, list[LedgerEntry]] = {}
         for entry in self.entries:
             by_holding.setdefault((entry.holder, entry.key), []).append(entry)
@@ -191,15 +198,21 @@ class Ledger:
         """The holding's entries in effective order (ties in recording order)."""
         return self.by_holding.get((holder, key), ())
 
-    def append(self, postings: Iterable[Posting]) -> Ledger:
+    def append(self, postings: Iterable[Posting], *, first_seq: int | None = None) -> Ledger:
         """A new ledger with ``postings`` appended as one atomic batch (all or none).
+
+        Entries are numbered from ``first_seq`` (default: one after the last entry); a ledger
+        built from a selection of stored entries passes the store's next number.
 
         Raises :class:`LedgerError` naming the holder, FTR, hour and MW if the batch would
         leave any position negative at any hour; the batch is checked as a whole, so a
         transfer's debit and credit go in together.
         """
         batch = tuple(postings)
-        start = len(self.entries) + 1
+        last = self.entries[-1].seq if self.entries else 0
+        start = last + 1 if first_seq is None else first_seq
+        if start <= last:
+            raise LedgerError(f"first_seq {start} does not follow the last entry's seq {last}")
         new = tuple(
             LedgerEntry(
                 seq=start + i,

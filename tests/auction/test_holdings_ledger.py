@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auction.ledger import FtrKey, Ledger, LedgerEntry, LedgerError, Origin, PeriodClass, Posting
+from auction.ledger import FtrKey, Ledger, LedgerError, Origin, PeriodClass, Posting
 from auction.ledger_queries import (
     Holding,
     credited_holdings_at,
@@ -68,11 +68,19 @@ class TestAppend:
             key(source="1", sink="1")
 
     def test_out_of_order_entries_refused(self) -> None:
-        led = ledger_with(grant("A", key(), 100))
-        e = led.entries[0]
-        moved = LedgerEntry(2, e.holder, e.key, e.mw_tenths, e.origin, e.effective_from, e.reference)
-        with pytest.raises(LedgerError, match="seq 2 found at position 1"):
-            Ledger((moved,))
+        led = ledger_with(grant("A", key(), 100), grant("B", key(), 100))
+        with pytest.raises(LedgerError, match="seq 1 follows seq 2"):
+            Ledger(led.entries[::-1])
+
+    def test_a_selection_of_entries_is_a_ledger_and_appends_after_its_last_seq(self) -> None:
+        led = ledger_with(grant("A", key(), 100), grant("B", key(AUGUST), 100), grant("C", key(), 5))
+        july = Ledger(tuple(e for e in led.entries if e.key.month == JULY))
+        assert [e.seq for e in july.entries] == [1, 3]
+        assert july.append([grant("D", key(), 1)]).entries[-1].seq == 4
+        assert july.append([grant("D", key(), 1)], first_seq=9).entries[-1].seq == 9
+        with pytest.raises(LedgerError, match="first_seq 3 does not follow"):
+            july.append([grant("D", key(), 1)], first_seq=3)
+        assert holdings_at(july, hour(JULY, 0)) == holdings_at(led, hour(JULY, 0))
 
 
 class TestMidMonthTransfer:
