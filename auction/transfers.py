@@ -184,6 +184,30 @@ def transfer_postings(transfer: Transfer) -> tuple[Posting, ...]:
     return tuple(out)
 
 
+def _verification_problem(
+    transfer: Transfer, ledger: Ledger, offers: tuple[OfferClaim, ...], at: datetime
+) -> str:
+    """Why the seller's rights do not verify, or ``""``."""
+    if transfer.effective_from - ONE_HOUR < at:
+        return (
+            f"the hour ending {transfer.effective_from.isoformat()} begins before verification at "
+            f"{at.isoformat()}: settled hours are not re-assigned"
+        )
+    try:
+        after = ledger.append(transfer_postings(transfer))
+    except LedgerError as exc:
+        return f"seller's rights not verified: {exc}"
+    for key in transfer.keys:
+        committed = offered_tenths(offers, transfer.seller, key)
+        left = minimum_position(after, transfer.seller, key)
+        if left < committed:
+            return (
+                f"{transfer.seller} has {tenths_to_mw(committed)} MW of {key} under open offers and "
+                f"would hold only {tenths_to_mw(left)} MW in some hour: withdraw the offers first"
+            )
+    return ""
+
+
 def verify_transfer(
     transfer: Transfer,
     ledger: Ledger,
@@ -196,33 +220,9 @@ def verify_transfer(
         raise TransferStateError(
             f"transfer {transfer.transfer_id} is {transfer.state}: only an accepted transfer is verified"
         )
-    offers = tuple(open_offers)
-    reason = ""
-    if transfer.effective_from - ONE_HOUR < at:
-        reason = (
-            f"the hour ending {transfer.effective_from.isoformat()} begins before verification at "
-            f"{at.isoformat()}: settled hours are not re-assigned"
-        )
-    postings = transfer_postings(transfer)
-    if not reason:
-        try:
-            after = ledger.append(postings)
-        except LedgerError as exc:
-            reason = f"seller's rights not verified: {exc}"
-        else:
-            for key in transfer.keys:
-                committed = offered_tenths(offers, transfer.seller, key)
-                left = minimum_position(after, transfer.seller, key)
-                if left < committed:
-                    reason = (
-                        f"{transfer.seller} has {tenths_to_mw(committed)} MW of {key} under open offers and "
-                        f"would hold only {tenths_to_mw(left)} MW in some hour: withdraw the offers first"
-                    )
-                    break
+    reason = _verification_problem(transfer, ledger, tuple(open_offers), at)
     if reason:
-        return VerificationOutcome(
-            _step(transfer, {TransferState.ACCEPTED}, TransferState.REJECTED, at, by, reason), ()
-        )
-    return VerificationOutcome(
-        _step(transfer, {TransferState.ACCEPTED}, TransferState.VERIFIED, at, by), postings
-    )
+        rejected = _step(transfer, {TransferState.ACCEPTED}, TransferState.REJECTED, at, by, reason)
+        return VerificationOutcome(rejected, ())
+    verified = _step(transfer, {TransferState.ACCEPTED}, TransferState.VERIFIED, at, by)
+    return VerificationOutcome(verified, transfer_postings(transfer))

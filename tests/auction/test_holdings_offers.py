@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,10 @@ from auction.auction_settlement import ClearedTrade, Side
 from auction.holdings import OfferCheckStatus, OfferClaim, auction_result_postings, check_offer
 from auction.ledger import Ledger, LedgerError, Origin, Posting
 from auction.ledger_queries import Holding, holdings_at, minimum_position
+from auction.transfers import accept_transfer, request_transfer, verify_transfer
 from tests.auction.holdings_cases import JULY, grant, hour, key, ledger_with
+
+T_BEFORE = datetime(2026, 6, 20, tzinfo=UTC)
 
 
 class TestCheckOffer:
@@ -117,3 +121,32 @@ def test_accepted_offers_never_oversell(held: int, requests: list[tuple[str, int
     ]
     after = led.append(auction_result_postings([*sold, *bought]))
     assert minimum_position(after, "A", key()) == held - sum(o.mw_tenths for o in book.values())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(("offer", "transfer")),
+            st.sampled_from(("o1", "o2", "o3")),
+            st.integers(min_value=1, max_value=200),
+            st.integers(min_value=1, max_value=700),
+        ),
+        max_size=12,
+    )
+)
+def test_offers_and_transfers_together_never_oversell(ops: list[tuple[str, str, int, int]]) -> None:
+    """Offers and verified transfers interleaved: A's open offers always fit what A holds all month."""
+    led = ledger_with(grant("A", key(), 300))
+    book: dict[str, OfferClaim] = {}
+    for i, (kind, offer_id, tenths, at) in enumerate(ops):
+        if kind == "offer":
+            claim = OfferClaim(offer_id, "A", key(), tenths)
+            if check_offer(led, claim, book.values()).accepted:
+                book[offer_id] = claim
+        else:
+            t = request_transfer(f"t{i}", "A", "B", [key()], tenths, hour(JULY, at), T_BEFORE)
+            out = verify_transfer(accept_transfer(t, "B", T_BEFORE), led, book.values(), "oi", T_BEFORE)
+            if out.verified:
+                led = led.append(out.postings)
+        assert sum(o.mw_tenths for o in book.values()) <= minimum_position(led, "A", key())
