@@ -9,7 +9,8 @@ to the same numbers on every machine.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import math
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 TENTHS_PER_MW = 10
 CENTS_PER_DOLLAR = 100
@@ -54,3 +55,29 @@ def dollars_to_cents(amount: Decimal) -> int:
 def cents_to_dollars(cents: int) -> Decimal:
     """Integer cents back to dollars, exactly: ``12345 -> Decimal('123.45')``."""
     return Decimal(cents) / CENTS_PER_DOLLAR
+
+
+def tenths_from_solver_mw(mw: float, what: str = "MW") -> int:
+    """A solver's float MW (an award of the clearing LP) to integer tenths.
+
+    Awards are in 0.1 MW steps (OA 7.3.5(d)); the float may carry rounding noise, tolerated up
+    to 1e-6 tenths. Anything further from a step is an error naming the value, not a rounding.
+    """
+    if not math.isfinite(mw):
+        raise ValueError(f"{what} {mw!r} is not finite")
+    scaled = mw * TENTHS_PER_MW
+    tenths = round(scaled)
+    if abs(scaled - tenths) > 1e-6 * max(1.0, abs(scaled)):
+        raise ValueError(f"{what} {mw!r} is not a multiple of 0.1 MW (OA 7.3.5(d))")
+    return int(tenths)
+
+
+def posted_price(price: float, places: int = 2) -> Decimal:
+    """A solver's float clearing price ($/MW) as the Decimal that is posted and billed.
+
+    Rounded once, half to even, to ``places`` decimals ($0.01/MW by default): the price posted
+    under OA 7.3.7 is the price every buyer and seller on the path pays or is paid (OA 7.3.8).
+    """
+    if not math.isfinite(price):
+        raise ValueError(f"price {price!r} is not finite")
+    return Decimal(repr(price)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
