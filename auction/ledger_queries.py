@@ -10,10 +10,14 @@ for hour-ending ``h`` in ``key.month`` (0 outside it), in integer tenths of a MW
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from auction.ledger import FtrKey, Ledger, LedgerEntry, Origin, PeriodClass
+import numpy as np
+from numpy.typing import NDArray
+
+from auction.ledger import FtrKey, HoldingId, Ledger, LedgerEntry, Origin, PeriodClass
 from auction.ledger_time import DeliveryMonth, check_hour_ending
 from market_calendar import period_class_of
 
@@ -88,6 +92,45 @@ def holdings_at(
 def credited_holdings_at(ledger: Ledger, hour_ending: datetime) -> tuple[Holding, ...]:
     """Holdings that earn congestion credits in the hour: those of the hour's class (OA 7.3.4, 5.2.2(a))."""
     return holdings_at(ledger, hour_ending, period_class=period_class_of(hour_ending))
+
+
+@dataclass(frozen=True)
+class PositionMatrix:
+    """Positions of many holdings over many hours, for settlement's vectorised loops.
+
+    ``tenths[i, j]`` is the MW (tenths) holding ``holdings[j]`` holds in the hour ending
+    ``hours[i]``; hours outside the holding's month give 0.
+    """
+
+    hours: tuple[datetime, ...]
+    holdings: tuple[HoldingId, ...]
+    tenths: NDArray[np.int64]
+
+
+def position_matrix(
+    ledger: Ledger,
+    month: DeliveryMonth,
+    hours: Sequence[datetime],
+    *,
+    period_class: PeriodClass | None = None,
+) -> PositionMatrix:
+    """Every holding of ``month`` (optionally of one class) at each of ``hours``, one search per holding."""
+    hs = tuple(check_hour_ending(h) for h in hours)
+    first, last = month.first_hour_ending(), month.last_hour_ending()
+    stamps = np.array([h.timestamp() for h in hs], dtype=np.float64)
+    inside = np.array([first <= h <= last for h in hs], dtype=np.bool_)
+    ids = tuple(
+        hid
+        for hid in ledger.by_month.get(month, ())
+        if period_class is None or hid[1].period_class == period_class
+    )
+    out = np.zeros((len(hs), len(ids)), dtype=np.int64)
+    for j, (who, key) in enumerate(ids):
+        entries = ledger.entries_of(who, key)
+        at = np.array([e.effective_from.timestamp() for e in entries], dtype=np.float64)
+        cumulative = np.concatenate([[0], np.cumsum([e.mw_tenths for e in entries], dtype=np.int64)])
+        out[:, j] = np.where(inside, cumulative[np.searchsorted(at, stamps, side="right")], 0)
+    return PositionMatrix(hs, ids, out)
 
 
 def history(ledger: Ledger, holder: str, key: FtrKey) -> tuple[HistoryStep, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +19,7 @@ from auction.ledger_queries import (
     minimum_position,
     portfolio,
     position_at,
+    position_matrix,
 )
 from auction.ledger_time import DeliveryMonth
 from tests.auction.holdings_cases import AUGUST, JULY, grant, hour, key, ledger_with
@@ -134,6 +135,17 @@ class TestMidMonthTransfer:
         assert holdings_at(led, h, period_class=PeriodClass.OFF_PEAK) == (Holding("A", off, 20),)
 
 
+class TestPositionMatrix:
+    def test_hours_by_holdings_with_zero_outside_the_month(self) -> None:
+        on, off = key(), key(period_class=PeriodClass.OFF_PEAK)
+        led = ledger_with(grant("A", on, 10), grant("B", off, 20, at=3))
+        hours = [hour(JULY, 0) - timedelta(hours=1), hour(JULY, 0), hour(JULY, 3), JULY.last_hour_ending()]
+        m = position_matrix(led, JULY, hours)
+        assert m.holdings == (("A", on), ("B", off))
+        assert m.tenths.tolist() == [[0, 0], [10, 0], [10, 20], [10, 20]]
+        assert position_matrix(led, JULY, hours, period_class=PeriodClass.OFF_PEAK).holdings == (("B", off),)
+
+
 class TestCreditedHoldings:
     def test_only_the_hours_class_earns(self) -> None:
         on, off = key(), key(period_class=PeriodClass.OFF_PEAK)
@@ -246,6 +258,10 @@ def test_positions_replay_exactly_from_the_entries(ops: list[tuple[str, str, str
             before = [s.position_tenths for s in steps if s.effective_from <= h]
             assert (before[-1] if before else 0) == row[i]
         assert minimum_position(led, who, k) == min(row)
+    matrix = position_matrix(led, MONTH, [hour(MONTH, i) for i in probe_hours])
+    for j, (who, k) in enumerate(matrix.holdings):
+        row = naive.table[(who, k)]
+        assert matrix.tenths[:, j].tolist() == [row[i] for i in probe_hours]
     # Rebuilding from the stored entries gives the same ledger and the same answers.
     rebuilt = Ledger(led.entries)
     for i in probe_hours:
