@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -138,8 +138,11 @@ class ChainVerdict:
     detail: str = ""
 
 
-def verify_chain(entries: Sequence[AuditEntry], head: tuple[int, str] | None = None) -> ChainVerdict:
+def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None = None) -> ChainVerdict:
     """Walk ``entries`` (as stored, in seq order) and name the first altered, removed or inserted one.
+
+    ``entries`` may be a stream (a cursor over the table): one pass, constant memory apart from
+    the head check, which keeps only the hash of the head's seq.
 
     Each entry is checked in turn: its seq must be the previous one + 1 (the first must be 1),
     its fields must hash to its stored hash, and its ``prev_hash`` must equal the previous
@@ -150,6 +153,7 @@ def verify_chain(entries: Sequence[AuditEntry], head: tuple[int, str] | None = N
     """
     expected_seq = 1
     prev: AuditEntry | None = None
+    hashes: dict[int, str] = {}
     for e in entries:
         if e.seq > expected_seq:
             return ChainVerdict(
@@ -167,7 +171,11 @@ def verify_chain(entries: Sequence[AuditEntry], head: tuple[int, str] | None = N
                 Break.INSERTED,
                 f"entry with seq {e.seq} found where seq {expected_seq} was expected",
             )
-        if entry_hash(e.seq, e.at, e.actor, e.action, e.payload, e.prev_hash) != e.hash:
+        try:
+            intact = entry_hash(e.seq, e.at, e.actor, e.action, e.payload, e.prev_hash) == e.hash
+        except ValueError:
+            intact = False  # a stored field was changed to something that has no canonical form
+        if not intact:
             return ChainVerdict(
                 False, e.seq - 1, e.seq, Break.ALTERED, f"entry {e.seq} ({e.action}) does not match its hash"
             )
@@ -186,6 +194,8 @@ def verify_chain(entries: Sequence[AuditEntry], head: tuple[int, str] | None = N
             )
         prev = e
         expected_seq += 1
+        if head is not None and e.seq == head[0]:
+            hashes[e.seq] = e.hash
     checked = expected_seq - 1
     if head is not None:
         head_seq, head_hash = head
@@ -197,7 +207,7 @@ def verify_chain(entries: Sequence[AuditEntry], head: tuple[int, str] | None = N
                 Break.REMOVED,
                 f"entries {checked + 1}..{head_seq} are missing after the last stored entry",
             )
-        stored_hash = entries[head_seq - 1].hash if head_seq >= 1 else GENESIS_HASH
+        stored_hash = GENESIS_HASH if head_seq < 1 else hashes.get(head_seq)
         if stored_hash != head_hash:
             return ChainVerdict(
                 False, checked, head_seq, Break.REPLACED, f"entry {head_seq} is not the recorded head"
