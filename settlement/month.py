@@ -77,7 +77,7 @@ class MonthSettlement:
 def settle_month(
     year: int,
     month: int,
-    ftrs: Sequence[FtrRecord],
+    ftrs: Sequence[FtrRecord] | Positions,
     prices: HourlyPrices,
     charges: HourlyCharges,
     state: YearState | None = None,
@@ -86,6 +86,10 @@ def settle_month(
     forfeiture_inputs: ForfeitureInputs | None = None,
 ) -> MonthSettlement:
     """Settle ``(year, month)`` (EPT calendar month) and return the result with the updated year state.
+
+    ``ftrs`` is the month's FTR records (split at ``transfers``), or positions already built for the
+    month's hours, e.g. by :func:`settlement.positions.positions_from_holdings` from a holdings-by-hour
+    matrix.
 
     ``prices`` (day-ahead, congestion component where given) and ``charges`` must be for exactly the
     month's hours (:func:`market_calendar.month_hour_index`). ``state`` defaults to a new year state
@@ -100,7 +104,14 @@ def settle_month(
                 name, f"hours do not match the {len(hours)} hours of {year}-{month:02d}"
             )
     on_peak = on_peak_mask(hours)
-    positions = build_positions(ftrs, hours, transfers)
+    if isinstance(ftrs, Positions):
+        if transfers:
+            raise SettlementInputError(
+                "transfers", "give transfers with FTR records, not with built positions"
+            )
+        positions = ftrs
+    else:
+        positions = build_positions(ftrs, hours, transfers)
     targets = target_allocations(positions, prices, on_peak)
     forfeiture = (
         Forfeiture.none()
@@ -179,7 +190,9 @@ def _check_hours(hourly: HourlyCredits, holder_credit: FloatArray) -> None:
     imbalance = np.abs(paid + hourly.excess - hourly.charges)
     bad = np.flatnonzero(imbalance > conservation_tolerance(gross))
     if len(bad):
-        raise RuntimeError(f"money not conserved in hour {int(bad[0])}: imbalance {imbalance[bad[0]]!r} $")
+        raise RuntimeError(
+            f"money not conserved in hour {int(bad[0])}: imbalance {float(imbalance[bad[0]])!r} $"
+        )
 
 
 def _check_month(hourly: HourlyCredits, month_credit: FloatArray, distribution: MonthlyDistribution) -> None:

@@ -167,6 +167,102 @@ def build_positions(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class HoldingRecord:
+    """A holding (one holder's interest in one FTR) whose MW may change hour by hour.
+
+    Used with :func:`positions_from_holdings` when a holdings ledger supplies MW held per hour (partial
+    transfers included); ``holding_id`` names it in statements (e.g. an FTR id, or holder + FTR key).
+    """
+
+    holding_id: str
+    holder: str
+    source: str
+    sink: str
+    period_class: PeriodClass
+    hedge: Hedge = Hedge.OBLIGATION
+    acquisition: Acquisition = Acquisition.AUCTION
+    auction_price_per_mw: float | None = None
+
+
+def positions_from_holdings(
+    holdings: Sequence[HoldingRecord], mw_by_hour: NDArray[np.floating], hours: pd.DatetimeIndex
+) -> Positions:
+    """Positions from a holdings-by-hour matrix: ``mw_by_hour[h, j]`` MW of ``holdings[j]`` in hour ``h``.
+
+    Each holding's hours are cut into runs of constant MW; every run with MW > 0 becomes a position
+    (so a holding sold down from 10 to 4 MW at hour ``h`` is 10 MW before ``h`` and 4 MW from ``h`` on).
+    The orientation ``(hours, holdings)`` is that of a holdings ledger's position matrix; pass MW, not
+    tenths. Negative or non-finite MW is an error naming the holding and hour.
+    """
+    matrix = np.asarray(mw_by_hour, dtype=np.float64)
+    if matrix.shape != (len(hours), len(holdings)):
+        raise SettlementInputError(
+            "holdings", f"MW matrix shape {matrix.shape} != (hours {len(hours)}, holdings {len(holdings)})"
+        )
+    bad = np.argwhere(~np.isfinite(matrix) | (matrix < 0))
+    if len(bad):
+        h, j = (int(x) for x in bad[0])
+        raise SettlementInputError(
+            "holdings",
+            f"holding {holdings[j].holding_id!r} has MW {float(matrix[h, j])!r} at {hours[h].isoformat()} "
+            "(must be >= 0)",
+            row=j + 1,
+        )
+    for number, holding in enumerate(holdings, start=1):
+        record = FtrRecord(
+            holding.holding_id,
+            holding.holder,
+            holding.source,
+            holding.sink,
+            1.0,
+            holding.period_class,
+            holding.hedge,
+            holding.acquisition,
+            holding.auction_price_per_mw,
+        )
+        _check_ftr(record, number, "holdings")
+    by_holding = matrix.T
+    change = np.ones(by_holding.shape, dtype=bool)
+    change[:, 1:] = by_holding[:, 1:] != by_holding[:, :-1]
+    run, start = np.nonzero(change)
+    stop = np.append(start[1:], len(hours))
+    last_of_row = np.append(run[1:] != run[:-1], True)
+    stop[last_of_row] = len(hours)
+    mw = by_holding[run, start]
+    keep = mw > 0
+    run, start, stop, mw = run[keep], start[keep], stop[keep], mw[keep]
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        values = np.array([getattr(h, name) for h in holdings], dtype=object)
+        return (
+            _readonly(np.asarray(values[run], dtype=dtype))
+            if len(run)
+            else _readonly(np.array([], dtype=dtype))
+        )
+
+    prices = np.array(
+        [np.nan if h.auction_price_per_mw is None else float(h.auction_price_per_mw) for h in holdings]
+    )
+    classes = np.array([h.period_class == PeriodClass.ON_PEAK for h in holdings], dtype=bool)
+    options = np.array([h.hedge == Hedge.OPTION for h in holdings], dtype=bool)
+    auction = np.array([h.acquisition == Acquisition.AUCTION for h in holdings], dtype=bool)
+    return Positions(
+        ftr_id=column("holding_id", object),
+        holder=column("holder", object),
+        source=column("source", object),
+        sink=column("sink", object),
+        mw=_readonly(mw.astype(np.float64)),
+        on_peak=_readonly(classes[run]),
+        is_option=_readonly(options[run]),
+        is_auction=_readonly(auction[run]),
+        auction_price_per_mw=_readonly(prices[run]),
+        start=_readonly(start.astype(np.int64)),
+        stop=_readonly(stop.astype(np.int64)),
+        row=_readonly((run + 1).astype(np.int64)),
+    )
+
+
 def partial_positions(positions: Positions, n_hours: int) -> IntArray:
     """Indices of positions not held for all ``n_hours`` hours of the month (mid-month transfers)."""
     return np.flatnonzero((positions.start > 0) | (positions.stop < n_hours)).astype(np.int64)

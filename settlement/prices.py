@@ -161,7 +161,7 @@ def with_aggregates(prices: HourlyPrices, points: Sequence[PricingPoint]) -> Hou
             )
         if abs(weights.sum() - 1.0) > WEIGHT_SUM_TOLERANCE:
             raise SettlementInputError(
-                "pricing points", f"aggregate {point.id!r}: weights sum to {weights.sum()!r}, not 1"
+                "pricing points", f"aggregate {point.id!r}: weights sum to {float(weights.sum())!r}, not 1"
             )
         index = lookup.get_indexer(pd.Index(point.bus_ids))
         if (index < 0).any():
