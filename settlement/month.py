@@ -110,6 +110,10 @@ def settle_month(
                 "transfers", "give transfers with FTR records, not with built positions"
             )
         positions = ftrs
+        if len(positions) and int(positions.stop.max()) > len(hours):
+            raise SettlementInputError(
+                "positions", f"positions run past the {len(hours)} hours of {year}-{month:02d}"
+            )
     else:
         positions = build_positions(ftrs, hours, transfers)
     targets = target_allocations(positions, prices, on_peak)
