@@ -144,6 +144,12 @@ class TestTransfers:
                 transfers=transfer,
             )
 
+    def test_statement_of_a_holder_without_ftrs_is_not_found(self) -> None:
+        ftrs = [FtrRecord("f", "A", "1", "3", 10.0, PeriodClass.ON_PEAK)]
+        result = settle_month(2026, 1, ftrs, month_prices(2026, 1, NODES, {}), month_charges(2026, 1, {}))
+        with pytest.raises(KeyError, match="holder 'Z' holds no FTR"):
+            ftr_hourly_frame(result, "Z")
+
     def test_transfer_errors(self) -> None:
         ftrs = [FtrRecord("f", "A", "1", "3", 10.0, PeriodClass.ON_PEAK)]
         prices = month_prices(2026, 1, NODES, {})

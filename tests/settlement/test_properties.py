@@ -98,6 +98,7 @@ def test_two_months_conserve_money_and_cap_excess(first: tuple[Any, ...], second
                     - year.annual_distribution
                 )
                 assert left >= -TOL * (1 + abs(year.target_allocation))
+                assert year.deficiency == max(left, 0.0)
     assert m2.state_after.carried_excess == m1.state_after.carried_excess + m2.distribution.carried
     # Every earlier holder is in month 2's distribution set (OA 5.2.6(b) pays past holders too).
     assert set(m1.distribution.holders) <= set(m2.distribution.holders)
