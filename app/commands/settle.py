@@ -101,7 +101,8 @@ def _settle(files: _Files) -> MonthSettlement:
         stamps = _times(prices_frame["hour_ending"], files.prices, "hour_ending")
         if len(stamps) == 0:
             raise InputError(f"{files.prices}: no price rows")
-        year, month = month_of(stamps.min().to_pydatetime())
+        # The month most rows belong to (a stray row from another month is then reported as such).
+        year, month = month_of(stamps.sort_values()[len(stamps) // 2].to_pydatetime())
         hours = month_hour_index(year, month)
         price_column = "congestion" if "congestion" in prices_frame.columns else "price"
         prices = prices_from_long(

@@ -190,3 +190,15 @@ class TestSettleCommand:
         # h2 stays short (2341.5 < 2600): its 1.5 raises credits; the other 743 hours' 1.5 is excess.
         assert summary["excess"] == 175.0 + 1.5 * 743
         assert summary["credits"] == 3640.0 + 1.5
+
+    def test_stray_hour_from_another_month_is_named(
+        self, month1: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        lines = (month1 / "prices.csv").read_text().splitlines()
+        stray = "2025-12-31T23:00:00-05:00,1,30.0"
+        (month1 / "prices.csv").write_text("\n".join([lines[0], stray, *lines[1:]]) + "\n")
+        assert main(_args(month1, tmp_path / "out")) == 2
+        err = capsys.readouterr().err
+        assert (
+            "prices.csv, row 1 (line 2), column 'hour_ending': hour_ending 2026-01-01T04:00:00+00:00" in err
+        )
