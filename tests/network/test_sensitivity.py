@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from network.errors import InvalidElementError, SizeLimitError, UnknownElementError
+from network.errors import InvalidElementError, SingularNetworkError, SizeLimitError, UnknownElementError
 from network.examples import build_network, three_bus
 from network.model import PeriodConditions, PricingPoint
 from network.sensitivity import build_sensitivity_model
@@ -111,6 +111,13 @@ class TestBadInput:
     def test_zero_reactance_names_branch(self) -> None:
         net = build_network("z", ("1", "2"), (("zz", "1", "2", 0.0, 10.0),), "1")
         with pytest.raises(InvalidElementError, match=r"'zz'.*reactance"):
+            build_sensitivity_model(net)
+
+    def test_reactances_that_cancel_make_singular_network(self) -> None:
+        net = build_network(
+            "cancel", ("1", "2"), (("p", "1", "2", 0.1, 1.0), ("n", "1", "2", -0.1, 1.0)), "1"
+        )
+        with pytest.raises(SingularNetworkError, match=r"'cancel'.*singular"):
             build_sensitivity_model(net)
 
     def test_unknown_outage_and_point(self) -> None:
