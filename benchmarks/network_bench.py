@@ -421,7 +421,7 @@ def render_big(results: dict[str, Any], command: str) -> str:
     """The large-case section: load and monitored-element sensitivities, each in its own process."""
     lines = [
         BIG_BEGIN,
-        "## Large cases (run alone, late)",
+        "## Large cases (run once, late, each step in its own process; other work on the machine)",
         "",
         f"Command: `{command}`",
         "",
