@@ -1,0 +1,74 @@
+"""What the clearing LP needs from the network: the monitored constraint rows and their flows.
+
+A *row* of the simultaneous feasibility test is a pair (monitored constraint ``c``, case ``k``) where
+``k = -1`` is the base case (normal limit) and ``k >= 0`` a contingency (emergency limit), checked in
+both directions ``d = +1`` (flow <= limit) and ``d = -1`` (-flow <= limit):
+
+    d * (flow_ck(injection) + loop_c) <= limit_ck
+
+Flows are in MW, positive in the constraint's own direction. ``loop_c`` is the loop flow (OA 7.3.6(a),
+"estimated uncompensated parallel flows") and applies in the base case and after every contingency.
+
+:class:`Grid` is the contract; :class:`feasibility.network_grid.NetworkGrid` implements it on top of
+the ``network`` package and a dense implementation serves small test cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+BASE_CASE = -1
+"""The contingency index of the base case in a row key."""
+
+
+class Grid(Protocol):
+    """Sensitivities and flows of one auction period's topology (scheduled outages applied)."""
+
+    @property
+    def bus_ids(self) -> tuple[str, ...]: ...
+
+    @property
+    def constraint_ids(self) -> tuple[str, ...]: ...
+
+    @property
+    def contingency_ids(self) -> tuple[str, ...]: ...
+
+    @property
+    def limit_normal_mw(self) -> FloatArray: ...
+
+    @property
+    def limit_emergency_mw(self) -> FloatArray: ...
+
+    @property
+    def loop_flow_mw(self) -> FloatArray: ...
+
+    def injection_matrix(self, point_ids: Sequence[str]) -> sp.csc_matrix:
+        """``n_buses x k`` bus weights of each pricing point (a bus id is a point of weight 1)."""
+        ...
+
+    def flows(self, injection_mw: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Constraint flows of a net bus injection, without loop flow.
+
+        Returns ``(base (n_cons,), post (n_cont, n_cons))`` in MW.
+        """
+        ...
+
+    def sensitivities(self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix) -> FloatArray:
+        """``d flow / d injection`` of rows ``(constraint_idx[i], case_idx[i])`` for each injection column.
+
+        ``case_idx`` is :data:`BASE_CASE` for the base case. Returns ``(n_rows, n_columns)``.
+        """
+        ...
+
+
+def row_limits(grid: Grid, constraint_idx: IntArray, case_idx: IntArray) -> FloatArray:
+    """Limit of each row in MW: the normal rating in the base case, the emergency one otherwise."""
+    return np.where(case_idx == BASE_CASE, grid.limit_normal_mw[constraint_idx], grid.limit_emergency_mw[constraint_idx])
