@@ -9,7 +9,7 @@ examples; memory is ``(1 + n_cont) x n_branches x n_buses`` floats, so keep it t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,8 +120,10 @@ class DenseGrid:
                 vals.append(w)
         return sp.csc_matrix((vals, (rows, cols)), shape=(len(self.bus_ids), len(point_ids)))
 
-    def flows(self, injection_mw: FloatArray) -> tuple[FloatArray, FloatArray]:
-        return self.ptdf_base @ injection_mw, self.ptdf_post @ injection_mw
+    def case_flows(self, injection_mw: FloatArray) -> Iterator[tuple[int, FloatArray]]:
+        yield 0, (self.ptdf_base @ injection_mw)[None, :]
+        if len(self.contingency_ids):
+            yield 1, self.ptdf_post @ injection_mw
 
     def sensitivities(self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix) -> FloatArray:
         rows = np.where(

@@ -15,7 +15,7 @@ the ``network`` package and a dense implementation serves small test cases.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -54,10 +54,12 @@ class Grid(Protocol):
         """``n_buses x k`` bus weights of each pricing point (a bus id is a point of weight 1)."""
         ...
 
-    def flows(self, injection_mw: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Constraint flows of a net bus injection, without loop flow.
+    def case_flows(self, injection_mw: FloatArray) -> Iterator[tuple[int, FloatArray]]:
+        """Constraint flows (MW, loop flow excluded) of a net bus injection, case by case in blocks.
 
-        Returns ``(base (n_cons,), post (n_cont, n_cons))`` in MW.
+        Yields ``(first case row, block)`` with ``block`` of shape ``(rows, n_cons)``; case row 0 is the
+        base case and row ``1 + k`` contingency ``k``. Blocks come in order, cover every case once and
+        are the same for every injection (so several calls can be walked in step).
         """
         ...
 

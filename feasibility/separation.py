@@ -7,6 +7,7 @@ from the LP's possibly truncated coefficients, so the final awards are checked o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,17 +39,6 @@ def point_injection(problem: ClearingProblem, groups: ProductGroups, group_mw: F
     return inj + problem.fixed_point_injection()
 
 
-def _case_rows(base: FloatArray, post: FloatArray, start: int, stop: int) -> FloatArray:
-    """Rows ``start:stop`` of the (1 + n_cont, n_cons) case-by-constraint flow table (row 0 = base)."""
-    parts = []
-    if start == 0:
-        parts.append(base[None, :])
-    lo, hi = max(start - 1, 0), stop - 1
-    if hi > lo:
-        parts.append(post[lo:hi])
-    return np.vstack(parts) if len(parts) > 1 else np.asarray(parts[0])
-
-
 def find_violations(
     grid: Grid,
     problem: ClearingProblem,
@@ -57,56 +47,51 @@ def find_violations(
     points_matrix: sp.csc_matrix,
     group_mw: FloatArray,
     tol_mw: float,
-    *,
-    chunk_cases: int = 256,
 ) -> Violations:
     """Every (constraint, case, direction) with ``d * flow - limit > tol_mw``, worst first (ties by index).
 
     ``d * flow`` counts obligations and the base model with their sign, loop flow, and options'
-    adverse parts only. The case table is scanned in chunks of ``chunk_cases`` cases to bound memory.
+    adverse parts only. The case table is walked in the grid's memory-bounded blocks.
     """
-    bus_inj = points_matrix @ point_injection(problem, groups, group_mw)
-    base, post = grid.flows(np.asarray(bus_inj, dtype=np.float64))
-    n_cons = len(base)
-    post = post.reshape(-1, n_cons)
-    option_flows: list[tuple[FloatArray, FloatArray]] = []
+    bus_inj = np.asarray(points_matrix @ point_injection(problem, groups, group_mw), dtype=np.float64)
+    walkers: list[Iterator[tuple[int, FloatArray]]] = []
     opt = np.flatnonzero(groups.is_option & (group_mw > 0))
     if opt.size:
         path_mw = np.bincount(layout.option_path_of_group[opt], group_mw[opt], minlength=len(layout.option_path_src))
         for q in np.flatnonzero(path_mw > 0):
             col = points_matrix[:, [layout.option_path_src[q]]] - points_matrix[:, [layout.option_path_snk[q]]]
-            b, p = grid.flows(np.asarray(col.toarray()).reshape(-1) * path_mw[q])
-            option_flows.append((b, p.reshape(-1, n_cons)))
+            walkers.append(grid.case_flows(np.asarray(col.toarray()).reshape(-1) * path_mw[q]))
     loop = grid.loop_flow_mw[None, :]
-    n_cases = 1 + post.shape[0]
     cons_l: list[IntArray] = []
     case_l: list[IntArray] = []
     dir_l: list[IntArray] = []
     amt_l: list[FloatArray] = []
     max_v = 0.0
-    for start in range(0, n_cases, chunk_cases):
-        stop = min(start + chunk_cases, n_cases)
-        flow = _case_rows(base, post, start, stop) + loop
+    for start, block in grid.case_flows(bus_inj):
+        flow = block + loop
         up = flow.copy()
         down = -flow
-        for b, p in option_flows:
-            f = _case_rows(b, p, start, stop)
+        for walker in walkers:
+            o_start, f = next(walker)
+            if o_start != start or f.shape != block.shape:
+                raise RuntimeError("grid.case_flows blocks differ between calls")
             up += np.maximum(f, 0.0)
             down += np.maximum(-f, 0.0)
-        case_no = np.arange(start, stop)
+        case_no = np.arange(start, start + block.shape[0])
         limit = np.where((case_no == 0)[:, None], grid.limit_normal_mw[None, :], grid.limit_emergency_mw[None, :])
         for direction, f in ((1, up), (-1, down)):
             over = f - limit
-            max_v = max(max_v, float(np.max(over)))
+            if over.size:
+                max_v = max(max_v, float(np.max(over)))
             r, c = np.nonzero(over > tol_mw)
             cons_l.append(c.astype(np.int64))
             case_l.append((case_no[r] - 1).astype(np.int64))
             dir_l.append(np.full(c.size, direction, dtype=np.int64))
             amt_l.append(over[r, c])
-    cons = np.concatenate(cons_l)
-    case = np.concatenate(case_l)
-    d = np.concatenate(dir_l)
-    amount = np.concatenate(amt_l)
+    cons = np.concatenate(cons_l) if cons_l else np.zeros(0, dtype=np.int64)
+    case = np.concatenate(case_l) if case_l else np.zeros(0, dtype=np.int64)
+    d = np.concatenate(dir_l) if dir_l else np.zeros(0, dtype=np.int64)
+    amount = np.concatenate(amt_l) if amt_l else np.zeros(0)
     order = np.lexsort((d, case, cons, -amount))
     return Violations(cons[order], case[order], d[order], amount[order], max(max_v, 0.0))
 

@@ -1,0 +1,84 @@
+"""The :class:`~feasibility.grid.Grid` of an auction period, on top of the ``network`` package.
+
+It holds the period's factorised sensitivity model (scheduled outages applied, cut-off pricing points
+substituted), its monitored constraints (branches with a positive rating, interfaces; loop flow) and the
+flow evaluator of the contingency list (LODF, islanding handled by the network package).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from feasibility.grid import BASE_CASE, FloatArray, IntArray
+from network.constraints import MonitoredSet, monitored_constraints
+from network.flows import FlowEvaluator
+from network.model import Contingency, Network, PeriodConditions
+from network.sensitivity import SensitivityModel, build_sensitivity_model
+
+
+@dataclass(frozen=True)
+class NetworkGrid:
+    """A period's grid: ``model``, ``monitored`` and ``evaluator`` from the network package."""
+
+    model: SensitivityModel
+    monitored: MonitoredSet
+    evaluator: FlowEvaluator
+
+    @classmethod
+    def build(
+        cls,
+        network: Network,
+        conditions: PeriodConditions | None = None,
+        contingencies: Sequence[Contingency] | None = None,
+    ) -> NetworkGrid:
+        """Build for ``network`` in the period ``conditions``; ``contingencies`` default to the network's."""
+        model = build_sensitivity_model(network, conditions)
+        monitored = monitored_constraints(network, conditions)
+        conts = network.contingencies if contingencies is None else tuple(contingencies)
+        return cls(model, monitored, FlowEvaluator.build(model, monitored, conts))
+
+    @property
+    def bus_ids(self) -> tuple[str, ...]:
+        return self.model.network.bus_ids
+
+    @property
+    def constraint_ids(self) -> tuple[str, ...]:
+        return self.monitored.ids
+
+    @property
+    def contingency_ids(self) -> tuple[str, ...]:
+        return self.evaluator.contingency_ids
+
+    @property
+    def limit_normal_mw(self) -> FloatArray:
+        return self.monitored.limit_normal_mw
+
+    @property
+    def limit_emergency_mw(self) -> FloatArray:
+        return self.monitored.limit_emergency_mw
+
+    @property
+    def loop_flow_mw(self) -> FloatArray:
+        return self.monitored.loop_flow_mw
+
+    def injection_matrix(self, point_ids: Sequence[str]) -> sp.csc_matrix:
+        return self.model.injection_matrix(point_ids)
+
+    def case_flows(self, injection_mw: FloatArray) -> Iterator[tuple[int, FloatArray]]:
+        base = self.monitored.branch_coefficients @ self.model.branch_flows(injection_mw)
+        yield 0, np.asarray(base, dtype=np.float64)[None, :]
+        if len(self.evaluator.contingency_ids) == 0:
+            return
+        for rows, block in self.evaluator.post_flow_blocks(injection_mw):
+            yield 1 + rows.start, block
+
+    def sensitivities(self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix) -> FloatArray:
+        rows = [
+            (int(c), None if int(k) == BASE_CASE else int(k)) for c, k in zip(constraint_idx, case_idx, strict=True)
+        ]
+        out: FloatArray = self.evaluator.constraint_sensitivities(rows, injections)
+        return out
