@@ -24,7 +24,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -263,12 +263,13 @@ def clear_auction(
     held: Sequence[HeldFtr] = (),
     *,
     conditions: PeriodConditions | None = None,
-    contingencies: Sequence[Contingency] | None = None,
+    contingencies: Sequence[Contingency] | Literal["all"] | None = None,
     options: ClearingOptions | None = None,
 ) -> AuctionResult:
     """Clear one auction on ``network`` in the period ``conditions`` (scheduled outages, loop flow).
 
-    ``contingencies`` default to ``network.contingencies``. Every bus and pricing point is priced.
+    ``contingencies``: ``None`` for ``network.contingencies``, ``"all"`` for full N-1 on the period's
+    topology (every energised non-radial branch), or a list. Every bus and pricing point is priced.
     Raises ``auction.bids.BidError`` or a ``network.errors.NetworkError`` on bad input; an infeasible
     base model or a solver limit is a ``status`` of the result, not an exception.
     """

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 
 from feasibility.grid import BASE_CASE, FloatArray, IntArray
 from network.constraints import MonitoredSet, monitored_constraints
+from network.contingency import single_branch_contingencies
 from network.flows import FlowEvaluator
 from network.model import Contingency, Network, PeriodConditions
 from network.sensitivity import SensitivityModel, build_sensitivity_model
@@ -33,12 +35,23 @@ class NetworkGrid:
         cls,
         network: Network,
         conditions: PeriodConditions | None = None,
-        contingencies: Sequence[Contingency] | None = None,
+        contingencies: Sequence[Contingency] | Literal["all"] | None = None,
     ) -> NetworkGrid:
-        """Build for ``network`` in the period ``conditions``; ``contingencies`` default to the network's."""
+        """Build for ``network`` in the period ``conditions``.
+
+        ``contingencies``: ``None`` for the network's own list, ``"all"`` for full N-1 (one contingency
+        per energised non-radial branch of the period's topology, id = branch id), or an explicit list.
+        """
         model = build_sensitivity_model(network, conditions)
         monitored = monitored_constraints(network, conditions)
-        conts = network.contingencies if contingencies is None else tuple(contingencies)
+        if contingencies is None:
+            conts: Sequence[Contingency] = network.contingencies
+        elif isinstance(contingencies, str):
+            if contingencies != "all":
+                raise ValueError(f"contingencies must be a list or 'all', got {contingencies!r}")
+            conts = single_branch_contingencies(model)
+        else:
+            conts = tuple(contingencies)
         return cls(model, monitored, FlowEvaluator.build(model, monitored, conts))
 
     @property

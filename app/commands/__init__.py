@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import serve
+from app.commands import clear, serve
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (serve,)
+COMMAND_MODULES: tuple[ModuleType, ...] = (serve, clear)
