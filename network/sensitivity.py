@@ -110,13 +110,16 @@ def branch_susceptance(net: Network, closed: BoolArray) -> FloatArray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InvalidElementError(
-            f"branch {net.branch_ids[i]!r}: reactance {x[i]!r} p.u. is zero or missing on a closed branch "
+            f"branch {net.branch_ids[i]!r}: reactance {float(x[i])!r} p.u."
+            " is zero or missing on a closed branch "
             f"({int(bad.sum())} such branches); give it a non-zero reactance or take it out of service"
         )
     bad_tap = closed & ~(np.isfinite(tap) & (tap > 0.0))
     if bad_tap.any():
         i = int(np.flatnonzero(bad_tap)[0])
-        raise InvalidElementError(f"branch {net.branch_ids[i]!r}: tap ratio {tap[i]!r} is not positive")
+        raise InvalidElementError(
+            f"branch {net.branch_ids[i]!r}: tap ratio {float(tap[i])!r} is not positive"
+        )
     b = np.zeros(net.n_branches)
     b[closed] = 1.0 / (x[closed] * tap[closed])
     return b
