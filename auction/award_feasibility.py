@@ -58,7 +58,7 @@ def repair_awards(
     awards = split_steps(group_of_product, asked_steps, totals, ids)
     cuts: list[RepairStep] = []
     for _ in range(max_steps):
-        viol = check_awards(problem, grid, awards * AWARD_STEP_MW, tol_mw)
+        viol = check_awards(problem, grid, (awards * AWARD_STEP_MW).astype(np.float64), tol_mw)
         if viol.amount_mw.size == 0:
             return awards, tuple(cuts), viol.max_violation_mw
         c, k, d = viol.constraint_idx[:1], viol.case_idx[:1], viol.direction[:1]
@@ -74,7 +74,7 @@ def repair_awards(
         cut = max(1, min(need, int(totals[g])))
         totals[g] -= cut
         awards = split_steps(group_of_product, asked_steps, totals, ids)
-        members = tuple(ids[i] for i in np.flatnonzero(group_of_product == g))
+        members = tuple(ids[int(i)] for i in np.flatnonzero(group_of_product == g))
         cuts.append(
             RepairStep(
                 product_ids=members,
@@ -85,5 +85,5 @@ def repair_awards(
                 overload_mw=float(viol.amount_mw[0]),
             )
         )
-    viol = check_awards(problem, grid, awards * AWARD_STEP_MW, tol_mw)
+    viol = check_awards(problem, grid, (awards * AWARD_STEP_MW).astype(np.float64), tol_mw)
     return awards, tuple(cuts), viol.max_violation_mw

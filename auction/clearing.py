@@ -106,8 +106,12 @@ def input_hash(
 ) -> str:
     """SHA-256 of the auction inputs in a canonical order (independent of bid order)."""
     doc = {
-        "bids": sorted([b.bid_id, b.participant, b.source, b.sink, repr(b.mw), repr(b.price), str(b.hedge)] for b in bids),
-        "offers": sorted([o.offer_id, o.participant, o.source, o.sink, repr(o.mw), repr(o.price)] for o in offers),
+        "bids": sorted(
+            [b.bid_id, b.participant, b.source, b.sink, repr(b.mw), repr(b.price), str(b.hedge)] for b in bids
+        ),
+        "offers": sorted(
+            [o.offer_id, o.participant, o.source, o.sink, repr(o.mw), repr(o.price)] for o in offers
+        ),
         "held": sorted([h.holder, h.source, h.sink, repr(h.mw)] for h in held),
         "constraints": list(grid.constraint_ids),
         "limits_normal": [repr(float(x)) for x in grid.limit_normal_mw],
@@ -158,11 +162,11 @@ def clear_on_grid(
     n_bids = len(bids)
     if lp.status is Status.OPTIMAL:
         asked = to_steps(problem.products.mw_max)
-        group_mw = np.bincount(lp.group_of_product, lp.product_mw) if len(problem.products) else np.zeros(0)
+        group_mw = np.bincount(lp.group_of_product, lp.product_mw).astype(np.float64)
         steps, repairs, max_violation = repair_awards(
             problem, grid, lp.group_of_product, asked, group_steps_down(group_mw), opts.feasibility_tol_mw
         )
-        awarded = steps * AWARD_STEP_MW
+        awarded = (steps * AWARD_STEP_MW).astype(np.float64)
         prices = {b: float(p) for b, p in zip(grid.bus_ids, bus_prices(grid, lp), strict=True)}
         extra = [p for p in price_points if p not in prices]
         if extra:
@@ -172,16 +176,36 @@ def clear_on_grid(
         repairs, max_violation, prices = (), lp.max_violation_mw, {}
     product_price = lp.product_prices
     awards = [
-        Award(b.bid_id, "bid", b.participant, b.source, b.sink, b.hedge, b.mw, float(awarded[i]),
-              float(product_price[i]) + 0.0)
+        Award(
+            b.bid_id,
+            "bid",
+            b.participant,
+            b.source,
+            b.sink,
+            b.hedge,
+            b.mw,
+            float(awarded[i]),
+            float(product_price[i]) + 0.0,
+        )
         for i, b in enumerate(bids)
     ]
     awards += [
-        Award(o.offer_id, "offer", o.participant, o.source, o.sink, Hedge.OBLIGATION, o.mw,
-              float(awarded[n_bids + i]), -float(product_price[n_bids + i]) + 0.0)
+        Award(
+            o.offer_id,
+            "offer",
+            o.participant,
+            o.source,
+            o.sink,
+            Hedge.OBLIGATION,
+            o.mw,
+            float(awarded[n_bids + i]),
+            -float(product_price[n_bids + i]) + 0.0,
+        )
         for i, o in enumerate(offers)
     ]
-    summary = _summary(problem, grid, lp, awarded, awards, repairs, max_violation, opts, n_bids, len(offers), held)
+    summary = _summary(
+        problem, grid, lp, awarded, awards, repairs, max_violation, opts, n_bids, len(offers), held
+    )
     summary["input_hash"] = input_hash(bids, offers, held, grid, opts, hash_extra)
     return AuctionResult(
         status=lp.status,
@@ -275,5 +299,8 @@ def clear_auction(
     """
     grid = NetworkGrid.build(network, conditions, contingencies)
     points = [p.id for p in network.pricing_points]
-    extra = {"network": network.name, "scheduled_outages": sorted(conditions.scheduled_outages) if conditions else []}
+    extra = {
+        "network": network.name,
+        "scheduled_outages": sorted(conditions.scheduled_outages) if conditions else [],
+    }
     return clear_on_grid(grid, bids, offers, held, options=options, price_points=points, hash_extra=extra)

@@ -78,7 +78,10 @@ class _Row:
         value = self.number_value(column)
         if not mw_in_steps(value):
             raise InputFileError(
-                self.file, self.number, column, f"{value!r} MW must be > 0 and to the nearest 0.1 MW (OA 7.3.5(d))"
+                self.file,
+                self.number,
+                column,
+                f"{value!r} MW must be > 0 and to the nearest 0.1 MW (OA 7.3.5(d))",
             )
         return round(value, 1)
 
@@ -141,10 +144,19 @@ def read_bids(path: Path, points: Collection[str] | None = None) -> list[Bid]:
         source, sink = r.point("source", points), r.point("sink", points)
         if source == sink:
             raise InputFileError(r.file, r.number, "sink", f"same point as the source ({source!r})")
-        return Bid(r.text("bid_id"), r.text("participant"), source, sink, r.mw(), r.number_value("price"),
-                   Hedge(hedge_raw))
+        return Bid(
+            r.text("bid_id"),
+            r.text("participant"),
+            source,
+            sink,
+            r.mw(),
+            r.number_value("price"),
+            Hedge(hedge_raw),
+        )
 
-    return _unique(_rows(path, ("bid_id", "participant", "source", "sink", "mw", "price"), ("hedge",)), "bid_id", build)
+    return _unique(
+        _rows(path, ("bid_id", "participant", "source", "sink", "mw", "price"), ("hedge",)), "bid_id", build
+    )
 
 
 def read_offers(path: Path, points: Collection[str] | None = None) -> list[Offer]:
@@ -156,7 +168,9 @@ def read_offers(path: Path, points: Collection[str] | None = None) -> list[Offer
             raise InputFileError(r.file, r.number, "sink", f"same point as the source ({source!r})")
         return Offer(r.text("offer_id"), r.text("participant"), source, sink, r.mw(), r.number_value("price"))
 
-    return _unique(_rows(path, ("offer_id", "participant", "source", "sink", "mw", "price")), "offer_id", build)
+    return _unique(
+        _rows(path, ("offer_id", "participant", "source", "sink", "mw", "price")), "offer_id", build
+    )
 
 
 def read_held(path: Path, points: Collection[str] | None = None) -> list[HeldFtr]:
@@ -179,7 +193,9 @@ def read_contingencies(path: Path, branches: Collection[str]) -> list[Contingenc
             raise InputFileError(r.file, r.number, "branch_id", f"unknown branch {branch!r}")
         members = grouped.setdefault(r.text("contingency_id"), [])
         if branch in members:
-            raise InputFileError(r.file, r.number, "branch_id", f"branch {branch!r} listed twice in this contingency")
+            raise InputFileError(
+                r.file, r.number, "branch_id", f"branch {branch!r} listed twice in this contingency"
+            )
         members.append(branch)
     return [Contingency(cid, tuple(b)) for cid, b in grouped.items()]
 
@@ -231,7 +247,14 @@ def render_outputs(result: AuctionResult, summary_extra: Mapping[str, Any] | Non
     ]
     prices = [(node, _num(p)) for node, p in result.nodal_prices.items()]
     binding = [
-        (b.constraint_id, b.contingency_id or "", b.direction, _num(b.flow_mw), _num(b.limit_mw), _num(b.shadow_price))
+        (
+            b.constraint_id,
+            b.contingency_id or "",
+            b.direction,
+            _num(b.flow_mw),
+            _num(b.limit_mw),
+            _num(b.shadow_price),
+        )
         for b in result.binding_constraints
     ]
     summary = dict(result.summary)
@@ -239,7 +262,9 @@ def render_outputs(result: AuctionResult, summary_extra: Mapping[str, Any] | Non
     return {
         "awards.csv": _csv(("id", "participant", "source", "sink", "mw_awarded", "price"), awards),
         "nodal_prices.csv": _csv(("node", "price"), prices),
-        "constraints.csv": _csv(("branch_id", "contingency_id", "direction", "flow", "limit", "shadow_price"), binding),
+        "constraints.csv": _csv(
+            ("branch_id", "contingency_id", "direction", "flow", "limit", "shadow_price"), binding
+        ),
         "summary.json": json.dumps(summary, indent=2, sort_keys=True) + "\n",
     }
 

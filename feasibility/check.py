@@ -23,7 +23,7 @@ def check_awards(problem: ClearingProblem, grid: Grid, product_mw: FloatArray, t
         raise ValueError(f"awards have shape {product_mw.shape}, expected ({len(problem.products)},)")
     groups = group_products(problem.products)
     layout = build_layout(groups, Formulation.NODAL)
-    group_mw = np.bincount(groups.group_of_product, product_mw, minlength=len(groups)) if len(groups) else product_mw
+    group_mw = np.bincount(groups.group_of_product, product_mw, minlength=len(groups)).astype(np.float64)
     points_matrix = grid.injection_matrix(problem.points)
     return find_violations(grid, problem, groups, layout, points_matrix, group_mw, tol_mw)
 

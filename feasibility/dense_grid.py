@@ -21,7 +21,7 @@ from feasibility.grid import BASE_CASE, FloatArray, IntArray
 def dc_ptdf(
     n_buses: int, reference: int, branch_from: IntArray, branch_to: IntArray, reactance: FloatArray
 ) -> FloatArray:
-    """Dense PTDF (n_branches x n_buses): MW on each branch per MW injected at a bus, withdrawn at ``reference``.
+    """Dense PTDF (n_branches x n_buses): MW per MW injected at a bus and withdrawn at ``reference``.
 
     Raises ``ValueError`` if the topology is not connected (the reduced B matrix is singular).
     """
@@ -125,11 +125,14 @@ class DenseGrid:
         if len(self.contingency_ids):
             yield 1, self.ptdf_post @ injection_mw
 
-    def sensitivities(self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix) -> FloatArray:
+    def sensitivities(
+        self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix
+    ) -> FloatArray:
         rows = np.where(
             (case_idx == BASE_CASE)[:, None],
             self.ptdf_base[constraint_idx],
             self.ptdf_post[np.maximum(case_idx, 0), constraint_idx] if len(self.contingency_ids) else 0.0,
         )
-        out: FloatArray = np.asarray(sp.csr_matrix(injections).T.dot(rows.T).T)
+        dense = np.asarray(injections.toarray(), dtype=np.float64)  # type: ignore[attr-defined]
+        out: FloatArray = rows @ dense
         return out

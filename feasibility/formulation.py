@@ -127,7 +127,9 @@ def constraint_rows(
         w_part = np.maximum(d * s_q, 0.0)
         right = np.hstack([z_part, w_part])
         right[np.abs(right) < drop_tol] = 0.0
-        return sp.hstack([sp.csr_matrix((sens.shape[0], layout.n_groups)), sp.csr_matrix(right)], format="csr")
+        return sp.hstack(
+            [sp.csr_matrix((sens.shape[0], layout.n_groups)), sp.csr_matrix(right)], format="csr"
+        )
     block[np.abs(block) < drop_tol] = 0.0
     return sp.csr_matrix(block)
 

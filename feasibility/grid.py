@@ -63,7 +63,9 @@ class Grid(Protocol):
         """
         ...
 
-    def sensitivities(self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix) -> FloatArray:
+    def sensitivities(
+        self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix
+    ) -> FloatArray:
         """``d flow / d injection`` of rows ``(constraint_idx[i], case_idx[i])`` for each injection column.
 
         ``case_idx`` is :data:`BASE_CASE` for the base case. Returns ``(n_rows, n_columns)``.
@@ -73,4 +75,6 @@ class Grid(Protocol):
 
 def row_limits(grid: Grid, constraint_idx: IntArray, case_idx: IntArray) -> FloatArray:
     """Limit of each row in MW: the normal rating in the base case, the emergency one otherwise."""
-    return np.where(case_idx == BASE_CASE, grid.limit_normal_mw[constraint_idx], grid.limit_emergency_mw[constraint_idx])
+    return np.where(
+        case_idx == BASE_CASE, grid.limit_normal_mw[constraint_idx], grid.limit_emergency_mw[constraint_idx]
+    )

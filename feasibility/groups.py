@@ -18,7 +18,7 @@ from feasibility.problem import BoolArray, FloatArray, IntArray, ProductTable
 
 @dataclass(frozen=True)
 class ProductGroups:
-    """``order``: products in canonical order; ``group_of_product``: group index per product (problem order)."""
+    """``order``: products in canonical order; ``group_of_product``: each product's group (problem order)."""
 
     order: IntArray
     group_of_product: IntArray
@@ -49,7 +49,9 @@ def group_products(products: ProductTable) -> ProductGroups:
         empty_f = np.zeros(0, dtype=np.float64)
         return ProductGroups(empty_i, empty_i, empty_i, empty_i, np.zeros(0, dtype=bool), empty_f, empty_f)
     ids = np.array(products.ids, dtype=str)
-    order = np.lexsort((ids, products.value, products.is_option, products.sink, products.source)).astype(np.int64)
+    order = np.lexsort((ids, products.value, products.is_option, products.sink, products.source)).astype(
+        np.int64
+    )
     src = products.source[order]
     snk = products.sink[order]
     opt = products.is_option[order]

@@ -55,7 +55,14 @@ class HighsLp:
         up = np.where(np.isfinite(upper), upper, inf).astype(np.float64)
         empty = np.zeros(0, dtype=np.int32)
         self._h.addCols(
-            n, np.ascontiguousarray(cost, dtype=np.float64), lo, up, 0, np.zeros(n, dtype=np.int32), empty, empty
+            n,
+            np.ascontiguousarray(cost, dtype=np.float64),
+            lo,
+            up,
+            0,
+            np.zeros(n, dtype=np.int32),
+            empty,
+            np.zeros(0, dtype=np.float64),
         )
         self.n_cols += n
 

@@ -89,9 +89,12 @@ class NetworkGrid:
         for rows, block in self.evaluator.post_flow_blocks(injection_mw):
             yield 1 + rows.start, block
 
-    def sensitivities(self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix) -> FloatArray:
+    def sensitivities(
+        self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix
+    ) -> FloatArray:
         rows = [
-            (int(c), None if int(k) == BASE_CASE else int(k)) for c, k in zip(constraint_idx, case_idx, strict=True)
+            (int(c), None if int(k) == BASE_CASE else int(k))
+            for c, k in zip(constraint_idx, case_idx, strict=True)
         ]
         out: FloatArray = self.evaluator.constraint_sensitivities(rows, injections)
         return out

@@ -42,7 +42,7 @@ class Hedge(StrEnum):
 
 
 def _frozen(array: np.ndarray, dtype: type) -> np.ndarray:
-    out = np.array(array, dtype=dtype, copy=True)
+    out: np.ndarray = np.array(array, dtype=dtype, copy=True)
     out.setflags(write=False)
     return out
 
@@ -71,7 +71,9 @@ class ProductTable:
         n = len(self.ids)
         for name in ("source", "sink", "mw_max", "value", "is_option"):
             if getattr(self, name).shape != (n,):
-                raise ValueError(f"product column {name!r} has shape {getattr(self, name).shape}, expected ({n},)")
+                raise ValueError(
+                    f"product column {name!r} has shape {getattr(self, name).shape}, expected ({n},)"
+                )
         if n and not np.all(self.mw_max > 0):
             bad = int(np.flatnonzero(~(self.mw_max > 0))[0])
             raise ValueError(f"product {self.ids[bad]!r}: MW must be > 0, got {self.mw_max[bad]}")
@@ -132,7 +134,9 @@ class ClearingProblem:
         """
         k = len(self.points)
         obligation = ~self.products.is_option
-        inj = np.bincount(self.products.source[obligation], product_mw[obligation], minlength=k)
+        inj: FloatArray = np.bincount(
+            self.products.source[obligation], product_mw[obligation], minlength=k
+        ).astype(np.float64)
         inj -= np.bincount(self.products.sink[obligation], product_mw[obligation], minlength=k)
         if include_fixed:
             inj += self.fixed_point_injection()
@@ -141,7 +145,7 @@ class ClearingProblem:
     def fixed_point_injection(self) -> FloatArray:
         """Net MW injected at each point by the fixed base-model transfers."""
         k = len(self.points)
-        inj = np.bincount(self.fixed.source, self.fixed.mw, minlength=k)
+        inj: FloatArray = np.bincount(self.fixed.source, self.fixed.mw, minlength=k).astype(np.float64)
         inj -= np.bincount(self.fixed.sink, self.fixed.mw, minlength=k)
         return inj
 

@@ -70,7 +70,10 @@ def _rows(problem: ClearingProblem, grid: Grid) -> _Rows:
     sens = grid.sensitivities(cons, case, grid.injection_matrix(problem.points))
     fixed = sens @ problem.fixed_point_injection() + grid.loop_flow_mw[cons]
     limit = np.array(
-        [grid.limit_normal_mw[c] if k == BASE_CASE else grid.limit_emergency_mw[c] for c, k in zip(cons, case)]
+        [
+            grid.limit_normal_mw[c] if k == BASE_CASE else grid.limit_emergency_mw[c]
+            for c, k in zip(cons, case, strict=True)
+        ]
     )
     return _Rows(cons, case, direction, sens, limit - direction * fixed)
 
@@ -114,8 +117,19 @@ def solve_reference(problem: ClearingProblem, grid: Grid, solver: str = "appsi_h
     n = len(problem.products)
     if term != "optimal":
         z = np.zeros(0)
-        return ReferenceResult(False, term, 0.0, np.zeros(n), np.zeros(len(problem.points)), np.zeros(n),
-                               rows.cons, rows.case, rows.direction, z, z)
+        return ReferenceResult(
+            False,
+            term,
+            0.0,
+            np.zeros(n),
+            np.zeros(len(problem.points)),
+            np.zeros(n),
+            rows.cons,
+            rows.case,
+            rows.direction,
+            z,
+            z,
+        )
     model.solutions.load_from(res)
     x = np.array([pyo.value(model.x[j]) for j in model.J]) if n else np.zeros(0)
     mu = np.zeros(len(rows.cons))

@@ -57,9 +57,13 @@ def find_violations(
     walkers: list[Iterator[tuple[int, FloatArray]]] = []
     opt = np.flatnonzero(groups.is_option & (group_mw > 0))
     if opt.size:
-        path_mw = np.bincount(layout.option_path_of_group[opt], group_mw[opt], minlength=len(layout.option_path_src))
+        path_mw = np.bincount(
+            layout.option_path_of_group[opt], group_mw[opt], minlength=len(layout.option_path_src)
+        )
         for q in np.flatnonzero(path_mw > 0):
-            col = points_matrix[:, [layout.option_path_src[q]]] - points_matrix[:, [layout.option_path_snk[q]]]
+            col = (
+                points_matrix[:, [layout.option_path_src[q]]] - points_matrix[:, [layout.option_path_snk[q]]]
+            )
             walkers.append(grid.case_flows(np.asarray(col.toarray()).reshape(-1) * path_mw[q]))
     loop = grid.loop_flow_mw[None, :]
     cons_l: list[IntArray] = []
@@ -78,7 +82,9 @@ def find_violations(
             up += np.maximum(f, 0.0)
             down += np.maximum(-f, 0.0)
         case_no = np.arange(start, start + block.shape[0])
-        limit = np.where((case_no == 0)[:, None], grid.limit_normal_mw[None, :], grid.limit_emergency_mw[None, :])
+        limit = np.where(
+            (case_no == 0)[:, None], grid.limit_normal_mw[None, :], grid.limit_emergency_mw[None, :]
+        )
         for direction, f in ((1, up), (-1, down)):
             over = f - limit
             if over.size:

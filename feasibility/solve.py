@@ -30,7 +30,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from feasibility.formulation import Layout, build_layout, constraint_rows, group_row_coefficients, linking_rows
+from feasibility.formulation import (
+    Layout,
+    build_layout,
+    constraint_rows,
+    group_row_coefficients,
+    linking_rows,
+)
 from feasibility.grid import BASE_CASE, Grid, row_limits
 from feasibility.groups import ProductGroups, group_products
 from feasibility.highs_lp import HighsLp
@@ -108,7 +114,11 @@ def _all_rows(grid: Grid) -> tuple[IntArray, IntArray, IntArray]:
     return cons, case, direction
 
 
-_STATUS = {"Optimal": Status.OPTIMAL, "Infeasible": Status.INFEASIBLE, "Time limit reached": Status.TIME_LIMIT}
+_STATUS = {
+    "Optimal": Status.OPTIMAL,
+    "Infeasible": Status.INFEASIBLE,
+    "Time limit reached": Status.TIME_LIMIT,
+}
 
 
 def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None = None) -> ClearingResult:
@@ -155,7 +165,9 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
             break
         group_mw = np.clip(lp.column_values()[:n_g], 0.0, groups.mw_max) if n_g else np.zeros(0)
         t = time.perf_counter()
-        viol = find_violations(grid, problem, groups, layout, points_matrix, group_mw, opts.feasibility_tol_mw)
+        viol = find_violations(
+            grid, problem, groups, layout, points_matrix, group_mw, opts.feasibility_tol_mw
+        )
         timings["flows_s"] += time.perf_counter() - t
         max_violation = viol.max_violation_mw
         if viol.amount_mw.size == 0:
@@ -163,9 +175,7 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
             break
         pick = select_rows(viol, active.keys, len(grid.constraint_ids), opts.max_rows_per_iteration)
         if pick.size == 0:
-            termination = (
-                f"only rows already in the LP are violated (max {max_violation:.3g} MW): numerical limit reached"
-            )
+            termination = f"only rows already in the LP are violated (max {max_violation:.3g} MW)"
             break
         if iterations >= opts.max_iterations:
             status = Status.ITERATION_LIMIT
@@ -191,8 +201,20 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
         )
         timings["rows_s"] += time.perf_counter() - t
     return _result(
-        problem, grid, groups, lp, active, n_link, group_mw, status, termination, max_violation, iterations, timings,
-        t_start, opts,
+        problem,
+        grid,
+        groups,
+        lp,
+        active,
+        n_link,
+        group_mw,
+        status,
+        termination,
+        max_violation,
+        iterations,
+        timings,
+        t_start,
+        opts,
     )
 
 
@@ -215,14 +237,13 @@ def _result(
     k = len(problem.points)
     cons, case, d, sens, rhs = active.stacked(k)
     solved = status is Status.OPTIMAL
-    if solved and lp.n_rows:
-        mu = np.maximum(-lp.row_duals()[n_link:], 0.0)
-    else:
-        mu = np.zeros(len(cons))
+    mu = np.maximum(-lp.row_duals()[n_link:], 0.0) if solved and lp.n_rows else np.zeros(len(cons))
     point_prices = prices_from_sensitivities(sens, mu, d)
     coeffs = group_row_coefficients(groups, sens, d)
     group_prices = mu @ coeffs if len(cons) else np.zeros(len(groups))
-    product_mw = groups.split_pro_rata(group_mw, problem.products) if solved else np.zeros(len(problem.products))
+    product_mw = (
+        groups.split_pro_rata(group_mw, problem.products) if solved else np.zeros(len(problem.products))
+    )
     if not solved:
         group_mw = np.zeros(len(groups))
     surplus = float(groups.value @ group_mw)

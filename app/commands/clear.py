@@ -40,7 +40,9 @@ from network.model import Contingency, Network, PeriodConditions
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("clear", help="clear an FTR auction from files")
     parser.add_argument("--network", required=True, help="MATPOWER .m case or JSON network")
-    parser.add_argument("--bids", required=True, help="BIDS.csv: bid_id,participant,source,sink,mw,price[,hedge]")
+    parser.add_argument(
+        "--bids", required=True, help="BIDS.csv: bid_id,participant,source,sink,mw,price[,hedge]"
+    )
     parser.add_argument("--offers", help="OFFERS.csv: offer_id,participant,source,sink,mw,price")
     parser.add_argument("--held", help="HELD.csv: holder,source,sink,mw")
     parser.add_argument("--contingencies", help="CONT.csv (contingency_id,branch_id) or 'all' for full N-1")

@@ -15,7 +15,12 @@ def test_rounding_down_a_partial_counterflow_is_repaired() -> None:
     # the LP clears B3 at 9.985 MW; 9.9 MW would overload 1-3 by 0.057 MW, so B1 gives up one step.
     grid = three_bus_grid()
     grid = type(grid).from_branches(
-        ["1", "2", "3"], "3", [0, 1, 0], [1, 2, 2], [0.1, 0.1, 0.1], [1000.0, 1000.0, 60.01],
+        ["1", "2", "3"],
+        "3",
+        [0, 1, 0],
+        [1, 2, 2],
+        [0.1, 0.1, 0.1],
+        [1000.0, 1000.0, 60.01],
         branch_ids=["1-2", "2-3", "1-3"],
     )
     bids = [Bid("B1", "P", "1", "3", 100.0, 10.0), Bid("B3", "Q", "3", "1", 30.0, -5.0)]
@@ -30,6 +35,4 @@ def test_rounding_down_a_partial_counterflow_is_repaired() -> None:
     # the counterflow is marginal: its price is its bid, -5 $/MW; 1 -> 3 is worth 5 $/MW
     prices = {a.id: a.price for a in result.awards}
     assert prices == pytest.approx({"B1": 5.0, "B3": -5.0}, abs=1e-9)
-    assert result.summary["surplus_lost_to_rounding"] == pytest.approx(
-        10.0 * 0.1 - 5.0 * 0.085, abs=1e-6
-    )
+    assert result.summary["surplus_lost_to_rounding"] == pytest.approx(10.0 * 0.1 - 5.0 * 0.085, abs=1e-6)

@@ -112,7 +112,7 @@ class TestPeriodConditions:
 
 class TestBadInput:
     def test_mw_not_in_tenths_is_rejected(self) -> None:
-        with pytest.raises(BidError, match="B9.*0.1 MW"):
+        with pytest.raises(BidError, match=r"B9.*0\.1 MW"):
             clear_auction(three_bus(), [Bid("B9", "P", "1", "3", 10.05, 1.0)])
 
     def test_duplicate_ids_are_rejected(self) -> None:

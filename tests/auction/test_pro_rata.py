@@ -16,7 +16,9 @@ class TestSplitSteps:
 
     def test_remainder_goes_to_largest_fraction(self) -> None:
         # 1.0 MW over three bids of 1.0 MW: 10 steps, 3.33 each; the one step left goes to the smallest id
-        out = split_steps(np.zeros(3, dtype=np.int64), np.array([10, 10, 10]), np.array([10]), ["c", "a", "b"])
+        out = split_steps(
+            np.zeros(3, dtype=np.int64), np.array([10, 10, 10]), np.array([10]), ["c", "a", "b"]
+        )
         assert out.tolist() == [3, 4, 3]
 
     def test_remainder_prefers_larger_ask_on_equal_fraction(self) -> None:

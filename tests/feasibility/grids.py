@@ -37,6 +37,12 @@ def three_bus_problem(offer_reservation: float | None = None) -> ClearingProblem
     if offer_reservation is None:
         return build_problem(ids, src, snk, mw, val)
     return build_problem(
-        [*ids, "O1"], [*src, "3"], [*snk, "1"], [*mw, 21.0], [*val, -offer_reservation],
-        fixed_sources=["1"], fixed_sinks=["3"], fixed_mw=[21.0],
+        [*ids, "O1"],
+        [*src, "3"],
+        [*snk, "1"],
+        [*mw, 21.0],
+        [*val, -offer_reservation],
+        fixed_sources=["1"],
+        fixed_sinks=["3"],
+        fixed_mw=[21.0],
     )

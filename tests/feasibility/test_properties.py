@@ -39,7 +39,9 @@ class TestFeasibleAndOptimal:
         assert result.status is Status.OPTIMAL
         viol = check_awards(case.problem, case.grid, result.product_mw, 1e-5)
         assert viol.amount_mw.size == 0
-        assert np.all(result.product_mw >= 0) and np.all(result.product_mw <= case.problem.products.mw_max + MW_TOL)
+        assert np.all(result.product_mw >= 0) and np.all(
+            result.product_mw <= case.problem.products.mw_max + MW_TOL
+        )
 
     @given(cases())
     @SETTINGS
@@ -55,9 +57,14 @@ class TestFeasibleAndOptimal:
         np.testing.assert_allclose(result.point_prices, ref.point_prices, atol=PRICE_TOL)
         np.testing.assert_allclose(result.product_prices, ref.product_prices, atol=PRICE_TOL)
 
-    @given(cases(), st.sampled_from([(Formulation.DENSE, Strategy.GENERATION), (Formulation.NODAL, Strategy.FULL)]))
+    @given(
+        cases(),
+        st.sampled_from([(Formulation.DENSE, Strategy.GENERATION), (Formulation.NODAL, Strategy.FULL)]),
+    )
     @SETTINGS
-    def test_formulations_and_strategies_agree(self, case: Case, variant: tuple[Formulation, Strategy]) -> None:
+    def test_formulations_and_strategies_agree(
+        self, case: Case, variant: tuple[Formulation, Strategy]
+    ) -> None:
         assume(base_model_feasible(case))
         a = fast(case)
         b = fast(case, formulation=variant[0], strategy=variant[1])
@@ -88,11 +95,14 @@ class TestPrices:
 
     @given(cases(), st.data())
     @SETTINGS
-    def test_removing_a_non_binding_bid_leaves_prices_unchanged(self, case: Case, data: st.DataObject) -> None:
+    def test_removing_a_non_binding_bid_leaves_prices_unchanged(
+        self, case: Case, data: st.DataObject
+    ) -> None:
         assume(base_model_feasible(case))
         result = fast(case)
-        idle = np.flatnonzero((result.product_mw <= MW_TOL)
-                              & (case.problem.products.value < result.product_prices - 1e-3))
+        idle = np.flatnonzero(
+            (result.product_mw <= MW_TOL) & (case.problem.products.value < result.product_prices - 1e-3)
+        )
         assume(idle.size > 0 and len(case.problem.products) > 1)
         ref = solve_reference(case.problem, case.grid)
         assume(duals_unique(case, ref))
