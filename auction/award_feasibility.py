@@ -2,17 +2,24 @@
 
 Rounding a group's award down (``auction.pro_rata``) lowers its flow on every row. That can only
 overload a row on which the group was a *counterflow* (it relieved the row), and then by less than
-0.1 MW times its sensitivity. The repair is a greedy, monotone loop on the exact network flows:
+0.1 MW times its sensitivity. The repair works on group totals, in whole steps, and only lowers awards
+except for one allowed move up:
 
-    while some row is over its limit by more than the tolerance:
+Phase 1, on the rows of the final LP (their sensitivities are at hand, so a step costs O(groups)):
+
+    while some LP row is over its limit by more than the tolerance:
         take the worst such row r;
-        among groups with MW awarded that load r (coefficient a_g > 0), take the one that loses the
-        least surplus per MW of relief, min v_g / a_g (ties: canonical group order);
-        lower its award by the whole steps needed to clear the overload (at most its award),
-        and share the new total pro rata again.
+        if a group that was rounded down relieves r and one step back up overloads no row, raise it
+        (never above its LP value rounded up to a step, never above its MW);
+        otherwise, among groups with MW awarded that load r (coefficient a_g > 0), lower the one that
+        loses the least surplus per MW of relief, min v_g / a_g (ties: canonical group order), by the
+        whole steps needed to clear the overload (at most its award).
 
-Awards only go down, so the loop ends; at zero awards only the base model is left, which the LP
-found feasible. Every step is reported (the surplus it cost is in the auction summary).
+Phase 2, on the full network: the awards are checked on every row in every case; in the rare event
+that a row outside the LP is overloaded, the same greedy cut is applied there, one full check per cut.
+
+Cuts only go down and each raise happens at most once per group, so both loops end; at zero awards
+only the base model is left, which the LP found feasible. Every change is reported.
 """
 
 from __future__ import annotations
@@ -27,12 +34,14 @@ from auction.bids import AWARD_STEP_MW
 from auction.pro_rata import split_steps
 from feasibility.check import check_awards, product_row_coefficients
 from feasibility.grid import Grid
-from feasibility.problem import ClearingProblem, IntArray
+from feasibility.groups import ProductGroups, group_products
+from feasibility.problem import ClearingProblem, FloatArray, IntArray
+from feasibility.result import ClearingResult, LpRows
 
 
 @dataclass(frozen=True, slots=True)
 class RepairStep:
-    """One cut: ``product_ids`` of the group lowered by ``steps`` x 0.1 MW to relieve a row."""
+    """One change: the group ``product_ids`` lowered by ``steps`` x 0.1 MW (raised by one if -1) for a row."""
 
     product_ids: tuple[str, ...]
     steps: int
@@ -42,30 +51,139 @@ class RepairStep:
     overload_mw: float
 
 
+def _group_columns(groups: ProductGroups, sens: FloatArray, direction: IntArray, g: IntArray) -> FloatArray:
+    """Row coefficients (rows x len(g)) of groups ``g``: ``d (S_src - S_snk)``, options adverse only."""
+    a = direction[:, None] * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
+    out: FloatArray = np.where(groups.is_option[g][None, :], np.maximum(a, 0.0), a)
+    return out
+
+
+def _row_loads(
+    problem: ClearingProblem, groups: ProductGroups, rows: LpRows, group_mw: FloatArray
+) -> FloatArray:
+    """``coeffs @ x`` of the LP rows for group MW ``x`` (the base model is already in ``rhs``)."""
+    k = len(problem.points)
+    obl = ~groups.is_option
+    u = np.bincount(groups.source[obl], group_mw[obl], minlength=k) - np.bincount(
+        groups.sink[obl], group_mw[obl], minlength=k
+    )
+    load: FloatArray = rows.direction * (rows.sens @ u)
+    opt = np.flatnonzero(groups.is_option & (group_mw > 0))
+    if opt.size:
+        load = load + _group_columns(groups, rows.sens, rows.direction, opt) @ group_mw[opt]
+    return load
+
+
+def _lp_row_repair(
+    problem: ClearingProblem,
+    groups: ProductGroups,
+    rows: LpRows,
+    lp_group_mw: FloatArray,
+    totals: IntArray,
+    asked_total: IntArray,
+    tol_mw: float,
+    grid: Grid,
+    max_steps: int,
+) -> list[RepairStep]:
+    """Phase 1 (module doc); updates ``totals`` in place and returns the changes made."""
+    steps: list[RepairStep] = []
+    if rows.sens.shape[0] == 0:
+        return steps
+    rounded_mw = (totals * AWARD_STEP_MW).astype(np.float64)
+    slack: FloatArray = rows.rhs - _row_loads(problem, groups, rows, rounded_mw)
+    can_raise = (lp_group_mw > totals * AWARD_STEP_MW + 1e-9) & (totals < asked_total)
+    for _ in range(max_steps):
+        r = int(np.argmin(slack))
+        if slack[r] >= -tol_mw:
+            break
+        a = rows.direction[r] * (rows.sens[r, groups.source] - rows.sens[r, groups.sink])
+        a = np.where(groups.is_option, np.maximum(a, 0.0), a)
+        raised = False
+        for g in np.flatnonzero(can_raise & (a < -1e-12))[
+            np.argsort(a[can_raise & (a < -1e-12)], kind="stable")
+        ]:
+            col = _group_columns(groups, rows.sens, rows.direction, np.array([g]))[:, 0]
+            new = slack - AWARD_STEP_MW * col
+            if np.all(new[col > 0] >= -tol_mw):
+                totals[g] += 1
+                can_raise[g] = False
+                slack = new
+                steps.append(_step(problem, groups, int(g), -1, rows, r, float(-slack[r]), grid))
+                raised = True
+                break
+        if raised:
+            continue
+        loads = np.flatnonzero((totals > 0) & (a > 1e-12))
+        if loads.size == 0:
+            break
+        g = int(loads[np.lexsort((loads, groups.value[loads] / a[loads]))[0]])
+        need = math.ceil(float(-slack[r]) / float(a[g]) / AWARD_STEP_MW - 1e-9)
+        cut = max(1, min(need, int(totals[g])))
+        totals[g] -= cut
+        col = _group_columns(groups, rows.sens, rows.direction, np.array([g]))[:, 0]
+        steps.append(_step(problem, groups, g, cut, rows, r, float(-slack[r]), grid))
+        slack = slack + cut * AWARD_STEP_MW * col
+    return steps
+
+
+def _step(
+    problem: ClearingProblem,
+    groups: ProductGroups,
+    g: int,
+    cut: int,
+    rows: LpRows,
+    r: int,
+    overload: float,
+    grid: Grid,
+) -> RepairStep:
+    members = tuple(problem.products.ids[int(i)] for i in np.flatnonzero(groups.group_of_product == g))
+    k = int(rows.case_idx[r])
+    return RepairStep(
+        product_ids=members,
+        steps=cut,
+        constraint_id=grid.constraint_ids[int(rows.constraint_idx[r])],
+        contingency_id=None if k < 0 else grid.contingency_ids[k],
+        direction=int(rows.direction[r]),
+        overload_mw=overload,
+    )
+
+
 def repair_awards(
     problem: ClearingProblem,
     grid: Grid,
-    group_of_product: IntArray,
+    lp: ClearingResult,
     asked_steps: IntArray,
     group_steps: IntArray,
     tol_mw: float,
     *,
-    max_steps: int = 10_000,
+    max_steps: int = 100_000,
 ) -> tuple[IntArray, tuple[RepairStep, ...], float]:
-    """Lower group totals until the awards are feasible; returns (steps per product, cuts, max violation)."""
+    """Make the rounded group totals feasible; returns (steps per product, changes, max violation MW).
+
+    ``group_steps``: each group's total rounded down, in steps; ``lp``: the LP result (its rows and
+    group values). A change with ``steps = -1`` is a group raised back by one step.
+    """
     ids: Sequence[str] = problem.products.ids
+    groups = group_products(problem.products)
+    group_of_product = groups.group_of_product
     totals = group_steps.copy()
+    asked_total = np.bincount(group_of_product, asked_steps, minlength=len(groups)).astype(np.int64)
+    lp_group_mw = np.bincount(group_of_product, lp.product_mw, minlength=len(groups)).astype(np.float64)
+    changes: list[RepairStep] = []
+    if lp.lp_rows is not None:
+        changes += _lp_row_repair(
+            problem, groups, lp.lp_rows, lp_group_mw, totals, asked_total, tol_mw, grid, max_steps
+        )
     awards = split_steps(group_of_product, asked_steps, totals, ids)
-    cuts: list[RepairStep] = []
     for _ in range(max_steps):
         viol = check_awards(problem, grid, (awards * AWARD_STEP_MW).astype(np.float64), tol_mw)
         if viol.amount_mw.size == 0:
-            return awards, tuple(cuts), viol.max_violation_mw
+            return awards, tuple(changes), viol.max_violation_mw
         c, k, d = viol.constraint_idx[:1], viol.case_idx[:1], viol.direction[:1]
         coeff = product_row_coefficients(problem, grid, c, k, d)[0]
         loads = (awards > 0) & (coeff > 1e-12)
         if not np.any(loads):
-            return awards, tuple(cuts), viol.max_violation_mw
+            return awards, tuple(changes), viol.max_violation_mw
         cand = np.flatnonzero(loads)
         ratio = problem.products.value[cand] / coeff[cand]
         pick = int(cand[np.lexsort((group_of_product[cand], ratio))[0]])
@@ -75,7 +193,7 @@ def repair_awards(
         totals[g] -= cut
         awards = split_steps(group_of_product, asked_steps, totals, ids)
         members = tuple(ids[int(i)] for i in np.flatnonzero(group_of_product == g))
-        cuts.append(
+        changes.append(
             RepairStep(
                 product_ids=members,
                 steps=cut,
@@ -86,4 +204,4 @@ def repair_awards(
             )
         )
     viol = check_awards(problem, grid, (awards * AWARD_STEP_MW).astype(np.float64), tol_mw)
-    return awards, tuple(cuts), viol.max_violation_mw
+    return awards, tuple(changes), viol.max_violation_mw

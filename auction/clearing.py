@@ -164,7 +164,7 @@ def clear_on_grid(
         asked = to_steps(problem.products.mw_max)
         group_mw = np.bincount(lp.group_of_product, lp.product_mw).astype(np.float64)
         steps, repairs, max_violation = repair_awards(
-            problem, grid, lp.group_of_product, asked, group_steps_down(group_mw), opts.feasibility_tol_mw
+            problem, grid, lp, asked, group_steps_down(group_mw), opts.feasibility_tol_mw
         )
         awarded = (steps * AWARD_STEP_MW).astype(np.float64)
         prices = {b: float(p) for b, p in zip(grid.bus_ids, bus_prices(grid, lp), strict=True)}

@@ -97,6 +97,21 @@ class BindingConstraint:
 
 
 @dataclass(frozen=True)
+class LpRows:
+    """The constraint rows of the final LP: ``d_r * (S_r . u + loop) <= limit_r``, i.e. ``coeffs x <= rhs``.
+
+    ``sens`` are the point sensitivities (rows x problem points, MW per MW), ``rhs`` the limit minus the
+    base model's flow in the row's direction (MW). Used to keep rounded awards feasible cheaply.
+    """
+
+    constraint_idx: IntArray
+    case_idx: IntArray
+    direction: IntArray
+    sens: FloatArray
+    rhs: FloatArray
+
+
+@dataclass(frozen=True)
 class ClearingResult:
     """Result of :func:`feasibility.solve.solve`.
 
@@ -127,3 +142,5 @@ class ClearingResult:
     solver: dict[str, Any] = field(default_factory=dict)
     binding_rows: tuple[tuple[int, int, int], ...] = ()
     """(constraint index, case index (-1 base), direction) of each entry of :attr:`binding`."""
+    lp_rows: LpRows | None = None
+    """Every constraint row of the final LP (binding or not)."""

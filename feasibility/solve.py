@@ -42,7 +42,7 @@ from feasibility.groups import ProductGroups, group_products
 from feasibility.highs_lp import HighsLp
 from feasibility.prices import prices_from_sensitivities
 from feasibility.problem import ClearingProblem, FloatArray, IntArray
-from feasibility.result import BindingConstraint, ClearingOptions, ClearingResult, Status, Strategy
+from feasibility.result import BindingConstraint, ClearingOptions, ClearingResult, LpRows, Status, Strategy
 from feasibility.separation import find_violations, point_injection, row_key, select_rows
 
 SHADOW_PRICE_TOL = 1e-9
@@ -290,4 +290,5 @@ def _result(
         timings_s=timings,
         solver=solver,
         binding_rows=tuple((int(cons[i]), int(case[i]), int(d[i])) for i in binding_idx),
+        lp_rows=LpRows(cons, case, d, sens, rhs),
     )
