@@ -67,7 +67,7 @@ def _row_loads(
     u = np.bincount(groups.source[obl], group_mw[obl], minlength=k) - np.bincount(
         groups.sink[obl], group_mw[obl], minlength=k
     )
-    load: FloatArray = rows.direction * (rows.sens @ u)
+    load: FloatArray = (rows.direction * (rows.sens @ u)).astype(np.float64)
     opt = np.flatnonzero(groups.is_option & (group_mw > 0))
     if opt.size:
         load = load + _group_columns(groups, rows.sens, rows.direction, opt) @ group_mw[opt]
