@@ -51,6 +51,12 @@ class RepairStep:
     overload_mw: float
 
 
+_MIN_COEFF = 1e-6
+"""MW per MW: a group loading a row less than this is not cut for it (the cut would be huge)."""
+_CANDIDATES = 256
+"""Loading groups are tried in blocks of this many for a cut that overloads no other row."""
+
+
 def _group_columns(groups: ProductGroups, sens: FloatArray, direction: IntArray, g: IntArray) -> FloatArray:
     """Row coefficients (rows x len(g)) of groups ``g``: ``d (S_src - S_snk)``, options adverse only."""
     a = direction[:, None] * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
@@ -107,23 +113,57 @@ def _lp_row_repair(
             if np.all(new[col > 0] >= -tol_mw):
                 totals[g] += 1
                 can_raise[g] = False
-                slack = new
                 steps.append(_step(problem, groups, int(g), -1, rows, r, float(-slack[r]), grid))
+                slack = new
                 raised = True
                 break
         if raised:
             continue
-        loads = np.flatnonzero((totals > 0) & (a > 1e-12))
+        loads = np.flatnonzero((totals > 0) & (a > _MIN_COEFF))
         if loads.size == 0:
             break
-        g = int(loads[np.lexsort((loads, groups.value[loads] / a[loads]))[0]])
-        need = math.ceil(float(-slack[r]) / float(a[g]) / AWARD_STEP_MW - 1e-9)
-        cut = max(1, min(need, int(totals[g])))
+        order = loads[np.lexsort((loads, groups.value[loads] / a[loads]))]
+        g, cut, col = _cheapest_clean_cut(groups, rows, slack, r, a, totals, order, tol_mw)
         totals[g] -= cut
-        col = _group_columns(groups, rows.sens, rows.direction, np.array([g]))[:, 0]
         steps.append(_step(problem, groups, g, cut, rows, r, float(-slack[r]), grid))
         slack = slack + cut * AWARD_STEP_MW * col
     return steps
+
+
+def _cheapest_clean_cut(
+    groups: ProductGroups,
+    rows: LpRows,
+    slack: FloatArray,
+    r: int,
+    a: FloatArray,
+    totals: IntArray,
+    candidates: IntArray,
+    tol_mw: float,
+) -> tuple[int, int, FloatArray]:
+    """The cheapest candidate (surplus per MW of relief) whose cut overloads no other row.
+
+    Cutting a group also removes its relief on rows where it is a counterflow; a cut that would
+    overload such a row is passed over. Candidates come cheapest first and are tried in blocks. If
+    none is clean, the cut leaving the least total overload is taken (the loop repairs the rest).
+    """
+    fallback: tuple[float, int, int, FloatArray] | None = None
+    for start in range(0, len(candidates), _CANDIDATES):
+        block = candidates[start : start + _CANDIDATES]
+        cols = _group_columns(groups, rows.sens, rows.direction, block)
+        need = np.ceil(-slack[r] / a[block] / AWARD_STEP_MW - 1e-9).astype(np.int64)
+        cut = np.maximum(1, np.minimum(need, totals[block]))
+        after = slack[:, None] + cut[None, :] * AWARD_STEP_MW * cols
+        worse = after < np.minimum(slack, -tol_mw)[:, None]
+        clean = np.flatnonzero(~worse.any(axis=0))
+        if clean.size:
+            i = int(clean[0])
+            return int(block[i]), int(cut[i]), cols[:, i]
+        overload = np.minimum(after, 0.0).sum(axis=0)
+        i = int(np.argmax(overload))
+        if fallback is None or overload[i] > fallback[0]:
+            fallback = (float(overload[i]), int(block[i]), int(cut[i]), cols[:, i])
+    assert fallback is not None
+    return fallback[1], fallback[2], fallback[3]
 
 
 def _step(
