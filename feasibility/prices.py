@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from feasibility.grid import Grid
 from feasibility.problem import FloatArray, IntArray
@@ -51,12 +50,14 @@ def nodal_prices(grid: Grid, result: ClearingResult, point_ids: Sequence[str]) -
 
 
 def bus_prices(grid: Grid, result: ClearingResult) -> FloatArray:
-    """Nodal FTR price of every bus of the grid ($/MW, reference bus 0)."""
+    """Nodal FTR price of every bus of the grid ($/MW, reference bus 0; cut-off buses substituted)."""
     cons, case, d, mu = _binding_arrays(result)
     n = len(grid.bus_ids)
     if cons.size == 0:
         return np.zeros(n)
-    sens = grid.sensitivities(cons, case, sp.identity(n, format="csc"))
+    # through the grid's injection matrix, so that a bus cut off by a scheduled outage takes the
+    # price of the bus the network substitutes for it (CAISO App. A)
+    sens = grid.sensitivities(cons, case, grid.injection_matrix(grid.bus_ids))
     return prices_from_sensitivities(sens, mu, d)
 
 
