@@ -14,20 +14,34 @@ import numpy as np
 import scipy.sparse as sp
 
 from feasibility.formulation import Layout
-from feasibility.grid import BASE_CASE, Grid
+from feasibility.grid import Grid
 from feasibility.groups import ProductGroups
 from feasibility.problem import ClearingProblem, FloatArray, IntArray
 
 
 @dataclass(frozen=True)
 class Violations:
-    """Rows over their limit by more than the tolerance (sorted worst first)."""
+    """The worst violated case of each (constraint, direction), over the tolerance, worst first.
+
+    ``n_violated`` counts every violated (constraint, case, direction); ``max_violation_mw`` is the
+    largest ``d * flow - limit`` over every row (0 if none is positive), active rows included.
+    """
 
     constraint_idx: IntArray
     case_idx: IntArray
     direction: IntArray
     amount_mw: FloatArray
     max_violation_mw: float
+    n_violated: int = 0
+
+
+@dataclass(frozen=True)
+class ActiveRows:
+    """Rows already in the LP: ignored when looking for rows to add."""
+
+    constraint_idx: IntArray
+    case_idx: IntArray
+    direction: IntArray
 
 
 def point_injection(problem: ClearingProblem, groups: ProductGroups, group_mw: FloatArray) -> FloatArray:
@@ -47,11 +61,13 @@ def find_violations(
     points_matrix: sp.csc_matrix,
     group_mw: FloatArray,
     tol_mw: float,
+    active: ActiveRows | None = None,
 ) -> Violations:
-    """Every (constraint, case, direction) with ``d * flow - limit > tol_mw``, worst first (ties by index).
+    """The worst case of each (constraint, direction) with ``d * flow - limit > tol_mw``, skipping ``active``.
 
     ``d * flow`` counts obligations and the base model with their sign, loop flow, and options'
-    adverse parts only. The case table is walked in the grid's memory-bounded blocks.
+    adverse parts only. The case table is walked in the grid's memory-bounded blocks and reduced to
+    one worst case per (constraint, direction) as it goes, so memory stays ``O(block + n_cons)``.
     """
     bus_inj = np.asarray(points_matrix @ point_injection(problem, groups, group_mw), dtype=np.float64)
     walkers: list[Iterator[tuple[int, FloatArray]]] = []
@@ -66,12 +82,14 @@ def find_violations(
             )
             walkers.append(grid.case_flows(np.asarray(col.toarray()).reshape(-1) * path_mw[q]))
     loop = grid.loop_flow_mw[None, :]
-    cons_l: list[IntArray] = []
-    case_l: list[IntArray] = []
-    dir_l: list[IntArray] = []
-    amt_l: list[FloatArray] = []
+    n_cons = len(grid.constraint_ids)
+    worst = {d: np.full(n_cons, -np.inf) for d in (1, -1)}
+    worst_case = {d: np.zeros(n_cons, dtype=np.int64) for d in (1, -1)}
+    act_case_row = np.zeros(0, dtype=np.int64) if active is None else active.case_idx + 1
     max_v = 0.0
+    n_violated = 0
     for start, block in grid.case_flows(bus_inj):
+        stop = start + block.shape[0]
         flow = block + loop
         up = flow.copy()
         down = -flow
@@ -81,45 +99,45 @@ def find_violations(
                 raise RuntimeError("grid.case_flows blocks differ between calls")
             up += np.maximum(f, 0.0)
             down += np.maximum(-f, 0.0)
-        case_no = np.arange(start, start + block.shape[0])
+        case_no = np.arange(start, stop)
         limit = np.where(
             (case_no == 0)[:, None], grid.limit_normal_mw[None, :], grid.limit_emergency_mw[None, :]
         )
+        in_block = (act_case_row >= start) & (act_case_row < stop) if active is not None else None
         for direction, f in ((1, up), (-1, down)):
             over = f - limit
-            if over.size:
-                max_v = max(max_v, float(np.max(over)))
-            r, c = np.nonzero(over > tol_mw)
-            cons_l.append(c.astype(np.int64))
-            case_l.append((case_no[r] - 1).astype(np.int64))
-            dir_l.append(np.full(c.size, direction, dtype=np.int64))
-            amt_l.append(over[r, c])
-    cons = np.concatenate(cons_l) if cons_l else np.zeros(0, dtype=np.int64)
-    case = np.concatenate(case_l) if case_l else np.zeros(0, dtype=np.int64)
-    d = np.concatenate(dir_l) if dir_l else np.zeros(0, dtype=np.int64)
-    amount = np.concatenate(amt_l) if amt_l else np.zeros(0)
+            if over.size == 0:
+                continue
+            max_v = max(max_v, float(np.max(over)))
+            n_violated += int(np.count_nonzero(over > tol_mw))
+            if active is not None and in_block is not None:
+                mine = in_block & (active.direction == direction)
+                over[act_case_row[mine] - start, active.constraint_idx[mine]] = -np.inf
+            row = np.argmax(over, axis=0)
+            best = over[row, np.arange(n_cons)]
+            better = best > worst[direction]
+            worst[direction][better] = best[better]
+            worst_case[direction][better] = case_no[row[better]] - 1
+    cons_l, case_l, dir_l, amt_l = [], [], [], []
+    for direction in (1, -1):
+        hit = np.flatnonzero(worst[direction] > tol_mw)
+        cons_l.append(hit)
+        case_l.append(worst_case[direction][hit])
+        dir_l.append(np.full(hit.size, direction, dtype=np.int64))
+        amt_l.append(worst[direction][hit])
+    cons = np.concatenate(cons_l).astype(np.int64)
+    case = np.concatenate(case_l).astype(np.int64)
+    d = np.concatenate(dir_l)
+    amount = np.concatenate(amt_l).astype(np.float64)
     order = np.lexsort((d, case, cons, -amount))
-    return Violations(cons[order], case[order], d[order], amount[order], max(max_v, 0.0))
+    return Violations(cons[order], case[order], d[order], amount[order], max(max_v, 0.0), n_violated)
 
 
-def row_key(constraint_idx: IntArray, case_idx: IntArray, direction: IntArray, n_cons: int) -> IntArray:
-    """A unique integer per (constraint, case, direction)."""
-    key: IntArray = ((case_idx - BASE_CASE) * n_cons + constraint_idx) * 2 + (direction > 0)
-    return key
-
-
-def select_rows(violations: Violations, active_keys: set[int], n_cons: int, max_rows: int) -> IntArray:
-    """Positions in ``violations`` to add: not yet active, the worst case per (constraint, direction), capped.
+def select_rows(violations: Violations, max_rows: int) -> IntArray:
+    """Positions in ``violations`` to add: the worst ``max_rows`` (one case per constraint and direction).
 
     One row per constraint and direction per round: once the worst contingency of an element is in the
     LP the others are usually satisfied too, so adding them all would mostly add slack rows.
     """
-    keys = row_key(violations.constraint_idx, violations.case_idx, violations.direction, n_cons)
-    fresh = np.array([int(k) not in active_keys for k in keys], dtype=bool)
-    idx = np.flatnonzero(fresh)
-    pair = violations.constraint_idx[idx] * 2 + (violations.direction[idx] > 0)
-    # violations are sorted worst first, so the first occurrence of each pair is its worst case
-    _, first = np.unique(pair, return_index=True)
-    chosen = idx[np.sort(first)]
-    out: IntArray = chosen[:max_rows]
+    out: IntArray = np.arange(min(max_rows, violations.amount_mw.size), dtype=np.int64)
     return out

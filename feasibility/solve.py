@@ -43,7 +43,7 @@ from feasibility.highs_lp import HighsLp
 from feasibility.prices import prices_from_sensitivities
 from feasibility.problem import ClearingProblem, FloatArray, IntArray
 from feasibility.result import BindingConstraint, ClearingOptions, ClearingResult, LpRows, Status, Strategy
-from feasibility.separation import find_violations, point_injection, row_key, select_rows
+from feasibility.separation import ActiveRows, find_violations, point_injection, select_rows
 
 SHADOW_PRICE_TOL = 1e-9
 """$/MW: a row with a shadow price above this is reported as binding."""
@@ -58,7 +58,6 @@ class _ActiveRows:
     direction: list[IntArray] = field(default_factory=list)
     sens: list[FloatArray] = field(default_factory=list)
     rhs: list[FloatArray] = field(default_factory=list)
-    keys: set[int] = field(default_factory=set)
 
     def stacked(self, n_points: int) -> tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray]:
         if not self.cons:
@@ -101,7 +100,6 @@ def _add_rows(
     active.direction.append(direction)
     active.sens.append(sens)
     active.rhs.append(rhs)
-    active.keys.update(int(k) for k in row_key(cons, case, direction, len(grid.constraint_ids)))
 
 
 def _all_rows(grid: Grid) -> tuple[IntArray, IntArray, IntArray]:
@@ -165,15 +163,23 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
             break
         group_mw = np.clip(lp.column_values()[:n_g], 0.0, groups.mw_max) if n_g else np.zeros(0)
         t = time.perf_counter()
+        act_cons, act_case, act_dir, _, _ = active.stacked(0)
         viol = find_violations(
-            grid, problem, groups, layout, points_matrix, group_mw, opts.feasibility_tol_mw
+            grid,
+            problem,
+            groups,
+            layout,
+            points_matrix,
+            group_mw,
+            opts.feasibility_tol_mw,
+            ActiveRows(act_cons, act_case, act_dir),
         )
         timings["flows_s"] += time.perf_counter() - t
         max_violation = viol.max_violation_mw
-        if viol.amount_mw.size == 0:
+        if viol.n_violated == 0:
             termination = f"no row violated by more than {opts.feasibility_tol_mw} MW"
             break
-        pick = select_rows(viol, active.keys, len(grid.constraint_ids), opts.max_rows_per_iteration)
+        pick = select_rows(viol, opts.max_rows_per_iteration)
         if pick.size == 0:
             termination = f"only rows already in the LP are violated (max {max_violation:.3g} MW)"
             break
