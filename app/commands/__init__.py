@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import clear, serve
+from app.commands import clear, serve, settle
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (serve, clear)
+COMMAND_MODULES: tuple[ModuleType, ...] = (serve, settle, clear)
