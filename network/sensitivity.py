@@ -32,7 +32,7 @@ Deliberate modelling choices
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -40,7 +40,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
-from scipy.sparse.linalg import splu
 
 from network.errors import (
     InvalidElementError,
@@ -48,6 +47,7 @@ from network.errors import (
     SizeLimitError,
     UnknownElementError,
 )
+from network.factor import SparseFactor
 from network.model import (
     BoolArray,
     FloatArray,
@@ -171,6 +171,7 @@ class SensitivityModel:
         reduced[self.reduced_buses] = np.arange(len(self.reduced_buses))
         self.reduced_index: IntArray = reduced
         self._lu = self._factorise()
+        self.factor: SparseFactor | None = self._lu
         self.substitutions: tuple[PointSubstitution, ...] = self._substitutions()
         self._bus_target: IntArray = np.arange(net.n_buses, dtype=np.int64)
         for s in self.substitutions:
@@ -180,7 +181,7 @@ class SensitivityModel:
         self._points: Mapping[str, PricingPoint] = {p.id: p for p in net.pricing_points}
 
     # ------------------------------------------------------------------ construction helpers
-    def _factorise(self) -> object:
+    def _factorise(self) -> SparseFactor | None:
         n = len(self.reduced_buses)
         if n == 0:
             return None
@@ -194,7 +195,7 @@ class SensitivityModel:
         ok = (rows >= 0) & (cols >= 0)
         bmat = sp.csc_matrix((vals[ok], (rows[ok], cols[ok])), shape=(n, n))
         try:
-            return splu(bmat, permc_spec="MMD_AT_PLUS_A")
+            return SparseFactor(bmat)
         except RuntimeError as exc:
             raise SingularNetworkError(
                 f"network {self.network.name!r}: reduced susceptance matrix is singular ({exc}); "
@@ -290,14 +291,13 @@ class SensitivityModel:
         """``B_r^-1 rhs`` for a dense ``(n_reduced,)`` or ``(n_reduced, k)`` right-hand side."""
         if self._lu is None:
             return np.zeros_like(rhs_reduced, dtype=np.float64)
-        lu = self._lu
         rhs = np.asarray(rhs_reduced, dtype=np.float64)
         if rhs.ndim == 1 or rhs.shape[1] <= self._block_columns():
-            return np.asarray(lu.solve(rhs))  # type: ignore[attr-defined]
+            return self._lu.solve(rhs)
         out = np.empty_like(rhs)
         step = self._block_columns()
         for c in range(0, rhs.shape[1], step):
-            out[:, c : c + step] = lu.solve(np.ascontiguousarray(rhs[:, c : c + step]))  # type: ignore[attr-defined]
+            out[:, c : c + step] = self._lu.solve(rhs[:, c : c + step])
         return out
 
     def angles(self, injection_mw: FloatArray | sp.spmatrix) -> FloatArray:
@@ -329,6 +329,21 @@ class SensitivityModel:
     def branch_flows(self, injection_mw: FloatArray) -> FloatArray:
         """MW on every branch for bus injections ``(n_buses,)`` or ``(n_buses, k)``; open branches carry 0."""
         return self.flows_from_angles(self.angles(injection_mw))
+
+    def reduced_branch_matrix(self) -> sp.csr_matrix:
+        """``Bf_r`` (``n_branches x n_reduced``) with branch flows ``f = Bf_r theta_r``."""
+        rf = self.reduced_index[self.branch_from]
+        rt = self.reduced_index[self.branch_to]
+        b = self.susceptance_pu
+        rows = np.arange(self.n_branches)
+        mf, mt = (rf >= 0) & (b != 0), (rt >= 0) & (b != 0)
+        return sp.csr_matrix(
+            (
+                np.concatenate([b[mf], -b[mt]]),
+                (np.concatenate([rows[mf], rows[mt]]), np.concatenate([rf[mf], rt[mt]])),
+            ),
+            shape=(self.n_branches, len(self.reduced_buses)),
+        )
 
     def transfer_rhs(self, branch_idx: IntArray, scale: FloatArray | None = None) -> FloatArray:
         """Reduced right-hand sides ``scale_l (e_from - e_to)`` for each branch (columns)."""
@@ -374,6 +389,23 @@ class SensitivityModel:
             y = self.solve_reduced(self.transfer_rhs(rows, self.susceptance_pu[rows]))
             out[r : r + step] = y.T @ p_r if isinstance(p_r, np.ndarray) else np.asarray((p_r.T @ y).T)
         return out
+
+    def ptdf_blocks(
+        self, branch_idx: IntArray, block_rows: int | None = None
+    ) -> Iterator[tuple[IntArray, FloatArray]]:
+        """PTDF rows of ``branch_idx`` against *every* bus, in row blocks ``(branches, block)``.
+
+        Each block is ``(len(branches), n_buses)``; only one block is held at a time, so monitored-
+        element sensitivities of any case fit in memory (the whole matrix would not on 70,000 buses).
+        """
+        idx = np.asarray(branch_idx, dtype=np.int64)
+        step = self._block_columns() if block_rows is None else max(1, int(block_rows))
+        for r in range(0, len(idx), step):
+            rows = idx[r : r + step]
+            y = self.solve_reduced(self.transfer_rhs(rows, self.susceptance_pu[rows]))
+            block = np.zeros((len(rows), self.n_buses))
+            block[:, self.reduced_buses] = y.T
+            yield rows, block
 
     def dense_ptdf(self, max_elements: int = DENSE_PTDF_MAX_ELEMENTS) -> FloatArray:
         """The full ``branches x buses`` PTDF, for small cases only (raises above ``max_elements``)."""

@@ -118,3 +118,25 @@ class TestBadInput:
             build_sensitivity_model(three_bus(), PeriodConditions(scheduled_outages=("nope",)))
         with pytest.raises(UnknownElementError, match="'X'"):
             build_sensitivity_model(three_bus()).injection_matrix(["X"])
+
+
+def test_ptdf_blocks_cover_dense_ptdf() -> None:
+    net = build_network(
+        "ring",
+        ("1", "2", "3", "4"),
+        (
+            ("a", "1", "2", 0.1, 1.0),
+            ("b", "2", "3", 0.2, 1.0),
+            ("c", "3", "4", 0.3, 1.0),
+            ("d", "4", "1", -0.05, 1.0),
+            ("e", "1", "3", 0.4, 1.0),
+        ),
+        "2",
+    )
+    model = build_sensitivity_model(net)
+    dense = model.dense_ptdf()
+    seen = []
+    for rows, block in model.ptdf_blocks(np.array([4, 0, 2]), block_rows=2):
+        np.testing.assert_allclose(block, dense[rows], atol=1e-12)
+        seen.extend(rows.tolist())
+    assert seen == [4, 0, 2]
