@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from feasibility.groups import ProductGroups
 from feasibility.problem import FloatArray, IntArray
@@ -50,15 +51,21 @@ class Layout:
     option_path_snk: IntArray
     option_path_of_group: IntArray
     """option-path index of each group, -1 for obligations (NODAL)"""
+    n_theta: int = 0
+    """bus angle variables (ANGLE), last"""
+
+    @property
+    def theta_start(self) -> int:
+        return self.n_groups + len(self.z_points) + len(self.option_path_src)
 
     @property
     def n_columns(self) -> int:
         if self.formulation is Formulation.DENSE:
             return self.n_groups
-        return self.n_groups + len(self.z_points) + len(self.option_path_src)
+        return self.theta_start + self.n_theta
 
 
-def build_layout(groups: ProductGroups, formulation: Formulation) -> Layout:
+def build_layout(groups: ProductGroups, formulation: Formulation, n_theta: int = 0) -> Layout:
     """Point variables for every point an obligation group touches; a path variable per option path."""
     obligation = ~groups.is_option
     z_points = np.unique(np.concatenate([groups.source[obligation], groups.sink[obligation]]))
@@ -78,11 +85,18 @@ def build_layout(groups: ProductGroups, formulation: Formulation) -> Layout:
         option_path_src=src.astype(np.int64),
         option_path_snk=snk.astype(np.int64),
         option_path_of_group=path_of_group,
+        n_theta=n_theta if formulation is Formulation.ANGLE else 0,
     )
 
 
-def linking_rows(layout: Layout, groups: ProductGroups) -> sp.csr_matrix:
-    """The NODAL equality rows ``z_p - sum_g a_pg x_g = 0`` and ``w_q - sum_{g on q} x_g = 0`` (rhs 0)."""
+def linking_rows(
+    layout: Layout,
+    groups: ProductGroups,
+    balance: tuple[sp.csr_matrix, sp.csr_matrix] | None = None,
+) -> sp.csr_matrix:
+    """The equality rows (rhs 0): ``z_p - sum_g a_pg x_g``, ``w_q - sum_{g on q} x_g`` and, for ANGLE,
+    the bus balance ``B_r theta - M_r z`` with ``balance = (B_r, M_r)`` (``M_r``: reduced bus rows of the
+    point injection matrix, columns of all problem points)."""
     if layout.formulation is Formulation.DENSE:
         return sp.csr_matrix((0, layout.n_columns))
     n_z = len(layout.z_points)
@@ -107,16 +121,40 @@ def linking_rows(layout: Layout, groups: ProductGroups) -> sp.csr_matrix:
     rows += [n_z + np.arange(n_q), n_z + layout.option_path_of_group[opt]]
     cols += [layout.n_groups + n_z + np.arange(n_q), opt]
     vals += [np.ones(n_q), -np.ones(opt.size)]
-    return sp.csr_matrix(
+    nodal = sp.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
         shape=(n_z + n_q, layout.n_columns),
     )
+    if layout.formulation is not Formulation.ANGLE or balance is None:
+        return nodal
+    b_r, m_r = balance
+    n_red = b_r.shape[0]
+    bal = sp.hstack(
+        [
+            sp.csr_matrix((n_red, layout.n_groups)),
+            -sp.csr_matrix(m_r)[:, layout.z_points],
+            sp.csr_matrix((n_red, n_q)),
+            b_r,
+        ],
+        format="csr",
+    )
+    return sp.vstack([nodal, bal], format="csr")
 
 
 def constraint_rows(
-    layout: Layout, groups: ProductGroups, sens: FloatArray, direction: IntArray, drop_tol: float
+    layout: Layout,
+    groups: ProductGroups,
+    sens: FloatArray,
+    direction: IntArray,
+    drop_tol: float,
+    theta: sp.csr_matrix | None = None,
+    use_theta: NDArray[np.bool_] | None = None,
 ) -> sp.csr_matrix:
-    """LP coefficients of rows with point sensitivities ``sens`` (n_rows x n_points) and directions ``d``."""
+    """LP coefficients of rows with point sensitivities ``sens`` (n_rows x n_points) and directions ``d``.
+
+    ANGLE: rows with ``use_theta`` are written on the angles, ``d * theta[r]`` (``theta``: row flow per
+    reduced bus angle, ``W Bf_r``), instead of on the point variables.
+    """
     d = direction.astype(np.float64)[:, None]
     if layout.formulation is Formulation.DENSE:
         s = sens[:, groups.source] - sens[:, groups.sink]
@@ -125,11 +163,20 @@ def constraint_rows(
         z_part = d * sens[:, layout.z_points]
         s_q = sens[:, layout.option_path_src] - sens[:, layout.option_path_snk]
         w_part = np.maximum(d * s_q, 0.0)
+        if use_theta is not None:
+            z_part[use_theta] = 0.0
         right = np.hstack([z_part, w_part])
         right[np.abs(right) < drop_tol] = 0.0
-        return sp.hstack(
-            [sp.csr_matrix((sens.shape[0], layout.n_groups)), sp.csr_matrix(right)], format="csr"
-        )
+        blocks = [sp.csr_matrix((sens.shape[0], layout.n_groups)), sp.csr_matrix(right)]
+        if layout.formulation is Formulation.ANGLE:
+            if theta is None or use_theta is None:
+                raise ValueError("the ANGLE formulation needs the rows' angle coefficients")
+            t = sp.diags(np.where(use_theta, direction, 0).astype(np.float64)) @ theta
+            t = sp.csr_matrix(t)
+            t.data[np.abs(t.data) < drop_tol] = 0.0
+            t.eliminate_zeros()
+            blocks.append(t)
+        return sp.hstack(blocks, format="csr")
     block[np.abs(block) < drop_tol] = 0.0
     return sp.csr_matrix(block)
 

@@ -73,6 +73,24 @@ class Grid(Protocol):
         ...
 
 
+class AngleGrid(Grid, Protocol):
+    """A grid that also exposes its DC equations, for the sparse ``ANGLE`` formulation.
+
+    ``angle_system()`` returns ``(B_r, Bf_r, reduced_buses)``: the reduced susceptance matrix
+    (``n_red x n_red``) with ``B_r theta_r = p_r`` (MW injections at the non-reference energised buses),
+    the branch flow matrix (``n_branches x n_red``) with ``f = Bf_r theta_r`` (MW), and the bus positions
+    of the reduced order. ``row_branch_weights(constraint_idx, case_idx)`` returns ``W`` (rows x
+    branches) with row flow ``= W f`` (contingency compensation included) and a mask of rows whose
+    contingency islands buses (those are not linear in ``f`` of the intact network).
+    """
+
+    def angle_system(self) -> tuple[sp.csr_matrix, sp.csr_matrix, IntArray]: ...
+
+    def row_branch_weights(
+        self, constraint_idx: IntArray, case_idx: IntArray
+    ) -> tuple[sp.csr_matrix, NDArray[np.bool_]]: ...
+
+
 def row_limits(grid: Grid, constraint_idx: IntArray, case_idx: IntArray) -> FloatArray:
     """Limit of each row in MW: the normal rating in the base case, the emergency one otherwise."""
     return np.where(

@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from feasibility.grid import BASE_CASE, FloatArray, IntArray
 from network.constraints import MonitoredSet, monitored_constraints
@@ -88,6 +89,37 @@ class NetworkGrid:
             return
         for rows, block in self.evaluator.post_flow_blocks(injection_mw):
             yield 1 + rows.start, block
+
+    def angle_system(self) -> tuple[sp.csr_matrix, sp.csr_matrix, IntArray]:
+        bf = self.model.reduced_branch_matrix()
+        n_br = self.model.n_branches
+        rf = self.model.reduced_index[self.model.branch_from]
+        rt = self.model.reduced_index[self.model.branch_to]
+        rows = np.arange(n_br)
+        mf, mt = rf >= 0, rt >= 0
+        incidence = sp.csr_matrix(
+            (
+                np.concatenate([np.ones(int(mf.sum())), -np.ones(int(mt.sum()))]),
+                (np.concatenate([rows[mf], rows[mt]]), np.concatenate([rf[mf], rt[mt]])),
+            ),
+            shape=(n_br, len(self.model.reduced_buses)),
+        )
+        b_r = sp.csr_matrix(incidence.T @ bf)
+        return b_r, sp.csr_matrix(bf), self.model.reduced_buses
+
+    def row_branch_weights(
+        self, constraint_idx: IntArray, case_idx: IntArray
+    ) -> tuple[sp.csr_matrix, NDArray[np.bool_]]:
+        weights = []
+        islanding = np.zeros(len(constraint_idx), dtype=bool)
+        for r, (c, k) in enumerate(zip(constraint_idx.tolist(), case_idx.tolist(), strict=True)):
+            # the evaluator's own row weights: the same compensation its sensitivities use
+            w, cut = self.evaluator._row_branch_weights(c, None if k == BASE_CASE else k)
+            weights.append(w)
+            islanding[r] = len(cut) > 0
+        if not weights:
+            return sp.csr_matrix((0, self.model.n_branches)), islanding
+        return sp.csr_matrix(sp.vstack(weights, format="csr")), islanding
 
     def sensitivities(
         self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix

@@ -31,10 +31,16 @@ class Formulation(StrEnum):
     ``z_p = sum_j a_pj x_j`` (``a = +1`` at the source, ``-1`` at the sink) and one variable per distinct
     option path; a row has one nonzero per point and option path used, however many bids there are.
     ``DENSE``: the textbook row ``sum_j s_rj x_j``, one nonzero per bid group; kept to measure.
+    ``ANGLE``: ``NODAL`` plus bus angle variables ``theta`` tied to the point injections by the bus
+    balance ``B theta = M z``; a branch row is then ``d b_l (theta_from - theta_to)`` and a contingency
+    row (LODF compensation) ``d sum_m w_m b_m (theta_from(m) - theta_to(m))``: a handful of nonzeros
+    instead of one per point. Needs a grid with :class:`feasibility.grid.AngleGrid`; rows of
+    contingencies that island buses stay in ``NODAL`` form.
     """
 
     NODAL = "nodal"
     DENSE = "dense"
+    ANGLE = "angle"
 
 
 class Strategy(StrEnum):

@@ -42,7 +42,15 @@ from feasibility.groups import ProductGroups, group_products
 from feasibility.highs_lp import HighsLp
 from feasibility.prices import prices_from_sensitivities
 from feasibility.problem import ClearingProblem, FloatArray, IntArray
-from feasibility.result import BindingConstraint, ClearingOptions, ClearingResult, LpRows, Status, Strategy
+from feasibility.result import (
+    BindingConstraint,
+    ClearingOptions,
+    ClearingResult,
+    Formulation,
+    LpRows,
+    Status,
+    Strategy,
+)
 from feasibility.separation import ActiveRows, find_violations, point_injection, select_rows
 
 SHADOW_PRICE_TOL = 1e-9
@@ -88,12 +96,18 @@ def _add_rows(
     case: IntArray,
     direction: IntArray,
     options: ClearingOptions,
+    branch_flow: sp.csr_matrix | None,
 ) -> None:
     """Compute the rows' point sensitivities and append ``coeffs x <= L - d (F + loop)``."""
     sens = grid.sensitivities(cons, case, points_matrix)
     fixed = sens @ problem.fixed_point_injection() + grid.loop_flow_mw[cons]
     rhs = row_limits(grid, cons, case) - direction * fixed
-    matrix = constraint_rows(layout, groups, sens, direction, options.drop_tol)
+    theta = use_theta = None
+    if layout.formulation is Formulation.ANGLE and branch_flow is not None:
+        weights, islanding = grid.row_branch_weights(cons, case)  # type: ignore[attr-defined]
+        theta = sp.csr_matrix(weights @ branch_flow)
+        use_theta = ~islanding
+    matrix = constraint_rows(layout, groups, sens, direction, options.drop_tol, theta, use_theta)
     lp.add_rows(matrix, np.full(len(cons), -np.inf), rhs)
     active.cons.append(cons)
     active.case.append(case)
@@ -125,8 +139,17 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
     t_start = time.perf_counter()
     timings = {"build_s": 0.0, "lp_s": 0.0, "flows_s": 0.0, "rows_s": 0.0}
     groups = group_products(problem.products)
-    layout = build_layout(groups, opts.formulation)
     points_matrix = grid.injection_matrix(problem.points)
+    formulation = opts.formulation
+    if formulation is Formulation.ANGLE and not hasattr(grid, "angle_system"):
+        formulation = Formulation.NODAL
+    balance = branch_flow = None
+    n_theta = 0
+    if formulation is Formulation.ANGLE:
+        b_r, branch_flow, reduced = grid.angle_system()  # type: ignore[attr-defined]
+        balance = (b_r, sp.csr_matrix(points_matrix)[reduced])
+        n_theta = b_r.shape[0]
+    layout = build_layout(groups, formulation, n_theta)
     lp = HighsLp(tolerance=opts.highs_tol, time_limit_s=opts.time_limit_s)
     n_g = len(groups)
     n_z = len(layout.z_points)
@@ -134,10 +157,12 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
     extra = layout.n_columns - n_g
     lp.add_columns(
         np.concatenate([-groups.value, np.zeros(extra)]),
-        np.concatenate([np.zeros(n_g), np.full(n_z, -np.inf), np.zeros(n_q)])[: layout.n_columns],
+        np.concatenate(
+            [np.zeros(n_g), np.full(n_z, -np.inf), np.zeros(n_q), np.full(layout.n_theta, -np.inf)]
+        )[: layout.n_columns],
         np.concatenate([groups.mw_max, np.full(extra, np.inf)]),
     )
-    link = linking_rows(layout, groups)
+    link = linking_rows(layout, groups, balance)
     lp.add_rows(link, np.zeros(link.shape[0]), np.zeros(link.shape[0]))
     n_link = link.shape[0]
     active = _ActiveRows()
@@ -145,7 +170,7 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
     if opts.strategy is Strategy.FULL:
         t = time.perf_counter()
         cons, case, d = _all_rows(grid)
-        _add_rows(lp, active, grid, problem, groups, layout, points_matrix, cons, case, d, opts)
+        _add_rows(lp, active, grid, problem, groups, layout, points_matrix, cons, case, d, opts, branch_flow)
         timings["rows_s"] += time.perf_counter() - t
     iterations = 0
     status = Status.OPTIMAL
@@ -204,6 +229,7 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
             viol.case_idx[pick],
             viol.direction[pick],
             opts,
+            branch_flow,
         )
         timings["rows_s"] += time.perf_counter() - t
     return _result(
