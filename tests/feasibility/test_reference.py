@@ -9,9 +9,11 @@ import highspy
 import numpy as np
 import pytest
 
+from feasibility.check import check_awards
 from feasibility.network_grid import NetworkGrid
 from feasibility.problem import ClearingProblem, build_problem
 from feasibility.reference import export_model, solve_reference
+from feasibility.result import ClearingOptions, Formulation
 from feasibility.solve import solve
 from network.matpower import load_matpower, matpower_case_path
 from network.model import Contingency
@@ -49,6 +51,17 @@ class TestAgainstFastPath:
     @pytest.mark.parametrize("seed", [1, 2])
     def test_case57_with_contingencies(self, seed: int) -> None:
         self._compare(*medium_case("case57", 120, 10, seed))
+
+    @pytest.mark.parametrize("seed", [3, 4])
+    def test_angle_formulation_case30(self, seed: int) -> None:
+        grid, problem = medium_case("case30", 40, 4, seed)
+        angle = solve(problem, grid, ClearingOptions(formulation=Formulation.ANGLE))
+        nodal = solve(problem, grid)
+        ref = solve_reference(problem, grid)
+        assert angle.surplus == pytest.approx(ref.surplus, rel=1e-6)
+        assert angle.surplus == pytest.approx(nodal.surplus, rel=1e-9)
+        assert angle.lp_nonzeros < nodal.lp_nonzeros
+        assert check_awards(problem, grid, angle.product_mw, 1e-5).amount_mw.size == 0
 
     @staticmethod
     def _compare(grid: NetworkGrid, problem: ClearingProblem) -> None:

@@ -73,6 +73,17 @@ class TestOnNetworkPackage:
         np.testing.assert_allclose(result.product_mw, [50.0, 100.0, 30.0, 20.0], atol=1e-7)
         np.testing.assert_allclose(bus_prices(grid, result), [-10.0, -5.0, 0.0], atol=TOL)
 
+    @pytest.mark.parametrize("formulation", list(Formulation))
+    def test_every_formulation_with_full_n_minus_1(self, formulation: Formulation) -> None:
+        grid = NetworkGrid.build(three_bus(), None, "all")
+        result = solve(three_bus_problem(6.0), grid, ClearingOptions(formulation=formulation))
+        # losing 1-2 or 2-3 leaves 1-3 (60 MW) alone between 1 and 3: B1, B3, B4 and the sold offer
+        np.testing.assert_allclose(
+            result.product_mw, [64.2857142857, 0.0, 30.0, 25.7142857143, 21.0], atol=1e-6
+        )
+        assert result.surplus == pytest.approx(804.0, abs=1e-6)
+        assert result.revenue == pytest.approx(result.revenue_from_constraints, abs=1e-6)
+
     def test_path_price_breakdown_adds_up(self) -> None:
         grid = NetworkGrid.build(three_bus())
         result = solve(three_bus_problem(), grid)
