@@ -24,6 +24,7 @@ give the same answer bit for bit whatever their order.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -52,6 +53,8 @@ from feasibility.result import (
     Strategy,
 )
 from feasibility.separation import ActiveRows, find_violations, point_injection, select_rows
+
+LOG = logging.getLogger(__name__)
 
 SHADOW_PRICE_TOL = 1e-9
 """$/MW: a row with a shadow price above this is reported as binding."""
@@ -201,6 +204,16 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
         )
         timings["flows_s"] += time.perf_counter() - t
         max_violation = viol.max_violation_mw
+        LOG.info(
+            "round %d: %d rows in LP, %d violated (max %.3g MW); lp %.2f s, flows %.2f s, rows %.2f s",
+            iterations,
+            active.count,
+            viol.n_violated,
+            max_violation,
+            timings["lp_s"],
+            timings["flows_s"],
+            timings["rows_s"],
+        )
         if viol.n_violated == 0:
             termination = f"no row violated by more than {opts.feasibility_tol_mw} MW"
             break
