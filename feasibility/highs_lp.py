@@ -16,6 +16,7 @@ from typing import Any
 import highspy
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from feasibility.problem import FloatArray
 
@@ -88,6 +89,23 @@ class HighsLp:
             m.data.astype(np.float64),
         )
         self.n_rows += n
+
+    def set_start_basis(self, at_upper: NDArray[np.bool_], basic_columns: NDArray[np.bool_]) -> None:
+        """Install a starting basis: rows added so far nonbasic (equalities), the given columns basic,
+        the others nonbasic at their upper bound where ``at_upper`` and at the lower one otherwise.
+
+        The caller guarantees the basic columns form a nonsingular basis with the rows.
+        """
+        basis = highspy.HighsBasis()
+        status = highspy.HighsBasisStatus
+        cols = [
+            status.kBasic if b else (status.kUpper if u else status.kLower)
+            for u, b in zip(at_upper, basic_columns, strict=True)
+        ]
+        basis.col_status = cols
+        basis.row_status = [status.kLower] * self.n_rows
+        basis.valid = True
+        self._h.setBasis(basis)
 
     def solve(self) -> str:
         """Run the solver; returns HiGHS's model status as text (``"Optimal"`` when solved)."""
