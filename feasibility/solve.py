@@ -212,9 +212,11 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
         timings["flows_s"] += time.perf_counter() - t
         max_violation = viol.max_violation_mw
         LOG.info(
-            "round %d: %d rows in LP, %d violated (max %.3g MW); lp %.2f s, flows %.2f s, rows %.2f s",
+            "round %d: %d rows in LP, %d simplex iterations, %d violated (max %.3g MW); "
+            "lp %.2f s, flows %.2f s, rows %.2f s",
             iterations,
             active.count,
+            lp.simplex_iterations(),
             viol.n_violated,
             max_violation,
             timings["lp_s"],
