@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import serve, settle
+from app.commands import clear, serve, settle
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (serve, settle)
+COMMAND_MODULES: tuple[ModuleType, ...] = (serve, settle, clear)
