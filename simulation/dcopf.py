@@ -1,0 +1,332 @@
+"""One hour of the day-ahead market: a lossless DC-OPF in PTDF form, solved with HiGHS.
+
+Formulation (all MW, $/h)::
+
+    min   sum_g (c2_g p_g^2 + c1_g p_g) + VOLL * sum_i s_i
+    s.t.  sum_g p_g + sum_i s_i = sum_i d_i                                 (lambda)
+          -F_k <= o_k + sum_i H_ki (P_i + s_i - d_i) <= F_k   for k in A    (mu_k)
+          pmin_g <= p_g <= pmax_g,   0 <= s_i <= d_i
+
+over the buses ``i`` of the priced island; ``P_i`` is the output of the generators at ``i``,
+``s_i`` load shed at ``VOLL`` $/MWh (so every hour has a solution: shedding all load is feasible
+without loop flow), ``H`` the constraint sensitivities relative to the reference bus, ``o`` loop
+flow, ``F`` the limit. Line limits are added lazily (Egret's lazy PTDF loop): solve with the
+constraints in ``A`` (initially the caller's guess), recompute every constraint's flow from the
+injections, add the violated ones, re-solve, until none is violated (``OPTIMAL``) or the
+iteration limit is reached (``ITERATION_LIMIT``, a value, not an exception).
+
+Prices (reference-bus convention). ``lambda`` is the marginal cost of serving 1 MW more at the
+reference bus: the **energy component**, the same at every bus. With the signed shadow price
+``mu_k`` ($/MWh per MW of flow; ``> 0`` when the positive-direction limit binds, ``< 0`` when the
+negative-direction limit binds) the **congestion component** of bus ``i`` is
+``-sum_k mu_k H_ki`` (zero at the reference bus), and ``LMP_i = lambda - sum_k mu_k H_ki``; the
+loss component is zero (lossless). Changing the reference bus moves the split between the two
+components but not any LMP or LMP difference.
+
+Congestion rent. ``sum_k |mu_k| (F_k - sign(mu_k) o_k)`` = ``sum_k mu_k (f_k - o_k)`` (the value
+of the binding limits, net of loop flow) equals ``sum_i LMP_i (d_i - s_i) - sum_g LMP_g p_g``
+(what load pays minus what generators are paid): by complementary slackness,
+``-sum_i LMP_i x_i = -lambda sum_i x_i + sum_k mu_k H_k x = sum_k mu_k (f_k - o_k)`` for the net
+injection ``x``. Both numbers are returned; the tests assert they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+import highspy
+import numpy as np
+
+from network.model import FloatArray, IntArray
+from simulation.offers import OfferStack
+from simulation.topology import ConstraintModel
+
+#: HiGHS options pinned for every solve and recorded with every result. The active-set QP
+#: solver's Hessian regularisation (default 1e-7) biases duals by about 1e-7 * p; it is
+#: lowered so that prices are accurate to well below 1e-4 $/MWh.
+PINNED_SOLVER_OPTIONS: Mapping[str, object] = MappingProxyType(
+    {
+        "output_flag": False,
+        "threads": 1,
+        "random_seed": 0,
+        "primal_feasibility_tolerance": 1e-9,
+        "dual_feasibility_tolerance": 1e-9,
+        "qp_regularization_value": 1e-11,
+    }
+)
+
+
+class OpfStatus(StrEnum):
+    """How an hour's OPF ended."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    ITERATION_LIMIT = "iteration_limit"
+    SOLVER_ERROR = "solver_error"
+
+
+@dataclass(frozen=True)
+class DcOpfOptions:
+    """Settings of the hourly DC-OPF.
+
+    ``voll_per_mwh``: price of shed load ($/MWh), which caps the LMP; ``None`` forbids shedding
+    (an hour that cannot be served is then ``INFEASIBLE``). ``violation_tolerance_mw``: a
+    constraint counts as violated above its limit by more than this. ``max_rows_per_iteration``:
+    how many of the most violated constraints are added per round. ``dual_tolerance``: shadow
+    prices with smaller magnitude ($/MWh per MW) are reported as zero (not binding).
+    """
+
+    voll_per_mwh: float | None = 2000.0
+    violation_tolerance_mw: float = 1e-5
+    max_iterations: int = 50
+    max_rows_per_iteration: int = 200
+    dual_tolerance: float = 1e-7
+    solver_options: Mapping[str, object] = field(default_factory=lambda: dict(PINNED_SOLVER_OPTIONS))
+
+
+@dataclass(frozen=True)
+class DcOpfSolution:
+    """Result of one hour's OPF. Arrays over buses are indexed like the network's buses.
+
+    ``lmp``, ``congestion_component`` are $/MWh per bus (cut-off buses carry the price of their
+    nearest priced bus); ``energy_component`` $/MWh; ``binding`` indexes the constraint model's
+    constraints, with ``shadow_price`` signed ($/MWh per MW, see module doc) and ``flow_mw`` the
+    constraint's flow; rents are $ for the hour.
+    """
+
+    status: OpfStatus
+    iterations: int
+    dispatch_mw: FloatArray
+    shed_mw: FloatArray
+    injection_mw: FloatArray
+    unserved_cut_off_mw: float
+    lmp: FloatArray
+    energy_component: float
+    congestion_component: FloatArray
+    binding: IntArray
+    shadow_price: FloatArray
+    flow_mw: FloatArray
+    congestion_rent_constraints: float
+    congestion_rent_payments: float
+    production_cost: float
+    solver_options: Mapping[str, object]
+
+
+def solve_dcopf(
+    demand_mw: FloatArray,
+    offers: OfferStack,
+    constraints: ConstraintModel,
+    options: DcOpfOptions | None = None,
+    initial_constraints: IntArray | None = None,
+) -> DcOpfSolution:
+    """Clear one hour: dispatch, LMPs with components, binding constraints (see module doc).
+
+    ``demand_mw`` is the load per bus (MW, length ``constraints.n_buses``); ``offers`` may
+    include generators on cut-off buses (they are left out); ``initial_constraints`` indexes
+    constraints to include from the start (a good guess saves re-solves, the result is the same).
+    """
+    opts = options or DcOpfOptions()
+    demand = np.asarray(demand_mw, dtype=np.float64)
+    if demand.shape != (constraints.n_buses,):
+        raise ValueError(f"demand has shape {demand.shape}; expected ({constraints.n_buses},)")
+    if not np.all(np.isfinite(demand)):
+        raise ValueError("demand contains a non-finite value")
+    priced = constraints.priced
+    market_demand = np.where(priced, demand, 0.0)
+    unserved_cut_off = float(np.sum(np.where(priced, 0.0, np.maximum(demand, 0.0))))
+    gens = offers.restricted_to(priced)
+    shed_bus = (
+        np.flatnonzero(market_demand > 0.0).astype(np.int64)
+        if opts.voll_per_mwh is not None
+        else np.zeros(0, dtype=np.int64)
+    )
+    column_bus = np.concatenate([gens.bus, shed_bus])
+    n_gen = gens.n
+
+    highs = _build_model(gens, shed_bus, market_demand, opts)
+    active = np.zeros(constraints.n_constraints, dtype=bool)
+    if initial_constraints is not None and len(initial_constraints):
+        _add_constraint_rows(highs, constraints, np.unique(initial_constraints), column_bus, market_demand)
+        active[np.unique(initial_constraints)] = True
+    active_order: list[int] = (
+        [] if initial_constraints is None else [int(k) for k in np.unique(initial_constraints)]
+    )
+
+    iterations = 0
+    status = OpfStatus.ITERATION_LIMIT
+    injection = np.zeros(constraints.n_buses)
+    x = np.zeros(column_bus.size)
+    while iterations < opts.max_iterations:
+        iterations += 1
+        highs.run()
+        model_status = highs.getModelStatus()
+        if model_status != highspy.HighsModelStatus.kOptimal:
+            failed = (
+                OpfStatus.INFEASIBLE
+                if model_status
+                in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
+                else OpfStatus.SOLVER_ERROR
+            )
+            return _failed(failed, iterations, constraints, offers.n, unserved_cut_off, opts)
+        x = np.asarray(highs.getSolution().col_value, dtype=np.float64)
+        injection = np.bincount(column_bus, weights=x, minlength=constraints.n_buses) - market_demand
+        flows = constraints.flows(injection)
+        violation = np.abs(flows) - constraints.limit_mw
+        violation[active] = -np.inf
+        new = np.flatnonzero(violation > opts.violation_tolerance_mw)
+        if new.size == 0:
+            status = OpfStatus.OPTIMAL
+            break
+        new = new[np.argsort(-violation[new], kind="stable")][: opts.max_rows_per_iteration]
+        new = np.sort(new)
+        _add_constraint_rows(highs, constraints, new, column_bus, market_demand)
+        active[new] = True
+        active_order.extend(int(k) for k in new)
+    if status is not OpfStatus.OPTIMAL:
+        return _failed(status, iterations, constraints, offers.n, unserved_cut_off, opts)
+
+    row_dual = np.asarray(highs.getSolution().row_dual, dtype=np.float64)
+    balance_dual = float(row_dual[0])
+    mu_all = -row_dual[1:]
+    is_binding = np.abs(mu_all) > opts.dual_tolerance
+    binding = np.asarray(active_order, dtype=np.int64)[is_binding]
+    mu = mu_all[is_binding]
+    order = np.argsort(binding, kind="stable")
+    binding, mu = binding[order], mu[order]
+
+    rows = constraints.sensitivity[binding]
+    congestion = -(mu @ rows) if binding.size else np.zeros(constraints.n_buses)
+    congestion = congestion[constraints.nearest_priced_bus]
+    lmp = balance_dual + congestion
+    flows = constraints.flows(injection)
+    rent_constraints = float(np.sum(mu * (flows[binding] - constraints.offset_mw[binding])))
+    rent_payments = float(-np.sum(lmp[priced] * injection[priced]))
+    dispatch = x[:n_gen]
+    shed = np.zeros(constraints.n_buses)
+    shed[shed_bus] = x[n_gen:]
+    cost = float(np.sum(gens.c2 * dispatch**2 + gens.c1 * dispatch + gens.c0))
+    return DcOpfSolution(
+        status=OpfStatus.OPTIMAL,
+        iterations=iterations,
+        dispatch_mw=_full_dispatch(offers, gens, dispatch),
+        shed_mw=shed,
+        injection_mw=injection,
+        unserved_cut_off_mw=unserved_cut_off,
+        lmp=lmp,
+        energy_component=balance_dual,
+        congestion_component=congestion,
+        binding=binding,
+        shadow_price=mu,
+        flow_mw=flows[binding],
+        congestion_rent_constraints=rent_constraints,
+        congestion_rent_payments=rent_payments,
+        production_cost=cost,
+        solver_options=dict(opts.solver_options),
+    )
+
+
+def _build_model(
+    gens: OfferStack, shed_bus: IntArray, demand: FloatArray, opts: DcOpfOptions
+) -> highspy.Highs:
+    highs = highspy.Highs()
+    for name, value in opts.solver_options.items():
+        highs.setOptionValue(name, value)
+    n_gen, n_shed = gens.n, shed_bus.size
+    n_col = n_gen + n_shed
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_col
+    lp.num_row_ = 1
+    voll = opts.voll_per_mwh if opts.voll_per_mwh is not None else 0.0
+    lp.col_cost_ = np.concatenate([gens.c1, np.full(n_shed, voll)])
+    lp.col_lower_ = np.concatenate([gens.pmin_mw, np.zeros(n_shed)])
+    lp.col_upper_ = np.concatenate([gens.pmax_mw, demand[shed_bus]])
+    total = float(np.sum(demand))
+    lp.row_lower_ = np.array([total])
+    lp.row_upper_ = np.array([total])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.array([0, n_col], dtype=np.int32)
+    lp.a_matrix_.index_ = np.arange(n_col, dtype=np.int32)
+    lp.a_matrix_.value_ = np.ones(n_col)
+    model = highspy.HighsModel()
+    model.lp_ = lp
+    quadratic = np.flatnonzero(gens.c2 > 0.0)
+    if quadratic.size:
+        # HiGHS minimises 0.5 x'Qx + c'x: Q_gg = 2 c2_g. Columns without a quadratic term get
+        # an explicit zero so the triangular Hessian has one (possibly empty) column per variable.
+        hessian = highspy.HighsHessian()
+        hessian.dim_ = n_col
+        hessian.format_ = highspy.HessianFormat.kTriangular
+        diag = np.zeros(n_col)
+        diag[:n_gen] = 2.0 * gens.c2
+        nz = np.flatnonzero(diag > 0.0)
+        counts = np.zeros(n_col, dtype=np.int32)
+        counts[nz] = 1
+        hessian.start_ = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        hessian.index_ = nz.astype(np.int32)
+        hessian.value_ = diag[nz]
+        model.hessian_ = hessian
+    highs.passModel(model)
+    return highs
+
+
+def _add_constraint_rows(
+    highs: highspy.Highs,
+    constraints: ConstraintModel,
+    index: IntArray,
+    column_bus: IntArray,
+    demand: FloatArray,
+) -> None:
+    """Add ``-F - o + H d <= H_cols x <= F - o + H d`` for each constraint in ``index``."""
+    rows = constraints.sensitivity[index]
+    coef = rows[:, column_bus]
+    shift = rows @ demand - constraints.offset_mw[index]
+    limit = constraints.limit_mw[index]
+    nonzero = np.abs(coef) > 1e-12
+    counts = nonzero.sum(axis=1)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32)
+    cols = np.nonzero(nonzero)[1].astype(np.int32)
+    values = coef[nonzero]
+    highs.addRows(index.size, shift - limit, shift + limit, int(values.size), starts, cols, values)
+
+
+def _full_dispatch(offers: OfferStack, gens: OfferStack, dispatch: FloatArray) -> FloatArray:
+    """Dispatch per generator of ``offers`` (zero for generators on cut-off buses)."""
+    position = {g: i for i, g in enumerate(gens.generator_ids)}
+    full = np.zeros(offers.n)
+    for i, gid in enumerate(offers.generator_ids):
+        j = position.get(gid)
+        if j is not None:
+            full[i] = dispatch[j]
+    return full
+
+
+def _failed(
+    status: OpfStatus,
+    iterations: int,
+    constraints: ConstraintModel,
+    n_offers: int,
+    unserved_cut_off: float,
+    opts: DcOpfOptions,
+) -> DcOpfSolution:
+    nan_bus = np.full(constraints.n_buses, np.nan)
+    return DcOpfSolution(
+        status=status,
+        iterations=iterations,
+        dispatch_mw=np.full(n_offers, np.nan),
+        shed_mw=nan_bus,
+        injection_mw=nan_bus,
+        unserved_cut_off_mw=unserved_cut_off,
+        lmp=nan_bus,
+        energy_component=float("nan"),
+        congestion_component=nan_bus,
+        binding=np.zeros(0, dtype=np.int64),
+        shadow_price=np.zeros(0),
+        flow_mw=np.zeros(0),
+        congestion_rent_constraints=float("nan"),
+        congestion_rent_payments=float("nan"),
+        production_cost=float("nan"),
+        solver_options=dict(opts.solver_options),
+    )
