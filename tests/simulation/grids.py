@@ -73,3 +73,21 @@ def dense_constraints(net: Network, out: tuple[int, ...] = ()) -> ConstraintMode
         reference_bus=net.bus_index(net.reference_bus),
         nearest_priced_bus=np.arange(net.n_buses),
     )
+
+
+def random_network(n_bus: int, seed: int) -> Network:
+    """A random connected network (a spanning tree plus extra lines), loads, quadratic-cost generators."""
+    rng = np.random.default_rng(seed)
+    lines: list[tuple[int, int, float, float]] = []
+    for i in range(1, n_bus):
+        j = int(rng.integers(0, i))
+        lines.append((j, i, float(rng.uniform(0.05, 0.5)), float(rng.uniform(20.0, 150.0))))
+    for _ in range(int(rng.integers(0, n_bus))):
+        a, b = (int(v) for v in rng.choice(n_bus, size=2, replace=False))
+        lines.append((a, b, float(rng.uniform(0.05, 0.5)), float(rng.uniform(20.0, 150.0))))
+    demand = rng.uniform(0.0, 80.0, size=n_bus) * (rng.random(n_bus) < 0.7)
+    n_gen = int(rng.integers(2, min(n_bus, 4) + 1))
+    gen_bus = rng.choice(n_bus, size=n_gen, replace=False)
+    pmax = 2.0 * max(float(demand.sum()), 10.0) / n_gen + 10.0
+    gens = [(int(b), pmax, float(rng.uniform(0.005, 0.05)), float(rng.uniform(5.0, 60.0))) for b in gen_bus]
+    return make_network(n_bus, lines, gens, demand.tolist(), reference=int(rng.integers(0, n_bus)))
