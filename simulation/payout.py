@@ -42,7 +42,7 @@ class MonthPayout:
 
 
 def hourly_credits(target: FloatArray, charges: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """OA 5.2.5 credits ``(n_hours, n_ftrs)`` and excess ``(n_hours,)`` from target allocations and charges."""
+    """OA 5.2.5 credits ``(n_hours, n_ftrs)`` and excess ``(n_hours,)`` from targets and charges."""
     total = target.sum(axis=1)
     short = total > charges
     scale = np.ones_like(total)
