@@ -47,7 +47,7 @@ from simulation.topology import ConstraintModel
 #: HiGHS options pinned for every solve and recorded with every result. The active-set QP
 #: solver's Hessian regularisation (default 1e-7) biases duals by about 1e-7 * p; it is
 #: lowered so that prices are accurate to well below 1e-4 $/MWh.
-PINNED_SOLVER_OPTIONS: Mapping[str, object] = MappingProxyType(
+PINNED_SOLVER_OPTIONS: Mapping[str, bool | int | float | str] = MappingProxyType(
     {
         "output_flag": False,
         "threads": 1,
@@ -84,7 +84,9 @@ class DcOpfOptions:
     max_iterations: int = 50
     max_rows_per_iteration: int = 200
     dual_tolerance: float = 1e-7
-    solver_options: Mapping[str, object] = field(default_factory=lambda: dict(PINNED_SOLVER_OPTIONS))
+    solver_options: Mapping[str, bool | int | float | str] = field(
+        default_factory=lambda: dict(PINNED_SOLVER_OPTIONS)
+    )
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class DcOpfSolution:
     congestion_rent_constraints: float
     congestion_rent_payments: float
     production_cost: float
-    solver_options: Mapping[str, object]
+    solver_options: Mapping[str, bool | int | float | str]
 
 
 def solve_dcopf(
@@ -172,7 +174,10 @@ def solve_dcopf(
             )
             return _failed(failed, iterations, constraints, offers.n, unserved_cut_off, opts)
         x = np.asarray(highs.getSolution().col_value, dtype=np.float64)
-        injection = np.bincount(column_bus, weights=x, minlength=constraints.n_buses) - market_demand
+        injection = (
+            np.bincount(column_bus, weights=x, minlength=constraints.n_buses).astype(np.float64)
+            - market_demand
+        )
         flows = constraints.flows(injection)
         violation = np.abs(flows) - constraints.limit_mw
         violation[active] = -np.inf
@@ -233,6 +238,8 @@ def _build_model(
 ) -> highspy.Highs:
     highs = highspy.Highs()
     for name, value in opts.solver_options.items():
+        if not isinstance(value, bool | int | float | str):
+            raise TypeError(f"HiGHS option {name!r}: unsupported value {value!r}")
         highs.setOptionValue(name, value)
     n_gen, n_shed = gens.n, shed_bus.size
     n_col = n_gen + n_shed

@@ -287,9 +287,12 @@ def _shortfall_causes(
         if shortfall_by_hour[h] <= 1e-6 or hour.status is not OpfStatus.OPTIMAL or not hour.binding.size:
             continue
         topology = result.inputs.topologies[hour.outages]
-        y = _ftr_injection(result, ftrs, active[h])
         # weight on a cut-off bus is priced at its substitute, so its flow is counted there too
-        y = np.bincount(topology.nearest_priced_bus, weights=y, minlength=topology.n_buses)
+        y = np.bincount(
+            topology.nearest_priced_bus,
+            weights=_ftr_injection(result, ftrs, active[h]),
+            minlength=topology.n_buses,
+        ).astype(np.float64)
         ftr_flow = topology.sensitivity[hour.binding] @ y
         market_flow = hour.flow_mw - topology.offset_mw[hour.binding]
         for k, mu, fy, fm in zip(hour.binding, hour.shadow_price, ftr_flow, market_flow, strict=True):
