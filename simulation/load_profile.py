@@ -25,13 +25,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from market_calendar import EPT
 from network.model import FloatArray
-
-_EPT = ZoneInfo("America/New_York")
 
 WEEKDAY_SHAPE: tuple[float, ...] = (
     0.68, 0.64, 0.62, 0.61, 0.62, 0.66, 0.73, 0.80, 0.85, 0.88, 0.91, 0.93,
@@ -75,7 +73,7 @@ def hour_beginning_ept(hour_ending: datetime) -> datetime:
     """The EPT wall-clock beginning of the hour ending at ``hour_ending`` (timezone-aware)."""
     if hour_ending.tzinfo is None or hour_ending.utcoffset() is None:
         raise ValueError(f"hour ending {hour_ending!r} is naive; give a timezone-aware instant")
-    return (hour_ending - timedelta(hours=1)).astimezone(_EPT)
+    return (hour_ending - timedelta(hours=1)).astimezone(EPT)
 
 
 def shape_factor(profile: LoadProfile, hour_ending: datetime, holidays: Collection[date] = ()) -> float:

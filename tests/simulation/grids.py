@@ -7,8 +7,10 @@ only so the simulator can be tested on networks small enough to check by hand.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from network.model import Generator, Network
+from network.sensitivity import build_sensitivity_model
 from simulation.topology import ConstraintModel
 
 
@@ -91,3 +93,8 @@ def random_network(n_bus: int, seed: int) -> Network:
     pmax = 2.0 * max(float(demand.sum()), 10.0) / n_gen + 10.0
     gens = [(int(b), pmax, float(rng.uniform(0.005, 0.05)), float(rng.uniform(5.0, 60.0))) for b in gen_bus]
     return make_network(n_bus, lines, gens, demand.tolist(), reference=int(rng.integers(0, n_bus)))
+
+
+def bus_weights(net: Network, point_ids: tuple[str, ...]) -> sp.csr_matrix:
+    """``(n_points, n_buses)`` weights of pricing points, from the network model."""
+    return sp.csr_matrix(build_sensitivity_model(net).injection_matrix(point_ids).T)

@@ -10,8 +10,7 @@ import pytest
 from simulation.forecast import FtrPosition, OutageScenario, forecast_revenue_adequacy
 from simulation.market import MarketInputs, SimulationSettings
 from simulation.offers import offer_stack
-from simulation.pricing_points import point_weights
-from tests.simulation.grids import dense_constraints, make_network
+from tests.simulation.grids import bus_weights, dense_constraints, make_network
 
 START = datetime(2026, 7, 6, 4, tzinfo=UTC)  # HE01 of Monday 6 July 2026
 HOURS = [START + timedelta(hours=i) for i in range(48)]
@@ -38,7 +37,7 @@ def base() -> MarketInputs:
         peak_demand_mw=NET.bus_demand_mw,
         offers=offer_stack(NET),
         point_ids=points,
-        point_weights=point_weights(NET, points),
+        point_weights=bus_weights(NET, points),
         topologies={(): dense_constraints(NET)},
     )
 

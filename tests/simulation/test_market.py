@@ -12,8 +12,8 @@ from simulation import frames
 from simulation.dcopf import OpfStatus
 from simulation.market import MarketInputs, SimulationSettings, simulate_hours
 from simulation.offers import offer_stack
-from simulation.pricing_points import all_point_ids, point_weights
-from tests.simulation.grids import dense_constraints, make_network
+from simulation.pricing_points import all_point_ids
+from tests.simulation.grids import bus_weights, dense_constraints, make_network
 
 START = datetime(2026, 7, 6, 4, tzinfo=UTC)  # HE01 of Monday 6 July 2026, EDT
 HOURS = [START + timedelta(hours=i) for i in range(30)]
@@ -29,7 +29,7 @@ def inputs() -> MarketInputs:
         peak_demand_mw=net.bus_demand_mw,
         offers=offer_stack(net),
         point_ids=points,
-        point_weights=point_weights(net, points),
+        point_weights=bus_weights(net, points),
         topologies={(): dense_constraints(net), ("1",): dense_constraints(net, out=(0,))},
     )
 

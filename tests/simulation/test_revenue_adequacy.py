@@ -21,8 +21,7 @@ from simulation.dcopf import OpfStatus, solve_dcopf
 from simulation.market import MarketInputs, SimulationSettings, simulate_hours
 from simulation.offers import offer_stack
 from simulation.payout import hourly_credits
-from simulation.pricing_points import point_weights
-from tests.simulation.grids import dense_constraints, make_network, random_network
+from tests.simulation.grids import bus_weights, dense_constraints, make_network, random_network
 
 HOURS = [datetime(2026, 7, 6, 4, tzinfo=UTC) + timedelta(hours=7 * i) for i in range(4)]
 
@@ -70,7 +69,7 @@ def test_feasible_ftrs_are_covered_every_hour(
         peak_demand_mw=net.bus_demand_mw,
         offers=offer_stack(net),
         point_ids=points,
-        point_weights=point_weights(net, points),
+        point_weights=bus_weights(net, points),
         topologies={(): model},
     )
     result = simulate_hours(inputs, HOURS, SimulationSettings(seed=seed % 1000))
