@@ -140,58 +140,28 @@ def solve_dcopf(
     market_demand = np.where(priced, demand, 0.0)
     unserved_cut_off = float(np.sum(np.where(priced, 0.0, np.maximum(demand, 0.0))))
     gens = offers.restricted_to(priced)
-    shed_bus = (
-        np.flatnonzero(market_demand > 0.0).astype(np.int64)
-        if opts.voll_per_mwh is not None
-        else np.zeros(0, dtype=np.int64)
-    )
-    column_bus = np.concatenate([gens.bus, shed_bus])
     n_gen = gens.n
+    start = np.zeros(0, dtype=np.int64) if initial_constraints is None else np.unique(initial_constraints)
 
-    highs = _build_model(gens, shed_bus, market_demand, opts)
-    active = np.zeros(constraints.n_constraints, dtype=bool)
-    if initial_constraints is not None and len(initial_constraints):
-        _add_constraint_rows(highs, constraints, np.unique(initial_constraints), column_bus, market_demand)
-        active[np.unique(initial_constraints)] = True
-    active_order: list[int] = (
-        [] if initial_constraints is None else [int(k) for k in np.unique(initial_constraints)]
-    )
-
-    iterations = 0
-    status = OpfStatus.ITERATION_LIMIT
-    injection = np.zeros(constraints.n_buses)
-    x = np.zeros(column_bus.size)
-    while iterations < opts.max_iterations:
-        iterations += 1
-        highs.run()
-        model_status = highs.getModelStatus()
-        if model_status != highspy.HighsModelStatus.kOptimal:
-            failed = (
-                OpfStatus.INFEASIBLE
-                if model_status
-                in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
-                else OpfStatus.SOLVER_ERROR
-            )
-            return _failed(failed, iterations, constraints, offers.n, unserved_cut_off, opts)
-        x = np.asarray(highs.getSolution().col_value, dtype=np.float64)
-        injection = (
-            np.bincount(column_bus, weights=x, minlength=constraints.n_buses).astype(np.float64)
-            - market_demand
+    # Shed-load columns make HiGHS's QP many times slower, and are rarely used: solve without
+    # them first. That solution is also optimal with them iff no LMP exceeds VOLL (then every
+    # shed column has a non-negative reduced cost, VOLL - LMP_i); otherwise re-solve with them.
+    no_shed = np.zeros(0, dtype=np.int64)
+    run = _lazy_solve(gens, no_shed, market_demand, constraints, opts, start)
+    iterations = run.iterations
+    shed_bus = no_shed
+    if opts.voll_per_mwh is not None and (
+        run.status is OpfStatus.INFEASIBLE
+        or (run.status is OpfStatus.OPTIMAL and float(np.max(run.lmp(constraints))) > opts.voll_per_mwh)
+    ):
+        shed_bus = np.flatnonzero(market_demand > 0.0).astype(np.int64)
+        run = _lazy_solve(
+            gens, shed_bus, market_demand, constraints, opts, np.asarray(run.active, dtype=np.int64)
         )
-        flows = constraints.flows(injection)
-        violation = np.abs(flows) - constraints.limit_mw
-        violation[active] = -np.inf
-        new = np.flatnonzero(violation > opts.violation_tolerance_mw)
-        if new.size == 0:
-            status = OpfStatus.OPTIMAL
-            break
-        new = new[np.argsort(-violation[new], kind="stable")][: opts.max_rows_per_iteration]
-        new = np.sort(new)
-        _add_constraint_rows(highs, constraints, new, column_bus, market_demand)
-        active[new] = True
-        active_order.extend(int(k) for k in new)
-    if status is not OpfStatus.OPTIMAL:
-        return _failed(status, iterations, constraints, offers.n, unserved_cut_off, opts)
+        iterations += run.iterations
+    if run.status is not OpfStatus.OPTIMAL:
+        return _failed(run.status, iterations, constraints, offers.n, unserved_cut_off, opts)
+    highs, x, injection, active_order = run.highs, run.x, run.injection, run.active
 
     row_dual = np.asarray(highs.getSolution().row_dual, dtype=np.float64)
     balance_dual = float(row_dual[0])
@@ -231,6 +201,71 @@ def solve_dcopf(
         production_cost=cost,
         solver_options=dict(opts.solver_options),
     )
+
+
+@dataclass
+class _LazyRun:
+    """State of one lazy constraint-generation solve (internal)."""
+
+    status: OpfStatus
+    iterations: int
+    highs: highspy.Highs
+    x: FloatArray
+    injection: FloatArray
+    active: list[int]
+
+    def lmp(self, constraints: ConstraintModel) -> FloatArray:
+        """Bus LMPs of the priced island from the current duals (see module doc)."""
+        row_dual = np.asarray(self.highs.getSolution().row_dual, dtype=np.float64)
+        mu = -row_dual[1:]
+        congestion = -(mu @ constraints.sensitivity[np.asarray(self.active, dtype=np.int64)])
+        return (float(row_dual[0]) + congestion)[constraints.priced]
+
+
+def _lazy_solve(
+    gens: OfferStack,
+    shed_bus: IntArray,
+    demand: FloatArray,
+    constraints: ConstraintModel,
+    opts: DcOpfOptions,
+    initial: IntArray,
+) -> _LazyRun:
+    """Solve, add the violated constraints, re-solve, until none is violated (module doc)."""
+    column_bus = np.concatenate([gens.bus, shed_bus])
+    highs = _build_model(gens, shed_bus, demand, opts)
+    active = np.zeros(constraints.n_constraints, dtype=bool)
+    active_order: list[int] = [int(k) for k in initial]
+    if initial.size:
+        _add_constraint_rows(highs, constraints, initial, column_bus, demand)
+        active[initial] = True
+    injection = np.zeros(constraints.n_buses)
+    x = np.zeros(column_bus.size)
+    iterations = 0
+    while iterations < opts.max_iterations:
+        iterations += 1
+        highs.run()
+        model_status = highs.getModelStatus()
+        if model_status != highspy.HighsModelStatus.kOptimal:
+            infeasible = model_status in (
+                highspy.HighsModelStatus.kInfeasible,
+                highspy.HighsModelStatus.kUnboundedOrInfeasible,
+            )
+            status = OpfStatus.INFEASIBLE if infeasible else OpfStatus.SOLVER_ERROR
+            return _LazyRun(status, iterations, highs, x, injection, active_order)
+        x = np.asarray(highs.getSolution().col_value, dtype=np.float64)
+        injection = (
+            np.bincount(column_bus, weights=x, minlength=constraints.n_buses).astype(np.float64) - demand
+        )
+        violation = np.abs(constraints.flows(injection)) - constraints.limit_mw
+        violation[active] = -np.inf
+        new = np.flatnonzero(violation > opts.violation_tolerance_mw)
+        if new.size == 0:
+            return _LazyRun(OpfStatus.OPTIMAL, iterations, highs, x, injection, active_order)
+        new = np.sort(new[np.argsort(-violation[new], kind="stable")][: opts.max_rows_per_iteration])
+        _add_constraint_rows(highs, constraints, new, column_bus, demand)
+        active[new] = True
+        active_order.extend(int(k) for k in new)
+    return _LazyRun(OpfStatus.ITERATION_LIMIT, iterations, highs, x, injection, active_order)
 
 
 def _build_model(
