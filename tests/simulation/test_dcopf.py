@@ -100,6 +100,16 @@ class TestScarcity:
         assert sol.congestion_rent_payments == pytest.approx(990.0 * 50.0, rel=1e-8)
         assert sol.congestion_rent_constraints == pytest.approx(990.0 * 50.0, rel=1e-8)
 
+    def test_shedding_is_cheaper_than_an_offer_above_voll(self) -> None:
+        # a feasible hour without shedding, but bus 2's unit offers at 5000 $/MWh > VOLL
+        gens = [(0, 500.0, 0.0, 10.0), (1, 500.0, 0.0, 5000.0)]
+        net = make_network(2, [(0, 1, 0.1, 50.0)], gens, [0.0, 80.0])
+        sol = solve_dcopf(net.bus_demand_mw, offer_stack(net), dense_constraints(net), DcOpfOptions(voll_per_mwh=1000.0))
+        assert sol.status is OpfStatus.OPTIMAL
+        np.testing.assert_allclose(sol.dispatch_mw, [50.0, 0.0], atol=1e-6)
+        assert sol.shed_mw[1] == pytest.approx(30.0, abs=1e-6)
+        assert sol.lmp[1] == pytest.approx(1000.0, abs=1e-6)
+
     def test_without_shedding_an_unservable_hour_is_infeasible(self) -> None:
         net = make_network(2, [(0, 1, 0.1, 50.0)], [(0, 500.0, 0.0, 10.0)], [0.0, 80.0])
         sol = solve_dcopf(
