@@ -33,7 +33,7 @@ injection ``x``. Both numbers are returned; the tests assert they agree.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -55,6 +55,16 @@ PINNED_SOLVER_OPTIONS: Mapping[str, bool | int | float | str] = MappingProxyType
         "primal_feasibility_tolerance": 1e-9,
         "dual_feasibility_tolerance": 1e-9,
         "qp_regularization_value": 1e-11,
+    }
+)
+#: Options changed for a second attempt when HiGHS reports a solve error with the pinned ones
+#: (its QP solver occasionally fails at 1e-9 tolerances after rows are added). Prices are then
+#: biased by at most about 1e-9 * p $/MWh. The options used are recorded with the result.
+FALLBACK_SOLVER_OPTIONS: Mapping[str, bool | int | float | str] = MappingProxyType(
+    {
+        "primal_feasibility_tolerance": 1e-7,
+        "dual_feasibility_tolerance": 1e-7,
+        "qp_regularization_value": 1e-9,
     }
 )
 
@@ -143,25 +153,15 @@ def solve_dcopf(
     n_gen = gens.n
     start = np.zeros(0, dtype=np.int64) if initial_constraints is None else np.unique(initial_constraints)
 
-    # Shed-load columns make HiGHS's QP many times slower, and are rarely used: solve without
-    # them first. That solution is also optimal with them iff no LMP exceeds VOLL (then every
-    # shed column has a non-negative reduced cost, VOLL - LMP_i); otherwise re-solve with them.
-    no_shed = np.zeros(0, dtype=np.int64)
-    run = _lazy_solve(gens, no_shed, market_demand, constraints, opts, start)
-    iterations = run.iterations
-    shed_bus = no_shed
-    if opts.voll_per_mwh is not None and (
-        run.status is OpfStatus.INFEASIBLE
-        or (run.status is OpfStatus.OPTIMAL and float(np.max(run.lmp(constraints))) > opts.voll_per_mwh)
-    ):
-        shed_bus = np.flatnonzero(market_demand > 0.0).astype(np.int64)
-        run = _lazy_solve(
-            gens, shed_bus, market_demand, constraints, opts, np.asarray(run.active, dtype=np.int64)
-        )
-        iterations += run.iterations
+    run, iterations = _solve_in_stages(gens, market_demand, constraints, opts, start)
+    if run.status is OpfStatus.SOLVER_ERROR:
+        opts = replace(opts, solver_options={**opts.solver_options, **FALLBACK_SOLVER_OPTIONS})
+        run, more = _solve_in_stages(gens, market_demand, constraints, opts, start)
+        iterations += more
     if run.status is not OpfStatus.OPTIMAL:
         return _failed(run.status, iterations, constraints, offers.n, unserved_cut_off, opts)
-    highs, x, injection, active_order = run.highs, run.x, run.injection, run.active
+    highs, x, injection, active_order, flows = run.highs, run.x, run.injection, run.active, run.flows
+    shed_bus = run.shed_bus
 
     row_dual = np.asarray(highs.getSolution().row_dual, dtype=np.float64)
     balance_dual = float(row_dual[0])
@@ -176,7 +176,6 @@ def solve_dcopf(
     congestion = -(mu @ rows) if binding.size else np.zeros(constraints.n_buses)
     congestion = congestion[constraints.nearest_priced_bus]
     lmp = balance_dual + congestion
-    flows = constraints.flows(injection)
     rent_constraints = float(np.sum(mu * (flows[binding] - constraints.offset_mw[binding])))
     rent_payments = float(-np.sum(lmp[priced] * injection[priced]))
     dispatch = x[:n_gen]
@@ -203,6 +202,32 @@ def solve_dcopf(
     )
 
 
+def _solve_in_stages(
+    gens: OfferStack,
+    demand: FloatArray,
+    constraints: ConstraintModel,
+    opts: DcOpfOptions,
+    start: IntArray,
+) -> tuple[_LazyRun, int]:
+    """Without shed-load columns first, then with them if needed; returns the run and total rounds.
+
+    Shed-load columns make HiGHS's QP many times slower and are rarely used. A solution without
+    them is also optimal with them iff no LMP exceeds VOLL (then every shed column has a
+    non-negative reduced cost, VOLL - LMP_i); otherwise, or when the hour is infeasible without
+    shedding, it is solved again with them, starting from the constraints found so far.
+    """
+    run = _lazy_solve(gens, np.zeros(0, dtype=np.int64), demand, constraints, opts, start)
+    iterations = run.iterations
+    if opts.voll_per_mwh is not None and (
+        run.status is OpfStatus.INFEASIBLE
+        or (run.status is OpfStatus.OPTIMAL and float(np.max(run.lmp(constraints))) > opts.voll_per_mwh)
+    ):
+        shed_bus = np.flatnonzero(demand > 0.0).astype(np.int64)
+        run = _lazy_solve(gens, shed_bus, demand, constraints, opts, np.asarray(run.active, dtype=np.int64))
+        iterations += run.iterations
+    return run, iterations
+
+
 @dataclass
 class _LazyRun:
     """State of one lazy constraint-generation solve (internal)."""
@@ -213,6 +238,8 @@ class _LazyRun:
     x: FloatArray
     injection: FloatArray
     active: list[int]
+    shed_bus: IntArray
+    flows: FloatArray
 
     def lmp(self, constraints: ConstraintModel) -> FloatArray:
         """Bus LMPs of the priced island from the current duals (see module doc)."""
@@ -239,6 +266,7 @@ def _lazy_solve(
         _add_constraint_rows(highs, constraints, initial, column_bus, demand)
         active[initial] = True
     injection = np.zeros(constraints.n_buses)
+    flows = constraints.offset_mw.copy()
     x = np.zeros(column_bus.size)
     iterations = 0
     while iterations < opts.max_iterations:
@@ -251,21 +279,22 @@ def _lazy_solve(
                 highspy.HighsModelStatus.kUnboundedOrInfeasible,
             )
             status = OpfStatus.INFEASIBLE if infeasible else OpfStatus.SOLVER_ERROR
-            return _LazyRun(status, iterations, highs, x, injection, active_order)
+            return _LazyRun(status, iterations, highs, x, injection, active_order, shed_bus, flows)
         x = np.asarray(highs.getSolution().col_value, dtype=np.float64)
         injection = (
             np.bincount(column_bus, weights=x, minlength=constraints.n_buses).astype(np.float64) - demand
         )
-        violation = np.abs(constraints.flows(injection)) - constraints.limit_mw
+        flows = constraints.flows(injection)
+        violation = np.abs(flows) - constraints.limit_mw
         violation[active] = -np.inf
         new = np.flatnonzero(violation > opts.violation_tolerance_mw)
         if new.size == 0:
-            return _LazyRun(OpfStatus.OPTIMAL, iterations, highs, x, injection, active_order)
+            return _LazyRun(OpfStatus.OPTIMAL, iterations, highs, x, injection, active_order, shed_bus, flows)
         new = np.sort(new[np.argsort(-violation[new], kind="stable")][: opts.max_rows_per_iteration])
         _add_constraint_rows(highs, constraints, new, column_bus, demand)
         active[new] = True
         active_order.extend(int(k) for k in new)
-    return _LazyRun(OpfStatus.ITERATION_LIMIT, iterations, highs, x, injection, active_order)
+    return _LazyRun(OpfStatus.ITERATION_LIMIT, iterations, highs, x, injection, active_order, shed_bus, flows)
 
 
 def _build_model(

@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.dcopf import DcOpfOptions, OpfStatus, solve_dcopf
+from simulation.dcopf import (
+    FALLBACK_SOLVER_OPTIONS,
+    PINNED_SOLVER_OPTIONS,
+    DcOpfOptions,
+    OpfStatus,
+    solve_dcopf,
+)
 from simulation.offers import offer_stack
 from simulation.topology import ConstraintModel
 from tests.simulation.grids import dense_constraints, make_network, random_network
@@ -104,7 +110,9 @@ class TestScarcity:
         # a feasible hour without shedding, but bus 2's unit offers at 5000 $/MWh > VOLL
         gens = [(0, 500.0, 0.0, 10.0), (1, 500.0, 0.0, 5000.0)]
         net = make_network(2, [(0, 1, 0.1, 50.0)], gens, [0.0, 80.0])
-        sol = solve_dcopf(net.bus_demand_mw, offer_stack(net), dense_constraints(net), DcOpfOptions(voll_per_mwh=1000.0))
+        sol = solve_dcopf(
+            net.bus_demand_mw, offer_stack(net), dense_constraints(net), DcOpfOptions(voll_per_mwh=1000.0)
+        )
         assert sol.status is OpfStatus.OPTIMAL
         np.testing.assert_allclose(sol.dispatch_mw, [50.0, 0.0], atol=1e-6)
         assert sol.shed_mw[1] == pytest.approx(30.0, abs=1e-6)
@@ -124,6 +132,15 @@ class TestScarcity:
             net.bus_demand_mw, offer_stack(net), dense_constraints(net), DcOpfOptions(max_iterations=1)
         )
         assert sol.status is OpfStatus.ITERATION_LIMIT
+
+
+def test_solver_failure_is_a_status_after_a_fallback_attempt() -> None:
+    net = three_bus()
+    options = DcOpfOptions(solver_options={**PINNED_SOLVER_OPTIONS, "time_limit": 0.0})
+    sol = solve_dcopf(net.bus_demand_mw, offer_stack(net), dense_constraints(net), options)
+    assert sol.status is OpfStatus.SOLVER_ERROR
+    for name, value in FALLBACK_SOLVER_OPTIONS.items():
+        assert sol.solver_options[name] == value
 
 
 class TestCutOffBus:
