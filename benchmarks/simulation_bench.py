@@ -72,36 +72,46 @@ def main(argv: list[str] | None = None) -> int:
     rent_c = np.array([h.congestion_rent_constraints for h in result.hours])
     rent_p = np.array([h.congestion_rent_payments for h in result.hours])
     mismatch = float(np.nanmax(np.abs(rent_c - rent_p) / (1.0 + np.abs(rent_p))))
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_main, cpu_workers = own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    command = " ".join(
+        ["python -m benchmarks.simulation_bench", *(argv if argv is not None else sys.argv[1:])]
+    )
+    rounds = [h.iterations for h in result.hours]
+    n_binding = [h.binding.size for h in result.hours]
+    lb, la = load_before, load_after
     lines = [
         "## Day-ahead market simulation: one month",
         "",
-        f"Command: `python -m benchmarks.simulation_bench {' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip()
-        + "",
+        f"Command: `{command}`",
         f"Run at {datetime.now(UTC).isoformat(timespec='seconds')} on {platform.machine()}, "
         f"`nproc` = {os.cpu_count()}, memory {_memory_gib():.1f} GiB, Python {platform.python_version()}.",
-        f"Load average (1/5/15 min) before: {load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f}; "
-        f"after: {load_after[0]:.2f} / {load_after[1]:.2f} / {load_after[2]:.2f} (the machine is shared).",
+        f"Load average (1/5/15 min) before: {lb[0]:.2f} / {lb[1]:.2f} / {lb[2]:.2f}; "
+        f"after: {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f} (the machine is shared).",
         "",
         f"Case `{args.case}`: {net.n_buses} buses, {net.n_branches} branches, "
-        f"{inputs.offers.n} offering generators, {inputs.topologies[()].n_constraints} monitored constraints; "
-        f"{args.year}-{args.month:02d}: {len(hours)} hours, {args.workers} worker process(es), seed {args.seed}.",
+        f"{inputs.offers.n} offering generators, "
+        f"{inputs.topologies[()].n_constraints} monitored constraints; "
+        f"{args.year}-{args.month:02d}: {len(hours)} hours, "
+        f"{args.workers} worker process(es), seed {args.seed}.",
         "",
         "| step | seconds |",
         "|---|---|",
         f"| load MATPOWER case | {t_load:.1f} |",
         f"| market inputs (PTDF of monitored constraints) | {t_inputs:.1f} |",
         f"| simulate {len(hours)} hours | {t_sim:.1f} ({1000 * t_sim / len(hours):.0f} ms/hour wall) |",
-        f"| settlement tables ({len(prices)} price rows, {len(charges)} charge rows, {len(binding)} binding rows) "
-        f"| {t_frames:.1f} |",
+        f"| settlement tables ({len(prices)} price, {len(charges)} charge, "
+        f"{len(binding)} binding rows) | {t_frames:.1f} |",
         f"| **total** | **{total:.1f}** (target < 120) |",
         "",
-        f"Hours by status: {dict(status)}; OPF rounds per hour: mean "
-        f"{np.mean([h.iterations for h in result.hours]):.2f}, max {max(h.iterations for h in result.hours)}; "
-        f"binding constraints per hour: mean {np.mean([h.binding.size for h in result.hours]):.2f}, "
-        f"max {max(h.binding.size for h in result.hours)}; month congestion rent "
-        f"${np.nansum(rent_p):,.0f}; largest relative gap between the two rent formulas {mismatch:.1e}.",
+        f"Hours by status: {dict(status)}; OPF rounds per hour: mean {np.mean(rounds):.2f}, "
+        f"max {max(rounds)}; binding constraints per hour: mean {np.mean(n_binding):.2f}, "
+        f"max {max(n_binding)}; month congestion rent ${np.nansum(rent_p):,.0f}; "
+        f"largest relative gap between the two rent formulas {mismatch:.1e}.",
+        f"CPU time: {cpu_main:.1f} s (main process) + {cpu_workers:.1f} s (workers), so on two "
+        f"idle cores the simulation step alone would take about {cpu_workers / 2:.0f} s.",
         f"Peak resident memory: {peak_rss:.2f} GiB (main process), {child_rss:.2f} GiB (largest worker).",
         "",
     ]

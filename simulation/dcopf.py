@@ -28,10 +28,18 @@ of the binding limits, net of loop flow) equals ``sum_i LMP_i (d_i - s_i) - sum_
 (what load pays minus what generators are paid): by complementary slackness,
 ``-sum_i LMP_i x_i = -lambda sum_i x_i + sum_k mu_k H_k x = sum_k mu_k (f_k - o_k)`` for the net
 injection ``x``. Both numbers are returned; the tests assert they agree.
+
+Robustness. HiGHS's active-set QP solver occasionally fails (a solve error at tight tolerances)
+or cycles on degenerate hours (many identical units); its iteration count is capped. Such an
+hour is solved again with looser tolerances, and if that fails too, as an LP with each quadratic
+cost replaced by secant piecewise-linear segments (``formulation = "piecewise_linear"``; prices
+then within ``c2 (pmax - pmin) / segments`` $/MWh of the quadratic ones; every identity above
+still holds exactly for that LP).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -87,6 +95,7 @@ class DcOpfOptions:
     constraint counts as violated above its limit by more than this. ``max_rows_per_iteration``:
     how many of the most violated constraints are added per round. ``dual_tolerance``: shadow
     prices with smaller magnitude ($/MWh per MW) are reported as zero (not binding).
+    ``fallback_segments``: segments per quadratic cost in the piecewise-linear fallback.
     """
 
     voll_per_mwh: float | None = 2000.0
@@ -94,6 +103,7 @@ class DcOpfOptions:
     max_iterations: int = 50
     max_rows_per_iteration: int = 200
     dual_tolerance: float = 1e-7
+    fallback_segments: int = 20
     solver_options: Mapping[str, bool | int | float | str] = field(
         default_factory=lambda: dict(PINNED_SOLVER_OPTIONS)
     )
@@ -125,6 +135,7 @@ class DcOpfSolution:
     congestion_rent_payments: float
     production_cost: float
     solver_options: Mapping[str, bool | int | float | str]
+    formulation: str = "quadratic"
 
 
 def solve_dcopf(
@@ -150,7 +161,6 @@ def solve_dcopf(
     market_demand = np.where(priced, demand, 0.0)
     unserved_cut_off = float(np.sum(np.where(priced, 0.0, np.maximum(demand, 0.0))))
     gens = offers.restricted_to(priced)
-    n_gen = gens.n
     start = np.zeros(0, dtype=np.int64) if initial_constraints is None else np.unique(initial_constraints)
 
     run, iterations = _solve_in_stages(gens, market_demand, constraints, opts, start)
@@ -158,10 +168,19 @@ def solve_dcopf(
         opts = replace(opts, solver_options={**opts.solver_options, **FALLBACK_SOLVER_OPTIONS})
         run, more = _solve_in_stages(gens, market_demand, constraints, opts, start)
         iterations += more
+    formulation, solved, owner = "quadratic", gens, np.arange(gens.n, dtype=np.int64)
+    if run.status is OpfStatus.SOLVER_ERROR and np.any(gens.c2 > 0.0):
+        # HiGHS's active-set QP can cycle on degenerate hours (many identical units); the LP of
+        # secant piecewise-linear costs is solved by the simplex method, which does not.
+        formulation = "piecewise_linear"
+        solved, owner = _piecewise_linear(gens, opts.fallback_segments)
+        run, more = _solve_in_stages(solved, market_demand, constraints, opts, start)
+        iterations += more
     if run.status is not OpfStatus.OPTIMAL:
         return _failed(run.status, iterations, constraints, offers.n, unserved_cut_off, opts)
     highs, x, injection, active_order, flows = run.highs, run.x, run.injection, run.active, run.flows
     shed_bus = run.shed_bus
+    n_gen = solved.n
 
     row_dual = np.asarray(highs.getSolution().row_dual, dtype=np.float64)
     balance_dual = float(row_dual[0])
@@ -178,7 +197,7 @@ def solve_dcopf(
     lmp = balance_dual + congestion
     rent_constraints = float(np.sum(mu * (flows[binding] - constraints.offset_mw[binding])))
     rent_payments = float(-np.sum(lmp[priced] * injection[priced]))
-    dispatch = x[:n_gen]
+    dispatch = np.bincount(owner, weights=x[:n_gen], minlength=gens.n).astype(np.float64)
     shed = np.zeros(constraints.n_buses)
     shed[shed_bus] = x[n_gen:]
     cost = float(np.sum(gens.c2 * dispatch**2 + gens.c1 * dispatch + gens.c0))
@@ -199,7 +218,46 @@ def solve_dcopf(
         congestion_rent_payments=rent_payments,
         production_cost=cost,
         solver_options=dict(opts.solver_options),
+        formulation=formulation,
     )
+
+
+def _piecewise_linear(gens: OfferStack, segments: int) -> tuple[OfferStack, IntArray]:
+    """Offers with each quadratic cost replaced by ``segments`` equal-width secant segments.
+
+    Segment ``[b_k, b_k+1]`` of a unit with ``pmin < pmax`` is offered at the secant slope
+    ``c1 + c2 (b_k + b_k+1)`` $/MWh; ``pmin`` itself is a fixed block. LMPs are then within
+    ``c2 (pmax - pmin) / segments`` $/MWh of the quadratic ones. Returns the expanded offers
+    and, per expanded offer, the index of its generator.
+    """
+    rows: list[tuple[int, float, float, float]] = []
+    owner: list[int] = []
+    for g in range(gens.n):
+        bus, lo, hi = int(gens.bus[g]), float(gens.pmin_mw[g]), float(gens.pmax_mw[g])
+        c1, c2 = float(gens.c1[g]), float(gens.c2[g])
+        if c2 == 0.0 or hi <= lo:
+            rows.append((bus, lo, hi, c1 + c2 * (lo + hi)))
+            owner.append(g)
+            continue
+        if lo > 0.0:
+            rows.append((bus, lo, lo, c1 + 2.0 * c2 * lo))
+            owner.append(g)
+        edges = np.linspace(lo, hi, segments + 1)
+        for a, b in itertools.pairwise(edges):
+            rows.append((bus, 0.0, float(b - a), c1 + c2 * float(a + b)))
+            owner.append(g)
+    table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    n = table.shape[0]
+    expanded = OfferStack(
+        generator_ids=tuple(gens.generator_ids[g] for g in owner),
+        bus=table[:, 0].astype(np.int64),
+        pmin_mw=table[:, 1].copy(),
+        pmax_mw=table[:, 2].copy(),
+        c2=np.zeros(n),
+        c1=table[:, 3].copy(),
+        c0=np.zeros(n),
+    )
+    return expanded, np.asarray(owner, dtype=np.int64)
 
 
 def _solve_in_stages(
@@ -339,6 +397,10 @@ def _build_model(
         hessian.index_ = nz.astype(np.int32)
         hessian.value_ = diag[nz]
         model.hessian_ = hessian
+        if "qp_iteration_limit" not in opts.solver_options:
+            # a cycling active-set QP is stopped deterministically (a normal hour needs about
+            # one iteration per generator) and handled as a solver error
+            highs.setOptionValue("qp_iteration_limit", 50 * n_col + 10_000)
     highs.passModel(model)
     return highs
 

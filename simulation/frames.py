@@ -13,8 +13,9 @@ hour's congestion rent in $ (load payments - generator revenue, OA 5.1; equal to
 - :func:`binding_frame`: ``hour_ending, constraint_id, contingency_id, shadow_price, flow_mw,
   limit_mw, loop_flow_mw, rent``; ``shadow_price`` $/MWh per MW, positive when the limit binds in
   the constraint's positive direction; ``rent`` = ``shadow_price * (flow_mw - loop_flow_mw)`` $.
-- :func:`hours_frame`: one row per hour: status, OPF rounds, load, shed and cut-off MW,
-  production cost and both forms of the congestion rent.
+- :func:`hours_frame`: one row per hour: status, OPF rounds, cost formulation (``quadratic``, or
+  ``piecewise_linear`` for an hour solved by the fallback LP, see :mod:`simulation.dcopf`), load,
+  shed and cut-off MW, production cost and both forms of the congestion rent.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ def hours_frame(result: DayAheadResult) -> pd.DataFrame:
             "hour_ending": _stamps(result),
             "status": [h.status.value for h in hours],
             "iterations": [h.iterations for h in hours],
+            "formulation": [h.formulation for h in hours],
             "outages": [",".join(h.outages) for h in hours],
             "load_mw": [h.load_mw for h in hours],
             "shed_mw": [h.shed_mw for h in hours],

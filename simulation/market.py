@@ -80,6 +80,7 @@ class HourOutcome:
     flow_mw: FloatArray
     congestion_rent_constraints: float
     congestion_rent_payments: float
+    formulation: str = "quadratic"
 
 
 @dataclass(frozen=True)
@@ -206,4 +207,5 @@ def _solve_hour(
         flow_mw=sol.flow_mw,
         congestion_rent_constraints=sol.congestion_rent_constraints,
         congestion_rent_payments=sol.congestion_rent_payments,
+        formulation=sol.formulation,
     )

@@ -143,6 +143,18 @@ def test_solver_failure_is_a_status_after_a_fallback_attempt() -> None:
         assert sol.solver_options[name] == value
 
 
+def test_piecewise_linear_fallback_when_the_qp_fails() -> None:
+    net = three_bus()
+    options = DcOpfOptions(solver_options={**PINNED_SOLVER_OPTIONS, "qp_iteration_limit": 0})
+    sol = solve_dcopf(net.bus_demand_mw, offer_stack(net), dense_constraints(net), options)
+    assert sol.status is OpfStatus.OPTIMAL
+    assert sol.formulation == "piecewise_linear"
+    # unit 3 (0.02 p + 30, 0..500 MW) in 20 segments of 25 MW: prices within 0.01 * 25 = 0.25
+    np.testing.assert_allclose(sol.lmp, [7.6, 20.0, 32.4], atol=0.25)
+    assert sol.dispatch_mw.sum() == pytest.approx(300.0, abs=1e-6)
+    assert sol.congestion_rent_constraints == pytest.approx(sol.congestion_rent_payments, rel=1e-8)
+
+
 class TestCutOffBus:
     def test_cut_off_bus_takes_nearest_price_and_its_load_is_unserved(self) -> None:
         # bus 4 hangs off bus 2 by branch 4, which is out: it is cut off, priced at bus 2
