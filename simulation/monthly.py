@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from market_calendar import month_hour_index, nerc_holidays, period_class_of
 from network.model import Network, PeriodConditions
+from network.sensitivity import build_sensitivity_model
 from simulation.forecast import FtrPosition, OutageScenario, RevenueAdequacyReport, forecast_revenue_adequacy
 from simulation.market import DayAheadResult, OutageSet, SimulationSettings, simulate_hours
 from simulation.network_adapter import constraint_model, market_inputs
@@ -95,13 +96,18 @@ def forecast_month(
     """Revenue-adequacy forecast of ``ftrs`` for a month (``period_class`` ``on_peak``/``off_peak``).
 
     Without ``scenarios``, single outages of the ``n_auto`` branches whose constraints collect
-    the most congestion rent in the base run, each with ``auto_probability``.
+    the most congestion rent in the base run, each with ``auto_probability``. Bridges (branches
+    whose outage cuts buses off) are not candidates: cutting load off is a reliability event,
+    not a congestion scenario (the OI can still list such an outage explicitly).
     """
     hours = month_hours(year, month)
     points = sorted({p for f in ftrs for p in (f.source, f.sink)})
     base = market_inputs(
         net, conditions, point_ids=points, enforce_pmin=enforce_pmin, holidays=_holidays(hours)
     )
+
+    bridges = build_sensitivity_model(net, conditions).bridge_mask
+    candidates = [b for b, bridge in zip(net.branch_ids, bridges, strict=True) if not bridge]
 
     def topology_for(outages: OutageSet) -> ConstraintModel:
         return constraint_model(net, conditions, outages)
@@ -113,7 +119,7 @@ def forecast_month(
         hours,
         [period_class_of(h).value for h in hours],
         scenarios=scenarios,
-        outageable_branches=net.branch_ids,
+        outageable_branches=candidates,
         n_auto=n_auto,
         auto_probability=auto_probability,
         top_n=top_n,
