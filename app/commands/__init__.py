@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import serve
+from app.commands import serve, settle
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (serve,)
+COMMAND_MODULES: tuple[ModuleType, ...] = (serve, settle)
