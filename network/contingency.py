@@ -1,0 +1,133 @@
+"""Contingencies: which branches they open, whether they island buses, and how that is handled.
+
+An outage set ``M`` is modelled by the LODF compensation (CAISO App. A and C; OA 7.4 "contingency-
+constrained"): with pre-contingency flows ``f``, ``Delta = (I - H_MM)^-1 f_M`` where
+``H_MM[a, b] = PTDF[m_a, (m_b)]`` (MW on ``m_a`` per MW moved across ``m_b``), and every branch ``l``
+gets ``f_l' = f_l + (PTDF[l, (M)] - I[l, M]) Delta`` (so each opened branch ends at exactly 0 MW).
+
+Islanding is decided from the topology (bridges, connected components), never from ``1 - h``:
+
+- A contingency that leaves buses ``S`` cut off from the reference bus's island is *islanding*. It is
+  evaluated on the part that stays connected: injections inside ``S`` are lost (the reference bus
+  makes up the difference, which is what a PTDF's "withdrawn at the reference" already assumes), and
+  branches inside ``S`` carry 0 MW. This keeps flows linear in the injections, as the auction LP needs.
+  Exactly: injections in ``S`` are zeroed, and of the opened branches a spanning set ``K`` that
+  re-attaches every cut-off piece as a tree is left closed (with no injection behind it a hanging
+  tree carries 0 MW); the rest ``M \\ K`` is opened by the formula above, which is then non-singular.
+- Opened branches that are already open (out of service or scheduled out) are ignored; a contingency
+  with nothing left to open leaves the flows unchanged.
+- A non-islanding contingency whose ``I - H_MM`` is numerically singular (reactances that cancel out
+  around a loop) has no defined post-contingency flow; it is reported and its flows are the base flows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from network.errors import InvalidElementError
+from network.model import Contingency, IntArray
+from network.sensitivity import SensitivityModel, branch_position
+from network.topology import island_labels
+
+
+class ContingencyHandling(StrEnum):
+    """How a contingency is evaluated."""
+
+    LODF = "lodf"
+    ISLANDING_INJECTIONS_LOST = "islanding_injections_lost"
+    NO_BRANCH_TO_OPEN = "no_branch_to_open"
+    SINGULAR_BASE_FLOWS_KEPT = "singular_base_flows_kept"
+
+
+@dataclass(frozen=True)
+class ContingencyPlan:
+    """A contingency resolved against one topology (positions are internal branch/bus positions)."""
+
+    id: str
+    opened: IntArray
+    effective: IntArray
+    cut_off_buses: IntArray
+    handling: ContingencyHandling
+
+
+@dataclass(frozen=True, slots=True)
+class ContingencyReport:
+    """A contingency that is not a plain LODF case: which buses it cuts off and what was done."""
+
+    contingency_id: str
+    handling: ContingencyHandling
+    cut_off_bus_ids: tuple[str, ...]
+
+
+def plan_contingency(model: SensitivityModel, contingency: Contingency) -> ContingencyPlan:
+    """Resolve a contingency: energised branches it opens, islanding, the branches modelled as opened."""
+    idx = np.array(
+        sorted(
+            {
+                branch_position(model.network, b, f"contingency {contingency.id!r}")
+                for b in contingency.branch_ids
+            }
+        ),
+        dtype=np.int64,
+    )
+    opened = idx[model.energised_branch[idx]] if len(idx) else idx
+    empty = np.zeros(0, dtype=np.int64)
+    if len(opened) == 0:
+        return ContingencyPlan(contingency.id, opened, empty, empty, ContingencyHandling.NO_BRANCH_TO_OPEN)
+    if len(opened) == 1 and not model.bridge_mask[opened[0]]:
+        return ContingencyPlan(contingency.id, opened, opened, empty, ContingencyHandling.LODF)
+    keep = model.energised_branch.copy()
+    keep[opened] = False
+    f, t = model.branch_from[keep], model.branch_to[keep]
+    _, labels = island_labels(model.n_buses, f, t)
+    main = labels[model.reference_index]
+    cut = np.flatnonzero(model.energised_bus & (labels != main))
+    if len(cut) == 0:
+        return ContingencyPlan(contingency.id, opened, opened, empty, ContingencyHandling.LODF)
+    # union-find over the pieces: keep closed the opened branches that re-attach a new piece
+    parent: dict[int, int] = {}
+
+    def find(a: int) -> int:
+        while parent.get(a, a) != a:
+            a = parent.get(a, a)
+        return a
+
+    kept: set[int] = set()
+    for br in opened.tolist():
+        ra = find(int(labels[model.branch_from[br]]))
+        rb = find(int(labels[model.branch_to[br]]))
+        if ra != rb:
+            parent[ra] = rb
+            kept.add(br)
+    effective = np.array([b for b in opened.tolist() if b not in kept], dtype=np.int64)
+    return ContingencyPlan(
+        contingency.id, opened, effective, cut, ContingencyHandling.ISLANDING_INJECTIONS_LOST
+    )
+
+
+def plan_contingencies(
+    model: SensitivityModel, contingencies: Sequence[Contingency]
+) -> tuple[ContingencyPlan, ...]:
+    """Plans in input order; duplicate contingency ids are an error."""
+    seen: set[str] = set()
+    for c in contingencies:
+        if c.id in seen:
+            raise InvalidElementError(f"contingency {c.id!r} is defined twice")
+        seen.add(c.id)
+    return tuple(plan_contingency(model, c) for c in contingencies)
+
+
+def single_branch_contingencies(
+    model: SensitivityModel, *, include_radial: bool = False, prefix: str = ""
+) -> tuple[Contingency, ...]:
+    """Full N-1: one contingency per energised branch (bridges only if ``include_radial``).
+
+    Ids are ``prefix + branch id``.
+    """
+    mask = model.energised_branch if include_radial else model.energised_branch & ~model.bridge_mask
+    ids = model.network.branch_ids
+    return tuple(Contingency(prefix + ids[i], (ids[i],)) for i in np.flatnonzero(mask).tolist())
