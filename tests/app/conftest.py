@@ -168,3 +168,50 @@ def make_participant(client: SyncClient, operator_key: str) -> Callable[..., Mem
         return Member(id=data["participant"]["id"], key=key, headers=bearer(key))
 
     return make
+
+
+JANUARY_2027_OPENS = datetime(2026, 12, 10, 5, 0, tzinfo=UTC)
+"""00:00 EST on the 15th business day before January 2027 (OA 7.1.2)."""
+JANUARY_2027_CLOSES = datetime(2026, 12, 17, 5, 0, tzinfo=UTC)
+"""00:00 EST on the 10th business day before January 2027 (OA 7.1.2)."""
+
+
+@pytest.fixture
+def network_id(app: FastAPI, operator_key: str) -> int:
+    """A stored three-bus network version (DOMAIN.md worked example): pricing points 1, 2, 3."""
+    from app.networks.repository import NetworkRepository
+    from app.networks.tables import NetworkVersion
+    from app.participants.repository import ParticipantRepository
+
+    with transaction(app.state.engine) as session:
+        oi = ParticipantRepository(session).get_by_name("The OI")
+        assert oi is not None and oi.id is not None
+        version = NetworkRepository(session).add(
+            NetworkVersion(
+                content_hash="0" * 64,
+                name="three-bus",
+                source_format="json",
+                document="{}",
+                n_buses=3,
+                n_branches=3,
+                n_pricing_points=3,
+                created_by_id=oi.id,
+                created_at=START,
+            ),
+            [("1", "bus"), ("2", "bus"), ("3", "bus")],
+        )
+        assert version.id is not None
+        return version.id
+
+
+@pytest.fixture
+def auction_id(client: SyncClient, operator_key: str, network_id: int, clock: FixedClock) -> int:
+    """The January 2027 auction, opened, with the clock one hour into its window."""
+    body = {"year": 2027, "month": 1, "network_version_id": network_id}
+    r = client.post("/api/v1/auctions", json=body, headers=bearer(operator_key))
+    assert r.status_code == 201, r.text
+    aid: int = r.json()["id"]
+    r = client.post(f"/api/v1/auctions/{aid}/open", headers=bearer(operator_key))
+    assert r.status_code == 200, r.text
+    clock.set(JANUARY_2027_OPENS.replace(hour=6))
+    return aid
