@@ -1,4 +1,6 @@
-"""Request-size limit: bodies over ``FTR_MAX_REQUEST_BYTES`` are refused with 413 before parsing.
+"""Request limits.
+
+Size: bodies over ``FTR_MAX_REQUEST_BYTES`` are refused with 413 before parsing.
 
 A declared ``Content-Length`` over the limit is refused at once; a body without one is counted
 as it streams in and refused as soon as it passes the limit.
@@ -6,6 +8,7 @@ as it streams in and refused as soon as it passes the limit.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,3 +63,33 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class InFlightLimit:
+    """At most ``limit`` requests inside the application at once; the rest wait without a thread.
+
+    Why: a request's transaction spans several worker-thread hops (dependencies, the route, the
+    commit). If every worker thread were blocked waiting for a row lock (PostgreSQL) or the write
+    lock (SQLite) held by a request that itself waits for a free thread, nothing would move.
+    Keeping in-flight requests below both the worker-thread count (40) and the connection pool
+    size guarantees the lock holder always gets a thread and a connection.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._semaphores: dict[int, asyncio.Semaphore] = {}
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop_id = id(asyncio.get_running_loop())
+        semaphore = self._semaphores.get(loop_id)
+        if semaphore is None:
+            semaphore = self._semaphores[loop_id] = asyncio.Semaphore(self.limit)
+        return semaphore
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self._semaphore():
+            await self.app(scope, receive, send)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from app.clock import Clock, SystemClock
 from app.db import create_db_engine
 from app.jobs import JobRunner
-from app.limits import BodySizeLimit
+from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
 from app.routers import auctions, bids, health, holdings, networks, participants
 from app.settings import Settings
@@ -53,6 +53,7 @@ def create_app(
     app.state.jobs = jobs
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
     for module in (health, participants, networks, auctions, bids, holdings):
         app.include_router(module.router)
     return app

@@ -3,7 +3,8 @@
 Variables: ``FTR_ENV`` (``development`` | ``test`` | ``production``), ``DATABASE_URL`` (default: a
 SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hashed with),
 ``FTR_CREDIT_FLOOR_CENTS_PER_MWH`` (the per-MWh minimum of the credit rule, see
-:mod:`app.bids.credit`), ``FTR_MAX_REQUEST_BYTES`` and ``FTR_MAX_BULK_ROWS`` (upload limits).
+:mod:`app.bids.credit`), ``FTR_MAX_REQUEST_BYTES`` and ``FTR_MAX_BULK_ROWS`` (upload limits),
+``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`).
 
 Outside development the service refuses to start with the default secret: a leaked default
 pepper would let anyone who reads the database brute-force nothing, but it would make every
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     max_bulk_rows: int = Field(default=50_000, gt=0)
     job_workers: int = Field(default=1, ge=1)
+    max_concurrent_requests: int = Field(default=16, ge=1, le=32)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
 from app.clock import FixedClock
 from tests.app.conftest import JANUARY_2027_CLOSES, JANUARY_2027_OPENS, Member, bearer
@@ -401,9 +402,9 @@ class TestBulk:
     def test_too_many_rows(
         self,
         client: SyncClient,
-        app,
+        app: FastAPI,
         auction_id: int,
-        make_participant: Callable[..., Member],  # type: ignore[no-untyped-def]
+        make_participant: Callable[..., Member],
     ) -> None:
         limit = app.state.settings.max_bulk_rows
         csv = "period_class,source,sink,mw,price\n" + "on_peak,1,3,1.0,1\n" * (limit + 1)
