@@ -13,7 +13,7 @@ from app.db import create_db_engine
 from app.jobs import JobRunner
 from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
-from app.routers import auctions, bids, health, holdings, networks, participants
+from app.routers import auctions, bids, clearing, health, holdings, networks, participants, results
 from app.settings import Settings
 
 API_DESCRIPTION = """
@@ -38,6 +38,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from app.clearing.flows import recover_interrupted_jobs
+
+        recover_interrupted_jobs(engine, app.state.clock)
         yield
         jobs.shutdown()
 
@@ -54,6 +57,6 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
-    for module in (health, participants, networks, auctions, bids, holdings):
+    for module in (health, participants, networks, auctions, bids, holdings, clearing, results):
         app.include_router(module.router)
     return app

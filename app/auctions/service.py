@@ -39,6 +39,9 @@ class AuctionService:
         self.session = session
         self.repo = AuctionRepository(session)
 
+    def get_view(self, auction: Auction, now: datetime) -> AuctionView:
+        return self._view(auction, now)
+
     def _view(self, auction: Auction, now: datetime) -> AuctionView:
         assert auction.id is not None
         status = effective_status(AuctionStatus(auction.status), auction.closes_at, now)

@@ -30,6 +30,7 @@ class ClearingJob(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     input_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
     result_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    summary: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     requested_by_id: int = Field(
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("participant.id"), nullable=False)
     )

@@ -8,6 +8,7 @@ against the ASGI app.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -176,32 +178,29 @@ JANUARY_2027_CLOSES = datetime(2026, 12, 17, 5, 0, tzinfo=UTC)
 """00:00 EST on the 10th business day before January 2027 (OA 7.1.2)."""
 
 
-@pytest.fixture
-def network_id(app: FastAPI, operator_key: str) -> int:
-    """A stored three-bus network version (DOMAIN.md worked example): pricing points 1, 2, 3."""
-    from app.networks.repository import NetworkRepository
-    from app.networks.tables import NetworkVersion
-    from app.participants.repository import ParticipantRepository
+def three_bus_json() -> bytes:
+    """The DOMAIN.md worked example network in our JSON format (from the network package)."""
+    from network.examples import three_bus
+    from network.json_format import dump_network_json
 
-    with transaction(app.state.engine) as session:
-        oi = ParticipantRepository(session).get_by_name("The OI")
-        assert oi is not None and oi.id is not None
-        version = NetworkRepository(session).add(
-            NetworkVersion(
-                content_hash="0" * 64,
-                name="three-bus",
-                source_format="json",
-                document="{}",
-                n_buses=3,
-                n_branches=3,
-                n_pricing_points=3,
-                created_by_id=oi.id,
-                created_at=START,
-            ),
-            [("1", "bus"), ("2", "bus"), ("3", "bus")],
-        )
-        assert version.id is not None
-        return version.id
+    return json.dumps(dump_network_json(three_bus())).encode()
+
+
+def upload_network(
+    client: SyncClient, operator_key: str, content: bytes, fmt: str, name: str | None = None
+) -> Any:
+    data = {"format": fmt} | ({"name": name} if name else {})
+    files = {"file": ("case." + ("m" if fmt == "matpower" else "json"), content)}
+    return client.post("/api/v1/networks", data=data, files=files, headers=bearer(operator_key))
+
+
+@pytest.fixture
+def network_id(client: SyncClient, operator_key: str) -> int:
+    """The three-bus network version (DOMAIN.md worked example): pricing points 1, 2, 3."""
+    r = upload_network(client, operator_key, three_bus_json(), "json")
+    assert r.status_code == 201, r.text
+    version_id: int = r.json()["id"]
+    return version_id
 
 
 @pytest.fixture
