@@ -40,3 +40,13 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         with self._lock:
             self._at = self._at + delta
+
+
+class OffsetClock:
+    """The system clock shifted by a fixed offset: the demo market runs inside an open bid window."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset

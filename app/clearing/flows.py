@@ -3,7 +3,7 @@
     start_clearing (request)      closed auction, no unfinished job -> job ``queued``; enqueued after commit
     run_clearing_job (worker)     ``running`` -> snapshot -> clear on-peak, off-peak, independently
                                   -> ONE transaction: replace results, auction ``cleared``, job ``succeeded``
-    recover_interrupted_jobs      at start-up: jobs left ``queued``/``running`` by a dead process -> ``failed``
+    recover_interrupted_jobs      at start-up: jobs a dead process left ``queued``/``running`` -> ``failed``
 
 The engine works outside any transaction (a long solve holds no lock). The results, the auction's
 move to ``cleared`` and the job's success commit together or not at all; a failure at any point

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import serve
+from app.commands import create_auction, create_participant, demo, import_network, migrate, serve
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (serve,)
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    serve,
+    migrate,
+    create_participant,
+    import_network,
+    create_auction,
+    demo,
+)
