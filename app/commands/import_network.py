@@ -57,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     state = "stored" if stored.created else "already stored"
-    print(
-        f"network version {version.id} {state}: {version.name}, {version.n_buses} buses, hash {version.content_hash}"
-    )
+    print(f"network version {version.id} {state}: {version.name}, {version.n_buses} buses")
+    print(f"content hash {version.content_hash}")
     return 0
