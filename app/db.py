@@ -47,11 +47,13 @@ def create_db_engine(database_url: str, *, connect_args: dict[str, Any] | None =
     url = make_url(database_url)
     args: dict[str, Any] = dict(connect_args or {})
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        in_memory = not url.database or url.database == ":memory:"
+        if not in_memory:
+            Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
         args.setdefault("check_same_thread", False)
         args.setdefault("timeout", 60)
-        engine = create_engine(url, connect_args=args, pool_size=20, max_overflow=20)
+        pool: dict[str, Any] = {} if in_memory else {"pool_size": 20, "max_overflow": 20}
+        engine = create_engine(url, connect_args=args, **pool)
         _prepare_sqlite(engine)
         return engine
     return create_engine(

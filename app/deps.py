@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -84,3 +84,7 @@ def pagination(
 
 
 PageDep = Annotated[Pagination, Depends(pagination)]
+
+
+ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1, description="object id")]
+"""A path id: bounded so it fits every database's integer column."""

@@ -8,7 +8,7 @@ from api_schemas.auctions import AuctionCreate, AuctionPublic
 from api_schemas.common import Page
 from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
-from app.deps import ClockDep, CurrentParticipant, Operator, PageDep, SessionDep
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/auctions", tags=["auctions"])
 
@@ -42,19 +42,23 @@ def list_auctions(
 
 @router.get("/{auction_id}", response_model=AuctionPublic)
 def read_auction(
-    auction_id: int, caller: CurrentParticipant, session: SessionDep, clock: ClockDep
+    auction_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep
 ) -> AuctionPublic:
     """One auction, with its effective status at the server clock."""
     return auction_public(AuctionService(session).get_readable(caller, auction_id, clock.now()))
 
 
 @router.post("/{auction_id}/open", response_model=AuctionPublic)
-def open_auction(auction_id: int, caller: Operator, session: SessionDep, clock: ClockDep) -> AuctionPublic:
+def open_auction(
+    auction_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
+) -> AuctionPublic:
     """draft -> open (bids are accepted from ``opens_at`` to ``closes_at``). OI only."""
     return auction_public(AuctionService(session).open(auction_id, clock.now()))
 
 
 @router.post("/{auction_id}/close", response_model=AuctionPublic)
-def close_auction(auction_id: int, caller: Operator, session: SessionDep, clock: ClockDep) -> AuctionPublic:
+def close_auction(
+    auction_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
+) -> AuctionPublic:
     """open -> closed, not before ``closes_at``. OI only."""
     return auction_public(AuctionService(session).close(auction_id, clock.now()))

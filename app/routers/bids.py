@@ -17,7 +17,7 @@ from api_schemas.common import Page
 from app.bids.mapping import bid_public, order_spec, request_hash
 from app.bids.service import BidService
 from app.bids.upload import parse_upload
-from app.deps import Bidder, ClockDep, CurrentParticipant, PageDep, SessionDep, SettingsDep
+from app.deps import Bidder, ClockDep, CurrentParticipant, ObjectId, PageDep, SessionDep, SettingsDep
 from app.units import to_cents, to_tenths
 
 router = APIRouter(prefix="/api/v1", tags=["bids"])
@@ -67,7 +67,7 @@ _BULK_BODY: dict[str, Any] = {
     responses={200: {"model": BidPublic, "description": "idempotent replay of an earlier request"}},
 )
 def create_bid(
-    auction_id: int,
+    auction_id: ObjectId,
     body: BidCreate,
     response: Response,
     caller: Bidder,
@@ -98,7 +98,7 @@ def create_bid(
     openapi_extra=_BULK_BODY,
 )
 async def upload_bids(
-    auction_id: int,
+    auction_id: ObjectId,
     request: Request,
     caller: Bidder,
     session: SessionDep,
@@ -120,7 +120,7 @@ async def upload_bids(
 
 @router.get("/auctions/{auction_id}/bids", response_model=Page[BidPublic])
 def list_bids(
-    auction_id: int,
+    auction_id: ObjectId,
     caller: CurrentParticipant,
     session: SessionDep,
     settings: SettingsDep,
@@ -137,7 +137,7 @@ def list_bids(
 
 @router.get("/bids/{bid_id}", response_model=BidPublic)
 def read_bid(
-    bid_id: int, caller: CurrentParticipant, session: SessionDep, settings: SettingsDep
+    bid_id: ObjectId, caller: CurrentParticipant, session: SessionDep, settings: SettingsDep
 ) -> BidPublic:
     """One of the caller's bids or offers (404 for anyone else's)."""
     bid, fill = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh).get(
@@ -148,7 +148,12 @@ def read_bid(
 
 @router.patch("/bids/{bid_id}", response_model=BidPublic)
 def update_bid(
-    bid_id: int, body: BidUpdate, caller: Bidder, session: SessionDep, settings: SettingsDep, clock: ClockDep
+    bid_id: ObjectId,
+    body: BidUpdate,
+    caller: Bidder,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
 ) -> BidPublic:
     """Change the MW and/or price of one's own active bid or offer while the window is open."""
     bid, fill = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh).update(
@@ -163,7 +168,7 @@ def update_bid(
 
 @router.delete("/bids/{bid_id}", response_model=BidPublic)
 def withdraw_bid(
-    bid_id: int, caller: Bidder, session: SessionDep, settings: SettingsDep, clock: ClockDep
+    bid_id: ObjectId, caller: Bidder, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> BidPublic:
     """Withdraw one's own bid or offer while the window is open (it stays on record as withdrawn)."""
     bid, fill = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh).withdraw(

@@ -10,7 +10,7 @@ from app.auctions.mapping import auction_public
 from app.clearing.flows import start_clearing
 from app.clearing.posting import post_auction
 from app.clearing.results import ResultsService, job_public
-from app.deps import ClockDep, CurrentParticipant, Operator, SessionDep
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["clearing"])
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["clearing"])
     "/auctions/{auction_id}/clear", status_code=status.HTTP_202_ACCEPTED, response_model=ClearingJobPublic
 )
 def clear_auction(
-    auction_id: int, request: Request, caller: Operator, session: SessionDep, clock: ClockDep
+    auction_id: ObjectId, request: Request, caller: Operator, session: SessionDep, clock: ClockDep
 ) -> ClearingJobPublic:
     """Start clearing both class auctions in the background (closed or cleared, not posted). OI only."""
     job = start_clearing(
@@ -35,7 +35,7 @@ def clear_auction(
 
 @router.get("/clearing-jobs/{job_id}", response_model=ClearingJobPublic)
 def read_job(
-    job_id: int, caller: CurrentParticipant, session: SessionDep, clock: ClockDep
+    job_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep
 ) -> ClearingJobPublic:
     """A clearing job: status, progress, elapsed time, log and result fingerprints (OI and auditors)."""
     return job_public(ResultsService(session).job(caller, job_id), clock.now())
@@ -43,13 +43,15 @@ def read_job(
 
 @router.get("/auctions/{auction_id}/clearing-jobs", response_model=list[ClearingJobPublic])
 def list_jobs(
-    auction_id: int, caller: CurrentParticipant, session: SessionDep, clock: ClockDep
+    auction_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep
 ) -> list[ClearingJobPublic]:
     """Every clearing job of an auction, oldest first (OI and auditors)."""
     return [job_public(j, clock.now()) for j in ResultsService(session).jobs(caller, auction_id)]
 
 
 @router.post("/auctions/{auction_id}/post", response_model=AuctionPublic)
-def post_results(auction_id: int, caller: Operator, session: SessionDep, clock: ClockDep) -> AuctionPublic:
+def post_results(
+    auction_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
+) -> AuctionPublic:
     """cleared -> posted: results become public and awards become holdings (OA 7.3.7). OI only."""
     return auction_public(post_auction(session, auction_id, clock.now()))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from api_schemas.common import Page
 from api_schemas.networks import NetworkFormatName, NetworkVersionPublic, PricingPointPublic
-from app.deps import ClockDep, CurrentParticipant, Operator, PageDep, SessionDep
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
 from app.networks.loading import NetworkFormat
 from app.networks.mapping import network_public
 from app.networks.service import NetworkService
@@ -50,14 +50,16 @@ def list_networks(
 
 
 @router.get("/{version_id}", response_model=NetworkVersionPublic)
-def read_network(version_id: int, caller: CurrentParticipant, session: SessionDep) -> NetworkVersionPublic:
+def read_network(
+    version_id: ObjectId, caller: CurrentParticipant, session: SessionDep
+) -> NetworkVersionPublic:
     """One network version."""
     return network_public(NetworkService(session).get(version_id))
 
 
 @router.get("/{version_id}/pricing-points", response_model=Page[PricingPointPublic])
 def list_pricing_points(
-    version_id: int, caller: CurrentParticipant, session: SessionDep, page: PageDep
+    version_id: ObjectId, caller: CurrentParticipant, session: SessionDep, page: PageDep
 ) -> Page[PricingPointPublic]:
     """The points bids may name as source or sink (OA 7.2.2)."""
     rows, total = NetworkService(session).pricing_points(version_id, limit=page.limit, offset=page.offset)

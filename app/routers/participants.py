@@ -14,7 +14,7 @@ from api_schemas.participants import (
     ParticipantUpdate,
 )
 from app.bids.credit_service import CreditService
-from app.deps import ClockDep, CurrentParticipant, Operator, PageDep, SessionDep, SettingsDep
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep, SettingsDep
 from app.participants.mapping import key_issued, participant_public
 from app.participants.roles import Role
 from app.participants.service import ParticipantService
@@ -65,7 +65,7 @@ def read_my_credit(caller: CurrentParticipant, session: SessionDep, settings: Se
 
 @router.get("/{participant_id}", response_model=ParticipantPublic)
 def read_participant(
-    participant_id: int, caller: Operator, session: SessionDep, settings: SettingsDep
+    participant_id: ObjectId, caller: Operator, session: SessionDep, settings: SettingsDep
 ) -> ParticipantPublic:
     """One participant. OI only."""
     return participant_public(ParticipantService(session, settings.secret_key).get(participant_id))
@@ -73,7 +73,11 @@ def read_participant(
 
 @router.patch("/{participant_id}", response_model=ParticipantPublic)
 def update_participant(
-    participant_id: int, body: ParticipantUpdate, caller: Operator, session: SessionDep, settings: SettingsDep
+    participant_id: ObjectId,
+    body: ParticipantUpdate,
+    caller: Operator,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> ParticipantPublic:
     """Set a participant's credit limit. OI only."""
     service = ParticipantService(session, settings.secret_key)
@@ -82,7 +86,7 @@ def update_participant(
 
 @router.post("/{participant_id}/keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyIssued)
 def issue_key(
-    participant_id: int, caller: Operator, session: SessionDep, settings: SettingsDep, clock: ClockDep
+    participant_id: ObjectId, caller: Operator, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> ApiKeyIssued:
     """Issue another API key for a participant (shown once). OI only."""
     service = ParticipantService(session, settings.secret_key)

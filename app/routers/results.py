@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from api_schemas.auctions import PeriodClassName
 from api_schemas.clearing import ClassResultsPublic
 from app.clearing.results import ResultsService, results_csv
-from app.deps import CurrentParticipant, SessionDep
+from app.deps import CurrentParticipant, ObjectId, SessionDep
 
 router = APIRouter(prefix="/api/v1/auctions/{auction_id}/results", tags=["results"])
 
@@ -23,7 +23,7 @@ class ResultTable(StrEnum):
 
 @router.get("/{period_class}", response_model=ClassResultsPublic)
 def read_results(
-    auction_id: int, period_class: PeriodClassName, caller: CurrentParticipant, session: SessionDep
+    auction_id: ObjectId, period_class: PeriodClassName, caller: CurrentParticipant, session: SessionDep
 ) -> ClassResultsPublic:
     """Awards, nodal prices and binding constraints of a posted class auction (never a bid price)."""
     return ResultsService(session).class_results(caller, auction_id, period_class.value)
@@ -35,7 +35,7 @@ def read_results(
     responses={200: {"content": {"text/csv": {"example": "point_id,price\n1,-10.00\n"}}}},
 )
 def export_results(
-    auction_id: int,
+    auction_id: ObjectId,
     period_class: PeriodClassName,
     table: ResultTable,
     caller: CurrentParticipant,
