@@ -118,5 +118,7 @@ class BulkBids(RequestModel):
 
 
 class BulkResult(BaseModel):
+    """``created``: bids stored by this request (0 on an idempotent replay); ``bid_ids`` in row order."""
+
     created: int
     bid_ids: list[int]

@@ -63,6 +63,17 @@ class BidRepository:
             select(Bid).where(Bid.participant_id == participant_id, Bid.idempotency_key == key)
         ).first()
 
+    def ids_with_key_prefix(self, participant_id: int, prefix: str) -> list[int]:
+        ids = self.session.exec(
+            select(Bid.id)
+            .where(
+                Bid.participant_id == participant_id,
+                col(Bid.idempotency_key).startswith(prefix, autoescape=True),
+            )
+            .order_by(col(Bid.id))
+        ).all()
+        return [int(i) for i in ids if i is not None]
+
     def credit_in_use(self, participant_id: int, *, excluding_bid: int | None = None) -> int:
         """Cents held by the participant's active orders in auctions not yet cleared."""
         stmt = (

@@ -101,20 +101,42 @@ class BidService:
         return CreatedBid(self.repo.add(bid), replayed=False)
 
     def bulk_create(
-        self, caller: Caller, auction_id: int, rows: Sequence[tuple[int, OrderSpec]], clock: Clock
-    ) -> list[int]:
-        """All rows or none; every bad row is reported (row, field, reason)."""
+        self,
+        caller: Caller,
+        auction_id: int,
+        rows: Sequence[tuple[int, OrderSpec]],
+        clock: Clock,
+        *,
+        idempotency_key: str | None = None,
+        request_hash: str = "",
+    ) -> tuple[list[int], bool]:
+        """All rows or none; every bad row is reported (row, field, reason).
+
+        With an idempotency key, row ``n`` is stored under ``<key>#<n>``: a retry of the same upload
+        returns the same bids (``True``: replayed); another upload under the key is refused.
+        """
         self._lock_participant(caller)
+        if idempotency_key is not None:
+            first = self.repo.by_idempotency_key(caller.participant_id, f"{idempotency_key}#1")
+            if first is not None:
+                if first.request_hash != request_hash or first.auction_id != auction_id:
+                    raise IdempotencyKeyReused(
+                        f"idempotency key {idempotency_key!r} was used for another upload"
+                    )
+                return self.repo.ids_with_key_prefix(caller.participant_id, f"{idempotency_key}#"), True
         now = clock.now()
         auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
         classes = self._classes(auction)
         credits = self._validate(caller, auction, classes, [(row, spec) for row, spec in rows])
         self._check_credit(caller, sum(credits))
-        records = [
-            self._new_bid(caller, auction, classes, spec, credit, now).model_dump(exclude={"id"})
-            for (_, spec), credit in zip(rows, credits, strict=True)
-        ]
-        return self.repo.add_many(records)
+        records = []
+        for (row, spec), credit in zip(rows, credits, strict=True):
+            record = self._new_bid(caller, auction, classes, spec, credit, now).model_dump(exclude={"id"})
+            if idempotency_key is not None:
+                record["idempotency_key"] = f"{idempotency_key}#{row}"
+                record["request_hash"] = request_hash
+            records.append(record)
+        return self.repo.add_many(records), False
 
     def update(
         self, caller: Caller, bid_id: int, *, mw_tenths: int | None, price_cents: int | None, clock: Clock

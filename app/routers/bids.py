@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api_schemas.bids import BidCreate, BidPublic, BidUpdate, BulkResult
 from api_schemas.common import Page
-from app.bids.mapping import bid_public, order_spec, request_hash
+from app.bids.mapping import bid_public, order_spec, request_hash, upload_hash
 from app.bids.service import BidService
 from app.bids.upload import parse_upload
 from app.deps import Bidder, ClockDep, CurrentParticipant, ObjectId, PageDep, SessionDep, SettingsDep
@@ -29,6 +29,16 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=200,
         description="client-chosen key; a retry with the same key and body never makes a second bid",
+    ),
+]
+
+BulkIdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=180,
+        description="client-chosen key; a retried upload with the same key and body stores nothing new",
     ),
 ]
 
@@ -100,10 +110,12 @@ def create_bid(
 async def upload_bids(
     auction_id: ObjectId,
     request: Request,
+    response: Response,
     caller: Bidder,
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
+    idempotency_key: BulkIdempotencyKey = None,
 ) -> BulkResult:
     """Upload many bids and offers (CSV or JSON): all are stored, or none and every bad row is listed."""
     content = await request.body()
@@ -112,8 +124,18 @@ async def upload_bids(
     def run() -> BulkResult:
         rows = parse_upload(content, media_type, settings.max_bulk_rows)
         service = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
-        ids = service.bulk_create(caller, auction_id, rows, clock)
-        return BulkResult(created=len(ids), bid_ids=ids)
+        ids, replayed = service.bulk_create(
+            caller,
+            auction_id,
+            rows,
+            clock,
+            idempotency_key=idempotency_key,
+            request_hash=upload_hash(auction_id, media_type, content),
+        )
+        if replayed:
+            response.status_code = status.HTTP_200_OK
+            response.headers["Idempotent-Replayed"] = "true"
+        return BulkResult(created=0 if replayed else len(ids), bid_ids=ids)
 
     return await run_in_threadpool(run)
 

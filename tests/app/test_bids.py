@@ -333,6 +333,20 @@ class TestBulk:
             == 200
         )
 
+    def test_upload_idempotency(
+        self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+    ) -> None:
+        alice = make_participant()
+        url = f"/api/v1/auctions/{auction_id}/bids/bulk"
+        headers = {**alice.headers, "Idempotency-Key": "upload-7"}
+        first = client.post(url, json=[bid(), bid(mw="2.0")], headers=headers)
+        again = client.post(url, json=[bid(), bid(mw="2.0")], headers=headers)
+        assert first.status_code == 201 and again.status_code == 200
+        assert again.json() == {"created": 0, "bid_ids": first.json()["bid_ids"]}
+        other = client.post(url, json=[bid(mw="3.0")], headers=headers)
+        assert other.status_code == 422 and other.json()["type"].endswith("/idempotency-key-reused")
+        assert client.get(f"/api/v1/auctions/{auction_id}/bids", headers=alice.headers).json()["total"] == 2
+
     def test_bad_rows_all_reported_and_nothing_stored(
         self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
     ) -> None:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.bids.tables import Bid
 from app.clock import FixedClock
-from tests.app.conftest import JANUARY_2027_CLOSES, Member
+from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer
 from tests.app.http import BASE_URL, SyncClient
 
 BID = {"period_class": "on_peak", "source": "1", "sink": "3", "mw": "1.0", "price": "5.00"}
@@ -116,3 +116,41 @@ class TestCreditUnderConcurrency:
         stored = _stored(app, auction_id)
         assert len(stored) == 10
         assert sum(b.credit_cents for b in stored) == 37_000
+
+
+class TestOffersUnderConcurrency:
+    def test_concurrent_offers_never_oversell_a_holding(
+        self,
+        app: FastAPI,
+        client: SyncClient,
+        operator_key: str,
+        auction_id: int,
+        make_participant: Callable[..., Member],
+    ) -> None:
+        lse = make_participant("lse")
+        allocation = {
+            "holder_id": lse.id,
+            "year": 2027,
+            "month": 1,
+            "period_class": "on_peak",
+            "source": "1",
+            "sink": "3",
+            "mw": "21.0",
+        }
+        assert (
+            client.post("/api/v1/holdings", json=allocation, headers=bearer(operator_key)).status_code == 201
+        )
+        offer = {**BID, "side": "sell", "mw": "5.0"}
+
+        async def run() -> list[httpx.Response]:
+            async with _client(app) as http:
+                url = f"/api/v1/auctions/{auction_id}/bids"
+                return list(
+                    await asyncio.gather(
+                        *(http.post(url, json=offer, headers=lse.headers) for _ in range(20))
+                    )
+                )
+
+        codes = sorted(r.status_code for r in asyncio.run(run()))
+        assert codes == [201] * 4 + [422] * 16
+        assert sum(b.mw_tenths for b in _stored(app, auction_id)) == 200
