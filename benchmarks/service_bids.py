@@ -124,7 +124,8 @@ def _machine() -> str:
         "?",
     )
     load = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
-    return f"{platform.processor() or platform.machine()}, nproc {os.cpu_count()}, memory {int(mem) // 1024} MiB; `uptime`: {load}"
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, nproc {os.cpu_count()}, memory {int(mem) // 1024} MiB; `uptime`: {load}"
 
 
 def main() -> None:
@@ -157,9 +158,11 @@ def main() -> None:
     lines = [
         "# Service benchmarks: bids over HTTP",
         "",
-        f"Command: `python -m benchmarks.service_bids --rows {' '.join(map(str, args.rows))} --single {args.single} "
-        f"--concurrent {args.concurrent}{' --postgres $TEST_POSTGRES_URL' if args.postgres else ''}`",
-        f"Run {datetime.now(UTC).isoformat(timespec='seconds')}; machine: {_machine()} (shared with other work).",
+        f"Command: `python -m benchmarks.service_bids --rows {' '.join(map(str, args.rows))} "
+        f"--single {args.single} --concurrent {args.concurrent}"
+        f"{' --postgres $TEST_POSTGRES_URL' if args.postgres else ''}`",
+        f"Run {datetime.now(UTC).isoformat(timespec='seconds')}; machine: {_machine()}",
+        "(the machine is shared with other work: read the load average).",
         "",
         "| database | network upload (ACTIVSg200) | "
         + " | ".join(f"bulk {n} rows" for n in args.rows)
