@@ -13,7 +13,7 @@ from app.db import create_db_engine
 from app.jobs import JobRunner
 from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
-from app.routers import auctions, bids, clearing, health, holdings, networks, participants, results
+from app.routers import PROBLEM_RESPONSES, auctions, bids, clearing, health, holdings, networks, participants, results
 from app.settings import Settings
 
 API_DESCRIPTION = """
@@ -58,5 +58,5 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
     for module in (health, participants, networks, auctions, bids, holdings, clearing, results):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app
