@@ -13,7 +13,17 @@ from app.db import create_db_engine
 from app.jobs import JobRunner
 from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
-from app.routers import PROBLEM_RESPONSES, auctions, bids, clearing, health, holdings, networks, participants, results
+from app.routers import (
+    PROBLEM_RESPONSES,
+    auctions,
+    bids,
+    clearing,
+    health,
+    holdings,
+    networks,
+    participants,
+    results,
+)
 from app.settings import Settings
 
 API_DESCRIPTION = """
