@@ -310,7 +310,13 @@ class TestJobs:
 
 class TestRecoveryAtStartUp:
     def test_start_up_fails_jobs_a_dead_process_left_running(
-        self, app: FastAPI, client: SyncClient, operator_key: str, auction_id: int, settings: Any, clock: FixedClock
+        self,
+        app: FastAPI,
+        client: SyncClient,
+        operator_key: str,
+        auction_id: int,
+        settings: Any,
+        clock: FixedClock,
     ) -> None:
         from app.main import create_app
         from app.participants.repository import ParticipantRepository
@@ -319,7 +325,9 @@ class TestRecoveryAtStartUp:
         with transaction(app.state.engine) as session:
             oi = ParticipantRepository(session).get_by_name("The OI")
             assert oi is not None and oi.id is not None
-            job = ClearingJob(auction_id=auction_id, status="running", requested_by_id=oi.id, created_at=clock.now())
+            job = ClearingJob(
+                auction_id=auction_id, status="running", requested_by_id=oi.id, created_at=clock.now()
+            )
             session.add(job)
             session.flush()
             job_id = job.id
