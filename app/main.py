@@ -48,7 +48,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from app.clearing.flows import recover_interrupted_jobs
+        from app.clearing.flows import recover_interrupted_jobs  # the flow imports the routers' services
 
         recover_interrupted_jobs(engine, app.state.clock)
         yield
