@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from app.clearing.flows import recover_interrupted_jobs
 from app.clock import Clock, SystemClock
 from app.db import create_db_engine
 from app.jobs import JobRunner
@@ -48,8 +49,6 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from app.clearing.flows import recover_interrupted_jobs  # the flow imports the routers' services
-
         recover_interrupted_jobs(engine, app.state.clock)
         yield
         jobs.shutdown()
