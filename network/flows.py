@@ -316,14 +316,13 @@ class FlowEvaluator:
         ]
         f_isl = self._islanded_branch_flows(p, [self.plans[r] for r in islanding]) if islanding else None
         isl_col = {r: k for k, r in enumerate(islanding)}
+        if f_isl is not None:
+            # constraint flows of every islanding contingency of the block in one sparse product
+            out_t[:, [r - rows.start for r in islanding]] = self._c @ f_isl
         for i in others.tolist():
             r = rows.start + i
             inv = self._inv[r]
-            if f_isl is not None and r in isl_col:
-                fr = f_isl[:, isl_col[r]]
-                out_t[:, i] = self._c @ fr
-            else:
-                fr = f
+            fr = f_isl[:, isl_col[r]] if f_isl is not None and r in isl_col else f
             if inv is not None:
                 out_t[:, i] += self._wc_cols(inv.o_cols) @ (inv.inv @ fr[inv.branches])
 
