@@ -136,6 +136,76 @@ class FlowEvaluator:
             if self._wc is not None and wc is not None:
                 self._wc[:, c0 : c0 + len(cols)] = wc
         self._plan(plans)
+        self._plan_radial(cache_dtype, cache)
+
+    def _plan_radial(self, cache_dtype: type[np.floating[Any]], cache: bool) -> None:
+        """Closed form for a single radial branch (bridge) ``c`` cutting off buses ``S`` behind bus ``m``.
+
+        Every injection in ``S`` reaches the rest through ``c``, so ``PTDF[l, s] = PTDF[l, m]`` for
+        branches ``l`` outside ``S``, and the net injection of ``S`` is the flow on ``c`` towards ``m``,
+        ``P_S``. Dropping ``S``'s injections therefore gives ``post = C f - P_S C PTDF[:, m] - C[:, T] f_T``,
+        with ``T`` the branches touching ``S`` (``c`` included), whose post-contingency flow is 0.
+        """
+        model = self.model
+        radial = [
+            j
+            for j, p in enumerate(self.plans)
+            if p.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST and len(p.opened) == 1
+        ]
+        self._radial = np.array(radial, dtype=np.int64)
+        self._is_radial = np.zeros(len(self.plans), dtype=np.bool_)
+        self._is_radial[self._radial] = True
+        self._radial_pos = np.full(len(self.plans), -1, dtype=np.int64)
+        self._radial_pos[self._radial] = np.arange(len(radial))
+        branch = np.array([int(self.plans[j].opened[0]) for j in radial], dtype=np.int64)
+        in_cut = np.zeros(model.n_buses, dtype=np.bool_)
+        m_bus = np.empty(len(radial), dtype=np.int64)
+        sign = np.empty(len(radial))
+        rows: list[IntArray] = []
+        cols: list[IntArray] = []
+        for k, j in enumerate(radial):
+            cut = self.plans[j].cut_off_buses
+            in_cut[cut] = True
+            f_bus, t_bus = model.branch_from[branch[k]], model.branch_to[branch[k]]
+            from_side = bool(in_cut[f_bus])
+            m_bus[k] = t_bus if from_side else f_bus
+            sign[k] = 1.0 if from_side else -1.0
+            touching = np.flatnonzero(
+                model.energised_branch & (in_cut[model.branch_from] | in_cut[model.branch_to])
+            )
+            rows.append(touching)
+            cols.append(np.full(len(touching), k, dtype=np.int64))
+            in_cut[cut] = False
+        self._radial_branch = branch
+        self._radial_sign = sign
+        self._radial_touch = sp.csc_matrix(
+            (
+                np.ones(sum(len(r) for r in rows)),
+                (
+                    np.concatenate([*rows, np.zeros(0, dtype=np.int64)]),
+                    np.concatenate([*cols, np.zeros(0, dtype=np.int64)]),
+                ),
+            ),
+            shape=(model.n_branches, len(radial)),
+        )
+        self._radial_m, self._radial_m_col = np.unique(m_bus, return_inverse=True)
+        self._radial_v: NDArray[np.floating[Any]] | None = None
+        if cache and len(radial):
+            self._radial_v = self._bus_constraint_ptdf(self._radial_m).astype(cache_dtype)
+
+    def _bus_constraint_ptdf(self, buses: IntArray) -> FloatArray:
+        """``C PTDF[:, bus]`` for each bus (injection at the bus, withdrawal at the reference)."""
+        model = self.model
+        out = np.zeros((self.monitored.n_constraints, len(buses)))
+        red = model.reduced_index[buses]
+        live = np.flatnonzero(red >= 0)
+        step = self._columns_per_block()
+        for c0 in range(0, len(live), step):
+            cols = live[c0 : c0 + step]
+            rhs = np.zeros((len(model.reduced_buses), len(cols)))
+            rhs[red[cols], np.arange(len(cols))] = 1.0
+            out[:, cols] = np.asarray(self._c_bf @ model.solve_reduced(rhs))
+        return out
 
     def _plan(self, plans: tuple[ContingencyPlan, ...]) -> None:
         """Per contingency: ``(I - H_MM)^-1``, or the vectorised single-branch factor ``1 / (1 - h)``."""
@@ -306,13 +376,34 @@ class FlowEvaluator:
                 np.multiply(self._wc[:, o[0] : o[-1] + 1], delta[None, :], out=out_t)
             else:
                 np.multiply(self._wc[:, o], delta[None, :], out=out_t)
+        elif len(local) and self._wc is not None:
+            # mixed block: one gather with a zero factor on the rows that are handled below
+            padded = np.where(single, o, o[local[0]])
+            factor = np.zeros(len(rows))
+            factor[local] = delta
+            np.multiply(self._wc[:, padded], factor[None, :], out=out_t)
         elif len(local):
             out_t[:, local] = self._wc_cols(o[single]) * delta[None, :]
         others = np.flatnonzero(~single)
         out_t[:, others] = 0.0
         np.add(out_t, base[:, None], out=out_t)
+        radial = [r for r in rows if self._is_radial[r]]
+        if radial:
+            k = self._radial_pos[np.array(radial)]
+            p_cut = self._radial_sign[k] * f[self._radial_branch[k]]
+            m_cols = self._radial_m_col[k]
+            if self._radial_v is not None:
+                v = np.asarray(self._radial_v[:, m_cols], dtype=np.float64)
+            else:
+                v = self._bus_constraint_ptdf(self._radial_m[m_cols])
+            touched = self._c @ sp.csc_matrix(self._radial_touch[:, k].multiply(f[:, None]))
+            radial_local = [r - rows.start for r in radial]
+            out_t[:, radial_local] = base[:, None] - v * p_cut[None, :] - np.asarray(touched.toarray())
         islanding = [
-            r for r in rows if self.plans[r].handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
+            r
+            for r in rows
+            if self.plans[r].handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
+            and not self._is_radial[r]
         ]
         f_isl = self._islanded_branch_flows(p, [self.plans[r] for r in islanding]) if islanding else None
         isl_col = {r: k for k, r in enumerate(islanding)}
