@@ -11,7 +11,8 @@ the injections is computed once in :meth:`FlowEvaluator.build`:
 
 A call then needs one sparse solve for the net bus injections (``theta = B_r^-1 p``), branch flows
 ``f``, base constraint flows ``C f`` and, per contingency, ``C f + Wc[:, M] (I - H_MM)^-1 f_M``.
-Islanding contingencies need one more solve each (their cut-off injections are zeroed first).
+Islanding contingencies need one more solve each (their cut-off injections are zeroed first), except
+a single radial branch, which has a closed form (``C PTDF[:, m]`` of the bus it hangs from).
 Flows returned here exclude loop flow (``MonitoredSet.loop_flow_mw``): the caller adds it.
 """
 
