@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import serve, settle
+from app.commands import (
+    clear,
+    create_auction,
+    create_participant,
+    demo,
+    import_network,
+    migrate,
+    serve,
+    settle,
+)
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (serve, settle)
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    serve,
+    migrate,
+    create_participant,
+    import_network,
+    create_auction,
+    demo,
+    clear,
+    settle,
+)

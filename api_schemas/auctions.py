@@ -1,0 +1,81 @@
+"""Monthly auctions and their class auctions on the wire."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api_schemas.common import RequestModel
+
+
+class PeriodClassName(StrEnum):
+    ON_PEAK = "on_peak"
+    OFF_PEAK = "off_peak"
+
+
+class AuctionStatusName(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    CLEARED = "cleared"
+    POSTED = "posted"
+
+
+LoopFlowMW = Annotated[Decimal, Field(ge=Decimal(-1_000_000), le=Decimal(1_000_000), decimal_places=3)]
+
+
+class AuctionBase(BaseModel):
+    year: int = Field(ge=2000, le=2200, examples=[2027])
+    month: int = Field(ge=1, le=12, examples=[1])
+    network_version_id: int = Field(ge=1, le=2**31 - 1, examples=[1])
+    scheduled_outages: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="branch ids out of service for the whole month (OA 7.3.6(a))",
+        examples=[["12"]],
+    )
+    loop_flow_mw: dict[Annotated[str, Field(min_length=1, max_length=200)], LoopFlowMW] = Field(
+        default_factory=dict,
+        description="constraint id -> MW of uncompensated parallel flow before any FTR (OA 7.3.6(a))",
+        examples=[{"7": "25.0"}],
+    )
+
+
+class AuctionCreate(AuctionBase, RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "year": 2027,
+                    "month": 1,
+                    "network_version_id": 1,
+                    "scheduled_outages": [],
+                    "loop_flow_mw": {},
+                }
+            ]
+        },
+    )
+
+
+class ClassAuctionPublic(BaseModel):
+    id: int
+    period_class: PeriodClassName
+    hours: int = Field(description="hours of the class in the month, Eastern Prevailing Time (OA 7.3.4)")
+
+
+class AuctionPublic(AuctionBase):
+    id: int
+    status: AuctionStatusName = Field(description="effective status at the server clock")
+    opens_at: datetime = Field(description="00:00 EPT, 15th business day before the month (OA 7.1.2)")
+    closes_at: datetime = Field(description="00:00 EPT, 10th business day before the month (OA 7.1.2)")
+    classes: list[ClassAuctionPublic]
+    created_at: datetime
+    opened_at: datetime | None
+    closed_at: datetime | None
+    cleared_at: datetime | None
+    posted_at: datetime | None

@@ -1,0 +1,75 @@
+"""Clearing jobs and posted results on the wire.
+
+Posted results never carry a bid price or a reservation price (OA 7.3.7).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api_schemas.auctions import PeriodClassName
+from api_schemas.bids import HedgeName, SideName
+
+
+class JobStatusName(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class ClearingJobPublic(BaseModel):
+    id: int
+    auction_id: int
+    status: JobStatusName
+    progress: float = Field(ge=0, le=1)
+    elapsed_s: float | None = Field(description="seconds from start to finish (or to now while running)")
+    log: list[str]
+    error: str | None
+    input_hash: str | None = Field(
+        description="fingerprint of the bids, offers, holdings and network cleared"
+    )
+    result_hash: str | None = Field(description="fingerprint of the stored results: a re-run gives the same")
+    summary: dict[str, Any] | None = Field(description="per class: surplus, revenue, counts, checks, timings")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class AwardPublic(BaseModel):
+    """One award as posted (OA 7.3.7): who, what path, how many MW, at what clearing price."""
+
+    participant: str
+    side: SideName = Field(description="buy: an FTR bought; sell: an FTR sold by its holder")
+    source: str
+    sink: str
+    hedge: HedgeName
+    mw: Decimal
+    clearing_price: Decimal = Field(description="$/MW for the period, path source -> sink")
+
+
+class NodalPricePublic(BaseModel):
+    point_id: str
+    price: Decimal = Field(description="$/MW for the period; a path's price is price(sink) - price(source)")
+
+
+class BindingConstraintPublic(BaseModel):
+    constraint_id: str
+    contingency_id: str | None
+    shadow_price: Decimal = Field(description="$/MW for the period per MW of flow")
+    flow_mw: Decimal | None
+    limit_mw: Decimal | None
+
+
+class ClassResultsPublic(BaseModel):
+    auction_id: int
+    period_class: PeriodClassName
+    hours: int
+    awards: list[AwardPublic]
+    nodal_prices: list[NodalPricePublic]
+    binding_constraints: list[BindingConstraintPublic]

@@ -1,0 +1,66 @@
+"""Shared wire shapes: pages of results, problem details, and the numeric conventions.
+
+Numbers with units travel as decimal strings in responses (``"10.5"`` MW, ``"12.34"`` $/MW) so
+no binary float ever touches money; requests accept a JSON number or a string.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+Megawatts = Annotated[
+    Decimal,
+    Field(
+        gt=0,
+        le=Decimal("100000"),
+        multiple_of=Decimal("0.1"),
+        description="MW, > 0, in 0.1 MW steps (OA 7.3.5(d))",
+    ),
+]
+DollarsPerMW = Annotated[
+    Decimal,
+    Field(
+        ge=Decimal("-1000000"),
+        le=Decimal("1000000"),
+        decimal_places=2,
+        description="$/MW for the whole period of the class (negative: the buyer is paid)",
+    ),
+]
+Dollars = Annotated[Decimal, Field(decimal_places=2, description="US dollars")]
+
+
+class RequestModel(BaseModel):
+    """Base of every request body: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, newest last; ``total`` counts every item the caller may see."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(examples=["body.mw"])
+    reason: str = Field(examples=["Input should be greater than 0"])
+    row: int | None = Field(default=None, description="1-based data row of an upload", examples=[3])
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["https://ftr-service.example/problems/validation-failed"])
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldProblem] | None = None

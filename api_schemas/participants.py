@@ -1,0 +1,74 @@
+"""Participants and API keys on the wire."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api_schemas.common import RequestModel
+
+
+class RoleName(StrEnum):
+    OPERATOR = "operator"
+    TRADER = "trader"
+    LSE = "lse"
+    TRANSMISSION_OWNER = "transmission_owner"
+    AUDITOR = "auditor"
+
+
+CreditLimit = Annotated[
+    Decimal, Field(ge=0, le=Decimal("1000000000000"), decimal_places=2, description="credit limit in $")
+]
+
+
+class ParticipantBase(BaseModel):
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$", examples=["Acme Trading"])
+    role: RoleName = Field(examples=["trader"])
+
+
+class ParticipantCreate(ParticipantBase, RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "Acme Trading", "role": "trader", "credit_limit": "250000.00"}]
+        },
+    )
+    credit_limit: CreditLimit = Decimal(0)
+
+
+class ParticipantUpdate(RequestModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"credit_limit": "500000.00"}]})
+    credit_limit: CreditLimit
+
+
+class ParticipantPublic(ParticipantBase):
+    id: int
+    credit_limit: Decimal
+    created_at: datetime
+
+
+class ApiKeyIssued(BaseModel):
+    """A new API key; ``api_key`` is shown this once and never stored in clear."""
+
+    participant_id: int
+    prefix: str
+    api_key: str = Field(examples=["ftr_0a1b2c3d4e5f_5R4n..."])
+    created_at: datetime
+
+
+class ParticipantCreated(BaseModel):
+    participant: ParticipantPublic
+    key: ApiKeyIssued
+
+
+class CreditPublic(BaseModel):
+    """A participant's credit position under the documented credit rule."""
+
+    participant_id: int
+    credit_limit: Decimal
+    in_use: Decimal
+    available: Decimal

@@ -1,0 +1,37 @@
+"""Auction views to wire schemas."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from api_schemas.auctions import AuctionPublic, AuctionStatusName, ClassAuctionPublic, PeriodClassName
+from app.auctions.service import AuctionView
+
+
+def auction_public(view: AuctionView) -> AuctionPublic:
+    a = view.auction
+    assert a.id is not None
+    classes = []
+    for c in view.classes:
+        assert c.id is not None
+        classes.append(
+            ClassAuctionPublic(id=c.id, period_class=PeriodClassName(c.period_class), hours=c.hours)
+        )
+    return AuctionPublic(
+        id=a.id,
+        year=a.year,
+        month=a.month,
+        network_version_id=a.network_version_id,
+        scheduled_outages=json.loads(a.scheduled_outages),
+        loop_flow_mw={k: Decimal(v) for k, v in json.loads(a.loop_flow).items()},
+        status=AuctionStatusName(view.status.value),
+        opens_at=a.opens_at,
+        closes_at=a.closes_at,
+        classes=classes,
+        created_at=a.created_at,
+        opened_at=a.opened_at,
+        closed_at=a.closed_at,
+        cleared_at=a.cleared_at,
+        posted_at=a.posted_at,
+    )

@@ -1,0 +1,85 @@
+"""Every query on auctions and class auctions (drafts are visible to the OI and auditors only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.auctions.lifecycle import AuctionStatus
+from app.auctions.tables import Auction, ClassAuction
+from app.db import is_postgresql
+from app.participants.roles import READ_ALL_ROLES
+from app.participants.service import Caller
+
+
+class AuctionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _readable(self, caller: Caller) -> SelectOfScalar[Auction]:
+        stmt = select(Auction)
+        if caller.role not in READ_ALL_ROLES:
+            stmt = stmt.where(Auction.status != AuctionStatus.DRAFT.value)
+        return stmt
+
+    def readable(self, caller: Caller, auction_id: int, *, share_lock: bool = False) -> Auction | None:
+        """The auction if the caller may see it.
+
+        ``share_lock`` holds the row against a concurrent close (PostgreSQL ``FOR SHARE``).
+        """
+        stmt = self._readable(caller).where(Auction.id == auction_id)
+        if share_lock and is_postgresql(self.session):
+            stmt = stmt.with_for_update(read=True)
+        return self.session.exec(stmt).first()
+
+    def list_readable(self, caller: Caller, *, limit: int, offset: int) -> tuple[Sequence[Auction], int]:
+        stmt = self._readable(caller)
+        total = self.session.exec(select(func.count()).select_from(stmt.subquery())).one()
+        rows = self.session.exec(
+            stmt.order_by(col(Auction.year), col(Auction.month)).limit(limit).offset(offset)
+        ).all()
+        return rows, int(total)
+
+    def get(self, auction_id: int) -> Auction | None:
+        return self.session.get(Auction, auction_id)
+
+    def lock(self, auction_id: int) -> Auction | None:
+        stmt = select(Auction).where(Auction.id == auction_id)
+        if is_postgresql(self.session):
+            stmt = stmt.with_for_update()
+        return self.session.exec(stmt.execution_options(populate_existing=True)).first()
+
+    def by_month(self, year: int, month: int) -> Auction | None:
+        return self.session.exec(select(Auction).where(Auction.year == year, Auction.month == month)).first()
+
+    def classes(self, auction_id: int) -> Sequence[ClassAuction]:
+        return self.session.exec(
+            select(ClassAuction)
+            .where(ClassAuction.auction_id == auction_id)
+            .order_by(col(ClassAuction.period_class).desc())
+        ).all()
+
+    def class_of(self, auction_id: int, period_class: str) -> ClassAuction | None:
+        return self.session.exec(
+            select(ClassAuction).where(
+                ClassAuction.auction_id == auction_id, ClassAuction.period_class == period_class
+            )
+        ).first()
+
+    def add(self, auction: Auction, classes: Sequence[ClassAuction]) -> Auction:
+        self.session.add(auction)
+        self.session.flush()
+        assert auction.id is not None
+        for c in classes:
+            c.auction_id = auction.id
+            self.session.add(c)
+        self.session.flush()
+        return auction
+
+    def save(self, auction: Auction) -> Auction:
+        self.session.add(auction)
+        self.session.flush()
+        return auction

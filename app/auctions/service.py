@@ -1,0 +1,171 @@
+"""Rules for monthly auctions: creation by the OI, the window (OA 7.1.2) and the state machine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from app.auctions.lifecycle import ALLOWED_TRANSITIONS, AuctionStatus, effective_status, window_is_open
+from app.auctions.repository import AuctionRepository
+from app.auctions.tables import Auction, ClassAuction
+from app.errors import (
+    AlreadyExists,
+    BidWindowClosed,
+    FieldError,
+    InvalidStateTransition,
+    NotFound,
+    ValidationFailed,
+)
+from app.networks.outages import check_period_conditions
+from app.networks.repository import NetworkRepository
+from app.participants.service import Caller
+from market_calendar import PeriodClass, bid_window, hour_count
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionView:
+    auction: Auction
+    status: AuctionStatus
+    classes: tuple[ClassAuction, ...]
+
+
+class AuctionService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.repo = AuctionRepository(session)
+
+    def get_view(self, auction: Auction, now: datetime) -> AuctionView:
+        return self._view(auction, now)
+
+    def _view(self, auction: Auction, now: datetime) -> AuctionView:
+        assert auction.id is not None
+        status = effective_status(AuctionStatus(auction.status), auction.closes_at, now)
+        return AuctionView(auction, status, tuple(self.repo.classes(auction.id)))
+
+    def create(
+        self,
+        *,
+        year: int,
+        month: int,
+        network_version_id: int,
+        scheduled_outages: Sequence[str],
+        loop_flow_mw: Mapping[str, Decimal],
+        now: datetime,
+    ) -> AuctionView:
+        """Create the month's auction (draft) with its on-peak and off-peak class auctions (OA 7.3.4)."""
+        version = NetworkRepository(self.session).get(network_version_id)
+        if version is None:
+            raise ValidationFailed(
+                f"network version {network_version_id} does not exist",
+                errors=[FieldError("body.network_version_id", "unknown network version")],
+            )
+        if self.repo.by_month(year, month) is not None:
+            raise AlreadyExists(f"the auction for {year}-{month:02d} already exists")
+        opens_at, closes_at = bid_window(year, month)
+        if now >= closes_at:
+            raise BidWindowClosed(
+                f"the OA 7.1.2 window for {year}-{month:02d} closed at {closes_at.isoformat()}; "
+                "an auction can no longer be held for that month"
+            )
+        check_period_conditions(version.document, scheduled_outages, loop_flow_mw)
+        auction = Auction(
+            year=year,
+            month=month,
+            network_version_id=network_version_id,
+            status=AuctionStatus.DRAFT.value,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            scheduled_outages=json.dumps(list(scheduled_outages)),
+            loop_flow=json.dumps({k: str(v) for k, v in loop_flow_mw.items()}, sort_keys=True),
+            created_at=now,
+        )
+        classes = [
+            ClassAuction(auction_id=0, period_class=cls.value, hours=hour_count(year, month, cls))
+            for cls in (PeriodClass.ON_PEAK, PeriodClass.OFF_PEAK)
+        ]
+        return self._view(self.repo.add(auction, classes), now)
+
+    def get_readable(self, caller: Caller, auction_id: int, now: datetime) -> AuctionView:
+        auction = self.repo.readable(caller, auction_id)
+        if auction is None:
+            raise NotFound(f"auction {auction_id} not found")
+        return self._view(auction, now)
+
+    def list_readable(
+        self, caller: Caller, *, limit: int, offset: int, now: datetime
+    ) -> tuple[list[AuctionView], int]:
+        rows, total = self.repo.list_readable(caller, limit=limit, offset=offset)
+        return [self._view(a, now) for a in rows], total
+
+    def _transition(self, auction_id: int, target: AuctionStatus, now: datetime) -> Auction:
+        auction = self.repo.lock(auction_id)
+        if auction is None:
+            raise NotFound(f"auction {auction_id} not found")
+        current = AuctionStatus(auction.status)
+        if target not in ALLOWED_TRANSITIONS[current]:
+            raise InvalidStateTransition(
+                f"auction {auction_id} is {current.value}; it cannot become {target.value}",
+                extensions={"current_status": current.value, "requested_status": target.value},
+            )
+        return auction
+
+    def open(self, auction_id: int, now: datetime) -> AuctionView:
+        """draft -> open. Allowed until the window closes; bids count only from ``opens_at``."""
+        auction = self._transition(auction_id, AuctionStatus.OPEN, now)
+        if now >= auction.closes_at:
+            raise BidWindowClosed(
+                f"the window of auction {auction_id} closed at {auction.closes_at.isoformat()}"
+            )
+        auction.status = AuctionStatus.OPEN.value
+        auction.opened_at = now
+        return self._view(self.repo.save(auction), now)
+
+    def close(self, auction_id: int, now: datetime) -> AuctionView:
+        """open -> closed; the clock decides: not before ``closes_at`` (OA 7.1.2)."""
+        auction = self._transition(auction_id, AuctionStatus.CLOSED, now)
+        if now < auction.closes_at:
+            raise InvalidStateTransition(
+                f"the window of auction {auction_id} is open until {auction.closes_at.isoformat()}",
+                extensions={"closes_at": auction.closes_at.isoformat()},
+            )
+        auction.status = AuctionStatus.CLOSED.value
+        auction.closed_at = now
+        return self._view(self.repo.save(auction), now)
+
+    def mark(self, auction: Auction, target: AuctionStatus, now: datetime) -> Auction:
+        """Move a locked auction to ``target`` (used by the clearing and posting flows)."""
+        current = AuctionStatus(auction.status)
+        if target not in ALLOWED_TRANSITIONS[current]:
+            raise InvalidStateTransition(
+                f"auction {auction.id} is {current.value}; it cannot become {target.value}"
+            )
+        auction.status = target.value
+        if target is AuctionStatus.CLEARED:
+            auction.cleared_at = now
+        elif target is AuctionStatus.POSTED:
+            auction.posted_at = now
+        elif target is AuctionStatus.CLOSED:
+            auction.closed_at = now
+        return self.repo.save(auction)
+
+    def for_bidding(self, caller: Caller, auction_id: int, now: datetime) -> Auction:
+        """The auction, if its window is open at ``now`` (read inside the bid's transaction)."""
+        auction = self.repo.readable(caller, auction_id, share_lock=True)
+        if auction is None:
+            raise NotFound(f"auction {auction_id} not found")
+        if not window_is_open(AuctionStatus(auction.status), auction.opens_at, auction.closes_at, now):
+            status = effective_status(AuctionStatus(auction.status), auction.closes_at, now)
+            raise BidWindowClosed(
+                f"auction {auction_id} does not accept bids or offers now (status {status.value}; "
+                f"window {auction.opens_at.isoformat()} to {auction.closes_at.isoformat()})",
+                extensions={
+                    "opens_at": auction.opens_at.isoformat(),
+                    "closes_at": auction.closes_at.isoformat(),
+                },
+            )
+        return auction

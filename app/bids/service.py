@@ -1,0 +1,349 @@
+"""Rules for bids and offers (OA 7.3.5): window, validation, holdings, credit, idempotency.
+
+Every change to a participant's book runs under the participant's lock (see
+:meth:`app.participants.repository.ParticipantRepository.lock`) and reads the server clock *after*
+taking it: the instant that decides whether the window is open is the instant the book is
+changed, so concurrent submissions can neither overspend the credit limit jointly nor slip in
+after the close. The same idempotency key with the same body returns the first bid; with a
+different body it is refused.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from app.auctions.repository import AuctionRepository
+from app.auctions.service import AuctionService
+from app.auctions.tables import Auction, ClassAuction
+from app.bids.credit import Side, order_credit_cents
+from app.bids.orders import OrderSpec
+from app.bids.repository import ACTIVE, WITHDRAWN, BidRepository
+from app.bids.tables import Bid
+from app.clearing.tables import BidFill
+from app.clock import Clock
+from app.errors import (
+    FieldError,
+    IdempotencyKeyReused,
+    InsufficientCredit,
+    InsufficientHolding,
+    NotFound,
+    ValidationFailed,
+)
+from app.holdings.repository import HoldingRepository
+from app.networks.repository import NetworkRepository
+from app.participants.repository import ParticipantRepository
+from app.participants.service import Caller
+from app.units import from_cents, from_tenths
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedBid:
+    bid: Bid
+    replayed: bool
+
+
+class BidService:
+    def __init__(self, session: Session, *, credit_floor_cents_per_mwh: int) -> None:
+        self.session = session
+        self.repo = BidRepository(session)
+        self.floor = credit_floor_cents_per_mwh
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, caller: Caller, bid_id: int) -> tuple[Bid, BidFill | None]:
+        bid = self.repo.readable(caller, bid_id)
+        if bid is None:
+            raise NotFound(f"bid {bid_id} not found")
+        assert bid.id is not None
+        return bid, self.repo.fill(bid.id)
+
+    def list_for_auction(
+        self, caller: Caller, auction_id: int, *, limit: int, offset: int, now: datetime
+    ) -> tuple[Sequence[tuple[Bid, BidFill | None]], int]:
+        AuctionService(self.session).get_readable(caller, auction_id, now)
+        return self.repo.list_readable(caller, auction_id, limit=limit, offset=offset)
+
+    def all_for_auction(
+        self, caller: Caller, auction_id: int, *, now: datetime
+    ) -> list[tuple[Bid, BidFill | None]]:
+        """Every bid the caller may read in an auction (for the CSV export), in pages of 1000."""
+        rows: list[tuple[Bid, BidFill | None]] = []
+        while True:
+            page, total = self.list_for_auction(caller, auction_id, limit=1000, offset=len(rows), now=now)
+            rows.extend(page)
+            if not page or len(rows) >= total:
+                return rows
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def create(
+        self,
+        caller: Caller,
+        auction_id: int,
+        spec: OrderSpec,
+        *,
+        idempotency_key: str | None,
+        request_hash: str,
+        clock: Clock,
+    ) -> CreatedBid:
+        self._lock_participant(caller)
+        if idempotency_key is not None:
+            existing = self.repo.by_idempotency_key(caller.participant_id, idempotency_key)
+            if existing is not None:
+                if existing.request_hash != request_hash or existing.auction_id != auction_id:
+                    raise IdempotencyKeyReused(
+                        f"idempotency key {idempotency_key!r} was used for bid {existing.id} "
+                        "with a different request"
+                    )
+                return CreatedBid(existing, replayed=True)
+        now = clock.now()
+        auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
+        classes = self._classes(auction)
+        credits = self._validate(caller, auction, classes, [(None, spec)])
+        self._check_credit(caller, sum(credits))
+        bid = self._new_bid(caller, auction, classes, spec, credits[0], now)
+        bid.idempotency_key = idempotency_key
+        bid.request_hash = request_hash if idempotency_key is not None else None
+        return CreatedBid(self.repo.add(bid), replayed=False)
+
+    def bulk_create(
+        self,
+        caller: Caller,
+        auction_id: int,
+        rows: Sequence[tuple[int, OrderSpec]],
+        clock: Clock,
+        *,
+        idempotency_key: str | None = None,
+        request_hash: str = "",
+    ) -> tuple[list[int], bool]:
+        """All rows or none; every bad row is reported (row, field, reason).
+
+        With an idempotency key, row ``n`` is stored under ``<key>#<n>``: a retry of the same upload
+        returns the same bids (``True``: replayed); another upload under the key is refused.
+        """
+        self._lock_participant(caller)
+        if idempotency_key is not None:
+            first = self.repo.by_idempotency_key(caller.participant_id, f"{idempotency_key}#1")
+            if first is not None:
+                if first.request_hash != request_hash or first.auction_id != auction_id:
+                    raise IdempotencyKeyReused(
+                        f"idempotency key {idempotency_key!r} was used for another upload"
+                    )
+                return self.repo.ids_with_key_prefix(caller.participant_id, f"{idempotency_key}#"), True
+        now = clock.now()
+        auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
+        classes = self._classes(auction)
+        credits = self._validate(caller, auction, classes, [(row, spec) for row, spec in rows])
+        self._check_credit(caller, sum(credits))
+        records = []
+        for (row, spec), credit in zip(rows, credits, strict=True):
+            record = self._bid_values(caller, auction, classes, spec, credit, now)
+            if idempotency_key is not None:
+                record["idempotency_key"] = f"{idempotency_key}#{row}"
+                record["request_hash"] = request_hash
+            records.append(record)
+        return self.repo.add_many(caller.participant_id, records), False
+
+    def update(
+        self, caller: Caller, bid_id: int, *, mw_tenths: int | None, price_cents: int | None, clock: Clock
+    ) -> tuple[Bid, BidFill | None]:
+        self._lock_participant(caller)
+        bid = self._owned_active(caller, bid_id)
+        now = clock.now()
+        auction = AuctionService(self.session).for_bidding(caller, bid.auction_id, now)
+        classes = self._classes(auction)
+        spec = OrderSpec(
+            side=Side(bid.side),
+            period_class=bid.period_class,
+            source=bid.source,
+            sink=bid.sink,
+            hedge=bid.hedge,
+            mw_tenths=mw_tenths if mw_tenths is not None else bid.mw_tenths,
+            price_cents=price_cents if price_cents is not None else bid.price_cents,
+        )
+        if spec.hedge == "option" and spec.price_cents < 0:
+            raise ValidationFailed(
+                "an option's price must be >= 0", errors=[FieldError("body.price", "must be >= 0")]
+            )
+        credits = self._validate(caller, auction, classes, [(None, spec)], excluding_bid=bid.id)
+        self._check_credit(caller, credits[0], excluding_bid=bid.id)
+        bid.mw_tenths = spec.mw_tenths
+        bid.price_cents = spec.price_cents
+        bid.credit_cents = credits[0]
+        bid.updated_at = now
+        return self.repo.save(bid), None
+
+    def withdraw(self, caller: Caller, bid_id: int, clock: Clock) -> tuple[Bid, BidFill | None]:
+        self._lock_participant(caller)
+        bid = self._owned_active(caller, bid_id)
+        now = clock.now()
+        AuctionService(self.session).for_bidding(caller, bid.auction_id, now)
+        bid.status = WITHDRAWN
+        bid.updated_at = now
+        return self.repo.save(bid), None
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _lock_participant(self, caller: Caller) -> None:
+        if ParticipantRepository(self.session).lock(caller.participant_id) is None:
+            raise NotFound(f"participant {caller.participant_id} not found")
+
+    def _owned_active(self, caller: Caller, bid_id: int) -> Bid:
+        bid = self.repo.owned(caller, bid_id)
+        if bid is None:
+            raise NotFound(f"bid {bid_id} not found")
+        if bid.status != ACTIVE:
+            raise ValidationFailed(
+                f"bid {bid_id} is {bid.status}", errors=[FieldError("path.bid_id", "not active")]
+            )
+        return bid
+
+    def _classes(self, auction: Auction) -> dict[str, ClassAuction]:
+        assert auction.id is not None
+        return {c.period_class: c for c in AuctionRepository(self.session).classes(auction.id)}
+
+    def _new_bid(
+        self,
+        caller: Caller,
+        auction: Auction,
+        classes: dict[str, ClassAuction],
+        spec: OrderSpec,
+        credit: int,
+        now: datetime,
+    ) -> Bid:
+        return Bid(**self._bid_values(caller, auction, classes, spec, credit, now))
+
+    @staticmethod
+    def _bid_values(
+        caller: Caller,
+        auction: Auction,
+        classes: dict[str, ClassAuction],
+        spec: OrderSpec,
+        credit: int,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The column values of a new bid (a plain dict: bulk inserts skip building ORM objects)."""
+        assert auction.id is not None
+        class_id = classes[spec.period_class].id
+        assert class_id is not None
+        return {
+            "participant_id": caller.participant_id,
+            "auction_id": auction.id,
+            "class_auction_id": class_id,
+            "period_class": spec.period_class,
+            "side": spec.side.value,
+            "source": spec.source,
+            "sink": spec.sink,
+            "hedge": spec.hedge,
+            "mw_tenths": spec.mw_tenths,
+            "price_cents": spec.price_cents,
+            "status": ACTIVE,
+            "credit_cents": credit,
+            "idempotency_key": None,
+            "request_hash": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def _validate(
+        self,
+        caller: Caller,
+        auction: Auction,
+        classes: dict[str, ClassAuction],
+        rows: Sequence[tuple[int | None, OrderSpec]],
+        *,
+        excluding_bid: int | None = None,
+    ) -> list[int]:
+        """Check points and holdings for every row; return each order's credit in cents."""
+        known = NetworkRepository(self.session).known_points(
+            auction.network_version_id, {p for _, s in rows for p in (s.source, s.sink)}
+        )
+        errors: list[FieldError] = []
+        for row, spec in rows:
+            for name in ("source", "sink"):
+                point = getattr(spec, name)
+                if point not in known:
+                    errors.append(
+                        FieldError(
+                            _field(row, name),
+                            f"unknown pricing point {point!r} in network version "
+                            f"{auction.network_version_id}",
+                            row,
+                        )
+                    )
+        if errors:
+            raise ValidationFailed(f"{len(errors)} problem(s) in the bids and offers", errors=errors)
+        self._check_holdings(caller, auction, classes, rows, excluding_bid)
+        return [
+            order_credit_cents(
+                side=spec.side,
+                price_cents=spec.price_cents,
+                mw_tenths=spec.mw_tenths,
+                class_hours=classes[spec.period_class].hours,
+                floor_cents_per_mwh=self.floor,
+            )
+            for _, spec in rows
+        ]
+
+    def _check_holdings(
+        self,
+        caller: Caller,
+        auction: Auction,
+        classes: dict[str, ClassAuction],
+        rows: Sequence[tuple[int | None, OrderSpec]],
+        excluding_bid: int | None,
+    ) -> None:
+        """OA 7.3.5(b): an offer sells at most what the offeror holds for the month and class, once."""
+        wanted: dict[tuple[str, str, str, str], list[tuple[int | None, int]]] = defaultdict(list)
+        for row, spec in rows:
+            if spec.side is Side.SELL:
+                wanted[(spec.period_class, spec.source, spec.sink, spec.hedge)].append((row, spec.mw_tenths))
+        holdings = HoldingRepository(self.session)
+        errors: list[FieldError] = []
+        for (cls, source, sink, hedge), entries in wanted.items():
+            class_id = classes[cls].id
+            assert class_id is not None
+            held = holdings.held_tenths(
+                caller.participant_id, auction.year, auction.month, cls, source, sink, hedge
+            )
+            offered = self.repo.offered_tenths(
+                caller.participant_id, class_id, source, sink, hedge, excluding_bid=excluding_bid
+            )
+            total = offered + sum(mw for _, mw in entries)
+            if total > held:
+                detail = (
+                    f"offers of {from_tenths(total)} MW on {source} -> {sink} ({cls}, {hedge}) exceed the "
+                    f"{from_tenths(max(held, 0))} MW held for {auction.year}-{auction.month:02d}"
+                    + (f" ({from_tenths(offered)} MW already offered)" if offered else "")
+                )
+                errors += [FieldError(_field(row, "mw"), detail, row) for row, _ in entries]
+        if errors:
+            raise InsufficientHolding(errors[0].reason, errors=errors)
+
+    def _check_credit(self, caller: Caller, added_cents: int, *, excluding_bid: int | None = None) -> None:
+        participant = ParticipantRepository(self.session).get(caller.participant_id)
+        assert participant is not None
+        in_use = self.repo.credit_in_use(caller.participant_id, excluding_bid=excluding_bid)
+        limit = participant.credit_limit_cents
+        if in_use + added_cents > limit:
+            raise InsufficientCredit(
+                f"these orders need ${from_cents(added_cents)} of credit; ${from_cents(in_use)} of the "
+                f"${from_cents(limit)} limit is already held, "
+                f"${from_cents(max(limit - in_use, 0))} is available",
+                extensions={
+                    "credit_limit": str(from_cents(limit)),
+                    "credit_in_use": str(from_cents(in_use)),
+                    "credit_required": str(from_cents(added_cents)),
+                    "credit_available": str(from_cents(max(limit - in_use, 0))),
+                },
+            )
+
+
+def _field(row: int | None, name: str) -> str:
+    return f"body.{name}" if row is None else name

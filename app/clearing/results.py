@@ -1,0 +1,149 @@
+"""Reading clearing jobs and results, with who may see what.
+
+Posted results (OA 7.3.7) are public to every participant: awards with the winning participant,
+MW, points and clearing price, the nodal prices and the binding constraints with shadow prices.
+Before posting, only the OI and auditors see them. No bid price or reservation price is ever part
+of a posted result; a participant sees its own bids with fills through the bids routes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from api_schemas.auctions import PeriodClassName
+from api_schemas.bids import HedgeName, SideName
+from api_schemas.clearing import (
+    AwardPublic,
+    BindingConstraintPublic,
+    ClassResultsPublic,
+    ClearingJobPublic,
+    JobStatusName,
+    NodalPricePublic,
+)
+from app.auctions.lifecycle import AuctionStatus
+from app.auctions.repository import AuctionRepository
+from app.bids.tables import Bid
+from app.clearing.repository import ClearingRepository
+from app.clearing.tables import BidFill, ClearingJob
+from app.errors import NotFound
+from app.participants.roles import READ_ALL_ROLES
+from app.participants.service import Caller
+from app.participants.tables import Participant
+from app.units import from_cents, from_tenths
+
+
+def job_public(job: ClearingJob, now: datetime) -> ClearingJobPublic:
+    assert job.id is not None
+    end = job.finished_at or (now if job.started_at else None)
+    elapsed = (end - job.started_at).total_seconds() if job.started_at and end else None
+    return ClearingJobPublic(
+        id=job.id,
+        auction_id=job.auction_id,
+        status=JobStatusName(job.status),
+        progress=job.progress,
+        elapsed_s=elapsed,
+        log=[line for line in job.log.splitlines() if line],
+        error=job.error,
+        input_hash=job.input_hash,
+        result_hash=job.result_hash,
+        summary=json.loads(job.summary) if job.summary else None,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+class ResultsService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.repo = ClearingRepository(session)
+
+    def job(self, caller: Caller, job_id: int) -> ClearingJob:
+        job = self.repo.job(job_id)
+        if job is None or caller.role not in READ_ALL_ROLES:
+            raise NotFound(f"clearing job {job_id} not found")
+        return job
+
+    def jobs(
+        self, caller: Caller, auction_id: int, *, limit: int, offset: int
+    ) -> tuple[Sequence[ClearingJob], int]:
+        if (
+            caller.role not in READ_ALL_ROLES
+            or AuctionRepository(self.session).readable(caller, auction_id) is None
+        ):
+            raise NotFound(f"auction {auction_id} has no clearing jobs visible to you")
+        jobs = self.repo.jobs_of(auction_id)
+        return jobs[offset : offset + limit], len(jobs)
+
+    def class_results(self, caller: Caller, auction_id: int, period_class: str) -> ClassResultsPublic:
+        auctions = AuctionRepository(self.session)
+        auction = auctions.readable(caller, auction_id)
+        status = AuctionStatus(auction.status) if auction else None
+        visible = status is AuctionStatus.POSTED or (
+            status is AuctionStatus.CLEARED and caller.role in READ_ALL_ROLES
+        )
+        cls = auctions.class_of(auction_id, period_class) if auction is not None and visible else None
+        if cls is None or cls.id is None:
+            raise NotFound(f"no posted results for auction {auction_id} ({period_class})")
+        rows = self.session.exec(
+            select(BidFill, Bid, Participant)
+            .join(Bid, col(Bid.id) == col(BidFill.bid_id))
+            .join(Participant, col(Participant.id) == col(Bid.participant_id))
+            .where(BidFill.class_auction_id == cls.id, col(BidFill.cleared_mw_tenths) > 0)
+            .order_by(col(Bid.source), col(Bid.sink), col(Participant.name), col(Bid.id))
+        ).all()
+        awards = [
+            AwardPublic(
+                participant=p.name,
+                side=SideName(b.side),
+                source=b.source,
+                sink=b.sink,
+                hedge=HedgeName(b.hedge),
+                mw=from_tenths(f.cleared_mw_tenths),
+                clearing_price=from_cents(f.clearing_price_cents),
+            )
+            for f, b, p in rows
+        ]
+        prices = [
+            NodalPricePublic(point_id=n.point_id, price=from_cents(n.price_cents))
+            for n in self.repo.nodal_prices(cls.id)
+        ]
+        binding = [
+            BindingConstraintPublic(
+                constraint_id=b.constraint_id,
+                contingency_id=b.contingency_id,
+                shadow_price=b.shadow_price,
+                flow_mw=b.flow_mw,
+                limit_mw=b.limit_mw,
+            )
+            for b in self.repo.binding(cls.id)
+        ]
+        return ClassResultsPublic(
+            auction_id=auction_id,
+            period_class=PeriodClassName(period_class),
+            hours=cls.hours,
+            awards=awards,
+            nodal_prices=prices,
+            binding_constraints=binding,
+        )
+
+
+def results_csv(results: ClassResultsPublic, table: str) -> str:
+    """One results table as CSV (``awards``, ``nodal_prices`` or ``binding_constraints``)."""
+    rows: list[dict[str, object]] = [r.model_dump(mode="json") for r in getattr(results, table)]
+    fields = {
+        "awards": list(AwardPublic.model_fields),
+        "nodal_prices": list(NodalPricePublic.model_fields),
+        "binding_constraints": list(BindingConstraintPublic.model_fields),
+    }[table]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,86 @@
+"""Tables of a clearing: the ``clearing_job`` and its results.
+
+Results (``bid_fill``, ``nodal_price``, ``binding_constraint``) are written in one transaction
+together with the auction's move to ``cleared``: all or nothing. Prices are integer cents per MW
+for the whole period of the class; shadow prices and flows are exact decimals.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+import app.tables_base  # noqa: F401  (the naming convention must be set before any table)
+from app.db_types import UTCDateTime
+
+
+class ClearingJob(SQLModel, table=True):
+    __tablename__ = "clearing_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    auction_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("auction.id"), nullable=False, index=True)
+    )
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    progress: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
+    log: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    input_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    result_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    summary: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    requested_by_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("participant.id"), nullable=False)
+    )
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
+
+
+class BidFill(SQLModel, table=True):
+    """How much of a bid or offer cleared, at the path's clearing price (OA 7.3.6(c), 7.3.8)."""
+
+    __tablename__ = "bid_fill"
+
+    bid_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("bid.id", ondelete="CASCADE"), primary_key=True)
+    )
+    class_auction_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("class_auction.id"), nullable=False, index=True)
+    )
+    cleared_mw_tenths: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    clearing_price_cents: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+
+
+class NodalPrice(SQLModel, table=True):
+    """Price of a pricing point ($/MW for the period, in cents; reference 0): path price = sink - source."""
+
+    __tablename__ = "nodal_price"
+
+    class_auction_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("class_auction.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    point_id: str = Field(sa_column=sa.Column(sa.String(100), primary_key=True))
+    price_cents: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+
+
+class BindingConstraint(SQLModel, table=True):
+    """A constraint binding at the optimum with its shadow price ($/MW of FTR per MW of flow)."""
+
+    __tablename__ = "binding_constraint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    class_auction_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("class_auction.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    constraint_id: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    contingency_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
+    shadow_price: Decimal = Field(sa_column=sa.Column(sa.Numeric(24, 6), nullable=False))
+    flow_mw: Decimal | None = Field(default=None, sa_column=sa.Column(sa.Numeric(24, 6), nullable=True))
+    limit_mw: Decimal | None = Field(default=None, sa_column=sa.Column(sa.Numeric(24, 6), nullable=True))

@@ -1,0 +1,90 @@
+"""Annotated dependency aliases: the session, the clock, the settings and the authenticated caller.
+
+``CurrentParticipant`` authenticates any role; ``Operator`` (the OI), ``Bidder`` (trader, LSE) and
+``Writer`` (anyone but the read-only auditor) refuse other roles with 403. Ownership of an object
+is never checked here: repositories only find what the caller may read (404 otherwise).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from app.clock import Clock
+from app.db import get_session
+from app.errors import Forbidden
+from app.participants.roles import BIDDING_ROLES, Role
+from app.participants.service import Caller, ParticipantService
+from app.settings import Settings
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+_bearer = HTTPBearer(
+    auto_error=False, description="API key issued by the OI: `Authorization: Bearer ftr_...`"
+)
+
+
+def authenticate(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    key = credentials.credentials if credentials is not None else None
+    return ParticipantService(session, settings.secret_key).authenticate(key)
+
+
+CurrentParticipant = Annotated[Caller, Depends(authenticate)]
+
+
+def require_operator(caller: CurrentParticipant) -> Caller:
+    if caller.role != Role.OPERATOR:
+        raise Forbidden("only the Office of the Interconnection (role operator) may do this")
+    return caller
+
+
+def require_bidder(caller: CurrentParticipant) -> Caller:
+    if caller.role not in BIDDING_ROLES:
+        raise Forbidden(f"role {caller.role.value} may not submit, change or withdraw bids and offers")
+    return caller
+
+
+Operator = Annotated[Caller, Depends(require_operator)]
+Bidder = Annotated[Caller, Depends(require_bidder)]
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    limit: int
+    offset: int
+
+
+def pagination(
+    limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")] = 0,
+) -> Pagination:
+    return Pagination(limit=limit, offset=offset)
+
+
+PageDep = Annotated[Pagination, Depends(pagination)]
+
+
+ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1, description="object id")]
+"""A path id: bounded so it fits every database's integer column."""

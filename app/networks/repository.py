@@ -1,0 +1,68 @@
+"""Every query on network versions and their pricing points."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.networks.tables import NetworkPricingPoint, NetworkVersion
+
+
+class NetworkRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, version_id: int) -> NetworkVersion | None:
+        return self.session.get(NetworkVersion, version_id)
+
+    def by_hash(self, content_hash: str) -> NetworkVersion | None:
+        return self.session.exec(
+            select(NetworkVersion).where(NetworkVersion.content_hash == content_hash)
+        ).first()
+
+    def list_all(self, *, limit: int, offset: int) -> tuple[Sequence[NetworkVersion], int]:
+        total = self.session.exec(select(func.count()).select_from(NetworkVersion)).one()
+        rows = self.session.exec(
+            select(NetworkVersion).order_by(col(NetworkVersion.id)).limit(limit).offset(offset)
+        ).all()
+        return rows, int(total)
+
+    def add(self, version: NetworkVersion, points: Iterable[tuple[str, str]]) -> NetworkVersion:
+        self.session.add(version)
+        self.session.flush()
+        assert version.id is not None
+        self.session.add_all(
+            NetworkPricingPoint(network_version_id=version.id, point_id=p, kind=k) for p, k in points
+        )
+        self.session.flush()
+        return version
+
+    def pricing_points(
+        self, version_id: int, *, limit: int | None = None, offset: int = 0
+    ) -> Sequence[NetworkPricingPoint]:
+        stmt = (
+            select(NetworkPricingPoint)
+            .where(NetworkPricingPoint.network_version_id == version_id)
+            .order_by(col(NetworkPricingPoint.point_id))
+            .offset(offset)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return self.session.exec(stmt).all()
+
+    def known_points(self, version_id: int, point_ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(point_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.update(
+                self.session.exec(
+                    select(NetworkPricingPoint.point_id).where(
+                        NetworkPricingPoint.network_version_id == version_id,
+                        col(NetworkPricingPoint.point_id).in_(chunk),
+                    )
+                ).all()
+            )
+        return found

@@ -1,0 +1,1 @@
+"""Participants, roles, credit limits and API keys."""

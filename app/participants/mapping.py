@@ -1,0 +1,25 @@
+"""Table rows to wire schemas (participants)."""
+
+from __future__ import annotations
+
+from api_schemas.participants import ApiKeyIssued, ParticipantPublic, RoleName
+from app.participants.service import IssuedKey
+from app.participants.tables import Participant
+from app.units import from_cents
+
+
+def participant_public(p: Participant) -> ParticipantPublic:
+    assert p.id is not None
+    return ParticipantPublic(
+        id=p.id,
+        name=p.name,
+        role=RoleName(p.role),
+        credit_limit=from_cents(p.credit_limit_cents),
+        created_at=p.created_at,
+    )
+
+
+def key_issued(k: IssuedKey) -> ApiKeyIssued:
+    return ApiKeyIssued(
+        participant_id=k.participant_id, prefix=k.prefix, api_key=k.secret_key, created_at=k.created_at
+    )

@@ -1,0 +1,59 @@
+"""Every query on participants and API keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.db import is_postgresql
+from app.participants.tables import ApiKey, Participant
+
+
+class ParticipantRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, participant_id: int) -> Participant | None:
+        return self.session.get(Participant, participant_id)
+
+    def get_by_name(self, name: str) -> Participant | None:
+        return self.session.exec(select(Participant).where(Participant.name == name)).first()
+
+    def lock(self, participant_id: int) -> Participant | None:
+        """Read the participant row for update: serialises this participant's book changes.
+
+        PostgreSQL: ``SELECT ... FOR UPDATE`` (row lock held to the end of the transaction).
+        SQLite: every transaction already holds the database write lock (``BEGIN IMMEDIATE``).
+        """
+        stmt = select(Participant).where(Participant.id == participant_id)
+        if is_postgresql(self.session):
+            stmt = stmt.with_for_update()
+        participant = self.session.exec(stmt.execution_options(populate_existing=True)).first()
+        return participant
+
+    def list_all(self, *, limit: int, offset: int) -> tuple[Sequence[Participant], int]:
+        total = self.session.exec(select(func.count()).select_from(Participant)).one()
+        rows = self.session.exec(
+            select(Participant).order_by(col(Participant.id)).limit(limit).offset(offset)
+        ).all()
+        return rows, int(total)
+
+    def add(self, participant: Participant) -> Participant:
+        self.session.add(participant)
+        self.session.flush()
+        return participant
+
+    def add_key(self, key: ApiKey) -> ApiKey:
+        self.session.add(key)
+        self.session.flush()
+        return key
+
+    def active_key_by_prefix(self, prefix: str) -> tuple[ApiKey, Participant] | None:
+        row = self.session.exec(
+            select(ApiKey, Participant)
+            .join(Participant, col(Participant.id) == col(ApiKey.participant_id))
+            .where(ApiKey.prefix == prefix, col(ApiKey.revoked_at).is_(None))
+        ).first()
+        return (row[0], row[1]) if row else None

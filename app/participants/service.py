@@ -1,0 +1,87 @@
+"""Rules for participants: creation by the OI, credit limits, key issue and authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.errors import AlreadyExists, NotFound, Unauthenticated
+from app.participants.repository import ParticipantRepository
+from app.participants.roles import Role
+from app.participants.tables import ApiKey, Participant
+from app.security import generate_api_key, key_matches, key_prefix
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated participant of a request."""
+
+    participant_id: int
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    participant_id: int
+    prefix: str
+    secret_key: str
+    created_at: datetime
+
+
+class ParticipantService:
+    def __init__(self, session: Session, pepper: str) -> None:
+        self.repo = ParticipantRepository(session)
+        self.pepper = pepper
+
+    def authenticate(self, presented_key: str | None) -> Caller:
+        if not presented_key:
+            raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
+        prefix = key_prefix(presented_key)
+        found = self.repo.active_key_by_prefix(prefix) if prefix else None
+        if found is None or not key_matches(presented_key, found[0].key_hash, self.pepper):
+            raise Unauthenticated("the API key is not valid")
+        participant = found[1]
+        assert participant.id is not None
+        return Caller(participant_id=participant.id, name=participant.name, role=Role(participant.role))
+
+    def create(self, *, name: str, role: Role, credit_limit_cents: int, now: datetime) -> Participant:
+        if self.repo.get_by_name(name) is not None:
+            raise AlreadyExists(f"a participant named {name!r} already exists")
+        return self.repo.add(
+            Participant(name=name, role=role.value, credit_limit_cents=credit_limit_cents, created_at=now)
+        )
+
+    def issue_key(self, participant: Participant, *, now: datetime) -> IssuedKey:
+        assert participant.id is not None
+        new = generate_api_key(self.pepper)
+        self.repo.add_key(
+            ApiKey(participant_id=participant.id, prefix=new.prefix, key_hash=new.key_hash, created_at=now)
+        )
+        return IssuedKey(
+            participant_id=participant.id, prefix=new.prefix, secret_key=new.secret_key, created_at=now
+        )
+
+    def get(self, participant_id: int) -> Participant:
+        participant = self.repo.get(participant_id)
+        if participant is None:
+            raise NotFound(f"participant {participant_id} not found")
+        return participant
+
+    def get_by_name(self, name: str) -> Participant | None:
+        return self.repo.get_by_name(name)
+
+    def list_all(self, *, limit: int, offset: int) -> tuple[Sequence[Participant], int]:
+        return self.repo.list_all(limit=limit, offset=offset)
+
+    def set_credit_limit(self, participant_id: int, credit_limit_cents: int) -> Participant:
+        participant = self.repo.lock(participant_id)
+        if participant is None:
+            raise NotFound(f"participant {participant_id} not found")
+        participant.credit_limit_cents = credit_limit_cents
+        self.repo.session.add(participant)
+        self.repo.session.flush()
+        return participant

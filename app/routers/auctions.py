@@ -1,0 +1,64 @@
+"""``/api/v1/auctions``: monthly auctions and their lifecycle (OI), readable by every participant."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api_schemas.auctions import AuctionCreate, AuctionPublic
+from api_schemas.common import Page
+from app.auctions.mapping import auction_public
+from app.auctions.service import AuctionService
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
+
+router = APIRouter(prefix="/api/v1/auctions", tags=["auctions"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AuctionPublic)
+def create_auction(
+    body: AuctionCreate, caller: Operator, session: SessionDep, clock: ClockDep
+) -> AuctionPublic:
+    """Create the monthly auction (draft) with its on-peak and off-peak class auctions. OI only."""
+    view = AuctionService(session).create(
+        year=body.year,
+        month=body.month,
+        network_version_id=body.network_version_id,
+        scheduled_outages=body.scheduled_outages,
+        loop_flow_mw=body.loop_flow_mw,
+        now=clock.now(),
+    )
+    return auction_public(view)
+
+
+@router.get("", response_model=Page[AuctionPublic])
+def list_auctions(
+    caller: CurrentParticipant, session: SessionDep, clock: ClockDep, page: PageDep
+) -> Page[AuctionPublic]:
+    """Auctions by month (drafts only for the OI and auditors)."""
+    views, total = AuctionService(session).list_readable(
+        caller, limit=page.limit, offset=page.offset, now=clock.now()
+    )
+    return Page(items=[auction_public(v) for v in views], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/{auction_id}", response_model=AuctionPublic)
+def read_auction(
+    auction_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep
+) -> AuctionPublic:
+    """One auction, with its effective status at the server clock."""
+    return auction_public(AuctionService(session).get_readable(caller, auction_id, clock.now()))
+
+
+@router.post("/{auction_id}/open", response_model=AuctionPublic)
+def open_auction(
+    auction_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
+) -> AuctionPublic:
+    """draft -> open (bids are accepted from ``opens_at`` to ``closes_at``). OI only."""
+    return auction_public(AuctionService(session).open(auction_id, clock.now()))
+
+
+@router.post("/{auction_id}/close", response_model=AuctionPublic)
+def close_auction(
+    auction_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
+) -> AuctionPublic:
+    """open -> closed, not before ``closes_at``. OI only."""
+    return auction_public(AuctionService(session).close(auction_id, clock.now()))

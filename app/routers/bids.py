@@ -1,0 +1,218 @@
+"""Bids to buy and offers to sell (OA 7.3.5), while the auction's window is open.
+
+``POST /api/v1/auctions/{auction_id}/bids`` takes an optional ``Idempotency-Key`` header: a retry
+with the same key and body returns the first bid (200, ``Idempotent-Replayed: true``); the same
+key with a different body is refused (422).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from api_schemas.bids import BidCreate, BidPublic, BidUpdate, BulkResult
+from api_schemas.common import Page
+from app.bids.mapping import bid_public, bids_csv, order_spec, request_hash, upload_hash
+from app.bids.service import BidService
+from app.bids.upload import parse_upload
+from app.deps import Bidder, ClockDep, CurrentParticipant, ObjectId, PageDep, SessionDep, SettingsDep
+from app.units import to_cents, to_tenths
+
+router = APIRouter(prefix="/api/v1", tags=["bids"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="client-chosen key; a retry with the same key and body never makes a second bid",
+    ),
+]
+
+BulkIdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=180,
+        description="client-chosen key; a retried upload with the same key and body stores nothing new",
+    ),
+]
+
+_BULK_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/BidCreate"}},
+                "example": [
+                    {
+                        "side": "buy",
+                        "period_class": "on_peak",
+                        "source": "101",
+                        "sink": "205",
+                        "mw": "10.0",
+                        "price": "800.00",
+                    }
+                ],
+            },
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": (
+                    "side,period_class,source,sink,hedge,mw,price\nbuy,on_peak,101,205,obligation,10.0,800.00\n"
+                ),
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/auctions/{auction_id}/bids",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BidPublic,
+    responses={200: {"model": BidPublic, "description": "idempotent replay of an earlier request"}},
+)
+def create_bid(
+    auction_id: ObjectId,
+    body: BidCreate,
+    response: Response,
+    caller: Bidder,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    idempotency_key: IdempotencyKey = None,
+) -> BidPublic:
+    """Submit a bid (``side = buy``) or an offer of a held FTR (``side = sell``) while the window is open."""
+    created = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh).create(
+        caller,
+        auction_id,
+        order_spec(body),
+        idempotency_key=idempotency_key,
+        request_hash=request_hash(auction_id, body),
+        clock=clock,
+    )
+    if created.replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return bid_public(created.bid, None)
+
+
+@router.post(
+    "/auctions/{auction_id}/bids/bulk",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BulkResult,
+    openapi_extra=_BULK_BODY,
+)
+async def upload_bids(
+    auction_id: ObjectId,
+    request: Request,
+    response: Response,
+    caller: Bidder,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    idempotency_key: BulkIdempotencyKey = None,
+) -> BulkResult:
+    """Upload many bids and offers (CSV or JSON): all are stored, or none and every bad row is listed."""
+    content = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def run() -> BulkResult:
+        rows = parse_upload(content, media_type, settings.max_bulk_rows)
+        service = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
+        ids, replayed = service.bulk_create(
+            caller,
+            auction_id,
+            rows,
+            clock,
+            idempotency_key=idempotency_key,
+            request_hash=upload_hash(auction_id, media_type, content),
+        )
+        if replayed:
+            response.status_code = status.HTTP_200_OK
+            response.headers["Idempotent-Replayed"] = "true"
+        return BulkResult(created=0 if replayed else len(ids), bid_ids=ids)
+
+    return await run_in_threadpool(run)
+
+
+@router.get("/auctions/{auction_id}/bids", response_model=Page[BidPublic])
+def list_bids(
+    auction_id: ObjectId,
+    caller: CurrentParticipant,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    page: PageDep,
+) -> Page[BidPublic]:
+    """The caller's own bids and offers in an auction, with fills once cleared (OI and auditors: all)."""
+    service = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
+    rows, total = service.list_for_auction(
+        caller, auction_id, limit=page.limit, offset=page.offset, now=clock.now()
+    )
+    return Page(items=[bid_public(b, f) for b, f in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/auctions/{auction_id}/bids.csv",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {"example": "id,side,period_class,source,sink,...\n"}}}},
+)
+def export_bids(
+    auction_id: ObjectId,
+    caller: CurrentParticipant,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> PlainTextResponse:
+    """The caller's own bids and offers in an auction with their fills and amounts, as CSV."""
+    service = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
+    rows = service.all_for_auction(caller, auction_id, now=clock.now())
+    return PlainTextResponse(bids_csv([bid_public(b, f) for b, f in rows]), media_type="text/csv")
+
+
+@router.get("/bids/{bid_id}", response_model=BidPublic)
+def read_bid(
+    bid_id: ObjectId, caller: CurrentParticipant, session: SessionDep, settings: SettingsDep
+) -> BidPublic:
+    """One of the caller's bids or offers (404 for anyone else's)."""
+    bid, fill = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh).get(
+        caller, bid_id
+    )
+    return bid_public(bid, fill)
+
+
+@router.patch("/bids/{bid_id}", response_model=BidPublic)
+def update_bid(
+    bid_id: ObjectId,
+    body: BidUpdate,
+    caller: Bidder,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> BidPublic:
+    """Change the MW and/or price of one's own active bid or offer while the window is open."""
+    bid, fill = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh).update(
+        caller,
+        bid_id,
+        mw_tenths=to_tenths(body.mw) if body.mw is not None else None,
+        price_cents=to_cents(body.price) if body.price is not None else None,
+        clock=clock,
+    )
+    return bid_public(bid, fill)
+
+
+@router.delete("/bids/{bid_id}", response_model=BidPublic)
+def withdraw_bid(
+    bid_id: ObjectId, caller: Bidder, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> BidPublic:
+    """Withdraw one's own bid or offer while the window is open (it stays on record as withdrawn)."""
+    bid, fill = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh).withdraw(
+        caller, bid_id, clock
+    )
+    return bid_public(bid, fill)

@@ -1,0 +1,61 @@
+"""Clearing and posting (OI): ``/api/v1/auctions/{id}/clear``, ``.../post`` and ``/api/v1/clearing-jobs``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from api_schemas.auctions import AuctionPublic
+from api_schemas.clearing import ClearingJobPublic
+from api_schemas.common import Page
+from app.auctions.mapping import auction_public
+from app.clearing.flows import start_clearing
+from app.clearing.posting import post_auction
+from app.clearing.results import ResultsService, job_public
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["clearing"])
+
+
+@router.post(
+    "/auctions/{auction_id}/clear", status_code=status.HTTP_202_ACCEPTED, response_model=ClearingJobPublic
+)
+def clear_auction(
+    auction_id: ObjectId, request: Request, caller: Operator, session: SessionDep, clock: ClockDep
+) -> ClearingJobPublic:
+    """Start clearing both class auctions in the background (closed or cleared, not posted). OI only."""
+    job = start_clearing(
+        session,
+        auction_id=auction_id,
+        requested_by=caller.participant_id,
+        clock=clock,
+        engine=request.app.state.engine,
+        jobs=request.app.state.jobs,
+    )
+    return job_public(job, clock.now())
+
+
+@router.get("/clearing-jobs/{job_id}", response_model=ClearingJobPublic)
+def read_job(
+    job_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep
+) -> ClearingJobPublic:
+    """A clearing job: status, progress, elapsed time, log and result fingerprints (OI and auditors)."""
+    return job_public(ResultsService(session).job(caller, job_id), clock.now())
+
+
+@router.get("/auctions/{auction_id}/clearing-jobs", response_model=Page[ClearingJobPublic])
+def list_jobs(
+    auction_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep, page: PageDep
+) -> Page[ClearingJobPublic]:
+    """The clearing jobs of an auction, oldest first (OI and auditors)."""
+    jobs, total = ResultsService(session).jobs(caller, auction_id, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[job_public(j, clock.now()) for j in jobs], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.post("/auctions/{auction_id}/post", response_model=AuctionPublic)
+def post_results(
+    auction_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
+) -> AuctionPublic:
+    """cleared -> posted: results become public and awards become holdings (OA 7.3.7). OI only."""
+    return auction_public(post_auction(session, auction_id, clock.now()))

@@ -1,0 +1,67 @@
+"""``/api/v1/networks``: network model versions (the OI uploads; every participant reads)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
+
+from api_schemas.common import Page
+from api_schemas.networks import NetworkFormatName, NetworkVersionPublic, PricingPointPublic
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
+from app.networks.loading import NetworkFormat
+from app.networks.mapping import network_public
+from app.networks.service import NetworkService
+
+router = APIRouter(prefix="/api/v1/networks", tags=["networks"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=NetworkVersionPublic)
+def upload_network(
+    response: Response,
+    caller: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+    file: Annotated[UploadFile, File(description="MATPOWER .m case or our network JSON")],
+    format: Annotated[NetworkFormatName, Form(description="matpower or json")],
+    name: Annotated[str | None, Form(max_length=200)] = None,
+) -> NetworkVersionPublic:
+    """Store a network model version (OI only). Same content again: 200 with the existing version."""
+    content = file.file.read()
+    stored = NetworkService(session).upload(
+        fmt=NetworkFormat(format.value),
+        content=content,
+        name=name,
+        uploader_id=caller.participant_id,
+        now=clock.now(),
+    )
+    if not stored.created:
+        response.status_code = status.HTTP_200_OK
+    return network_public(stored.version)
+
+
+@router.get("", response_model=Page[NetworkVersionPublic])
+def list_networks(
+    caller: CurrentParticipant, session: SessionDep, page: PageDep
+) -> Page[NetworkVersionPublic]:
+    """Every stored network version."""
+    rows, total = NetworkService(session).list_all(limit=page.limit, offset=page.offset)
+    return Page(items=[network_public(v) for v in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/{version_id}", response_model=NetworkVersionPublic)
+def read_network(
+    version_id: ObjectId, caller: CurrentParticipant, session: SessionDep
+) -> NetworkVersionPublic:
+    """One network version."""
+    return network_public(NetworkService(session).get(version_id))
+
+
+@router.get("/{version_id}/pricing-points", response_model=Page[PricingPointPublic])
+def list_pricing_points(
+    version_id: ObjectId, caller: CurrentParticipant, session: SessionDep, page: PageDep
+) -> Page[PricingPointPublic]:
+    """The points bids may name as source or sink (OA 7.2.2)."""
+    rows, total = NetworkService(session).pricing_points(version_id, limit=page.limit, offset=page.offset)
+    items = [PricingPointPublic(point_id=p.point_id, kind=p.kind) for p in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)

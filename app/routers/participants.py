@@ -1,0 +1,93 @@
+"""``/api/v1/participants``: the OI creates participants, issues keys and sets credit limits."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api_schemas.common import Page
+from api_schemas.participants import (
+    ApiKeyIssued,
+    CreditPublic,
+    ParticipantCreate,
+    ParticipantCreated,
+    ParticipantPublic,
+    ParticipantUpdate,
+)
+from app.bids.credit_service import CreditService
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep, SettingsDep
+from app.participants.mapping import key_issued, participant_public
+from app.participants.roles import Role
+from app.participants.service import ParticipantService
+from app.units import to_cents
+
+router = APIRouter(prefix="/api/v1/participants", tags=["participants"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ParticipantCreated)
+def create_participant(
+    body: ParticipantCreate, caller: Operator, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> ParticipantCreated:
+    """Create a participant and its first API key (shown once). OI only."""
+    service = ParticipantService(session, settings.secret_key)
+    now = clock.now()
+    participant = service.create(
+        name=body.name, role=Role(body.role.value), credit_limit_cents=to_cents(body.credit_limit), now=now
+    )
+    return ParticipantCreated(
+        participant=participant_public(participant), key=key_issued(service.issue_key(participant, now=now))
+    )
+
+
+@router.get("", response_model=Page[ParticipantPublic])
+def list_participants(
+    caller: Operator, session: SessionDep, settings: SettingsDep, page: PageDep
+) -> Page[ParticipantPublic]:
+    """Every participant. OI only."""
+    rows, total = ParticipantService(session, settings.secret_key).list_all(
+        limit=page.limit, offset=page.offset
+    )
+    return Page(
+        items=[participant_public(p) for p in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/me", response_model=ParticipantPublic)
+def read_me(caller: CurrentParticipant, session: SessionDep, settings: SettingsDep) -> ParticipantPublic:
+    """The authenticated participant."""
+    return participant_public(ParticipantService(session, settings.secret_key).get(caller.participant_id))
+
+
+@router.get("/me/credit", response_model=CreditPublic)
+def read_my_credit(caller: CurrentParticipant, session: SessionDep, settings: SettingsDep) -> CreditPublic:
+    """The caller's credit position: limit, amount held by open bids and offers, and what is left."""
+    return CreditService(session, settings).position_public(caller.participant_id)
+
+
+@router.get("/{participant_id}", response_model=ParticipantPublic)
+def read_participant(
+    participant_id: ObjectId, caller: Operator, session: SessionDep, settings: SettingsDep
+) -> ParticipantPublic:
+    """One participant. OI only."""
+    return participant_public(ParticipantService(session, settings.secret_key).get(participant_id))
+
+
+@router.patch("/{participant_id}", response_model=ParticipantPublic)
+def update_participant(
+    participant_id: ObjectId,
+    body: ParticipantUpdate,
+    caller: Operator,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ParticipantPublic:
+    """Set a participant's credit limit. OI only."""
+    service = ParticipantService(session, settings.secret_key)
+    return participant_public(service.set_credit_limit(participant_id, to_cents(body.credit_limit)))
+
+
+@router.post("/{participant_id}/keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyIssued)
+def issue_key(
+    participant_id: ObjectId, caller: Operator, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> ApiKeyIssued:
+    """Issue another API key for a participant (shown once). OI only."""
+    service = ParticipantService(session, settings.secret_key)
+    return key_issued(service.issue_key(service.get(participant_id), now=clock.now()))

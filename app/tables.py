@@ -1,0 +1,27 @@
+"""Every table, imported in one place so the metadata (and Alembic) sees them all."""
+
+from __future__ import annotations
+
+from app.auctions.tables import Auction, ClassAuction
+from app.bids.tables import Bid
+from app.clearing.tables import BidFill, BindingConstraint, ClearingJob, NodalPrice
+from app.holdings.tables import FtrHolding
+from app.networks.tables import NetworkPricingPoint, NetworkVersion
+from app.participants.tables import ApiKey, Participant
+from app.tables_base import metadata
+
+__all__ = [
+    "ApiKey",
+    "Auction",
+    "Bid",
+    "BidFill",
+    "BindingConstraint",
+    "ClassAuction",
+    "ClearingJob",
+    "FtrHolding",
+    "NetworkPricingPoint",
+    "NetworkVersion",
+    "NodalPrice",
+    "Participant",
+    "metadata",
+]

