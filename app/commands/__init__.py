@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import create_auction, create_participant, demo, import_network, migrate, serve, settle
+from app.commands import (
+    audit,
+    create_auction,
+    create_participant,
+    demo,
+    import_network,
+    migrate,
+    serve,
+    settle,
+)
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     serve,
@@ -14,4 +23,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     create_auction,
     demo,
     settle,
+    audit,
 )

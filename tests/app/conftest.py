@@ -180,8 +180,9 @@ JANUARY_2027_CLOSES = datetime(2026, 12, 17, 5, 0, tzinfo=UTC)
 
 def three_bus_json() -> bytes:
     """The DOMAIN.md worked example network in our JSON format (from the network package)."""
-    from network.examples import three_bus
     from network.json_format import dump_network_json
+
+    from network.examples import three_bus
 
     return json.dumps(dump_network_json(three_bus())).encode()
 
