@@ -13,7 +13,18 @@ from app.db import create_db_engine
 from app.jobs import JobRunner
 from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
-from app.routers import auctions, bids, clearing, health, holdings, networks, participants, results
+from app.routers import (
+    auction_revenue,
+    auctions,
+    bids,
+    clearing,
+    health,
+    holdings,
+    networks,
+    participants,
+    results,
+    transfers,
+)
 from app.settings import Settings
 
 API_DESCRIPTION = """
@@ -57,6 +68,17 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
-    for module in (health, participants, networks, auctions, bids, holdings, clearing, results):
+    for module in (
+        health,
+        participants,
+        networks,
+        auctions,
+        bids,
+        holdings,
+        clearing,
+        results,
+        auction_revenue,
+        transfers,
+    ):
         app.include_router(module.router)
     return app
