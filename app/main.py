@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from app.clearing.flows import recover_interrupted_jobs
 from app.clock import Clock, SystemClock
 from app.db import create_db_engine
 from app.jobs import JobRunner
 from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
 from app.routers import (
+    PROBLEM_RESPONSES,
     auction_revenue,
     auctions,
     bids,
@@ -49,8 +51,6 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from app.clearing.flows import recover_interrupted_jobs
-
         recover_interrupted_jobs(engine, app.state.clock)
         yield
         jobs.shutdown()
@@ -68,17 +68,7 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
-    for module in (
-        health,
-        participants,
-        networks,
-        auctions,
-        bids,
-        holdings,
-        clearing,
-        results,
-        auction_revenue,
-        transfers,
-    ):
-        app.include_router(module.router)
+    routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
+    for module in (*routers, auction_revenue, transfers):
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app

@@ -31,6 +31,7 @@ from app.participants.roles import Role
 from app.participants.service import ParticipantService
 from app.settings import Environment, Settings
 from app.tables import metadata
+from network.examples import three_bus
 from tests.app.http import SyncClient, sync_client
 
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
