@@ -28,7 +28,7 @@ class HoldingRepository:
         if not wanted:
             return []
         stmt = select(FtrHolding).where(
-            or_(*(and_(FtrHolding.year == y, FtrHolding.month == m) for y, m in wanted))
+            or_(*(and_(col(FtrHolding.year) == y, col(FtrHolding.month) == m) for y, m in wanted))
         )
         if holder_id is not None:
             stmt = stmt.where(FtrHolding.holder_id == holder_id)

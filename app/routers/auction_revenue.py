@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
@@ -18,7 +20,7 @@ from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, SessionDe
 from app.units import from_cents, to_cents
 
 router = APIRouter(prefix="/api/v1", tags=["auction settlement"])
-CSV = {200: {"content": {"text/csv": {"example": "participant_id,bid_id,...\n"}}}}
+CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"example": "participant_id,...\n"}}}}
 
 
 def _statements(
