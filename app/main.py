@@ -16,6 +16,7 @@ from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
 from app.routers import (
     PROBLEM_RESPONSES,
+    applications,
     auction_revenue,
     auctions,
     bids,
@@ -69,6 +70,6 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
     routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
-    for module in (*routers, auction_revenue, transfers):
+    for module in (*routers, auction_revenue, transfers, applications):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app

@@ -36,6 +36,7 @@ ACTIONS = (
     "auction.posted",
     "holding.recorded",
     "application.submitted",
+    "application.elected",
     "application.reviewed",
     "application.withdrawn",
     "application.deferred",
