@@ -37,7 +37,7 @@ def nsu(applicant: Member, mw: str, peak: str = "80.0") -> dict[str, Any]:
         "year": 2027,
         "month": 1,
         "last_year": 2027,
-        "last_month": 1,
+        "last_month": 2,
         "designations": [
             {
                 "resource_id": "G1",
