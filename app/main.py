@@ -19,6 +19,7 @@ from app.routers import (
     applications,
     auction_revenue,
     auctions,
+    audit,
     bids,
     clearing,
     health,
@@ -70,6 +71,6 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
     routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
-    for module in (*routers, auction_revenue, transfers, applications):
+    for module in (*routers, auction_revenue, transfers, applications, audit):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app

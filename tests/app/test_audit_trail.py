@@ -74,6 +74,16 @@ class TestChain:
         ]
         assert verify() == 0
         assert "intact: 5 entries" in capsys.readouterr().out
+        oi = bearer(operator_key)
+        page = client.get("/api/v1/audit-log", params={"action": "bid.modified"}, headers=oi).json()
+        assert page["total"] == 1
+        [entry] = page["items"]
+        assert (
+            entry["payload"]["before"]["mw_tenths"] == 100 and entry["payload"]["after"]["mw_tenths"] == 120
+        )
+        assert client.get("/api/v1/audit-log/verify", headers=oi).json()["ok"] is True
+        trader = make_participant()
+        assert client.get("/api/v1/audit-log", headers=trader.headers).status_code == 403
 
     @pytest.mark.parametrize(
         ("tamper", "seq", "problem"),
@@ -103,6 +113,8 @@ class TestChain:
         assert verify() == 1
         err = capsys.readouterr().err
         assert f"BROKEN at entry {seq} ({problem})" in err, err
+        verdict = client.get("/api/v1/audit-log/verify", headers=bearer(operator_key)).json()
+        assert (verdict["ok"], verdict["first_bad_seq"], verdict["problem"]) == (False, seq, problem)
 
     def test_failed_request_leaves_no_link(
         self, app: FastAPI, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
