@@ -3,13 +3,19 @@ portfolios, transfers moving credits from their hour on, feasibility refusals, o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+from fastapi import FastAPI
+from sqlmodel import Session, func, select
+
+from app.bids.tables import Bid
 from app.clock import FixedClock
 from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer
-from tests.app.http import SyncClient
+from tests.app.http import BASE_URL, SyncClient
 from tests.app.test_clearing import clear, order, submit_worked_example
 
 RIGHT = {"year": 2027, "month": 1, "period_class": "on_peak", "source": "1", "sink": "3"}
@@ -218,3 +224,43 @@ class TestPostingAndSettlement:
         trader = make_participant()
         r = client.get(f"/api/v1/auctions/{auction_id}/statements", headers=trader.headers)
         assert r.status_code == 404
+
+
+class TestConcurrency:
+    def test_transfer_verification_and_offers_never_sell_the_same_mw_twice(
+        self,
+        app: FastAPI,
+        client: SyncClient,
+        operator_key: str,
+        auction_id: int,
+        make_participant: Callable[..., Member],
+    ) -> None:
+        """A holds 21 MW; the OI verifies a 10 MW transfer while A offers 5 MW eight times at once."""
+        a, b = make_participant("lse"), make_participant("trader")
+        assert allocate(client, operator_key, a, "21.0").status_code == 201
+        tid = transfer(client, a, b, "10.0", at=datetime(2027, 1, 1, 6, tzinfo=UTC)).json()["id"]
+        assert client.post(f"/api/v1/transfers/{tid}/accept", headers=b.headers).status_code == 200
+        offer = order("1", "3", "5.0", "6.00", side="sell")
+
+        async def run() -> list[httpx.Response]:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url=BASE_URL, timeout=120
+            ) as http:
+                calls = [
+                    http.post(f"/api/v1/auctions/{auction_id}/bids", json=offer, headers=a.headers)
+                    for _ in range(8)
+                ]
+                calls.insert(3, http.post(f"/api/v1/transfers/{tid}/verify", headers=bearer(operator_key)))
+                return list(await asyncio.gather(*calls))
+
+        responses = asyncio.run(run())
+        verdict = responses.pop(3).json()["state"]
+        offered = 50 * sum(1 for r in responses if r.status_code == 201)
+        assert {r.status_code for r in responses} <= {201, 422}
+        transferred = 100 if verdict == "verified" else 0
+        assert offered + transferred <= 210, (verdict, offered)
+        with Session(app.state.engine) as session:
+            stored = session.exec(
+                select(func.coalesce(func.sum(Bid.mw_tenths), 0)).where(Bid.participant_id == a.id)
+            ).one()
+        assert stored == offered
