@@ -10,9 +10,10 @@ different body it is refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -20,6 +21,7 @@ from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
 from app.auctions.tables import Auction, ClassAuction
 from app.audit.service import actor_of, record_audit
+from app.audit_chain import bid_book_hash
 from app.bids.credit import Side, order_credit_cents
 from app.bids.orders import OrderSpec
 from app.bids.repository import ACTIVE, WITHDRAWN, BidRepository
@@ -149,12 +151,15 @@ class BidService:
         self._check_credit(caller, sum(credits))
         records = []
         for (row, spec), credit in zip(rows, credits, strict=True):
-            record = self._new_bid(caller, auction, classes, spec, credit, now).model_dump(exclude={"id"})
+            record = self._bid_values(caller, auction, classes, spec, credit, now)
             if idempotency_key is not None:
                 record["idempotency_key"] = f"{idempotency_key}#{row}"
                 record["request_hash"] = request_hash
             records.append(record)
-        ids = self.repo.add_many(records)
+        ids = self.repo.add_many(caller.participant_id, records)
+        # One link for the upload: the ids and a seal of every row (the rows themselves are in
+        # the bid table and in the bid book sealed at window close).
+        sealed = [_audit_values(i, r) for i, r in zip(ids, records, strict=True)]
         record_audit(
             self.session,
             actor_of(caller.participant_id),
@@ -162,10 +167,10 @@ class BidService:
             {
                 "auction_id": auction_id,
                 "bulk": True,
-                "bids": [
-                    _audit_record(Bid(id=i, **{k: v for k, v in r.items() if k != "id"}))
-                    for i, r in zip(ids, records, strict=True)
-                ],
+                "count": len(ids),
+                "first_bid_id": ids[0] if ids else None,
+                "last_bid_id": ids[-1] if ids else None,
+                "rows_hash": bid_book_hash({"auction_id": auction_id, "bulk": True}, sealed),
             },
             at=now,
         )
@@ -255,25 +260,39 @@ class BidService:
         credit: int,
         now: datetime,
     ) -> Bid:
+        return Bid(**self._bid_values(caller, auction, classes, spec, credit, now))
+
+    @staticmethod
+    def _bid_values(
+        caller: Caller,
+        auction: Auction,
+        classes: dict[str, ClassAuction],
+        spec: OrderSpec,
+        credit: int,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The column values of a new bid (a plain dict: bulk inserts skip building ORM objects)."""
         assert auction.id is not None
         class_id = classes[spec.period_class].id
         assert class_id is not None
-        return Bid(
-            participant_id=caller.participant_id,
-            auction_id=auction.id,
-            class_auction_id=class_id,
-            period_class=spec.period_class,
-            side=spec.side.value,
-            source=spec.source,
-            sink=spec.sink,
-            hedge=spec.hedge,
-            mw_tenths=spec.mw_tenths,
-            price_cents=spec.price_cents,
-            status=ACTIVE,
-            credit_cents=credit,
-            created_at=now,
-            updated_at=now,
-        )
+        return {
+            "participant_id": caller.participant_id,
+            "auction_id": auction.id,
+            "class_auction_id": class_id,
+            "period_class": spec.period_class,
+            "side": spec.side.value,
+            "source": spec.source,
+            "sink": spec.sink,
+            "hedge": spec.hedge,
+            "mw_tenths": spec.mw_tenths,
+            "price_cents": spec.price_cents,
+            "status": ACTIVE,
+            "credit_cents": credit,
+            "idempotency_key": None,
+            "request_hash": None,
+            "created_at": now,
+            "updated_at": now,
+        }
 
     def _validate(
         self,
@@ -380,21 +399,27 @@ class BidService:
             )
 
 
-def _audit_record(bid: Bid) -> dict[str, object]:
+AUDITED_FIELDS = (
+    "auction_id",
+    "participant_id",
+    "period_class",
+    "side",
+    "source",
+    "sink",
+    "hedge",
+    "mw_tenths",
+    "price_cents",
+    "status",
+)
+
+
+def _audit_values(bid_id: int | None, values: Mapping[str, Any]) -> dict[str, Any]:
     """What the audit trail keeps of a bid (the trail is for auditors; application logs never see it)."""
-    return {
-        "bid_id": bid.id,
-        "auction_id": bid.auction_id,
-        "participant_id": bid.participant_id,
-        "period_class": bid.period_class,
-        "side": bid.side,
-        "source": bid.source,
-        "sink": bid.sink,
-        "hedge": bid.hedge,
-        "mw_tenths": bid.mw_tenths,
-        "price_cents": bid.price_cents,
-        "status": bid.status,
-    }
+    return {"bid_id": bid_id, **{k: values[k] for k in AUDITED_FIELDS}}
+
+
+def _audit_record(bid: Bid) -> dict[str, Any]:
+    return _audit_values(bid.id, {k: getattr(bid, k) for k in AUDITED_FIELDS})
 
 
 def _field(row: int | None, name: str) -> str:
