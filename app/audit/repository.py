@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -18,24 +20,26 @@ class AuditRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def lock_head(self) -> AuditHead:
-        """The head row, locked to the end of the transaction (created at genesis if missing).
+    def lock_head(self) -> tuple[int, str]:
+        """The head ``(seq, hash)``, its row locked to the end of the transaction (created if missing).
 
-        PostgreSQL: ``INSERT ... ON CONFLICT DO NOTHING`` then ``SELECT ... FOR UPDATE``, so
-        concurrent appends queue on the row and number their links without gaps. SQLite: the
-        transaction already holds the write lock (``BEGIN IMMEDIATE``).
+        PostgreSQL: ``SELECT ... FOR UPDATE``, so concurrent appends queue on the row and number
+        their links without gaps; a missing row is first created with ``INSERT ... ON CONFLICT DO
+        NOTHING``. SQLite: the transaction already holds the write lock (``BEGIN IMMEDIATE``).
         """
-        dialect = postgresql if is_postgresql(self.session) else sqlite
-        self.session.execute(
-            dialect.insert(AuditHead)
-            .values(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        stmt = select(AuditHead).where(AuditHead.id == HEAD_ID)
+        stmt = sa.select(AuditHead.seq, AuditHead.hash).where(col(AuditHead.id) == HEAD_ID)
         if is_postgresql(self.session):
             stmt = stmt.with_for_update()
-        head = self.session.exec(stmt.execution_options(populate_existing=True)).one()
-        return head
+        row = self.session.execute(stmt).first()
+        if row is None:
+            dialect = postgresql if is_postgresql(self.session) else sqlite
+            self.session.execute(
+                dialect.insert(AuditHead)
+                .values(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            row = self.session.execute(stmt).one()
+        return int(row[0]), str(row[1])
 
     def head(self) -> AuditHead | None:
         return self.session.get(AuditHead, HEAD_ID)
@@ -46,13 +50,14 @@ class AuditRepository:
     def get(self, seq: int) -> AuditLog | None:
         return self.session.get(AuditLog, seq)
 
-    def add(self, row: AuditLog, head: AuditHead) -> AuditLog:
-        self.session.add(row)
-        head.seq = row.seq
-        head.hash = row.hash
-        self.session.add(head)
-        self.session.flush()
-        return row
+    def add(self, values: dict[str, Any]) -> None:
+        """Insert one link and move the head to it (Core statements: one round trip each)."""
+        self.session.execute(sa.insert(AuditLog).values(**values))
+        self.session.execute(
+            sa.update(AuditHead)
+            .where(col(AuditHead.id) == HEAD_ID)
+            .values(seq=values["seq"], hash=values["hash"])
+        )
 
     def stream(self, batch: int = 1000) -> Iterator[AuditLog]:
         """Every link in seq order, read in batches (constant memory for a long chain)."""

@@ -23,7 +23,6 @@ from typing import Any
 from sqlmodel import Session
 
 from app.audit.repository import AuditRepository
-from app.audit.tables import AuditLog
 from app.audit_chain import AuditEntry, ChainVerdict, canonical_json, entry_hash, verify_chain
 
 ACTIONS = (
@@ -74,19 +73,24 @@ def record_audit(
     if not actor or not action:
         raise ValueError("an audit entry needs an actor and an action")
     repo = AuditRepository(session)
-    head = repo.lock_head()
+    head_seq, head_hash = repo.lock_head()
     when = at if at is not None else datetime.now(UTC)
     text = canonical_json(payload)
     plain = json.loads(text)
-    seq = head.seq + 1
-    digest = entry_hash(seq, when, actor, action, plain, head.hash)
+    seq = head_seq + 1
+    digest = entry_hash(seq, when, actor, action, plain, head_hash)
     repo.add(
-        AuditLog(
-            seq=seq, at=when, actor=actor, action=action, payload=text, prev_hash=head.hash, hash=digest
-        ),
-        head,
+        {
+            "seq": seq,
+            "at": when,
+            "actor": actor,
+            "action": action,
+            "payload": text,
+            "prev_hash": head_hash,
+            "hash": digest,
+        }
     )
-    return AuditEntry(seq, when, actor, action, plain, head.hash, digest)
+    return AuditEntry(seq, when, actor, action, plain, head_hash, digest)
 
 
 def stored_entries(session: Session) -> Iterator[AuditEntry]:
