@@ -6,6 +6,7 @@ from types import ModuleType
 
 from app.commands import (
     audit,
+    clear,
     create_auction,
     create_participant,
     demo,
@@ -22,6 +23,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     import_network,
     create_auction,
     demo,
+    clear,
     settle,
     audit,
 )
