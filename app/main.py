@@ -13,7 +13,18 @@ from app.db import create_db_engine
 from app.jobs import JobRunner
 from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
-from app.routers import auctions, bids, clearing, health, holdings, networks, participants, results
+from app.routers import (
+    auctions,
+    bids,
+    clearing,
+    health,
+    holdings,
+    networks,
+    participants,
+    results,
+    settlement,
+    settlement_statements,
+)
 from app.settings import Settings
 
 API_DESCRIPTION = """
@@ -39,8 +50,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from app.clearing.flows import recover_interrupted_jobs
+        from app.settlement.flows import recover_interrupted_settlements
 
         recover_interrupted_jobs(engine, app.state.clock)
+        recover_interrupted_settlements(engine, app.state.clock)
         yield
         jobs.shutdown()
 
@@ -57,6 +70,17 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
-    for module in (health, participants, networks, auctions, bids, holdings, clearing, results):
+    for module in (
+        health,
+        participants,
+        networks,
+        auctions,
+        bids,
+        holdings,
+        clearing,
+        results,
+        settlement,
+        settlement_statements,
+    ):
         app.include_router(module.router)
     return app

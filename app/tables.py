@@ -8,6 +8,18 @@ from app.clearing.tables import BidFill, BindingConstraint, ClearingJob, NodalPr
 from app.holdings.tables import FtrHolding
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
 from app.participants.tables import ApiKey, Participant
+from app.settlement.tables import (
+    SettlementChange,
+    SettlementFtrHour,
+    SettlementHolderHour,
+    SettlementHolderMonth,
+    SettlementHour,
+    SettlementInputSet,
+    SettlementJob,
+    SettlementRun,
+    SettlementYearEnd,
+    SettlementYearEndShare,
+)
 from app.tables_base import metadata
 
 __all__ = [
@@ -23,5 +35,15 @@ __all__ = [
     "NetworkVersion",
     "NodalPrice",
     "Participant",
+    "SettlementChange",
+    "SettlementFtrHour",
+    "SettlementHolderHour",
+    "SettlementHolderMonth",
+    "SettlementHour",
+    "SettlementInputSet",
+    "SettlementJob",
+    "SettlementRun",
+    "SettlementYearEnd",
+    "SettlementYearEndShare",
     "metadata",
 ]
