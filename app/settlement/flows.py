@@ -37,7 +37,15 @@ from app.settlement.input_kinds import FORFEITURE_KINDS, REQUIRED_FOR_A_RUN, Inp
 from app.settlement.month_data import MonthData, load_month, month_inputs, month_network_document
 from app.settlement.repository import FAILED, QUEUED, RUNNING, SUCCEEDED, SettlementRepository
 from app.settlement.storage import find_or_add_input_set
-from app.settlement.tables import SettlementJob, SettlementRun
+from app.settlement.tables import (
+    SettlementChange,
+    SettlementFtrHour,
+    SettlementHolderHour,
+    SettlementHolderMonth,
+    SettlementHour,
+    SettlementJob,
+    SettlementRun,
+)
 from app.settlement.upload import canonical_table
 from settlement.month import MonthSettlement, settle_month
 from settlement.revision import holder_differences, resettle
@@ -243,12 +251,13 @@ def _store(
         )
         repo.add(run)
         assert run.id is not None
-        repo.add_all(records.hour_rows(run.id, result))
-        repo.add_all(records.holder_month_rows(run.id, result))
-        repo.add_all(records.holder_hour_rows(run.id, result))
-        repo.add_all(records.ftr_hour_rows(run.id, result))
+        repo.insert_rows(SettlementHour, records.hour_rows(run.id, result))
+        repo.insert_rows(SettlementHolderMonth, records.holder_month_rows(run.id, result))
+        repo.insert_rows(SettlementHolderHour, records.holder_hour_rows(run.id, result))
+        repo.insert_rows(SettlementFtrHour, records.ftr_hour_rows(run.id, result))
         if data.month in old_results:
-            repo.add_all(records.change_rows(run.id, holder_differences(old_results[data.month], result)))
+            differences = holder_differences(old_results[data.month], result)
+            repo.insert_rows(SettlementChange, records.change_rows(run.id, differences))
         run_ids.append(run.id)
     job = repo.job(job_id)
     assert job is not None

@@ -1,4 +1,4 @@
-"""A settled month (:class:`settlement.month.MonthSettlement`) -> stored rows, via ``settlement.statements``.
+"""A settled month (:class:`settlement.month.MonthSettlement`) -> rows to insert (``settlement.statements``).
 
 The statement frames are already rounded to cents by the engine; here they become integer cents
 (exact) and payout ratios exact decimals (12 places). The summary keeps the engine's
@@ -15,13 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-from app.settlement.tables import (
-    SettlementChange,
-    SettlementFtrHour,
-    SettlementHolderHour,
-    SettlementHolderMonth,
-    SettlementHour,
-)
 from settlement.month import MonthSettlement
 from settlement.revision import AMOUNT_COLUMNS
 from settlement.statements import (
@@ -83,10 +76,10 @@ def summary(result: MonthSettlement) -> dict[str, Any]:
     return out
 
 
-def hour_rows(run_id: int, result: MonthSettlement) -> list[SettlementHour]:
+def hour_rows(run_id: int, result: MonthSettlement) -> list[dict[str, Any]]:
     frame = oi_hourly_frame(result)
     return [
-        SettlementHour(
+        dict(
             run_id=run_id,
             hour_ending=_stamp(r["hour_ending"]),
             period_class=r["period_class"],
@@ -104,10 +97,10 @@ def hour_rows(run_id: int, result: MonthSettlement) -> list[SettlementHour]:
     ]
 
 
-def holder_month_rows(run_id: int, result: MonthSettlement) -> list[SettlementHolderMonth]:
+def holder_month_rows(run_id: int, result: MonthSettlement) -> list[dict[str, Any]]:
     frame = holder_monthly_frame(result)
     return [
-        SettlementHolderMonth(
+        dict(
             run_id=run_id,
             participant_id=int(r["holder"]),
             target_allocation_cents=cents(r["target_allocation"]),
@@ -121,13 +114,13 @@ def holder_month_rows(run_id: int, result: MonthSettlement) -> list[SettlementHo
     ]
 
 
-def holder_hour_rows(run_id: int, result: MonthSettlement) -> list[SettlementHolderHour]:
+def holder_hour_rows(run_id: int, result: MonthSettlement) -> list[dict[str, Any]]:
     frame = holder_hourly_frame(result)
     by_hour = dict(
         zip([t.isoformat() for t in result.hours], result.hourly.payout_ratio.tolist(), strict=True)
     )
     return [
-        SettlementHolderHour(
+        dict(
             run_id=run_id,
             participant_id=int(r["holder"]),
             hour_ending=_stamp(r["hour_ending"]),
@@ -139,8 +132,8 @@ def holder_hour_rows(run_id: int, result: MonthSettlement) -> list[SettlementHol
     ]
 
 
-def ftr_hour_rows(run_id: int, result: MonthSettlement) -> list[SettlementFtrHour]:
-    rows: list[SettlementFtrHour] = []
+def ftr_hour_rows(run_id: int, result: MonthSettlement) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for holder in result.holders.names:
         frame = ftr_hourly_frame(result, holder)
         grouped = frame.groupby(["hour_ending", "ftr_id"], sort=True, as_index=False).agg(
@@ -154,7 +147,7 @@ def ftr_hour_rows(run_id: int, result: MonthSettlement) -> list[SettlementFtrHou
             payout_ratio=("payout_ratio", "first"),
         )
         rows.extend(
-            SettlementFtrHour(
+            dict(
                 run_id=run_id,
                 participant_id=int(holder),
                 ftr_id=r["ftr_id"],
@@ -173,15 +166,15 @@ def ftr_hour_rows(run_id: int, result: MonthSettlement) -> list[SettlementFtrHou
     return rows
 
 
-def change_rows(run_id: int, differences: pd.DataFrame) -> list[SettlementChange]:
+def change_rows(run_id: int, differences: pd.DataFrame) -> list[dict[str, Any]]:
     """:func:`settlement.revision.holder_differences` output -> one row per holder and changed amount."""
-    rows: list[SettlementChange] = []
+    rows: list[dict[str, Any]] = []
     for r in differences.to_dict("records"):
         for amount in AMOUNT_COLUMNS:
             old, new = cents(r[f"{amount}_old"]), cents(r[f"{amount}_new"])
             if old != new:
                 rows.append(
-                    SettlementChange(
+                    dict(
                         run_id=run_id,
                         participant_id=int(r["holder"]),
                         amount=amount,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, col, select
 
 from app.db import is_postgresql
 from app.participants.tables import Participant
@@ -75,6 +76,11 @@ class SettlementRepository:
         self.session.add_all(rows)
         self.session.flush()
 
+    def insert_rows(self, table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
+        """Many rows at once (one executemany; statements have thousands of rows)."""
+        if rows:
+            self.session.execute(sa.insert(table), list(rows))
+
     # ------------------------------------------------------------------ jobs
     def job(self, job_id: int) -> SettlementJob | None:
         return self.session.get(SettlementJob, job_id)
@@ -119,7 +125,7 @@ class SettlementRepository:
 
     def next_version(self, year: int, month: int) -> int:
         top = self.session.exec(
-            select(func.max(SettlementRun.version)).where(
+            select(sa.func.max(SettlementRun.version)).where(
                 SettlementRun.year == year, SettlementRun.month == month
             )
         ).one()

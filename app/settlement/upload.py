@@ -211,27 +211,36 @@ def _texts(values: pd.Series, column: str, errors: _Errors, *, optional: bool) -
 def _decimals(
     values: pd.Series, column: str, kind: ColumnType, errors: _Errors, *, optional: bool
 ) -> pd.Series:
-    out: list[str] = []
-    for r, text in enumerate(values.tolist(), start=1):
-        if text == "" and optional:
-            out.append("")
-            continue
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            number = Decimal("NaN")
-        if not number.is_finite():
-            errors.add(r, column, f"{text!r} is not a finite number")
-        elif kind == ColumnType.POSITIVE and number <= 0:
-            errors.add(r, column, f"{text!r} must be > 0")
-        elif kind == ColumnType.NONNEGATIVE and number < 0:
-            errors.add(r, column, f"{text!r} must be >= 0")
-        else:
-            normal = number.normalize()
-            out.append(format(normal, "f") if normal != 0 else "0")
-            continue
-        out.append("")
-    return pd.Series(out, index=values.index, dtype=object)
+    """Each distinct text is parsed once (columns repeat values a lot: zeros, flat prices)."""
+    codes, uniques = pd.factorize(values)
+    normal: list[str] = []
+    problem: list[str] = []
+    for text in uniques.tolist():
+        reason, value = _decimal(str(text), kind, optional)
+        normal.append(value)
+        problem.append(reason)
+    reasons = np.asarray(problem, dtype=object)[codes]
+    for r in np.flatnonzero(reasons != ""):
+        errors.add(int(r) + 1, column, f"{values.iloc[r]!r} {reasons[r]}")
+    return pd.Series(np.asarray(normal, dtype=object)[codes], index=values.index, dtype=object)
+
+
+def _decimal(text: str, kind: ColumnType, optional: bool) -> tuple[str, str]:
+    """``(problem, canonical text)``; the problem is empty when the text is a good number."""
+    if text == "" and optional:
+        return "", ""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        return "is not a finite number", ""
+    if kind == ColumnType.POSITIVE and number <= 0:
+        return "must be > 0", ""
+    if kind == ColumnType.NONNEGATIVE and number < 0:
+        return "must be >= 0", ""
+    normal = number.normalize()
+    return "", format(normal, "f") if normal != 0 else "0"
 
 
 def _participants(
