@@ -14,6 +14,7 @@ from app.jobs import JobRunner
 from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
 from app.routers import (
+    PROBLEM_RESPONSES,
     auctions,
     bids,
     clearing,
@@ -82,5 +83,5 @@ def create_app(
         settlement,
         settlement_statements,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app

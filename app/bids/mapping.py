@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 
 from api_schemas.auctions import PeriodClassName
@@ -68,3 +70,43 @@ def bid_public(bid: Bid, fill: BidFill | None) -> BidPublic:
         updated_at=bid.updated_at,
         fill=fill_public(bid, fill) if fill is not None else None,
     )
+
+
+BID_CSV_COLUMNS = (
+    "id",
+    "side",
+    "period_class",
+    "source",
+    "sink",
+    "hedge",
+    "mw",
+    "price",
+    "status",
+    "cleared_mw",
+    "clearing_price",
+    "amount",
+)
+
+
+def bids_csv(bids: list[BidPublic]) -> str:
+    """Bids with fills as CSV; the fill columns are empty until the auction is cleared."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(BID_CSV_COLUMNS)
+    for b in bids:
+        fill = (b.fill.cleared_mw, b.fill.clearing_price, b.fill.amount) if b.fill else ("", "", "")
+        writer.writerow(
+            (
+                b.id,
+                b.side.value,
+                b.period_class.value,
+                b.source,
+                b.sink,
+                b.hedge.value,
+                b.mw,
+                b.price,
+                b.status.value,
+                *fill,
+            )
+        )
+    return out.getvalue()

@@ -68,6 +68,17 @@ class BidService:
         AuctionService(self.session).get_readable(caller, auction_id, now)
         return self.repo.list_readable(caller, auction_id, limit=limit, offset=offset)
 
+    def all_for_auction(
+        self, caller: Caller, auction_id: int, *, now: datetime
+    ) -> list[tuple[Bid, BidFill | None]]:
+        """Every bid the caller may read in an auction (for the CSV export), in pages of 1000."""
+        rows: list[tuple[Bid, BidFill | None]] = []
+        while True:
+            page, total = self.list_for_auction(caller, auction_id, limit=1000, offset=len(rows), now=now)
+            rows.extend(page)
+            if not page or len(rows) >= total:
+                return rows
+
     # -- writes ------------------------------------------------------------------------------
 
     def create(

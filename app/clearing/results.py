@@ -70,10 +70,16 @@ class ResultsService:
             raise NotFound(f"clearing job {job_id} not found")
         return job
 
-    def jobs(self, caller: Caller, auction_id: int) -> Sequence[ClearingJob]:
-        if caller.role not in READ_ALL_ROLES:
+    def jobs(
+        self, caller: Caller, auction_id: int, *, limit: int, offset: int
+    ) -> tuple[Sequence[ClearingJob], int]:
+        if (
+            caller.role not in READ_ALL_ROLES
+            or AuctionRepository(self.session).readable(caller, auction_id) is None
+        ):
             raise NotFound(f"auction {auction_id} has no clearing jobs visible to you")
-        return self.repo.jobs_of(auction_id)
+        jobs = self.repo.jobs_of(auction_id)
+        return jobs[offset : offset + limit], len(jobs)
 
     def class_results(self, caller: Caller, auction_id: int, period_class: str) -> ClassResultsPublic:
         auctions = AuctionRepository(self.session)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from api_schemas.bids import BidCreate, BidPublic, BidUpdate, BulkResult
 from api_schemas.common import Page
-from app.bids.mapping import bid_public, order_spec, request_hash, upload_hash
+from app.bids.mapping import bid_public, bids_csv, order_spec, request_hash, upload_hash
 from app.bids.service import BidService
 from app.bids.upload import parse_upload
 from app.deps import Bidder, ClockDep, CurrentParticipant, ObjectId, PageDep, SessionDep, SettingsDep
@@ -155,6 +156,24 @@ def list_bids(
         caller, auction_id, limit=page.limit, offset=page.offset, now=clock.now()
     )
     return Page(items=[bid_public(b, f) for b, f in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/auctions/{auction_id}/bids.csv",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {"example": "id,side,period_class,source,sink,...\n"}}}},
+)
+def export_bids(
+    auction_id: ObjectId,
+    caller: CurrentParticipant,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> PlainTextResponse:
+    """The caller's own bids and offers in an auction with their fills and amounts, as CSV."""
+    service = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
+    rows = service.all_for_auction(caller, auction_id, now=clock.now())
+    return PlainTextResponse(bids_csv([bid_public(b, f) for b, f in rows]), media_type="text/csv")
 
 
 @router.get("/bids/{bid_id}", response_model=BidPublic)

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Request, status
 
 from api_schemas.auctions import AuctionPublic
 from api_schemas.clearing import ClearingJobPublic
+from api_schemas.common import Page
 from app.auctions.mapping import auction_public
 from app.clearing.flows import start_clearing
 from app.clearing.posting import post_auction
 from app.clearing.results import ResultsService, job_public
-from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, SessionDep
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["clearing"])
 
@@ -41,12 +42,15 @@ def read_job(
     return job_public(ResultsService(session).job(caller, job_id), clock.now())
 
 
-@router.get("/auctions/{auction_id}/clearing-jobs", response_model=list[ClearingJobPublic])
+@router.get("/auctions/{auction_id}/clearing-jobs", response_model=Page[ClearingJobPublic])
 def list_jobs(
-    auction_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep
-) -> list[ClearingJobPublic]:
-    """Every clearing job of an auction, oldest first (OI and auditors)."""
-    return [job_public(j, clock.now()) for j in ResultsService(session).jobs(caller, auction_id)]
+    auction_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep, page: PageDep
+) -> Page[ClearingJobPublic]:
+    """The clearing jobs of an auction, oldest first (OI and auditors)."""
+    jobs, total = ResultsService(session).jobs(caller, auction_id, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[job_public(j, clock.now()) for j in jobs], total=total, limit=page.limit, offset=page.offset
+    )
 
 
 @router.post("/auctions/{auction_id}/post", response_model=AuctionPublic)

@@ -31,6 +31,7 @@ from app.participants.roles import Role
 from app.participants.service import ParticipantService
 from app.settings import Environment, Settings
 from app.tables import metadata
+from network.examples import three_bus
 from tests.app.http import SyncClient, sync_client
 
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -180,7 +181,6 @@ JANUARY_2027_CLOSES = datetime(2026, 12, 17, 5, 0, tzinfo=UTC)
 
 def three_bus_json() -> bytes:
     """The DOMAIN.md worked example network in our JSON format (from the network package)."""
-    from network.examples import three_bus
     from network.json_format import dump_network_json
 
     return json.dumps(dump_network_json(three_bus())).encode()

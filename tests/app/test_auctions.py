@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
+
 from app.clock import FixedClock
 from tests.app.conftest import JANUARY_2027_CLOSES, JANUARY_2027_OPENS, Member, bearer
 from tests.app.http import SyncClient
@@ -24,6 +26,25 @@ class TestCreate:
         hours = {c["period_class"]: c["hours"] for c in a["classes"]}
         # January 2027: 20 weekdays less New Year's Day = 20 on-peak days x 16 h; 744 hours in all.
         assert hours == {"on_peak": 320, "off_peak": 424}
+
+    @pytest.mark.parametrize(
+        ("month", "on_peak", "off_peak"),
+        [
+            (3, 23 * 16, 743 - 23 * 16),  # DST starts 14 March: 743 hours; 23 weekdays, no holiday
+            (7, 21 * 16, 744 - 21 * 16),  # 4 July is a Sunday: observed Monday 5 July
+            (11, 21 * 16, 721 - 21 * 16),  # DST ends 7 November: 721 hours; Thanksgiving 25 November
+        ],
+    )
+    def test_class_hours_across_dst_and_holidays(
+        self, client: SyncClient, operator_key: str, network_id: int, month: int, on_peak: int, off_peak: int
+    ) -> None:
+        body = {"year": 2027, "month": month, "network_version_id": network_id}
+        r = client.post("/api/v1/auctions", json=body, headers=bearer(operator_key))
+        assert r.status_code == 201, r.text
+        assert {c["period_class"]: c["hours"] for c in r.json()["classes"]} == {
+            "on_peak": on_peak,
+            "off_peak": off_peak,
+        }
 
     def test_one_auction_per_month(self, client: SyncClient, operator_key: str, network_id: int) -> None:
         body = {"year": 2027, "month": 1, "network_version_id": network_id}

@@ -42,6 +42,7 @@ EXPECTED_FOR_OTHER: dict[tuple[str, str], int] = {
     ("POST", "/api/v1/auctions/{auction_id}/post"): 403,
     ("GET", "/api/v1/auctions/{auction_id}"): 200,
     ("GET", "/api/v1/auctions/{auction_id}/bids"): 200,
+    ("GET", "/api/v1/auctions/{auction_id}/bids.csv"): 200,
     ("POST", "/api/v1/auctions/{auction_id}/bids"): 409,
     ("POST", "/api/v1/auctions/{auction_id}/bids/bulk"): 409,
     ("GET", "/api/v1/networks/{version_id}"): 200,
@@ -148,6 +149,8 @@ def test_other_participants_objects(
         assert response.status_code == expected, (method, path, response.text)
         if expected == 200 and path.endswith("/bids"):
             assert response.json()["total"] == 0, "another participant's bids never listed"
+        if expected == 200 and path.endswith("/bids.csv"):
+            assert response.text.count("\n") == 1, "only the header: another participant's bids never listed"
     # The owner still reaches its own bid.
     assert client.get(f"/api/v1/bids/{bid_id}", headers=owner.headers).status_code == 200
 

@@ -306,3 +306,32 @@ class TestJobs:
         auditor = make_participant("auditor")
         assert client.get(f"/api/v1/clearing-jobs/{job['id']}", headers=auditor.headers).status_code == 200
         assert client.post(f"/api/v1/auctions/{auction_id}/post", headers=auditor.headers).status_code == 403
+
+
+class TestRecoveryAtStartUp:
+    def test_start_up_fails_jobs_a_dead_process_left_running(
+        self,
+        app: FastAPI,
+        client: SyncClient,
+        operator_key: str,
+        auction_id: int,
+        settings: Any,
+        clock: FixedClock,
+    ) -> None:
+        from app.main import create_app
+        from app.participants.repository import ParticipantRepository
+        from tests.app.http import sync_client
+
+        with transaction(app.state.engine) as session:
+            oi = ParticipantRepository(session).get_by_name("The OI")
+            assert oi is not None and oi.id is not None
+            job = ClearingJob(
+                auction_id=auction_id, status="running", requested_by_id=oi.id, created_at=clock.now()
+            )
+            session.add(job)
+            session.flush()
+            job_id = job.id
+        restarted = create_app(settings, clock=clock, engine=app.state.engine)
+        with sync_client(restarted) as again:
+            body = again.get(f"/api/v1/clearing-jobs/{job_id}", headers=bearer(operator_key)).json()
+        assert body["status"] == "failed" and body["error"].startswith("interrupted")
