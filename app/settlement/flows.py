@@ -178,6 +178,7 @@ def _snapshot(engine: Engine, job: SettlementJob) -> _Snapshot:
                 month=m,
                 source_format="ledger",
                 participants=lambda found: set(found),
+                allow_empty=True,
             )
             holdings, _ = find_or_add_input_set(
                 session, job.year, m, InputKind.HOLDINGS, table, None, job.created_at

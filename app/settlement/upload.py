@@ -101,8 +101,6 @@ def read_table(content: bytes, media_type: str, max_rows: int) -> tuple[pd.DataF
         )
     if len(frame) > max_rows:
         raise PayloadTooLarge(f"the upload has {len(frame)} rows; at most {max_rows} are accepted at once")
-    if len(frame) == 0:
-        raise ValidationFailed("the upload has no rows", errors=[FieldError("body", "no rows")])
     return frame, fmt
 
 
@@ -130,10 +128,12 @@ def canonical_table(
     month: int,
     source_format: str,
     participants: Callable[[Collection[int]], set[int]],
+    allow_empty: bool = False,
 ) -> CanonicalTable:
     """Check ``frame`` (text cells) as an input of ``kind`` for ``(year, month)``; canonical form.
 
     ``participants(ids)`` returns which of ``ids`` are participants that may appear in this table.
+    An empty table is refused unless ``allow_empty`` (a holdings snapshot of a month nobody holds in).
     """
     spec = SPECS[kind]
     header = list(frame.columns)
@@ -145,6 +145,8 @@ def canonical_table(
         errors += [FieldError(c, f"unknown column (expected {', '.join(spec.names)})", 0) for c in unknown]
         errors += [FieldError(c, "column given more than once", 0) for c in repeated]
         raise ValidationFailed(f"the {kind.value} header is wrong", errors=errors)
+    if len(frame) == 0 and not allow_empty:
+        raise ValidationFailed("the upload has no rows", errors=[FieldError("body", "no rows")])
     columns = [n for n in spec.names if n in header]
     problems = _Errors()
     out = pd.DataFrame(index=frame.index)

@@ -45,7 +45,7 @@ def prices_csv(month: int, special: Sequence[tuple[int, int, int]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def charges_csv(month: int, da: Sequence[float]) -> str:
+def charges_csv(month: int, da: Sequence[float | str]) -> str:
     chosen = dict(zip(example_hours(month, len(da)), da, strict=True))
     lines = ["hour_ending,da_congestion"]
     lines += [f"{h.isoformat()},{chosen.get(h, 0)}" for h in month_hour_index(YEAR, month)]
