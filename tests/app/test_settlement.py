@@ -14,9 +14,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from fastapi import FastAPI
+from sqlmodel import select
 
+from app.participants.tables import Participant
 from market_calendar import month_hour_index, on_peak_mask
-from tests.app.conftest import Member, bearer
+from tests.app.conftest import START, Member, bearer
 from tests.app.http import SyncClient
 
 YEAR = 2027
@@ -336,3 +339,46 @@ class TestOrder:
     def test_year_end_needs_december(self, client: SyncClient, operator_key: str) -> None:
         r = client.post(f"/api/v1/settlement/years/{YEAR}/year-end", headers=bearer(operator_key))
         assert r.status_code == 409 and r.json()["type"].endswith("/not-settled")
+
+
+class TestFailures:
+    def test_a_bad_run_is_recorded_and_stores_nothing(
+        self, client: SyncClient, operator_key: str, example: dict[str, Member]
+    ) -> None:
+        body = {
+            "holder_id": example["P"].id,
+            "year": YEAR,
+            "month": M1,
+            "period_class": "off_peak",
+            "source": "1",
+            "sink": "9",
+            "mw": "1.0",
+        }
+        assert client.post("/api/v1/holdings", json=body, headers=bearer(operator_key)).status_code == 201
+        r = client.post(f"/api/v1/settlement/months/{YEAR}/{M1}/runs", json={}, headers=bearer(operator_key))
+        job = wait_job(client, operator_key, r.json()["id"])
+        assert job["status"] == "failed" and "pricing point '9' has no prices" in job["error"], job
+        assert job["run_ids"] == []
+        runs = client.get(f"/api/v1/settlement/months/{YEAR}/{M1}/runs", headers=bearer(operator_key))
+        assert runs.json() == []
+
+    def test_one_job_per_year_and_recovery_at_start_up(
+        self, app: FastAPI, client: SyncClient, operator_key: str, example: dict[str, Member]
+    ) -> None:
+        from app.db import transaction
+        from app.settlement.flows import recover_interrupted_settlements
+        from app.settlement.tables import SettlementJob
+
+        with transaction(app.state.engine) as session:
+            oi_id = session.exec(select(Participant.id).where(Participant.role == "operator")).one()
+            stale = SettlementJob(
+                year=YEAR, month=M1, status="running", requested_by_id=oi_id, created_at=START
+            )
+            session.add(stale)
+        r = client.post(f"/api/v1/settlement/months/{YEAR}/{M1}/runs", json={}, headers=bearer(operator_key))
+        assert r.status_code == 409 and r.json()["type"].endswith("/settlement-job-running")
+        assert recover_interrupted_settlements(app.state.engine, app.state.clock) == 1
+        assert stale.id is not None
+        failed = wait_job(client, operator_key, stale.id)
+        assert failed["status"] == "failed" and "interrupted" in failed["error"]
+        settle(client, operator_key, M1)
