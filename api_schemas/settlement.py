@@ -90,6 +90,13 @@ class SettlementRunPublic(BaseModel):
     created_at: datetime
 
 
+class YearStatePublic(BaseModel):
+    """The engine's year state (format ``ftr-settlement-year-state/1``, unrounded $) around a run."""
+
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
 class HourTotalPublic(BaseModel):
     """The OI's view of one hour (OA 5.2.5): charges, TA, credits, excess, payout ratio and case."""
 

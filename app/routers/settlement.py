@@ -8,6 +8,7 @@ again stores nothing (200, ``Idempotent-Replayed: true``); different content is 
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
@@ -23,6 +24,7 @@ from api_schemas.settlement import (
     SettlementRunCreate,
     SettlementRunPublic,
     YearEndPublic,
+    YearStatePublic,
 )
 from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, SessionDep
 from app.errors import Forbidden
@@ -227,6 +229,13 @@ def export_run_holders(run_id: ObjectId, caller: Reader, session: SessionDep) ->
     return PlainTextResponse(
         mapping.to_csv(rows, list(HolderMonthPublic.model_fields)), media_type="text/csv"
     )
+
+
+@router.get("/runs/{run_id}/year-state", response_model=YearStatePublic)
+def read_run_year_state(run_id: ObjectId, caller: Reader, session: SessionDep) -> YearStatePublic:
+    """The calendar year's running totals (``settlement.year_state``) before and after this run."""
+    run = SettlementService(session).run(run_id)
+    return YearStatePublic(before=json.loads(run.state_before), after=json.loads(run.state_after))
 
 
 @router.get("/runs/{run_id}/differences", response_model=list[ChangePublic])

@@ -205,6 +205,10 @@ class TestWorkedExample:
         run2 = client.get(f"/api/v1/settlement/months/{YEAR}/{M2}/runs", headers=oi).json()[0]
         assert run2["summary"]["excess"] == "400.00"
         assert run2["summary"]["carried_to_year_end"] == "225.00"
+        state = client.get(f"/api/v1/settlement/runs/{run2['id']}/year-state", headers=oi).json()
+        assert state["before"]["last_month"] == M1 and state["after"]["last_month"] == M2
+        assert state["after"]["carried_excess"] == pytest.approx(225.0, abs=1e-9)
+        assert state["after"]["holders"][str(p.id)]["annual_distribution"] == pytest.approx(75.0, abs=1e-9)
 
         x, y = example["X"], example["Y"]
         charges = (

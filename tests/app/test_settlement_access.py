@@ -25,6 +25,7 @@ READERS_ONLY = [
     ("GET", "/api/v1/settlement/runs/1/hours.csv"),
     ("GET", "/api/v1/settlement/runs/1/holders"),
     ("GET", "/api/v1/settlement/runs/1/differences"),
+    ("GET", "/api/v1/settlement/runs/1/year-state"),
     ("GET", "/api/v1/settlement/jobs/1"),
     ("GET", "/api/v1/settlement/input-sets/1"),
 ]
