@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from app.clearing.flows import recover_interrupted_jobs
 from app.clock import Clock, SystemClock
 from app.db import create_db_engine
 from app.jobs import JobRunner
@@ -27,6 +28,7 @@ from app.routers import (
     settlement_statements,
 )
 from app.settings import Settings
+from app.settlement.flows import recover_interrupted_settlements
 
 API_DESCRIPTION = """
 Monthly FTR auctions (PJM Operating Agreement Schedule 1, section 7): the Office of the
@@ -50,9 +52,6 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from app.clearing.flows import recover_interrupted_jobs
-        from app.settlement.flows import recover_interrupted_settlements
-
         recover_interrupted_jobs(engine, app.state.clock)
         recover_interrupted_settlements(engine, app.state.clock)
         yield

@@ -135,6 +135,7 @@ def _base_model(snapshot: ClassSnapshot) -> list[tuple[int, str, str, int]]:
 
 def clear_class(snapshot: ClassSnapshot) -> ClassOutcome:
     """Clear one class auction with the engine (deterministic: same snapshot, same outcome)."""
+    # The solver stack (HiGHS, scipy) loads on the first clearing, not at every start of the CLI.
     from auction.bids import Bid, HeldFtr, Offer
     from auction.clearing import clear_auction
     from feasibility.problem import Hedge

@@ -36,7 +36,8 @@ class ParsedNetwork:
 
 
 def _load(fmt: NetworkFormat, content: bytes) -> Any:
-    # The loaders raise ValueError subclasses (network.errors.NetworkError) naming the bad element.
+    # The loaders raise ValueError subclasses (network.errors.NetworkError) naming the bad element;
+    # they (pandas, matpowercaseframes) load on the first upload, not at every start of the CLI.
     from network.json_format import load_network_json
     from network.matpower import load_matpower
 

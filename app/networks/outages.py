@@ -15,7 +15,7 @@ from network.model import Network
 @lru_cache(maxsize=4)
 def network_from_document(document: str) -> Network:
     """The :class:`~network.model.Network` of a stored canonical document (cached: versions are immutable)."""
-    from network.json_format import load_network_json
+    from network.json_format import load_network_json  # loaded on first use, like the other parsers
 
     data: Any = json.loads(document)
     return load_network_json(data)

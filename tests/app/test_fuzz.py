@@ -19,7 +19,7 @@ from schemathesis.schemas import APIOperation
 from tests.app.conftest import bearer
 from tests.app.http import BASE_URL, SyncClient
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 4
 TRANSPORT_KEYS = {"params", "headers", "json", "data", "files", "content"}
 
 
