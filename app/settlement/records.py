@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from settlement.month import MonthSettlement
@@ -52,16 +53,14 @@ def money_text(dollars: float) -> str:
     return str(Decimal(cents(dollars)) * CENT)
 
 
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def _stamp(text: str) -> datetime:
-    stamp: datetime = pd.Timestamp(text).tz_convert("UTC").to_pydatetime()
-    return stamp
+def _cents(values: pd.Series) -> list[int]:
+    """A column of $ already rounded to the cent -> integer cents (vectorised, exact)."""
+    out: list[int] = np.rint(values.to_numpy(dtype=np.float64) * 100).astype(np.int64).tolist()
+    return out
 
 
 def summary(result: MonthSettlement) -> dict[str, Any]:
+    """:func:`settlement.statements.month_summary` with $ amounts as decimal strings."""
     raw = month_summary(result)
     out: dict[str, Any] = {}
     for key, value in raw.items():
@@ -76,93 +75,102 @@ def summary(result: MonthSettlement) -> dict[str, Any]:
     return out
 
 
+class _Hours:
+    """Each hour's instant and payout ratio, converted once (frames name hours by ISO text)."""
+
+    def __init__(self, result: MonthSettlement) -> None:
+        texts = [t.isoformat() for t in result.hours]
+        self.stamp = {t: h.to_pydatetime() for t, h in zip(texts, result.hours, strict=True)}
+        self.ratio = {t: ratio(r) for t, r in zip(texts, result.hourly.payout_ratio.tolist(), strict=True)}
+
+    def stamps(self, column: pd.Series) -> list[datetime]:
+        return [self.stamp[t] for t in column.tolist()]
+
+    def ratios(self, column: pd.Series) -> list[Decimal]:
+        return [self.ratio[t] for t in column.tolist()]
+
+
+def _records(columns: dict[str, list[Any]], constant: dict[str, Any]) -> list[dict[str, Any]]:
+    names = list(columns)
+    return [
+        constant | dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
+
+
 def hour_rows(run_id: int, result: MonthSettlement) -> list[dict[str, Any]]:
     frame = oi_hourly_frame(result)
-    return [
-        dict(
-            run_id=run_id,
-            hour_ending=_stamp(r["hour_ending"]),
-            period_class=r["period_class"],
-            da_congestion_cents=cents(r["da_congestion"]),
-            rt_congestion_cents=cents(r["rt_congestion"]),
-            loop_flow_cents=cents(r["loop_flow_compensation"]),
-            charges_cents=cents(r["charges"]),
-            target_allocation_cents=cents(r["target_allocation"]),
-            credit_cents=cents(r["credit"]),
-            excess_cents=cents(r["excess"]),
-            payout_ratio=ratio(r["payout_ratio"]),
-            case=r["case"],
-        )
-        for r in _rows(frame)
-    ]
+    hours = _Hours(result)
+    columns: dict[str, list[Any]] = {
+        "hour_ending": hours.stamps(frame["hour_ending"]),
+        "period_class": frame["period_class"].tolist(),
+        "da_congestion_cents": _cents(frame["da_congestion"]),
+        "rt_congestion_cents": _cents(frame["rt_congestion"]),
+        "loop_flow_cents": _cents(frame["loop_flow_compensation"]),
+        "charges_cents": _cents(frame["charges"]),
+        "target_allocation_cents": _cents(frame["target_allocation"]),
+        "credit_cents": _cents(frame["credit"]),
+        "excess_cents": _cents(frame["excess"]),
+        "payout_ratio": hours.ratios(frame["hour_ending"]),
+        "case": [str(c) for c in frame["case"].tolist()],
+    }
+    return _records(columns, {"run_id": run_id})
 
 
 def holder_month_rows(run_id: int, result: MonthSettlement) -> list[dict[str, Any]]:
     frame = holder_monthly_frame(result)
-    return [
-        dict(
-            run_id=run_id,
-            participant_id=int(r["holder"]),
-            target_allocation_cents=cents(r["target_allocation"]),
-            credit_cents=cents(r["credit"]),
-            forfeited_cents=cents(r["forfeited"]),
-            monthly_distribution_cents=cents(r["monthly_distribution"]),
-            annual_distribution_cents=cents(r["annual_distribution"]),
-            payout_ratio=None if pd.isna(r["payout_ratio"]) else ratio(r["payout_ratio"]),
-        )
-        for r in _rows(frame)
-    ]
+    columns: dict[str, list[Any]] = {
+        "participant_id": [int(h) for h in frame["holder"].tolist()],
+        "target_allocation_cents": _cents(frame["target_allocation"]),
+        "credit_cents": _cents(frame["credit"]),
+        "forfeited_cents": _cents(frame["forfeited"]),
+        "monthly_distribution_cents": _cents(frame["monthly_distribution"]),
+        "annual_distribution_cents": _cents(frame["annual_distribution"]),
+        "payout_ratio": [None if pd.isna(r) else ratio(r) for r in frame["payout_ratio"].tolist()],
+    }
+    return _records(columns, {"run_id": run_id})
 
 
 def holder_hour_rows(run_id: int, result: MonthSettlement) -> list[dict[str, Any]]:
     frame = holder_hourly_frame(result)
-    by_hour = dict(
-        zip([t.isoformat() for t in result.hours], result.hourly.payout_ratio.tolist(), strict=True)
-    )
-    return [
-        dict(
-            run_id=run_id,
-            participant_id=int(r["holder"]),
-            hour_ending=_stamp(r["hour_ending"]),
-            target_allocation_cents=cents(r["target_allocation"]),
-            credit_cents=cents(r["credit"]),
-            payout_ratio=ratio(by_hour[r["hour_ending"]]),
-        )
-        for r in _rows(frame)
-    ]
+    hours = _Hours(result)
+    columns: dict[str, list[Any]] = {
+        "participant_id": [int(h) for h in frame["holder"].tolist()],
+        "hour_ending": hours.stamps(frame["hour_ending"]),
+        "target_allocation_cents": _cents(frame["target_allocation"]),
+        "credit_cents": _cents(frame["credit"]),
+        "payout_ratio": hours.ratios(frame["hour_ending"]),
+    }
+    return _records(columns, {"run_id": run_id})
 
 
 def ftr_hour_rows(run_id: int, result: MonthSettlement) -> list[dict[str, Any]]:
+    """Per holder (:func:`settlement.statements.ftr_hourly_frame`), per FTR and hour.
+
+    A holding whose MW changes within the month is several positions; they never share an hour, but
+    the rows are summed per (hour, FTR) anyway so that the key stays unique.
+    """
+    hours = _Hours(result)
     rows: list[dict[str, Any]] = []
+    money = ("target_allocation_before_forfeiture", "forfeited", "target_allocation", "credit")
     for holder in result.holders.names:
         frame = ftr_hourly_frame(result, holder)
-        grouped = frame.groupby(["hour_ending", "ftr_id"], sort=True, as_index=False).agg(
-            source=("source", "first"),
-            sink=("sink", "first"),
-            mw=("mw", "sum"),
-            target_allocation_before_forfeiture=("target_allocation_before_forfeiture", "sum"),
-            forfeited=("forfeited", "sum"),
-            target_allocation=("target_allocation", "sum"),
-            credit=("credit", "sum"),
-            payout_ratio=("payout_ratio", "first"),
-        )
-        rows.extend(
-            dict(
-                run_id=run_id,
-                participant_id=int(holder),
-                ftr_id=r["ftr_id"],
-                hour_ending=_stamp(r["hour_ending"]),
-                source=r["source"],
-                sink=r["sink"],
-                mw_tenths=round(float(r["mw"]) * 10),
-                target_allocation_before_forfeiture_cents=cents(r["target_allocation_before_forfeiture"]),
-                forfeited_cents=cents(r["forfeited"]),
-                target_allocation_cents=cents(r["target_allocation"]),
-                credit_cents=cents(r["credit"]),
-                payout_ratio=ratio(r["payout_ratio"]),
+        if frame.duplicated(["hour_ending", "ftr_id"]).any():
+            frame = frame.groupby(["hour_ending", "ftr_id"], sort=False, as_index=False).agg(
+                source=("source", "first"),
+                sink=("sink", "first"),
+                mw=("mw", "sum"),
+                **{m: (m, "sum") for m in money},
             )
-            for r in _rows(grouped)
-        )
+        columns = {
+            "ftr_id": frame["ftr_id"].tolist(),
+            "hour_ending": hours.stamps(frame["hour_ending"]),
+            "source": frame["source"].tolist(),
+            "sink": frame["sink"].tolist(),
+            "mw_tenths": np.rint(frame["mw"].to_numpy(dtype=np.float64) * 10).astype(np.int64).tolist(),
+            **{f"{m}_cents": _cents(frame[m]) for m in money},
+            "payout_ratio": hours.ratios(frame["hour_ending"]),
+        }
+        rows.extend(_records(columns, {"run_id": run_id, "participant_id": int(holder)}))
     return rows
 
 
