@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from network.constraints import MonitoredSet
 from network.contingency import (
@@ -38,7 +39,11 @@ from network.sensitivity import SensitivityModel
 #: Default memory allowed for the cached ``Wc`` matrix (bytes).
 DEFAULT_CACHE_BYTES = 2 * 2**30
 #: Working memory for one block of post-contingency rows or ``Wc`` columns (bytes).
-BLOCK_BYTES = 64 * 2**20
+BLOCK_BYTES = 16 * 2**20
+#: Working memory for one block of solved columns during precomputation (bytes).
+SOLVE_BLOCK_BYTES = 96 * 2**20
+#: Most right-hand sides per solve block (the level-scheduled solve is fastest around here).
+COLUMN_BLOCK = 256
 #: ``|det(I - H)|`` (or ``|1 - h|``) below which a non-islanding contingency is treated as singular.
 SINGULAR_TOL = 1e-10
 
@@ -49,6 +54,28 @@ class FlowResult:
 
     base_mw: FloatArray
     post_mw: FloatArray
+
+
+@dataclass(frozen=True)
+class Overloads:
+    """Constraint rows whose flow (loop flow included) exceeds their limit, worst first.
+
+    ``contingency_index`` is -1 for the base case (checked against the normal limit) and otherwise
+    the contingency's position (checked against the emergency limit). ``flow_mw`` is signed;
+    ``excess_mw = |flow_mw| - limit_mw > 0``.
+    """
+
+    constraint_index: IntArray
+    contingency_index: IntArray
+    flow_mw: FloatArray
+    limit_mw: FloatArray
+
+    @property
+    def excess_mw(self) -> FloatArray:
+        return np.abs(self.flow_mw) - self.limit_mw
+
+    def __len__(self) -> int:
+        return len(self.constraint_index)
 
 
 @dataclass(frozen=True)
@@ -69,6 +96,7 @@ class FlowEvaluator:
         monitored: MonitoredSet,
         plans: tuple[ContingencyPlan, ...],
         cache_bytes: int,
+        cache_dtype: type[np.floating[Any]] = np.float64,
     ) -> None:
         if monitored.branch_coefficients.shape[1] != model.n_branches:
             raise InvalidElementError(
@@ -78,34 +106,104 @@ class FlowEvaluator:
         self.model = model
         self.monitored = monitored
         self._c = monitored.branch_coefficients.tocsr()
-        self._c_t = self._c.T.tocsr()
-        self.used_branches: IntArray = np.flatnonzero(np.diff(self._c.tocsc().indptr) > 0)
-        self._c_used = self._c[:, self.used_branches].tocsc()
+        bf_r = model.reduced_branch_matrix()
+        self._bf_r_t = bf_r.T.tocsr()
+        self._c_bf = (self._c @ bf_r).tocsr()
+        if model.factor is not None:
+            self._rhs_pos = model.factor.rhs_position
+            self._res_pos = model.factor.result_position
+            # columns moved to the factor's result order, so C Bf theta needs no gather of theta
+            self._c_bf_internal = self._c_bf[:, np.argsort(self._res_pos)].tocsr()
         self.contingency_ids = tuple(p.id for p in plans)
         self.outage_union: IntArray = np.unique(
             np.concatenate([p.effective for p in plans] + [np.zeros(0, dtype=np.int64)])
         )
-        self._o_pos = {int(b): k for k, b in enumerate(self.outage_union.tolist())}
-        inverses, singular = self._inverses(plans)
-        handled: list[ContingencyPlan] = []
-        for p, bad in zip(plans, singular, strict=True):
-            if bad:
-                p = ContingencyPlan(
+        self._o_pos = np.full(model.n_branches, -1, dtype=np.int64)
+        self._o_pos[self.outage_union] = np.arange(len(self.outage_union))
+        n_cons = monitored.n_constraints
+        itemsize = np.dtype(cache_dtype).itemsize
+        cache = n_cons * len(self.outage_union) * itemsize <= cache_bytes
+        # one pass over the outage union: h = PTDF[o, (o)] for every column, and Wc if cached
+        self._wc: NDArray[np.floating[Any]] | None = (
+            np.empty((n_cons, len(self.outage_union)), dtype=cache_dtype) if cache else None
+        )
+        self._h = np.empty(len(self.outage_union))
+        step = self._columns_per_block()
+        for c0 in range(0, len(self.outage_union), step):
+            cols = np.arange(c0, min(c0 + step, len(self.outage_union)))
+            wc, h = self._wc_and_h(cols, need_wc=cache)
+            self._h[cols] = h
+            if self._wc is not None and wc is not None:
+                self._wc[:, c0 : c0 + len(cols)] = wc
+        self._plan(plans)
+
+    def _plan(self, plans: tuple[ContingencyPlan, ...]) -> None:
+        """Per contingency: ``(I - H_MM)^-1``, or the vectorised single-branch factor ``1 / (1 - h)``."""
+        n = len(plans)
+        self._single_o = np.full(n, -1, dtype=np.int64)
+        self._single_g = np.zeros(n)
+        self._single_branch = np.zeros(n, dtype=np.int64)
+        self._inv: list[_Inverse | None] = [None] * n
+        handled = list(plans)
+        multi = [
+            j
+            for j, p in enumerate(plans)
+            if len(p.effective) > 1
+            or (len(p.effective) == 1 and p.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST)
+        ]
+        h_blocks = self._h_blocks(plans, multi)
+        for j, p in enumerate(plans):
+            k = len(p.effective)
+            if k == 0:
+                continue
+            o_cols = self._o_pos[p.effective]
+            if j not in h_blocks:  # single branch: 1 / (1 - h), no matrix algebra needed
+                one_minus_h = 1.0 - float(self._h[o_cols[0]])
+                if abs(one_minus_h) >= SINGULAR_TOL:
+                    g = 1.0 / one_minus_h
+                    self._inv[j] = _Inverse(o_cols, p.effective, np.array([[g]]))
+                    self._single_o[j] = o_cols[0]
+                    self._single_g[j] = g
+                    self._single_branch[j] = p.effective[0]
+                    continue
+                handled[j] = ContingencyPlan(
                     p.id, p.opened, p.effective, p.cut_off_buses, ContingencyHandling.SINGULAR_BASE_FLOWS_KEPT
                 )
-            handled.append(p)
+                continue
+            m = np.eye(k) - h_blocks[j]
+            det = float(np.linalg.det(m))
+            if not np.isfinite(det) or abs(det) < SINGULAR_TOL:
+                if p.handling is ContingencyHandling.LODF:
+                    handled[j] = ContingencyPlan(
+                        p.id,
+                        p.opened,
+                        p.effective,
+                        p.cut_off_buses,
+                        ContingencyHandling.SINGULAR_BASE_FLOWS_KEPT,
+                    )
+                continue
+            self._inv[j] = _Inverse(o_cols, p.effective, np.asarray(np.linalg.inv(m), dtype=np.float64))
         self.plans = tuple(handled)
-        self._inv = inverses
-        bus_ids = model.network.bus_ids
+        bus_ids = self.model.network.bus_ids
         self.islanding: tuple[ContingencyReport, ...] = tuple(
             ContingencyReport(p.id, p.handling, tuple(bus_ids[i] for i in p.cut_off_buses.tolist()))
             for p in self.plans
             if p.handling is not ContingencyHandling.LODF
         )
-        n_cons = monitored.n_constraints
-        self._wc: FloatArray | None = None
-        if n_cons * len(self.outage_union) * 8 <= cache_bytes:
-            self._wc = self._compute_wc(np.arange(len(self.outage_union)))
+
+    def _h_blocks(self, plans: tuple[ContingencyPlan, ...], which: list[int]) -> dict[int, FloatArray]:
+        """``H_MM[a, b] = PTDF[m_a, (m_b)]`` of the plans at positions ``which``."""
+        out: dict[int, FloatArray] = {}
+        if not which:
+            return out
+        cols = np.concatenate([plans[j].effective for j in which])
+        theta = self.model.transfer_angles(cols)
+        pos = 0
+        for j in which:
+            eff = plans[j].effective
+            out[j] = self.model.flows_from_angles(theta[:, pos : pos + len(eff)], eff)
+            pos += len(eff)
+        return out
 
     @classmethod
     def build(
@@ -115,9 +213,15 @@ class FlowEvaluator:
         contingencies: Sequence[Contingency],
         *,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
+        cache_dtype: type[np.floating[Any]] = np.float64,
     ) -> FlowEvaluator:
-        """Plan the contingencies (islanding from topology) and precompute what :meth:`flows` needs."""
-        return cls(model, monitored, plan_contingencies(model, contingencies), cache_bytes)
+        """Plan the contingencies (islanding from topology) and precompute what :meth:`flows` needs.
+
+        ``Wc`` is cached when ``n_cons x n_outaged_branches x itemsize <= cache_bytes``. ``cache_dtype``
+        ``float32`` halves that memory for screening; flows are then exact to about 1e-7 relative, while
+        :meth:`constraint_sensitivities` of contingencies in the cache share that precision.
+        """
+        return cls(model, monitored, plan_contingencies(model, contingencies), cache_bytes, cache_dtype)
 
     # ------------------------------------------------------------------ precomputation
     @property
@@ -125,74 +229,48 @@ class FlowEvaluator:
         """Whether ``Wc`` is held in memory (else recomputed block-wise on each call)."""
         return self._wc is not None
 
-    def _inverses(self, plans: tuple[ContingencyPlan, ...]) -> tuple[list[_Inverse | None], list[bool]]:
-        model = self.model
-        cols: list[int] = []
-        for p in plans:
-            cols.extend(p.effective.tolist())
-        h_blocks: list[FloatArray] = []
-        if cols:
-            # transfers across each opened branch; only the entries on opened branches are kept
-            col_arr = np.array(cols, dtype=np.int64)
-            step = max(1, BLOCK_BYTES // (8 * max(1, model.n_buses)))
-            flat: list[FloatArray] = []
-            pos = 0
-            for p in plans:
-                k = len(p.effective)
-                flat.append(np.zeros((k, k)))
-                pos += k
-            theta_cols: list[FloatArray] = []
-            for c0 in range(0, len(col_arr), step):
-                theta_cols.append(model._transfer_angles(col_arr[c0 : c0 + step]))
-            theta = np.concatenate(theta_cols, axis=1)
-            pos = 0
-            for i, p in enumerate(plans):
-                k = len(p.effective)
-                if k:
-                    flat[i] = model.flows_from_angles(theta[:, pos : pos + k], p.effective)
-                pos += k
-            h_blocks = flat
-        inverses: list[_Inverse | None] = []
-        singular: list[bool] = []
-        for i, p in enumerate(plans):
-            k = len(p.effective)
-            if k == 0:
-                inverses.append(None)
-                singular.append(False)
-                continue
-            m = np.eye(k) - h_blocks[i]
-            det = np.linalg.det(m)
-            if not np.isfinite(det) or abs(det) < SINGULAR_TOL:
-                inverses.append(None)
-                singular.append(p.handling is ContingencyHandling.LODF)
-                continue
-            o_cols = np.array([self._o_pos[int(b)] for b in p.effective.tolist()], dtype=np.int64)
-            inverses.append(_Inverse(o_cols, p.effective, np.asarray(np.linalg.inv(m), dtype=np.float64)))
-            singular.append(False)
-        return inverses, singular
+    def _columns_per_block(self) -> int:
+        per_col = 8 * (2 * self.model.n_buses + self.monitored.n_constraints)
+        return int(min(COLUMN_BLOCK, max(1, SOLVE_BLOCK_BYTES // per_col)))
 
-    def _compute_wc(self, o_cols: IntArray) -> FloatArray:
-        """``C (PTDF[:, (o)] - I[:, o])`` for the given columns of the outage union, ``(n_cons, len)``."""
+    def _wc_and_h(self, o_cols: IntArray, *, need_wc: bool) -> tuple[FloatArray | None, FloatArray]:
+        """``Wc[:, o_cols]`` (``n_cons x len``) when asked, and ``h = PTDF[o, (o)]`` of those columns."""
         model = self.model
-        n_cons = self.monitored.n_constraints
-        out = np.empty((n_cons, len(o_cols)))
-        per_col = 8 * (model.n_buses + len(self.used_branches) + n_cons)
-        step = max(1, BLOCK_BYTES // per_col)
-        used_pos = {int(b): k for k, b in enumerate(self.used_branches.tolist())}
-        for c0 in range(0, len(o_cols), step):
-            cols = o_cols[c0 : c0 + step]
-            branches = self.outage_union[cols]
-            theta = model._transfer_angles(branches)
-            w = model.flows_from_angles(theta, self.used_branches)
-            for j, b in enumerate(branches.tolist()):
-                r = used_pos.get(int(b))
-                if r is not None:
-                    w[r, j] -= 1.0
-            out[:, c0 : c0 + step] = self._c_used @ w
-        return out
+        branches = self.outage_union[o_cols]
+        j = np.arange(len(branches))
+        rf = model.reduced_index[model.branch_from[branches]]
+        rt = model.reduced_index[model.branch_to[branches]]
+        factor = model.factor
+        if factor is None:
+            return (np.zeros((self.monitored.n_constraints, len(branches))) if need_wc else None), np.zeros(
+                len(branches)
+            )
+        # right-hand side e_from - e_to built straight into the factor's internal row order
+        y = np.zeros((factor.n, len(branches)))
+        mf, mt = rf >= 0, rt >= 0
+        y[self._rhs_pos[rf[mf]], j[mf]] += 1.0
+        y[self._rhs_pos[rt[mt]], j[mt]] -= 1.0
+        y = factor.solve_positioned(y)
+        theta_f = np.where(mf, y[self._res_pos[np.maximum(rf, 0)], j], 0.0)
+        theta_t = np.where(mt, y[self._res_pos[np.maximum(rt, 0)], j], 0.0)
+        h = model.susceptance_pu[branches] * (theta_f - theta_t)
+        if not need_wc:
+            return None, h
+        # Wc = (C Bf) theta - C[:, o]: one sparse-times-dense product, no full angle matrix
+        wc = np.asarray(self._c_bf_internal @ y)
+        own = self._c[:, branches].tocoo()
+        np.subtract.at(wc, (own.row, own.col), own.data)
+        return wc, h
 
     def _wc_cols(self, o_cols: IntArray) -> FloatArray:
-        return self._wc[:, o_cols] if self._wc is not None else self._compute_wc(o_cols)
+        if self._wc is not None:
+            return np.asarray(self._wc[:, o_cols], dtype=np.float64)
+        out = np.empty((self.monitored.n_constraints, len(o_cols)))
+        step = self._columns_per_block()
+        for c0 in range(0, len(o_cols), step):
+            wc, _ = self._wc_and_h(o_cols[c0 : c0 + step], need_wc=True)
+            out[:, c0 : c0 + step] = wc
+        return out
 
     # ------------------------------------------------------------------ evaluation
     def _validate_injection(self, injection_mw: FloatArray) -> FloatArray:
@@ -210,43 +288,44 @@ class FlowEvaluator:
             pp[plan.cut_off_buses, j] = 0.0
         return self.model.flows_from_angles(self.model.angles(pp))
 
-    def _post_block(self, p: FloatArray, f: FloatArray, base: FloatArray, rows: range) -> FloatArray:
-        """Post-contingency constraint flows for contingencies ``rows`` (a contiguous range)."""
-        block = np.repeat(base[None, :], len(rows), axis=0)
-        singles: list[int] = []
-        others: list[int] = []
-        for r in rows:
-            inv = self._inv[r]
-            plan = self.plans[r]
-            if plan.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST:
-                others.append(r)
-            elif inv is not None and len(inv.branches) == 1:
-                singles.append(r)
-            elif inv is not None:
-                others.append(r)
-        if singles:
-            o_cols = np.array([self._inv[r].o_cols[0] for r in singles], dtype=np.int64)  # type: ignore[union-attr]
-            g = np.array([self._inv[r].inv[0, 0] for r in singles])  # type: ignore[union-attr]
-            br = self.outage_union[o_cols]
-            delta = g * f[br]
-            local = np.array(singles) - rows.start
-            block[local] += (self._wc_cols(o_cols) * delta[None, :]).T
+    def _post_block(
+        self, p: FloatArray, f: FloatArray, base: FloatArray, rows: range, out_t: FloatArray
+    ) -> None:
+        """Post-contingency flows of contingencies ``rows`` (contiguous) into ``out_t`` (``n_cons x len``).
+
+        The transposed layout matches ``Wc`` (``n_cons x n_outaged``), so the common case (single-branch
+        contingencies in branch order) is one fused multiply of a contiguous column range, no gather.
+        """
+        sl = slice(rows.start, rows.stop)
+        o = self._single_o[sl]
+        single = o >= 0
+        local = np.flatnonzero(single)
+        delta = self._single_g[sl][single] * f[self._single_branch[sl][single]]
+        if len(local) == len(rows) and self._wc is not None:
+            if len(o) and o[-1] - o[0] == len(o) - 1 and bool(np.all(np.diff(o) == 1)):
+                np.multiply(self._wc[:, o[0] : o[-1] + 1], delta[None, :], out=out_t)
+            else:
+                np.multiply(self._wc[:, o], delta[None, :], out=out_t)
+        elif len(local):
+            out_t[:, local] = self._wc_cols(o[single]) * delta[None, :]
+        others = np.flatnonzero(~single)
+        out_t[:, others] = 0.0
+        np.add(out_t, base[:, None], out=out_t)
         islanding = [
-            r for r in others if self.plans[r].handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
+            r for r in rows if self.plans[r].handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
         ]
         f_isl = self._islanded_branch_flows(p, [self.plans[r] for r in islanding]) if islanding else None
-        for r in others:
+        isl_col = {r: k for k, r in enumerate(islanding)}
+        for i in others.tolist():
+            r = rows.start + i
             inv = self._inv[r]
-            if f_isl is not None and r in islanding:
-                fr = f_isl[:, islanding.index(r)]
-                row = self._c @ fr
+            if f_isl is not None and r in isl_col:
+                fr = f_isl[:, isl_col[r]]
+                out_t[:, i] = self._c @ fr
             else:
                 fr = f
-                row = base.copy()
             if inv is not None:
-                row = row + self._wc_cols(inv.o_cols) @ (inv.inv @ fr[inv.branches])
-            block[r - rows.start] = row
-        return block
+                out_t[:, i] += self._wc_cols(inv.o_cols) @ (inv.inv @ fr[inv.branches])
 
     def _rows_per_block(self) -> int:
         return max(1, BLOCK_BYTES // (8 * max(1, self.monitored.n_constraints)))
@@ -254,15 +333,19 @@ class FlowEvaluator:
     def post_flow_blocks(self, injection_mw: FloatArray) -> Iterator[tuple[range, FloatArray]]:
         """Post-contingency constraint flows in memory-bounded blocks: ``(contingency range, block)``.
 
-        Use this (or :meth:`flows` on small cases) when ``n_cont x n_cons`` is too large to hold.
+        Use this (or :meth:`flows` on small cases) when ``n_cont x n_cons`` is too large to hold. Each
+        block is a view of one buffer that the next block overwrites: copy what you keep.
         """
         p = self._validate_injection(injection_mw)
         f = self.model.branch_flows(p)
         base = self._c @ f
         step = self._rows_per_block()
+        buffer = np.empty((self.monitored.n_constraints, min(step, len(self.plans))))
         for r0 in range(0, len(self.plans), step):
             rows = range(r0, min(r0 + step, len(self.plans)))
-            yield rows, self._post_block(p, f, base, rows)
+            out_t = buffer[:, : len(rows)]
+            self._post_block(p, f, base, rows, out_t)
+            yield rows, out_t.T
 
     def flows(self, injection_mw: FloatArray) -> FlowResult:
         """Constraint MW for net bus injections ``(n_buses,)``: base and after every contingency.
@@ -272,12 +355,54 @@ class FlowEvaluator:
         p = self._validate_injection(injection_mw)
         f = self.model.branch_flows(p)
         base = self._c @ f
-        post = np.empty((len(self.plans), self.monitored.n_constraints))
+        post_t = np.empty((self.monitored.n_constraints, len(self.plans)))
         step = self._rows_per_block()
         for r0 in range(0, len(self.plans), step):
             rows = range(r0, min(r0 + step, len(self.plans)))
-            post[r0 : rows.stop] = self._post_block(p, f, base, rows)
-        return FlowResult(base_mw=base, post_mw=post)
+            self._post_block(p, f, base, rows, post_t[:, r0 : rows.stop])
+        return FlowResult(base_mw=base, post_mw=post_t.T)
+
+    def overloads(
+        self, injection_mw: FloatArray, *, tolerance_mw: float = 1e-6, include_loop_flow: bool = True
+    ) -> Overloads:
+        """Every (constraint, base case or contingency) whose ``|flow + loop flow|`` exceeds its limit.
+
+        The memory-bounded inner loop of constraint generation: post-contingency flows are screened
+        block by block and never held whole. Loop flow (OA 7.3.6(a)) is the single estimate given for
+        the period, applied before and after contingencies alike.
+        """
+        mon = self.monitored
+        loop = mon.loop_flow_mw if include_loop_flow else np.zeros(mon.n_constraints)
+        p = self._validate_injection(injection_mw)
+        f = self.model.branch_flows(p)
+        base_no_loop = self._c @ f
+        base = base_no_loop + loop
+        cons: list[IntArray] = []
+        conts: list[IntArray] = []
+        flows: list[FloatArray] = []
+        limits: list[FloatArray] = []
+        hit = np.flatnonzero(np.abs(base) > mon.limit_normal_mw + tolerance_mw)
+        cons.append(hit)
+        conts.append(np.full(len(hit), -1, dtype=np.int64))
+        flows.append(base[hit])
+        limits.append(mon.limit_normal_mw[hit])
+        emergency = mon.limit_emergency_mw + tolerance_mw
+        step = self._rows_per_block()
+        buffer = np.empty((mon.n_constraints, min(step, len(self.plans))))
+        for r0 in range(0, len(self.plans), step):
+            rows = range(r0, min(r0 + step, len(self.plans)))
+            out_t = buffer[:, : len(rows)]
+            self._post_block(p, f, base_no_loop, rows, out_t)
+            out_t += loop[:, None]
+            c, r = np.nonzero(np.abs(out_t) > emergency[:, None])
+            cons.append(c)
+            conts.append(r + rows.start)
+            flows.append(out_t[c, r])
+            limits.append(mon.limit_emergency_mw[c])
+        ci, ki = np.concatenate(cons), np.concatenate(conts)
+        fl, li = np.concatenate(flows), np.concatenate(limits)
+        order = np.argsort(-(np.abs(fl) - li), kind="stable")
+        return Overloads(ci[order], ki[order], fl[order], li[order])
 
     def net_injection(self, sources: Sequence[str], sinks: Sequence[str], mw: FloatArray) -> FloatArray:
         """Net bus injections of transfers ``mw_i`` from ``sources[i]`` to ``sinks[i]`` (``n_buses``)."""
@@ -349,28 +474,12 @@ class FlowEvaluator:
     def _sensitivities_by_rows(self, rows: Sequence[tuple[int, int | None]], inj: Any) -> FloatArray:
         model = self.model
         out = np.empty((len(rows), inj.shape[1]))
-        step = model._block_columns()
+        step = model.block_columns()
         for r0 in range(0, len(rows), step):
             chunk = rows[r0 : r0 + step]
             weights = [self._row_branch_weights(i, j) for i, j in chunk]
             w = sp.vstack([wt for wt, _ in weights]).tocsc()  # (len, n_branches)
-            b = model.susceptance_pu
-            rf = model.reduced_index[model.branch_from]
-            rt = model.reduced_index[model.branch_to]
-            n_red = len(model.reduced_buses)
-            # rhs = A_r^T diag(b) w^T, built as a sparse product
-            nb = model.n_branches
-            ar = sp.csr_matrix(
-                (
-                    np.concatenate([b[rf >= 0], -b[rt >= 0]]),
-                    (
-                        np.concatenate([rf[rf >= 0], rt[rt >= 0]]),
-                        np.concatenate([np.flatnonzero(rf >= 0), np.flatnonzero(rt >= 0)]),
-                    ),
-                ),
-                shape=(n_red, nb),
-            )
-            rhs = (ar @ w.T).toarray()
+            rhs = np.asarray((self._bf_r_t @ w.T).toarray())
             y = model.solve_reduced(rhs)
             g = np.zeros((model.n_buses, len(chunk)))
             g[model.reduced_buses] = y

@@ -32,7 +32,7 @@ Deliberate modelling choices
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -40,7 +40,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
-from scipy.sparse.linalg import splu
 
 from network.errors import (
     InvalidElementError,
@@ -48,6 +47,7 @@ from network.errors import (
     SizeLimitError,
     UnknownElementError,
 )
+from network.factor import SparseFactor
 from network.model import (
     BoolArray,
     FloatArray,
@@ -110,13 +110,16 @@ def branch_susceptance(net: Network, closed: BoolArray) -> FloatArray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InvalidElementError(
-            f"branch {net.branch_ids[i]!r}: reactance {x[i]!r} p.u. is zero or missing on a closed branch "
+            f"branch {net.branch_ids[i]!r}: reactance {float(x[i])!r} p.u."
+            " is zero or missing on a closed branch "
             f"({int(bad.sum())} such branches); give it a non-zero reactance or take it out of service"
         )
     bad_tap = closed & ~(np.isfinite(tap) & (tap > 0.0))
     if bad_tap.any():
         i = int(np.flatnonzero(bad_tap)[0])
-        raise InvalidElementError(f"branch {net.branch_ids[i]!r}: tap ratio {tap[i]!r} is not positive")
+        raise InvalidElementError(
+            f"branch {net.branch_ids[i]!r}: tap ratio {float(tap[i])!r} is not positive"
+        )
     b = np.zeros(net.n_branches)
     b[closed] = 1.0 / (x[closed] * tap[closed])
     return b
@@ -167,7 +170,7 @@ class SensitivityModel:
         self.reduced_buses: IntArray = np.flatnonzero(keep)
         reduced[self.reduced_buses] = np.arange(len(self.reduced_buses))
         self.reduced_index: IntArray = reduced
-        self._lu = self._factorise()
+        self.factor: SparseFactor | None = self._factorise()
         self.substitutions: tuple[PointSubstitution, ...] = self._substitutions()
         self._bus_target: IntArray = np.arange(net.n_buses, dtype=np.int64)
         for s in self.substitutions:
@@ -177,7 +180,7 @@ class SensitivityModel:
         self._points: Mapping[str, PricingPoint] = {p.id: p for p in net.pricing_points}
 
     # ------------------------------------------------------------------ construction helpers
-    def _factorise(self) -> object:
+    def _factorise(self) -> SparseFactor | None:
         n = len(self.reduced_buses)
         if n == 0:
             return None
@@ -191,7 +194,7 @@ class SensitivityModel:
         ok = (rows >= 0) & (cols >= 0)
         bmat = sp.csc_matrix((vals[ok], (rows[ok], cols[ok])), shape=(n, n))
         try:
-            return splu(bmat, permc_spec="MMD_AT_PLUS_A")
+            return SparseFactor(bmat)
         except RuntimeError as exc:
             raise SingularNetworkError(
                 f"network {self.network.name!r}: reduced susceptance matrix is singular ({exc}); "
@@ -280,27 +283,28 @@ class SensitivityModel:
         )
 
     # ------------------------------------------------------------------ solves
-    def _block_columns(self) -> int:
+    def block_columns(self) -> int:
+        """Right-hand sides per solve so that one dense block stays within ``SOLVE_BLOCK_BYTES``."""
         return max(1, SOLVE_BLOCK_BYTES // (8 * max(1, len(self.reduced_buses))))
 
     def solve_reduced(self, rhs_reduced: FloatArray) -> FloatArray:
         """``B_r^-1 rhs`` for a dense ``(n_reduced,)`` or ``(n_reduced, k)`` right-hand side."""
-        if self._lu is None:
+        if self.factor is None:
             return np.zeros_like(rhs_reduced, dtype=np.float64)
-        lu = self._lu
         rhs = np.asarray(rhs_reduced, dtype=np.float64)
-        if rhs.ndim == 1 or rhs.shape[1] <= self._block_columns():
-            return np.asarray(lu.solve(rhs))  # type: ignore[attr-defined]
+        if rhs.ndim == 1 or rhs.shape[1] <= self.block_columns():
+            return self.factor.solve(rhs)
         out = np.empty_like(rhs)
-        step = self._block_columns()
+        step = self.block_columns()
         for c in range(0, rhs.shape[1], step):
-            out[:, c : c + step] = lu.solve(np.ascontiguousarray(rhs[:, c : c + step]))  # type: ignore[attr-defined]
+            out[:, c : c + step] = self.factor.solve(rhs[:, c : c + step])
         return out
 
     def angles(self, injection_mw: FloatArray | sp.spmatrix) -> FloatArray:
-        """Bus angles (p.u.) of MW injections ``(n_buses,)`` or ``(n_buses, k)`` withdrawn at the reference.
+        """Bus angles (rad x base MVA) of MW injections, ``(n_buses,)`` or ``(n_buses, k)``.
 
-        Injections on cut-off buses are ignored (map points through :meth:`injection_matrix` first).
+        The injections are withdrawn at the reference bus; injections on cut-off buses are ignored
+        (map points through :meth:`injection_matrix` first).
         """
         if sp.issparse(injection_mw):
             p = injection_mw.tocsr()[self.reduced_buses].toarray()  # type: ignore[union-attr]
@@ -326,6 +330,21 @@ class SensitivityModel:
     def branch_flows(self, injection_mw: FloatArray) -> FloatArray:
         """MW on every branch for bus injections ``(n_buses,)`` or ``(n_buses, k)``; open branches carry 0."""
         return self.flows_from_angles(self.angles(injection_mw))
+
+    def reduced_branch_matrix(self) -> sp.csr_matrix:
+        """``Bf_r`` (``n_branches x n_reduced``) with branch flows ``f = Bf_r theta_r``."""
+        rf = self.reduced_index[self.branch_from]
+        rt = self.reduced_index[self.branch_to]
+        b = self.susceptance_pu
+        rows = np.arange(self.n_branches)
+        mf, mt = (rf >= 0) & (b != 0), (rt >= 0) & (b != 0)
+        return sp.csr_matrix(
+            (
+                np.concatenate([b[mf], -b[mt]]),
+                (np.concatenate([rows[mf], rows[mt]]), np.concatenate([rf[mf], rt[mt]])),
+            ),
+            shape=(self.n_branches, len(self.reduced_buses)),
+        )
 
     def transfer_rhs(self, branch_idx: IntArray, scale: FloatArray | None = None) -> FloatArray:
         """Reduced right-hand sides ``scale_l (e_from - e_to)`` for each branch (columns)."""
@@ -365,12 +384,29 @@ class SensitivityModel:
             theta[self.reduced_buses] = self.solve_reduced(dense)
             return self.flows_from_angles(theta, idx)
         out = np.empty((len(idx), k))
-        step = self._block_columns()
+        step = self.block_columns()
         for r in range(0, len(idx), step):
             rows = idx[r : r + step]
             y = self.solve_reduced(self.transfer_rhs(rows, self.susceptance_pu[rows]))
             out[r : r + step] = y.T @ p_r if isinstance(p_r, np.ndarray) else np.asarray((p_r.T @ y).T)
         return out
+
+    def ptdf_blocks(
+        self, branch_idx: IntArray, block_rows: int | None = None
+    ) -> Iterator[tuple[IntArray, FloatArray]]:
+        """PTDF rows of ``branch_idx`` against *every* bus, in row blocks ``(branches, block)``.
+
+        Each block is ``(len(branches), n_buses)``; only one block is held at a time, so monitored-
+        element sensitivities of any case fit in memory (the whole matrix would not on 70,000 buses).
+        """
+        idx = np.asarray(branch_idx, dtype=np.int64)
+        step = min(256, self.block_columns()) if block_rows is None else max(1, int(block_rows))
+        for r in range(0, len(idx), step):
+            rows = idx[r : r + step]
+            y = self.solve_reduced(self.transfer_rhs(rows, self.susceptance_pu[rows]))
+            block = np.zeros((len(rows), self.n_buses))
+            block[:, self.reduced_buses] = y.T
+            yield rows, block
 
     def dense_ptdf(self, max_elements: int = DENSE_PTDF_MAX_ELEMENTS) -> FloatArray:
         """The full ``branches x buses`` PTDF, for small cases only (raises above ``max_elements``)."""
@@ -409,7 +445,7 @@ class SensitivityModel:
                 f"outage of branch {self.network.branch_ids[i]!r} islands buses: it has no LODF "
                 "(FlowEvaluator handles islanding contingencies)"
             )
-        theta = self._transfer_angles(out_idx)
+        theta = self.transfer_angles(out_idx)
         w = self.flows_from_angles(theta, mon)
         cols = np.arange(len(out_idx))
         h_diag = self.susceptance_pu[out_idx] * (
@@ -422,7 +458,8 @@ class SensitivityModel:
         out[same & live[None, :]] = -1.0
         return out
 
-    def _transfer_angles(self, branch_idx: IntArray) -> FloatArray:
+    def transfer_angles(self, branch_idx: IntArray) -> FloatArray:
+        """Bus angles ``(n_buses, len)`` of 1 MW moved from ``from(o)`` to ``to(o)`` of each branch."""
         theta = np.zeros((self.n_buses, len(branch_idx)))
         theta[self.reduced_buses] = self.solve_reduced(self.transfer_rhs(branch_idx))
         return theta

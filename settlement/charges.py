@@ -20,6 +20,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from settlement.errors import SettlementInputError
+from settlement.hour_index import hour_codes
 
 FloatArray = NDArray[np.float64]
 
@@ -78,18 +79,7 @@ def per_hour_column(
 ) -> FloatArray:
     """One amount per hour of the month from rows ``(hour_ending, amount)``; every hour exactly once."""
     stamps = pd.DatetimeIndex(hour_ending)
-    if stamps.tz is None:
-        raise SettlementInputError(source, "hour_ending has no UTC offset", row=1, column="hour_ending")
-    code = hours.get_indexer(stamps.tz_convert("UTC"))
-    outside = np.flatnonzero(code < 0)
-    if len(outside):
-        r = int(outside[0])
-        raise SettlementInputError(
-            source,
-            f"hour_ending {stamps[r].isoformat()} is not an hour of the month",
-            row=r + 1,
-            column="hour_ending",
-        )
+    code = hour_codes(hour_ending, hours, source=source)
     values = _finite(amount, source, column)
     duplicated = np.flatnonzero(pd.Series(code).duplicated().to_numpy())
     if len(duplicated):

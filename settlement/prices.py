@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from network.model import PricingPoint
 from settlement.errors import SettlementInputError
+from settlement.hour_index import hour_codes
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -94,18 +95,7 @@ def prices_from_long(
     the column: an hour outside the month, a repeated (node, hour), a missing (node, hour), a bad price.
     """
     stamps = pd.DatetimeIndex(hour_ending)
-    if stamps.tz is None:
-        raise SettlementInputError(source, "hour_ending has no UTC offset", row=1, column="hour_ending")
-    hour_code = hours.get_indexer(stamps.tz_convert("UTC"))
-    outside = np.flatnonzero(hour_code < 0)
-    if len(outside):
-        r = int(outside[0])
-        raise SettlementInputError(
-            source,
-            f"hour_ending {stamps[r].isoformat()} is not an hour of the month",
-            row=r + 1,
-            column="hour_ending",
-        )
+    hour_code = hour_codes(hour_ending, hours, source=source)
     values = pd.to_numeric(price, errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):

@@ -116,12 +116,24 @@ class BidRepository:
         self.session.flush()
         return bid
 
-    def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+    def add_many(self, participant_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert the participant's new bids; their ids in row order.
+
+        Called under the participant's lock, so the participant's ids above the highest one before
+        the insert are exactly these rows (ids grow in insertion order). A plain executemany
+        avoids building one giant multi-row statement per batch.
+        """
         if not rows:
             return []
-        ids = self.session.scalars(
-            insert(Bid).returning(col(Bid.id), sort_by_parameter_order=True), list(rows)
-        )
+        before = self.session.exec(
+            select(func.coalesce(func.max(Bid.id), 0)).where(Bid.participant_id == participant_id)
+        ).one()
+        self.session.execute(insert(Bid).execution_options(render_nulls=True), list(rows))
+        ids = self.session.exec(
+            select(Bid.id)
+            .where(Bid.participant_id == participant_id, col(Bid.id) > before)
+            .order_by(col(Bid.id))
+        ).all()
         return [int(i) for i in ids if i is not None]
 
     def save(self, bid: Bid) -> Bid:

@@ -148,7 +148,7 @@ class BidService:
                 record["idempotency_key"] = f"{idempotency_key}#{row}"
                 record["request_hash"] = request_hash
             records.append(record)
-        return self.repo.add_many(records), False
+        return self.repo.add_many(caller.participant_id, records), False
 
     def update(
         self, caller: Caller, bid_id: int, *, mw_tenths: int | None, price_cents: int | None, clock: Clock

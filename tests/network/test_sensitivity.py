@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from network.errors import InvalidElementError, SizeLimitError, UnknownElementError
+from network.errors import InvalidElementError, SingularNetworkError, SizeLimitError, UnknownElementError
 from network.examples import build_network, three_bus
 from network.model import PeriodConditions, PricingPoint
 from network.sensitivity import build_sensitivity_model
@@ -113,8 +113,37 @@ class TestBadInput:
         with pytest.raises(InvalidElementError, match=r"'zz'.*reactance"):
             build_sensitivity_model(net)
 
+    def test_reactances_that_cancel_make_singular_network(self) -> None:
+        net = build_network(
+            "cancel", ("1", "2"), (("p", "1", "2", 0.1, 1.0), ("n", "1", "2", -0.1, 1.0)), "1"
+        )
+        with pytest.raises(SingularNetworkError, match=r"'cancel'.*singular"):
+            build_sensitivity_model(net)
+
     def test_unknown_outage_and_point(self) -> None:
         with pytest.raises(UnknownElementError, match=r"scheduled outage.*'nope'"):
             build_sensitivity_model(three_bus(), PeriodConditions(scheduled_outages=("nope",)))
         with pytest.raises(UnknownElementError, match="'X'"):
             build_sensitivity_model(three_bus()).injection_matrix(["X"])
+
+
+def test_ptdf_blocks_cover_dense_ptdf() -> None:
+    net = build_network(
+        "ring",
+        ("1", "2", "3", "4"),
+        (
+            ("a", "1", "2", 0.1, 1.0),
+            ("b", "2", "3", 0.2, 1.0),
+            ("c", "3", "4", 0.3, 1.0),
+            ("d", "4", "1", -0.05, 1.0),
+            ("e", "1", "3", 0.4, 1.0),
+        ),
+        "2",
+    )
+    model = build_sensitivity_model(net)
+    dense = model.dense_ptdf()
+    seen = []
+    for rows, block in model.ptdf_blocks(np.array([4, 0, 2]), block_rows=2):
+        np.testing.assert_allclose(block, dense[rows], atol=1e-12)
+        seen.extend(rows.tolist())
+    assert seen == [4, 0, 2]

@@ -1,0 +1,129 @@
+"""A thin, typed wrapper over a ``highspy.Highs`` model grown row batch by row batch.
+
+Pinned settings (recorded in every result): dual simplex, presolve off (a re-solve after adding rows
+starts from the previous optimal basis; presolve would discard it), one thread and a fixed seed
+(bit-for-bit repeatable), primal and dual feasibility tolerances ``highs_tol``.
+
+Sign convention: we *minimise* ``-surplus``. HiGHS reports a row dual as ``d objective / d bound``;
+for a ``<= limit`` row at its bound in a minimisation that is ``<= 0``, so the shadow price of the
+limit in surplus terms is ``mu = -row_dual >= 0`` ($ per MW of limit). The 3-bus worked example pins it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from feasibility.problem import FloatArray
+
+
+class HighsLp:
+    """A minimisation LP with columns added once and rows added in batches."""
+
+    def __init__(self, *, tolerance: float, time_limit_s: float) -> None:
+        self._h = highspy.Highs()
+        self._h.silent()
+        self.settings: dict[str, Any] = {
+            "solver": "simplex",
+            "simplex_strategy": 1,
+            "presolve": "off",
+            "threads": 1,
+            "parallel": "off",
+            "random_seed": 0,
+            "primal_feasibility_tolerance": tolerance,
+            "dual_feasibility_tolerance": tolerance,
+            "time_limit": float(time_limit_s),
+        }
+        for key, value in self.settings.items():
+            self._h.setOptionValue(key, value)
+        self.n_cols = 0
+        self.n_rows = 0
+
+    @property
+    def version(self) -> str:
+        return f"HiGHS {self._h.version()} (highspy)"
+
+    def add_columns(self, cost: FloatArray, lower: FloatArray, upper: FloatArray) -> None:
+        n = len(cost)
+        if n == 0:
+            return
+        inf = highspy.kHighsInf
+        lo = np.where(np.isfinite(lower), lower, -inf).astype(np.float64)
+        up = np.where(np.isfinite(upper), upper, inf).astype(np.float64)
+        empty = np.zeros(0, dtype=np.int32)
+        self._h.addCols(
+            n,
+            np.ascontiguousarray(cost, dtype=np.float64),
+            lo,
+            up,
+            0,
+            np.zeros(n, dtype=np.int32),
+            empty,
+            np.zeros(0, dtype=np.float64),
+        )
+        self.n_cols += n
+
+    def add_rows(self, matrix: sp.csr_matrix, lower: FloatArray, upper: FloatArray) -> None:
+        """Add ``lower <= matrix @ columns <= upper`` (infinite bounds allowed)."""
+        n = matrix.shape[0]
+        if n == 0:
+            return
+        if matrix.shape[1] != self.n_cols:
+            raise ValueError(f"row batch has {matrix.shape[1]} columns, the LP has {self.n_cols}")
+        inf = highspy.kHighsInf
+        lo = np.where(np.isfinite(lower), lower, -inf).astype(np.float64)
+        up = np.where(np.isfinite(upper), upper, inf).astype(np.float64)
+        m = sp.csr_matrix(matrix)
+        m.sort_indices()
+        self._h.addRows(
+            n,
+            lo,
+            up,
+            int(m.nnz),
+            m.indptr[:-1].astype(np.int32),
+            m.indices.astype(np.int32),
+            m.data.astype(np.float64),
+        )
+        self.n_rows += n
+
+    def set_start_basis(self, at_upper: NDArray[np.bool_], basic_columns: NDArray[np.bool_]) -> None:
+        """Install a starting basis: rows added so far nonbasic (equalities), the given columns basic,
+        the others nonbasic at their upper bound where ``at_upper`` and at the lower one otherwise.
+
+        The caller guarantees the basic columns form a nonsingular basis with the rows.
+        """
+        basis = highspy.HighsBasis()
+        status = highspy.HighsBasisStatus
+        cols = [
+            status.kBasic if b else (status.kUpper if u else status.kLower)
+            for u, b in zip(at_upper, basic_columns, strict=True)
+        ]
+        basis.col_status = cols
+        basis.row_status = [status.kLower] * self.n_rows
+        basis.valid = True
+        self._h.setBasis(basis)
+
+    def solve(self) -> str:
+        """Run the solver; returns HiGHS's model status as text (``"Optimal"`` when solved)."""
+        self._h.run()
+        status = self._h.getModelStatus()
+        return str(self._h.modelStatusToString(status))
+
+    def column_values(self) -> FloatArray:
+        return np.array(self._h.getSolution().col_value, dtype=np.float64)
+
+    def row_duals(self) -> FloatArray:
+        return np.array(self._h.getSolution().row_dual, dtype=np.float64)
+
+    def objective(self) -> float:
+        return float(self._h.getInfo().objective_function_value)
+
+    def simplex_iterations(self) -> int:
+        return int(self._h.getInfo().simplex_iteration_count)
+
+    def nonzeros(self) -> int:
+        return int(self._h.getNumNz())

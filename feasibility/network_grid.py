@@ -1,0 +1,132 @@
+"""The :class:`~feasibility.grid.Grid` of an auction period, on top of the ``network`` package.
+
+It holds the period's factorised sensitivity model (scheduled outages applied, cut-off pricing points
+substituted), its monitored constraints (branches with a positive rating, interfaces; loop flow) and the
+flow evaluator of the contingency list (LODF, islanding handled by the network package).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from feasibility.grid import BASE_CASE, FloatArray, IntArray
+from network.constraints import MonitoredSet, monitored_constraints
+from network.contingency import single_branch_contingencies
+from network.flows import FlowEvaluator
+from network.model import Contingency, Network, PeriodConditions
+from network.sensitivity import SensitivityModel, build_sensitivity_model
+
+
+@dataclass(frozen=True)
+class NetworkGrid:
+    """A period's grid: ``model``, ``monitored`` and ``evaluator`` from the network package."""
+
+    model: SensitivityModel
+    monitored: MonitoredSet
+    evaluator: FlowEvaluator
+
+    @classmethod
+    def build(
+        cls,
+        network: Network,
+        conditions: PeriodConditions | None = None,
+        contingencies: Sequence[Contingency] | Literal["all"] | None = None,
+    ) -> NetworkGrid:
+        """Build for ``network`` in the period ``conditions``.
+
+        ``contingencies``: ``None`` for the network's own list, ``"all"`` for full N-1 (one contingency
+        per energised non-radial branch of the period's topology, id = branch id), or an explicit list.
+        """
+        model = build_sensitivity_model(network, conditions)
+        monitored = monitored_constraints(network, conditions)
+        if contingencies is None:
+            conts: Sequence[Contingency] = network.contingencies
+        elif isinstance(contingencies, str):
+            if contingencies != "all":
+                raise ValueError(f"contingencies must be a list or 'all', got {contingencies!r}")
+            conts = single_branch_contingencies(model)
+        else:
+            conts = tuple(contingencies)
+        return cls(model, monitored, FlowEvaluator.build(model, monitored, conts))
+
+    @property
+    def bus_ids(self) -> tuple[str, ...]:
+        return self.model.network.bus_ids
+
+    @property
+    def constraint_ids(self) -> tuple[str, ...]:
+        return self.monitored.ids
+
+    @property
+    def contingency_ids(self) -> tuple[str, ...]:
+        return self.evaluator.contingency_ids
+
+    @property
+    def limit_normal_mw(self) -> FloatArray:
+        return self.monitored.limit_normal_mw
+
+    @property
+    def limit_emergency_mw(self) -> FloatArray:
+        return self.monitored.limit_emergency_mw
+
+    @property
+    def loop_flow_mw(self) -> FloatArray:
+        return self.monitored.loop_flow_mw
+
+    def injection_matrix(self, point_ids: Sequence[str]) -> sp.csc_matrix:
+        return self.model.injection_matrix(point_ids)
+
+    def case_flows(self, injection_mw: FloatArray) -> Iterator[tuple[int, FloatArray]]:
+        base = self.monitored.branch_coefficients @ self.model.branch_flows(injection_mw)
+        yield 0, np.asarray(base, dtype=np.float64)[None, :]
+        if len(self.evaluator.contingency_ids) == 0:
+            return
+        for rows, block in self.evaluator.post_flow_blocks(injection_mw):
+            yield 1 + rows.start, block
+
+    def angle_system(self) -> tuple[sp.csr_matrix, sp.csr_matrix, IntArray]:
+        bf = self.model.reduced_branch_matrix()
+        n_br = self.model.n_branches
+        rf = self.model.reduced_index[self.model.branch_from]
+        rt = self.model.reduced_index[self.model.branch_to]
+        rows = np.arange(n_br)
+        mf, mt = rf >= 0, rt >= 0
+        incidence = sp.csr_matrix(
+            (
+                np.concatenate([np.ones(int(mf.sum())), -np.ones(int(mt.sum()))]),
+                (np.concatenate([rows[mf], rows[mt]]), np.concatenate([rf[mf], rt[mt]])),
+            ),
+            shape=(n_br, len(self.model.reduced_buses)),
+        )
+        b_r = sp.csr_matrix(incidence.T @ bf)
+        return b_r, sp.csr_matrix(bf), self.model.reduced_buses
+
+    def row_branch_weights(
+        self, constraint_idx: IntArray, case_idx: IntArray
+    ) -> tuple[sp.csr_matrix, NDArray[np.bool_]]:
+        weights = []
+        islanding = np.zeros(len(constraint_idx), dtype=bool)
+        for r, (c, k) in enumerate(zip(constraint_idx.tolist(), case_idx.tolist(), strict=True)):
+            # the evaluator's own row weights: the same compensation its sensitivities use
+            w, cut = self.evaluator._row_branch_weights(c, None if k == BASE_CASE else k)
+            weights.append(w)
+            islanding[r] = len(cut) > 0
+        if not weights:
+            return sp.csr_matrix((0, self.model.n_branches)), islanding
+        return sp.csr_matrix(sp.vstack(weights, format="csr")), islanding
+
+    def sensitivities(
+        self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix
+    ) -> FloatArray:
+        rows = [
+            (int(c), None if int(k) == BASE_CASE else int(k))
+            for c, k in zip(constraint_idx, case_idx, strict=True)
+        ]
+        out: FloatArray = self.evaluator.constraint_sensitivities(rows, injections)
+        return out

@@ -1,0 +1,348 @@
+"""Solve the clearing LP by constraint generation with HiGHS (OA 7.2.1, 7.3.6(b), 7.4).
+
+The full simultaneous feasibility test has ``2 x n_constraints x (1 + n_contingencies)`` rows (both
+directions, base case and every contingency): ~3e8 on a 10k-bus grid under N-1, far too many to write.
+Only a few hundred bind. So:
+
+1. start with no constraint rows (every positively valued product at its MW);
+2. compute the exact flows of the current awards on every monitored constraint in every case
+   (:func:`feasibility.separation.find_violations`, the network's vectorised flow call);
+3. stop if no row is over its limit by more than ``feasibility_tol_mw``; otherwise add the worst
+   violated row of each (constraint, direction), up to ``max_rows_per_iteration``, and re-solve from
+   the previous optimal basis (dual simplex: added rows only cut off the old vertex);
+4. repeat.
+
+Each round's LP is a relaxation of the full LP, so its optimum is an upper bound on the full optimum;
+at termination it is also feasible for the full LP (checked on every row), hence optimal for it, with
+the same objective. Prices come from the duals of the active rows (inactive rows are slack, dual 0).
+Rows are never deleted (that would lose the basis and could cycle).
+
+Determinism: identical products are merged and ordered canonically (:mod:`feasibility.groups`), rows
+are chosen by (violation, index) and HiGHS runs single-threaded with a fixed seed, so the same inputs
+give the same answer bit for bit whatever their order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from feasibility.formulation import (
+    Layout,
+    build_layout,
+    constraint_rows,
+    group_row_coefficients,
+    linking_rows,
+)
+from feasibility.grid import BASE_CASE, Grid, row_limits
+from feasibility.groups import ProductGroups, group_products
+from feasibility.highs_lp import HighsLp
+from feasibility.prices import prices_from_sensitivities
+from feasibility.problem import ClearingProblem, FloatArray, IntArray
+from feasibility.result import (
+    BindingConstraint,
+    ClearingOptions,
+    ClearingResult,
+    Formulation,
+    LpRows,
+    Status,
+    Strategy,
+)
+from feasibility.separation import ActiveRows, find_violations, point_injection, select_rows
+
+LOG = logging.getLogger(__name__)
+
+SHADOW_PRICE_TOL = 1e-9
+"""$/MW: a row with a shadow price above this is reported as binding."""
+
+
+@dataclass
+class _ActiveRows:
+    """The constraint rows in the LP, in the order they were added (mutable, private to one solve)."""
+
+    cons: list[IntArray] = field(default_factory=list)
+    case: list[IntArray] = field(default_factory=list)
+    direction: list[IntArray] = field(default_factory=list)
+    sens: list[FloatArray] = field(default_factory=list)
+    rhs: list[FloatArray] = field(default_factory=list)
+
+    def stacked(self, n_points: int) -> tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray]:
+        if not self.cons:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, e, np.zeros((0, n_points)), np.zeros(0)
+        return (
+            np.concatenate(self.cons),
+            np.concatenate(self.case),
+            np.concatenate(self.direction),
+            np.vstack(self.sens),
+            np.concatenate(self.rhs),
+        )
+
+    @property
+    def count(self) -> int:
+        return sum(len(c) for c in self.cons)
+
+
+def _add_rows(
+    lp: HighsLp,
+    active: _ActiveRows,
+    grid: Grid,
+    problem: ClearingProblem,
+    groups: ProductGroups,
+    layout: Layout,
+    points_matrix: sp.csc_matrix,
+    cons: IntArray,
+    case: IntArray,
+    direction: IntArray,
+    options: ClearingOptions,
+    branch_flow: sp.csr_matrix | None,
+) -> None:
+    """Compute the rows' point sensitivities and append ``coeffs x <= L - d (F + loop)``."""
+    sens = grid.sensitivities(cons, case, points_matrix)
+    fixed = sens @ problem.fixed_point_injection() + grid.loop_flow_mw[cons]
+    rhs = row_limits(grid, cons, case) - direction * fixed
+    theta = use_theta = None
+    if layout.formulation is Formulation.ANGLE and branch_flow is not None:
+        weights, islanding = grid.row_branch_weights(cons, case)  # type: ignore[attr-defined]
+        theta = sp.csr_matrix(weights @ branch_flow)
+        use_theta = ~islanding
+    matrix = constraint_rows(layout, groups, sens, direction, options.drop_tol, theta, use_theta)
+    lp.add_rows(matrix, np.full(len(cons), -np.inf), rhs)
+    active.cons.append(cons)
+    active.case.append(case)
+    active.direction.append(direction)
+    active.sens.append(sens)
+    active.rhs.append(rhs)
+
+
+def _all_rows(grid: Grid) -> tuple[IntArray, IntArray, IntArray]:
+    n_cons = len(grid.constraint_ids)
+    n_cases = 1 + len(grid.contingency_ids)
+    cons = np.tile(np.arange(n_cons, dtype=np.int64), 2 * n_cases)
+    case = np.repeat(np.arange(n_cases, dtype=np.int64) - 1, n_cons)
+    case = np.concatenate([case, case])
+    direction = np.repeat(np.array([1, -1], dtype=np.int64), n_cons * n_cases)
+    return cons, case, direction
+
+
+_STATUS = {
+    "Optimal": Status.OPTIMAL,
+    "Infeasible": Status.INFEASIBLE,
+    "Time limit reached": Status.TIME_LIMIT,
+}
+
+
+def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None = None) -> ClearingResult:
+    """Clear ``problem`` on ``grid``: maximal surplus awards, prices and binding rows (see module doc)."""
+    opts = options or ClearingOptions()
+    t_start = time.perf_counter()
+    timings = {"build_s": 0.0, "lp_s": 0.0, "flows_s": 0.0, "rows_s": 0.0}
+    groups = group_products(problem.products)
+    points_matrix = grid.injection_matrix(problem.points)
+    formulation = opts.formulation
+    if formulation is Formulation.ANGLE and not hasattr(grid, "angle_system"):
+        formulation = Formulation.NODAL
+    balance = branch_flow = None
+    n_theta = 0
+    if formulation is Formulation.ANGLE:
+        b_r, branch_flow, reduced = grid.angle_system()  # type: ignore[attr-defined]
+        balance = (b_r, sp.csr_matrix(points_matrix)[reduced])
+        n_theta = b_r.shape[0]
+    layout = build_layout(groups, formulation, n_theta)
+    lp = HighsLp(tolerance=opts.highs_tol, time_limit_s=opts.time_limit_s)
+    n_g = len(groups)
+    n_z = len(layout.z_points)
+    n_q = len(layout.option_path_src)
+    extra = layout.n_columns - n_g
+    lp.add_columns(
+        np.concatenate([-groups.value, np.zeros(extra)]),
+        np.concatenate(
+            [np.zeros(n_g), np.full(n_z, -np.inf), np.zeros(n_q), np.full(layout.n_theta, -np.inf)]
+        )[: layout.n_columns],
+        np.concatenate([groups.mw_max, np.full(extra, np.inf)]),
+    )
+    link = linking_rows(layout, groups, balance)
+    lp.add_rows(link, np.zeros(link.shape[0]), np.zeros(link.shape[0]))
+    n_link = link.shape[0]
+    # The optimum without constraint rows is known: every group at its bound by the sign of its value,
+    # the point, path and angle variables basic (the linking rows are block triangular in them, with
+    # the nonsingular B_r as last block). Starting there saves the simplex thousands of pivots.
+    at_upper = np.concatenate([groups.value > 0, np.zeros(extra, dtype=bool)])
+    basic = np.concatenate([np.zeros(n_g, dtype=bool), np.ones(extra, dtype=bool)])
+    if lp.n_cols:
+        lp.set_start_basis(at_upper, basic)
+    active = _ActiveRows()
+    timings["build_s"] = time.perf_counter() - t_start
+    if opts.strategy is Strategy.FULL:
+        t = time.perf_counter()
+        cons, case, d = _all_rows(grid)
+        _add_rows(lp, active, grid, problem, groups, layout, points_matrix, cons, case, d, opts, branch_flow)
+        timings["rows_s"] += time.perf_counter() - t
+    iterations = 0
+    status = Status.OPTIMAL
+    termination = ""
+    group_mw = np.zeros(n_g)
+    max_violation = 0.0
+    while True:
+        t = time.perf_counter()
+        lp_status = lp.solve() if lp.n_cols else "Optimal"
+        timings["lp_s"] += time.perf_counter() - t
+        iterations += 1
+        if lp_status != "Optimal":
+            status = _STATUS.get(lp_status, Status.SOLVER_ERROR)
+            termination = f"HiGHS model status: {lp_status}"
+            break
+        group_mw = np.clip(lp.column_values()[:n_g], 0.0, groups.mw_max) if n_g else np.zeros(0)
+        t = time.perf_counter()
+        act_cons, act_case, act_dir, _, _ = active.stacked(0)
+        viol = find_violations(
+            grid,
+            problem,
+            groups,
+            layout,
+            points_matrix,
+            group_mw,
+            opts.feasibility_tol_mw,
+            ActiveRows(act_cons, act_case, act_dir),
+        )
+        timings["flows_s"] += time.perf_counter() - t
+        max_violation = viol.max_violation_mw
+        LOG.info(
+            "round %d: %d rows in LP, %d simplex iterations, %d violated (max %.3g MW); "
+            "lp %.2f s, flows %.2f s, rows %.2f s",
+            iterations,
+            active.count,
+            lp.simplex_iterations(),
+            viol.n_violated,
+            max_violation,
+            timings["lp_s"],
+            timings["flows_s"],
+            timings["rows_s"],
+        )
+        if viol.n_violated == 0:
+            termination = f"no row violated by more than {opts.feasibility_tol_mw} MW"
+            break
+        pick = select_rows(viol, opts.max_rows_per_iteration)
+        if pick.size == 0:
+            termination = f"only rows already in the LP are violated (max {max_violation:.3g} MW)"
+            break
+        if iterations >= opts.max_iterations:
+            status = Status.ITERATION_LIMIT
+            termination = f"{iterations} rounds, {viol.amount_mw.size} rows still violated"
+            break
+        if time.perf_counter() - t_start > opts.time_limit_s:
+            status = Status.TIME_LIMIT
+            termination = f"time limit {opts.time_limit_s} s reached after {iterations} rounds"
+            break
+        t = time.perf_counter()
+        _add_rows(
+            lp,
+            active,
+            grid,
+            problem,
+            groups,
+            layout,
+            points_matrix,
+            viol.constraint_idx[pick],
+            viol.case_idx[pick],
+            viol.direction[pick],
+            opts,
+            branch_flow,
+        )
+        timings["rows_s"] += time.perf_counter() - t
+    return _result(
+        problem,
+        grid,
+        groups,
+        lp,
+        active,
+        n_link,
+        group_mw,
+        status,
+        termination,
+        max_violation,
+        iterations,
+        timings,
+        t_start,
+        opts,
+    )
+
+
+def _result(
+    problem: ClearingProblem,
+    grid: Grid,
+    groups: ProductGroups,
+    lp: HighsLp,
+    active: _ActiveRows,
+    n_link: int,
+    group_mw: FloatArray,
+    status: Status,
+    termination: str,
+    max_violation: float,
+    iterations: int,
+    timings: dict[str, float],
+    t_start: float,
+    opts: ClearingOptions,
+) -> ClearingResult:
+    k = len(problem.points)
+    cons, case, d, sens, rhs = active.stacked(k)
+    solved = status is Status.OPTIMAL
+    mu = np.maximum(-lp.row_duals()[n_link:], 0.0) if solved and lp.n_rows else np.zeros(len(cons))
+    point_prices = prices_from_sensitivities(sens, mu, d)
+    coeffs = group_row_coefficients(groups, sens, d)
+    group_prices = mu @ coeffs if len(cons) else np.zeros(len(groups))
+    product_mw = (
+        groups.split_pro_rata(group_mw, problem.products) if solved else np.zeros(len(problem.products))
+    )
+    if not solved:
+        group_mw = np.zeros(len(groups))
+    surplus = float(groups.value @ group_mw)
+    revenue = float(group_prices @ group_mw)
+    binding_idx = np.flatnonzero(mu > SHADOW_PRICE_TOL)
+    u_total = point_injection(problem, groups, group_mw)
+    u_fixed = problem.fixed_point_injection()
+    loop = grid.loop_flow_mw
+    binding = []
+    for i in binding_idx:
+        c, kase = int(cons[i]), int(case[i])
+        lim = float(grid.limit_normal_mw[c] if kase == BASE_CASE else grid.limit_emergency_mw[c])
+        own_flow = float(sens[i] @ u_total + loop[c])
+        option_part = float(np.maximum(coeffs[i], 0.0)[groups.is_option] @ group_mw[groups.is_option])
+        binding.append(
+            BindingConstraint(
+                constraint_id=grid.constraint_ids[c],
+                contingency_id=None if kase == BASE_CASE else grid.contingency_ids[kase],
+                direction=int(d[i]),
+                flow_mw=own_flow + int(d[i]) * option_part,
+                limit_mw=lim,
+                fixed_flow_mw=float(sens[i] @ u_fixed + loop[c]),
+                shadow_price=float(mu[i]),
+            )
+        )
+    timings["total_s"] = time.perf_counter() - t_start
+    solver = {"name": lp.version, "settings": dict(lp.settings), "options": opts.as_dict()}
+    return ClearingResult(
+        status=status,
+        termination=termination,
+        product_mw=product_mw,
+        group_of_product=groups.group_of_product,
+        point_prices=point_prices,
+        product_prices=group_prices[groups.group_of_product] if len(groups) else np.zeros(0),
+        binding=tuple(binding),
+        surplus=surplus,
+        revenue=revenue,
+        revenue_from_constraints=float(mu @ rhs) if len(cons) else 0.0,
+        max_violation_mw=max_violation,
+        iterations=iterations,
+        active_rows=len(cons),
+        lp_columns=lp.n_cols,
+        lp_nonzeros=lp.nonzeros(),
+        timings_s=timings,
+        solver=solver,
+        binding_rows=tuple((int(cons[i]), int(case[i]), int(d[i])) for i in binding_idx),
+        lp_rows=LpRows(cons, case, d, sens, rhs),
+    )

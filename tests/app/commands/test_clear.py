@@ -1,0 +1,239 @@
+"""``ftr clear`` end to end through ``app.cli.main``: outputs, and errors that name file, row and column."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from network.examples import three_bus
+from network.json_format import dump_network_json
+from network.matpower import matpower_case_path
+
+BIDS = (
+    "bid_id,participant,source,sink,mw,price\n"
+    "B1,P,1,3,100,10\n"
+    "B2,P,2,3,100,8\n"
+    "B3,Q,3,1,30,1\n"
+    "B4,R,1,3,40,10\n"
+)
+
+
+@pytest.fixture
+def net_file(tmp_path: Path) -> Path:
+    path = tmp_path / "three_bus.json"
+    path.write_text(json.dumps(dump_network_json(three_bus())))
+    return path
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open() as fh:
+        return list(csv.DictReader(fh))
+
+
+class TestClearCommand:
+    def test_worked_example_files(
+        self, tmp_path: Path, net_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        out = tmp_path / "out"
+        code = main(
+            [
+                "clear",
+                "--network",
+                str(net_file),
+                "--bids",
+                str(write(tmp_path, "bids.csv", BIDS)),
+                "--out",
+                str(out),
+            ]
+        )
+        assert code == 0
+        awards = {r["id"]: r for r in read_csv(out / "awards.csv")}
+        assert list(read_csv(out / "awards.csv")[0]) == [
+            "id",
+            "participant",
+            "source",
+            "sink",
+            "mw_awarded",
+            "price",
+        ]
+        assert {k: float(v["mw_awarded"]) for k, v in awards.items()} == {
+            "B1": 50.0,
+            "B2": 100.0,
+            "B3": 30.0,
+            "B4": 20.0,
+        }
+        assert float(awards["B3"]["price"]) == pytest.approx(-10.0, abs=1e-9)
+        prices = {r["node"]: float(r["price"]) for r in read_csv(out / "nodal_prices.csv")}
+        assert prices == pytest.approx({"1": -10.0, "2": -5.0, "3": 0.0}, abs=1e-9)
+        (row,) = read_csv(out / "constraints.csv")
+        assert row["branch_id"] == "1-3" and row["contingency_id"] == "" and row["direction"] == "1"
+        assert float(row["shadow_price"]) == pytest.approx(15.0, abs=1e-9)
+        assert float(row["limit"]) == 60.0
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["surplus"] == pytest.approx(1530.0, abs=1e-6)
+        assert summary["auction_revenue"] == pytest.approx(900.0, abs=1e-6)
+        assert summary["input_hash"].startswith("sha256:")
+        assert summary["input_files"]["bids"]["sha256"].startswith("sha256:")
+        assert summary["solver"]["name"].startswith("HiGHS")
+        assert "optimal" in capsys.readouterr().out
+
+    def test_offers_held_outages_loop_flow_and_contingencies(self, tmp_path: Path, net_file: Path) -> None:
+        out = tmp_path / "out"
+        args = [
+            "clear",
+            "--network",
+            str(net_file),
+            "--bids",
+            str(write(tmp_path, "bids.csv", BIDS)),
+            "--offers",
+            str(write(tmp_path, "offers.csv", "offer_id,participant,source,sink,mw,price\nO1,H,1,3,21,6\n")),
+            "--held",
+            str(write(tmp_path, "held.csv", "holder,source,sink,mw\nK,2,3,3\n")),
+            "--contingencies",
+            str(write(tmp_path, "cont.csv", "contingency_id,branch_id\nC12,1-2\n")),
+            "--loop-flow",
+            str(write(tmp_path, "loop.csv", "constraint_id,mw\n2-3,5\n")),
+            "--out",
+            str(out),
+        ]
+        assert main(args) == 0
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["counts"]["offers"] == 1 and summary["counts"]["held"] == 1
+        assert summary["counts"]["contingencies"] == 1
+        assert summary["checks"]["awards_feasible"] is True
+        assert summary["checks"]["revenue_identity_ok"] is True
+        assert set(summary["input_files"]) == {
+            "network",
+            "bids",
+            "offers",
+            "held",
+            "contingencies",
+            "loop_flow",
+        }
+
+    def test_matpower_case_with_full_n_minus_1(self, tmp_path: Path) -> None:
+        bids = (
+            "bid_id,participant,source,sink,mw,price,hedge\n"
+            "X1,P,1,9,250,4,obligation\n"
+            "X2,P,3,5,200,3,option\n"
+        )
+        out = tmp_path / "out"
+        code = main(
+            [
+                "clear",
+                "--network",
+                str(matpower_case_path("case9")),
+                "--bids",
+                str(write(tmp_path, "bids.csv", bids)),
+                "--contingencies",
+                "all",
+                "--out",
+                str(out),
+            ]
+        )
+        assert code == 0
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["counts"]["buses"] == 9
+        assert summary["checks"]["awards_feasible"] is True
+
+
+class TestClearCommandErrors:
+    @pytest.mark.parametrize(
+        ("name", "text", "flag", "expected"),
+        [
+            (
+                "bids.csv",
+                "bid_id,participant,source,sink,mw,price\nB1,P,1,3,10.05,1\n",
+                "--bids",
+                "bids.csv, row 2, column 'mw'",
+            ),
+            (
+                "bids.csv",
+                "bid_id,participant,source,sink,mw,price\nB1,P,1,3,10,1\nB2,P,1,X,10,1\n",
+                "--bids",
+                "bids.csv, row 3, column 'sink'",
+            ),
+            (
+                "bids.csv",
+                "bid_id,participant,source,sink,mw,price\nB1,P,1,3,10,abc\n",
+                "--bids",
+                "bids.csv, row 2, column 'price'",
+            ),
+            (
+                "bids.csv",
+                "bid_id,participant,source,sink,mw\nB1,P,1,3,10\n",
+                "--bids",
+                "bids.csv, row 1, column 'price'",
+            ),
+            (
+                "bids.csv",
+                "bid_id,participant,source,sink,mw,price,hedge\nB1,P,1,3,10,1,swap\n",
+                "--bids",
+                "bids.csv, row 2, column 'hedge'",
+            ),
+            (
+                "bids.csv",
+                "bid_id,participant,source,sink,mw,price\nB1,P,1,3,10,1\nB1,P,2,3,10,1\n",
+                "--bids",
+                "bids.csv, row 3, column 'bid_id'",
+            ),
+            (
+                "offers.csv",
+                "offer_id,participant,source,sink,mw,price\nO1,H,1,1,10,1\n",
+                "--offers",
+                "offers.csv, row 2, column 'sink'",
+            ),
+            ("held.csv", "holder,source,sink,mw\nK,1,3,-5\n", "--held", "held.csv, row 2, column 'mw'"),
+            (
+                "cont.csv",
+                "contingency_id,branch_id\nC1,9-9\n",
+                "--contingencies",
+                "cont.csv, row 2, column 'branch_id'",
+            ),
+            ("out.csv", "branch_id\n1-2\n7-7\n", "--outages", "out.csv, row 3, column 'branch_id'"),
+            (
+                "loop.csv",
+                "constraint_id,mw\nnope,5\n",
+                "--loop-flow",
+                "loop.csv, row 2, column 'constraint_id'",
+            ),
+        ],
+    )
+    def test_error_names_file_row_column_and_writes_nothing(
+        self,
+        tmp_path: Path,
+        net_file: Path,
+        capsys: pytest.CaptureFixture[str],
+        name: str,
+        text: str,
+        flag: str,
+        expected: str,
+    ) -> None:
+        out = tmp_path / "out"
+        args = ["clear", "--network", str(net_file), "--out", str(out)]
+        if flag != "--bids":
+            args += ["--bids", str(write(tmp_path, "good_bids.csv", BIDS))]
+        args += [flag, str(write(tmp_path, name, text))]
+        assert main(args) == 2
+        assert expected in capsys.readouterr().err
+        assert not out.exists()
+
+    def test_bad_network_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        net = write(tmp_path, "net.json", '{"format": "ftr-network", "version": 1}')
+        out = tmp_path / "out"
+        code = main(
+            ["clear", "--network", str(net), "--bids", str(write(tmp_path, "b.csv", BIDS)), "--out", str(out)]
+        )
+        assert code == 2
+        assert "net.json" in capsys.readouterr().err
+        assert not out.exists()
