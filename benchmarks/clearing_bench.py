@@ -34,7 +34,7 @@ FULL_TIME_LIMIT_S = 900.0
 
 
 def run_one(case: str, n_bids: int, mode: str, variant: str) -> dict[str, Any]:
-    """One configuration, in this process. ``variant``: ``fast`` | ``dense`` | ``full``."""
+    """One configuration, in this process. ``variant``: ``fast`` (ANGLE) | ``nodal`` | ``dense`` | ``full``."""
     from auction.clearing import clear_on_grid
     from benchmarks.clearing_bids import generate_bids
     from feasibility.network_grid import NetworkGrid
@@ -75,6 +75,8 @@ def run_one(case: str, n_bids: int, mode: str, variant: str) -> dict[str, Any]:
         )
     elif variant == "dense":
         opts = ClearingOptions(formulation=Formulation.DENSE)
+    elif variant == "nodal":
+        opts = ClearingOptions(formulation=Formulation.NODAL)
     else:
         opts = ClearingOptions()
     t0 = time.perf_counter()

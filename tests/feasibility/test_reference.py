@@ -56,7 +56,7 @@ class TestAgainstFastPath:
     def test_angle_formulation_case30(self, seed: int) -> None:
         grid, problem = medium_case("case30", 40, 4, seed)
         angle = solve(problem, grid, ClearingOptions(formulation=Formulation.ANGLE))
-        nodal = solve(problem, grid)
+        nodal = solve(problem, grid, ClearingOptions(formulation=Formulation.NODAL))
         ref = solve_reference(problem, grid)
         assert angle.surplus == pytest.approx(ref.surplus, rel=1e-6)
         assert angle.surplus == pytest.approx(nodal.surplus, rel=1e-9)
