@@ -82,6 +82,13 @@ class _ActiveRows:
             np.concatenate(self.rhs),
         )
 
+    def keys(self) -> tuple[IntArray, IntArray, IntArray]:
+        """(constraint, case, direction) of every row, without stacking the sensitivities."""
+        if not self.cons:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, e
+        return np.concatenate(self.cons), np.concatenate(self.case), np.concatenate(self.direction)
+
     @property
     def count(self) -> int:
         return sum(len(c) for c in self.cons)
@@ -198,7 +205,7 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
             break
         group_mw = np.clip(lp.column_values()[:n_g], 0.0, groups.mw_max) if n_g else np.zeros(0)
         t = time.perf_counter()
-        act_cons, act_case, act_dir, _, _ = active.stacked(0)
+        act_cons, act_case, act_dir = active.keys()
         viol = find_violations(
             grid,
             problem,
