@@ -361,19 +361,14 @@ class TestFailures:
     def test_a_bad_run_is_recorded_and_stores_nothing(
         self, client: SyncClient, operator_key: str, example: dict[str, Member]
     ) -> None:
-        body = {
-            "holder_id": example["P"].id,
-            "year": YEAR,
-            "month": M1,
-            "period_class": "off_peak",
-            "source": "1",
-            "sink": "9",
-            "mw": "1.0",
-        }
-        assert client.post("/api/v1/holdings", json=body, headers=bearer(operator_key)).status_code == 201
+        # A new version of the prices that leaves out bus 3, where P, Q and R hold FTRs: the upload
+        # itself is a well-formed table, the run cannot settle the FTRs on it.
+        lines = prices_csv(M1, M1_PRICES).splitlines()
+        without_3 = "\n".join(line for line in lines if line.split(",")[1] != "3") + "\n"
+        assert upload(client, operator_key, M1, "da_prices", without_3).status_code == 201
         r = client.post(f"/api/v1/settlement/months/{YEAR}/{M1}/runs", json={}, headers=bearer(operator_key))
         job = wait_job(client, operator_key, r.json()["id"])
-        assert job["status"] == "failed" and "pricing point '9' has no prices" in job["error"], job
+        assert job["status"] == "failed" and "pricing point '3' has no prices" in job["error"], job
         assert job["run_ids"] == []
         runs = client.get(f"/api/v1/settlement/months/{YEAR}/{M1}/runs", headers=bearer(operator_key))
         assert runs.json() == []

@@ -43,9 +43,12 @@ def test_roles_refused(client: SyncClient, role: str, make_participant: Callable
 
 
 def test_statements_are_private(
-    client: SyncClient, operator_key: str, make_participant: Callable[..., Member]
+    client: SyncClient, operator_key: str, network_id: int, make_participant: Callable[..., Member]
 ) -> None:
     owner, other = make_participant("lse"), make_participant("trader")
+    # The month's auction names the network the allocation is checked on (OA 7.3.3(b)).
+    auction = {"year": YEAR, "month": M1, "network_version_id": network_id}
+    assert client.post("/api/v1/auctions", json=auction, headers=bearer(operator_key)).status_code == 201
     auditor, owner_of_nothing = make_participant("auditor"), make_participant("transmission_owner")
     body = {
         "holder_id": owner.id,
