@@ -65,7 +65,9 @@ def rt_csv(month: int, hour_index: int, amounts: Sequence[float]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def upload(client: SyncClient, key: str, month: int, kind: str, text: str, media: str = "text/csv") -> Any:
+def upload(
+    client: SyncClient, key: str, month: int, kind: str, text: str | bytes, media: str = "text/csv"
+) -> Any:
     return client.post(
         f"/api/v1/settlement/months/{YEAR}/{month}/inputs/{kind}",
         content=text.encode() if isinstance(text, str) else text,
@@ -386,6 +388,7 @@ class TestFailures:
 
         with transaction(app.state.engine) as session:
             oi_id = session.exec(select(Participant.id).where(Participant.role == "operator")).one()
+            assert oi_id is not None
             stale = SettlementJob(
                 year=YEAR, month=M1, status="running", requested_by_id=oi_id, created_at=START
             )

@@ -4,6 +4,7 @@ settles, auditors read, every other role is refused (403)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_roles_refused(client: SyncClient, role: str, make_participant: Callable
     member = make_participant(role)
     refused = OPERATOR_ONLY + ([] if role == "auditor" else READERS_ONLY)
     for method, path in refused:
-        kwargs = {"json": {}} if path.endswith("/runs") and method == "POST" else {}
+        kwargs: dict[str, Any] = {"json": {}} if path.endswith("/runs") and method == "POST" else {}
         r = client.request(method, path, headers=member.headers, **kwargs)
         assert r.status_code == 403, (role, method, path, r.text)
         assert r.json()["type"].endswith("/forbidden")

@@ -52,8 +52,8 @@ def _append(app: FastAPI, postings: list[Posting], prices: list[int | None]) -> 
 
 def _snapshot(app: FastAPI) -> list[dict[str, str]]:
     with transaction(app.state.engine) as session:
-        rows: list[dict[str, str]] = holdings_snapshot(session, YEAR, MONTH).to_dict("records")
-    return rows
+        frame = holdings_snapshot(session, YEAR, MONTH)
+    return [{str(k): str(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 class TestSnapshot:
@@ -199,9 +199,10 @@ class TestRunsAgainstTheLedger:
         last_of: dict[tuple[str, FtrKey, Acquisition], HoldingRun] = {}
         for run in sorted(runs, key=lambda r: r.first_hour_ending):
             assert run.mw_tenths > 0
-            begin, end = HOURS.get_loc(run.first_hour_ending), HOURS.get_loc(run.last_hour_ending)
+            begin, end = HOURS.get_indexer(pd.DatetimeIndex([run.first_hour_ending, run.last_hour_ending]))
+            assert begin >= 0 and end >= 0, "runs are hours of the month"
             assert begin <= end
-            from_runs[begin : end + 1, column[(run.holder, run.key)]] += run.mw_tenths
+            from_runs[int(begin) : int(end) + 1, column[(run.holder, run.key)]] += run.mw_tenths
             way = (run.holder, run.key, run.acquisition)
             previous = last_of.get(way)
             if previous is not None:
