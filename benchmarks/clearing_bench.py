@@ -34,7 +34,7 @@ FULL_TIME_LIMIT_S = 900.0
 
 
 def run_one(case: str, n_bids: int, mode: str, variant: str) -> dict[str, Any]:
-    """One configuration, in this process. ``variant``: ``fast`` | ``dense`` | ``full``."""
+    """One configuration in this process; ``variant``: ``fast`` (ANGLE), ``nodal``, ``dense``, ``full``."""
     from auction.clearing import clear_on_grid
     from benchmarks.clearing_bids import generate_bids
     from feasibility.network_grid import NetworkGrid
@@ -75,6 +75,8 @@ def run_one(case: str, n_bids: int, mode: str, variant: str) -> dict[str, Any]:
         )
     elif variant == "dense":
         opts = ClearingOptions(formulation=Formulation.DENSE)
+    elif variant == "nodal":
+        opts = ClearingOptions(formulation=Formulation.NODAL)
     else:
         opts = ClearingOptions()
     t0 = time.perf_counter()
@@ -105,10 +107,22 @@ def _subprocess(case: str, n_bids: int, mode: str, variant: str, timeout_s: floa
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
-        return {"case": case, "bids": n_bids, "mode": mode, "variant": variant, "skipped": f"timeout {timeout_s} s"}
+        return {
+            "case": case,
+            "bids": n_bids,
+            "mode": mode,
+            "variant": variant,
+            "skipped": f"timeout {timeout_s} s",
+        }
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
-        return {"case": case, "bids": n_bids, "mode": mode, "variant": variant, "skipped": f"failed: {tail[0]}"}
+        return {
+            "case": case,
+            "bids": n_bids,
+            "mode": mode,
+            "variant": variant,
+            "skipped": f"failed: {tail[0]}",
+        }
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 
@@ -153,7 +167,9 @@ HEADER = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--one", nargs=4, metavar=("CASE", "BIDS", "MODE", "VARIANT"))
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--cases", nargs="*", default=["case_ACTIVSg2000", "case_ACTIVSg10k"])
@@ -186,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Command: `{command.strip()}`",
         "",
-        f"Machine: {before['nproc']} cores, {before['memory']} RAM, {before['platform']}, Python {before['python']}; "
+        f"Machine: {before['nproc']} cores, {before['memory']} RAM, {before['platform']}, "
+        f"Python {before['python']}; "
         f"load average before {before['load']}, after {after['load']} (shared machine).",
         "",
         HEADER,

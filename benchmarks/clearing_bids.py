@@ -13,7 +13,6 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from auction.bids import Bid
 from feasibility.network_grid import NetworkGrid
@@ -37,12 +36,19 @@ def with_hubs(net: Network, n_hubs: int, seed: int) -> Network:
         w = np.round(w, 12)
         w[-1] = 1.0 - w[:-1].sum()
         hubs.append(
-            PricingPoint(f"HUB{h + 1}", tuple(net.bus_ids[i] for i in members), tuple(float(x) for x in w), PointKind.HUB)
+            PricingPoint(
+                f"HUB{h + 1}",
+                tuple(net.bus_ids[i] for i in members),
+                tuple(float(x) for x in w),
+                PointKind.HUB,
+            )
         )
     return dataclasses.replace(net, pricing_points=tuple(net.pricing_points) + tuple(hubs))
 
 
-def generate_bids(net: Network, n_bids: int, seed: int = 0, *, n_hubs: int = 8, n_congested: int = 40) -> BidSet:
+def generate_bids(
+    net: Network, n_bids: int, seed: int = 0, *, n_hubs: int = 8, n_congested: int = 40
+) -> BidSet:
     """``n_bids`` bids on ``net`` (with hubs added); same seed, same bids."""
     rng = np.random.default_rng(seed)
     net = with_hubs(net, n_hubs, seed)
@@ -63,7 +69,9 @@ def generate_bids(net: Network, n_bids: int, seed: int = 0, *, n_hubs: int = 8, 
         pick_a = rng.random(size) < p_a
         a = rng.choice(len(pool_a), size=size)
         b = rng.choice(len(pool_b), size=size)
-        return np.where(pick_a, np.array([index[pool_a[i]] for i in a]), np.array([index[pool_b[i]] for i in b]))
+        return np.where(
+            pick_a, np.array([index[pool_a[i]] for i in a]), np.array([index[pool_b[i]] for i in b])
+        )
 
     src = draw(gen_buses, hubs, 0.8, n_bids)
     snk = draw(load_buses, hubs, 0.8, n_bids)
@@ -84,6 +92,3 @@ def bid_injection_density(bids: BidSet) -> float:
     """Share of distinct points among bid endpoints (how much the nodal formulation compresses rows)."""
     pts = {b.source for b in bids.bids} | {b.sink for b in bids.bids}
     return len(pts) / max(1, len(bids.bids))
-
-
-__all__ = ["BidSet", "bid_injection_density", "generate_bids", "sp", "with_hubs"]

@@ -181,9 +181,12 @@ def constraint_rows(
     return sp.csr_matrix(block)
 
 
-def group_row_coefficients(groups: ProductGroups, sens: FloatArray, direction: IntArray) -> FloatArray:
-    """Each group's MW-per-MW coefficient in each row (options adverse only): (n_rows x n_groups)."""
+def group_row_coefficients(
+    groups: ProductGroups, sens: FloatArray, direction: IntArray, which: IntArray | None = None
+) -> FloatArray:
+    """Groups' MW-per-MW coefficients per row (options adverse only): (n_rows x len(which or all groups))."""
+    g = np.arange(len(groups)) if which is None else which
     d = direction.astype(np.float64)[:, None]
-    s = d * (sens[:, groups.source] - sens[:, groups.sink])
-    out: FloatArray = np.where(groups.is_option[None, :], np.maximum(s, 0.0), s)
+    s = d * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
+    out: FloatArray = np.where(groups.is_option[g][None, :], np.maximum(s, 0.0), s)
     return out

@@ -61,7 +61,7 @@ class ClearingOptions:
     re-checked on the full network so a dropped coefficient can only cost an extra round).
     """
 
-    formulation: Formulation = Formulation.NODAL
+    formulation: Formulation = Formulation.ANGLE
     strategy: Strategy = Strategy.GENERATION
     feasibility_tol_mw: float = 1e-5
     max_rows_per_iteration: int = 2000

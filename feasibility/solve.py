@@ -82,6 +82,13 @@ class _ActiveRows:
             np.concatenate(self.rhs),
         )
 
+    def keys(self) -> tuple[IntArray, IntArray, IntArray]:
+        """(constraint, case, direction) of every row, without stacking the sensitivities."""
+        if not self.cons:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, e
+        return np.concatenate(self.cons), np.concatenate(self.case), np.concatenate(self.direction)
+
     @property
     def count(self) -> int:
         return sum(len(c) for c in self.cons)
@@ -198,7 +205,7 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
             break
         group_mw = np.clip(lp.column_values()[:n_g], 0.0, groups.mw_max) if n_g else np.zeros(0)
         t = time.perf_counter()
-        act_cons, act_case, act_dir, _, _ = active.stacked(0)
+        act_cons, act_case, act_dir = active.keys()
         viol = find_violations(
             grid,
             problem,
@@ -293,8 +300,13 @@ def _result(
     solved = status is Status.OPTIMAL
     mu = np.maximum(-lp.row_duals()[n_link:], 0.0) if solved and lp.n_rows else np.zeros(len(cons))
     point_prices = prices_from_sensitivities(sens, mu, d)
-    coeffs = group_row_coefficients(groups, sens, d)
-    group_prices = mu @ coeffs if len(cons) else np.zeros(len(groups))
+    # obligations: price[sink] - price[source]; options: sum_r mu_r max(0, d_r s_rg), only their columns
+    group_prices = point_prices[groups.sink] - point_prices[groups.source]
+    opt_groups = np.flatnonzero(groups.is_option)
+    opt_coeffs = np.zeros((len(cons), opt_groups.size))
+    if opt_groups.size and len(cons):
+        opt_coeffs = group_row_coefficients(groups, sens, d, opt_groups)
+        group_prices[opt_groups] = mu @ opt_coeffs
     product_mw = (
         groups.split_pro_rata(group_mw, problem.products) if solved else np.zeros(len(problem.products))
     )
@@ -311,7 +323,7 @@ def _result(
         c, kase = int(cons[i]), int(case[i])
         lim = float(grid.limit_normal_mw[c] if kase == BASE_CASE else grid.limit_emergency_mw[c])
         own_flow = float(sens[i] @ u_total + loop[c])
-        option_part = float(np.maximum(coeffs[i], 0.0)[groups.is_option] @ group_mw[groups.is_option])
+        option_part = float(opt_coeffs[i] @ group_mw[opt_groups]) if opt_groups.size else 0.0
         binding.append(
             BindingConstraint(
                 constraint_id=grid.constraint_ids[c],

@@ -15,8 +15,9 @@ from feasibility.problem import ClearingProblem, build_problem
 from feasibility.reference import export_model, solve_reference
 from feasibility.result import ClearingOptions, Formulation
 from feasibility.solve import solve
+from network.examples import build_network
 from network.matpower import load_matpower, matpower_case_path
-from network.model import Contingency
+from network.model import Contingency, PeriodConditions
 from tests.feasibility.grids import three_bus_grid, three_bus_problem
 
 
@@ -56,7 +57,7 @@ class TestAgainstFastPath:
     def test_angle_formulation_case30(self, seed: int) -> None:
         grid, problem = medium_case("case30", 40, 4, seed)
         angle = solve(problem, grid, ClearingOptions(formulation=Formulation.ANGLE))
-        nodal = solve(problem, grid)
+        nodal = solve(problem, grid, ClearingOptions(formulation=Formulation.NODAL))
         ref = solve_reference(problem, grid)
         assert angle.surplus == pytest.approx(ref.surplus, rel=1e-6)
         assert angle.surplus == pytest.approx(nodal.surplus, rel=1e-9)
@@ -90,3 +91,34 @@ class TestExport:
     def test_unknown_format_is_refused(self, tmp_path: Path) -> None:
         with pytest.raises(ValueError, match=r"\.mps or \.lp"):
             export_model(three_bus_problem(), three_bus_grid(), tmp_path / "auction.txt")
+
+
+class TestIslandingAndOutages:
+    @pytest.mark.parametrize("outage", [(), ("1-2",)])
+    def test_angle_rows_fall_back_on_islanding_contingencies(self, outage: tuple[str, ...]) -> None:
+        # bus 4 hangs on 3-4 alone: losing 3-4 islands it (its injection is lost, the row is NODAL)
+        net = build_network(
+            "four_bus",
+            ("1", "2", "3", "4"),
+            (
+                ("1-2", "1", "2", 0.1, 80.0),
+                ("2-3", "2", "3", 0.1, 80.0),
+                ("1-3", "1", "3", 0.1, 60.0),
+                ("3-4", "3", "4", 0.05, 50.0),
+            ),
+            "3",
+            contingencies=(Contingency("C34", ("3-4",)), Contingency("C12", ("1-2",))),
+        )
+        grid = NetworkGrid.build(net, PeriodConditions(scheduled_outages=outage))
+        problem = build_problem(
+            ["a", "b", "c", "d"],
+            ["4", "1", "2", "3"],
+            ["1", "3", "3", "4"],
+            [70.0, 100.0, 90.0, 30.0],
+            [9.0, 10.0, 8.0, 2.5],
+        )
+        ref = solve_reference(problem, grid)
+        for formulation in (Formulation.ANGLE, Formulation.NODAL):
+            fast = solve(problem, grid, ClearingOptions(formulation=formulation))
+            assert fast.surplus == pytest.approx(ref.surplus, rel=1e-9)
+            assert check_awards(problem, grid, fast.product_mw, 1e-5).amount_mw.size == 0
