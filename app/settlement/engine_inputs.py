@@ -122,24 +122,103 @@ def year_end_charges(frame: pd.DataFrame) -> dict[str, float]:
     return {str(k): float(v) for k, v in summed.items()}
 
 
+HOLDING_FIELDS = (
+    "participant_id",
+    "source",
+    "sink",
+    "period_class",
+    "hedge",
+    "acquisition",
+    "auction_price_per_mw",
+)
+"""What every run of one ``holding_id`` must agree on."""
+
+
 def holding_positions(frame: pd.DataFrame, hours: pd.DatetimeIndex) -> Positions:
-    """The holdings snapshot as engine positions (MW constant over the month for each holding)."""
-    records = [
-        HoldingRecord(
-            holding_id=str(row["holding_id"]),
-            holder=str(row["participant_id"]),
-            source=str(row["source"]),
-            sink=str(row["sink"]),
-            period_class=PeriodClass(str(row["period_class"])),
-            hedge=Hedge(str(row["hedge"])),
-            acquisition=Acquisition(str(row["acquisition"])),
-            auction_price_per_mw=float(row["auction_price_per_mw"]) if row["auction_price_per_mw"] else None,
-        )
-        for row in frame.to_dict("records")
-    ]
+    """The holdings snapshot as engine positions: ``mw_by_hour[h, j]`` from the runs of each holding.
+
+    A row holds ``mw`` of holding ``holding_id`` in every hour from ``first_hour_ending`` to
+    ``last_hour_ending`` (both included; the whole month when the snapshot has no such columns).
+    The rows of one holding must describe the same FTR and never overlap (errors name the row).
+    :func:`settlement.positions.positions_from_holdings` cuts each holding's hours into runs of
+    constant MW, so a holding transferred mid-month earns for its buyer from the transfer's hour on.
+    """
+    source = InputKind.HOLDINGS.value
+    ids = frame["holding_id"].astype(str).tolist()
+    first_row: dict[str, int] = {}
+    for r, holding_id in enumerate(ids):
+        first_row.setdefault(holding_id, r)
+    order = list(first_row)
+    column_of = {holding_id: j for j, holding_id in enumerate(order)}
+    firsts = np.array([first_row[h] for h in ids], dtype=np.int64)
+    for name in HOLDING_FIELDS:
+        if name not in frame.columns:
+            continue
+        values = frame[name].astype(str).to_numpy()
+        differ = np.flatnonzero(values != values[firsts])
+        if len(differ):
+            r = int(differ[0])
+            raise SettlementInputError(
+                source,
+                f"holding {ids[r]!r}: {name} {values[r]!r} differs from row {firsts[r] + 1}",
+                row=r + 1,
+                column=name,
+            )
+    starts = _hour_positions(frame, "first_hour_ending", hours, default=0)
+    stops = _hour_positions(frame, "last_hour_ending", hours, default=len(hours) - 1) + 1
     mw = pd.to_numeric(frame["mw"]).to_numpy(dtype=np.float64)
-    matrix = np.broadcast_to(mw, (len(hours), len(records)))
+    matrix = np.zeros((len(hours), len(order)), dtype=np.float64)
+    for r, holding_id in enumerate(ids):
+        j, begin, end = column_of[holding_id], int(starts[r]), int(stops[r])
+        if end <= begin:
+            raise SettlementInputError(
+                source,
+                f"holding {holding_id!r}: last hour before first hour",
+                row=r + 1,
+                column="last_hour_ending",
+            )
+        if np.any(matrix[begin:end, j]):
+            raise SettlementInputError(
+                source,
+                f"holding {holding_id!r}: hours overlap another row of the holding",
+                row=r + 1,
+                column="first_hour_ending",
+            )
+        matrix[begin:end, j] = mw[r]
+    records = []
+    for holding_id in order:
+        row = frame.iloc[first_row[holding_id]]
+        price = row["auction_price_per_mw"] if "auction_price_per_mw" in frame.columns else ""
+        records.append(
+            HoldingRecord(
+                holding_id=holding_id,
+                holder=str(row["participant_id"]),
+                source=str(row["source"]),
+                sink=str(row["sink"]),
+                period_class=PeriodClass(str(row["period_class"])),
+                hedge=Hedge(str(row["hedge"])),
+                acquisition=Acquisition(str(row["acquisition"])),
+                auction_price_per_mw=float(price) if price else None,
+            )
+        )
     return positions_from_holdings(records, matrix, hours)
+
+
+def _hour_positions(frame: pd.DataFrame, column: str, hours: pd.DatetimeIndex, *, default: int) -> np.ndarray:
+    """Index in ``hours`` of each row's ``column`` (``default`` where the column is absent)."""
+    if column not in frame.columns:
+        return np.full(len(frame), default, dtype=np.int64)
+    at = hours.get_indexer(pd.DatetimeIndex(_stamps(frame[column])))
+    missing = np.flatnonzero(at < 0)
+    if len(missing):
+        r = int(missing[0])
+        raise SettlementInputError(
+            InputKind.HOLDINGS.value,
+            f"{frame[column].iat[r]!r} is not an hour ending of the month",
+            row=r + 1,
+            column=column,
+        )
+    return at.astype(np.int64)
 
 
 def as_table(rows: Mapping[str, list[str]]) -> pd.DataFrame:

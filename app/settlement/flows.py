@@ -8,7 +8,8 @@
                                   old version from its stored inputs and diff it
                                   (settlement.revision.holder_differences)
                                   -> ONE transaction: new run versions (old ones kept, no longer current),
-                                  their statements and differences, job succeeded
+                                  their statements and differences, the ``settlement.run`` audit link
+                                  (runs with their input sets and input/result hashes), job succeeded
 
 Months of a year settle in order (OA 5.2.6(b) needs the year to date): a year's first settled month
 may be any month (a service starting mid-year); after that a month is either already settled
@@ -27,6 +28,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.audit.service import actor_of, record_audit
 from app.clock import Clock
 from app.db import after_commit, transaction
 from app.jobs import JobRunner
@@ -226,6 +228,7 @@ def _store(
     if frozenset(r.id for r in current.values() if r.id is not None) != snapshot.current_ids:
         raise RuntimeError(f"the settled months of {snapshot.year} changed while this job ran")
     run_ids: list[int] = []
+    audited: list[dict[str, object]] = []
     for data, result in zip(snapshot.months, results, strict=True):
         old = current.get(data.month)
         if old is not None:
@@ -260,8 +263,33 @@ def _store(
             differences = holder_differences(old_results[data.month], result)
             repo.insert_rows(SettlementChange, records.change_rows(run.id, differences))
         run_ids.append(run.id)
+        audited.append(
+            {
+                "run_id": run.id,
+                "month": data.month,
+                "version": run.version,
+                "trigger": trigger,
+                "replaces_run_id": run.replaces_run_id,
+                "input_set_ids": dict(data.input_set_ids),
+                "input_hash": run.input_hash,
+                "result_hash": run.result_hash,
+            }
+        )
     job = repo.job(job_id)
     assert job is not None
+    record_audit(
+        session,
+        actor_of(job.requested_by_id),
+        "settlement.run",
+        {
+            "job_id": job_id,
+            "year": snapshot.year,
+            "month": snapshot.month,
+            "reason": job.reason,
+            "runs": audited,
+        },
+        at=now,
+    )
     job.status = SUCCEEDED
     job.progress = 1.0
     job.finished_at = now

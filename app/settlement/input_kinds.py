@@ -17,7 +17,9 @@ prices $/MWh, MW > 0. Holders and customers are participants, named by ``partici
   reserved_capacity_charges (OA 5.2.6(c)).
 
 ``holdings`` is not uploaded: it is the snapshot of the FTRs held that a run reads from the ledger,
-stored like an upload so that every run names all of its inputs.
+stored like an upload so that every run names all of its inputs. A row is a run of constant MW of one
+holding from ``first_hour_ending`` to ``last_hour_ending`` (both included); a snapshot stored without
+those columns holds every row for the whole month.
 """
 
 from __future__ import annotations
@@ -119,7 +121,11 @@ SPECS: dict[InputKind, KindSpec] = {
             ("acquisition", _T.ACQUISITION),
             ("mw", _T.POSITIVE),
         ),
-        (("auction_price_per_mw", _T.NUMBER),),
+        (
+            ("auction_price_per_mw", _T.NUMBER),
+            ("first_hour_ending", _T.HOUR),
+            ("last_hour_ending", _T.HOUR),
+        ),
     ),
 }
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from app.audit.service import actor_of, record_audit
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES
 from app.participants.service import Caller
@@ -188,6 +189,22 @@ class SettlementService:
                 )
                 for name, amount in result.amounts.items()
             ]
+        )
+        record_audit(
+            self.session,
+            actor_of(caller.participant_id),
+            "settlement.year_end",
+            {
+                "year_end_id": entry.id,
+                "year": year,
+                "version": entry.version,
+                "december_run_id": december.id,
+                "input_set_id": charges_set.id,
+                "carried_cents": entry.carried_cents,
+                "distributed_cents": entry.distributed_cents,
+                "undistributed_cents": entry.undistributed_cents,
+            },
+            at=now,
         )
         return entry
 

@@ -65,7 +65,9 @@ def rt_csv(month: int, hour_index: int, amounts: Sequence[float]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def upload(client: SyncClient, key: str, month: int, kind: str, text: str, media: str = "text/csv") -> Any:
+def upload(
+    client: SyncClient, key: str, month: int, kind: str, text: str | bytes, media: str = "text/csv"
+) -> Any:
     return client.post(
         f"/api/v1/settlement/months/{YEAR}/{month}/inputs/{kind}",
         content=text.encode() if isinstance(text, str) else text,
@@ -244,6 +246,10 @@ class TestWorkedExample:
         own = client.get(f"/api/v1/settlement/years/{YEAR}/year-end", headers=x.headers).json()
         assert [s["participant_id"] for s in own["shares"]] == [x.id]
         assert client.get(f"/api/v1/settlement/years/{YEAR}/year-end", headers=p.headers).status_code == 404
+        links = client.get("/api/v1/audit-log", params={"action": "settlement.year_end"}, headers=oi).json()
+        assert [(x["payload"]["year_end_id"], x["payload"]["carried_cents"]) for x in links["items"]] == [
+            (year_end["id"], 22500)
+        ]
 
     def test_ftr_statement_and_csv(
         self, client: SyncClient, operator_key: str, example: dict[str, Member]
@@ -361,19 +367,14 @@ class TestFailures:
     def test_a_bad_run_is_recorded_and_stores_nothing(
         self, client: SyncClient, operator_key: str, example: dict[str, Member]
     ) -> None:
-        body = {
-            "holder_id": example["P"].id,
-            "year": YEAR,
-            "month": M1,
-            "period_class": "off_peak",
-            "source": "1",
-            "sink": "9",
-            "mw": "1.0",
-        }
-        assert client.post("/api/v1/holdings", json=body, headers=bearer(operator_key)).status_code == 201
+        # A new version of the prices that leaves out bus 3, where P, Q and R hold FTRs: the upload
+        # itself is a well-formed table, the run cannot settle the FTRs on it.
+        lines = prices_csv(M1, M1_PRICES).splitlines()
+        without_3 = "\n".join(line for line in lines if line.split(",")[1] != "3") + "\n"
+        assert upload(client, operator_key, M1, "da_prices", without_3).status_code == 201
         r = client.post(f"/api/v1/settlement/months/{YEAR}/{M1}/runs", json={}, headers=bearer(operator_key))
         job = wait_job(client, operator_key, r.json()["id"])
-        assert job["status"] == "failed" and "pricing point '9' has no prices" in job["error"], job
+        assert job["status"] == "failed" and "pricing point '3' has no prices" in job["error"], job
         assert job["run_ids"] == []
         runs = client.get(f"/api/v1/settlement/months/{YEAR}/{M1}/runs", headers=bearer(operator_key))
         assert runs.json() == []
@@ -387,6 +388,7 @@ class TestFailures:
 
         with transaction(app.state.engine) as session:
             oi_id = session.exec(select(Participant.id).where(Participant.role == "operator")).one()
+            assert oi_id is not None
             stale = SettlementJob(
                 year=YEAR, month=M1, status="running", requested_by_id=oi_id, created_at=START
             )
@@ -398,3 +400,108 @@ class TestFailures:
         failed = wait_job(client, operator_key, stale.id)
         assert failed["status"] == "failed" and "interrupted" in failed["error"]
         settle(client, operator_key, M1)
+
+
+class TestTransfer:
+    def test_a_transfer_verified_mid_month_moves_the_credit_from_its_hour(
+        self, client: SyncClient, operator_key: str, example: dict[str, Member]
+    ) -> None:
+        """P transfers 20 of its 50 MW 1 -> 3 to Q from the example's second hour (OA 5.2.2(d)).
+
+        h1 stays P's (50 MW x 15 = 750, paid in full); from h2 on P holds 30 MW (30 x 30 = 900) and
+        Q 20 MW more (20 x 30 = 600); h2 is short as before (total 2600 > 2340: 90 %). P: target
+        allocation 1650, credit 750 + 810 = 1560; Q: 3000 + 600 = 3600, credit 1000 + 2340 = 3340;
+        R unchanged. The month's excess 175 goes to the deficiencies P 90, Q 260 pro rata: 45, 130.
+        """
+        p, q, r_ = example["P"], example["Q"], example["R"]
+        h1, h2, h3 = example_hours(M1, 3)
+        right = {"year": YEAR, "month": M1, "period_class": "on_peak", "source": "1", "sink": "3"}
+        body = {"buyer_id": q.id, "rights": [right], "mw": "20.0", "effective_from": h2.isoformat()}
+        r = client.post("/api/v1/transfers", json=body, headers=p.headers)
+        assert r.status_code == 201, r.text
+        tid = r.json()["id"]
+        assert client.post(f"/api/v1/transfers/{tid}/accept", headers=q.headers).status_code == 200
+        r = client.post(f"/api/v1/transfers/{tid}/verify", headers=bearer(operator_key))
+        assert r.status_code == 200 and r.json()["state"] == "verified", r.text
+
+        settle(client, operator_key, M1)
+        assert totals(client, p, M1) == amounts("1650.00", "1560.00", monthly="45.00")
+        assert totals(client, q, M1) == amounts("3600.00", "3340.00", monthly="130.00")
+        assert totals(client, r_, M1) == amounts("-1350.00", "-1260.00")
+        by_hour = {pd.Timestamp(h["hour_ending"]): h for h in statement(client, p, M1)["hours"]}
+        assert (by_hour[h1]["target_allocation"], by_hour[h1]["credit"]) == ("750.00", "750.00")
+        assert (by_hour[h2]["target_allocation"], by_hour[h2]["credit"]) == ("900.00", "810.00")
+
+        def ftr_rows(member: Member) -> dict[tuple[pd.Timestamp, str, str], dict[str, str]]:
+            base = f"/api/v1/settlement/months/{YEAR}/{M1}/statements/{member.id}/ftrs"
+            rows = client.get(base, headers=member.headers).json()
+            return {(pd.Timestamp(f["hour_ending"]), f["source"], f["sink"]): f for f in rows}
+
+        bought = ftr_rows(q)
+        assert (h1, "1", "3") not in bought, "the transfer takes effect from h2"
+        assert (bought[(h2, "1", "3")]["mw"], bought[(h2, "1", "3")]["credit"]) == ("20.0", "540.00")
+        assert bought[(h3, "1", "3")]["mw"] == "20.0"
+        sold = ftr_rows(p)
+        assert [sold[(h, "1", "3")]["mw"] for h in (h1, h2, h3)] == ["50.0", "30.0", "30.0"]
+        summary = client.get(f"/api/v1/settlement/months/{YEAR}/{M1}/runs", headers=bearer(operator_key))
+        assert summary.json()[0]["summary"]["excess"] == "175.00", "the transfer moves credits, not money"
+
+
+def _settlement_links(client: SyncClient, key: str) -> list[dict[str, Any]]:
+    r = client.get("/api/v1/audit-log", params={"action": "settlement.run"}, headers=bearer(key))
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
+
+
+class TestAudit:
+    def test_every_stored_run_is_a_link_naming_its_inputs_and_result(
+        self, app: FastAPI, client: SyncClient, operator_key: str, example: dict[str, Member]
+    ) -> None:
+        from app.db import transaction
+
+        oi = bearer(operator_key)
+        with transaction(app.state.engine) as session:
+            oi_id = session.exec(select(Participant.id).where(Participant.role == "operator")).one()
+        settle(client, operator_key, M1)
+        settle(client, operator_key, M2)
+        assert (
+            upload(client, operator_key, M1, "da_congestion", charges_csv(M1, [1375, 2600, 0])).status_code
+            == 201
+        )
+        job = settle(client, operator_key, M1, reason="corrected hour 2 charges")
+        links = _settlement_links(client, operator_key)
+        assert [(x["payload"]["month"], len(x["payload"]["runs"])) for x in links] == [
+            (M1, 1),
+            (M2, 1),
+            (M1, 2),
+        ]
+        assert all(x["actor"] == f"participant:{oi_id}" for x in links)
+        last = links[-1]["payload"]
+        assert (last["job_id"], last["reason"]) == (job["id"], "corrected hour 2 charges")
+        assert [run["run_id"] for run in last["runs"]] == job["run_ids"]
+        for run in last["runs"]:
+            stored = client.get(f"/api/v1/settlement/runs/{run['run_id']}", headers=oi).json()
+            assert (run["version"], run["trigger"], run["replaces_run_id"]) == (
+                stored["version"],
+                stored["trigger"],
+                stored["replaces_run_id"],
+            )
+            assert (run["input_set_ids"], run["input_hash"], run["result_hash"]) == (
+                stored["input_set_ids"],
+                stored["input_hash"],
+                stored["result_hash"],
+            )
+        verdict = client.get("/api/v1/audit-log/verify", headers=oi).json()
+        assert verdict["ok"], verdict
+
+    def test_a_failed_run_leaves_no_link(
+        self, client: SyncClient, operator_key: str, example: dict[str, Member]
+    ) -> None:
+        settle(client, operator_key, M1)
+        lines = prices_csv(M2, M2_PRICES).splitlines()
+        without_3 = "\n".join(line for line in lines if line.split(",")[1] != "3") + "\n"
+        assert upload(client, operator_key, M2, "da_prices", without_3).status_code == 201
+        r = client.post(f"/api/v1/settlement/months/{YEAR}/{M2}/runs", json={}, headers=bearer(operator_key))
+        assert wait_job(client, operator_key, r.json()["id"])["status"] == "failed"
+        assert [x["payload"]["month"] for x in _settlement_links(client, operator_key)] == [M1]

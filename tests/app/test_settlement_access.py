@@ -4,6 +4,7 @@ settles, auditors read, every other role is refused (403)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -36,16 +37,19 @@ def test_roles_refused(client: SyncClient, role: str, make_participant: Callable
     member = make_participant(role)
     refused = OPERATOR_ONLY + ([] if role == "auditor" else READERS_ONLY)
     for method, path in refused:
-        kwargs = {"json": {}} if path.endswith("/runs") and method == "POST" else {}
+        kwargs: dict[str, Any] = {"json": {}} if path.endswith("/runs") and method == "POST" else {}
         r = client.request(method, path, headers=member.headers, **kwargs)
         assert r.status_code == 403, (role, method, path, r.text)
         assert r.json()["type"].endswith("/forbidden")
 
 
 def test_statements_are_private(
-    client: SyncClient, operator_key: str, make_participant: Callable[..., Member]
+    client: SyncClient, operator_key: str, network_id: int, make_participant: Callable[..., Member]
 ) -> None:
     owner, other = make_participant("lse"), make_participant("trader")
+    # The month's auction names the network the allocation is checked on (OA 7.3.3(b)).
+    auction = {"year": YEAR, "month": M1, "network_version_id": network_id}
+    assert client.post("/api/v1/auctions", json=auction, headers=bearer(operator_key)).status_code == 201
     auditor, owner_of_nothing = make_participant("auditor"), make_participant("transmission_owner")
     body = {
         "holder_id": owner.id,
