@@ -104,7 +104,9 @@ def run_one(engine: Engine, n_ftrs: int, n_nodes: int, seed: int = 11) -> dict[s
                     "sink": f"n{snk[i]}",
                     "hedge": "obligation",
                     "mw_tenths": int(rng.integers(1, 1001)),
-                    "origin": "allocation",
+                    "origin": "nsu_allocation",
+                    "effective_from": hours[0].to_pydatetime(),
+                    "reference": f"benchmark:{i}",
                     "created_at": NOW,
                 }
                 for i in range(n_ftrs)

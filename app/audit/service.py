@@ -48,6 +48,7 @@ ACTIONS = (
     "credit.changed",
     "revenue_requirement.set",
     "settlement.run",
+    "settlement.year_end",
 )
 """The actions the service records (others may be added: the chain accepts any non-empty name)."""
 
