@@ -64,6 +64,17 @@ def _group_columns(groups: ProductGroups, sens: FloatArray, direction: IntArray,
     return out
 
 
+def _group_columns_t(groups: ProductGroups, sens_t: FloatArray, direction: IntArray, g: IntArray) -> FloatArray:
+    """:func:`_group_columns` transposed (len(g) x rows), from the point-major ``sens_t`` (points x rows).
+
+    Same values element by element; reading whole rows of ``sens_t`` is what makes it fast (a column
+    of the row-major sensitivities is one cache line per row).
+    """
+    a = direction[None, :] * (sens_t[groups.source[g]] - sens_t[groups.sink[g]])
+    out: FloatArray = np.where(groups.is_option[g][:, None], np.maximum(a, 0.0), a)
+    return out
+
+
 def _row_loads(
     problem: ClearingProblem, groups: ProductGroups, rows: LpRows, group_mw: FloatArray
 ) -> FloatArray:
@@ -98,6 +109,7 @@ def _lp_row_repair(
     rounded_mw = (totals * AWARD_STEP_MW).astype(np.float64)
     slack: FloatArray = rows.rhs - _row_loads(problem, groups, rows, rounded_mw)
     can_raise = (lp_group_mw > totals * AWARD_STEP_MW + 1e-9) & (totals < asked_total)
+    sens_t = np.ascontiguousarray(rows.sens.T)
     for _ in range(max_steps):
         r = int(np.argmin(slack))
         if slack[r] >= -tol_mw:
@@ -108,7 +120,7 @@ def _lp_row_repair(
         for g in np.flatnonzero(can_raise & (a < -1e-12))[
             np.argsort(a[can_raise & (a < -1e-12)], kind="stable")
         ]:
-            col = _group_columns(groups, rows.sens, rows.direction, np.array([g]))[:, 0]
+            col = _group_columns_t(groups, sens_t, rows.direction, np.array([g]))[0]
             new = slack - AWARD_STEP_MW * col
             if np.all(new[col > 0] >= -tol_mw):
                 totals[g] += 1
@@ -123,7 +135,7 @@ def _lp_row_repair(
         if loads.size == 0:
             break
         order = loads[np.lexsort((loads, groups.value[loads] / a[loads]))]
-        g, cut, col = _cheapest_clean_cut(groups, rows, slack, r, a, totals, order, tol_mw)
+        g, cut, col = _cheapest_clean_cut(groups, rows, sens_t, slack, r, a, totals, order, tol_mw)
         totals[g] -= cut
         steps.append(_step(problem, groups, g, cut, rows, r, float(-slack[r]), grid))
         slack = slack + cut * AWARD_STEP_MW * col
@@ -133,6 +145,7 @@ def _lp_row_repair(
 def _cheapest_clean_cut(
     groups: ProductGroups,
     rows: LpRows,
+    sens_t: FloatArray,
     slack: FloatArray,
     r: int,
     a: FloatArray,
@@ -145,23 +158,25 @@ def _cheapest_clean_cut(
     Cutting a group also removes its relief on rows where it is a counterflow; a cut that would
     overload such a row is passed over. Candidates come cheapest first and are tried in blocks. If
     none is clean, the cut leaving the least total overload is taken (the loop repairs the rest).
+    ``sens_t`` is ``rows.sens`` transposed (points x rows, row-major).
     """
     fallback: tuple[float, int, int, FloatArray] | None = None
+    floor = np.minimum(slack, -tol_mw)[None, :]
     for start in range(0, len(candidates), _CANDIDATES):
         block = candidates[start : start + _CANDIDATES]
-        cols = _group_columns(groups, rows.sens, rows.direction, block)
+        cols = _group_columns_t(groups, sens_t, rows.direction, block)
         need = np.ceil(-slack[r] / a[block] / AWARD_STEP_MW - 1e-9).astype(np.int64)
         cut = np.maximum(1, np.minimum(need, totals[block]))
-        after = slack[:, None] + cut[None, :] * AWARD_STEP_MW * cols
-        worse = after < np.minimum(slack, -tol_mw)[:, None]
-        clean = np.flatnonzero(~worse.any(axis=0))
+        after = slack[None, :] + cut[:, None] * AWARD_STEP_MW * cols
+        worse = after < floor
+        clean = np.flatnonzero(~worse.any(axis=1))
         if clean.size:
             i = int(clean[0])
-            return int(block[i]), int(cut[i]), cols[:, i]
-        overload = np.minimum(after, 0.0).sum(axis=0)
+            return int(block[i]), int(cut[i]), cols[i]
+        overload = np.minimum(after, 0.0).sum(axis=1)
         i = int(np.argmax(overload))
         if fallback is None or overload[i] > fallback[0]:
-            fallback = (float(overload[i]), int(block[i]), int(cut[i]), cols[:, i])
+            fallback = (float(overload[i]), int(block[i]), int(cut[i]), cols[i].copy())
     assert fallback is not None
     return fallback[1], fallback[2], fallback[3]
 
