@@ -53,25 +53,18 @@ class RepairStep:
 
 _MIN_COEFF = 1e-6
 """MW per MW: a group loading a row less than this is not cut for it (the cut would be huge)."""
-_CANDIDATES = 256
+_CANDIDATES = 512
 """Loading groups are tried in blocks of this many for a cut that overloads no other row."""
+_SUB_BLOCK = 64
+"""Within a block, candidates with cuts of similar size are evaluated this many at a time."""
+_REACH_MARGIN = 1.0 + 1e-6
+"""Head room on a row's reach, far above the rounding of the values that it bounds."""
 
 
 def _group_columns(groups: ProductGroups, sens: FloatArray, direction: IntArray, g: IntArray) -> FloatArray:
     """Row coefficients (rows x len(g)) of groups ``g``: ``d (S_src - S_snk)``, options adverse only."""
     a = direction[:, None] * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
     out: FloatArray = np.where(groups.is_option[g][None, :], np.maximum(a, 0.0), a)
-    return out
-
-
-def _group_columns_t(groups: ProductGroups, sens_t: FloatArray, direction: IntArray, g: IntArray) -> FloatArray:
-    """:func:`_group_columns` transposed (len(g) x rows), from the point-major ``sens_t`` (points x rows).
-
-    Same values element by element; reading whole rows of ``sens_t`` is what makes it fast (a column
-    of the row-major sensitivities is one cache line per row).
-    """
-    a = direction[None, :] * (sens_t[groups.source[g]] - sens_t[groups.sink[g]])
-    out: FloatArray = np.where(groups.is_option[g][:, None], np.maximum(a, 0.0), a)
     return out
 
 
@@ -109,7 +102,15 @@ def _lp_row_repair(
     rounded_mw = (totals * AWARD_STEP_MW).astype(np.float64)
     slack: FloatArray = rows.rhs - _row_loads(problem, groups, rows, rounded_mw)
     can_raise = (lp_group_mw > totals * AWARD_STEP_MW + 1e-9) & (totals < asked_total)
-    sens_t = np.ascontiguousarray(rows.sens.T)
+    # point-major sensitivities with the rows in order of their slack (tightest first): a cut can only
+    # harm rows with little slack, and those then form a prefix that the clean-cut search reads alone
+    by_slack = np.argsort(slack, kind="stable")
+    tight = _TightRows(
+        by_slack,
+        np.ascontiguousarray(rows.sens[by_slack].T),
+        rows.direction[by_slack],
+        2.0 * np.abs(rows.sens[by_slack]).max(axis=1) if rows.sens.shape[1] else np.zeros(len(by_slack)),
+    )
     for _ in range(max_steps):
         r = int(np.argmin(slack))
         if slack[r] >= -tol_mw:
@@ -120,7 +121,7 @@ def _lp_row_repair(
         for g in np.flatnonzero(can_raise & (a < -1e-12))[
             np.argsort(a[can_raise & (a < -1e-12)], kind="stable")
         ]:
-            col = _group_columns_t(groups, sens_t, rows.direction, np.array([g]))[0]
+            col = tight.column(groups, int(g))
             new = slack - AWARD_STEP_MW * col
             if np.all(new[col > 0] >= -tol_mw):
                 totals[g] += 1
@@ -135,17 +136,41 @@ def _lp_row_repair(
         if loads.size == 0:
             break
         order = loads[np.lexsort((loads, groups.value[loads] / a[loads]))]
-        g, cut, col = _cheapest_clean_cut(groups, rows, sens_t, slack, r, a, totals, order, tol_mw)
+        g, cut, col = _cheapest_clean_cut(groups, tight, slack, r, a, totals, order, tol_mw)
         totals[g] -= cut
         steps.append(_step(problem, groups, g, cut, rows, r, float(-slack[r]), grid))
         slack = slack + cut * AWARD_STEP_MW * col
     return steps
 
 
+@dataclass(frozen=True)
+class _TightRows:
+    """The LP rows reordered by slack: ``perm`` (new position -> row), ``sens_t`` (points x rows,
+    row-major), ``direction`` and ``reach`` (``2 max_p |S_p|``, a bound on ``|d (S_s - S_t)|``)."""
+
+    perm: IntArray
+    sens_t: FloatArray
+    direction: IntArray
+    reach: FloatArray
+
+    def columns(self, groups: ProductGroups, g: IntArray, m: int) -> FloatArray:
+        """Coefficients (len(g) x m) of groups ``g`` on the first ``m`` rows (options: adverse part)."""
+        a = self.direction[None, :m] * (self.sens_t[groups.source[g], :m] - self.sens_t[groups.sink[g], :m])
+        if bool(groups.is_option[g].any()):
+            a = np.where(groups.is_option[g][:, None], np.maximum(a, 0.0), a)
+        out: FloatArray = a
+        return out
+
+    def column(self, groups: ProductGroups, g: int) -> FloatArray:
+        """Group ``g``'s coefficients on every row, in the LP's row order."""
+        col = np.empty(len(self.perm))
+        col[self.perm] = self.columns(groups, np.array([g]), len(self.perm))[0]
+        return col
+
+
 def _cheapest_clean_cut(
     groups: ProductGroups,
-    rows: LpRows,
-    sens_t: FloatArray,
+    tight: _TightRows,
     slack: FloatArray,
     r: int,
     a: FloatArray,
@@ -158,27 +183,45 @@ def _cheapest_clean_cut(
     Cutting a group also removes its relief on rows where it is a counterflow; a cut that would
     overload such a row is passed over. Candidates come cheapest first and are tried in blocks. If
     none is clean, the cut leaving the least total overload is taken (the loop repairs the rest).
-    ``sens_t`` is ``rows.sens`` transposed (points x rows, row-major).
+
+    A cut of ``c`` steps moves row ``i`` by at most ``0.1 c reach_i`` MW, so a row with more slack than
+    that ends with a non-negative slack: it is neither made worse beyond the tolerance nor adds to the
+    overload. Within a block, candidates are taken by size of cut and only the rows up to the last
+    one that such a cut could harm are read (rows are in order of slack, so that is a short prefix
+    when the cuts are small). The choice is the one a look at every row gives.
     """
-    fallback: tuple[float, int, int, FloatArray] | None = None
-    floor = np.minimum(slack, -tol_mw)[None, :]
+    fallback: tuple[float, int, int] | None = None
+    slack_p = slack[tight.perm]
+    floor_p = np.minimum(slack_p, -tol_mw)
+    need_all = np.ceil(-slack[r] / a[candidates] / AWARD_STEP_MW - 1e-9).astype(np.int64)
+    cut_all = np.maximum(1, np.minimum(need_all, totals[candidates]))
     for start in range(0, len(candidates), _CANDIDATES):
         block = candidates[start : start + _CANDIDATES]
-        cols = _group_columns_t(groups, sens_t, rows.direction, block)
-        need = np.ceil(-slack[r] / a[block] / AWARD_STEP_MW - 1e-9).astype(np.int64)
-        cut = np.maximum(1, np.minimum(need, totals[block]))
-        after = slack[None, :] + cut[:, None] * AWARD_STEP_MW * cols
-        worse = after < floor
-        clean = np.flatnonzero(~worse.any(axis=1))
+        cut = cut_all[start : start + _CANDIDATES]
+        worse = np.zeros(block.size, dtype=bool)
+        overload = np.zeros(block.size)
+        by_cut = np.argsort(cut, kind="stable")
+        for s0 in range(0, block.size, _SUB_BLOCK):
+            sub = by_cut[s0 : s0 + _SUB_BLOCK]
+            reach_mw = (int(cut[sub[-1]]) * AWARD_STEP_MW) * tight.reach * _REACH_MARGIN
+            harmed = np.flatnonzero(slack_p < reach_mw)
+            if harmed.size == 0:
+                continue
+            m = int(harmed[-1]) + 1
+            after = slack_p[None, :m] + cut[sub][:, None] * AWARD_STEP_MW * tight.columns(
+                groups, block[sub], m
+            )
+            worse[sub] = (after < floor_p[None, :m]).any(axis=1)
+            overload[sub] = np.minimum(after, 0.0).sum(axis=1)
+        clean = np.flatnonzero(~worse)
         if clean.size:
             i = int(clean[0])
-            return int(block[i]), int(cut[i]), cols[i]
-        overload = np.minimum(after, 0.0).sum(axis=1)
+            return int(block[i]), int(cut[i]), tight.column(groups, int(block[i]))
         i = int(np.argmax(overload))
         if fallback is None or overload[i] > fallback[0]:
-            fallback = (float(overload[i]), int(block[i]), int(cut[i]), cols[i].copy())
+            fallback = (float(overload[i]), int(block[i]), int(cut[i]))
     assert fallback is not None
-    return fallback[1], fallback[2], fallback[3]
+    return fallback[1], fallback[2], tight.column(groups, fallback[1])
 
 
 def _step(
