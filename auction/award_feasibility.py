@@ -105,12 +105,10 @@ def _lp_row_repair(
     # point-major sensitivities with the rows in order of their slack (tightest first): a cut can only
     # harm rows with little slack, and those then form a prefix that the clean-cut search reads alone
     by_slack = np.argsort(slack, kind="stable")
-    tight = _TightRows(
-        by_slack,
-        np.ascontiguousarray(rows.sens[by_slack].T),
-        rows.direction[by_slack],
-        2.0 * np.abs(rows.sens[by_slack]).max(axis=1) if rows.sens.shape[1] else np.zeros(len(by_slack)),
-    )
+    sens_sorted = rows.sens[by_slack]
+    reach = 2.0 * np.abs(sens_sorted).max(axis=1) if sens_sorted.shape[1] else np.zeros(len(by_slack))
+    tight = _TightRows(by_slack, np.ascontiguousarray(sens_sorted.T), rows.direction[by_slack], reach)
+    del sens_sorted
     for _ in range(max_steps):
         r = int(np.argmin(slack))
         if slack[r] >= -tol_mw:
@@ -118,18 +116,16 @@ def _lp_row_repair(
         a = rows.direction[r] * (rows.sens[r, groups.source] - rows.sens[r, groups.sink])
         a = np.where(groups.is_option, np.maximum(a, 0.0), a)
         raised = False
-        for g in np.flatnonzero(can_raise & (a < -1e-12))[
-            np.argsort(a[can_raise & (a < -1e-12)], kind="stable")
-        ]:
-            col = tight.column(groups, int(g))
+        up = np.flatnonzero(can_raise & (a < -1e-12))
+        g = _first_clean_raise(groups, tight, slack, up[np.argsort(a[up], kind="stable")], tol_mw)
+        if g >= 0:
+            col = tight.column(groups, g)
             new = slack - AWARD_STEP_MW * col
-            if np.all(new[col > 0] >= -tol_mw):
-                totals[g] += 1
-                can_raise[g] = False
-                steps.append(_step(problem, groups, int(g), -1, rows, r, float(-slack[r]), grid))
-                slack = new
-                raised = True
-                break
+            totals[g] += 1
+            can_raise[g] = False
+            steps.append(_step(problem, groups, g, -1, rows, r, float(-slack[r]), grid))
+            slack = new
+            raised = True
         if raised:
             continue
         loads = np.flatnonzero((totals > 0) & (a > _MIN_COEFF))
@@ -166,6 +162,31 @@ class _TightRows:
         col = np.empty(len(self.perm))
         col[self.perm] = self.columns(groups, np.array([g]), len(self.perm))[0]
         return col
+
+
+def _first_clean_raise(
+    groups: ProductGroups, tight: _TightRows, slack: FloatArray, candidates: IntArray, tol_mw: float
+) -> int:
+    """The first candidate that one step up (0.1 MW) overloads no row by more than ``tol_mw``; -1 if none.
+
+    A step moves row ``i`` by at most ``0.1 reach_i`` MW: rows with more slack cannot be overloaded by
+    it, so only the prefix of rows (in order of slack) up to the last one it could reach is read.
+    """
+    if candidates.size == 0:
+        return -1
+    slack_p = slack[tight.perm]
+    harmed = np.flatnonzero(slack_p < AWARD_STEP_MW * tight.reach * _REACH_MARGIN)
+    if harmed.size == 0:
+        return int(candidates[0])
+    m = int(harmed[-1]) + 1
+    for start in range(0, len(candidates), _CANDIDATES):
+        block = candidates[start : start + _CANDIDATES]
+        cols = tight.columns(groups, block, m)
+        new = slack_p[None, :m] - AWARD_STEP_MW * cols
+        ok = np.flatnonzero(~((cols > 0) & ~(new >= -tol_mw)).any(axis=1))
+        if ok.size:
+            return int(block[int(ok[0])])
+    return -1
 
 
 def _cheapest_clean_cut(
