@@ -53,8 +53,12 @@ class RepairStep:
 
 _MIN_COEFF = 1e-6
 """MW per MW: a group loading a row less than this is not cut for it (the cut would be huge)."""
-_CANDIDATES = 256
+_CANDIDATES = 512
 """Loading groups are tried in blocks of this many for a cut that overloads no other row."""
+_SUB_BLOCK = 64
+"""Within a block, candidates with cuts of similar size are evaluated this many at a time."""
+_REACH_MARGIN = 1.0 + 1e-6
+"""Head room on a row's reach, far above the rounding of the values that it bounds."""
 
 
 def _group_columns(groups: ProductGroups, sens: FloatArray, direction: IntArray, g: IntArray) -> FloatArray:
@@ -98,6 +102,13 @@ def _lp_row_repair(
     rounded_mw = (totals * AWARD_STEP_MW).astype(np.float64)
     slack: FloatArray = rows.rhs - _row_loads(problem, groups, rows, rounded_mw)
     can_raise = (lp_group_mw > totals * AWARD_STEP_MW + 1e-9) & (totals < asked_total)
+    # point-major sensitivities with the rows in order of their slack (tightest first): a cut can only
+    # harm rows with little slack, and those then form a prefix that the clean-cut search reads alone
+    by_slack = np.argsort(slack, kind="stable")
+    sens_sorted = rows.sens[by_slack]
+    reach = 2.0 * np.abs(sens_sorted).max(axis=1) if sens_sorted.shape[1] else np.zeros(len(by_slack))
+    tight = _TightRows(by_slack, np.ascontiguousarray(sens_sorted.T), rows.direction[by_slack], reach)
+    del sens_sorted
     for _ in range(max_steps):
         r = int(np.argmin(slack))
         if slack[r] >= -tol_mw:
@@ -105,34 +116,82 @@ def _lp_row_repair(
         a = rows.direction[r] * (rows.sens[r, groups.source] - rows.sens[r, groups.sink])
         a = np.where(groups.is_option, np.maximum(a, 0.0), a)
         raised = False
-        for g in np.flatnonzero(can_raise & (a < -1e-12))[
-            np.argsort(a[can_raise & (a < -1e-12)], kind="stable")
-        ]:
-            col = _group_columns(groups, rows.sens, rows.direction, np.array([g]))[:, 0]
+        up = np.flatnonzero(can_raise & (a < -1e-12))
+        g = _first_clean_raise(groups, tight, slack, up[np.argsort(a[up], kind="stable")], tol_mw)
+        if g >= 0:
+            col = tight.column(groups, g)
             new = slack - AWARD_STEP_MW * col
-            if np.all(new[col > 0] >= -tol_mw):
-                totals[g] += 1
-                can_raise[g] = False
-                steps.append(_step(problem, groups, int(g), -1, rows, r, float(-slack[r]), grid))
-                slack = new
-                raised = True
-                break
+            totals[g] += 1
+            can_raise[g] = False
+            steps.append(_step(problem, groups, g, -1, rows, r, float(-slack[r]), grid))
+            slack = new
+            raised = True
         if raised:
             continue
         loads = np.flatnonzero((totals > 0) & (a > _MIN_COEFF))
         if loads.size == 0:
             break
         order = loads[np.lexsort((loads, groups.value[loads] / a[loads]))]
-        g, cut, col = _cheapest_clean_cut(groups, rows, slack, r, a, totals, order, tol_mw)
+        g, cut, col = _cheapest_clean_cut(groups, tight, slack, r, a, totals, order, tol_mw)
         totals[g] -= cut
         steps.append(_step(problem, groups, g, cut, rows, r, float(-slack[r]), grid))
         slack = slack + cut * AWARD_STEP_MW * col
     return steps
 
 
+@dataclass(frozen=True)
+class _TightRows:
+    """The LP rows reordered by slack: ``perm`` (new position -> row), ``sens_t`` (points x rows,
+    row-major), ``direction`` and ``reach`` (``2 max_p |S_p|``, a bound on ``|d (S_s - S_t)|``)."""
+
+    perm: IntArray
+    sens_t: FloatArray
+    direction: IntArray
+    reach: FloatArray
+
+    def columns(self, groups: ProductGroups, g: IntArray, m: int) -> FloatArray:
+        """Coefficients (len(g) x m) of groups ``g`` on the first ``m`` rows (options: adverse part)."""
+        a = self.direction[None, :m] * (self.sens_t[groups.source[g], :m] - self.sens_t[groups.sink[g], :m])
+        if bool(groups.is_option[g].any()):
+            a = np.where(groups.is_option[g][:, None], np.maximum(a, 0.0), a)
+        out: FloatArray = a
+        return out
+
+    def column(self, groups: ProductGroups, g: int) -> FloatArray:
+        """Group ``g``'s coefficients on every row, in the LP's row order."""
+        col = np.empty(len(self.perm))
+        col[self.perm] = self.columns(groups, np.array([g]), len(self.perm))[0]
+        return col
+
+
+def _first_clean_raise(
+    groups: ProductGroups, tight: _TightRows, slack: FloatArray, candidates: IntArray, tol_mw: float
+) -> int:
+    """The first candidate that one step up (0.1 MW) overloads no row by more than ``tol_mw``; -1 if none.
+
+    A step moves row ``i`` by at most ``0.1 reach_i`` MW: rows with more slack cannot be overloaded by
+    it, so only the prefix of rows (in order of slack) up to the last one it could reach is read.
+    """
+    if candidates.size == 0:
+        return -1
+    slack_p = slack[tight.perm]
+    harmed = np.flatnonzero(slack_p < AWARD_STEP_MW * tight.reach * _REACH_MARGIN)
+    if harmed.size == 0:
+        return int(candidates[0])
+    m = int(harmed[-1]) + 1
+    for start in range(0, len(candidates), _CANDIDATES):
+        block = candidates[start : start + _CANDIDATES]
+        cols = tight.columns(groups, block, m)
+        new = slack_p[None, :m] - AWARD_STEP_MW * cols
+        ok = np.flatnonzero(~((cols > 0) & ~(new >= -tol_mw)).any(axis=1))
+        if ok.size:
+            return int(block[int(ok[0])])
+    return -1
+
+
 def _cheapest_clean_cut(
     groups: ProductGroups,
-    rows: LpRows,
+    tight: _TightRows,
     slack: FloatArray,
     r: int,
     a: FloatArray,
@@ -145,25 +204,45 @@ def _cheapest_clean_cut(
     Cutting a group also removes its relief on rows where it is a counterflow; a cut that would
     overload such a row is passed over. Candidates come cheapest first and are tried in blocks. If
     none is clean, the cut leaving the least total overload is taken (the loop repairs the rest).
+
+    A cut of ``c`` steps moves row ``i`` by at most ``0.1 c reach_i`` MW, so a row with more slack than
+    that ends with a non-negative slack: it is neither made worse beyond the tolerance nor adds to the
+    overload. Within a block, candidates are taken by size of cut and only the rows up to the last
+    one that such a cut could harm are read (rows are in order of slack, so that is a short prefix
+    when the cuts are small). The choice is the one a look at every row gives.
     """
-    fallback: tuple[float, int, int, FloatArray] | None = None
+    fallback: tuple[float, int, int] | None = None
+    slack_p = slack[tight.perm]
+    floor_p = np.minimum(slack_p, -tol_mw)
+    need_all = np.ceil(-slack[r] / a[candidates] / AWARD_STEP_MW - 1e-9).astype(np.int64)
+    cut_all = np.maximum(1, np.minimum(need_all, totals[candidates]))
     for start in range(0, len(candidates), _CANDIDATES):
         block = candidates[start : start + _CANDIDATES]
-        cols = _group_columns(groups, rows.sens, rows.direction, block)
-        need = np.ceil(-slack[r] / a[block] / AWARD_STEP_MW - 1e-9).astype(np.int64)
-        cut = np.maximum(1, np.minimum(need, totals[block]))
-        after = slack[:, None] + cut[None, :] * AWARD_STEP_MW * cols
-        worse = after < np.minimum(slack, -tol_mw)[:, None]
-        clean = np.flatnonzero(~worse.any(axis=0))
+        cut = cut_all[start : start + _CANDIDATES]
+        worse = np.zeros(block.size, dtype=bool)
+        overload = np.zeros(block.size)
+        by_cut = np.argsort(cut, kind="stable")
+        for s0 in range(0, block.size, _SUB_BLOCK):
+            sub = by_cut[s0 : s0 + _SUB_BLOCK]
+            reach_mw = (int(cut[sub[-1]]) * AWARD_STEP_MW) * tight.reach * _REACH_MARGIN
+            harmed = np.flatnonzero(slack_p < reach_mw)
+            if harmed.size == 0:
+                continue
+            m = int(harmed[-1]) + 1
+            after = slack_p[None, :m] + cut[sub][:, None] * AWARD_STEP_MW * tight.columns(
+                groups, block[sub], m
+            )
+            worse[sub] = (after < floor_p[None, :m]).any(axis=1)
+            overload[sub] = np.minimum(after, 0.0).sum(axis=1)
+        clean = np.flatnonzero(~worse)
         if clean.size:
             i = int(clean[0])
-            return int(block[i]), int(cut[i]), cols[:, i]
-        overload = np.minimum(after, 0.0).sum(axis=0)
+            return int(block[i]), int(cut[i]), tight.column(groups, int(block[i]))
         i = int(np.argmax(overload))
         if fallback is None or overload[i] > fallback[0]:
-            fallback = (float(overload[i]), int(block[i]), int(cut[i]), cols[:, i])
+            fallback = (float(overload[i]), int(block[i]), int(cut[i]))
     assert fallback is not None
-    return fallback[1], fallback[2], fallback[3]
+    return fallback[1], fallback[2], tight.column(groups, fallback[1])
 
 
 def _step(

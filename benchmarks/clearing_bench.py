@@ -146,13 +146,15 @@ def _row(r: dict[str, Any]) -> str:
     if "skipped" in r:
         return (
             f"| {r['case']} | {r['bids']:,} | {r['mode']} | {r['variant']} | {r.get('contingencies', '')} | "
-            f"not run: {r['skipped']} | | | | | | | |"
+            f"not run: {r['skipped']} | | | | | | | | | |"
         )
     t = r["times"]
     return (
         f"| {r['case']} | {r['bids']:,} | {r['mode']} | {r['variant']} | {r['contingencies']} | "
         f"{r['clear_s']:.1f} | {r['grid_build_s']:.1f} | {t['lp_s']:.1f} | {t['flows_s']:.1f} | "
-        f"{t['rows_s']:.1f} | {r['iterations']} | {r['active_rows']:,} / {r['full_rows']:,} | "
+        f"{t['rows_s']:.1f} | {t.get('rounding_s', float('nan')):.1f} | "
+        f"{t.get('prices_s', float('nan')):.1f} | "
+        f"{r['iterations']} | {r['active_rows']:,} / {r['full_rows']:,} | "
         f"{r['lp_nonzeros']:,} | {r['peak_rss_mib']:,.0f} | {r['binding']} | "
         f"{r['checks']['awards_feasible']} | {r['surplus_lp'] - r['surplus']:.2f} |"
     )
@@ -160,9 +162,10 @@ def _row(r: dict[str, Any]) -> str:
 
 HEADER = (
     "| case | bids | cases | variant | contingencies | clear s | grid build s | LP s | flows s | rows s | "
-    "rounds | active rows / full rows | LP nonzeros | peak RSS MiB | binding | feasible | "
+    "rounding s | prices s | rounds | active rows / full rows | LP nonzeros | peak RSS MiB | binding | "
+    "feasible | "
     "rounding loss $ |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

@@ -88,33 +88,47 @@ def find_violations(
     act_case_row = np.zeros(0, dtype=np.int64) if active is None else active.case_idx + 1
     max_v = 0.0
     n_violated = 0
+    cols = np.arange(n_cons)
     for start, block in grid.case_flows(bus_inj):
         stop = start + block.shape[0]
         flow = block + loop
-        up = flow.copy()
-        down = -flow
-        for walker in walkers:
-            o_start, f = next(walker)
-            if o_start != start or f.shape != block.shape:
-                raise RuntimeError("grid.case_flows blocks differ between calls")
-            up += np.maximum(f, 0.0)
-            down += np.maximum(-f, 0.0)
+        if walkers:
+            up = flow.copy()
+            down = -flow
+            for walker in walkers:
+                o_start, f = next(walker)
+                if o_start != start or f.shape != block.shape:
+                    raise RuntimeError("grid.case_flows blocks differ between calls")
+                up += np.maximum(f, 0.0)
+                down += np.maximum(-f, 0.0)
+        else:
+            up, down = flow, -flow
         case_no = np.arange(start, stop)
-        limit = np.where(
-            (case_no == 0)[:, None], grid.limit_normal_mw[None, :], grid.limit_emergency_mw[None, :]
-        )
+        # the base case (case row 0) has the normal limit; a block without it broadcasts the emergency one
+        if start == 0:
+            limit = np.where(
+                (case_no == 0)[:, None], grid.limit_normal_mw[None, :], grid.limit_emergency_mw[None, :]
+            )
+        else:
+            limit = grid.limit_emergency_mw[None, :]
         in_block = (act_case_row >= start) & (act_case_row < stop) if active is not None else None
         for direction, f in ((1, up), (-1, down)):
-            over = f - limit
+            over = np.subtract(f, limit, out=f) if f is not flow else f - limit
             if over.size == 0:
                 continue
-            max_v = max(max_v, float(np.max(over)))
+            row = np.argmax(over, axis=0)
+            best = over[row, cols]
+            # the largest element of the block is the largest of the column maxima
+            max_v = max(max_v, float(np.max(best)))
             n_violated += int(np.count_nonzero(over > tol_mw))
             if active is not None and in_block is not None:
                 mine = in_block & (active.direction == direction)
-                over[act_case_row[mine] - start, active.constraint_idx[mine]] = -np.inf
-            row = np.argmax(over, axis=0)
-            best = over[row, np.arange(n_cons)]
+                if np.any(mine):
+                    hit_cols = np.unique(active.constraint_idx[mine])
+                    over[act_case_row[mine] - start, active.constraint_idx[mine]] = -np.inf
+                    # only the columns with an active row masked can change their worst case
+                    row[hit_cols] = np.argmax(over[:, hit_cols], axis=0)
+                    best[hit_cols] = over[row[hit_cols], hit_cols]
             better = best > worst[direction]
             worst[direction][better] = best[better]
             worst_case[direction][better] = case_no[row[better]] - 1
