@@ -1,4 +1,4 @@
-"""FTR holdings (ledger entries) on the wire."""
+"""FTR holdings on the wire: ledger entries, positions at an hour, histories, portfolios."""
 
 from __future__ import annotations
 
@@ -14,9 +14,18 @@ from api_schemas.common import Megawatts, RequestModel
 
 
 class HoldingOrigin(StrEnum):
-    ALLOCATION = "allocation"
-    AUCTION_PURCHASE = "auction_purchase"
-    AUCTION_SALE = "auction_sale"
+    """Why a holding changed (``auction.ledger.Origin``)."""
+
+    AUCTION_AWARD = "auction_award"
+    SALE = "sale"
+    NSU_ALLOCATION = "nsu_allocation"
+    PTP_ASSIGNMENT = "ptp_assignment"
+    TRANSFER = "transfer"
+
+
+class RecordedOrigin(StrEnum):
+    NSU_ALLOCATION = "nsu_allocation"
+    PTP_ASSIGNMENT = "ptp_assignment"
 
 
 class HoldingBase(BaseModel):
@@ -29,7 +38,7 @@ class HoldingBase(BaseModel):
 
 
 class AllocationCreate(HoldingBase, RequestModel):
-    """An FTR the OI records as held (allocated or assigned, OA 5.2.2) by a participant."""
+    """An FTR the OI records as held (allocated or assigned, OA 5.2.2) by a participant for a month."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -43,19 +52,67 @@ class AllocationCreate(HoldingBase, RequestModel):
                     "source": "101",
                     "sink": "205",
                     "mw": "50.0",
+                    "origin": "nsu_allocation",
                 }
             ]
         },
     )
     holder_id: int = Field(ge=1, le=2**31 - 1)
     mw: Megawatts
+    origin: RecordedOrigin = RecordedOrigin.NSU_ALLOCATION
 
 
 class HoldingPublic(HoldingBase):
-    id: int
+    """A ledger entry: from ``effective_from`` on, the holder's position changes by ``mw``."""
+
+    id: int = Field(description="the entry's sequence number in the ledger")
     holder_id: int
-    mw: Decimal = Field(description="signed MW of this ledger entry (negative: sold at auction)")
+    mw: Decimal = Field(description="signed MW of this ledger entry (negative: sold or transferred away)")
     price: Decimal | None = Field(description="clearing price paid or received, $/MW for the period")
     origin: HoldingOrigin
+    effective_from: datetime = Field(description="hour-ending instant (UTC) from which the change counts")
+    reference: str
     auction_id: int | None
     created_at: datetime
+
+
+class PositionPublic(HoldingBase):
+    holder_id: int
+    mw: Decimal = Field(description="MW held in the hour")
+
+
+class PositionsPublic(BaseModel):
+    """Who held what in the hour ending ``at`` (all classes; credits count only the hour's class)."""
+
+    at: datetime
+    period_class_of_hour: PeriodClassName
+    items: list[PositionPublic]
+
+
+class HistoryStepPublic(BaseModel):
+    seq: int
+    effective_from: datetime
+    change_mw: Decimal
+    position_mw: Decimal = Field(description="MW held from effective_from on, after this change")
+    origin: HoldingOrigin
+    reference: str
+
+
+class HistoryPublic(HoldingBase):
+    holder_id: int
+    steps: list[HistoryStepPublic]
+
+
+class PortfolioLinePublic(HoldingBase):
+    holder_id: int
+    first_hour_mw: Decimal
+    last_hour_mw: Decimal
+    minimum_mw: Decimal = Field(description="least MW held in any hour of the month (what may be offered)")
+    origins: list[HoldingOrigin]
+    history: list[HistoryStepPublic]
+
+
+class PortfolioPublic(BaseModel):
+    year: int
+    month: int
+    items: list[PortfolioLinePublic]

@@ -10,12 +10,16 @@
     │   ├── InvalidStateTransition      auction lifecycle draft -> open -> closed -> cleared -> posted
     │   ├── BidWindowClosed             OA 7.1.2 window not open at the server clock
     │   ├── AlreadyExists
-    │   └── JobAlreadyRunning
+    │   ├── JobAlreadyRunning
+    │   ├── BidBookAltered             the bid book no longer matches its seal from window close
+    │   └── InvalidStep                transfer / application state machine refuses the step
     ├── PayloadTooLarge (413)
     └── Unprocessable (422)
         ├── ValidationFailed            field-level (and row-level for uploads) messages
         ├── InsufficientCredit          with limit, in use and required amounts
         ├── InsufficientHolding         offer larger than the FTR held (OA 7.3.5(b))
+        ├── LedgerRefused               an entry would leave a holding negative in some hour
+        ├── NotSimultaneouslyFeasible   allocation/assignment breaks a constraint (OA 7.3.3(b))
         └── IdempotencyKeyReused        same key, different request body
 
 ``type`` of a problem is ``https://ftr-service.example/problems/<slug>``; its ``errors`` list holds
@@ -119,6 +123,16 @@ class JobAlreadyRunning(Conflict):
     title = "A clearing job for this auction is already queued or running"
 
 
+class BidBookAltered(Conflict):
+    slug = "bid-book-altered"
+    title = "The bid book differs from the one sealed at window close"
+
+
+class InvalidStep(Conflict):
+    slug = "invalid-step"
+    title = "The object's state does not allow this step"
+
+
 class PayloadTooLarge(ServiceError):
     status = 413
     slug = "payload-too-large"
@@ -144,6 +158,16 @@ class InsufficientCredit(Unprocessable):
 class InsufficientHolding(Unprocessable):
     slug = "insufficient-holding"
     title = "The offer exceeds the FTR held"
+
+
+class LedgerRefused(Unprocessable):
+    slug = "ledger-refused"
+    title = "The holdings ledger refuses the entries"
+
+
+class NotSimultaneouslyFeasible(Unprocessable):
+    slug = "not-simultaneously-feasible"
+    title = "The FTRs are not simultaneously feasible with all outstanding FTRs"
 
 
 class IdempotencyKeyReused(Unprocessable):

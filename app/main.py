@@ -16,7 +16,10 @@ from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
 from app.routers import (
     PROBLEM_RESPONSES,
+    applications,
+    auction_revenue,
     auctions,
+    audit,
     bids,
     clearing,
     health,
@@ -24,6 +27,7 @@ from app.routers import (
     networks,
     participants,
     results,
+    transfers,
 )
 from app.settings import Settings
 
@@ -66,6 +70,7 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
-    for module in (health, participants, networks, auctions, bids, holdings, clearing, results):
+    routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
+    for module in (*routers, auction_revenue, transfers, applications, audit):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+from app.applications.tables import FtrApplication
+from app.auction_revenue.tables import RevenueRequirement
 from app.auctions.tables import Auction, ClassAuction
+from app.audit.tables import AuditHead, AuditLog
 from app.bids.tables import Bid
 from app.clearing.tables import BidFill, BindingConstraint, ClearingJob, NodalPrice
 from app.holdings.tables import FtrHolding
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
 from app.participants.tables import ApiKey, Participant
 from app.tables_base import metadata
+from app.transfers.tables import FtrTransfer
 
 __all__ = [
     "ApiKey",
     "Auction",
+    "AuditHead",
+    "AuditLog",
     "Bid",
     "BidFill",
     "BindingConstraint",
     "ClassAuction",
     "ClearingJob",
+    "FtrApplication",
     "FtrHolding",
+    "FtrTransfer",
     "NetworkPricingPoint",
     "NetworkVersion",
     "NodalPrice",
     "Participant",
+    "RevenueRequirement",
     "metadata",
 ]

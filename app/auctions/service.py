@@ -10,9 +10,11 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from app.auctions.bid_book import seal_bid_book
 from app.auctions.lifecycle import ALLOWED_TRANSITIONS, AuctionStatus, effective_status, window_is_open
 from app.auctions.repository import AuctionRepository
 from app.auctions.tables import Auction, ClassAuction
+from app.audit.service import record_audit
 from app.errors import (
     AlreadyExists,
     BidWindowClosed,
@@ -114,7 +116,7 @@ class AuctionService:
             )
         return auction
 
-    def open(self, auction_id: int, now: datetime) -> AuctionView:
+    def open(self, auction_id: int, now: datetime, *, actor: str = "system") -> AuctionView:
         """draft -> open. Allowed until the window closes; bids count only from ``opens_at``."""
         auction = self._transition(auction_id, AuctionStatus.OPEN, now)
         if now >= auction.closes_at:
@@ -123,9 +125,17 @@ class AuctionService:
             )
         auction.status = AuctionStatus.OPEN.value
         auction.opened_at = now
-        return self._view(self.repo.save(auction), now)
+        saved = self.repo.save(auction)
+        record_audit(
+            self.session,
+            actor,
+            "window.opened",
+            {"auction_id": auction_id, "opens_at": auction.opens_at, "closes_at": auction.closes_at},
+            at=now,
+        )
+        return self._view(saved, now)
 
-    def close(self, auction_id: int, now: datetime) -> AuctionView:
+    def close(self, auction_id: int, now: datetime, *, actor: str = "system") -> AuctionView:
         """open -> closed; the clock decides: not before ``closes_at`` (OA 7.1.2)."""
         auction = self._transition(auction_id, AuctionStatus.CLOSED, now)
         if now < auction.closes_at:
@@ -135,7 +145,20 @@ class AuctionService:
             )
         auction.status = AuctionStatus.CLOSED.value
         auction.closed_at = now
+        self.seal_and_record_close(auction, now, actor)
         return self._view(self.repo.save(auction), now)
+
+    def seal_and_record_close(self, auction: Auction, now: datetime, actor: str) -> str:
+        """Seal the bid book of a (locked) auction whose window has closed; audit the close."""
+        seal = seal_bid_book(self.session, auction)
+        record_audit(
+            self.session,
+            actor,
+            "window.closed",
+            {"auction_id": auction.id, "closes_at": auction.closes_at, "bid_book_hash": seal},
+            at=now,
+        )
+        return seal
 
     def mark(self, auction: Auction, target: AuctionStatus, now: datetime) -> Auction:
         """Move a locked auction to ``target`` (used by the clearing and posting flows)."""

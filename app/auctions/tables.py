@@ -41,6 +41,8 @@ class Auction(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
     cleared_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
     posted_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
+    bid_book_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    """The bid book seal at window close (:mod:`app.auctions.bid_book`), checked before clearing."""
 
 
 class ClassAuction(SQLModel, table=True):

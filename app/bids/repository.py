@@ -111,6 +111,19 @@ class BidRepository:
             stmt = stmt.where(Bid.id != excluding_bid)
         return int(self.session.exec(stmt).one())
 
+    def open_offers(self, participant_id: int, class_auction_id: int) -> Sequence[Bid]:
+        """The participant's active offers in a class auction (they reserve the MW they offer)."""
+        return self.session.exec(
+            select(Bid)
+            .where(
+                Bid.participant_id == participant_id,
+                Bid.class_auction_id == class_auction_id,
+                Bid.side == "sell",
+                Bid.status == ACTIVE,
+            )
+            .order_by(col(Bid.id))
+        ).all()
+
     def add(self, bid: Bid) -> Bid:
         self.session.add(bid)
         self.session.flush()

@@ -10,8 +10,7 @@ different body it is refused.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,8 @@ from sqlmodel import Session
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
 from app.auctions.tables import Auction, ClassAuction
+from app.audit.service import actor_of, record_audit
+from app.audit_chain import bid_book_hash
 from app.bids.credit import Side, order_credit_cents
 from app.bids.orders import OrderSpec
 from app.bids.repository import ACTIVE, WITHDRAWN, BidRepository
@@ -35,11 +36,14 @@ from app.errors import (
     NotFound,
     ValidationFailed,
 )
-from app.holdings.repository import HoldingRepository
+from app.holdings.ledger_mapping import holder_name, key_of
+from app.holdings.service import HoldingService
 from app.networks.repository import NetworkRepository
 from app.participants.repository import ParticipantRepository
 from app.participants.service import Caller
-from app.units import from_cents, from_tenths
+from app.units import from_cents
+from auction.holdings import OfferClaim, check_offer
+from auction.ledger_time import DeliveryMonth
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +114,11 @@ class BidService:
         bid = self._new_bid(caller, auction, classes, spec, credits[0], now)
         bid.idempotency_key = idempotency_key
         bid.request_hash = request_hash if idempotency_key is not None else None
-        return CreatedBid(self.repo.add(bid), replayed=False)
+        stored = self.repo.add(bid)
+        record_audit(
+            self.session, actor_of(caller.participant_id), "bid.created", _audit_record(stored), at=now
+        )
+        return CreatedBid(stored, replayed=False)
 
     def bulk_create(
         self,
@@ -148,7 +156,25 @@ class BidService:
                 record["idempotency_key"] = f"{idempotency_key}#{row}"
                 record["request_hash"] = request_hash
             records.append(record)
-        return self.repo.add_many(caller.participant_id, records), False
+        ids = self.repo.add_many(caller.participant_id, records)
+        # One link for the upload: the ids and a seal of every row (the rows themselves are in
+        # the bid table and in the bid book sealed at window close).
+        sealed = [_audit_values(i, r) for i, r in zip(ids, records, strict=True)]
+        record_audit(
+            self.session,
+            actor_of(caller.participant_id),
+            "bid.created",
+            {
+                "auction_id": auction_id,
+                "bulk": True,
+                "count": len(ids),
+                "first_bid_id": ids[0] if ids else None,
+                "last_bid_id": ids[-1] if ids else None,
+                "rows_hash": bid_book_hash({"auction_id": auction_id, "bulk": True}, sealed),
+            },
+            at=now,
+        )
+        return ids, False
 
     def update(
         self, caller: Caller, bid_id: int, *, mw_tenths: int | None, price_cents: int | None, clock: Clock
@@ -173,11 +199,20 @@ class BidService:
             )
         credits = self._validate(caller, auction, classes, [(None, spec)], excluding_bid=bid.id)
         self._check_credit(caller, credits[0], excluding_bid=bid.id)
+        before = _audit_record(bid)
         bid.mw_tenths = spec.mw_tenths
         bid.price_cents = spec.price_cents
         bid.credit_cents = credits[0]
         bid.updated_at = now
-        return self.repo.save(bid), None
+        saved = self.repo.save(bid)
+        record_audit(
+            self.session,
+            actor_of(caller.participant_id),
+            "bid.modified",
+            {"before": before, "after": _audit_record(saved)},
+            at=now,
+        )
+        return saved, None
 
     def withdraw(self, caller: Caller, bid_id: int, clock: Clock) -> tuple[Bid, BidFill | None]:
         self._lock_participant(caller)
@@ -186,7 +221,15 @@ class BidService:
         AuctionService(self.session).for_bidding(caller, bid.auction_id, now)
         bid.status = WITHDRAWN
         bid.updated_at = now
-        return self.repo.save(bid), None
+        saved = self.repo.save(bid)
+        record_audit(
+            self.session,
+            actor_of(caller.participant_id),
+            "bid.withdrawn",
+            {"bid_id": saved.id, "auction_id": saved.auction_id},
+            at=now,
+        )
+        return saved, None
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -299,30 +342,41 @@ class BidService:
         rows: Sequence[tuple[int | None, OrderSpec]],
         excluding_bid: int | None,
     ) -> None:
-        """OA 7.3.5(b): an offer sells at most what the offeror holds for the month and class, once."""
-        wanted: dict[tuple[str, str, str, str], list[tuple[int | None, int]]] = defaultdict(list)
-        for row, spec in rows:
-            if spec.side is Side.SELL:
-                wanted[(spec.period_class, spec.source, spec.sink, spec.hedge)].append((row, spec.mw_tenths))
-        holdings = HoldingRepository(self.session)
-        errors: list[FieldError] = []
-        for (cls, source, sink, hedge), entries in wanted.items():
-            class_id = classes[cls].id
-            assert class_id is not None
-            held = holdings.held_tenths(
-                caller.participant_id, auction.year, auction.month, cls, source, sink, hedge
-            )
-            offered = self.repo.offered_tenths(
-                caller.participant_id, class_id, source, sink, hedge, excluding_bid=excluding_bid
-            )
-            total = offered + sum(mw for _, mw in entries)
-            if total > held:
-                detail = (
-                    f"offers of {from_tenths(total)} MW on {source} -> {sink} ({cls}, {hedge}) exceed the "
-                    f"{from_tenths(max(held, 0))} MW held for {auction.year}-{auction.month:02d}"
-                    + (f" ({from_tenths(offered)} MW already offered)" if offered else "")
+        """OA 7.3.5(b): an offer sells at most what the offeror holds in every hour of the month, once.
+
+        The rule is :func:`auction.holdings.check_offer` on the offeror's ledger for the month;
+        the offeror's open offers (and the rows of this request accepted before) count against
+        it. The caller holds the participant lock, so concurrent offers are judged one by one.
+        """
+        offers = [(row, spec) for row, spec in rows if spec.side is Side.SELL]
+        if not offers:
+            return
+        month = DeliveryMonth(auction.year, auction.month)
+        holder = holder_name(caller.participant_id)
+        ledger = HoldingService(self.session).ledger([month], holder_id=caller.participant_id)
+        open_offers: list[OfferClaim] = []
+        for cls in classes.values():
+            assert cls.id is not None
+            for b in self.repo.open_offers(caller.participant_id, cls.id):
+                open_offers.append(
+                    OfferClaim(
+                        str(b.id),
+                        holder,
+                        key_of(auction.year, auction.month, b.period_class, b.source, b.sink, b.hedge),
+                        b.mw_tenths,
+                    )
                 )
-                errors += [FieldError(_field(row, "mw"), detail, row) for row, _ in entries]
+        errors: list[FieldError] = []
+        for i, (row, spec) in enumerate(offers):
+            key = key_of(auction.year, auction.month, spec.period_class, spec.source, spec.sink, spec.hedge)
+            claim = OfferClaim(
+                str(excluding_bid) if excluding_bid is not None else f"new:{i}", holder, key, spec.mw_tenths
+            )
+            verdict = check_offer(ledger, claim, open_offers)
+            if verdict.accepted:
+                open_offers.append(claim)
+            else:
+                errors.append(FieldError(_field(row, "mw"), verdict.reason, row))
         if errors:
             raise InsufficientHolding(errors[0].reason, errors=errors)
 
@@ -343,6 +397,29 @@ class BidService:
                     "credit_available": str(from_cents(max(limit - in_use, 0))),
                 },
             )
+
+
+AUDITED_FIELDS = (
+    "auction_id",
+    "participant_id",
+    "period_class",
+    "side",
+    "source",
+    "sink",
+    "hedge",
+    "mw_tenths",
+    "price_cents",
+    "status",
+)
+
+
+def _audit_values(bid_id: int | None, values: Mapping[str, Any]) -> dict[str, Any]:
+    """What the audit trail keeps of a bid (the trail is for auditors; application logs never see it)."""
+    return {"bid_id": bid_id, **{k: values[k] for k in AUDITED_FIELDS}}
+
+
+def _audit_record(bid: Bid) -> dict[str, Any]:
+    return _audit_values(bid.id, {k: getattr(bid, k) for k in AUDITED_FIELDS})
 
 
 def _field(row: int | None, name: str) -> str:

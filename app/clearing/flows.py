@@ -23,9 +23,11 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from app.auctions.bid_book import check_bid_book
 from app.auctions.lifecycle import AuctionStatus, effective_status
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
+from app.audit.service import actor_of, record_audit
 from app.bids.repository import BidRepository
 from app.clearing.engine import (
     ClassOutcome,
@@ -66,7 +68,10 @@ def start_clearing(
             extensions={"current_status": status.value},
         )
     if AuctionStatus(auction.status) is AuctionStatus.OPEN:
-        AuctionService(session).mark(auction, AuctionStatus.CLOSED, now)
+        service = AuctionService(session)
+        service.mark(auction, AuctionStatus.CLOSED, now)
+        service.seal_and_record_close(auction, now, "system")
+    check_bid_book(session, auction)
     repo = ClearingRepository(session)
     if repo.unfinished_job(auction_id) is not None:
         raise JobAlreadyRunning(f"auction {auction_id} already has a clearing job queued or running")
@@ -101,6 +106,7 @@ def _snapshot(engine: Engine, job_id: int) -> tuple[int, list[ClassSnapshot]]:
         assert job is not None
         auction = AuctionRepository(session).get(job.auction_id)
         assert auction is not None and auction.id is not None
+        check_bid_book(session, auction)
         version = session.get(NetworkVersion, auction.network_version_id)
         assert version is not None
         outages = tuple(json.loads(auction.scheduled_outages))
@@ -183,6 +189,19 @@ def store_outcomes(
     job.summary = json.dumps({o.class_auction_id: o.summary for o in outcomes}, sort_keys=True, default=str)
     job.log += f"{now.isoformat()} results stored; auction cleared\n"
     repo.save_job(job)
+    record_audit(
+        session,
+        actor_of(job.requested_by_id),
+        "clearing.run",
+        {
+            "auction_id": auction_id,
+            "job_id": job_id,
+            "bid_book_hash": auction.bid_book_hash,
+            "input_hash": job.input_hash,
+            "result_hash": job.result_hash,
+        },
+        at=now,
+    )
 
 
 def run_clearing_job(

@@ -1,8 +1,11 @@
-"""Posting (OA 7.3.7): the cleared auction becomes public and its awards become holdings.
+"""Posting (OA 7.3.7): the cleared auction becomes public and its awards become ledger entries.
 
-Awards are appended to the holdings ledger: a bid's fill as ``auction_purchase`` (+MW, at the
-clearing price), an offer's fill as ``auction_sale`` (-MW; the FTR reverts to the offeror when the
-period ends, OA 7.3.2), for the auction's month and the award's class.
+The fills are the cleared trades of :mod:`auction.auction_settlement` (a bid's fill a ``BUY``, an
+offer's a ``SELL``, at the path's clearing price); :func:`auction.holdings.auction_result_postings`
+turns them into ``auction_award`` (+MW) and ``sale`` (-MW) entries from the month's first hour,
+appended through the pure ledger in the same transaction as the move to ``posted`` and its
+audit link. The FTR sold reverts to the offering holder after the period (OA 7.3.2) with no
+entry of its own: the sale debits the auctioned month only.
 """
 
 from __future__ import annotations
@@ -11,48 +14,40 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from app.auction_revenue.trades import cleared_trades
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService, AuctionView
-from app.bids.tables import Bid
-from app.clearing.repository import ClearingRepository
+from app.audit.service import actor_of, record_audit
 from app.errors import NotFound
-from app.holdings.repository import HoldingRepository
-from app.holdings.tables import FtrHolding
+from app.holdings.ledger_mapping import EntryContext
+from app.holdings.service import HoldingService
+from auction.holdings import auction_result_postings
 
 
-def post_auction(session: Session, auction_id: int, now: datetime) -> AuctionView:
+def post_auction(
+    session: Session, auction_id: int, now: datetime, *, posted_by: int | None = None
+) -> AuctionView:
     auctions = AuctionRepository(session)
     auction = auctions.lock(auction_id)
     if auction is None:
         raise NotFound(f"auction {auction_id} not found")
     service = AuctionService(session)
     service.mark(auction, AuctionStatus.POSTED, now)
-    entries: list[FtrHolding] = []
-    for cls in auctions.classes(auction_id):
-        assert cls.id is not None
-        for fill in ClearingRepository(session).fills(cls.id):
-            if fill.cleared_mw_tenths <= 0:
-                continue
-            bid = session.get(Bid, fill.bid_id)
-            assert bid is not None
-            sign = 1 if bid.side == "buy" else -1
-            entries.append(
-                FtrHolding(
-                    holder_id=bid.participant_id,
-                    year=auction.year,
-                    month=auction.month,
-                    period_class=cls.period_class,
-                    source=bid.source,
-                    sink=bid.sink,
-                    hedge=bid.hedge,
-                    mw_tenths=sign * fill.cleared_mw_tenths,
-                    price_cents=fill.clearing_price_cents,
-                    origin="auction_purchase" if sign > 0 else "auction_sale",
-                    auction_id=auction_id,
-                    bid_id=bid.id,
-                    created_at=now,
-                )
-            )
-    HoldingRepository(session).add_all(entries)
+    trades = cleared_trades(session, auction)
+    postings = auction_result_postings(t.trade for t in trades)
+    contexts = [EntryContext(t.price_cents, auction_id, t.bid_id) for t in trades]
+    # Sellers' MW was reserved by their offers (checked under their lock): no lock needed here.
+    rows = HoldingService(session).append(postings, now=now, contexts=contexts, lock_debited=False)
+    record_audit(
+        session,
+        actor_of(posted_by) if posted_by is not None else "system",
+        "auction.posted",
+        {
+            "auction_id": auction_id,
+            "trades": len(trades),
+            "ledger_entries": [r.id for r in rows],
+        },
+        at=now,
+    )
     return service.get_view(auction, now)

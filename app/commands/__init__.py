@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from app.commands import (
+    audit,
     clear,
     create_auction,
     create_participant,
@@ -24,4 +25,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     demo,
     clear,
     settle,
+    audit,
 )

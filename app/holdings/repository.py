@@ -1,10 +1,14 @@
-"""Every query on the holdings ledger; reads only return what the caller may see."""
+"""Every query on the holdings ledger; reads only return what the caller may see.
+
+Rows are only ever inserted: there is deliberately no update or delete here (the ledger is
+append-only; a holding changes by new entries).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from app.holdings.tables import FtrHolding
@@ -16,20 +20,36 @@ class HoldingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def held_tenths(
-        self, holder_id: int, year: int, month: int, period_class: str, source: str, sink: str, hedge: str
-    ) -> int:
-        """Net MW (tenths) the holder holds on a path for a month and class: the sum of its entries."""
-        stmt = select(func.coalesce(func.sum(FtrHolding.mw_tenths), 0)).where(
-            FtrHolding.holder_id == holder_id,
-            FtrHolding.year == year,
-            FtrHolding.month == month,
-            FtrHolding.period_class == period_class,
-            FtrHolding.source == source,
-            FtrHolding.sink == sink,
-            FtrHolding.hedge == hedge,
+    def of_months(
+        self, months: Iterable[tuple[int, int]], *, holder_id: int | None = None
+    ) -> Sequence[FtrHolding]:
+        """Every entry of the given (year, month)s, in seq (id) order; optionally one holder's."""
+        wanted = sorted(set(months))
+        if not wanted:
+            return []
+        stmt = select(FtrHolding).where(
+            or_(*(and_(col(FtrHolding.year) == y, col(FtrHolding.month) == m) for y, m in wanted))
         )
-        return int(self.session.exec(stmt).one())
+        if holder_id is not None:
+            stmt = stmt.where(FtrHolding.holder_id == holder_id)
+        return self.session.exec(stmt.order_by(col(FtrHolding.id))).all()
+
+    def of_holding(
+        self, holder_id: int, year: int, month: int, period_class: str, source: str, sink: str, hedge: str
+    ) -> Sequence[FtrHolding]:
+        return self.session.exec(
+            select(FtrHolding)
+            .where(
+                FtrHolding.holder_id == holder_id,
+                FtrHolding.year == year,
+                FtrHolding.month == month,
+                FtrHolding.period_class == period_class,
+                FtrHolding.source == source,
+                FtrHolding.sink == sink,
+                FtrHolding.hedge == hedge,
+            )
+            .order_by(col(FtrHolding.id))
+        ).all()
 
     def for_period(self, year: int, month: int, period_class: str) -> Sequence[FtrHolding]:
         return self.session.exec(
@@ -53,11 +73,6 @@ class HoldingRepository:
         total = self.session.exec(select(func.count()).select_from(stmt.subquery())).one()
         rows = self.session.exec(stmt.order_by(col(FtrHolding.id)).limit(limit).offset(offset)).all()
         return rows, int(total)
-
-    def add(self, entry: FtrHolding) -> FtrHolding:
-        self.session.add(entry)
-        self.session.flush()
-        return entry
 
     def add_all(self, entries: Sequence[FtrHolding]) -> None:
         self.session.add_all(entries)

@@ -1,8 +1,13 @@
-"""Table ``ftr_holding``: an append-only ledger of FTRs held, one signed entry per change.
+"""Table ``ftr_holding``: the holdings ledger, append-only, one row per :class:`auction.ledger.LedgerEntry`.
 
-What a holder holds for (month, class, source, sink, hedge) is the sum of ``mw_tenths`` of its
-entries. Origins: ``allocation`` (entered by the OI, OA 5.2.2), ``auction_purchase`` (+MW, an
-award), ``auction_sale`` (-MW, an offer that cleared; the FTR reverts after the period, OA 7.3.2).
+A row is a pure ledger entry (``seq`` = ``id``, ``holder`` = the participant id as text): from the
+hour ending ``effective_from`` on, ``holder_id``'s position in the FTR (month, class, source,
+sink, hedge) changes by ``mw_tenths`` (signed), because of ``origin`` (``auction_award``,
+``sale``, ``nsu_allocation``, ``ptp_assignment``, ``transfer``), as recorded by ``reference``.
+Who held what at hour h, a holding's history and the portfolio are queries
+(:mod:`auction.ledger_queries`). Rows are never updated or deleted: the repository has no
+method that would. ``price_cents`` is the clearing price of an auction entry ($/MW for the
+period, in cents); ``auction_id``/``bid_id`` name the award or sale.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ class FtrHolding(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint("mw_tenths <> 0", name="mw_nonzero"),
         sa.Index("ix_ftr_holding_holder_period", "holder_id", "year", "month", "period_class"),
+        sa.Index("ix_ftr_holding_period", "year", "month", "period_class"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -34,6 +40,8 @@ class FtrHolding(SQLModel, table=True):
     mw_tenths: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     price_cents: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, nullable=True))
     origin: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    effective_from: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    reference: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     auction_id: int | None = Field(
         default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("auction.id"), nullable=True, index=True)
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from app.audit.service import record_audit
 from app.errors import AlreadyExists, NotFound, Unauthenticated
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import Role
@@ -77,11 +78,26 @@ class ParticipantService:
     def list_all(self, *, limit: int, offset: int) -> tuple[Sequence[Participant], int]:
         return self.repo.list_all(limit=limit, offset=offset)
 
-    def set_credit_limit(self, participant_id: int, credit_limit_cents: int) -> Participant:
+    def set_credit_limit(
+        self,
+        participant_id: int,
+        credit_limit_cents: int,
+        *,
+        actor: str = "system",
+        now: datetime | None = None,
+    ) -> Participant:
         participant = self.repo.lock(participant_id)
         if participant is None:
             raise NotFound(f"participant {participant_id} not found")
+        before = participant.credit_limit_cents
         participant.credit_limit_cents = credit_limit_cents
         self.repo.session.add(participant)
         self.repo.session.flush()
+        record_audit(
+            self.repo.session,
+            actor,
+            "credit.changed",
+            {"participant_id": participant_id, "before_cents": before, "after_cents": credit_limit_cents},
+            at=now,
+        )
         return participant

@@ -8,6 +8,7 @@ from api_schemas.auctions import AuctionCreate, AuctionPublic
 from api_schemas.common import Page
 from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
+from app.audit.service import actor_of
 from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/auctions", tags=["auctions"])
@@ -53,7 +54,9 @@ def open_auction(
     auction_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
 ) -> AuctionPublic:
     """draft -> open (bids are accepted from ``opens_at`` to ``closes_at``). OI only."""
-    return auction_public(AuctionService(session).open(auction_id, clock.now()))
+    return auction_public(
+        AuctionService(session).open(auction_id, clock.now(), actor=actor_of(caller.participant_id))
+    )
 
 
 @router.post("/{auction_id}/close", response_model=AuctionPublic)
@@ -61,4 +64,6 @@ def close_auction(
     auction_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
 ) -> AuctionPublic:
     """open -> closed, not before ``closes_at``. OI only."""
-    return auction_public(AuctionService(session).close(auction_id, clock.now()))
+    return auction_public(
+        AuctionService(session).close(auction_id, clock.now(), actor=actor_of(caller.participant_id))
+    )

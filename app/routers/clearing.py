@@ -58,4 +58,4 @@ def post_results(
     auction_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
 ) -> AuctionPublic:
     """cleared -> posted: results become public and awards become holdings (OA 7.3.7). OI only."""
-    return auction_public(post_auction(session, auction_id, clock.now()))
+    return auction_public(post_auction(session, auction_id, clock.now(), posted_by=caller.participant_id))

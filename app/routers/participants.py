@@ -13,6 +13,7 @@ from api_schemas.participants import (
     ParticipantPublic,
     ParticipantUpdate,
 )
+from app.audit.service import actor_of
 from app.bids.credit_service import CreditService
 from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep, SettingsDep
 from app.participants.mapping import key_issued, participant_public
@@ -78,10 +79,14 @@ def update_participant(
     caller: Operator,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
 ) -> ParticipantPublic:
     """Set a participant's credit limit. OI only."""
     service = ParticipantService(session, settings.secret_key)
-    return participant_public(service.set_credit_limit(participant_id, to_cents(body.credit_limit)))
+    updated = service.set_credit_limit(
+        participant_id, to_cents(body.credit_limit), actor=actor_of(caller.participant_id), now=clock.now()
+    )
+    return participant_public(updated)
 
 
 @router.post("/{participant_id}/keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyIssued)

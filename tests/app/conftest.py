@@ -183,6 +183,7 @@ def three_bus_json() -> bytes:
     """The DOMAIN.md worked example network in our JSON format (from the network package)."""
     from network.json_format import dump_network_json
 
+
     return json.dumps(dump_network_json(three_bus())).encode()
 
 

@@ -47,6 +47,20 @@ EXPECTED_FOR_OTHER: dict[tuple[str, str], int] = {
     ("POST", "/api/v1/auctions/{auction_id}/bids/bulk"): 409,
     ("GET", "/api/v1/networks/{version_id}"): 200,
     ("GET", "/api/v1/networks/{version_id}/pricing-points"): 200,
+    ("GET", "/api/v1/auctions/{auction_id}/statements"): 404,
+    ("GET", "/api/v1/auctions/{auction_id}/statements.csv"): 404,
+    ("GET", "/api/v1/auctions/{auction_id}/revenue-allocation"): 404,
+    ("GET", "/api/v1/auctions/{auction_id}/revenue-allocation.csv"): 404,
+    ("PUT", "/api/v1/revenue-requirements/{owner_id}"): 403,
+    ("GET", "/api/v1/transfers/{transfer_id}"): 404,
+    ("POST", "/api/v1/transfers/{transfer_id}/accept"): 404,
+    ("POST", "/api/v1/transfers/{transfer_id}/decline"): 404,
+    ("POST", "/api/v1/transfers/{transfer_id}/cancel"): 404,
+    ("POST", "/api/v1/transfers/{transfer_id}/verify"): 403,
+    ("GET", "/api/v1/applications/{application_id}"): 404,
+    ("POST", "/api/v1/applications/{application_id}/election"): 404,
+    ("POST", "/api/v1/applications/{application_id}/withdraw"): 404,
+    ("POST", "/api/v1/applications/{application_id}/defer"): 404,
 }
 
 OPERATOR_ONLY: list[tuple[str, str]] = [
@@ -62,12 +76,23 @@ OPERATOR_ONLY: list[tuple[str, str]] = [
     ("POST", "/api/v1/auctions/{auction_id}/clear"),
     ("POST", "/api/v1/auctions/{auction_id}/post"),
     ("POST", "/api/v1/holdings"),
+    ("POST", "/api/v1/applications"),
+    ("POST", "/api/v1/applications/review"),
+    ("GET", "/api/v1/revenue-requirements"),
+    ("PUT", "/api/v1/revenue-requirements/{owner_id}"),
+    ("POST", "/api/v1/transfers/{transfer_id}/verify"),
 ]
 BIDDER_ONLY: list[tuple[str, str]] = [
     ("POST", "/api/v1/auctions/{auction_id}/bids"),
     ("POST", "/api/v1/auctions/{auction_id}/bids/bulk"),
     ("PATCH", "/api/v1/bids/{bid_id}"),
     ("DELETE", "/api/v1/bids/{bid_id}"),
+    ("POST", "/api/v1/transfers"),
+    ("POST", "/api/v1/transfers/{transfer_id}/accept"),
+    ("POST", "/api/v1/transfers/{transfer_id}/decline"),
+    ("POST", "/api/v1/transfers/{transfer_id}/cancel"),
+    ("POST", "/api/v1/applications/{application_id}/election"),
+    ("POST", "/api/v1/applications/{application_id}/defer"),
 ]
 
 
@@ -86,7 +111,32 @@ def _body(method: str, path: str) -> dict[str, Any]:
         return {"json": {"mw": "1.0"}}
     if method == "PATCH":
         return {"json": {"credit_limit": "1.00"}}
+    if method == "PUT":
+        return {"json": {"amount": "1.00"}}
+    if path.endswith(("/decline", "/cancel", "/election")):
+        return {"json": {}}
+    if path.endswith("/transfers"):
+        return {"json": TRANSFER | {"buyer_id": 1}}
+    if path.endswith("/review"):
+        return {"json": {"year": 2027, "month": 1}}
+    if path.endswith("/applications"):
+        return {"json": APPLICATION | {"applicant_id": 1}}
     return {}
+
+
+TRANSFER = {
+    "rights": [{"year": 2027, "month": 1, "period_class": "on_peak", "source": "1", "sink": "3"}],
+    "mw": "1.0",
+    "effective_from": "2027-01-16T06:00:00Z",
+}
+APPLICATION = {
+    "kind": "ptp_assignment",
+    "year": 2027,
+    "month": 1,
+    "last_year": 2027,
+    "last_month": 1,
+    "reservations": [{"reservation_id": "R1", "receipt": "1", "delivery": "3", "firm_mw": "1.0"}],
+}
 
 
 def test_every_route_with_an_id_is_covered(app: FastAPI) -> None:
@@ -114,6 +164,14 @@ def test_other_participants_objects(
         headers=owner.headers,
     )
     bid_id = r.json()["id"]
+    buyer = make_participant()
+    transfer = client.post("/api/v1/transfers", json=TRANSFER | {"buyer_id": buyer.id}, headers=owner.headers)
+    assert transfer.status_code == 201, transfer.text
+    oi = bearer(operator_key)
+    application = client.post(
+        "/api/v1/applications", json=APPLICATION | {"applicant_id": owner.id}, headers=oi
+    )
+    assert application.status_code == 201, application.text
     clock.set(JANUARY_2027_CLOSES + timedelta(minutes=1))
     job = client.post(f"/api/v1/auctions/{auction_id}/clear", headers=bearer(operator_key)).json()
     client.app.state.jobs.wait_idle(timeout=120)
@@ -125,6 +183,9 @@ def test_other_participants_objects(
         "version_id": network_id,
         "period_class": "on_peak",
         "table": "awards",
+        "transfer_id": transfer.json()["id"],
+        "application_id": application.json()["id"],
+        "owner_id": make_participant("transmission_owner").id,
     }
     for (method, path), expected in EXPECTED_FOR_OTHER.items():
         url = path.format(**ids)
@@ -143,7 +204,14 @@ def test_roles_refused(
     client: SyncClient, role: str, auction_id: int, network_id: int, make_participant: Callable[..., Member]
 ) -> None:
     member = make_participant(role)
-    ids = {"auction_id": auction_id, "participant_id": member.id, "bid_id": 1}
+    ids = {
+        "auction_id": auction_id,
+        "participant_id": member.id,
+        "bid_id": 1,
+        "transfer_id": 1,
+        "application_id": 1,
+        "owner_id": member.id,
+    }
     refused = list(OPERATOR_ONLY) + ([] if role in ("trader", "lse") else BIDDER_ONLY)
     for method, path in refused:
         response = client.request(method, path.format(**ids), headers=member.headers, **_body(method, path))

@@ -138,7 +138,7 @@ class TestWorkedExample:
         # Awards became holdings.
         member, _ = bids["B1"]
         held = client.get("/api/v1/holdings", headers=member.headers).json()["items"]
-        assert [(h["mw"], h["price"], h["origin"]) for h in held] == [("50.0", "10.00", "auction_purchase")]
+        assert [(h["mw"], h["price"], h["origin"]) for h in held] == [("50.0", "10.00", "auction_award")]
 
     def test_offer_sold_and_paid(
         self,

@@ -1,0 +1,26 @@
+"""The audit trail on the wire (read by the OI and auditors)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class AuditEntryPublic(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    payload: Any = Field(description="what changed, as recorded (canonical JSON)")
+    prev_hash: str
+    hash: str
+
+
+class ChainVerdictPublic(BaseModel):
+    ok: bool
+    checked: int = Field(description="links verified before the first bad one (all of them when ok)")
+    first_bad_seq: int | None
+    problem: str | None = Field(description="altered, replaced, removed or inserted")
+    detail: str

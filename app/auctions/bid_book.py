@@ -1,0 +1,62 @@
+"""The bid book's seal (:func:`app.audit_chain.bid_book_hash`): made at window close, checked before clearing.
+
+The book is every bid and offer of the auction, whatever its status, each as the record
+``{id, participant_id, period_class, side, source, sink, hedge, mw_tenths, price_cents, status}``;
+the context names the auction and its window. Any bid added, removed or changed after the close
+(a direct database edit included) changes the hash, and clearing refuses to run on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.auctions.tables import Auction
+from app.audit_chain import bid_book_hash, bid_book_matches
+from app.bids.tables import Bid
+from app.errors import BidBookAltered
+
+
+def _book(session: Session, auction: Auction) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    assert auction.id is not None
+    context = {"auction_id": auction.id, "opens_at": auction.opens_at, "closes_at": auction.closes_at}
+    bids = session.exec(select(Bid).where(Bid.auction_id == auction.id).order_by(col(Bid.id))).all()
+    records = [
+        {
+            "id": b.id,
+            "participant_id": b.participant_id,
+            "period_class": b.period_class,
+            "side": b.side,
+            "source": b.source,
+            "sink": b.sink,
+            "hedge": b.hedge,
+            "mw_tenths": b.mw_tenths,
+            "price_cents": b.price_cents,
+            "status": b.status,
+        }
+        for b in bids
+    ]
+    return context, records
+
+
+def seal_bid_book(session: Session, auction: Auction) -> str:
+    """Hash the auction's bid book and store the seal on the (locked) auction row."""
+    context, records = _book(session, auction)
+    auction.bid_book_hash = bid_book_hash(context, records)
+    session.add(auction)
+    session.flush()
+    return auction.bid_book_hash
+
+
+def check_bid_book(session: Session, auction: Auction) -> None:
+    """Refuse (409 ``bid-book-altered``) a bid book that is not the one sealed at window close."""
+    if auction.bid_book_hash is None:
+        raise BidBookAltered(f"auction {auction.id} has no bid-book seal: it was never closed")
+    context, records = _book(session, auction)
+    if not bid_book_matches(context, records, auction.bid_book_hash):
+        raise BidBookAltered(
+            f"the bid book of auction {auction.id} is not the one sealed at window close "
+            f"(seal {auction.bid_book_hash[:12]}...): clearing refused",
+            extensions={"sealed_hash": auction.bid_book_hash},
+        )

@@ -1,0 +1,82 @@
+"""Every query on the audit log and its head. There is no method to change or delete a link."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from app.audit.tables import AuditHead, AuditLog
+from app.audit_chain import GENESIS_HASH
+from app.db import is_postgresql
+
+HEAD_ID = 1
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def lock_head(self) -> tuple[int, str]:
+        """The head ``(seq, hash)``, its row locked to the end of the transaction (created if missing).
+
+        PostgreSQL: ``SELECT ... FOR UPDATE``, so concurrent appends queue on the row and number
+        their links without gaps; a missing row is first created with ``INSERT ... ON CONFLICT DO
+        NOTHING``. SQLite: the transaction already holds the write lock (``BEGIN IMMEDIATE``).
+        """
+        stmt = sa.select(AuditHead.seq, AuditHead.hash).where(col(AuditHead.id) == HEAD_ID)
+        if is_postgresql(self.session):
+            stmt = stmt.with_for_update()
+        row = self.session.execute(stmt).first()
+        if row is None:
+            dialect = postgresql if is_postgresql(self.session) else sqlite
+            self.session.execute(
+                dialect.insert(AuditHead)
+                .values(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            row = self.session.execute(stmt).one()
+        return int(row[0]), str(row[1])
+
+    def head(self) -> AuditHead | None:
+        return self.session.get(AuditHead, HEAD_ID)
+
+    def last(self) -> AuditLog | None:
+        return self.session.exec(select(AuditLog).order_by(col(AuditLog.seq).desc()).limit(1)).first()
+
+    def get(self, seq: int) -> AuditLog | None:
+        return self.session.get(AuditLog, seq)
+
+    def add(self, values: dict[str, Any]) -> None:
+        """Insert one link and move the head to it (Core statements: one round trip each)."""
+        self.session.execute(sa.insert(AuditLog).values(**values))
+        self.session.execute(
+            sa.update(AuditHead)
+            .where(col(AuditHead.id) == HEAD_ID)
+            .values(seq=values["seq"], hash=values["hash"])
+        )
+
+    def stream(self, batch: int = 1000) -> Iterator[AuditLog]:
+        """Every link in seq order, read in batches (constant memory for a long chain)."""
+        after = -(2**62)
+        while True:
+            rows = self.session.exec(
+                select(AuditLog).where(AuditLog.seq > after).order_by(col(AuditLog.seq)).limit(batch)
+            ).all()
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1].seq
+
+    def page(self, *, action: str | None, limit: int, offset: int) -> tuple[list[AuditLog], int]:
+        from sqlalchemy import func
+
+        stmt = select(AuditLog)
+        if action is not None:
+            stmt = stmt.where(AuditLog.action == action)
+        total = self.session.exec(select(func.count()).select_from(stmt.subquery())).one()
+        rows = self.session.exec(stmt.order_by(col(AuditLog.seq)).limit(limit).offset(offset)).all()
+        return list(rows), int(total)

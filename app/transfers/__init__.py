@@ -1,0 +1,1 @@
+"""Bilateral FTR transfers (OA 5.2.2(d))."""
