@@ -28,8 +28,11 @@ from app.routers import (
     participants,
     results,
     transfers,
+    settlement,
+    settlement_statements,
 )
 from app.settings import Settings
+from app.settlement.flows import recover_interrupted_settlements
 
 API_DESCRIPTION = """
 Monthly FTR auctions (PJM Operating Agreement Schedule 1, section 7): the Office of the
@@ -54,6 +57,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         recover_interrupted_jobs(engine, app.state.clock)
+        recover_interrupted_settlements(engine, app.state.clock)
         yield
         jobs.shutdown()
 
@@ -71,6 +75,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
     routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
-    for module in (*routers, auction_revenue, transfers, applications, audit):
+    services = (auction_revenue, transfers, applications, audit, settlement, settlement_statements)
+    for module in (*routers, *services):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app

@@ -11,6 +11,18 @@ from app.clearing.tables import BidFill, BindingConstraint, ClearingJob, NodalPr
 from app.holdings.tables import FtrHolding
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
 from app.participants.tables import ApiKey, Participant
+from app.settlement.tables import (
+    SettlementChange,
+    SettlementFtrHour,
+    SettlementHolderHour,
+    SettlementHolderMonth,
+    SettlementHour,
+    SettlementInputSet,
+    SettlementJob,
+    SettlementRun,
+    SettlementYearEnd,
+    SettlementYearEndShare,
+)
 from app.tables_base import metadata
 from app.transfers.tables import FtrTransfer
 
@@ -32,5 +44,15 @@ __all__ = [
     "NodalPrice",
     "Participant",
     "RevenueRequirement",
+    "SettlementChange",
+    "SettlementFtrHour",
+    "SettlementHolderHour",
+    "SettlementHolderMonth",
+    "SettlementHour",
+    "SettlementInputSet",
+    "SettlementJob",
+    "SettlementRun",
+    "SettlementYearEnd",
+    "SettlementYearEndShare",
     "metadata",
 ]

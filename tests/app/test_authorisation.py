@@ -61,6 +61,20 @@ EXPECTED_FOR_OTHER: dict[tuple[str, str], int] = {
     ("POST", "/api/v1/applications/{application_id}/election"): 404,
     ("POST", "/api/v1/applications/{application_id}/withdraw"): 404,
     ("POST", "/api/v1/applications/{application_id}/defer"): 404,
+    ("GET", "/api/v1/settlement/input-sets/{input_set_id}"): 403,
+    ("GET", "/api/v1/settlement/input-sets/{input_set_id}/rows.csv"): 403,
+    ("GET", "/api/v1/settlement/jobs/{job_id}"): 403,
+    ("GET", "/api/v1/settlement/runs/{run_id}"): 403,
+    ("GET", "/api/v1/settlement/runs/{run_id}/hours"): 403,
+    ("GET", "/api/v1/settlement/runs/{run_id}/hours.csv"): 403,
+    ("GET", "/api/v1/settlement/runs/{run_id}/holders"): 403,
+    ("GET", "/api/v1/settlement/runs/{run_id}/holders.csv"): 403,
+    ("GET", "/api/v1/settlement/runs/{run_id}/differences"): 403,
+    ("GET", "/api/v1/settlement/runs/{run_id}/year-state"): 403,
+    ("GET", "/api/v1/settlement/months/{year}/{month}/statements/{participant_id}"): 404,
+    ("GET", "/api/v1/settlement/months/{year}/{month}/statements/{participant_id}/hours.csv"): 404,
+    ("GET", "/api/v1/settlement/months/{year}/{month}/statements/{participant_id}/ftrs"): 404,
+    ("GET", "/api/v1/settlement/months/{year}/{month}/statements/{participant_id}/ftrs.csv"): 404,
 }
 
 OPERATOR_ONLY: list[tuple[str, str]] = [
@@ -186,6 +200,10 @@ def test_other_participants_objects(
         "transfer_id": transfer.json()["id"],
         "application_id": application.json()["id"],
         "owner_id": make_participant("transmission_owner").id,
+        "input_set_id": 1,
+        "run_id": 1,
+        "year": 2027,
+        "month": 1,
     }
     for (method, path), expected in EXPECTED_FOR_OTHER.items():
         url = path.format(**ids)

@@ -184,6 +184,30 @@ class TestWorkedExample:
         assert sorted(h["mw"] for h in held) == ["-21.0", "21.0"]
 
 
+class TestClassesClearIndependently:
+    def test_off_peak_bids_do_not_touch_on_peak_results(
+        self,
+        client: SyncClient,
+        operator_key: str,
+        auction_id: int,
+        clock: FixedClock,
+        make_participant: Callable[..., Member],
+    ) -> None:
+        bids = submit_worked_example(client, auction_id, make_participant)
+        night = make_participant(name="night")
+        body = order("1", "3", "100.0", "50.00", period_class="off_peak")
+        r = client.post(f"/api/v1/auctions/{auction_id}/bids", json=body, headers=night.headers)
+        assert r.status_code == 201
+        night_bid = r.json()["id"]
+        clock.set(JANUARY_2027_CLOSES)
+        assert clear(client, operator_key, auction_id)["status"] == "succeeded"
+        b1 = client.get(f"/api/v1/bids/{bids['B1'][1]}", headers=bids["B1"][0].headers).json()["fill"]
+        assert (b1["cleared_mw"], b1["clearing_price"]) == ("50.0", "10.00")
+        # Alone off-peak, 1->3 puts 2/3 MW per MW on the 60 MW branch 1-3: 90 MW clear, priced at its bid.
+        fill = client.get(f"/api/v1/bids/{night_bid}", headers=night.headers).json()["fill"]
+        assert (fill["cleared_mw"], fill["clearing_price"]) == ("90.0", "50.00")
+
+
 class TestJobs:
     def test_rerun_gives_identical_results(
         self,

@@ -1,0 +1,97 @@
+"""A holder's settlement statements: ``/api/v1/settlement/months/{year}/{month}/statements/{id}``.
+
+A trader or LSE reads only its own (any other participant's is 404); the OI and auditors read all.
+``version`` picks a run version of the month (default: the version in force).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import PlainTextResponse
+
+from api_schemas.settlement import FtrHourPublic, HolderHourPublic, StatementPublic
+from app.deps import CurrentParticipant, ObjectId, SessionDep
+from app.settlement import mapping
+from app.settlement.repository import SettlementRepository
+from app.settlement.service import SettlementService
+
+router = APIRouter(
+    prefix="/api/v1/settlement/months/{year}/{month}/statements", tags=["settlement statements"]
+)
+
+Year = Annotated[int, Path(ge=2000, le=2200, description="calendar year")]
+Month = Annotated[int, Path(ge=1, le=12, description="EPT calendar month")]
+Version = Annotated[int | None, Query(ge=1, le=100_000, description="run version (default: current)")]
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"example": "a,b\n1,2\n"}}}}
+
+
+@router.get("/{participant_id}", response_model=StatementPublic)
+def read_statement(
+    year: Year,
+    month: Month,
+    participant_id: ObjectId,
+    caller: CurrentParticipant,
+    session: SessionDep,
+    version: Version = None,
+) -> StatementPublic:
+    """Month totals (TA, credit, forfeiture, OA 5.2.6(a),(b) distributions, payout ratio) and each hour."""
+    run, totals = SettlementService(session).statement_run(caller, year, month, participant_id, version)
+    assert run.id is not None
+    hours = SettlementRepository(session).holder_hours(run.id, participant_id)
+    return StatementPublic(
+        year=year,
+        month=month,
+        run_id=run.id,
+        version=run.version,
+        is_current=run.is_current,
+        month_totals=mapping.holder_month_public(totals),
+        hours=[mapping.holder_hour_public(h) for h in hours],
+    )
+
+
+@router.get("/{participant_id}/hours.csv", response_class=PlainTextResponse, responses=CSV_RESPONSE)
+def export_statement_hours(
+    year: Year,
+    month: Month,
+    participant_id: ObjectId,
+    caller: CurrentParticipant,
+    session: SessionDep,
+    version: Version = None,
+) -> PlainTextResponse:
+    """The statement's hours as CSV (``hour_ending,target_allocation,credit,payout_ratio``)."""
+    statement = read_statement(year, month, participant_id, caller, session, version)
+    text = mapping.to_csv(statement.hours, list(HolderHourPublic.model_fields))
+    return PlainTextResponse(text, media_type="text/csv")
+
+
+@router.get("/{participant_id}/ftrs", response_model=list[FtrHourPublic])
+def read_statement_ftrs(
+    year: Year,
+    month: Month,
+    participant_id: ObjectId,
+    caller: CurrentParticipant,
+    session: SessionDep,
+    version: Version = None,
+) -> list[FtrHourPublic]:
+    """Per FTR held and hour: TA before forfeiture, forfeited, TA, credit, payout ratio."""
+    run, _ = SettlementService(session).statement_run(caller, year, month, participant_id, version)
+    assert run.id is not None
+    return [
+        mapping.ftr_hour_public(h) for h in SettlementRepository(session).ftr_hours(run.id, participant_id)
+    ]
+
+
+@router.get("/{participant_id}/ftrs.csv", response_class=PlainTextResponse, responses=CSV_RESPONSE)
+def export_statement_ftrs(
+    year: Year,
+    month: Month,
+    participant_id: ObjectId,
+    caller: CurrentParticipant,
+    session: SessionDep,
+    version: Version = None,
+) -> PlainTextResponse:
+    """Per FTR and hour, as CSV."""
+    rows = read_statement_ftrs(year, month, participant_id, caller, session, version)
+    return PlainTextResponse(mapping.to_csv(rows, list(FtrHourPublic.model_fields)), media_type="text/csv")

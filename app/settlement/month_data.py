@@ -1,0 +1,102 @@
+"""Load a month's stored input sets and turn them into the engine's :class:`settlement.revision.MonthInputs`.
+
+Runs outside any transaction: :class:`MonthData` holds everything read from the database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlmodel import Session
+
+from app.auctions.repository import AuctionRepository
+from app.networks.tables import NetworkVersion
+from app.settlement import engine_inputs as build
+from app.settlement.input_kinds import FORFEITURE_KINDS, InputKind
+from app.settlement.repository import SettlementRepository
+from app.settlement.upload import decompress
+from market_calendar import month_hour_index
+from network.model import Network
+from settlement.charges import hourly_charges
+from settlement.forfeiture import ForfeitureInputs
+from settlement.prices import HourlyPrices, with_aggregates
+from settlement.revision import MonthInputs
+
+
+@dataclass(frozen=True, slots=True)
+class MonthData:
+    """A month's input tables (canonical text frames) by kind, their ids, and the month's network."""
+
+    year: int
+    month: int
+    input_set_ids: Mapping[str, int]
+    frames: Mapping[InputKind, pd.DataFrame]
+    network_document: str | None
+
+
+def month_network_document(session: Session, year: int, month: int) -> str | None:
+    """The network the month's auction was cleared on (OA 5.2.1(c) distribution factors, aggregates)."""
+    auction = AuctionRepository(session).by_month(year, month)
+    if auction is None:
+        return None
+    version = session.get(NetworkVersion, auction.network_version_id)
+    return version.document if version is not None else None
+
+
+def load_month(session: Session, year: int, month: int, input_set_ids: Mapping[str, int]) -> MonthData:
+    repo = SettlementRepository(session)
+    frames = {InputKind(s.kind): decompress(s.content) for s in repo.input_sets(list(input_set_ids.values()))}
+    return MonthData(year, month, dict(input_set_ids), frames, month_network_document(session, year, month))
+
+
+def parse_network(document: str) -> Network:
+    from network.json_format import load_network_json
+
+    return load_network_json(json.loads(document))
+
+
+def _prices(
+    frame: pd.DataFrame, hours: pd.DatetimeIndex, kind: InputKind, net: Network | None
+) -> HourlyPrices:
+    prices = build.hourly_prices(frame, hours, kind)
+    if net is None:
+        return prices
+    priced = set(prices.nodes)
+    aggregates = [
+        p for p in net.pricing_points if p.id not in priced and p.bus_ids and set(p.bus_ids) <= priced
+    ]
+    return with_aggregates(prices, aggregates)
+
+
+def month_inputs(data: MonthData) -> MonthInputs:
+    """The engine's inputs; a bad table raises :class:`settlement.errors.SettlementInputError`."""
+    hours = month_hour_index(data.year, data.month)
+    frames = data.frames
+    net = parse_network(data.network_document) if data.network_document else None
+    prices = _prices(frames[InputKind.DA_PRICES], hours, InputKind.DA_PRICES, net)
+    da = build.hour_column(frames[InputKind.DA_CONGESTION], hours, InputKind.DA_CONGESTION, "da_congestion")
+    rt = (
+        build.rt_hourly(frames[InputKind.RT_CONGESTION], hours) if InputKind.RT_CONGESTION in frames else None
+    )
+    loop = (
+        build.hour_column(frames[InputKind.LOOP_FLOW], hours, InputKind.LOOP_FLOW, "loop_flow_compensation")
+        if InputKind.LOOP_FLOW in frames
+        else None
+    )
+    forfeiture = None
+    if all(k in frames for k in FORFEITURE_KINDS) and net is not None:
+        forfeiture = ForfeitureInputs(
+            rt_prices=_prices(frames[InputKind.RT_PRICES], hours, InputKind.RT_PRICES, net),
+            virtual_bids=build.accepted_virtual_bids(frames[InputKind.VIRTUAL_BIDS], hours),
+            factors=build.distribution_factors(frames[InputKind.BINDING_CONSTRAINTS], hours, net),
+        )
+    return MonthInputs(
+        month=data.month,
+        ftrs=build.holding_positions(frames[InputKind.HOLDINGS], hours),
+        prices=prices,
+        charges=hourly_charges(hours, da, rt, loop),
+        forfeiture_inputs=forfeiture,
+    )

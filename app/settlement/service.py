@@ -1,0 +1,204 @@
+"""Settlement rules of the service: uploads of inputs, reading runs and statements, year end.
+
+A holder (trader, LSE) reads only its own statements: asking for another participant's is 404, as
+is a month it holds nothing in. The OI and auditors read everything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.errors import FieldError, NotFound, ValidationFailed
+from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES
+from app.participants.service import Caller
+from app.settlement import engine_inputs as build
+from app.settlement.errors import MissingInputs, NotSettled
+from app.settlement.input_kinds import SPECS, InputKind
+from app.settlement.month_data import month_network_document, parse_network
+from app.settlement.records import cents
+from app.settlement.repository import SettlementRepository
+from app.settlement.storage import find_or_add_input_set
+from app.settlement.tables import (
+    SettlementHolderMonth,
+    SettlementInputSet,
+    SettlementJob,
+    SettlementRun,
+    SettlementYearEnd,
+    SettlementYearEndShare,
+)
+from app.settlement.upload import CanonicalTable, canonical_table, decompress, read_table
+from market_calendar import month_hour_index
+from settlement.errors import SettlementInputError
+from settlement.excess import distribute_year_end
+from settlement.money import to_cents
+from settlement.year_state import YearState
+
+YEAR = 0
+"""``month`` of an input set that covers the whole year."""
+
+
+class SettlementService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.repo = SettlementRepository(session)
+
+    # ------------------------------------------------------------------ inputs
+    def upload(
+        self,
+        caller: Caller,
+        *,
+        year: int,
+        month: int,
+        kind: InputKind,
+        content: bytes,
+        media_type: str,
+        max_rows: int,
+        now: datetime,
+    ) -> tuple[SettlementInputSet, bool]:
+        """Check every row, then store the table as a new version (or find the identical latest one)."""
+        frame, fmt = read_table(content, media_type, max_rows)
+        table = canonical_table(
+            kind, frame, year=year, month=month or 1, source_format=fmt, participants=self._holders
+        )
+        self._check_structure(kind, table, year, month)
+        self.repo.lock_year(year)
+        return find_or_add_input_set(self.session, year, month, kind, table, caller.participant_id, now)
+
+    def _holders(self, ids: Collection[int]) -> set[int]:
+        return self.repo.participants_with_roles(ids, [r.value for r in BIDDING_ROLES])
+
+    def _check_structure(self, kind: InputKind, table: CanonicalTable, year: int, month: int) -> None:
+        """The engine's own checks of the whole table (every hour once, every interval once, ...)."""
+        frame = table.frame
+        try:
+            if SPECS[kind].yearly:
+                build.year_end_charges(frame)
+                return
+            hours = month_hour_index(year, month)
+            if kind in (InputKind.DA_PRICES, InputKind.RT_PRICES):
+                build.hourly_prices(frame, hours, kind)
+            elif kind is InputKind.DA_CONGESTION:
+                build.hour_column(frame, hours, kind, "da_congestion")
+            elif kind is InputKind.LOOP_FLOW:
+                build.hour_column(frame, hours, kind, "loop_flow_compensation")
+            elif kind is InputKind.RT_CONGESTION:
+                build.rt_hourly(frame, hours)
+            elif kind is InputKind.VIRTUAL_BIDS:
+                build.accepted_virtual_bids(frame, hours)
+            elif kind is InputKind.BINDING_CONSTRAINTS:
+                document = month_network_document(self.session, year, month)
+                if document is not None:
+                    build.distribution_factors(frame, hours, parse_network(document))
+        except SettlementInputError as error:
+            raise ValidationFailed(
+                f"the {kind.value} upload is not usable: {error.problem}; nothing was stored",
+                errors=[FieldError(error.column or "body", error.problem, error.row)],
+            ) from None
+
+    def inputs_of(self, year: int, month: int) -> Sequence[SettlementInputSet]:
+        return self.repo.inputs_of(year, month)
+
+    def input_set(self, input_set_id: int) -> SettlementInputSet:
+        found = self.repo.input_set(input_set_id)
+        if found is None:
+            raise NotFound(f"input set {input_set_id} not found")
+        return found
+
+    def input_csv(self, input_set_id: int) -> str:
+        text: str = decompress(self.input_set(input_set_id).content).to_csv(index=False, lineterminator="\n")
+        return text
+
+    # ------------------------------------------------------------------ jobs and runs
+    def job(self, job_id: int) -> tuple[SettlementJob, list[int]]:
+        job = self.repo.job(job_id)
+        if job is None:
+            raise NotFound(f"settlement job {job_id} not found")
+        return job, self.repo.runs_of_job(job_id)
+
+    def run(self, run_id: int) -> SettlementRun:
+        run = self.repo.run(run_id)
+        if run is None:
+            raise NotFound(f"settlement run {run_id} not found")
+        return run
+
+    def runs_of(self, year: int, month: int) -> Sequence[SettlementRun]:
+        return self.repo.runs_of(year, month)
+
+    # ------------------------------------------------------------------ statements
+    def statement_run(
+        self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
+    ) -> tuple[SettlementRun, SettlementHolderMonth]:
+        """The run and month totals of ``participant_id``'s statement, if the caller may read it."""
+        where = f"no statement of participant {participant_id} for {year}-{month:02d}"
+        if caller.role not in READ_ALL_ROLES and caller.participant_id != participant_id:
+            raise NotFound(where)
+        run = self.repo.run_version(year, month, version)
+        if run is None or run.id is None:
+            raise NotFound(where + (f" version {version}" if version is not None else ""))
+        totals = self.repo.holder_month(run.id, participant_id)
+        if totals is None:
+            raise NotFound(where)
+        return run, totals
+
+    # ------------------------------------------------------------------ year end (OA 5.2.6(c))
+    def distribute_year_end(self, caller: Caller, year: int, now: datetime) -> SettlementYearEnd:
+        self.repo.lock_year(year)
+        december = self.repo.current_runs(year).get(12)
+        if december is None or december.id is None:
+            raise NotSettled(f"December {year} is not settled: the year-end distribution needs it")
+        charges_set = self.repo.latest_input(year, YEAR, InputKind.YEAR_END_CHARGES.value)
+        if charges_set is None or charges_set.id is None:
+            raise MissingInputs(
+                f"upload the year-end charges of {year} first", extensions={"missing": ["year_end_charges"]}
+            )
+        state = YearState.from_json(json.loads(december.state_after))
+        charges = build.year_end_charges(decompress(charges_set.content))
+        try:
+            result = distribute_year_end(state, charges)
+        except SettlementInputError as error:
+            raise ValidationFailed(
+                f"year-end charges of {year}: {error.problem}",
+                errors=[FieldError(error.column or "body", error.problem, error.row)],
+            ) from None
+        previous = self.repo.latest_year_end(year)
+        entry = SettlementYearEnd(
+            year=year,
+            version=(previous.version if previous is not None else 0) + 1,
+            december_run_id=december.id,
+            input_set_id=charges_set.id,
+            carried_cents=cents(to_cents(state.carried_excess)),
+            distributed_cents=cents(to_cents(result.distributed)),
+            undistributed_cents=cents(to_cents(result.undistributed)),
+            requested_by_id=caller.participant_id,
+            created_at=now,
+        )
+        self.repo.add(entry)
+        assert entry.id is not None
+        self.repo.add_all(
+            [
+                SettlementYearEndShare(
+                    year_end_id=entry.id,
+                    participant_id=int(name),
+                    charges_cents=cents(to_cents(charges[name])),
+                    amount_cents=cents(to_cents(amount)),
+                )
+                for name, amount in result.amounts.items()
+            ]
+        )
+        return entry
+
+    def year_end(self, caller: Caller, year: int) -> tuple[SettlementYearEnd, list[SettlementYearEndShare]]:
+        """The latest year-end distribution; a holder sees only its own share (404 if it has none)."""
+        entry = self.repo.latest_year_end(year)
+        if entry is None or entry.id is None:
+            raise NotFound(f"no year-end distribution for {year}")
+        shares = list(self.repo.year_end_shares(entry.id))
+        if caller.role not in READ_ALL_ROLES:
+            shares = [s for s in shares if s.participant_id == caller.participant_id]
+            if not shares:
+                raise NotFound(f"no year-end distribution for {year}")
+        return entry, shares

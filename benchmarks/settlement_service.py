@@ -1,0 +1,221 @@
+"""Service settlement speed: uploads of a month's inputs and the settlement job, per database.
+
+    python -m benchmarks.settlement_service [--ftrs 500 2000] [--nodes 200] [--postgres URL]
+
+For each database (a temporary SQLite file; PostgreSQL in a throwaway schema when ``--postgres`` is
+given and reachable) and each FTR count: migrate, create the OI and 100 holders, record the FTRs as
+allocations for January 2027 (744 hours), then time (a) the upload of the day-ahead prices
+(nodes x 744 rows, checked row by row and by the engine), (b) the upload of the hourly charges,
+(c) the settlement job (snapshot, engine, storing every statement row in one transaction), and
+(d) a re-settlement after a corrected charges upload (the old version recomputed and diffed). Inputs
+are random (seeded). Results go to ``docs/benchmarks/settlement_service.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import col, func, select
+
+from app.clock import FixedClock
+from app.db import create_db_engine, transaction
+from app.holdings.tables import FtrHolding
+from app.jobs import JobRunner
+from app.migrations import upgrade
+from app.participants.roles import Role
+from app.participants.service import Caller, ParticipantService
+from app.settlement.flows import start_settlement
+from app.settlement.input_kinds import InputKind
+from app.settlement.service import SettlementService
+from app.settlement.tables import SettlementFtrHour, SettlementHolderHour, SettlementJob
+from market_calendar import month_hour_index
+
+YEAR, MONTH = 2027, 1
+HOLDERS = 100
+REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "settlement_service.md"
+NOW = datetime(2027, 2, 3, 12, 0, tzinfo=UTC)
+
+
+@contextmanager
+def database(backend: str, postgres_url: str | None) -> Iterator[Engine]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = create_db_engine(f"sqlite:///{tmp}/bench.sqlite3")
+            upgrade(engine)
+            yield engine
+            engine.dispose()
+        return
+    assert postgres_url is not None
+    schema = f"b_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_db_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run_one(engine: Engine, n_ftrs: int, n_nodes: int, seed: int = 11) -> dict[str, float | int]:
+    rng = np.random.default_rng(seed)
+    hours = month_hour_index(YEAR, MONTH)
+    with transaction(engine) as session:
+        people = ParticipantService(session, "bench-secret")
+        oi = people.create(name="The OI", role=Role.OPERATOR, credit_limit_cents=0, now=NOW)
+        holders = [
+            people.create(name=f"h{i}", role=Role.LSE, credit_limit_cents=0, now=NOW) for i in range(HOLDERS)
+        ]
+        assert oi.id is not None
+        src = rng.integers(0, n_nodes, n_ftrs)
+        snk = (src + rng.integers(1, n_nodes, n_ftrs)) % n_nodes
+        session.execute(
+            sa.insert(FtrHolding),
+            [
+                {
+                    "holder_id": holders[i % HOLDERS].id,
+                    "year": YEAR,
+                    "month": MONTH,
+                    "period_class": "on_peak" if i % 2 else "off_peak",
+                    "source": f"n{src[i]}",
+                    "sink": f"n{snk[i]}",
+                    "hedge": "obligation",
+                    "mw_tenths": int(rng.integers(1, 1001)),
+                    "origin": "allocation",
+                    "created_at": NOW,
+                }
+                for i in range(n_ftrs)
+            ],
+        )
+    caller = Caller(participant_id=oi.id, name="The OI", role=Role.OPERATOR)
+    prices = rng.normal(30.0, 10.0, size=(n_nodes, len(hours))).round(2)
+    lines = ["hour_ending,node,price"]
+    for h, stamp in enumerate(hours):
+        text = stamp.isoformat()
+        lines += [f"{text},n{n},{prices[n, h]}" for n in range(n_nodes)]
+    price_csv = ("\n".join(lines) + "\n").encode()
+    charges = rng.uniform(0, 50_000, len(hours)).round(2)
+
+    def charges_csv(values: np.ndarray) -> bytes:
+        rows = [f"{t.isoformat()},{v}" for t, v in zip(hours, values, strict=True)]
+        return ("hour_ending,da_congestion\n" + "\n".join(rows) + "\n").encode()
+
+    def upload(kind: InputKind, content: bytes) -> None:
+        with transaction(engine) as session:
+            SettlementService(session).upload(
+                caller,
+                year=YEAR,
+                month=MONTH,
+                kind=kind,
+                content=content,
+                media_type="text/csv",
+                max_rows=50_000_000,
+                now=NOW,
+            )
+
+    jobs = JobRunner(max_workers=1)
+    clock = FixedClock(NOW)
+
+    def settle() -> None:
+        with transaction(engine) as session:
+            start_settlement(
+                session,
+                year=YEAR,
+                month=MONTH,
+                reason="benchmark",
+                requested_by=caller.participant_id,
+                clock=clock,
+                engine=engine,
+                jobs=jobs,
+            )
+        jobs.wait_idle()
+        with transaction(engine) as session:
+            last = session.exec(select(SettlementJob).order_by(col(SettlementJob.id).desc())).first()
+            assert last is not None and last.status == "succeeded", last.error if last else None
+
+    out: dict[str, float | int] = {
+        "upload_prices_s": _timed(lambda: upload(InputKind.DA_PRICES, price_csv)),
+        "price_rows": n_nodes * len(hours),
+        "upload_charges_s": _timed(lambda: upload(InputKind.DA_CONGESTION, charges_csv(charges))),
+        "settle_s": _timed(settle),
+    }
+    upload(InputKind.DA_CONGESTION, charges_csv(charges * 0.9))
+    out["resettle_s"] = _timed(settle)
+    jobs.shutdown()
+    with transaction(engine) as session:
+        out["ftr_hour_rows"] = int(session.exec(select(func.count()).select_from(SettlementFtrHour)).one())
+        out["holder_hour_rows"] = int(
+            session.exec(select(func.count()).select_from(SettlementHolderHour)).one()
+        )
+    return out
+
+
+def _machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+    return f"{platform.machine()}, nproc {os.cpu_count()}, memory {mem} MiB; `uptime`: {uptime}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ftrs", type=int, nargs="+", default=[500, 2000])
+    parser.add_argument("--nodes", type=int, default=200)
+    parser.add_argument("--postgres", default=None)
+    args = parser.parse_args()
+    backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
+    rows = []
+    for backend in backends:
+        for n in args.ftrs:
+            with database(backend, args.postgres) as engine:
+                r = run_one(engine, n, args.nodes)
+            print(backend, n, r, flush=True)
+            rows.append(
+                f"| {backend} | {n} | {r['price_rows']} | {r['upload_prices_s']:.2f} s | "
+                f"{r['upload_charges_s']:.2f} s | {r['settle_s']:.2f} s | {r['resettle_s']:.2f} s | "
+                f"{r['ftr_hour_rows']} | {r['holder_hour_rows']} |"
+            )
+    command = "python -m benchmarks.settlement_service " + " ".join(
+        ["--ftrs", *map(str, args.ftrs), "--nodes", str(args.nodes)]
+        + (["--postgres", "$URL"] if args.postgres else [])
+    )
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(
+        "# Service benchmarks: monthly settlement\n\n"
+        f"Command: `{command}`\n"
+        f"Run {datetime.now(UTC).isoformat(timespec='seconds')}; machine: {_machine()}\n"
+        "(the machine is shared with other work: read the load average). One 744-hour month, "
+        f"{HOLDERS} holders, {args.nodes} pricing points; re-settle = new version after a charges "
+        "correction (old version recomputed and diffed). Stored rows count both versions.\n\n"
+        "| database | FTRs | price rows | upload prices | upload charges | settle job | re-settle job | "
+        "FTR-hour rows | holder-hour rows |\n|---|---|---|---|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+if __name__ == "__main__":
+    main()
