@@ -2,7 +2,8 @@
 
 Per period class, per (holder, source, sink, hedge): the holdings already recorded for the month
 (allocations, earlier auctions, transfers) plus this auction's cleared buy MW minus its cleared
-sell MW (OA 7.3.6(c)). Only positive net positions are forecast. MW are stored in tenths and
+sell MW (OA 7.3.6(c)); ledger entries the auction itself posted are left out, so a posted
+auction's awards are not counted twice. Only positive net positions are forecast. MW are stored in tenths and
 become float MW here. Options are paid like obligations by the forecast (a positive target
 allocation is what stresses revenue adequacy; an option's negative hours are simply not paid,
 which the forecast does not model).
@@ -37,6 +38,8 @@ def forecast_positions(session: Session, auction_id: int) -> tuple[FtrPosition, 
     for cls in auctions.classes(auction.id):
         assert cls.id is not None
         for h in HoldingRepository(session).for_period(auction.year, auction.month, cls.period_class):
+            if h.auction_id == auction.id:
+                continue  # this auction's own awards, once posted, are counted from its fills below
             net[(h.holder_id, cls.period_class, h.source, h.sink, h.hedge)] += h.mw_tenths
         for bid in BidRepository(session).active_in_class(cls.id):
             fill = session.get(BidFill, bid.id)
