@@ -118,8 +118,8 @@ def _measure(engine: Engine, links: int, holders: int, paths: int) -> dict[str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--links", type=int, default=20000)
-    parser.add_argument("--holders", type=int, default=200)
+    parser.add_argument("--links", type=int, default=5000)
+    parser.add_argument("--holders", type=int, default=100)
     parser.add_argument("--paths", type=int, default=10)
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL"))
     args = parser.parse_args()

@@ -29,6 +29,10 @@ of the binding limits, net of loop flow) equals ``sum_i LMP_i (d_i - s_i) - sum_
 ``-sum_i LMP_i x_i = -lambda sum_i x_i + sum_k mu_k H_k x = sum_k mu_k (f_k - o_k)`` for the net
 injection ``x``. Both numbers are returned; the tests assert they agree.
 
+Uncongested hours. The exact merit-order dispatch of the balance alone is computed first; when
+it violates no limit it is the OPF's solution (one price, no binding constraint) and HiGHS is not
+called. Otherwise its violated constraints seed the lazy loop.
+
 Robustness. HiGHS's active-set QP solver occasionally fails (a solve error at tight tolerances)
 or cycles on degenerate hours (many identical units); its iteration count is capped. Such an
 hour is solved again with looser tolerances, and if that fails too, as an LP with each quadratic
@@ -49,6 +53,7 @@ import highspy
 import numpy as np
 
 from network.model import FloatArray, IntArray
+from simulation.economic_dispatch import economic_dispatch
 from simulation.offers import OfferStack
 from simulation.topology import ConstraintModel
 
@@ -116,7 +121,8 @@ class DcOpfSolution:
     ``lmp``, ``congestion_component`` are $/MWh per bus (cut-off buses carry the price of their
     nearest priced bus); ``energy_component`` $/MWh; ``binding`` indexes the constraint model's
     constraints, with ``shadow_price`` signed ($/MWh per MW, see module doc) and ``flow_mw`` the
-    constraint's flow; rents are $ for the hour.
+    constraint's flow; rents are $ for the hour. ``iterations`` counts HiGHS solves: 0 when
+    the merit-order dispatch (:mod:`simulation.economic_dispatch`) already violates no limit.
     """
 
     status: OpfStatus
@@ -162,6 +168,29 @@ def solve_dcopf(
     unserved_cut_off = float(np.sum(np.where(priced, 0.0, np.maximum(demand, 0.0))))
     gens = offers.restricted_to(priced)
     start = np.zeros(0, dtype=np.int64) if initial_constraints is None else np.unique(initial_constraints)
+
+    merit = economic_dispatch(gens, float(market_demand.sum()))
+    if merit is not None and (opts.voll_per_mwh is None or merit.price <= opts.voll_per_mwh):
+        merit_injection: FloatArray = (
+            np.bincount(gens.bus, weights=merit.output_mw, minlength=constraints.n_buses).astype(np.float64)
+            - market_demand
+        )
+        merit_flows = constraints.flows(merit_injection)
+        violated = np.flatnonzero(np.abs(merit_flows) - constraints.limit_mw > opts.violation_tolerance_mw)
+        if violated.size == 0:
+            return _uncongested(
+                merit.price,
+                merit.output_mw,
+                merit_injection,
+                unserved_cut_off,
+                offers,
+                gens,
+                constraints,
+                opts,
+            )
+        start = np.union1d(
+            start, violated[np.argsort(-np.abs(merit_flows[violated]))][: opts.max_rows_per_iteration]
+        )
 
     run, iterations = _solve_in_stages(gens, market_demand, constraints, opts, start)
     if run.status is OpfStatus.SOLVER_ERROR:
@@ -219,6 +248,40 @@ def solve_dcopf(
         production_cost=cost,
         solver_options=dict(opts.solver_options),
         formulation=formulation,
+    )
+
+
+def _uncongested(
+    price: float,
+    output: FloatArray,
+    injection: FloatArray,
+    unserved_cut_off: float,
+    offers: OfferStack,
+    gens: OfferStack,
+    constraints: ConstraintModel,
+    opts: DcOpfOptions,
+) -> DcOpfSolution:
+    """The OPF's solution when the merit-order dispatch violates no limit: one price everywhere."""
+    priced = constraints.priced
+    lmp = np.full(constraints.n_buses, price)
+    none = np.zeros(0, dtype=np.int64)
+    return DcOpfSolution(
+        status=OpfStatus.OPTIMAL,
+        iterations=0,
+        dispatch_mw=_full_dispatch(offers, gens, output),
+        shed_mw=np.zeros(constraints.n_buses),
+        injection_mw=injection,
+        unserved_cut_off_mw=unserved_cut_off,
+        lmp=lmp,
+        energy_component=price,
+        congestion_component=np.zeros(constraints.n_buses),
+        binding=none,
+        shadow_price=np.zeros(0),
+        flow_mw=np.zeros(0),
+        congestion_rent_constraints=0.0,
+        congestion_rent_payments=float(-np.sum(lmp[priced] * injection[priced])),
+        production_cost=float(np.sum(gens.c2 * output**2 + gens.c1 * output + gens.c0)),
+        solver_options=dict(opts.solver_options),
     )
 
 

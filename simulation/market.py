@@ -12,6 +12,7 @@ extra outages; the :class:`ConstraintModel` of each distinct outage set is built
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -48,13 +49,19 @@ class MarketInputs:
 
 @dataclass(frozen=True)
 class SimulationSettings:
-    """Seed, load profile, OPF options and parallelism of a simulation run."""
+    """Seed, load profile, OPF options and parallelism of a simulation run.
+
+    ``workers`` processes solve chunks of ``chunk_hours`` hours; ``start_method`` is the
+    ``multiprocessing`` start method (``None``: the platform's default, ``fork`` on Linux; a
+    multi-threaded caller such as a web server should pass ``"spawn"`` or ``"forkserver"``).
+    """
 
     seed: int = 0
     profile: LoadProfile = DEFAULT_PROFILE
     opf: DcOpfOptions = field(default_factory=DcOpfOptions)
     workers: int = 1
     chunk_hours: int = 24
+    start_method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,10 @@ def simulate_hours(
         results = [_solve_chunk(context, chunk) for chunk in chunks]
     else:
         with ProcessPoolExecutor(
-            max_workers=run.workers, initializer=_init_worker, initargs=(context,)
+            max_workers=run.workers,
+            mp_context=multiprocessing.get_context(run.start_method),
+            initializer=_init_worker,
+            initargs=(context,),
         ) as pool:
             results = list(pool.map(_solve_chunk_in_worker, chunks))
     return DayAheadResult(inputs=inputs, settings=run, hours=tuple(o for chunk in results for o in chunk))

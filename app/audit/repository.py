@@ -27,7 +27,7 @@ class AuditRepository:
         their links without gaps; a missing row is first created with ``INSERT ... ON CONFLICT DO
         NOTHING``. SQLite: the transaction already holds the write lock (``BEGIN IMMEDIATE``).
         """
-        stmt = sa.select(AuditHead.seq, AuditHead.hash).where(col(AuditHead.id) == HEAD_ID)
+        stmt = sa.select(col(AuditHead.seq), col(AuditHead.hash)).where(col(AuditHead.id) == HEAD_ID)
         if is_postgresql(self.session):
             stmt = stmt.with_for_update()
         row = self.session.execute(stmt).first()

@@ -21,9 +21,13 @@ class HoldingRepository:
         self.session = session
 
     def of_months(
-        self, months: Iterable[tuple[int, int]], *, holder_id: int | None = None
+        self,
+        months: Iterable[tuple[int, int]],
+        *,
+        holder_id: int | None = None,
+        holder_ids: Iterable[int] | None = None,
     ) -> Sequence[FtrHolding]:
-        """Every entry of the given (year, month)s, in seq (id) order; optionally one holder's."""
+        """Every entry of the given (year, month)s, in seq (id) order; optionally some holders' only."""
         wanted = sorted(set(months))
         if not wanted:
             return []
@@ -32,6 +36,8 @@ class HoldingRepository:
         )
         if holder_id is not None:
             stmt = stmt.where(FtrHolding.holder_id == holder_id)
+        if holder_ids is not None:
+            stmt = stmt.where(col(FtrHolding.holder_id).in_(sorted(set(holder_ids))))
         return self.session.exec(stmt.order_by(col(FtrHolding.id))).all()
 
     def of_holding(

@@ -63,9 +63,15 @@ class HoldingService:
             participants = ParticipantRepository(self.session)
             for holder in sorted({int(p.holder) for p in postings if p.mw_tenths < 0}):
                 participants.lock(holder)
-        ledger = self.ledger(sorted({p.key.month for p in postings}))
+        # Every entry of each holding touched is in this selection, which is all the check needs.
+        months = sorted({p.key.month for p in postings})
+        ledger = ledger_of(
+            self.repo.of_months(
+                [(m.year, m.month) for m in months], holder_ids={int(p.holder) for p in postings}
+            )
+        )
         try:
-            ledger.append(postings, first_seq=(ledger.entries[-1].seq + 1) if ledger.entries else 1)
+            ledger.append(postings)
         except LedgerError as exc:
             raise LedgerRefused(str(exc), errors=[FieldError("body", str(exc))]) from None
         ctx = list(contexts) if contexts is not None else [EntryContext()] * len(postings)

@@ -73,10 +73,21 @@ class Database:
     connect_args: dict[str, str]
 
 
+def _no_fsync_sqlite(engine: Engine) -> None:
+    """A throwaway test database need not wait for the disk at every commit."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.close()
+
+
 def _build(backend: str, tmp: Path) -> tuple[Database, Callable[[], None]]:
     if backend == "sqlite":
         url = f"sqlite:///{tmp / 'ftr-test.sqlite3'}"
         engine = create_db_engine(url)
+        _no_fsync_sqlite(engine)
         upgrade(engine)
         return Database(backend, engine, url, {}), engine.dispose
     _ensure_postgres(TEST_POSTGRES_URL)
@@ -84,7 +95,8 @@ def _build(backend: str, tmp: Path) -> tuple[Database, Callable[[], None]]:
     admin = sa.create_engine(TEST_POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    args = {"options": f"-csearch_path={schema}"}
+    # A throwaway test database need not wait for the disk at every commit.
+    args = {"options": f"-csearch_path={schema} -csynchronous_commit=off"}
     engine = create_db_engine(TEST_POSTGRES_URL, connect_args=args)
     upgrade(engine)
 

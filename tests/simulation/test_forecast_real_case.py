@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from network.matpower import load_matpower
+from network.sensitivity import build_sensitivity_model
 from simulation.forecast import FtrPosition
 from simulation.market import SimulationSettings
 from simulation.monthly import forecast_month
@@ -50,8 +51,13 @@ def test_forecast_month_on_activsg200() -> None:
     for cls in base.classes:
         assert cls.hourly_ratio == pytest.approx(1.0, abs=1e-9)
         assert cls.shortfall_hours == 0
-    assert len(report.scenarios) == 3
-    assert report.scenarios[0].probability == pytest.approx(0.9)
+    outages = report.scenarios[1:]
+    assert 1 <= len(outages) <= 2
+    bridges = build_sensitivity_model(net).bridge_mask
+    for scenario in outages:
+        (branch,) = scenario.outages
+        assert not bridges[net.branch_index(branch)]  # automatic scenarios never cut load off
+    assert report.scenarios[0].probability == pytest.approx(1.0 - 0.05 * len(outages))
     for forecast in report.classes:
         assert 0.0 <= forecast.worst_month_end_ratio <= forecast.expected_month_end_ratio + 1e-12
         assert forecast.expected_month_end_ratio <= 1.0 + 1e-12

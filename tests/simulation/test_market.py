@@ -41,6 +41,13 @@ class TestReproducibility:
         pd.testing.assert_frame_equal(frames.prices_frame(serial), frames.prices_frame(parallel))
         pd.testing.assert_frame_equal(frames.binding_frame(serial), frames.binding_frame(parallel))
 
+    @pytest.mark.slow
+    def test_spawned_workers_give_the_same_prices(self) -> None:
+        run = SimulationSettings(seed=3, workers=2, chunk_hours=6, start_method="spawn")
+        spawned = simulate_hours(inputs(), HOURS[:12], run)
+        serial = simulate_hours(inputs(), HOURS[:12], SimulationSettings(seed=3))
+        pd.testing.assert_frame_equal(frames.prices_frame(spawned), frames.prices_frame(serial))
+
     def test_seed_changes_loads(self) -> None:
         a = frames.hours_frame(simulate_hours(inputs(), HOURS[:3], SimulationSettings(seed=1)))
         b = frames.hours_frame(simulate_hours(inputs(), HOURS[:3], SimulationSettings(seed=2)))

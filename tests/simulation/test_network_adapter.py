@@ -86,12 +86,15 @@ def test_simulate_day_ahead_with_an_islanding_hour() -> None:
     assert set(frames.prices_frame(result)["node"]) == {"1", "2", "3", "4"}
 
 
+def test_month_hours_follow_the_ept_calendar() -> None:
+    assert market_inputs(four_bus()).point_ids == ("1", "2", "3", "4")
+    assert len(month_hours(2026, 11)) == 721  # 30 days + the repeated hour when DST ends
+    assert len(month_hours(2026, 3)) == 743  # 31 days - the hour skipped when DST starts
+
+
+@pytest.mark.slow
 def test_simulate_month_covers_every_ept_hour() -> None:
     net = four_bus()
-    inputs = market_inputs(net)
-    assert inputs.point_ids == net.bus_ids
-    hours = month_hours(2026, 11)
-    assert len(hours) == 721  # 30 days + the repeated hour when DST ends
     result = simulate_month(net, None, 2026, 2, settings=SimulationSettings(seed=4))
     assert len(result.hours) == 672
     assert all(h.status is OpfStatus.OPTIMAL for h in result.hours)
