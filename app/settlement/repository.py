@@ -77,9 +77,27 @@ class SettlementRepository:
         self.session.flush()
 
     def insert_rows(self, table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
-        """Many rows at once (one executemany; statements have thousands of rows)."""
-        if rows:
+        """Many rows at once: statements have hundreds of thousands of rows.
+
+        PostgreSQL: ``COPY ... FROM STDIN`` in the session's transaction (several times faster than
+        an executemany); SQLite: one executemany. Values must already be in their stored form
+        (integer cents, exact decimals, aware UTC datetimes).
+        """
+        if not rows:
+            return
+        if not is_postgresql(self.session):
             self.session.execute(sa.insert(table), list(rows))
+            return
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        driver = self.session.connection().connection.driver_connection
+        assert driver is not None
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f'COPY "{table.__tablename__}" ({names}) FROM STDIN') as copy,
+        ):
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
 
     # ------------------------------------------------------------------ jobs
     def job(self, job_id: int) -> SettlementJob | None:
