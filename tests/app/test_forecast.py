@@ -13,16 +13,26 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pytest
 
+from app.cli import main
 from app.clock import FixedClock
 from network.examples import three_bus
 from network.json_format import dump_network_json
 from network.model import Generator
-from tests.app.conftest import JANUARY_2027_CLOSES, JANUARY_2027_OPENS, Member, bearer, upload_network
+from tests.app.conftest import (
+    JANUARY_2027_CLOSES,
+    JANUARY_2027_OPENS,
+    Database,
+    Member,
+    bearer,
+    upload_network,
+)
 from tests.app.http import SyncClient
 
 TOL = 1e-6
@@ -175,3 +185,42 @@ def test_bad_scenarios_are_refused_or_recorded(
     assert job["status"] == "failed"
     assert "sum to <= 1" in job["error"]
     assert job["report"] is None
+
+
+def _cli_url(database: Database) -> str:
+    if not database.connect_args:
+        return database.url
+    return f"{database.url}?options={quote(database.connect_args['options'])}"
+
+
+def test_command_line_forecast_is_stored_and_printed(
+    client: SyncClient,
+    operator_key: str,
+    cleared_auction: tuple[int, Member],
+    database: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    aid, _ = cleared_auction
+    monkeypatch.setenv("DATABASE_URL", _cli_url(database))
+    monkeypatch.setenv("FTR_ENV", "development")
+    scenarios = tmp_path / "scenarios.json"
+    scenarios.write_text(json.dumps([{"id": "1-2 out", "branch_ids": ["1-2"], "probability": 0.5}]))
+    args = ["forecast", "--auction", str(aid), "--operator", "The OI", "--scenarios", str(scenarios)]
+    out_json = tmp_path / "report.json"
+    assert main([*args, "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    assert "payout ratio per class:" in out and "constraints causing shortfalls" in out
+    assert "1-3" in out
+    stored = json.loads(out_json.read_text())
+    r = client.get(f"/api/v1/auctions/{aid}/forecast-jobs", headers=bearer(operator_key))
+    assert r.status_code == 200 and r.json()["total"] == 1
+    assert r.json()["items"][0]["report"] == stored
+    # Bad input exits 2 and stores nothing.
+    assert main(["forecast", "--auction", str(aid), "--operator", "nobody"]) == 2
+    assert main([*args[:-1], str(tmp_path / "missing.json")]) == 2
+    assert main(["forecast", "--auction", "99999", "--operator", "The OI"]) == 2
+    assert "not found" in capsys.readouterr().err
+    r = client.get(f"/api/v1/auctions/{aid}/forecast-jobs", headers=bearer(operator_key))
+    assert r.json()["total"] == 1
