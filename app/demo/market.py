@@ -13,7 +13,8 @@ Steps (each idempotent: re-running adds nothing; an interrupted run resumes wher
    congestion charges stored as settlement inputs, and the month settled (OA 5.2.5, 5.2.6);
 4. the **upcoming month**: its auction, the LSE's allocation, opened, with its seeded bid book.
 
-Each auction's own steps run on a clock inside its bid window (create/open/bid before
+A run killed midway is resumed by the next one: jobs it left unfinished are marked failed first
+(as the service does at start-up) and started again. Each auction's own steps run on a clock inside its bid window (create/open/bid before
 ``closes_at``; clear, forecast and post after it), so the audit trail reads in time order.
 """
 
@@ -36,12 +37,12 @@ from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
 from app.bids.orders import OrderSpec
 from app.bids.service import BidService
-from app.clearing.flows import start_clearing
+from app.clearing.flows import recover_interrupted_jobs, start_clearing
 from app.clearing.posting import post_auction
 from app.clock import Clock, FixedClock
 from app.db import transaction
 from app.demo.book import LSE_ALLOCATION, MAINTENANCE_OUTAGES, DemoOrder, bid_book
-from app.forecast.flows import SUCCEEDED, create_forecast_job, run_forecast_job
+from app.forecast.flows import SUCCEEDED, create_forecast_job, recover_interrupted_forecasts, run_forecast_job
 from app.forecast.tables import ForecastJob
 from app.holdings.service import HoldingService, key_from_query
 from app.jobs import JobRunner
@@ -52,7 +53,7 @@ from app.networks.tables import NetworkVersion
 from app.participants.roles import Role
 from app.participants.service import Caller, ParticipantService
 from app.settings import Settings
-from app.settlement.flows import start_settlement
+from app.settlement.flows import recover_interrupted_settlements, start_settlement
 from app.settlement.input_kinds import InputKind
 from app.settlement.repository import SettlementRepository
 from app.settlement.service import SettlementService
@@ -333,6 +334,9 @@ def build_demo(
 ) -> DemoMarket:
     """Build (or find) the demo market; ``clock`` stands inside the upcoming auction's bid window."""
     now = clock.now()
+    # A run killed mid-job left it unfinished: fail it so this run can start it again.
+    for recover in (recover_interrupted_jobs, recover_interrupted_forecasts, recover_interrupted_settlements):
+        recover(engine, clock)
     callers, keys = _participants(engine, settings, now)
     oi = callers[OI]
     version_id = _network(engine, oi, now)
