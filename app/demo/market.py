@@ -14,8 +14,9 @@ Steps (each idempotent: re-running adds nothing; an interrupted run resumes wher
 4. the **upcoming month**: its auction, the LSE's allocation, opened, with its seeded bid book.
 
 A run killed midway is resumed by the next one: jobs it left unfinished are marked failed first
-(as the service does at start-up) and started again. Each auction's own steps run on a clock inside its bid window (create/open/bid before
-``closes_at``; clear, forecast and post after it), so the audit trail reads in time order.
+(as the service does at start-up) and started again. Each auction's own steps run on a clock
+inside its bid window (create/open/bid before ``closes_at``; clear, forecast and post after it),
+so the audit trail reads in time order.
 """
 
 from __future__ import annotations
