@@ -17,9 +17,11 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import select
 
+from app.db import transaction
+from app.holdings.tables import FtrHolding
 from app.participants.tables import Participant
 from market_calendar import month_hour_index, on_peak_mask
-from tests.app.conftest import START, Member, bearer
+from tests.app.conftest import START, Member, bearer, three_bus_json, upload_network
 from tests.app.http import SyncClient
 
 YEAR = 2027
@@ -93,8 +95,19 @@ def settle(client: SyncClient, key: str, month: int, reason: str = "") -> dict[s
     return job
 
 
+def month_auction(client: SyncClient, key: str, month: int) -> None:
+    """The month's auction on the three-bus network: recording an FTR tests it on this model (OA 7.3.3(b))."""
+    r = upload_network(client, key, three_bus_json(), "json")
+    assert r.status_code in (200, 201), r.text
+    body = {"year": YEAR, "month": month, "network_version_id": r.json()["id"]}
+    r = client.post("/api/v1/auctions", json=body, headers=bearer(key))
+    assert r.status_code == 201, r.text
+
+
 def allocate(client: SyncClient, key: str, holders: dict[str, Member], month: int) -> None:
-    for name, (source, sink, mw) in PATHS.items():
+    # R's counterflow first: P and Q together are feasible on 1-3 (60 MW) only with it (OA 7.3.3(b)).
+    for name in ("R", "P", "Q"):
+        source, sink, mw = PATHS[name]
         body = {
             "holder_id": holders[name].id,
             "year": YEAR,
@@ -120,6 +133,7 @@ def holders(make_participant: Callable[..., Member]) -> dict[str, Member]:
 def example(client: SyncClient, operator_key: str, holders: dict[str, Member]) -> dict[str, Member]:
     """Inputs and holdings of both months uploaded (nothing settled yet)."""
     for month in (M1, M2):
+        month_auction(client, operator_key, month)
         allocate(client, operator_key, holders, month)
     for month, kind, text in (
         (M1, "da_prices", prices_csv(M1, M1_PRICES)),
@@ -347,18 +361,26 @@ class TestOrder:
 
 class TestFailures:
     def test_a_bad_run_is_recorded_and_stores_nothing(
-        self, client: SyncClient, operator_key: str, example: dict[str, Member]
+        self, app: FastAPI, client: SyncClient, operator_key: str, example: dict[str, Member]
     ) -> None:
-        body = {
-            "holder_id": example["P"].id,
-            "year": YEAR,
-            "month": M1,
-            "period_class": "off_peak",
-            "source": "1",
-            "sink": "9",
-            "mw": "1.0",
-        }
-        assert client.post("/api/v1/holdings", json=body, headers=bearer(operator_key)).status_code == 201
+        # The API refuses a point the month's network lacks, so the bad holding is written directly.
+        with transaction(app.state.engine) as session:
+            session.add(
+                FtrHolding(
+                    holder_id=example["P"].id,
+                    year=YEAR,
+                    month=M1,
+                    period_class="off_peak",
+                    source="1",
+                    sink="9",
+                    hedge="obligation",
+                    mw_tenths=10,
+                    origin="nsu_allocation",
+                    effective_from=START,
+                    reference="a point without prices",
+                    created_at=START,
+                )
+            )
         r = client.post(f"/api/v1/settlement/months/{YEAR}/{M1}/runs", json={}, headers=bearer(operator_key))
         job = wait_job(client, operator_key, r.json()["id"])
         assert job["status"] == "failed" and "pricing point '9' has no prices" in job["error"], job
