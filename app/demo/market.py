@@ -30,7 +30,7 @@ from importlib import resources
 
 import pandas as pd
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from api_schemas.forecast import ForecastRequest
 from app.auctions.lifecycle import AuctionStatus
@@ -45,6 +45,7 @@ from app.db import transaction
 from app.demo.book import LSE_ALLOCATION, MAINTENANCE_OUTAGES, DemoOrder, bid_book
 from app.forecast.flows import SUCCEEDED, create_forecast_job, recover_interrupted_forecasts, run_forecast_job
 from app.forecast.tables import ForecastJob
+from app.holdings.repository import HoldingRepository
 from app.holdings.service import HoldingService, key_from_query
 from app.jobs import JobRunner
 from app.networks.loading import NetworkFormat
@@ -116,6 +117,8 @@ def _participants(
                 name=name, role=role, credit_limit_cents=credit, now=now
             )
             assert participant.id is not None
+            if participant.credit_limit_cents < credit:  # a market built by an earlier, smaller demo
+                people.set_credit_limit(participant.id, credit, now=now)
             callers[name] = Caller(participant.id, name, role)
             keys.append((name, role, people.issue_key(participant, now=now).secret_key))
     return callers, keys
@@ -135,14 +138,33 @@ def _network(engine: Engine, oi: Caller, now: datetime) -> int:
         return stored.version.id
 
 
+def _allocate(session: Session, year: int, month: int, lse: Caller, oi: Caller, now: datetime) -> None:
+    """The LSE's allocated FTR for the month, per class, unless it is already recorded."""
+    source, sink, tenths = LSE_ALLOCATION
+    for cls in ("on_peak", "off_peak"):
+        held = HoldingRepository(session).for_period(year, month, cls)
+        if any(h.holder_id == lse.participant_id and h.origin == Origin.NSU_ALLOCATION.value for h in held):
+            continue
+        HoldingService(session).record(
+            oi,
+            holder_id=lse.participant_id,
+            key=key_from_query(year, month, cls, source, sink, "obligation"),
+            mw_tenths=tenths,
+            origin=Origin.NSU_ALLOCATION,
+            now=now,
+        )
+
+
 def _auction(engine: Engine, year: int, month: int, version_id: int, lse: Caller, oi: Caller) -> int:
-    """The month's auction (created if missing, with the LSE's allocation); opened while its window is."""
+    """The month's auction (created and opened if missing) with the LSE's allocation."""
     opens_at, _ = bid_window(year, month)
     now = opens_at + timedelta(hours=1)
     with transaction(engine) as session:
         existing = AuctionRepository(session).by_month(year, month)
         if existing is not None:
             assert existing.id is not None
+            if AuctionStatus(existing.status) in (AuctionStatus.DRAFT, AuctionStatus.OPEN):
+                _allocate(session, year, month, lse, oi, now)
             return existing.id
         view = AuctionService(session).create(
             year=year,
@@ -154,16 +176,7 @@ def _auction(engine: Engine, year: int, month: int, version_id: int, lse: Caller
         )
         assert view.auction.id is not None
         auction_id = view.auction.id
-        source, sink, tenths = LSE_ALLOCATION
-        for cls in ("on_peak", "off_peak"):
-            HoldingService(session).record(
-                oi,
-                holder_id=lse.participant_id,
-                key=key_from_query(year, month, cls, source, sink, "obligation"),
-                mw_tenths=tenths,
-                origin=Origin.NSU_ALLOCATION,
-                now=now,
-            )
+        _allocate(session, year, month, lse, oi, now)
         AuctionService(session).open(auction_id, now)
     return auction_id
 
@@ -181,7 +194,7 @@ def _submit(engine: Engine, settings: Settings, auction_id: int, book: tuple[Dem
                 callers[o.participant],
                 auction_id,
                 spec,
-                idempotency_key=f"demo-{tag}-{i}",
+                idempotency_key=f"demo-book-{tag}-{i}",
                 request_hash=digest,
                 clock=clock,
             )
