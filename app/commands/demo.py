@@ -59,7 +59,8 @@ def summary(market: DemoMarket, clock: OffsetClock, seconds: float) -> list[str]
         f"{clock.now().astimezone(UTC).isoformat(timespec='seconds')} (built in {seconds:.1f} s):",
         f"  auction {market.open_auction_id} for {uy}-{um:02d} is open with a seeded bid book",
         f"  auction {market.previous_auction_id} for {py}-{pm:02d} is cleared and posted; "
-        f"forecast job {market.forecast_job_id}; settled (run {market.settlement_run_id})",
+        + (f"forecast job {market.forecast_job_id}; " if market.forecast_job_id is not None else "")
+        + f"settled (run {market.settlement_run_id})",
         "API keys (send as 'Authorization: Bearer <key>'):",
     ]
     lines += [f"  {name:<14} {role.value:<19} {key}" for name, role, key in market.keys]

@@ -95,7 +95,7 @@ class DemoMarket:
     open_auction_id: int
     upcoming: tuple[int, int]
     network_version_id: int
-    forecast_job_id: int
+    forecast_job_id: int | None
     settlement_run_id: int
     keys: tuple[tuple[str, Role, str], ...]
 
@@ -226,7 +226,8 @@ def _clear(engine: Engine, auction_id: int, oi: Caller, clock: Clock) -> None:
         raise RuntimeError(f"the demo auction {auction_id} did not clear (see its clearing job)")
 
 
-def _forecast(engine: Engine, auction_id: int, oi: Caller, clock: Clock) -> int:
+def _forecast(engine: Engine, auction_id: int, oi: Caller, clock: Clock, status: AuctionStatus) -> int | None:
+    """The auction's forecast: the one stored, or run now if the auction is still cleared (not posted)."""
     with transaction(engine) as session:
         done = session.exec(
             select(ForecastJob)
@@ -236,6 +237,8 @@ def _forecast(engine: Engine, auction_id: int, oi: Caller, clock: Clock) -> int:
         if done is not None:
             assert done.id is not None
             return done.id
+        if status is not AuctionStatus.CLEARED:
+            return None
         job = create_forecast_job(
             session, auction_id=auction_id, request=FORECAST, requested_by=oi.participant_id, clock=clock
         )
@@ -251,7 +254,7 @@ def _forecast(engine: Engine, auction_id: int, oi: Caller, clock: Clock) -> int:
 
 
 def _previous_auction(engine: Engine, settings: Settings, year: int, month: int, version_id: int,
-                      callers: dict[str, Caller], say: Say) -> tuple[int, int]:  # fmt: skip
+                      callers: dict[str, Caller], say: Say) -> tuple[int, int | None]:  # fmt: skip
     oi = callers[OI]
     auction_id = _auction(engine, year, month, version_id, callers[LSE], oi)
     opens_at, closes_at = bid_window(year, month)
@@ -267,10 +270,12 @@ def _previous_auction(engine: Engine, settings: Settings, year: int, month: int,
             FixedClock(opens_at + timedelta(hours=2)),
             f"{year}-{month}",
         )
-        say(f"  {year}-{month:02d}: {len(book)} bids and offers submitted; clearing ...")
+        say(f"  {year}-{month:02d}: {len(book)} bids and offers submitted")
+    if status in (AuctionStatus.OPEN, AuctionStatus.CLOSED):
+        say(f"  {year}-{month:02d}: clearing ...")
         _clear(engine, auction_id, oi, FixedClock(closes_at + timedelta(hours=1)))
         status = AuctionStatus.CLEARED
-    forecast_job_id = _forecast(engine, auction_id, oi, FixedClock(closes_at + timedelta(hours=2)))
+    forecast_job_id = _forecast(engine, auction_id, oi, FixedClock(closes_at + timedelta(hours=2)), status)
     if status is AuctionStatus.CLEARED:
         say(f"  {year}-{month:02d}: cleared and forecast; posting")
         with transaction(engine) as session:
