@@ -29,6 +29,8 @@ def _entry(
         mw_tenths=tenths,
         price_cents=price_cents,
         origin=origin,
+        effective_from=START,
+        reference="settlement holdings test",
         created_at=START,
     )
 
