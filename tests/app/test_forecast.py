@@ -19,9 +19,12 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
+from fastapi import FastAPI
 
 from app.cli import main
 from app.clock import FixedClock
+from app.db import transaction
+from app.forecast.positions import forecast_positions
 from network.examples import three_bus
 from network.json_format import dump_network_json
 from network.model import Generator
@@ -224,3 +227,19 @@ def test_command_line_forecast_is_stored_and_printed(
     assert "not found" in capsys.readouterr().err
     r = client.get(f"/api/v1/auctions/{aid}/forecast-jobs", headers=bearer(operator_key))
     assert r.json()["total"] == 1
+
+
+def test_positions_count_a_posted_auction_once(
+    app: FastAPI, client: SyncClient, operator_key: str, cleared_auction: tuple[int, Member]
+) -> None:
+    aid, _ = cleared_auction
+    with transaction(app.state.engine) as session:
+        before = forecast_positions(session, aid)
+    assert [(p.holder, p.source, p.sink, p.period_class) for p in before] == [
+        ("forecast-trader", "1", "3", "off_peak"),
+        ("forecast-trader", "1", "3", "on_peak"),
+    ]
+    assert all(p.mw == pytest.approx(80.0, abs=TOL) for p in before)
+    assert client.post(f"/api/v1/auctions/{aid}/post", headers=bearer(operator_key)).status_code == 200
+    with transaction(app.state.engine) as session:
+        assert forecast_positions(session, aid) == before
