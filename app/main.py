@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from app.clearing.flows import recover_interrupted_jobs
 from app.clock import Clock, SystemClock
 from app.db import create_db_engine
+from app.forecast.flows import recover_interrupted_forecasts
 from app.jobs import JobRunner
 from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
@@ -22,6 +23,7 @@ from app.routers import (
     audit,
     bids,
     clearing,
+    forecast,
     health,
     holdings,
     networks,
@@ -58,6 +60,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         recover_interrupted_jobs(engine, app.state.clock)
         recover_interrupted_settlements(engine, app.state.clock)
+        recover_interrupted_forecasts(engine, app.state.clock)
         yield
         jobs.shutdown()
 
@@ -75,7 +78,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
     routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
-    extra = (auction_revenue, transfers, applications, audit, settlement, settlement_statements)
-    for module in (*routers, *extra):
+    services = (auction_revenue, transfers, applications, audit, settlement, settlement_statements, forecast)
+    for module in (*routers, *services):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app

@@ -8,6 +8,7 @@ from app.auctions.tables import Auction, ClassAuction
 from app.audit.tables import AuditHead, AuditLog
 from app.bids.tables import Bid
 from app.clearing.tables import BidFill, BindingConstraint, ClearingJob, NodalPrice
+from app.forecast.tables import ForecastJob
 from app.holdings.tables import FtrHolding
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
 from app.participants.tables import ApiKey, Participant
@@ -36,6 +37,7 @@ __all__ = [
     "BindingConstraint",
     "ClassAuction",
     "ClearingJob",
+    "ForecastJob",
     "FtrApplication",
     "FtrHolding",
     "FtrTransfer",

@@ -10,6 +10,7 @@ from app.commands import (
     create_auction,
     create_participant,
     demo,
+    forecast,
     import_network,
     migrate,
     serve,
@@ -26,4 +27,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     clear,
     settle,
     audit,
+    forecast,
 )

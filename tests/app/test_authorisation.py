@@ -75,6 +75,9 @@ EXPECTED_FOR_OTHER: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/settlement/months/{year}/{month}/statements/{participant_id}/hours.csv"): 404,
     ("GET", "/api/v1/settlement/months/{year}/{month}/statements/{participant_id}/ftrs"): 404,
     ("GET", "/api/v1/settlement/months/{year}/{month}/statements/{participant_id}/ftrs.csv"): 404,
+    ("POST", "/api/v1/auctions/{auction_id}/forecast"): 403,
+    ("GET", "/api/v1/auctions/{auction_id}/forecast-jobs"): 404,
+    ("GET", "/api/v1/forecast-jobs/{job_id}"): 404,
 }
 
 OPERATOR_ONLY: list[tuple[str, str]] = [
@@ -89,6 +92,7 @@ OPERATOR_ONLY: list[tuple[str, str]] = [
     ("POST", "/api/v1/auctions/{auction_id}/close"),
     ("POST", "/api/v1/auctions/{auction_id}/clear"),
     ("POST", "/api/v1/auctions/{auction_id}/post"),
+    ("POST", "/api/v1/auctions/{auction_id}/forecast"),
     ("POST", "/api/v1/holdings"),
     ("POST", "/api/v1/applications"),
     ("POST", "/api/v1/applications/review"),

@@ -63,30 +63,7 @@ class TestCommands:
 
 
 class TestDemo:
-    def test_demo_twice_duplicates_nothing(
-        self, database_url: str, capsys: pytest.CaptureFixture[str]
-    ) -> None:
-        from sqlalchemy import func
-        from sqlmodel import Session, select
-
-        from app.auctions.tables import Auction
-        from app.bids.tables import Bid
-        from app.db import create_db_engine
-        from app.networks.tables import NetworkVersion
-        from app.participants.tables import Participant
-
-        assert main(["demo", "--no-serve"]) == 0
-        first = capsys.readouterr().out
-        assert "is open" in first and len(KEY.findall(first)) == 5
-        assert main(["demo", "--no-serve"]) == 0
-        engine = create_db_engine(database_url)
-        with Session(engine) as session:
-            counts = [
-                session.exec(select(func.count()).select_from(t)).one()
-                for t in (Participant, NetworkVersion, Auction, Bid)
-            ]
-        engine.dispose()
-        assert counts == [5, 1, 1, 6]
+    """Building the demo twice is tested over HTTP in ``tests/app/test_demo.py`` (slow)."""
 
     def test_demo_month_has_an_unclosed_window(self) -> None:
         for now in (datetime(2026, 11, 21, tzinfo=UTC), datetime(2027, 12, 31, 23, tzinfo=UTC)):

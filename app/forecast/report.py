@@ -1,0 +1,35 @@
+"""A :class:`simulation.forecast.RevenueAdequacyReport` as stored JSON and back as the API's model.
+
+$ amounts are rounded to cents and ratios to 6 decimals when stored: the report is a forecast,
+not a settlement, and the rounding keeps the stored document stable across platforms.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from api_schemas.forecast import ForecastReportPublic
+from simulation.forecast import RevenueAdequacyReport
+
+_RATIO_FIELDS = ("ratio", "probability")
+
+
+def _rounded(key: str, value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6 if any(f in key for f in _RATIO_FIELDS) else 2)
+    if isinstance(value, dict):
+        return {k: _rounded(k, v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(key, v) for v in value]
+    return value
+
+
+def report_document(report: RevenueAdequacyReport) -> str:
+    """The report as JSON: ``hours``, ``seed``, ``classes``, ``causes``, ``exposed``, ``scenarios``."""
+    return json.dumps(_rounded("", asdict(report)), sort_keys=True)
+
+
+def report_public(document: str) -> ForecastReportPublic:
+    return ForecastReportPublic.model_validate_json(document)

@@ -1,0 +1,65 @@
+"""Revenue-adequacy forecasts (OA 7.4): ``/api/v1/auctions/{id}/forecast`` and ``/api/v1/forecast-jobs``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request, status
+
+from api_schemas.common import Page
+from api_schemas.forecast import ForecastJobPublic, ForecastRequest
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
+from app.forecast.flows import start_forecast
+from app.forecast.service import ForecastService, forecast_job_public
+
+router = APIRouter(prefix="/api/v1", tags=["forecast"])
+
+
+@router.post(
+    "/auctions/{auction_id}/forecast", status_code=status.HTTP_202_ACCEPTED, response_model=ForecastJobPublic
+)
+def forecast_auction(
+    auction_id: ObjectId,
+    request: Request,
+    caller: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+    body: Annotated[ForecastRequest | None, Body()] = None,
+) -> ForecastJobPublic:
+    """Start a revenue-adequacy forecast of a cleared (not yet posted) auction in the background. OI only.
+
+    The month is simulated under the base case and outage scenarios; the report gives the expected
+    and worst payout ratio per class, the constraints causing shortfalls and the FTRs most exposed.
+    """
+    job = start_forecast(
+        session,
+        auction_id=auction_id,
+        request=body or ForecastRequest(),
+        requested_by=caller.participant_id,
+        clock=clock,
+        engine=request.app.state.engine,
+        jobs=request.app.state.jobs,
+    )
+    return forecast_job_public(job, clock.now())
+
+
+@router.get("/forecast-jobs/{job_id}", response_model=ForecastJobPublic)
+def read_forecast_job(
+    job_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep
+) -> ForecastJobPublic:
+    """A forecast job: status, progress, elapsed time, log and, once succeeded, the report (OI, auditors)."""
+    return forecast_job_public(ForecastService(session).job(caller, job_id), clock.now())
+
+
+@router.get("/auctions/{auction_id}/forecast-jobs", response_model=Page[ForecastJobPublic])
+def list_forecast_jobs(
+    auction_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep, page: PageDep
+) -> Page[ForecastJobPublic]:
+    """The forecast jobs of an auction, oldest first (OI and auditors)."""
+    jobs, total = ForecastService(session).jobs(caller, auction_id, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[forecast_job_public(j, clock.now()) for j in jobs],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )

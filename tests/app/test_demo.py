@@ -1,0 +1,162 @@
+"""``ftr demo`` builds a living market: built twice into one SQLite file, then read over HTTP.
+
+A trader sees the open auction and the posted results of the previous month, the LSE its
+holdings and its settlement statement, the OI the forecast of the previous auction; the second
+build adds nothing (only fresh API keys, which are issued every run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from app.cli import main
+from app.commands.demo import demo_clock
+from app.db import create_db_engine
+from app.demo.market import previous_month
+from app.main import create_app
+from app.settings import Environment, Settings
+from app.tables import metadata
+from market_calendar import month_hour_index
+from tests.app.http import SyncClient, sync_client
+
+KEY_LINE = re.compile(
+    r"^\s+(Demo [A-Za-z ]+?)\s+(operator|trader|lse|transmission_owner|auditor)\s+(ftr_\S+)$"
+)
+ROWS_THAT_MAY_GROW = {"api_key", "audit_log", "audit_head"}
+"""Keys are issued on every run (stored hashed, the old ones cannot be shown again)."""
+
+
+@dataclass
+class Demo:
+    client: SyncClient
+    keys: dict[str, dict[str, str]]
+    ids: dict[str, int]
+    upcoming: tuple[int, int]
+    previous: tuple[int, int]
+
+
+def _counts(url: str) -> dict[str, int]:
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                t.name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+                for t in metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()
+
+
+def _keys(out: str) -> dict[str, dict[str, str]]:
+    keys = {}
+    for line in out.splitlines():
+        m = KEY_LINE.match(line)
+        if m:
+            keys[m.group(1)] = {"Authorization": f"Bearer {m.group(3)}"}
+    return keys
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    url = f"sqlite:///{Path(tmp_path_factory.mktemp('demo')) / 'demo.sqlite3'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", url)
+        mp.setenv("FTR_ENV", "development")
+        first = io.StringIO()
+        with contextlib.redirect_stdout(first):
+            assert main(["demo", "--no-serve"]) == 0
+        after_first = _counts(url)
+        second = io.StringIO()
+        with contextlib.redirect_stdout(second):
+            assert main(["demo", "--no-serve"]) == 0
+        after_second = _counts(url)
+    grown = {t for t in after_first if after_first[t] != after_second[t]}
+    assert grown <= ROWS_THAT_MAY_GROW, f"the second run added rows to {sorted(grown - ROWS_THAT_MAY_GROW)}"
+    assert after_second["api_key"] == after_first["api_key"] + 6
+    keys = _keys(second.getvalue())
+    assert set(keys) == {"Demo OI", "Demo Trader A", "Demo Trader B", "Demo LSE", "Demo TO", "Demo Auditor"}
+    clock, year, month = demo_clock(datetime.now(UTC))
+    settings = Settings(env=Environment.DEVELOPMENT, database_url=url)
+    engine = create_db_engine(url)
+    app = create_app(settings, clock=clock, engine=engine)
+    with sync_client(app) as client:
+        ids = {
+            name: client.get("/api/v1/participants/me", headers=h).json()["id"] for name, h in keys.items()
+        }
+        yield Demo(client, keys, ids, (year, month), previous_month(clock.now()))
+    engine.dispose()
+
+
+def _auctions(demo: Demo, who: str) -> dict[tuple[int, int], dict[str, Any]]:
+    r = demo.client.get("/api/v1/auctions", headers=demo.keys[who])
+    assert r.status_code == 200, r.text
+    return {(a["year"], a["month"]): a for a in r.json()["items"]}
+
+
+@pytest.mark.slow
+def test_trader_sees_the_open_auction_and_posted_results(demo: Demo) -> None:
+    auctions = _auctions(demo, "Demo Trader A")
+    assert auctions[demo.upcoming]["status"] == "open"
+    previous = auctions[demo.previous]
+    assert previous["status"] == "posted"
+    for cls in ("on_peak", "off_peak"):
+        url = f"/api/v1/auctions/{previous['id']}/results/{cls}"
+        r = demo.client.get(url, headers=demo.keys["Demo Trader A"])
+        assert r.status_code == 200, r.text
+        results = r.json()
+        assert len(results["awards"]) > 0
+        assert results["binding_constraints"], "the demo book must congest the network"
+        assert len(results["nodal_prices"]) == 200
+    open_id = auctions[demo.upcoming]["id"]
+    mine = demo.client.get(f"/api/v1/auctions/{open_id}/bids", headers=demo.keys["Demo Trader A"])
+    assert mine.status_code == 200 and mine.json()["total"] > 0
+
+
+@pytest.mark.slow
+def test_lse_sees_its_holdings_and_statement(demo: Demo) -> None:
+    lse = demo.keys["Demo LSE"]
+    py, pm = demo.previous
+    r = demo.client.get("/api/v1/holdings", params={"year": py, "month": pm}, headers=lse)
+    assert r.status_code == 200, r.text
+    origins = {h["origin"] for h in r.json()["items"]}
+    assert "nsu_allocation" in origins
+    r = demo.client.get(f"/api/v1/settlement/months/{py}/{pm}/statements/{demo.ids['Demo LSE']}", headers=lse)
+    assert r.status_code == 200, r.text
+    statement = r.json()
+    assert Decimal(statement["month_totals"]["target_allocation"]) > 0
+    assert Decimal(statement["month_totals"]["credit"]) > 0
+    assert len(statement["hours"]) == len(month_hour_index(py, pm))
+    # Another participant's statement is not found (not forbidden).
+    other = demo.client.get(
+        f"/api/v1/settlement/months/{py}/{pm}/statements/{demo.ids['Demo Trader A']}", headers=lse
+    )
+    assert other.status_code == 404
+
+
+@pytest.mark.slow
+def test_oi_sees_the_forecast(demo: Demo) -> None:
+    previous = _auctions(demo, "Demo OI")[demo.previous]
+    for who in ("Demo OI", "Demo Auditor"):
+        r = demo.client.get(f"/api/v1/auctions/{previous['id']}/forecast-jobs", headers=demo.keys[who])
+        assert r.status_code == 200, r.text
+        jobs = r.json()["items"]
+        assert [j["status"] for j in jobs] == ["succeeded"]
+        report = jobs[0]["report"]
+        assert {c["period_class"] for c in report["classes"]} == {"on_peak", "off_peak"}
+        assert len(report["scenarios"]) >= 2
+        assert report["exposed"]
+    r = demo.client.get(
+        f"/api/v1/auctions/{previous['id']}/forecast-jobs", headers=demo.keys["Demo Trader A"]
+    )
+    assert r.status_code == 404
