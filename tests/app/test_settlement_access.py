@@ -10,7 +10,7 @@ import pytest
 
 from tests.app.conftest import Member, bearer
 from tests.app.http import SyncClient
-from tests.app.test_settlement import M1, YEAR, charges_csv, month_auction, prices_csv, settle, upload
+from tests.app.test_settlement import M1, YEAR, charges_csv, prices_csv, settle, upload
 
 OPERATOR_ONLY = [
     ("POST", f"/api/v1/settlement/months/{YEAR}/{M1}/inputs/da_congestion"),
@@ -60,7 +60,6 @@ def test_statements_are_private(
         "sink": "2",
         "mw": "1.0",
     }
-    month_auction(client, operator_key, M1)
     assert client.post("/api/v1/holdings", json=body, headers=bearer(operator_key)).status_code == 201
     assert upload(client, operator_key, M1, "da_prices", prices_csv(M1, [])).status_code == 201
     assert upload(client, operator_key, M1, "da_congestion", charges_csv(M1, [])).status_code == 201
