@@ -87,30 +87,6 @@ class BidRepository:
             stmt = stmt.where(Bid.id != excluding_bid)
         return int(self.session.exec(stmt).one())
 
-    def offered_tenths(
-        self,
-        participant_id: int,
-        class_auction_id: int,
-        source: str,
-        sink: str,
-        hedge: str,
-        *,
-        excluding_bid: int | None = None,
-    ) -> int:
-        """MW (tenths) the participant already offers on this path, class and hedge."""
-        stmt = select(func.coalesce(func.sum(Bid.mw_tenths), 0)).where(
-            Bid.participant_id == participant_id,
-            Bid.class_auction_id == class_auction_id,
-            Bid.side == "sell",
-            Bid.status == ACTIVE,
-            Bid.source == source,
-            Bid.sink == sink,
-            Bid.hedge == hedge,
-        )
-        if excluding_bid is not None:
-            stmt = stmt.where(Bid.id != excluding_bid)
-        return int(self.session.exec(stmt).one())
-
     def open_offers(self, participant_id: int, class_auction_id: int) -> Sequence[Bid]:
         """The participant's active offers in a class auction (they reserve the MW they offer)."""
         return self.session.exec(
