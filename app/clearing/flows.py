@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.auctions.bid_book import check_bid_book
 from app.auctions.lifecycle import AuctionStatus, effective_status
@@ -37,13 +37,13 @@ from app.clearing.engine import (
     clear_class,
     sequence_fingerprint,
 )
-from app.clearing.repository import FAILED, QUEUED, RUNNING, SUCCEEDED, ClearingRepository
+from app.clearing.repository import QUEUED, RUNNING, SUCCEEDED, ClearingRepository
 from app.clearing.tables import BidFill, BindingConstraint, ClearingJob, NodalPrice
 from app.clock import Clock
 from app.db import after_commit, transaction
 from app.errors import InvalidStateTransition, JobAlreadyRunning, NotFound
 from app.holdings.repository import HoldingRepository
-from app.jobs import JobRunner
+from app.jobs import JobRunner, mark_interrupted, record_failure
 from app.networks.tables import NetworkVersion
 
 logger = logging.getLogger("app.clearing")
@@ -252,23 +252,10 @@ def run_clearing_job(
             store_outcomes(session, job_id, auction_id, outcomes, clock.now())
     except Exception as exc:  # recorded on the job: the worker must never die silently
         logger.exception("clearing job %s failed", job_id)
-        with transaction(engine) as session:
-            job = session.get(ClearingJob, job_id)
-            if job is not None:
-                job.status = FAILED
-                job.error = f"{type(exc).__name__}: {exc}"
-                job.finished_at = clock.now()
-                job.log += f"{clock.now().isoformat()} failed: {job.error}; nothing was stored\n"
-                session.add(job)
+        record_failure(engine, ClearingJob, job_id, clock, exc)
 
 
 def recover_interrupted_jobs(engine: Engine, clock: Clock) -> int:
     """Mark jobs a dead process left queued or running as failed (their results were never stored)."""
     with transaction(engine) as session:
-        jobs = list(session.exec(select(ClearingJob).where(ClearingJob.status.in_((QUEUED, RUNNING)))).all())  # type: ignore[attr-defined]
-        for job in jobs:
-            job.status = FAILED
-            job.error = "interrupted: the service stopped while the job was unfinished"
-            job.finished_at = clock.now()
-            session.add(job)
-        return len(jobs)
+        return mark_interrupted(session, ClearingJob, clock)

@@ -34,11 +34,6 @@ class ClearingRepository:
             )
         ).first()
 
-    def interrupted_jobs(self) -> Sequence[ClearingJob]:
-        return self.session.exec(
-            select(ClearingJob).where(col(ClearingJob.status).in_((QUEUED, RUNNING)))
-        ).all()
-
     def save_job(self, job: ClearingJob) -> ClearingJob:
         self.session.add(job)
         self.session.flush()

@@ -36,7 +36,7 @@ from app.errors import Conflict, InvalidStateTransition, NotFound
 from app.forecast.positions import forecast_positions
 from app.forecast.report import report_document
 from app.forecast.tables import ForecastJob
-from app.jobs import JobRunner
+from app.jobs import QUEUED, RUNNING, SUCCEEDED, JobRunner, mark_interrupted, record_failure
 from app.networks.outages import network_from_document
 from app.networks.tables import NetworkVersion
 from network.model import Network, PeriodConditions
@@ -44,7 +44,6 @@ from simulation.forecast import FtrPosition, OutageScenario
 
 logger = logging.getLogger("app.forecast")
 
-QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 DEFAULT_WORKERS = max(1, min(2, os.cpu_count() or 1))
 """Processes simulating hours (hours are independent; the service machine has 2 cores)."""
 
@@ -226,25 +225,10 @@ def run_forecast_job(engine: Engine, clock: Clock, job_id: int, *, workers: int 
             )
     except Exception as exc:  # recorded on the job: the worker must never die silently
         logger.exception("forecast job %s failed", job_id)
-        with transaction(engine) as session:
-            job = session.get(ForecastJob, job_id)
-            if job is not None:
-                job.status = FAILED
-                job.error = f"{type(exc).__name__}: {exc}"
-                job.finished_at = clock.now()
-                job.log += f"{clock.now().isoformat()} failed: {job.error}; nothing was stored\n"
-                session.add(job)
+        record_failure(engine, ForecastJob, job_id, clock, exc)
 
 
 def recover_interrupted_forecasts(engine: Engine, clock: Clock) -> int:
     """Mark forecast jobs a dead process left queued or running as failed."""
     with transaction(engine) as session:
-        jobs = list(
-            session.exec(select(ForecastJob).where(col(ForecastJob.status).in_((QUEUED, RUNNING)))).all()
-        )
-        for job in jobs:
-            job.status = FAILED
-            job.error = "interrupted: the service stopped while the job was unfinished"
-            job.finished_at = clock.now()
-            session.add(job)
-        return len(jobs)
+        return mark_interrupted(session, ForecastJob, clock)

@@ -31,13 +31,13 @@ from sqlmodel import Session
 from app.audit.service import actor_of, record_audit
 from app.clock import Clock
 from app.db import after_commit, transaction
-from app.jobs import JobRunner
+from app.jobs import JobRunner, mark_interrupted, record_failure
 from app.settlement import records
 from app.settlement.errors import MissingInputs, MonthOutOfOrder, SettlementJobRunning
 from app.settlement.holdings_source import holdings_snapshot
 from app.settlement.input_kinds import FORFEITURE_KINDS, REQUIRED_FOR_A_RUN, InputKind
 from app.settlement.month_data import MonthData, load_month, month_inputs, month_network_document
-from app.settlement.repository import FAILED, QUEUED, RUNNING, SUCCEEDED, SettlementRepository
+from app.settlement.repository import QUEUED, RUNNING, SUCCEEDED, SettlementRepository
 from app.settlement.storage import find_or_add_input_set
 from app.settlement.tables import (
     SettlementChange,
@@ -350,24 +350,10 @@ def run_settlement_job(engine: Engine, clock: Clock, job_id: int) -> None:
             _store(session, job_id, snapshot, results, old_results, clock.now())
     except Exception as exc:  # recorded on the job: the worker must never die silently
         logger.exception("settlement job %s failed", job_id)
-        with transaction(engine) as session:
-            failed = session.get(SettlementJob, job_id)
-            if failed is not None:
-                failed.status = FAILED
-                failed.error = f"{type(exc).__name__}: {exc}"
-                failed.finished_at = clock.now()
-                failed.log += f"{clock.now().isoformat()} failed: {failed.error}; nothing was stored\n"
-                session.add(failed)
+        record_failure(engine, SettlementJob, job_id, clock, exc)
 
 
 def recover_interrupted_settlements(engine: Engine, clock: Clock) -> int:
     """Mark settlement jobs a dead process left queued or running as failed (nothing was stored)."""
     with transaction(engine) as session:
-        repo = SettlementRepository(session)
-        jobs = list(repo.interrupted_jobs())
-        for job in jobs:
-            job.status = FAILED
-            job.error = "interrupted: the service stopped while the job was unfinished"
-            job.finished_at = clock.now()
-            session.add(job)
-        return len(jobs)
+        return mark_interrupted(session, SettlementJob, clock)

@@ -204,11 +204,6 @@ class SettlementRepository:
             .order_by(col(SettlementYearEndShare.participant_id))
         ).all()
 
-    def interrupted_jobs(self) -> Sequence[SettlementJob]:
-        return self.session.exec(
-            select(SettlementJob).where(col(SettlementJob.status).in_((QUEUED, RUNNING)))
-        ).all()
-
     def runs_of_job(self, job_id: int) -> list[int]:
         rows = self.session.exec(
             select(SettlementRun.id).where(SettlementRun.job_id == job_id).order_by(col(SettlementRun.month))
