@@ -9,6 +9,9 @@ window opens, the OI reviews pending applications in the order they were receive
   simultaneously feasible with all outstanding FTRs including those effective for the period
   (OA 7.3.3(b); :mod:`auction.allocation_feasibility`), is NOT_ASSIGNED for that period, with
   the reason (the binding constraint named);
+- an application refused by a further rule the caller passes (``admit``: for NSU allocations
+  the OA 5.2.2(b) caps, re-judged against what is counted when its turn comes, see
+  :mod:`auction.allocation_nsu`) is NOT_ASSIGNED with that rule's reason;
 - an application that passes is ASSIGNED; its FTRs join the outstanding set for the
   applications after it, and its ledger postings put them in the base model of the auction
   (OA 7.3.3(a), 7.3.6(a)).
@@ -28,7 +31,7 @@ each month's first hour.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -182,12 +185,16 @@ def review_applications(
     period: DeliveryMonth,
     at: datetime,
     window_opens: datetime,
+    admit: Callable[[Application, Sequence[Application]], str] | None = None,
 ) -> ReviewResult:
     """Review the PENDING applications for ``period`` in the order given (see the module docstring).
 
     ``evaluator`` is the period's flow model (scheduled outages, contingencies, loop flow);
     ``at`` is when the review completes and ``window_opens`` when the auction's bid window opens.
+    ``admit(app, assigned)``, judged before feasibility, is given the applications ASSIGNED so
+    far in this review and returns a refusal reason, or ``""`` to let ``app`` go on.
     """
+    assigned: list[Application] = []
     outstanding = {cls: list(outstanding_ftrs(ledger, period, cls)) for cls in PeriodClass}
     reviewed: list[Application] = []
     postings: list[Posting] = []
@@ -202,8 +209,8 @@ def review_applications(
             )
             reviewed.append(_move(app, {ApplicationState.PENDING}, ApplicationState.NOT_ASSIGNED, at, note))
             continue
-        refusal = ""
-        for cls in PeriodClass:
+        refusal = admit(app, tuple(assigned)) if admit is not None else ""
+        for cls in () if refusal else PeriodClass:
             verdict = check_simultaneous_feasibility(evaluator, outstanding[cls], app.ftrs)
             if not verdict.feasible:
                 refusal = f"{cls}: {verdict.reason} (OA 7.3.3(b))"
@@ -215,6 +222,8 @@ def review_applications(
             continue
         for cls in PeriodClass:
             outstanding[cls].extend(app.ftrs)
-        reviewed.append(_move(app, {ApplicationState.PENDING}, ApplicationState.ASSIGNED, at))
+        moved = _move(app, {ApplicationState.PENDING}, ApplicationState.ASSIGNED, at)
+        assigned.append(moved)
+        reviewed.append(moved)
         postings.extend(application_postings(app))
     return ReviewResult(tuple(reviewed), tuple(postings))
