@@ -13,7 +13,9 @@ Phase 1, on the rows of the final LP (their sensitivities are at hand, so a step
         (never above its LP value rounded up to a step, never above its MW);
         otherwise, among groups with MW awarded that load r (coefficient a_g > 0), lower the one that
         loses the least surplus per MW of relief, min v_g / a_g (ties: canonical group order), by the
-        whole steps needed to clear the overload (at most its award).
+        whole steps needed to clear the overload (at most its award), passing over a cut that would
+        overload another row; if none of the cheapest 4,096 is clean, the one of them leaving the
+        least total overload (the loop goes on with what is left).
 
 Phase 2, on the full network: the awards are checked on every row in every case; in the rare event
 that a row outside the LP is overloaded, the same greedy cut is applied there, one full check per cut.
@@ -56,6 +58,11 @@ _MIN_COEFF = 1e-6
 _CANDIDATES = 512
 """Loading groups are tried in blocks of this many for a cut that overloads no other row."""
 _SUB_BLOCK = 64
+_SEARCH_LIMIT = 8 * _CANDIDATES
+"""The clean-cut search looks at the cheapest this many loading groups. When none of them is clean
+the cut that leaves the least total overload among them is taken and the loop repairs the rest: with
+thousands of binding rows nearly every loading group is a counterflow somewhere, and scanning all of
+them for a clean cut that rarely exists cost more than the LP's last rounds."""
 """Within a block, candidates with cuts of similar size are evaluated this many at a time."""
 _REACH_MARGIN = 1.0 + 1e-6
 """Head room on a row's reach, far above the rounding of the values that it bounds."""
@@ -203,7 +210,8 @@ def _cheapest_clean_cut(
 
     Cutting a group also removes its relief on rows where it is a counterflow; a cut that would
     overload such a row is passed over. Candidates come cheapest first and are tried in blocks. If
-    none is clean, the cut leaving the least total overload is taken (the loop repairs the rest).
+    none of the cheapest ``_SEARCH_LIMIT`` is clean, the cut among them leaving the least total
+    overload is taken (the loop repairs the rest).
 
     A cut of ``c`` steps moves row ``i`` by at most ``0.1 c reach_i`` MW, so a row with more slack than
     that ends with a non-negative slack: it is neither made worse beyond the tolerance nor adds to the
@@ -214,9 +222,10 @@ def _cheapest_clean_cut(
     fallback: tuple[float, int, int] | None = None
     slack_p = slack[tight.perm]
     floor_p = np.minimum(slack_p, -tol_mw)
+    candidates = candidates[:_SEARCH_LIMIT]
     need_all = np.ceil(-slack[r] / a[candidates] / AWARD_STEP_MW - 1e-9).astype(np.int64)
     cut_all = np.maximum(1, np.minimum(need_all, totals[candidates]))
-    for start in range(0, len(candidates), _CANDIDATES):
+    for start in range(0, min(len(candidates), _SEARCH_LIMIT), _CANDIDATES):
         block = candidates[start : start + _CANDIDATES]
         cut = cut_all[start : start + _CANDIDATES]
         worse = np.zeros(block.size, dtype=bool)

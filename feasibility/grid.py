@@ -82,6 +82,7 @@ class AngleGrid(Grid, Protocol):
     of the reduced order. ``row_branch_weights(constraint_idx, case_idx)`` returns ``W`` (rows x
     branches) with row flow ``= W f`` (contingency compensation included) and a mask of rows whose
     contingency islands buses (those are not linear in ``f`` of the intact network).
+    ``sensitivities_and_weights`` returns both for the same rows, the weights computed once.
     """
 
     def angle_system(self) -> tuple[sp.csr_matrix, sp.csr_matrix, IntArray]: ...
@@ -89,6 +90,10 @@ class AngleGrid(Grid, Protocol):
     def row_branch_weights(
         self, constraint_idx: IntArray, case_idx: IntArray
     ) -> tuple[sp.csr_matrix, NDArray[np.bool_]]: ...
+
+    def sensitivities_and_weights(
+        self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix
+    ) -> tuple[FloatArray, sp.csr_matrix, NDArray[np.bool_]]: ...
 
 
 def row_limits(grid: Grid, constraint_idx: IntArray, case_idx: IntArray) -> FloatArray:

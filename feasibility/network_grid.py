@@ -110,23 +110,33 @@ class NetworkGrid:
     def row_branch_weights(
         self, constraint_idx: IntArray, case_idx: IntArray
     ) -> tuple[sp.csr_matrix, NDArray[np.bool_]]:
-        weights = []
-        islanding = np.zeros(len(constraint_idx), dtype=bool)
-        for r, (c, k) in enumerate(zip(constraint_idx.tolist(), case_idx.tolist(), strict=True)):
-            # the evaluator's own row weights: the same compensation its sensitivities use
-            w, cut = self.evaluator._row_branch_weights(c, None if k == BASE_CASE else k)
-            weights.append(w)
-            islanding[r] = len(cut) > 0
-        if not weights:
-            return sp.csr_matrix((0, self.model.n_branches)), islanding
-        return sp.csr_matrix(sp.vstack(weights, format="csr")), islanding
+        # the evaluator's own row weights: the same compensation its sensitivities use
+        weights, cuts = self.evaluator.row_weights(self._rows(constraint_idx, case_idx))
+        return weights, np.array([len(c) > 0 for c in cuts], dtype=bool)
+
+    def sensitivities_and_weights(
+        self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix
+    ) -> tuple[FloatArray, sp.csr_matrix, NDArray[np.bool_]]:
+        """:meth:`sensitivities` and :meth:`row_branch_weights` of the same rows, the weights built once."""
+        rows = self._rows(constraint_idx, case_idx)
+        weights, cuts = self.evaluator.row_weights(rows)
+        if len(rows) <= injections.shape[1]:
+            sens = self.evaluator.sensitivities_from_weights(weights, cuts, injections)
+        else:  # fewer injection columns than rows: one solve per column is cheaper
+            sens = self.evaluator.constraint_sensitivities(rows, injections)
+        return sens, weights, np.array([len(c) > 0 for c in cuts], dtype=bool)
+
+    @staticmethod
+    def _rows(constraint_idx: IntArray, case_idx: IntArray) -> list[tuple[int, int | None]]:
+        return [
+            (c, None if k == BASE_CASE else k)
+            for c, k in zip(constraint_idx.tolist(), case_idx.tolist(), strict=True)
+        ]
 
     def sensitivities(
         self, constraint_idx: IntArray, case_idx: IntArray, injections: sp.spmatrix
     ) -> FloatArray:
-        rows = [
-            (int(c), None if int(k) == BASE_CASE else int(k))
-            for c, k in zip(constraint_idx, case_idx, strict=True)
-        ]
-        out: FloatArray = self.evaluator.constraint_sensitivities(rows, injections)
+        out: FloatArray = self.evaluator.constraint_sensitivities(
+            self._rows(constraint_idx, case_idx), injections
+        )
         return out

@@ -109,14 +109,17 @@ def _add_rows(
     branch_flow: sp.csr_matrix | None,
 ) -> None:
     """Compute the rows' point sensitivities and append ``coeffs x <= L - d (F + loop)``."""
-    sens = grid.sensitivities(cons, case, points_matrix)
-    fixed = sens @ problem.fixed_point_injection() + grid.loop_flow_mw[cons]
-    rhs = row_limits(grid, cons, case) - direction * fixed
     theta = use_theta = None
     if layout.formulation is Formulation.ANGLE and branch_flow is not None:
-        weights, islanding = grid.row_branch_weights(cons, case)  # type: ignore[attr-defined]
+        sens, weights, islanding = grid.sensitivities_and_weights(  # type: ignore[attr-defined]
+            cons, case, points_matrix
+        )
         theta = sp.csr_matrix(weights @ branch_flow)
         use_theta = ~islanding
+    else:
+        sens = grid.sensitivities(cons, case, points_matrix)
+    fixed = sens @ problem.fixed_point_injection() + grid.loop_flow_mw[cons]
+    rhs = row_limits(grid, cons, case) - direction * fixed
     matrix = constraint_rows(layout, groups, sens, direction, options.drop_tol, theta, use_theta)
     lp.add_rows(matrix, np.full(len(cons), -np.inf), rhs)
     active.cons.append(cons)

@@ -548,36 +548,78 @@ class FlowEvaluator:
             return self._sensitivities_by_rows(rows, inj)
         return self._sensitivities_by_columns(rows, inj)
 
-    def _row_branch_weights(self, i: int, j: int | None) -> tuple[sp.csr_matrix, IntArray]:
-        """Branch weights ``w`` with ``d flow / d p = PTDF^T w``, and the buses to zero (cut off)."""
-        w = self._c[i].toarray().ravel()
-        cut = np.zeros(0, dtype=np.int64)
-        if j is not None:
-            plan = self.plans[j]
-            inv = self._inv[j]
-            if plan.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST:
-                cut = plan.cut_off_buses
-            if inv is not None and plan.handling is not ContingencyHandling.SINGULAR_BASE_FLOWS_KEPT:
-                beta = inv.inv.T @ self._wc_cols(inv.o_cols)[i]
-                np.add.at(w, inv.branches, beta)
-        return sp.csr_matrix(w), cut
+    def _wc_row(self, i: int, o_cols: IntArray) -> FloatArray:
+        """``Wc[i, o_cols]``: one row's entries (a contiguous read of the cache, not a column block)."""
+        if self._wc is not None:
+            return np.asarray(self._wc[i, o_cols], dtype=np.float64)
+        return self._wc_cols(o_cols)[i]
 
-    def _sensitivities_by_rows(self, rows: Sequence[tuple[int, int | None]], inj: Any) -> FloatArray:
+    def row_weights(self, rows: Sequence[tuple[int, int | None]]) -> tuple[sp.csr_matrix, list[IntArray]]:
+        """Branch weights ``W`` (``len(rows) x n_branches``) with ``d row flow / d p = PTDF^T w``, and
+        for each row the buses to zero (cut off by an islanding contingency; empty otherwise).
+
+        The row flow is ``W f`` for the branch flows ``f`` of the intact network (contingency
+        compensation included) unless buses are cut off.
+        """
+        c = self._c
+        indptr = [0]
+        indices: list[IntArray] = []
+        data: list[FloatArray] = []
+        cuts: list[IntArray] = []
+        none = np.zeros(0, dtype=np.int64)
+        for i, j in rows:
+            cols = c.indices[c.indptr[i] : c.indptr[i + 1]]
+            vals = c.data[c.indptr[i] : c.indptr[i + 1]]
+            cut = none
+            if j is not None:
+                plan = self.plans[j]
+                inv = self._inv[j]
+                if plan.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST:
+                    cut = plan.cut_off_buses
+                if inv is not None and plan.handling is not ContingencyHandling.SINGULAR_BASE_FLOWS_KEPT:
+                    beta = inv.inv.T @ self._wc_row(i, inv.o_cols)
+                    cols = np.concatenate([cols, inv.branches])
+                    vals = np.concatenate([vals, beta])
+            indices.append(np.asarray(cols, dtype=np.int64))
+            data.append(np.asarray(vals, dtype=np.float64))
+            indptr.append(indptr[-1] + len(cols))
+            cuts.append(cut)
+        w = sp.csr_matrix(
+            (
+                np.concatenate(data) if data else np.zeros(0),
+                np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
+                np.array(indptr, dtype=np.int64),
+            ),
+            shape=(len(rows), self.model.n_branches),
+        )
+        w.sum_duplicates()  # a monitored branch that is also outaged: its two entries add up
+        return w, cuts
+
+    def sensitivities_from_weights(
+        self, weights: sp.csr_matrix, cuts: Sequence[IntArray], injections: sp.spmatrix | FloatArray
+    ) -> FloatArray:
+        """``(len(weights), k)`` sensitivities of rows given by :meth:`row_weights` (one solve a row)."""
+        inj: Any = injections.tocsc() if sp.issparse(injections) else np.asarray(injections)  # type: ignore[union-attr]
+        if not sp.issparse(inj) and inj.ndim == 1:
+            inj = inj[:, None]
         model = self.model
-        out = np.empty((len(rows), inj.shape[1]))
+        n = weights.shape[0]
+        out = np.empty((n, inj.shape[1]))
         step = model.block_columns()
-        for r0 in range(0, len(rows), step):
-            chunk = rows[r0 : r0 + step]
-            weights = [self._row_branch_weights(i, j) for i, j in chunk]
-            w = sp.vstack([wt for wt, _ in weights]).tocsc()  # (len, n_branches)
+        for r0 in range(0, n, step):
+            w = weights[r0 : r0 + step]
             rhs = np.asarray((self._bf_r_t @ w.T).toarray())
             y = model.solve_reduced(rhs)
-            g = np.zeros((model.n_buses, len(chunk)))
+            g = np.zeros((model.n_buses, w.shape[0]))
             g[model.reduced_buses] = y
-            for c, (_, cut) in enumerate(weights):
+            for c, cut in enumerate(cuts[r0 : r0 + step]):
                 g[cut, c] = 0.0
-            out[r0 : r0 + len(chunk)] = g.T @ inj if isinstance(inj, np.ndarray) else np.asarray(inj.T @ g).T
+            out[r0 : r0 + w.shape[0]] = g.T @ inj if isinstance(inj, np.ndarray) else np.asarray(inj.T @ g).T
         return out
+
+    def _sensitivities_by_rows(self, rows: Sequence[tuple[int, int | None]], inj: Any) -> FloatArray:
+        weights, cuts = self.row_weights(rows)
+        return self.sensitivities_from_weights(weights, cuts, inj)
 
     def _sensitivities_by_columns(self, rows: Sequence[tuple[int, int | None]], inj: Any) -> FloatArray:
         model = self.model
@@ -602,6 +644,6 @@ class FlowEvaluator:
                 fr = isl_cache[j]
                 row = self._c[i] @ fr
             if inv is not None and plan.handling is not ContingencyHandling.SINGULAR_BASE_FLOWS_KEPT:
-                row = row + self._wc_cols(inv.o_cols)[i] @ (inv.inv @ fr[inv.branches])
+                row = row + self._wc_row(i, inv.o_cols) @ (inv.inv @ fr[inv.branches])
             out[r] = np.asarray(row).ravel()
         return out
