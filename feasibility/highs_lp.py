@@ -1,6 +1,7 @@
 """A thin, typed wrapper over a ``highspy.Highs`` model grown row batch by row batch.
 
-Pinned settings (recorded in every result): dual simplex, presolve off (a re-solve after adding rows
+Pinned settings (recorded in every result): dual simplex (steepest edge, or Devex where the caller
+says so), presolve off (a re-solve after adding rows
 starts from the previous optimal basis; presolve would discard it), one thread and a fixed seed
 (bit-for-bit repeatable), primal and dual feasibility tolerances ``highs_tol``.
 
@@ -40,6 +41,7 @@ class HighsLp:
         }
         for key, value in self.settings.items():
             self._h.setOptionValue(key, value)
+        self.settings["simplex_dual_edge_weight_strategy"] = "2 (steepest edge), 1 (Devex) where asked"
         self.n_cols = 0
         self.n_rows = 0
 
@@ -107,8 +109,14 @@ class HighsLp:
         basis.valid = True
         self._h.setBasis(basis)
 
-    def solve(self) -> str:
-        """Run the solver; returns HiGHS's model status as text (``"Optimal"`` when solved)."""
+    def solve(self, *, devex: bool = False) -> str:
+        """Run the solver; returns HiGHS's model status as text (``"Optimal"`` when solved).
+
+        ``devex``: price with Devex weights instead of dual steepest edge for this run. HiGHS drops its
+        steepest-edge weights when rows are added and recomputes them at the next run that pivots (one
+        BTRAN per row: seconds on a 20k-row LP), which a run of a few hundred pivots does not repay.
+        """
+        self._h.setOptionValue("simplex_dual_edge_weight_strategy", 1 if devex else 2)
         self._h.run()
         status = self._h.getModelStatus()
         return str(self._h.modelStatusToString(status))

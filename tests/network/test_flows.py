@@ -132,6 +132,30 @@ class TestFlowEvaluator:
             expect = [res.base_mw[i] if j is None else res.post_mw[j, i] for i, j in rows]
             np.testing.assert_allclose(sens[:, col], expect, atol=1e-8)
 
+    def test_row_weights_give_the_flows_and_the_sensitivities(self) -> None:
+        net = ring_with_tail()
+        model = build_sensitivity_model(net)
+        mon = monitored_constraints(net)
+        ev = FlowEvaluator.build(model, mon, net.contingencies)
+        rows = [(i, j) for i in range(mon.n_constraints) for j in (None, 0, 1, 2, 3, 4)]
+        weights, cuts = ev.row_weights(rows)
+        p = np.random.default_rng(3).normal(size=net.n_buses)
+        p -= p.mean()
+        res = ev.flows(p)
+        f = model.branch_flows(p)
+        for r, (i, j) in enumerate(rows):
+            if len(cuts[r]):
+                continue  # islanding rows are not linear in the intact network's branch flows
+            expect = res.base_mw[i] if j is None else res.post_mw[j, i]
+            assert float((weights[r] @ f)[0]) == pytest.approx(expect, abs=1e-8)
+        assert any(len(c) for c in cuts)  # the case has islanding contingencies: the mask is exercised
+        inj = np.random.default_rng(5).normal(size=(net.n_buses, 3))
+        np.testing.assert_allclose(
+            ev.sensitivities_from_weights(weights, cuts, inj),
+            ev.constraint_sensitivities(rows, inj),
+            atol=1e-10,
+        )
+
 
 class TestOverloads:
     def test_domain_example_overload(self) -> None:
