@@ -165,6 +165,23 @@ def _judge(
         for d in group:
             refusals[d.designation_id].append(refusal)
 
+    def over_cap(
+        group: Sequence[NsuDesignation],
+        counted: Sequence[CountedDesignation],
+        cap_tenths: int,
+        what: str,
+        cap_name: str,
+    ) -> None:
+        own = sum(d.mw_tenths for d in group)
+        total = own + sum(c.mw_tenths for c in counted)
+        if total > cap_tenths:
+            refuse(
+                group,
+                f"{what}: {_mw(total)} designated{_breakdown(own, counted)} exceeds its "
+                f"{cap_name} of {_mw(cap_tenths)} (OA 5.2.2(b))",
+                counted,
+            )
+
     for resource_id, group in by_resource.items():
         resource = resources.get(resource_id)
         if resource is None:
@@ -190,15 +207,13 @@ def _judge(
                 conflicting,
             )
             continue
-        own = sum(d.mw_tenths for d in group)
-        total = own + sum(c.mw_tenths for c in counted)
-        if total > resource.installed_capacity_tenths:
-            refuse(
-                group,
-                f"resource {resource_id!r}: {_mw(total)} designated{_breakdown(own, counted)} exceeds its "
-                f"installed capacity of {_mw(resource.installed_capacity_tenths)} (OA 5.2.2(b))",
-                counted,
-            )
+        over_cap(
+            group,
+            counted,
+            resource.installed_capacity_tenths,
+            f"resource {resource_id!r}",
+            "installed capacity",
+        )
     for (user, zone), group in by_zone.items():
         cap = zone_caps_tenths.get((user, zone))
         if cap is None:
@@ -215,15 +230,7 @@ def _judge(
                 conflicting,
             )
             continue
-        own = sum(d.mw_tenths for d in group)
-        total = own + sum(c.mw_tenths for c in counted)
-        if total > cap:
-            refuse(
-                group,
-                f"{user} in zone {zone!r}: {_mw(total)} designated{_breakdown(own, counted)} exceeds its "
-                f"peak load of {_mw(cap)} (OA 5.2.2(b))",
-                counted,
-            )
+        over_cap(group, counted, cap, f"{user} in zone {zone!r}", "peak load")
     return refusals
 
 
