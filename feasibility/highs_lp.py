@@ -1,9 +1,9 @@
 """A thin, typed wrapper over a ``highspy.Highs`` model grown row batch by row batch.
 
 Pinned settings (recorded in every result): dual simplex (steepest edge, or Devex where the caller
-says so), presolve off (a re-solve after adding rows
-starts from the previous optimal basis; presolve would discard it), one thread and a fixed seed
-(bit-for-bit repeatable), primal and dual feasibility tolerances ``highs_tol``.
+says so), presolve off (a re-solve after adding rows starts from the previous optimal basis; presolve
+would discard it), one thread and a fixed seed (bit-for-bit repeatable), primal and dual feasibility
+tolerances ``highs_tol``.
 
 Sign convention: we *minimise* ``-surplus``. HiGHS reports a row dual as ``d objective / d bound``;
 for a ``<= limit`` row at its bound in a minimisation that is ``<= 0``, so the shadow price of the

@@ -9,7 +9,8 @@ Only a few hundred bind. So:
    (:func:`feasibility.separation.find_violations`, the network's vectorised flow call);
 3. stop if no row is over its limit by more than ``feasibility_tol_mw``; otherwise add the worst
    violated row of each (constraint, direction), up to ``max_rows_per_iteration``, and re-solve from
-   the previous optimal basis (dual simplex: added rows only cut off the old vertex);
+   the previous optimal basis (dual simplex: added rows only cut off the old vertex; a round that
+   adds few rows is priced with Devex, see :data:`DEVEX_ROW_SHARE`);
 4. repeat.
 
 Each round's LP is a relaxation of the full LP, so its optimum is an upper bound on the full optimum;
