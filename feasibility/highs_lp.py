@@ -1,9 +1,9 @@
 """A thin, typed wrapper over a ``highspy.Highs`` model grown row batch by row batch.
 
-Pinned settings (recorded in every result): dual simplex (steepest edge, or Devex where the caller
-says so), presolve off (a re-solve after adding rows starts from the previous optimal basis; presolve
-would discard it), one thread and a fixed seed (bit-for-bit repeatable), primal and dual feasibility
-tolerances ``highs_tol``.
+Pinned settings (recorded in every result): dual simplex (HiGHS's choice of edge weights, steepest
+edge on our LPs, or Devex where the caller says so), presolve off (a re-solve after adding rows starts
+from the previous optimal basis; presolve would discard it), one thread and a fixed seed (bit-for-bit
+repeatable), primal and dual feasibility tolerances ``highs_tol``.
 
 Sign convention: we *minimise* ``-surplus``. HiGHS reports a row dual as ``d objective / d bound``;
 for a ``<= limit`` row at its bound in a minimisation that is ``<= 0``, so the shadow price of the
@@ -41,7 +41,7 @@ class HighsLp:
         }
         for key, value in self.settings.items():
             self._h.setOptionValue(key, value)
-        self.settings["simplex_dual_edge_weight_strategy"] = "2 (steepest edge), 1 (Devex) where asked"
+        self.settings["simplex_dual_edge_weight_strategy"] = "-1 (HiGHS chooses), 1 (Devex) where asked"
         self.n_cols = 0
         self.n_rows = 0
 
@@ -116,7 +116,7 @@ class HighsLp:
         steepest-edge weights when rows are added and recomputes them at the next run that pivots (one
         BTRAN per row: seconds on a 20k-row LP), which a run of a few hundred pivots does not repay.
         """
-        self._h.setOptionValue("simplex_dual_edge_weight_strategy", 1 if devex else 2)
+        self._h.setOptionValue("simplex_dual_edge_weight_strategy", 1 if devex else -1)
         self._h.run()
         status = self._h.getModelStatus()
         return str(self._h.modelStatusToString(status))
