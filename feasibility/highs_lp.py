@@ -1,7 +1,8 @@
 """A thin, typed wrapper over a ``highspy.Highs`` model grown row batch by row batch.
 
 Pinned settings (recorded in every result): dual simplex (HiGHS's choice of edge weights, steepest
-edge on our LPs, or Devex where the caller says so), presolve off (a re-solve after adding rows starts
+edge on our LPs, or Devex where the caller says so) or, for the runs the caller marks, the interior point
+method with crossover; presolve off (a re-solve after adding rows starts
 from the previous optimal basis; presolve would discard it), one thread and a fixed seed (bit-for-bit
 repeatable), primal and dual feasibility tolerances ``highs_tol``.
 
@@ -42,8 +43,13 @@ class HighsLp:
         for key, value in self.settings.items():
             self._h.setOptionValue(key, value)
         self.settings["simplex_dual_edge_weight_strategy"] = "-1 (HiGHS chooses), 1 (Devex) where asked"
+        self.settings["interior"] = "IPX with crossover, from scratch, for the runs the caller marks"
         self.n_cols = 0
         self.n_rows = 0
+        self.simplex_pivots = 0
+        self.interior_runs = 0
+        self.interior_fallbacks = 0
+        self.ipm_iterations = 0
 
     @property
     def version(self) -> str:
@@ -109,15 +115,37 @@ class HighsLp:
         basis.valid = True
         self._h.setBasis(basis)
 
-    def solve(self, *, devex: bool = False) -> str:
+    def solve(self, *, devex: bool = False, interior: bool = False) -> str:
         """Run the solver; returns HiGHS's model status as text (``"Optimal"`` when solved).
 
         ``devex``: price with Devex weights instead of dual steepest edge for this run. HiGHS drops its
         steepest-edge weights when rows are added and recomputes them at the next run that pivots (one
         BTRAN per row: seconds on a 20k-row LP), which a run of a few hundred pivots does not repay.
+
+        ``interior``: solve this run from scratch with HiGHS's interior point method (IPX, one thread,
+        deterministic) and its crossover to an optimal basis, which the next simplex run starts from.
+        Should IPX or its crossover not end optimal with a valid basis, the run is repeated with the
+        dual simplex from the basis the LP had before (so a hard LP costs time, never the answer).
         """
         self._h.setOptionValue("simplex_dual_edge_weight_strategy", 1 if devex else -1)
+        if interior:
+            before = self._h.getBasis()
+            self._h.setOptionValue("solver", "ipx")
+            self._h.setOptionValue("run_crossover", "on")
+            self._h.run()
+            self._h.setOptionValue("solver", "simplex")
+            self.interior_runs += 1
+            self.ipm_iterations += int(self._h.getInfo().ipm_iteration_count)
+            status = self._h.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal and self._h.getBasis().valid:
+                return str(self._h.modelStatusToString(status))
+            if status == highspy.HighsModelStatus.kTimeLimit:
+                return str(self._h.modelStatusToString(status))
+            self.interior_fallbacks += 1
+            if before.valid:
+                self._h.setBasis(before)
         self._h.run()
+        self.simplex_pivots += int(self._h.getInfo().simplex_iteration_count)
         status = self._h.getModelStatus()
         return str(self._h.modelStatusToString(status))
 
