@@ -34,7 +34,8 @@ FULL_TIME_LIMIT_S = 900.0
 
 
 def run_one(case: str, n_bids: int, mode: str, variant: str) -> dict[str, Any]:
-    """One configuration in this process; ``variant``: ``fast`` (ANGLE), ``nodal``, ``dense``, ``full``."""
+    """One configuration in this process; ``variant``: ``fast`` (ANGLE), ``simplex`` (ANGLE, every round
+    a warm dual simplex re-solve, no interior point rounds), ``nodal``, ``dense``, ``full``."""
     from auction.clearing import clear_on_grid
     from benchmarks.clearing_bids import generate_bids
     from feasibility.network_grid import NetworkGrid
@@ -73,6 +74,8 @@ def run_one(case: str, n_bids: int, mode: str, variant: str) -> dict[str, Any]:
         opts = ClearingOptions(
             formulation=Formulation.DENSE, strategy=Strategy.FULL, time_limit_s=FULL_TIME_LIMIT_S
         )
+    elif variant == "simplex":
+        opts = ClearingOptions(interior_rounds=False)
     elif variant == "dense":
         opts = ClearingOptions(formulation=Formulation.DENSE)
     elif variant == "nodal":

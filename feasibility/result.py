@@ -59,6 +59,9 @@ class ClearingOptions:
     violated rows are added per round (the worst case per constraint and direction first, then by
     violation). ``drop_tol`` drops row coefficients below it (MW per MW; exact flows are always
     re-checked on the full network so a dropped coefficient can only cost an extra round).
+    ``interior_rounds``: let rounds that add many rows to a large LP be solved by interior point and
+    crossover instead of the warm dual simplex (``feasibility.solve.INTERIOR_ROW_SHARE``); off, every
+    round is a dual simplex re-solve. Both give an optimal vertex of the same LP.
     """
 
     formulation: Formulation = Formulation.ANGLE
@@ -69,6 +72,7 @@ class ClearingOptions:
     time_limit_s: float = 3600.0
     drop_tol: float = 1e-10
     highs_tol: float = 1e-9
+    interior_rounds: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +84,7 @@ class ClearingOptions:
             "time_limit_s": self.time_limit_s,
             "drop_tol": self.drop_tol,
             "highs_tol": self.highs_tol,
+            "interior_rounds": self.interior_rounds,
         }
 
 

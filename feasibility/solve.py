@@ -226,7 +226,12 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
     while True:
         t = time.perf_counter()
         earlier = active.count - added  # constraint rows the previous round's LP had
-        interior = earlier > 0 and added >= INTERIOR_ROW_SHARE * earlier and lp.n_cols >= INTERIOR_MIN_COLUMNS
+        interior = (
+            opts.interior_rounds
+            and earlier > 0
+            and added >= INTERIOR_ROW_SHARE * earlier
+            and lp.n_cols >= INTERIOR_MIN_COLUMNS
+        )
         lp_status = (
             lp.solve(devex=added < DEVEX_ROW_SHARE * lp.n_rows, interior=interior) if lp.n_cols else "Optimal"
         )
