@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.host_probe import probe_seconds
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks" / "clearing.md"
 FULL_BUDGET_BYTES = 3 * 2**30
@@ -99,6 +101,7 @@ def run_one(case: str, n_bids: int, mode: str, variant: str) -> dict[str, Any]:
             "surplus_lp": s["surplus_lp"],
             "checks": s["checks"],
             "repair_steps": s["rounding"]["repair_steps"],
+            "lp_work": s["solver"].get("work", {}),
         }
     )
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -192,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.cases, args.bids = ["case_ACTIVSg2000"], [10_000]
     before = _machine()
+    probe_before = probe_seconds()
     rows = []
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     for case in args.cases:
@@ -202,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(_row(r), flush=True)
                     rows.append(r)
     after = _machine()
+    probe_after = probe_seconds()
     command = "python -m benchmarks.clearing_bench " + " ".join(sys.argv[1:] if argv is None else argv)
     text = [
         f"## Run of {started}",
@@ -210,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Machine: {before['nproc']} cores, {before['memory']} RAM, {before['platform']}, "
         f"Python {before['python']}; "
-        f"load average before {before['load']}, after {after['load']} (shared machine).",
+        f"load average before {before['load']}, after {after['load']} (shared machine); "
+        f"host probe (`benchmarks/host_probe.py`, a fixed LP) {probe_before:.2f} s before, "
+        f"{probe_after:.2f} s after.",
         "",
         HEADER,
         *[_row(r) for r in rows],
