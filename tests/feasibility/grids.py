@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from feasibility.dense_grid import DenseGrid
-from feasibility.problem import ClearingProblem, build_problem
+from feasibility.problem import ClearingProblem, ProductTable, build_problem
 
 THREE_BUS_BIDS = (
     ("B1", "1", "3", 100.0, 10.0),
@@ -46,3 +48,17 @@ def three_bus_problem(offer_reservation: float | None = None) -> ClearingProblem
         fixed_sinks=["3"],
         fixed_mw=[21.0],
     )
+
+
+def products_taken(p: ClearingProblem, idx: np.ndarray) -> ClearingProblem:
+    """``p`` with its products ``idx`` only, in that order (a permutation reorders, a subset drops)."""
+    t = p.products
+    table = ProductTable(
+        ids=tuple(t.ids[i] for i in idx),
+        source=t.source[idx],
+        sink=t.sink[idx],
+        mw_max=t.mw_max[idx],
+        value=t.value[idx],
+        is_option=t.is_option[idx],
+    )
+    return ClearingProblem(points=p.points, products=table, fixed=p.fixed)

@@ -17,10 +17,10 @@ import scipy.sparse as sp
 import feasibility.solve as solve_module
 from feasibility.check import check_awards
 from feasibility.highs_lp import HighsLp
-from feasibility.problem import ClearingProblem, ProductTable
 from feasibility.reference import solve_reference
 from feasibility.result import ClearingOptions, ClearingResult
 from feasibility.solve import solve
+from tests.feasibility.grids import products_taken
 from tests.feasibility.test_reference import medium_case
 
 # few rows per round: several rounds each adding a large share of the LP's rows
@@ -63,19 +63,7 @@ class TestInteriorRounds:
     def test_bid_order_does_not_change_anything_bit_for_bit(self) -> None:
         grid, problem = medium_case("case30", 60, 6, 4)
         perm = np.random.default_rng(7).permutation(len(problem.products))
-        t = problem.products
-        shuffled = ClearingProblem(
-            points=problem.points,
-            products=ProductTable(
-                ids=tuple(t.ids[i] for i in perm),
-                source=t.source[perm],
-                sink=t.sink[perm],
-                mw_max=t.mw_max[perm],
-                value=t.value[perm],
-                is_option=t.is_option[perm],
-            ),
-            fixed=problem.fixed,
-        )
+        shuffled = products_taken(problem, perm)
         a = solve(problem, grid, FEW_ROWS)
         b = solve(shuffled, grid, FEW_ROWS)
         assert _work(a)["interior_runs"] >= 1

@@ -7,10 +7,11 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from feasibility.check import check_awards
-from feasibility.problem import ClearingProblem, ProductTable
+from feasibility.problem import ClearingProblem
 from feasibility.reference import ReferenceResult, solve_reference
 from feasibility.result import ClearingOptions, ClearingResult, Formulation, Status, Strategy
 from feasibility.solve import solve
+from tests.feasibility.grids import products_taken
 from tests.feasibility.random_cases import Case, base_model_feasible, cases
 
 PRICE_TOL = 1e-6  # $/MW
@@ -129,22 +130,10 @@ class TestDeterminism:
         assert a.surplus == b.surplus
 
 
-def _table(p: ClearingProblem, idx: np.ndarray) -> ProductTable:
-    t = p.products
-    return ProductTable(
-        ids=tuple(t.ids[i] for i in idx),
-        source=t.source[idx],
-        sink=t.sink[idx],
-        mw_max=t.mw_max[idx],
-        value=t.value[idx],
-        is_option=t.is_option[idx],
-    )
-
-
 def _permuted(p: ClearingProblem, perm: np.ndarray) -> ClearingProblem:
-    return ClearingProblem(points=p.points, products=_table(p, perm), fixed=p.fixed)
+    return products_taken(p, perm)
 
 
 def _without(p: ClearingProblem, j: int) -> ClearingProblem:
     keep = np.array([i for i in range(len(p.products)) if i != j], dtype=np.int64)
-    return ClearingProblem(points=p.points, products=_table(p, keep), fixed=p.fixed)
+    return products_taken(p, keep)
