@@ -1,10 +1,10 @@
 """A thin, typed wrapper over a ``highspy.Highs`` model grown row batch by row batch.
 
 Pinned settings (recorded in every result): dual simplex (HiGHS's choice of edge weights, steepest
-edge on our LPs, or Devex where the caller says so) or, for the runs the caller marks, the interior point
-method with crossover; presolve off (a re-solve after adding rows starts
-from the previous optimal basis; presolve would discard it), one thread and a fixed seed (bit-for-bit
-repeatable), primal and dual feasibility tolerances ``highs_tol``.
+edge on our LPs, or Devex where the caller says so) or, for the runs the caller marks, the interior
+point method with crossover; presolve off (a re-solve after adding rows starts from the previous
+optimal basis; presolve would discard it), one thread and a fixed seed (bit-for-bit repeatable),
+primal and dual feasibility tolerances ``highs_tol``.
 
 Sign convention: we *minimise* ``-surplus``. HiGHS reports a row dual as ``d objective / d bound``;
 for a ``<= limit`` row at its bound in a minimisation that is ``<= 0``, so the shadow price of the
