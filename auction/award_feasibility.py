@@ -37,7 +37,7 @@ from auction.pro_rata import split_steps
 from feasibility.check import check_awards, product_row_coefficients
 from feasibility.grid import Grid
 from feasibility.groups import ProductGroups, group_products
-from feasibility.problem import ClearingProblem, FloatArray, IntArray
+from feasibility.problem import ClearingProblem, FloatArray, IntArray, path_coefficients
 from feasibility.result import ClearingResult, LpRows
 
 
@@ -69,9 +69,10 @@ _REACH_MARGIN = 1.0 + 1e-6
 
 
 def _group_columns(groups: ProductGroups, sens: FloatArray, direction: IntArray, g: IntArray) -> FloatArray:
-    """Row coefficients (rows x len(g)) of groups ``g``: ``d (S_src - S_snk)``, options adverse only."""
+    """Row coefficients (rows x len(g)) of groups ``g``: ``d (S_src - S_snk)``, options adverse only
+    (:func:`feasibility.problem.path_coefficients`)."""
     a = direction[:, None] * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
-    out: FloatArray = np.where(groups.is_option[g][None, :], np.maximum(a, 0.0), a)
+    out: FloatArray = path_coefficients(a, groups.is_option[g][None, :], groups.is_sale[g][None, :])
     return out
 
 
@@ -121,7 +122,7 @@ def _lp_row_repair(
         if slack[r] >= -tol_mw:
             break
         a = rows.direction[r] * (rows.sens[r, groups.source] - rows.sens[r, groups.sink])
-        a = np.where(groups.is_option, np.maximum(a, 0.0), a)
+        a = path_coefficients(a, groups.is_option, groups.is_sale)
         raised = False
         up = np.flatnonzero(can_raise & (a < -1e-12))
         g = _first_clean_raise(groups, tight, slack, up[np.argsort(a[up], kind="stable")], tol_mw)
@@ -160,7 +161,7 @@ class _TightRows:
         """Coefficients (len(g) x m) of groups ``g`` on the first ``m`` rows (options: adverse part)."""
         a = self.direction[None, :m] * (self.sens_t[groups.source[g], :m] - self.sens_t[groups.sink[g], :m])
         if bool(groups.is_option[g].any()):
-            a = np.where(groups.is_option[g][:, None], np.maximum(a, 0.0), a)
+            a = path_coefficients(a, groups.is_option[g][:, None], groups.is_sale[g][:, None])
         out: FloatArray = a
         return out
 

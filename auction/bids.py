@@ -49,7 +49,8 @@ class Bid:
 
 @dataclass(frozen=True, slots=True)
 class Offer:
-    """An offer to sell a held FTR; ``price`` is the reservation price in $/MW for the period."""
+    """An offer to sell a held FTR; ``price`` is the reservation price in $/MW for the period;
+    ``hedge`` is the held FTR's (an option's sale releases only its adverse flow)."""
 
     offer_id: str
     participant: str
@@ -57,16 +58,19 @@ class Offer:
     sink: str
     mw: float
     price: float
+    hedge: Hedge = Hedge.OBLIGATION
 
 
 @dataclass(frozen=True, slots=True)
 class HeldFtr:
-    """An outstanding FTR that stays in the base model (not offered, or assigned under OA 7.3.3)."""
+    """An outstanding FTR that stays in the base model (not offered, or assigned under OA 7.3.3); an
+    option counts with its adverse flow only."""
 
     holder: str
     source: str
     sink: str
     mw: float
+    hedge: Hedge = Hedge.OBLIGATION
 
 
 def _check_transfer(kind: str, ident: str, source: str, sink: str, mw: float, price: float | None) -> None:

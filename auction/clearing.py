@@ -5,8 +5,9 @@ Steps (OA 7.3.6):
 1. the base model (OA 7.3.6(a)): held FTRs not offered, offered FTRs at their full MW, loop flow and
    scheduled outages (the grid of the period);
 2. the LP (OA 7.2.1, 7.3.6(b)): bids as products ``source -> sink`` valued at their price, offers as
-   products ``sink -> source`` valued at minus their reservation price (:mod:`feasibility.problem`),
-   solved by constraint generation (:func:`feasibility.solve.solve`);
+   products ``sink -> source`` (an option's: the sale of ``source -> sink``, which releases its adverse
+   flow) valued at minus their reservation price (:mod:`feasibility.problem`), solved by constraint
+   generation (:func:`feasibility.solve.solve`);
 3. identical bids share pro rata and awards are whole 0.1 MW steps (:mod:`auction.pro_rata`), kept
    feasible by :mod:`auction.award_feasibility`;
 4. prices (OA 7.3.6(c), 7.3.8): every award on a path pays (or, for an offer, is paid) the path price
@@ -84,17 +85,28 @@ class AuctionResult:
 
 
 def _problem(bids: Sequence[Bid], offers: Sequence[Offer], held: Sequence[HeldFtr]) -> ClearingProblem:
+    """Bids as products on their path; an obligation offer as the reversed path, an option offer as the
+    sale of its held path (:mod:`feasibility.problem`); held FTRs and offered ones (full MW) fixed."""
+    sold_option = [o.hedge is Hedge.OPTION for o in offers]
     return build_problem(
         [b.bid_id for b in bids] + [o.offer_id for o in offers],
-        [b.source for b in bids] + [o.sink for o in offers],
-        [b.sink for b in bids] + [o.source for o in offers],
+        [b.source for b in bids]
+        + [o.source if opt else o.sink for o, opt in zip(offers, sold_option, strict=True)],
+        [b.sink for b in bids]
+        + [o.sink if opt else o.source for o, opt in zip(offers, sold_option, strict=True)],
         [b.mw for b in bids] + [o.mw for o in offers],
         [b.price for b in bids] + [-o.price for o in offers],
-        [b.hedge is Hedge.OPTION for b in bids] + [False] * len(offers),
+        [b.hedge is Hedge.OPTION for b in bids] + sold_option,
+        is_sale=[False] * len(bids) + sold_option,
         fixed_sources=[h.source for h in held] + [o.source for o in offers],
         fixed_sinks=[h.sink for h in held] + [o.sink for o in offers],
         fixed_mw=[h.mw for h in held] + [o.mw for o in offers],
+        fixed_is_option=[h.hedge is Hedge.OPTION for h in held] + sold_option,
     )
+
+
+def _option_mark(hedge: Hedge) -> list[str]:
+    return [str(hedge)] if hedge is Hedge.OPTION else []
 
 
 def input_hash(
@@ -110,10 +122,13 @@ def input_hash(
         "bids": sorted(
             [b.bid_id, b.participant, b.source, b.sink, repr(b.mw), repr(b.price), str(b.hedge)] for b in bids
         ),
+        # the hedge of offers and held FTRs enters only when it is an option (hashes of earlier,
+        # obligation-only inputs are unchanged)
         "offers": sorted(
-            [o.offer_id, o.participant, o.source, o.sink, repr(o.mw), repr(o.price)] for o in offers
+            [o.offer_id, o.participant, o.source, o.sink, repr(o.mw), repr(o.price), *_option_mark(o.hedge)]
+            for o in offers
         ),
-        "held": sorted([h.holder, h.source, h.sink, repr(h.mw)] for h in held),
+        "held": sorted([h.holder, h.source, h.sink, repr(h.mw), *_option_mark(h.hedge)] for h in held),
         "constraints": list(grid.constraint_ids),
         "limits_normal": [repr(float(x)) for x in grid.limit_normal_mw],
         "limits_emergency": [repr(float(x)) for x in grid.limit_emergency_mw],
@@ -202,7 +217,7 @@ def clear_on_grid(
             o.participant,
             o.source,
             o.sink,
-            Hedge.OBLIGATION,
+            o.hedge,
             o.mw,
             float(awarded[n_bids + i]),
             -float(product_price[n_bids + i]) + 0.0,

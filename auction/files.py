@@ -5,8 +5,10 @@ Inputs (UTF-8 CSV with a header row; extra columns are an error so typos do not 
 =============  ======================================================================================
 BIDS.csv       ``bid_id,participant,source,sink,mw,price`` and optional ``hedge``
                (``obligation`` default, or ``option``)
-OFFERS.csv     ``offer_id,participant,source,sink,mw,price`` (price = reservation price)
-HELD.csv       ``holder,source,sink,mw`` (outstanding FTRs not offered)
+OFFERS.csv     ``offer_id,participant,source,sink,mw,price`` (price = reservation price) and optional
+               ``hedge`` of the held FTR offered (an option's sale releases only its adverse flow)
+HELD.csv       ``holder,source,sink,mw`` (outstanding FTRs not offered) and optional ``hedge`` (an
+               option counts with its adverse flow only)
 CONT.csv       ``contingency_id,branch_id`` (one row per branch out)
 OUT.csv        ``branch_id`` (scheduled outages of the period)
 LOOP.csv       ``constraint_id,mw`` (loop flow, MW in the constraint's direction)
@@ -134,13 +136,18 @@ def _unique(rows: Iterator[_Row], column: str, build: Callable[[_Row], T]) -> li
     return out
 
 
+def _hedge(r: _Row) -> Hedge:
+    """The optional ``hedge`` column: empty or absent is an obligation."""
+    raw = (r.values.get("hedge") or "").strip() or Hedge.OBLIGATION.value
+    if raw not in {h.value for h in Hedge}:
+        raise InputFileError(r.file, r.number, "hedge", f"{raw!r} is not 'obligation' or 'option'")
+    return Hedge(raw)
+
+
 def read_bids(path: Path, points: Collection[str] | None = None) -> list[Bid]:
     """BIDS.csv; ``points`` (if given) are the valid source/sink ids."""
 
     def build(r: _Row) -> Bid:
-        hedge_raw = (r.values.get("hedge") or "").strip() or Hedge.OBLIGATION.value
-        if hedge_raw not in {h.value for h in Hedge}:
-            raise InputFileError(r.file, r.number, "hedge", f"{hedge_raw!r} is not 'obligation' or 'option'")
         source, sink = r.point("source", points), r.point("sink", points)
         if source == sink:
             raise InputFileError(r.file, r.number, "sink", f"same point as the source ({source!r})")
@@ -151,7 +158,7 @@ def read_bids(path: Path, points: Collection[str] | None = None) -> list[Bid]:
             sink,
             r.mw(),
             r.number_value("price"),
-            Hedge(hedge_raw),
+            _hedge(r),
         )
 
     return _unique(
@@ -166,21 +173,31 @@ def read_offers(path: Path, points: Collection[str] | None = None) -> list[Offer
         source, sink = r.point("source", points), r.point("sink", points)
         if source == sink:
             raise InputFileError(r.file, r.number, "sink", f"same point as the source ({source!r})")
-        return Offer(r.text("offer_id"), r.text("participant"), source, sink, r.mw(), r.number_value("price"))
+        return Offer(
+            r.text("offer_id"),
+            r.text("participant"),
+            source,
+            sink,
+            r.mw(),
+            r.number_value("price"),
+            _hedge(r),
+        )
 
     return _unique(
-        _rows(path, ("offer_id", "participant", "source", "sink", "mw", "price")), "offer_id", build
+        _rows(path, ("offer_id", "participant", "source", "sink", "mw", "price"), ("hedge",)),
+        "offer_id",
+        build,
     )
 
 
 def read_held(path: Path, points: Collection[str] | None = None) -> list[HeldFtr]:
-    """HELD.csv: outstanding FTRs not offered (base model)."""
+    """HELD.csv: outstanding FTRs not offered (base model); optional ``hedge``."""
     out = []
-    for r in _rows(path, ("holder", "source", "sink", "mw")):
+    for r in _rows(path, ("holder", "source", "sink", "mw"), ("hedge",)):
         source, sink = r.point("source", points), r.point("sink", points)
         if source == sink:
             raise InputFileError(r.file, r.number, "sink", f"same point as the source ({source!r})")
-        out.append(HeldFtr(r.text("holder"), source, sink, r.mw()))
+        out.append(HeldFtr(r.text("holder"), source, sink, r.mw(), _hedge(r)))
     return out
 
 

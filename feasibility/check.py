@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from feasibility.formulation import build_layout, group_row_coefficients
+from feasibility.formulation import group_row_coefficients
 from feasibility.grid import Grid
 from feasibility.groups import group_products
 from feasibility.problem import ClearingProblem, FloatArray, IntArray
-from feasibility.result import Formulation
 from feasibility.separation import Violations, find_violations
 
 
@@ -22,16 +21,16 @@ def check_awards(problem: ClearingProblem, grid: Grid, product_mw: FloatArray, t
     if product_mw.shape != (len(problem.products),):
         raise ValueError(f"awards have shape {product_mw.shape}, expected ({len(problem.products)},)")
     groups = group_products(problem.products)
-    layout = build_layout(groups, Formulation.NODAL)
     group_mw = np.bincount(groups.group_of_product, product_mw, minlength=len(groups)).astype(np.float64)
     points_matrix = grid.injection_matrix(problem.points)
-    return find_violations(grid, problem, groups, layout, points_matrix, group_mw, tol_mw)
+    return find_violations(grid, problem, groups, points_matrix, group_mw, tol_mw)
 
 
 def product_row_coefficients(
     problem: ClearingProblem, grid: Grid, constraint_idx: IntArray, case_idx: IntArray, direction: IntArray
 ) -> FloatArray:
-    """MW each product puts on each row per MW awarded, in the row's direction (options: adverse part)."""
+    """MW each product puts on each row per MW awarded, in the row's direction (options: adverse part;
+    a sold option releases it: negative)."""
     groups = group_products(problem.products)
     sens = grid.sensitivities(constraint_idx, case_idx, grid.injection_matrix(problem.points))
     coeffs = group_row_coefficients(groups, sens, direction)

@@ -17,7 +17,8 @@ negative; an obligation's enters with its sign in both directions.
 
 ``Formulation.NODAL`` (default) writes the obligation part through point variables
 ``z_p = sum_g a_pg x_g`` (``a = +1`` at the group's source, ``-1`` at its sink; one equality row per point)
-and the option part through option-path variables ``w_q = sum_{g on path q} x_g``:
+and the option part through option-path variables ``w_q = sum_{g bought on q} x_g - sum_{g sold on q} x_g``
+(free when path ``q`` has a sale):
 
     sum_p d S_rp z_p + sum_q max(0, d s_rq) w_q <= L_r - d (F_r + loop_c)
 
@@ -35,7 +36,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from feasibility.groups import ProductGroups
-from feasibility.problem import FloatArray, IntArray
+from feasibility.problem import FloatArray, IntArray, path_coefficients
 from feasibility.result import Formulation
 
 
@@ -94,7 +95,8 @@ def linking_rows(
     groups: ProductGroups,
     balance: tuple[sp.csr_matrix, sp.csr_matrix] | None = None,
 ) -> sp.csr_matrix:
-    """The equality rows (rhs 0): ``z_p - sum_g a_pg x_g``, ``w_q - sum_{g on q} x_g`` and, for ANGLE,
+    """The equality rows (rhs 0): ``z_p - sum_g a_pg x_g``, ``w_q - sum_{g on q} (+-1) x_g`` (-1 for a
+    bought option, +1 for a sold one) and, for ANGLE,
     the bus balance ``B_r theta - M_r z`` with ``balance = (B_r, M_r)`` (``M_r``: reduced bus rows of the
     point injection matrix, columns of all problem points)."""
     if layout.formulation is Formulation.DENSE:
@@ -120,7 +122,7 @@ def linking_rows(
     opt = np.flatnonzero(groups.is_option)
     rows += [n_z + np.arange(n_q), n_z + layout.option_path_of_group[opt]]
     cols += [layout.n_groups + n_z + np.arange(n_q), opt]
-    vals += [np.ones(n_q), -np.ones(opt.size)]
+    vals += [np.ones(n_q), np.where(groups.is_sale[opt], 1.0, -1.0)]
     nodal = sp.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
         shape=(n_z + n_q, layout.n_columns),
@@ -158,7 +160,7 @@ def constraint_rows(
     d = direction.astype(np.float64)[:, None]
     if layout.formulation is Formulation.DENSE:
         s = sens[:, groups.source] - sens[:, groups.sink]
-        block = np.where(groups.is_option[None, :], np.maximum(d * s, 0.0), d * s)
+        block = path_coefficients(d * s, groups.is_option[None, :], groups.is_sale[None, :])
     else:
         z_part = d * sens[:, layout.z_points]
         s_q = sens[:, layout.option_path_src] - sens[:, layout.option_path_snk]
@@ -184,9 +186,10 @@ def constraint_rows(
 def group_row_coefficients(
     groups: ProductGroups, sens: FloatArray, direction: IntArray, which: IntArray | None = None
 ) -> FloatArray:
-    """Groups' MW-per-MW coefficients per row (options adverse only): (n_rows x len(which or all groups))."""
+    """Groups' MW-per-MW coefficients per row (options adverse only, sales negative):
+    (n_rows x len(which or all groups))."""
     g = np.arange(len(groups)) if which is None else which
     d = direction.astype(np.float64)[:, None]
     s = d * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
-    out: FloatArray = np.where(groups.is_option[g][None, :], np.maximum(s, 0.0), s)
+    out: FloatArray = path_coefficients(s, groups.is_option[g][None, :], groups.is_sale[g][None, :])
     return out

@@ -1,10 +1,11 @@
 """Identical products, merged into one LP column, in a canonical order.
 
-Products with the same source, sink, hedge and value are *identical* (OA 7.3.6(b)): they have the same
-coefficients in every row and the same objective coefficient, so the LP cannot tell them apart. One
-column per group, with the group's total MW as its bound, keeps the LP smaller and makes the pro-rata
-split a deterministic step after the solve. Groups are sorted by (source, sink, hedge, value) and
-products within a group by id, so the LP and every sum over it is the same whatever the input order.
+Products with the same source, sink, hedge, side (an option sold or bought) and value are *identical*
+(OA 7.3.6(b)): they have the same coefficients in every row and the same objective coefficient, so the
+LP cannot tell them apart. One column per group, with the group's total MW as its bound, keeps the LP
+smaller and makes the pro-rata split a deterministic step after the solve. Groups are sorted by
+(source, sink, hedge, side, value) and products within a group by id, so the LP and every sum over it
+is the same whatever the input order.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class ProductGroups:
     is_option: BoolArray
     value: FloatArray
     mw_max: FloatArray
+    is_sale: BoolArray
+    """the group sells a held option (:class:`feasibility.problem.ProductTable`)"""
 
     def __len__(self) -> int:
         return len(self.value)
@@ -47,17 +50,25 @@ def group_products(products: ProductTable) -> ProductGroups:
     if n == 0:
         empty_i = np.zeros(0, dtype=np.int64)
         empty_f = np.zeros(0, dtype=np.float64)
-        return ProductGroups(empty_i, empty_i, empty_i, empty_i, np.zeros(0, dtype=bool), empty_f, empty_f)
+        no = np.zeros(0, dtype=bool)
+        return ProductGroups(empty_i, empty_i, empty_i, empty_i, no, empty_f, empty_f, no)
     ids = np.array(products.ids, dtype=str)
-    order = np.lexsort((ids, products.value, products.is_option, products.sink, products.source)).astype(
-        np.int64
-    )
+    order = np.lexsort(
+        (ids, products.value, products.is_sale, products.is_option, products.sink, products.source)
+    ).astype(np.int64)
     src = products.source[order]
     snk = products.sink[order]
     opt = products.is_option[order]
+    sale = products.is_sale[order]
     val = products.value[order]
     new = np.ones(n, dtype=bool)
-    new[1:] = (src[1:] != src[:-1]) | (snk[1:] != snk[:-1]) | (opt[1:] != opt[:-1]) | (val[1:] != val[:-1])
+    new[1:] = (
+        (src[1:] != src[:-1])
+        | (snk[1:] != snk[:-1])
+        | (opt[1:] != opt[:-1])
+        | (sale[1:] != sale[:-1])
+        | (val[1:] != val[:-1])
+    )
     group_sorted = np.cumsum(new) - 1
     group_of_product = np.empty(n, dtype=np.int64)
     group_of_product[order] = group_sorted
@@ -72,4 +83,5 @@ def group_products(products: ProductTable) -> ProductGroups:
         is_option=opt[starts],
         value=val[starts],
         mw_max=mw,
+        is_sale=sale[starts],
     )

@@ -6,8 +6,12 @@ coefficients, and nothing is generated lazily (OA 7.2.1, OA 7.3.6(b)):
 
     max  sum_j v_j x_j                                         ($)
     s.t. 0 <= x_j <= MW_j                                     (MW)
-         sum_j a_rj x_j <= L_r - d_r (F_r + loop_c)   for every row r = (c, k, d_r)
-         a_rj = d_r s_rj (obligation),  max(0, d_r s_rj) (option),  s_rj = S_r,src(j) - S_r,snk(j)
+         sum_j a_rj x_j <= L_r - d_r (F_r + loop_c) - sum_h max(0, d_r s_rh) m_h   for every row
+                                                                          r = (c, k, d_r)
+         a_rj = d_r s_rj (obligation),  max(0, d_r s_rj) (option bought),
+                -max(0, d_r s_rj) (held option sold),  s_rj = S_r,src(j) - S_r,snk(j)
+
+(``F_r``: flow of the base-model obligations; ``m_h``: MW of each base-model option ``h``.)
 
 Shadow prices ``mu_r >= 0`` are the duals of the rows in surplus terms; nodal prices
 ``pi_p = - sum_r mu_r d_r S_rp`` (:mod:`feasibility.prices`). The model can be written to an MPS or LP
@@ -69,13 +73,19 @@ def _rows(problem: ClearingProblem, grid: Grid) -> _Rows:
     direction = np.array(dir_l, dtype=np.int64)
     sens = grid.sensitivities(cons, case, grid.injection_matrix(problem.points))
     fixed = sens @ problem.fixed_point_injection() + grid.loop_flow_mw[cons]
+    # each base-model option, plainly: its adverse flow only, in the row's direction
+    held_options = np.zeros(len(cons))
+    ftrs = problem.fixed
+    for h in np.flatnonzero(ftrs.is_option):
+        path_flow = direction * (sens[:, ftrs.source[h]] - sens[:, ftrs.sink[h]])
+        held_options += np.maximum(path_flow, 0.0) * ftrs.mw[h]
     limit = np.array(
         [
             grid.limit_normal_mw[c] if k == BASE_CASE else grid.limit_emergency_mw[c]
             for c, k in zip(cons, case, strict=True)
         ]
     )
-    return _Rows(cons, case, direction, sens, limit - direction * fixed)
+    return _Rows(cons, case, direction, sens, limit - direction * fixed - held_options)
 
 
 def build_model(problem: ClearingProblem, grid: Grid) -> pyo.ConcreteModel:
@@ -92,7 +102,9 @@ def build_model(problem: ClearingProblem, grid: Grid) -> pyo.ConcreteModel:
 
     def coefficient(r: int, j: int) -> float:
         s = float(rows.sens[r, prod.source[j]] - rows.sens[r, prod.sink[j]]) * int(rows.direction[r])
-        return max(s, 0.0) if prod.is_option[j] else s
+        if not prod.is_option[j]:
+            return s
+        return -max(s, 0.0) if prod.is_sale[j] else max(s, 0.0)
 
     def row_rule(m: pyo.ConcreteModel, r: int) -> object:
         terms = [(coefficient(r, j), j) for j in m.J]
@@ -143,7 +155,8 @@ def solve_reference(problem: ClearingProblem, grid: Grid, solver: str = "appsi_h
     prices = prices_from_sensitivities(rows.sens, mu, rows.direction)
     prod = problem.products
     s = rows.direction[:, None] * (rows.sens[:, prod.source] - rows.sens[:, prod.sink])
-    coeff = np.where(prod.is_option[None, :], np.maximum(s, 0.0), s)
+    adverse = np.maximum(s, 0.0)
+    coeff = np.where(prod.is_option[None, :], np.where(prod.is_sale[None, :], -adverse, adverse), s)
     return ReferenceResult(
         optimal=True,
         termination=term,

@@ -1,7 +1,7 @@
 """Flows of the current awards on every row, and the choice of violated rows to add.
 
-The exact flows come from the network (one injection vector for all obligations and the base model,
-plus one column per option path with MW cleared, since only an option's adverse part counts), never
+The exact flows come from the network (one injection vector for all obligations and the base model's,
+plus one column per option path with MW bought or held, since only an option's adverse part counts), never
 from the LP's possibly truncated coefficients, so the final awards are checked on the full network.
 """
 
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from feasibility.formulation import Layout
 from feasibility.grid import Grid
 from feasibility.groups import ProductGroups
 from feasibility.problem import ClearingProblem, FloatArray, IntArray
@@ -54,11 +53,31 @@ def point_injection(problem: ClearingProblem, groups: ProductGroups, group_mw: F
     return inj + problem.fixed_point_injection()
 
 
+def option_path_mw(
+    problem: ClearingProblem, groups: ProductGroups, group_mw: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Options by path (source, sink, MW > 0): MW bought, plus the base model's options, less MW sold.
+
+    An option's flow on a row is ``max(0, d s_q) x`` for every option on path ``q``, so the options of
+    a path add up (a sale counts negative; it never exceeds the held MW in the base model)."""
+    opt = np.flatnonzero(groups.is_option & (group_mw > 0))
+    f_src, f_snk, f_mw = problem.fixed.option_paths()
+    src = np.concatenate([groups.source[opt], f_src])
+    snk = np.concatenate([groups.sink[opt], f_snk])
+    mw = np.concatenate([np.where(groups.is_sale[opt], -group_mw[opt], group_mw[opt]), f_mw])
+    if mw.size == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, np.zeros(0)
+    uniq, inverse = np.unique(np.stack([src, snk], axis=1), axis=0, return_inverse=True)
+    net = np.bincount(inverse.reshape(-1), mw, minlength=len(uniq))
+    keep = net > 0
+    return uniq[keep, 0].astype(np.int64), uniq[keep, 1].astype(np.int64), net[keep].astype(np.float64)
+
+
 def find_violations(
     grid: Grid,
     problem: ClearingProblem,
     groups: ProductGroups,
-    layout: Layout,
     points_matrix: sp.csc_matrix,
     group_mw: FloatArray,
     tol_mw: float,
@@ -77,16 +96,9 @@ def find_violations(
     """
     bus_inj = np.asarray(points_matrix @ point_injection(problem, groups, group_mw), dtype=np.float64)
     walkers: list[Iterator[tuple[int, FloatArray]]] = []
-    opt = np.flatnonzero(groups.is_option & (group_mw > 0))
-    if opt.size:
-        path_mw = np.bincount(
-            layout.option_path_of_group[opt], group_mw[opt], minlength=len(layout.option_path_src)
-        )
-        for q in np.flatnonzero(path_mw > 0):
-            col = (
-                points_matrix[:, [layout.option_path_src[q]]] - points_matrix[:, [layout.option_path_snk[q]]]
-            )
-            walkers.append(grid.case_flows(np.asarray(col.toarray()).reshape(-1) * path_mw[q]))
+    for src, snk, mw in zip(*option_path_mw(problem, groups, group_mw), strict=True):
+        col = points_matrix[:, [int(src)]] - points_matrix[:, [int(snk)]]
+        walkers.append(grid.case_flows(np.asarray(col.toarray()).reshape(-1) * mw))
     loop = grid.loop_flow_mw
     n_cons = len(grid.constraint_ids)
     scan = {d: _DirectionScan(n_cons, tol_mw) for d in (1, -1)}

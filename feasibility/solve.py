@@ -144,7 +144,7 @@ def _add_rows(
     else:
         sens = grid.sensitivities(cons, case, points_matrix)
     fixed = sens @ problem.fixed_point_injection() + grid.loop_flow_mw[cons]
-    rhs = row_limits(grid, cons, case) - direction * fixed
+    rhs = row_limits(grid, cons, case) - direction * fixed - problem.fixed.option_adverse_mw(sens, direction)
     matrix = constraint_rows(layout, groups, sens, direction, options.drop_tol, theta, use_theta)
     lp.add_rows(matrix, np.full(len(cons), -np.inf), rhs)
     active.cons.append(cons)
@@ -193,11 +193,14 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
     n_z = len(layout.z_points)
     n_q = len(layout.option_path_src)
     extra = layout.n_columns - n_g
+    # an option path variable is the MW bought less the MW sold on it: free where something is sold
+    path_lower = np.zeros(n_q)
+    path_lower[layout.option_path_of_group[groups.is_option & groups.is_sale]] = -np.inf
     lp.add_columns(
         np.concatenate([-groups.value, np.zeros(extra)]),
-        np.concatenate(
-            [np.zeros(n_g), np.full(n_z, -np.inf), np.zeros(n_q), np.full(layout.n_theta, -np.inf)]
-        )[: layout.n_columns],
+        np.concatenate([np.zeros(n_g), np.full(n_z, -np.inf), path_lower, np.full(layout.n_theta, -np.inf)])[
+            : layout.n_columns
+        ],
         np.concatenate([groups.mw_max, np.full(extra, np.inf)]),
     )
     link = linking_rows(layout, groups, balance)
@@ -248,7 +251,6 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
             grid,
             problem,
             groups,
-            layout,
             points_matrix,
             group_mw,
             opts.feasibility_tol_mw,
@@ -356,20 +358,23 @@ def _result(
     u_total = point_injection(problem, groups, group_mw)
     u_fixed = problem.fixed_point_injection()
     loop = grid.loop_flow_mw
+    # base-model options: their adverse MW on each binding row, in the row's direction
+    fixed_adverse = problem.fixed.option_adverse_mw(sens[binding_idx], d[binding_idx])
     binding = []
-    for i in binding_idx:
+    for j, i in enumerate(binding_idx):
         c, kase = int(cons[i]), int(case[i])
         lim = float(grid.limit_normal_mw[c] if kase == BASE_CASE else grid.limit_emergency_mw[c])
         own_flow = float(sens[i] @ u_total + loop[c])
         option_part = float(opt_coeffs[i] @ group_mw[opt_groups]) if opt_groups.size else 0.0
+        held_part = float(fixed_adverse[j])
         binding.append(
             BindingConstraint(
                 constraint_id=grid.constraint_ids[c],
                 contingency_id=None if kase == BASE_CASE else grid.contingency_ids[kase],
                 direction=int(d[i]),
-                flow_mw=own_flow + int(d[i]) * option_part,
+                flow_mw=own_flow + int(d[i]) * (option_part + held_part),
                 limit_mw=lim,
-                fixed_flow_mw=float(sens[i] @ u_fixed + loop[c]),
+                fixed_flow_mw=float(sens[i] @ u_fixed + loop[c]) + int(d[i]) * held_part,
                 shadow_price=float(mu[i]),
             )
         )

@@ -44,6 +44,7 @@ class HoldingRow:
     source: str
     sink: str
     mw_tenths: int
+    hedge: str = "obligation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,11 @@ class ClassSnapshot:
                 (o.bid_id, o.participant_id, o.side, o.source, o.sink, o.hedge, o.mw_tenths, o.price_cents)
                 for o in self.orders
             ),
-            "holdings": sorted((h.holder_id, h.source, h.sink, h.mw_tenths) for h in self.holdings),
+            # an option holding carries its hedge; obligations keep the fingerprint they always had
+            "holdings": sorted(
+                (h.holder_id, h.source, h.sink, h.mw_tenths, *([h.hedge] if h.hedge != "obligation" else []))
+                for h in self.holdings
+            ),
         }
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
@@ -122,15 +127,16 @@ def _exact(value: float) -> Decimal:
     return Decimal(repr(float(value))).quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
 
 
-def _base_model(snapshot: ClassSnapshot) -> list[tuple[int, str, str, int]]:
-    """Net holdings less what each holder offers now, per (holder, source, sink), in tenths (> 0 only)."""
-    net: dict[tuple[int, str, str], int] = defaultdict(int)
+def _base_model(snapshot: ClassSnapshot) -> list[tuple[int, str, str, str, int]]:
+    """Net holdings less what each holder offers now, per (holder, source, sink, hedge), in tenths (> 0
+    only): the held FTRs not offered; an option stays an option (its adverse flow only)."""
+    net: dict[tuple[int, str, str, str], int] = defaultdict(int)
     for h in snapshot.holdings:
-        net[(h.holder_id, h.source, h.sink)] += h.mw_tenths
+        net[(h.holder_id, h.source, h.sink, h.hedge)] += h.mw_tenths
     for o in snapshot.orders:
         if o.side == "sell":
-            net[(o.participant_id, o.source, o.sink)] -= o.mw_tenths
-    return [(holder, s, t, mw) for (holder, s, t), mw in sorted(net.items()) if mw > 0]
+            net[(o.participant_id, o.source, o.sink, o.hedge)] -= o.mw_tenths
+    return [(holder, s, t, hedge, mw) for (holder, s, t, hedge), mw in sorted(net.items()) if mw > 0]
 
 
 def clear_class(snapshot: ClassSnapshot) -> ClassOutcome:
@@ -167,11 +173,15 @@ def clear_class(snapshot: ClassSnapshot) -> ClassOutcome:
             sink=o.sink,
             mw=o.mw_tenths / 10,
             price=o.price_cents / 100,
+            hedge=Hedge(o.hedge),
         )
         for o in orders
         if o.side == "sell"
     ]
-    held = [HeldFtr(holder=str(h), source=s, sink=t, mw=mw / 10) for h, s, t, mw in _base_model(snapshot)]
+    held = [
+        HeldFtr(holder=str(h), source=s, sink=t, mw=mw / 10, hedge=Hedge(hedge))
+        for h, s, t, hedge, mw in _base_model(snapshot)
+    ]
     result = clear_auction(network, bids, offers, held, conditions=conditions)
     fills = tuple(FillRow(int(a.id), round(a.mw_awarded * 10), _cents(a.price)) for a in result.awards)
     prices = tuple(sorted((point, _cents(p)) for point, p in result.nodal_prices.items()))

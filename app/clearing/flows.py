@@ -122,7 +122,7 @@ def _snapshot(engine: Engine, job_id: int) -> tuple[int, list[ClassSnapshot]]:
                 if b.id is not None
             )
             holdings = tuple(
-                HoldingRow(h.holder_id, h.source, h.sink, h.mw_tenths)
+                HoldingRow(h.holder_id, h.source, h.sink, h.mw_tenths, h.hedge)
                 for h in HoldingRepository(session).for_period(auction.year, auction.month, cls.period_class)
             )
             snapshots.append(

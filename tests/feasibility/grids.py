@@ -60,5 +60,6 @@ def products_taken(p: ClearingProblem, idx: np.ndarray) -> ClearingProblem:
         mw_max=t.mw_max[idx],
         value=t.value[idx],
         is_option=t.is_option[idx],
+        is_sale=t.is_sale[idx],
     )
     return ClearingProblem(points=p.points, products=table, fixed=p.fixed)

@@ -58,6 +58,20 @@ class TestFeasibleAndOptimal:
         np.testing.assert_allclose(result.point_prices, ref.point_prices, atol=PRICE_TOL)
         np.testing.assert_allclose(result.product_prices, ref.product_prices, atol=PRICE_TOL)
 
+    @given(cases(option_offer=True))
+    @SETTINGS
+    def test_held_option_offers_fast_path_equals_pyomo_and_feasible(self, case: Case) -> None:
+        assume(base_model_feasible(case))
+        result = fast(case)
+        ref = solve_reference(case.problem, case.grid)
+        assert ref.optimal
+        assert abs(result.surplus - ref.surplus) <= 1e-6 * max(1.0, abs(ref.surplus))
+        viol = check_awards(case.problem, case.grid, result.product_mw, 1e-5)
+        assert viol.amount_mw.size == 0
+        event(f"option sold: {bool(np.any(result.product_mw[case.problem.products.is_sale] > MW_TOL))}")
+        assume(duals_unique(case, ref))
+        np.testing.assert_allclose(result.product_prices, ref.product_prices, atol=PRICE_TOL)
+
     @given(
         cases(),
         st.sampled_from([(Formulation.DENSE, Strategy.GENERATION), (Formulation.NODAL, Strategy.FULL)]),
@@ -92,7 +106,10 @@ class TestPrices:
     def test_option_prices_never_negative(self, case: Case) -> None:
         assume(base_model_feasible(case))
         result = fast(case)
-        assert np.all(result.product_prices[case.problem.products.is_option] >= -PRICE_TOL)
+        prod = case.problem.products
+        # a sold option's product price is minus the option's price: the seller is paid >= 0
+        assert np.all(result.product_prices[prod.is_option & ~prod.is_sale] >= -PRICE_TOL)
+        assert np.all(result.product_prices[prod.is_option & prod.is_sale] <= PRICE_TOL)
 
     @given(cases(), st.data())
     @SETTINGS

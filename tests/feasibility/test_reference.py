@@ -64,6 +64,38 @@ class TestAgainstFastPath:
         assert angle.lp_nonzeros < nodal.lp_nonzeros
         assert check_awards(problem, grid, angle.product_mw, 1e-5).amount_mw.size == 0
 
+    @pytest.mark.parametrize("seed", [5, 6])
+    def test_case30_options_bought_held_and_sold(self, seed: int) -> None:
+        # a quarter of the bids are options; six held FTRs, half options, two of those offered for sale
+        grid, base = medium_case("case30", 40, 4, seed)
+        rng = np.random.default_rng(seed)
+        t = base.products
+        pts = base.points
+        n = len(t)
+        held_src = rng.choice(len(pts), size=6)
+        held_snk = (held_src + rng.integers(1, len(pts), size=6)) % len(pts)
+        held_mw = np.round(rng.uniform(1.0, 20.0, size=6), 1)
+        held_opt = np.array([True, True, True, False, False, False])
+        problem = build_problem(
+            [*t.ids, "s0", "s1"],
+            [pts[i] for i in t.source] + [pts[held_src[0]], pts[held_src[1]]],
+            [pts[i] for i in t.sink] + [pts[held_snk[0]], pts[held_snk[1]]],
+            [*t.mw_max, held_mw[0], held_mw[1]],
+            [*t.value, -1.0, -3.0],
+            [*(rng.random(n) < 0.25), True, True],
+            is_sale=[False] * n + [True, True],
+            fixed_sources=[pts[i] for i in held_src],
+            fixed_sinks=[pts[i] for i in held_snk],
+            fixed_mw=held_mw,
+            fixed_is_option=held_opt,
+        )
+        fast = solve(problem, grid, ClearingOptions(formulation=Formulation.ANGLE))
+        ref = solve_reference(problem, grid)
+        assert ref.optimal
+        assert fast.surplus == pytest.approx(ref.surplus, rel=1e-6)
+        assert check_awards(problem, grid, fast.product_mw, 1e-5).amount_mw.size == 0
+        assert fast.revenue == pytest.approx(fast.revenue_from_constraints, rel=1e-9, abs=1e-6)
+
     @staticmethod
     def _compare(grid: NetworkGrid, problem: ClearingProblem) -> None:
         fast = solve(problem, grid)

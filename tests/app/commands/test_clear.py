@@ -121,6 +121,38 @@ class TestClearCommand:
             "loop_flow",
         }
 
+    def test_held_and_offered_options(self, tmp_path: Path, net_file: Path) -> None:
+        # a held 3->1 option makes no room on 1-3 (an obligation would); the offered 1->3 option
+        # (20 MW adverse on 1-3) is sold at the option's price: B1 gets 60 + 30 = 90 MW at 10 $/MW
+        out = tmp_path / "out"
+        args = [
+            "clear",
+            "--network",
+            str(net_file),
+            "--bids",
+            str(write(tmp_path, "bids.csv", "bid_id,participant,source,sink,mw,price\nB1,P,1,3,100,10\n")),
+            "--offers",
+            str(
+                write(
+                    tmp_path,
+                    "offers.csv",
+                    "offer_id,participant,source,sink,mw,price,hedge\nO1,H,1,3,30,4,option\n",
+                )
+            ),
+            "--held",
+            str(write(tmp_path, "held.csv", "holder,source,sink,mw,hedge\nK,3,1,30,option\n")),
+            "--out",
+            str(out),
+        ]
+        assert main(args) == 0
+        awards = {r["id"]: (float(r["mw_awarded"]), float(r["price"])) for r in read_csv(out / "awards.csv")}
+        assert set(awards) == {"B1", "O1"}
+        assert awards["B1"] == pytest.approx((90.0, 10.0), abs=1e-9)
+        assert awards["O1"] == pytest.approx((30.0, 10.0), abs=1e-9)
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["auction_revenue"] == pytest.approx(600.0, abs=1e-6)
+        assert summary["checks"]["revenue_identity_ok"] is True
+
     def test_matpower_case_with_full_n_minus_1(self, tmp_path: Path) -> None:
         bids = (
             "bid_id,participant,source,sink,mw,price,hedge\n"
@@ -194,6 +226,18 @@ class TestClearCommandErrors:
                 "offers.csv, row 2, column 'sink'",
             ),
             ("held.csv", "holder,source,sink,mw\nK,1,3,-5\n", "--held", "held.csv, row 2, column 'mw'"),
+            (
+                "held.csv",
+                "holder,source,sink,mw,hedge\nK,1,3,5,option\nK,2,3,5,cap\n",
+                "--held",
+                "held.csv, row 3, column 'hedge'",
+            ),
+            (
+                "offers.csv",
+                "offer_id,participant,source,sink,mw,price,hedge\nO1,H,1,3,10,1,put\n",
+                "--offers",
+                "offers.csv, row 2, column 'hedge'",
+            ),
             (
                 "cont.csv",
                 "contingency_id,branch_id\nC1,9-9\n",
