@@ -136,6 +136,14 @@ def _unique(rows: Iterator[_Row], column: str, build: Callable[[_Row], T]) -> li
     return out
 
 
+def _path(r: _Row, points: Collection[str] | None) -> tuple[str, str]:
+    """The ``source`` and ``sink`` columns: known points (when ``points`` is given), not the same one."""
+    source, sink = r.point("source", points), r.point("sink", points)
+    if source == sink:
+        raise InputFileError(r.file, r.number, "sink", f"same point as the source ({source!r})")
+    return source, sink
+
+
 def _hedge(r: _Row) -> Hedge:
     """The optional ``hedge`` column: empty or absent is an obligation."""
     raw = (r.values.get("hedge") or "").strip() or Hedge.OBLIGATION.value
@@ -148,17 +156,9 @@ def read_bids(path: Path, points: Collection[str] | None = None) -> list[Bid]:
     """BIDS.csv; ``points`` (if given) are the valid source/sink ids."""
 
     def build(r: _Row) -> Bid:
-        source, sink = r.point("source", points), r.point("sink", points)
-        if source == sink:
-            raise InputFileError(r.file, r.number, "sink", f"same point as the source ({source!r})")
+        source, sink = _path(r, points)
         return Bid(
-            r.text("bid_id"),
-            r.text("participant"),
-            source,
-            sink,
-            r.mw(),
-            r.number_value("price"),
-            _hedge(r),
+            r.text("bid_id"), r.text("participant"), source, sink, r.mw(), r.number_value("price"), _hedge(r)
         )
 
     return _unique(
@@ -170,9 +170,7 @@ def read_offers(path: Path, points: Collection[str] | None = None) -> list[Offer
     """OFFERS.csv; the price is the reservation price ($/MW)."""
 
     def build(r: _Row) -> Offer:
-        source, sink = r.point("source", points), r.point("sink", points)
-        if source == sink:
-            raise InputFileError(r.file, r.number, "sink", f"same point as the source ({source!r})")
+        source, sink = _path(r, points)
         return Offer(
             r.text("offer_id"),
             r.text("participant"),
@@ -194,9 +192,7 @@ def read_held(path: Path, points: Collection[str] | None = None) -> list[HeldFtr
     """HELD.csv: outstanding FTRs not offered (base model); optional ``hedge``."""
     out = []
     for r in _rows(path, ("holder", "source", "sink", "mw"), ("hedge",)):
-        source, sink = r.point("source", points), r.point("sink", points)
-        if source == sink:
-            raise InputFileError(r.file, r.number, "sink", f"same point as the source ({source!r})")
+        source, sink = _path(r, points)
         out.append(HeldFtr(r.text("holder"), source, sink, r.mw(), _hedge(r)))
     return out
 
