@@ -57,6 +57,16 @@ def path_coefficients(flow: FloatArray, is_option: BoolArray, is_sale: BoolArray
     return out
 
 
+def merge_paths(source: IntArray, sink: IntArray, mw: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """MW summed per (source, sink) path: (source, sink, MW), paths in sorted order."""
+    if mw.size == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, np.zeros(0)
+    uniq, inverse = np.unique(np.stack([source, sink], axis=1), axis=0, return_inverse=True)
+    total = np.bincount(inverse.reshape(-1), mw, minlength=len(uniq)).astype(np.float64)
+    return uniq[:, 0].astype(np.int64), uniq[:, 1].astype(np.int64), total
+
+
 def _frozen(array: np.ndarray, dtype: type) -> np.ndarray:
     out: np.ndarray = np.array(array, dtype=dtype, copy=True)
     out.setflags(write=False)
@@ -138,13 +148,7 @@ class FixedTransfers:
     def option_paths(self) -> tuple[IntArray, IntArray, FloatArray]:
         """The base-model options merged by path: (source, sink, MW), paths in sorted order."""
         opt = np.flatnonzero(self.is_option)
-        if opt.size == 0:
-            e = np.zeros(0, dtype=np.int64)
-            return e, e, np.zeros(0)
-        pairs = np.stack([self.source[opt], self.sink[opt]], axis=1)
-        uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
-        mw = np.bincount(inverse.reshape(-1), self.mw[opt], minlength=len(uniq)).astype(np.float64)
-        return uniq[:, 0].astype(np.int64), uniq[:, 1].astype(np.int64), mw
+        return merge_paths(self.source[opt], self.sink[opt], self.mw[opt])
 
     def option_adverse_mw(self, sens: FloatArray, direction: IntArray) -> FloatArray:
         """MW the base-model options put on rows with point sensitivities ``sens`` (rows x points) in

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from feasibility.grid import Grid
 from feasibility.groups import ProductGroups
-from feasibility.problem import ClearingProblem, FloatArray, IntArray
+from feasibility.problem import ClearingProblem, FloatArray, IntArray, merge_paths
 
 
 @dataclass(frozen=True)
@@ -65,13 +65,9 @@ def option_path_mw(
     src = np.concatenate([groups.source[opt], f_src])
     snk = np.concatenate([groups.sink[opt], f_snk])
     mw = np.concatenate([np.where(groups.is_sale[opt], -group_mw[opt], group_mw[opt]), f_mw])
-    if mw.size == 0:
-        e = np.zeros(0, dtype=np.int64)
-        return e, e, np.zeros(0)
-    uniq, inverse = np.unique(np.stack([src, snk], axis=1), axis=0, return_inverse=True)
-    net = np.bincount(inverse.reshape(-1), mw, minlength=len(uniq))
+    p_src, p_snk, net = merge_paths(src, snk, mw)
     keep = net > 0
-    return uniq[keep, 0].astype(np.int64), uniq[keep, 1].astype(np.int64), net[keep].astype(np.float64)
+    return p_src[keep], p_snk[keep], net[keep]
 
 
 def find_violations(

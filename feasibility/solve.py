@@ -195,7 +195,7 @@ def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None 
     extra = layout.n_columns - n_g
     # an option path variable is the MW bought less the MW sold on it: free where something is sold
     path_lower = np.zeros(n_q)
-    path_lower[layout.option_path_of_group[groups.is_option & groups.is_sale]] = -np.inf
+    path_lower[layout.option_path_of_group[groups.is_sale]] = -np.inf  # sales are options
     lp.add_columns(
         np.concatenate([-groups.value, np.zeros(extra)]),
         np.concatenate([np.zeros(n_g), np.full(n_z, -np.inf), path_lower, np.full(layout.n_theta, -np.inf)])[
