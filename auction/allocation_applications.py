@@ -42,8 +42,9 @@ from auction.allocation_feasibility import (
     check_simultaneous_feasibility,
     outstanding_ftrs,
 )
-from auction.ledger import FtrKey, Hedge, Ledger, Origin, PeriodClass, Posting
+from auction.ledger import FtrKey, Ledger, Origin, PeriodClass, Posting
 from auction.ledger_time import DeliveryMonth
+from market_terms import Hedge
 
 
 class ApplicationKind(StrEnum):

@@ -38,14 +38,15 @@ from datetime import datetime
 from typing import Protocol
 
 import numpy as np
-from numpy.typing import NDArray
 
-from auction.ledger import FtrKey, Hedge, Ledger, PeriodClass
+from auction.ledger import FtrKey, Ledger, PeriodClass
 from auction.ledger_queries import position_at
 from auction.ledger_time import DeliveryMonth
-from auction.ledger_units import TENTHS_PER_MW
+from market_terms import Hedge
+from market_terms.arrays import FloatArray
+from market_terms.constraints import BindingConstraint
+from market_terms.mw import TENTHS_PER_MW
 
-FloatArray = NDArray[np.float64]
 DEFAULT_TOLERANCE_MW = 1e-6
 
 
@@ -87,25 +88,6 @@ class FtrFlow:
     sink: str
     mw_tenths: int
     hedge: Hedge = Hedge.OBLIGATION
-
-
-@dataclass(frozen=True, slots=True)
-class BindingConstraint:
-    """The constraint a refused set would overload: ``flow_mw > limit_mw`` in ``direction``."""
-
-    constraint_id: str
-    contingency_id: str | None
-    direction: int
-    flow_mw: float
-    limit_mw: float
-
-    def describe(self) -> str:
-        case = "base case" if self.contingency_id is None else f"contingency {self.contingency_id}"
-        sense = "forward" if self.direction > 0 else "reverse"
-        return (
-            f"constraint {self.constraint_id} ({case}, {sense}) would carry {self.flow_mw:.1f} MW "
-            f"against a limit of {self.limit_mw:.1f} MW"
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from auction.ledger_time import DeliveryMonth
-from auction.ledger_units import tenths_to_mw
+from market_terms.mw import tenths_to_mw
 
 
 @dataclass(frozen=True, slots=True)

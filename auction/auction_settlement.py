@@ -3,7 +3,7 @@
 "All buyers and sellers of FTRs between the same points of receipt and delivery shall pay or be
 paid the market-clearing price" (OA 7.3.8). For each cleared trade
 
-    amount_cents = round_to_cent(price_per_mw x MW)        (ties away from zero)
+    amount_cents = to_cents(price_per_mw x MW)        (ties to the even cent, :mod:`market_terms.money`)
 
 with ``price_per_mw`` in $/MW for the whole period (OA 7.3.6(c)) and MW = tenths / 10. Signs,
 from the participant's side:
@@ -25,7 +25,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from auction.ledger import FtrKey
-from auction.ledger_units import TENTHS_PER_MW, dollars_to_cents
+from market_terms.money import to_cents
+from market_terms.mw import TENTHS_PER_MW
 
 
 class Side(StrEnum):
@@ -82,7 +83,7 @@ class AuctionStatement:
 
 def trade_amount_cents(trade: ClearedTrade) -> int:
     """``round_to_cent(price_per_mw x MW)``, sign of the price kept."""
-    return dollars_to_cents(trade.price_per_mw * trade.mw_tenths / TENTHS_PER_MW)
+    return to_cents(trade.price_per_mw * trade.mw_tenths / TENTHS_PER_MW)
 
 
 def auction_statements(trades: Iterable[ClearedTrade]) -> tuple[AuctionStatement, ...]:

@@ -37,8 +37,9 @@ from auction.pro_rata import split_steps
 from feasibility.check import check_awards, product_row_coefficients
 from feasibility.grid import Grid
 from feasibility.groups import ProductGroups, group_products
-from feasibility.problem import ClearingProblem, FloatArray, IntArray, path_coefficients
+from feasibility.problem import ClearingProblem, path_coefficients
 from feasibility.result import ClearingResult, LpRows
+from market_terms import FloatArray, IntArray
 
 
 @dataclass(frozen=True, slots=True)

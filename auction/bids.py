@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from feasibility.problem import Hedge
+from market_terms import Hedge
 
 AWARD_STEP_MW = 0.1
 """Bids, offers and awards are in steps of 0.1 MW (OA 7.3.5(d))."""

@@ -36,9 +36,10 @@ from auction.pro_rata import group_steps_down, to_steps
 from feasibility.grid import Grid
 from feasibility.network_grid import NetworkGrid
 from feasibility.prices import bus_prices, nodal_prices
-from feasibility.problem import ClearingProblem, FloatArray, Hedge, build_problem
-from feasibility.result import BindingConstraint, ClearingOptions, ClearingResult, Status
+from feasibility.problem import ClearingProblem, build_problem
+from feasibility.result import ClearingOptions, ClearingResult, Status
 from feasibility.solve import solve
+from market_terms import BindingConstraint, FloatArray, Hedge
 from network.model import Contingency, Network, PeriodConditions
 
 PRICE_TOL = 1e-6

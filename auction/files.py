@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 from auction.bids import Bid, HeldFtr, Offer, mw_in_steps
 from auction.clearing import AuctionResult
-from feasibility.problem import Hedge
+from market_terms import Hedge
 from network.model import Contingency
 
 T = TypeVar("T")

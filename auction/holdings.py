@@ -27,7 +27,7 @@ from enum import StrEnum
 from auction.auction_settlement import ClearedTrade, Side
 from auction.ledger import FtrKey, Ledger, Origin, Posting
 from auction.ledger_queries import minimum_position
-from auction.ledger_units import tenths_to_mw
+from market_terms.mw import tenths_to_mw
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,8 +43,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from auction.ledger_time import DeliveryMonth, check_hour_ending
-from auction.ledger_units import tenths_to_mw
-from market_calendar import PeriodClass
+from market_terms import Hedge, PeriodClass
+from market_terms.mw import tenths_to_mw
 
 __all__ = [
     "FtrKey",
@@ -56,13 +56,6 @@ __all__ = [
     "PeriodClass",
     "Posting",
 ]
-
-
-class Hedge(StrEnum):
-    """Obligation: credits may be negative. Option: credits are floored at zero."""
-
-    OBLIGATION = "obligation"
-    OPTION = "option"
 
 
 class Origin(StrEnum):

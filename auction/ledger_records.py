@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from auction.ledger import FtrKey, Hedge, LedgerEntry, Origin, PeriodClass
+from auction.ledger import FtrKey, LedgerEntry, Origin, PeriodClass
 from auction.ledger_time import DeliveryMonth, check_hour_ending
+from market_terms import Hedge
 
 RECORD_FIELDS = (
     "seq",

@@ -11,7 +11,7 @@ For a group of identical products (same path, hedge and price) cleared ``X`` MW 
    largest remainders ``T a_j / A - floor(T a_j / A)`` (largest remainder method), ties going to the
    member who asked more MW, then to the smaller id. No member gets more than it asked.
 
-The split is exact pro rata whenever ``T a_j / A`` is a whole number of steps, as in DOMAIN.md's
+The split is exact pro rata whenever ``T a_j / A`` is a whole number of steps, as in docs/rules.md's
 example (70 MW shared 50/20 between 100 and 40 MW asked).
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from auction.bids import AWARD_STEP_MW
-from feasibility.problem import FloatArray, IntArray
+from market_terms import FloatArray, IntArray
 
 _SNAP_STEPS = 1e-6
 """An LP total this close below a whole step (in steps) is taken as that step."""

@@ -34,7 +34,7 @@ from auction.holdings import OfferClaim, offered_tenths
 from auction.ledger import FtrKey, Ledger, LedgerError, Origin, Posting
 from auction.ledger_queries import minimum_position
 from auction.ledger_time import ONE_HOUR, check_hour_ending
-from auction.ledger_units import tenths_to_mw
+from market_terms.mw import tenths_to_mw
 
 
 class TransferState(StrEnum):

@@ -26,9 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from market_calendar import PeriodClass, month_hour_index, on_peak_mask
+from market_terms import Hedge
 from settlement.charges import hourly_charges
 from settlement.month import settle_month
-from settlement.positions import FtrRecord, Hedge, build_positions
+from settlement.positions import FtrRecord, build_positions
 from settlement.prices import prices_from_matrix
 from settlement.target_allocation import target_allocations
 

@@ -12,8 +12,9 @@ import numpy as np
 from feasibility.formulation import group_row_coefficients
 from feasibility.grid import Grid
 from feasibility.groups import group_products
-from feasibility.problem import ClearingProblem, FloatArray, IntArray
+from feasibility.problem import ClearingProblem
 from feasibility.separation import Violations, find_violations
+from market_terms import FloatArray, IntArray
 
 
 def check_awards(problem: ClearingProblem, grid: Grid, product_mw: FloatArray, tol_mw: float) -> Violations:

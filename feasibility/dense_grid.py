@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from feasibility.grid import BASE_CASE, FloatArray, IntArray
+from feasibility.grid import BASE_CASE
+from market_terms import FloatArray, IntArray
 
 
 def dc_ptdf(

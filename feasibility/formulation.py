@@ -36,8 +36,9 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from feasibility.groups import ProductGroups
-from feasibility.problem import FloatArray, IntArray, path_coefficients
+from feasibility.problem import path_coefficients
 from feasibility.result import Formulation
+from market_terms import FloatArray, IntArray
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from market_terms.arrays import FloatArray, IntArray
 
 BASE_CASE = -1
 """The contingency index of the base case in a row key."""

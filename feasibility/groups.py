@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from feasibility.problem import BoolArray, FloatArray, IntArray, ProductTable
+from feasibility.problem import ProductTable
+from market_terms import BoolArray, FloatArray, IntArray
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from feasibility.problem import FloatArray
+from market_terms import FloatArray
 
 
 class HighsLp:

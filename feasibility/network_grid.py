@@ -15,7 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from feasibility.grid import BASE_CASE, FloatArray, IntArray
+from feasibility.grid import BASE_CASE
+from market_terms import FloatArray, IntArray
 from network.constraints import MonitoredSet, monitored_constraints
 from network.contingency import single_branch_contingencies
 from network.flows import FlowEvaluator

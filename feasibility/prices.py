@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from feasibility.grid import Grid
-from feasibility.problem import FloatArray, IntArray
-from feasibility.result import BindingConstraint, ClearingResult
+from feasibility.result import ClearingResult
+from market_terms import BindingConstraint, FloatArray, IntArray
 
 
 def prices_from_sensitivities(sens: FloatArray, mu: FloatArray, direction: IntArray) -> FloatArray:

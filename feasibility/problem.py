@@ -30,21 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
-from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
-
-
-class Hedge(StrEnum):
-    """How a product's flow counts on a constraint."""
-
-    OBLIGATION = "obligation"
-    OPTION = "option"
+from market_terms.arrays import BoolArray, FloatArray, IntArray
 
 
 def path_coefficients(flow: FloatArray, is_option: BoolArray, is_sale: BoolArray) -> FloatArray:

@@ -29,7 +29,8 @@ import pyomo.environ as pyo
 
 from feasibility.grid import BASE_CASE, Grid
 from feasibility.prices import prices_from_sensitivities
-from feasibility.problem import ClearingProblem, FloatArray, IntArray
+from feasibility.problem import ClearingProblem
+from market_terms import FloatArray, IntArray
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from market_terms.arrays import FloatArray, IntArray
+from market_terms.constraints import BindingConstraint
 
 
 class Status(StrEnum):
@@ -86,25 +83,6 @@ class ClearingOptions:
             "highs_tol": self.highs_tol,
             "interior_rounds": self.interior_rounds,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class BindingConstraint:
-    """A row of the LP with a positive shadow price.
-
-    ``direction`` +1 means the limit on flow in the constraint's own direction, -1 the reverse.
-    ``flow_mw`` is the flow at the awards (with fixed transfers and loop flow), in the constraint's own
-    direction; ``fixed_flow_mw`` the part of it from the base model (fixed transfers + loop flow).
-    ``shadow_price`` is $/MW of flow for the period (>= 0): the surplus one more MW of limit would add.
-    """
-
-    constraint_id: str
-    contingency_id: str | None
-    direction: int
-    flow_mw: float
-    limit_mw: float
-    fixed_flow_mw: float
-    shadow_price: float
 
 
 @dataclass(frozen=True)

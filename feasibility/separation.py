@@ -16,7 +16,8 @@ import scipy.sparse as sp
 
 from feasibility.grid import Grid
 from feasibility.groups import ProductGroups
-from feasibility.problem import ClearingProblem, FloatArray, IntArray, merge_paths
+from feasibility.problem import ClearingProblem, merge_paths
+from market_terms import FloatArray, IntArray
 
 
 @dataclass(frozen=True)

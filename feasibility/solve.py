@@ -44,17 +44,10 @@ from feasibility.grid import BASE_CASE, Grid, row_limits
 from feasibility.groups import ProductGroups, group_products
 from feasibility.highs_lp import HighsLp
 from feasibility.prices import prices_from_sensitivities
-from feasibility.problem import ClearingProblem, FloatArray, IntArray
-from feasibility.result import (
-    BindingConstraint,
-    ClearingOptions,
-    ClearingResult,
-    Formulation,
-    LpRows,
-    Status,
-    Strategy,
-)
+from feasibility.problem import ClearingProblem
+from feasibility.result import ClearingOptions, ClearingResult, Formulation, LpRows, Status, Strategy
 from feasibility.separation import ActiveRows, find_violations, point_injection, select_rows
+from market_terms import BindingConstraint, FloatArray, IntArray
 
 LOG = logging.getLogger(__name__)
 

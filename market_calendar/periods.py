@@ -14,7 +14,6 @@ on-peak counts are unaffected by DST and ``on_peak + off_peak = hours in the mon
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -29,19 +28,13 @@ from market_calendar.eastern_time import (
     require_aware,
 )
 from market_calendar.holidays import nerc_holidays
+from market_terms.period_class import PeriodClass
 
 ON_PEAK_FIRST_HOUR_BEGINNING = 7
 """07:00 EPT, the beginning of HE08."""
 ON_PEAK_LAST_HOUR_BEGINNING = 22
 """22:00 EPT, the beginning of HE23."""
 _SATURDAY = 5
-
-
-class PeriodClass(StrEnum):
-    """The two FTR period classes, auctioned separately (OA 7.1.1, 7.3.4)."""
-
-    ON_PEAK = "on_peak"
-    OFF_PEAK = "off_peak"
 
 
 def is_on_peak(hour_ending: datetime) -> bool:

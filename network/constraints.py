@@ -23,8 +23,9 @@ from enum import StrEnum
 import numpy as np
 import scipy.sparse as sp
 
+from market_terms import FloatArray
 from network.errors import InvalidElementError, UnknownElementError
-from network.model import FloatArray, Network, PeriodConditions
+from network.model import Network, PeriodConditions
 from network.sensitivity import branch_position, closed_branches
 from network.topology import island_labels
 

@@ -28,8 +28,9 @@ from enum import StrEnum
 
 import numpy as np
 
+from market_terms import IntArray
 from network.errors import InvalidElementError
-from network.model import Contingency, IntArray
+from network.model import Contingency
 from network.sensitivity import SensitivityModel, branch_position
 from network.topology import island_labels
 

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from network.model import FloatArray, IntArray
+from market_terms import FloatArray, IntArray
 
 #: Below this many right-hand sides SuperLU's own solve is used.
 MIN_LEVEL_COLUMNS = 8

@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from market_terms import FloatArray, IntArray
 from network.constraints import MonitoredSet
 from network.contingency import (
     ContingencyHandling,
@@ -34,7 +35,7 @@ from network.contingency import (
     plan_contingencies,
 )
 from network.errors import InvalidElementError
-from network.model import Contingency, FloatArray, IntArray
+from network.model import Contingency
 from network.sensitivity import SensitivityModel
 
 #: Default memory allowed for the cached ``Wc`` matrix (bytes).

@@ -22,15 +22,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
-from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
+from market_terms.arrays import BoolArray, FloatArray, IntArray
 
 
 class PointKind(StrEnum):
-    """What a pricing point stands for; all are weighted sets of buses (DOMAIN.md)."""
+    """What a pricing point stands for; all are weighted sets of buses (docs/rules.md)."""
 
     BUS = "bus"
     HUB = "hub"

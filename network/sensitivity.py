@@ -41,6 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from market_terms import BoolArray, FloatArray, IntArray
 from network.errors import (
     InvalidElementError,
     SingularNetworkError,
@@ -48,14 +49,7 @@ from network.errors import (
     UnknownElementError,
 )
 from network.factor import SparseFactor
-from network.model import (
-    BoolArray,
-    FloatArray,
-    IntArray,
-    Network,
-    PeriodConditions,
-    PricingPoint,
-)
+from network.model import Network, PeriodConditions, PricingPoint
 from network.topology import bridges, island_labels
 
 #: Working memory (bytes) for one block of dense right-hand sides in a multi-column solve.

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from network.model import BoolArray, IntArray
+from market_terms import BoolArray, IntArray
 
 
 def adjacency(n_buses: int, from_idx: IntArray, to_idx: IntArray) -> sp.csr_matrix:

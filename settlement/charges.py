@@ -17,12 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
+from market_terms.arrays import FloatArray
 from settlement.errors import SettlementInputError
 from settlement.hour_index import hour_codes
-
-FloatArray = NDArray[np.float64]
 
 INTERVALS_PER_HOUR = 12
 INTERVAL = pd.Timedelta(minutes=5)

@@ -11,7 +11,7 @@ every hour. The cases, as :class:`HourCase`:
 
 - ``covered`` (T_h <= C_h): OA 5.2.5(a), everyone gets its TA; excess ``C_h - T_h >= 0`` goes to
   OA 5.2.6. This includes T_h <= 0 <= C_h: counterflow holders pay their (negative) TA in full and
-  that money is excess too (the DOMAIN example's hour with equal prices is T = 0, excess = C).
+  that money is excess too (the docs/rules.md example's hour with equal prices is T = 0, excess = C).
 - ``prorated`` (0 <= C_h < T_h): OA 5.2.5(b), each gets ``C_h / T_h`` of its TA (counterflow holders
   pay the same fraction of what they owe); excess 0.
 - ``unfunded`` (C_h < 0 < T_h): the OI collected less than nothing. The pro-rata share of a negative
@@ -32,8 +32,7 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
-StrArray = NDArray[np.str_]
+from market_terms.arrays import FloatArray
 
 
 class HourCase(StrEnum):
@@ -54,7 +53,7 @@ class HourlyCredits:
     payout_ratio: FloatArray
     credits: FloatArray
     excess: FloatArray
-    case: StrArray
+    case: NDArray[np.str_]
 
 
 def hourly_credits(total_target_allocation: FloatArray, charges: FloatArray) -> HourlyCredits:

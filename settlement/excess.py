@@ -22,12 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from market_terms.arrays import FloatArray
 from settlement.errors import SettlementInputError, YearStateError
 from settlement.year_state import YearState
-
-FloatArray = NDArray[np.float64]
 
 
 def distribute_capped(pool: float, claims: FloatArray) -> FloatArray:

@@ -38,14 +38,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from market_terms.arrays import BoolArray, FloatArray, IntArray
 from settlement.errors import SettlementInputError
 from settlement.positions import Positions
 from settlement.prices import HourlyPrices
 from settlement.target_allocation import TargetAllocations
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
 
 AT_OR_NEAR_SHARE = 0.75
 """OA 5.2.1(c): "seventy-five percent or more"."""

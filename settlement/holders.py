@@ -11,8 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from market_terms.arrays import FloatArray, IntArray
 
 
 @dataclass(frozen=True, slots=True, eq=False)

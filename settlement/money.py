@@ -1,8 +1,9 @@
 """Money conventions of the settlement.
 
 Amounts are computed in float64 dollars (a target allocation is MW x $/MWh for one hour, so $), and
-rounded to cents only when reported (:func:`to_cents`), so that rounding never feeds back into the
-pro-rata shares. Conservation (credits + excess = charges, hour by hour and month by month) is checked
+rounded to cents only when reported (by the service's one rule, :mod:`market_terms.money`), so that
+rounding never feeds back into the pro-rata shares.
+Conservation (credits + excess = charges, hour by hour and month by month) is checked
 on the unrounded figures with :func:`conservation_tolerance`: an absolute floor of 1e-6 $ plus a
 relative 1e-9 of the gross money moved, which bounds float64 summation error for the sizes we handle
 (10^5 FTRs x 745 hours, amounts up to 10^9 $) while catching any real leak of a cent.
@@ -22,14 +23,3 @@ RELATIVE_TOLERANCE = 1e-9
 def conservation_tolerance(gross: ArrayLike) -> NDArray[np.float64]:
     """Allowed |imbalance| in $ for checks whose gross money moved (sum of absolute terms) is ``gross``."""
     return ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * np.abs(np.asarray(gross, dtype=np.float64))
-
-
-def to_cents(amount: float) -> float:
-    """A $ amount rounded half-even to the cent, for reports (``+ 0.0`` turns -0.0 into 0.0)."""
-    return round(float(amount), 2) + 0.0
-
-
-def array_to_cents(amounts: ArrayLike) -> NDArray[np.float64]:
-    """Vectorised :func:`to_cents`."""
-    rounded = np.round(np.asarray(amounts, dtype=np.float64), 2) + 0.0
-    return np.asarray(rounded, dtype=np.float64)

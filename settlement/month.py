@@ -17,6 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from market_calendar import month_hour_index, on_peak_mask
+from market_terms.arrays import BoolArray, FloatArray
 from settlement.charges import HourlyCharges
 from settlement.credits import HourlyCredits, hourly_credits
 from settlement.errors import SettlementInputError
@@ -28,9 +29,6 @@ from settlement.positions import FtrRecord, Positions, Transfer, build_positions
 from settlement.prices import HourlyPrices
 from settlement.target_allocation import target_allocations
 from settlement.year_state import HolderYear, YearState
-
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

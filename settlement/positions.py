@@ -19,19 +19,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from market_calendar import PeriodClass
+from market_terms.arrays import BoolArray, FloatArray, IntArray, StrArray
+from market_terms.hedge import Hedge
 from settlement.errors import SettlementInputError
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
-StrArray = NDArray[np.object_]
-
-
-class Hedge(StrEnum):
-    """Obligation: target allocation may be negative (counterflow). Option: never below zero."""
-
-    OBLIGATION = "obligation"
-    OPTION = "option"
 
 
 class Acquisition(StrEnum):

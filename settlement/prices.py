@@ -21,12 +21,10 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from market_terms.arrays import FloatArray, IntArray
 from network.model import PricingPoint
 from settlement.errors import SettlementInputError
 from settlement.hour_index import hour_codes
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 WEIGHT_SUM_TOLERANCE = 1e-9
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from settlement.money import array_to_cents, to_cents
+from market_terms.money import array_round_to_cent, round_to_cent
 from settlement.month import MonthSettlement
 
 
@@ -30,8 +30,8 @@ def holder_hourly_frame(result: MonthSettlement) -> pd.DataFrame:
         {
             "hour_ending": np.asarray(_iso(result.hours), dtype=object)[hour_idx],
             "holder": names[holder_idx],
-            "target_allocation": array_to_cents(result.holder_target_allocation[holder_idx, hour_idx]),
-            "credit": array_to_cents(result.holder_credit[holder_idx, hour_idx]),
+            "target_allocation": array_round_to_cent(result.holder_target_allocation[holder_idx, hour_idx]),
+            "credit": array_round_to_cent(result.holder_credit[holder_idx, hour_idx]),
         }
     )
 
@@ -54,11 +54,11 @@ def holder_monthly_frame(result: MonthSettlement) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "holder": list(dist.holders),
-            "target_allocation": array_to_cents(ta),
-            "credit": array_to_cents(credit),
-            "monthly_distribution": array_to_cents(result.distribution.monthly),
-            "annual_distribution": array_to_cents(result.distribution.annual),
-            "forfeited": array_to_cents(forfeited.reindex(list(dist.holders)).fillna(0.0).to_numpy()),
+            "target_allocation": array_round_to_cent(ta),
+            "credit": array_round_to_cent(credit),
+            "monthly_distribution": array_round_to_cent(result.distribution.monthly),
+            "annual_distribution": array_round_to_cent(result.distribution.annual),
+            "forfeited": array_round_to_cent(forfeited.reindex(list(dist.holders)).fillna(0.0).to_numpy()),
             "payout_ratio": ratio,
         }
     )
@@ -88,10 +88,10 @@ def ftr_hourly_frame(result: MonthSettlement, holder: str) -> pd.DataFrame:
             "source": result.positions.source[pos],
             "sink": result.positions.sink[pos],
             "mw": result.positions.mw[pos],
-            "target_allocation_before_forfeiture": array_to_cents(ta + forfeited),
-            "forfeited": array_to_cents(forfeited),
-            "target_allocation": array_to_cents(ta),
-            "credit": array_to_cents(credit),
+            "target_allocation_before_forfeiture": array_round_to_cent(ta + forfeited),
+            "forfeited": array_round_to_cent(forfeited),
+            "target_allocation": array_round_to_cent(ta),
+            "credit": array_round_to_cent(credit),
             "payout_ratio": result.hourly.payout_ratio[hour_idx],
         }
     )
@@ -104,13 +104,13 @@ def oi_hourly_frame(result: MonthSettlement) -> pd.DataFrame:
         {
             "hour_ending": _iso(result.hours),
             "period_class": np.where(result.on_peak, "on_peak", "off_peak"),
-            "da_congestion": array_to_cents(result.charges.da),
-            "rt_congestion": array_to_cents(result.charges.rt),
-            "loop_flow_compensation": array_to_cents(result.charges.loop_flow),
-            "charges": array_to_cents(h.charges),
-            "target_allocation": array_to_cents(h.total_target_allocation),
-            "credit": array_to_cents(h.credits),
-            "excess": array_to_cents(h.excess),
+            "da_congestion": array_round_to_cent(result.charges.da),
+            "rt_congestion": array_round_to_cent(result.charges.rt),
+            "loop_flow_compensation": array_round_to_cent(result.charges.loop_flow),
+            "charges": array_round_to_cent(h.charges),
+            "target_allocation": array_round_to_cent(h.total_target_allocation),
+            "credit": array_round_to_cent(h.credits),
+            "excess": array_round_to_cent(h.excess),
             "payout_ratio": h.payout_ratio,
             "case": h.case,
         }
@@ -136,19 +136,19 @@ def month_summary(result: MonthSettlement) -> dict[str, Any]:
         "holders": len(result.holders.names),
         "ftrs": len(set(result.positions.ftr_id.tolist())),
         "charges": {
-            "da_congestion": to_cents(result.charges.da.sum()),
-            "rt_congestion": to_cents(result.charges.rt.sum()),
-            "loop_flow_compensation": to_cents(result.charges.loop_flow.sum()),
-            "total": to_cents(h.charges.sum()),
+            "da_congestion": round_to_cent(result.charges.da.sum()),
+            "rt_congestion": round_to_cent(result.charges.rt.sum()),
+            "loop_flow_compensation": round_to_cent(result.charges.loop_flow.sum()),
+            "total": round_to_cent(h.charges.sum()),
         },
-        "target_allocation": to_cents(ta),
-        "credits": to_cents(credits),
-        "forfeited": to_cents(result.forfeiture.forfeited.sum()),
-        "excess": to_cents(dist.pool),
-        "monthly_distribution": to_cents(dist.monthly.sum()),
-        "annual_distribution": to_cents(dist.annual.sum()),
-        "carried_to_year_end": to_cents(dist.carried),
-        "carried_year_to_date": to_cents(result.state_after.carried_excess),
+        "target_allocation": round_to_cent(ta),
+        "credits": round_to_cent(credits),
+        "forfeited": round_to_cent(result.forfeiture.forfeited.sum()),
+        "excess": round_to_cent(dist.pool),
+        "monthly_distribution": round_to_cent(dist.monthly.sum()),
+        "annual_distribution": round_to_cent(dist.annual.sum()),
+        "carried_to_year_end": round_to_cent(dist.carried),
+        "carried_year_to_date": round_to_cent(result.state_after.carried_excess),
         "payout_ratio": credits / ta if ta > 0 else None,
         "payout_ratio_after_distribution": (credits + distributed) / ta if ta > 0 else None,
         "hours_by_case": {case: int((h.case == case).sum()) for case in sorted(set(h.case.tolist()))},

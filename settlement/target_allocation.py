@@ -19,13 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from market_terms.arrays import BoolArray, FloatArray
 from settlement.positions import Positions, partial_positions
 from settlement.prices import HourlyPrices
-
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 BLOCK_POSITIONS = 4096
 """Positions per block: 4096 x 745 hours x 8 B = 24 MB of temporaries."""

@@ -52,7 +52,7 @@ from types import MappingProxyType
 import highspy
 import numpy as np
 
-from network.model import FloatArray, IntArray
+from market_terms import FloatArray, IntArray
 from simulation.economic_dispatch import economic_dispatch
 from simulation.offers import OfferStack
 from simulation.topology import ConstraintModel

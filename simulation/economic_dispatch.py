@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from network.model import FloatArray
+from market_terms import FloatArray
 from simulation.offers import OfferStack
 
 

@@ -35,7 +35,7 @@ from datetime import datetime
 
 import numpy as np
 
-from network.model import FloatArray
+from market_terms import FloatArray
 from simulation.dcopf import OpfStatus
 from simulation.market import DayAheadResult, MarketInputs, OutageSet, SimulationSettings, simulate_hours
 from simulation.payout import month_payout, payout_ratio

@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from market_calendar import EPT
-from network.model import FloatArray
+from market_terms import FloatArray
 
 WEEKDAY_SHAPE: tuple[float, ...] = (
     0.68, 0.64, 0.62, 0.61, 0.62, 0.66, 0.73, 0.80, 0.85, 0.88, 0.91, 0.93,

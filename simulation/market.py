@@ -21,7 +21,7 @@ from datetime import date, datetime
 import numpy as np
 import scipy.sparse as sp
 
-from network.model import FloatArray, IntArray
+from market_terms import FloatArray, IntArray
 from simulation.dcopf import DcOpfOptions, OpfStatus, solve_dcopf
 from simulation.load_profile import DEFAULT_PROFILE, LoadProfile, hourly_demand, shape_factor
 from simulation.offers import OfferStack

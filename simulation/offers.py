@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from network.model import FloatArray, IntArray, Network
+from market_terms import FloatArray, IntArray
+from network.model import Network
 
 
 @dataclass(frozen=True)

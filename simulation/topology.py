@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from network.model import BoolArray, FloatArray, IntArray
+from market_terms import BoolArray, FloatArray, IntArray
 
 
 @dataclass(frozen=True)

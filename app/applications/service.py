@@ -65,7 +65,7 @@ from auction.allocation_nsu import CountedDesignation, NetworkResource, NsuDesig
 from auction.allocation_ptp import Election, PtpElection, PtpReservation, ptp_assignments
 from auction.ledger import PeriodClass
 from auction.ledger_time import DeliveryMonth
-from auction.ledger_units import tenths_to_mw
+from market_terms.mw import tenths_to_mw
 
 # The states whose designations hold MW against the OA 5.2.2(b) caps; withdrawn and
 # not-assigned applications hold none (a deferred one holds again from its new period).

@@ -23,6 +23,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from app.networks.outages import network_from_document
+from market_terms.money import to_cents
+from market_terms.mw import round_to_tenths
 from network.model import PeriodConditions
 
 
@@ -119,10 +121,6 @@ class ClassOutcome:
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
-def _cents(dollars: float) -> int:
-    return int(Decimal(repr(dollars)).scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-
-
 def _exact(value: float) -> Decimal:
     return Decimal(repr(float(value))).quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
 
@@ -144,7 +142,7 @@ def clear_class(snapshot: ClassSnapshot) -> ClassOutcome:
     # The solver stack (HiGHS, scipy) loads on the first clearing, not at every start of the CLI.
     from auction.bids import Bid, HeldFtr, Offer
     from auction.clearing import clear_auction
-    from feasibility.problem import Hedge
+    from market_terms import Hedge
 
     network = network_from_document(snapshot.network_document)
     conditions = PeriodConditions(
@@ -183,8 +181,8 @@ def clear_class(snapshot: ClassSnapshot) -> ClassOutcome:
         for h, s, t, hedge, mw in _base_model(snapshot)
     ]
     result = clear_auction(network, bids, offers, held, conditions=conditions)
-    fills = tuple(FillRow(int(a.id), round(a.mw_awarded * 10), _cents(a.price)) for a in result.awards)
-    prices = tuple(sorted((point, _cents(p)) for point, p in result.nodal_prices.items()))
+    fills = tuple(FillRow(int(a.id), round_to_tenths(a.mw_awarded), to_cents(a.price)) for a in result.awards)
+    prices = tuple(sorted((point, to_cents(p)) for point, p in result.nodal_prices.items()))
     binding = tuple(
         BindingRow(
             constraint_id=b.constraint_id,

@@ -37,10 +37,11 @@ import numpy as np
 import pandas as pd
 
 from market_calendar import PeriodClass, month_hour_index, month_of
+from market_terms import Hedge
 from settlement.charges import hourly_charges, per_hour_column, rt_congestion_by_hour
 from settlement.errors import SettlementInputError
 from settlement.month import MonthSettlement, settle_month
-from settlement.positions import FtrRecord, Hedge
+from settlement.positions import FtrRecord
 from settlement.prices import prices_from_long
 from settlement.statements import holder_hourly_frame, holder_monthly_frame, month_summary
 from settlement.year_state import YearState

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.bids.credit import Side
+from market_terms.money import to_cents
+from market_terms.mw import round_to_tenths
 
 MAINTENANCE_OUTAGES = ("73",)
 """Scheduled outage of every demo auction and of the simulated day-ahead month (OA 7.3.6(a))."""
@@ -61,10 +63,6 @@ def path_value(period_class: str, source: str, sink: str) -> float:
     return values[sink] - values[source]
 
 
-def _cents(dollars: float) -> int:
-    return round(dollars * 100)
-
-
 def bid_book(year: int, month: int, traders: tuple[str, ...], lse: str) -> tuple[DemoOrder, ...]:
     """The month's book, seeded by the month (the same month always gets the same book)."""
     rng = np.random.default_rng(year * 100 + month)
@@ -76,19 +74,21 @@ def bid_book(year: int, month: int, traders: tuple[str, ...], lse: str) -> tuple
                 sink = str(rng.choice(LOAD_BUSES))
                 price = path_value(cls, source, sink) * rng.uniform(0.45, 1.1)
                 mw = float(rng.choice(MW_CHOICES))
-                orders.append(DemoOrder(trader, Side.BUY, cls, source, sink, int(mw * 10), _cents(price)))
+                tenths = round_to_tenths(mw)
+                orders.append(DemoOrder(trader, Side.BUY, cls, source, sink, tenths, to_cents(price)))
             for _ in range(2):
                 source = str(rng.choice(LOAD_BUSES))
                 sink = str(rng.choice(POCKET[:2]))
                 price = path_value(cls, source, sink) * rng.uniform(1.05, 1.3)
                 mw = float(rng.choice(MW_CHOICES[:4]))
-                orders.append(DemoOrder(trader, Side.BUY, cls, source, sink, int(mw * 10), _cents(price)))
+                tenths = round_to_tenths(mw)
+                orders.append(DemoOrder(trader, Side.BUY, cls, source, sink, tenths, to_cents(price)))
             source, sink = (str(b) for b in rng.choice(LOAD_BUSES[:5], size=2, replace=False))
             price = max(path_value(cls, source, sink), 0.0) * rng.uniform(0.5, 1.0) + 1.0
-            orders.append(DemoOrder(trader, Side.BUY, cls, source, sink, 100, _cents(price)))
+            orders.append(DemoOrder(trader, Side.BUY, cls, source, sink, 100, to_cents(price)))
         source, sink, _ = LSE_ALLOCATION
         ask = path_value(cls, source, sink) * rng.uniform(1.0, 1.15)
-        orders.append(DemoOrder(lse, Side.SELL, cls, source, sink, 150, _cents(ask)))
+        orders.append(DemoOrder(lse, Side.SELL, cls, source, sink, 150, to_cents(ask)))
         bid = path_value(cls, "188", "14") * rng.uniform(0.6, 0.9)
-        orders.append(DemoOrder(lse, Side.BUY, cls, "188", "14", 200, _cents(bid)))
+        orders.append(DemoOrder(lse, Side.BUY, cls, "188", "14", 200, to_cents(bid)))
     return tuple(orders)

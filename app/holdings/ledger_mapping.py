@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.holdings.tables import FtrHolding
-from auction.ledger import FtrKey, Hedge, Ledger, LedgerEntry, PeriodClass, Posting
+from auction.ledger import FtrKey, Ledger, LedgerEntry, PeriodClass, Posting
 from auction.ledger_records import entry_from_record
 from auction.ledger_time import DeliveryMonth
+from market_terms import Hedge
 
 
 def holder_name(participant_id: int) -> str:

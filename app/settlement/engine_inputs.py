@@ -14,11 +14,12 @@ import pandas as pd
 
 from app.settlement.input_kinds import InputKind
 from market_calendar import PeriodClass
+from market_terms import Hedge
 from network.model import Network
 from settlement.charges import per_hour_column, rt_congestion_by_hour
 from settlement.errors import SettlementInputError
 from settlement.forfeiture import DistributionFactors, VirtualBids, virtual_bids
-from settlement.positions import Acquisition, Hedge, HoldingRecord, Positions, positions_from_holdings
+from settlement.positions import Acquisition, HoldingRecord, Positions, positions_from_holdings
 from settlement.prices import HourlyPrices, prices_from_long
 
 

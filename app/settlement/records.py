@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from market_terms.money import array_to_cents, to_cents
 from settlement.month import MonthSettlement
 from settlement.revision import AMOUNT_COLUMNS
 from settlement.statements import (
@@ -40,22 +41,17 @@ _MONEY_KEYS = {
 }
 
 
-def cents(dollars: float) -> int:
-    """A $ amount already rounded to the cent -> integer cents."""
-    return round(float(dollars) * 100)
-
-
 def ratio(value: float) -> Decimal:
     return Decimal(repr(float(value))).quantize(RATIO_PLACES)
 
 
 def money_text(dollars: float) -> str:
-    return str(Decimal(cents(dollars)) * CENT)
+    return str(Decimal(to_cents(dollars)) * CENT)
 
 
 def _cents(values: pd.Series) -> list[int]:
-    """A column of $ already rounded to the cent -> integer cents (vectorised, exact)."""
-    out: list[int] = np.rint(values.to_numpy(dtype=np.float64) * 100).astype(np.int64).tolist()
+    """A column of $ (already rounded to the cent by the engine) -> integer cents, by the one rule."""
+    out: list[int] = array_to_cents(values.to_numpy(dtype=np.float64)).tolist()
     return out
 
 
@@ -179,7 +175,7 @@ def change_rows(run_id: int, differences: pd.DataFrame) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for r in differences.to_dict("records"):
         for amount in AMOUNT_COLUMNS:
-            old, new = cents(r[f"{amount}_old"]), cents(r[f"{amount}_new"])
+            old, new = to_cents(r[f"{amount}_old"]), to_cents(r[f"{amount}_new"])
             if old != new:
                 rows.append(
                     dict(

@@ -20,7 +20,6 @@ from app.settlement import engine_inputs as build
 from app.settlement.errors import MissingInputs, NotSettled
 from app.settlement.input_kinds import SPECS, InputKind
 from app.settlement.month_data import month_network_document, parse_network
-from app.settlement.records import cents
 from app.settlement.repository import SettlementRepository
 from app.settlement.storage import find_or_add_input_set
 from app.settlement.tables import (
@@ -33,9 +32,9 @@ from app.settlement.tables import (
 )
 from app.settlement.upload import CanonicalTable, canonical_table, decompress, read_table
 from market_calendar import month_hour_index
+from market_terms.money import to_cents
 from settlement.errors import SettlementInputError
 from settlement.excess import distribute_year_end
-from settlement.money import to_cents
 from settlement.year_state import YearState
 
 YEAR = 0
@@ -171,9 +170,9 @@ class SettlementService:
             version=(previous.version if previous is not None else 0) + 1,
             december_run_id=december.id,
             input_set_id=charges_set.id,
-            carried_cents=cents(to_cents(state.carried_excess)),
-            distributed_cents=cents(to_cents(result.distributed)),
-            undistributed_cents=cents(to_cents(result.undistributed)),
+            carried_cents=to_cents(state.carried_excess),
+            distributed_cents=to_cents(result.distributed),
+            undistributed_cents=to_cents(result.undistributed),
             requested_by_id=caller.participant_id,
             created_at=now,
         )
@@ -184,8 +183,8 @@ class SettlementService:
                 SettlementYearEndShare(
                     year_end_id=entry.id,
                     participant_id=int(name),
-                    charges_cents=cents(to_cents(charges[name])),
-                    amount_cents=cents(to_cents(amount)),
+                    charges_cents=to_cents(charges[name]),
+                    amount_cents=to_cents(amount),
                 )
                 for name, amount in result.amounts.items()
             ]

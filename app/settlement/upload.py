@@ -23,7 +23,8 @@ import pandas as pd
 from app.errors import FieldError, PayloadTooLarge, UploadFormatError, ValidationFailed
 from app.settlement.input_kinds import SPECS, ColumnType, InputKind
 from market_calendar import PeriodClass, month_hour_index
-from settlement.positions import Acquisition, Hedge
+from market_terms import Hedge
+from settlement.positions import Acquisition
 
 MAX_REPORTED_ERRORS = 100
 MAX_ID_LENGTH = 100

@@ -1,6 +1,6 @@
 """The service's clearing snapshot keeps the hedge of holdings and offers (OA 7.3.6(a)-(b)).
 
-DOMAIN.md's 3-bus grid: a MW from 1 to 3 puts 2/3 MW on line 1-3 (60 MW). Held options must stay
+the 3-bus grid: a MW from 1 to 3 puts 2/3 MW on line 1-3 (60 MW). Held options must stay
 options in the base model (their counterflow relieves nothing) and an offered option is sold as an
 option (only its adverse flow is released); treated as obligations the same book clears differently.
 """

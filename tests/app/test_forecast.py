@@ -1,6 +1,6 @@
 """Revenue-adequacy forecast of a cleared auction over HTTP (OA 7.4), on SQLite and PostgreSQL.
 
-The network is DOMAIN.md's three-bus example with offers and a load: a cheap generator at bus 1,
+The network is the three-bus example with offers and a load: a cheap generator at bus 1,
 a dear one at bus 2 and the load at bus 3, so the 60 MW branch 1-3 congests in the day-ahead
 market. FTRs cleared on that topology are revenue adequate in the base case (the theorem); an
 outage of branch 1-2 that the auction did not model shrinks the 1 -> 3 capacity and must cause a

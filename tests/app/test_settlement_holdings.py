@@ -20,10 +20,11 @@ from app.holdings.tables import FtrHolding
 from app.settlement.engine_inputs import holding_positions
 from app.settlement.holding_runs import ACQUISITION_OF, HoldingRun, holding_runs, net_parts
 from app.settlement.holdings_source import holdings_snapshot
-from auction.ledger import FtrKey, Hedge, Ledger, LedgerError, Origin, PeriodClass, Posting
+from auction.ledger import FtrKey, Ledger, LedgerError, Origin, PeriodClass, Posting
 from auction.ledger_queries import position_matrix
 from auction.ledger_time import DeliveryMonth
 from market_calendar import month_hour_index
+from market_terms import Hedge
 from settlement.errors import SettlementInputError
 from settlement.positions import Acquisition
 from tests.app.conftest import START, Member

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from auction.ledger import FtrKey, Hedge, Ledger, Origin, PeriodClass, Posting
+from auction.ledger import FtrKey, Ledger, Origin, PeriodClass, Posting
 from auction.ledger_time import DeliveryMonth
+from market_terms import Hedge
 
 JULY = DeliveryMonth(2026, 7)
 AUGUST = DeliveryMonth(2026, 8)

@@ -1,4 +1,4 @@
-"""Options in the base model and offers to sell held options (OA 7.3.6(a)-(b)), on DOMAIN.md's 3-bus
+"""Options in the base model and offers to sell held options (OA 7.3.6(a)-(b)), on the 3-bus
 grid (x = 0.1 on 1-2, 2-3, 1-3; 60 MW on 1-3; a MW from 1 to 3 puts 2/3 MW on 1-3).
 
 A held option never relieves a constraint, so it must not make room for bids the way a counterflow
@@ -14,8 +14,8 @@ import pytest
 
 from auction.bids import Bid, HeldFtr, Offer
 from auction.clearing import AuctionResult, _problem, clear_auction
-from feasibility.problem import Hedge
 from feasibility.reference import solve_reference
+from market_terms import Hedge
 from network.examples import three_bus
 from tests.feasibility.grids import three_bus_grid
 

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from auction.bids import Bid
 from auction.clearing import Award, clear_on_grid
-from feasibility.problem import Hedge
 from feasibility.result import Status
+from market_terms import Hedge
 from tests.feasibility.grids import three_bus_grid
 from tests.feasibility.random_cases import Case, base_model_feasible, cases
 

@@ -1,4 +1,4 @@
-"""Simultaneous feasibility of allocations and assignments (OA 7.3.3(b)) on DOMAIN.md's 3-bus network."""
+"""Simultaneous feasibility of allocations and assignments (OA 7.3.3(b)) on the 3-bus network."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from auction.allocation_feasibility import FtrFlow, check_simultaneous_feasibility, outstanding_ftrs
-from auction.ledger import Hedge, Origin, PeriodClass, Posting
+from auction.ledger import Origin, PeriodClass, Posting
+from market_terms import Hedge
 from tests.auction.dc_flow_model import ptdf, three_bus
 from tests.auction.holdings_cases import JULY, grant, hour, key, ledger_with
 

@@ -1,4 +1,4 @@
-"""Auction settlement (OA 7.3.8) on the DOMAIN.md worked example, and statements that add up."""
+"""Auction settlement (OA 7.3.8) on the worked example of docs/rules.md, and statements that add up."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def trade(who: str, side: Side, source: str, sink: str, mw: int, price: str, ref
     return ClearedTrade(AUCTION, who, side, key(source=source, sink=sink), mw * 10, Decimal(price), ref)
 
 
-# DOMAIN.md: prices 1->3 = 10, 2->3 = 5, 3->1 = -10; with the 21 MW 1->3 offer sold at 6:
+# docs/rules.md: prices 1->3 = 10, 2->3 = 5, 3->1 = -10; with the 21 MW 1->3 offer sold at 6:
 # awards B1 50, B4 20 (1->3), B2 100 (2->3), B3 30 (3->1); seller S paid 10 $/MW x 21 MW.
 EXAMPLE = (
     trade("P1", Side.BUY, "1", "3", 50, "10", "B1"),
@@ -46,7 +46,7 @@ class TestWorkedExample:
         assert [ln.trade.reference for ln in by["P1"].lines] == ["B1", "B4"]
 
     def test_net_revenue(self) -> None:
-        # Without the offer the buyers pay 15 $/MW x 60 MW = $900 (DOMAIN.md). With it, buyers
+        # Without the offer the buyers pay 15 $/MW x 60 MW = $900 (docs/rules.md). With it, buyers
         # pay the same $900 for 21 MW more, of which $210 goes to the seller.
         assert net_auction_revenue_cents(EXAMPLE[:4]) == 90_000
         assert net_auction_revenue_cents(EXAMPLE) == 69_000
@@ -55,7 +55,8 @@ class TestWorkedExample:
 
 
 class TestRounding:
-    def test_each_trade_rounds_half_away_from_zero(self) -> None:
+    def test_each_trade_rounds_half_to_even(self) -> None:
+        # The one money rule (market_terms.money): ties to the even cent.
         # 0.1 MW x 0.125 $/MW = 0.0125 $ = 1.25 cents -> 1 cent; 0.1 MW x 0.15 = 1.5 cents -> 2.
         assert trade_amount_cents(trade("P", Side.BUY, "1", "3", 1, "0", "x")) == 0
         t = ClearedTrade(AUCTION, "P", Side.BUY, key(), 1, Decimal("0.125"), "x")
@@ -63,6 +64,11 @@ class TestRounding:
         t = ClearedTrade(AUCTION, "P", Side.BUY, key(), 1, Decimal("0.15"), "x")
         assert trade_amount_cents(t) == 2
         t = ClearedTrade(AUCTION, "P", Side.BUY, key(), 1, Decimal("-0.15"), "x")
+        assert trade_amount_cents(t) == -2
+        # 0.1 MW x 0.25 $/MW = 2.5 cents -> 2 (ties away from zero, the rule before, gave 3); -> -2.
+        t = ClearedTrade(AUCTION, "P", Side.BUY, key(), 1, Decimal("0.25"), "x")
+        assert trade_amount_cents(t) == 2
+        t = ClearedTrade(AUCTION, "P", Side.BUY, key(), 1, Decimal("-0.25"), "x")
         assert trade_amount_cents(t) == -2
 
     def test_bad_trades_refused(self) -> None:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auction.allocation_feasibility import FtrFlow, TransferFlowEvaluator, check_simultaneous_feasibility
-from auction.ledger import Hedge
+from market_terms import Hedge
 from network.constraints import monitored_constraints
 from network.examples import build_network
 from network.flows import FlowEvaluator

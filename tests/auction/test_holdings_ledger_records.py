@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auction.ledger import FtrKey, Hedge, Ledger, Origin, PeriodClass, Posting
+from auction.ledger import FtrKey, Ledger, Origin, PeriodClass, Posting
 from auction.ledger_records import entry_from_record, entry_to_record
 from auction.ledger_time import DeliveryMonth
+from market_terms import Hedge
 from tests.auction.holdings_cases import hour
 
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md's auction example end to end: holding, offer, clearing outcome, postings, money, reversion."""
+"""The auction example of docs/rules.md end to end: holding, offer, clearing, postings, money, reversion."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from auction.auction_settlement import ClearedTrade, Side, auction_statements, n
 from auction.holdings import OfferClaim, auction_result_postings, check_offer
 from auction.ledger import Origin
 from auction.ledger_queries import Holding, holders_after_period, holdings_at
-from auction.ledger_units import posted_price, tenths_from_solver_mw
 from auction.revenue_allocation import allocate_revenue_cents
+from market_terms.money import posted_price
+from market_terms.mw import tenths_from_solver_mw
 from tests.auction.holdings_cases import AUGUST, JULY, grant, hour, key, ledger_with
 
 # The clearing engine's floats for the July on-peak auction with S's 21 MW offered at 6 $/MW:

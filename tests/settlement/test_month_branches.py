@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 from market_calendar import PeriodClass, hour_count
+from market_terms import Hedge
 from network.model import PointKind, PricingPoint
 from settlement.errors import SettlementInputError, YearStateError
 from settlement.month import MonthSettlement, settle_month
-from settlement.positions import Acquisition, FtrRecord, Hedge, Transfer
+from settlement.positions import Acquisition, FtrRecord, Transfer
 from settlement.prices import prices_from_matrix, with_aggregates
 from settlement.statements import ftr_hourly_frame, holder_hourly_frame, oi_hourly_frame
 from settlement.year_state import YearState

@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from market_calendar import PeriodClass, month_hour_index
+from market_terms import Hedge
 from settlement.charges import hourly_charges
 from settlement.money import conservation_tolerance
 from settlement.month import MonthSettlement, settle_month
-from settlement.positions import FtrRecord, Hedge
+from settlement.positions import FtrRecord
 from settlement.prices import prices_from_matrix
 from settlement.year_state import YearState
 

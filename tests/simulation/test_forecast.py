@@ -1,4 +1,4 @@
-"""The revenue-adequacy forecast on DOMAIN.md's 3-bus network, where every number is known."""
+"""The revenue-adequacy forecast on the 3-bus network, where every number is known."""
 
 from __future__ import annotations
 

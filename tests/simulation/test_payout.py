@@ -1,4 +1,4 @@
-"""Hourly credits and the month-end excess, checked against DOMAIN.md's settlement example."""
+"""Hourly credits and the month-end excess, checked against the settlement example."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 from simulation.payout import hourly_credits, month_payout, payout_ratio
 
-# DOMAIN.md worked example, month 1: P 1->3 50 MW, Q 2->3 100 MW, R 3->1 30 MW
+# docs/rules.md worked example, month 1: P 1->3 50 MW, Q 2->3 100 MW, R 3->1 30 MW
 PRICES = np.array([[20.0, 25.0, 35.0], [20.0, 30.0, 50.0], [30.0, 30.0, 30.0]])
 PATHS = [(0, 2, 50.0), (1, 2, 100.0), (2, 0, 30.0)]
 CHARGES = np.array([1375.0, 2340.0, 100.0])

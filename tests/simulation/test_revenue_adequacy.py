@@ -85,7 +85,7 @@ def test_feasible_ftrs_are_covered_every_hour(
 
 
 class TestUnmodelledOutage:
-    """Line 1-2 of DOMAIN.md's 3-bus network is out in the day-ahead market but not in the auction.
+    """Line 1-2 of the 3-bus network is out in the day-ahead market but not in the auction.
 
     Auction topology: P holds 1->3 75 MW (50 MW on 1-3) and Q 2->3 30 MW (10 MW on 1-3): together
     exactly the 60 MW limit. Day ahead, with 1-2 out, 1 -> 3 can only use 1-3: bus 1's cheap unit
