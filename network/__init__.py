@@ -3,7 +3,7 @@
 Public entry points:
 
 - :mod:`network.model` - ``Network``, ``PricingPoint``, ``Interface``, ``Contingency``, ``Generator``,
-  ``PeriodConditions``; :mod:`network.examples` - the DOMAIN.md 3-bus network, ``build_network``.
+  ``PeriodConditions``; :mod:`network.examples` - the docs/rules.md 3-bus network, ``build_network``.
 - :func:`network.matpower.load_matpower`, :func:`network.json_format.load_network_json` /
   ``dump_network_json`` / ``load_conditions_json``; :mod:`network.errors` - ``NetworkError`` family.
 - :func:`network.sensitivity.build_sensitivity_model` -> ``SensitivityModel`` (``ptdf``, ``lodf``,

@@ -1,6 +1,6 @@
 """Small reference networks used in documentation, tests and demos.
 
-:func:`three_bus` is the worked example of DOMAIN.md: buses 1, 2, 3; branches 1-2, 2-3, 1-3 with
+:func:`three_bus` is the worked example of docs/rules.md: buses 1, 2, 3; branches 1-2, 2-3, 1-3 with
 ``x = 0.1`` p.u.; ratings 1000, 1000 and 60 MW; reference bus 3. Its PTDF rows (bus 1, 2, 3) are
 1-2: (1/3, -1/3, 0); 2-3: (1/3, 2/3, 0); 1-3: (2/3, 1/3, 0).
 """
@@ -54,7 +54,7 @@ def build_network(
 
 
 def three_bus() -> Network:
-    """DOMAIN.md's 3-bus auction example (branch ids ``1-2``, ``2-3``, ``1-3``; reference ``3``)."""
+    """The 3-bus auction example of docs/rules.md (branch ids ``1-2``, ``2-3``, ``1-3``; reference ``3``)."""
     return build_network(
         "three_bus",
         ("1", "2", "3"),

@@ -1,4 +1,4 @@
-"""Pricing points of the market: a point's price is ``sum_i w_i * LMP_i`` (DOMAIN.md).
+"""Pricing points of the market: a point's price is ``sum_i w_i * LMP_i`` (docs/rules.md).
 
 Every bus is a pricing point named by its bus id; the network's aggregated points (hubs, zones,
 load aggregates, OA 5.2.3) are weighted sets of buses, whose weights come from

@@ -192,7 +192,7 @@ JANUARY_2027_CLOSES = datetime(2026, 12, 17, 5, 0, tzinfo=UTC)
 
 
 def three_bus_json() -> bytes:
-    """The DOMAIN.md worked example network in our JSON format (from the network package)."""
+    """The docs/rules.md worked example network in our JSON format (from the network package)."""
     from network.json_format import dump_network_json
 
     return json.dumps(dump_network_json(three_bus())).encode()
@@ -208,7 +208,7 @@ def upload_network(
 
 @pytest.fixture
 def network_id(client: SyncClient, operator_key: str) -> int:
-    """The three-bus network version (DOMAIN.md worked example): pricing points 1, 2, 3."""
+    """The three-bus network version (docs/rules.md worked example): pricing points 1, 2, 3."""
     r = upload_network(client, operator_key, three_bus_json(), "json")
     assert r.status_code == 201, r.text
     version_id: int = r.json()["id"]

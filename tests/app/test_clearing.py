@@ -1,4 +1,4 @@
-"""Clearing jobs, atomic results, posting (OA 7.3.6-7.3.8), against the DOMAIN.md worked example."""
+"""Clearing jobs, atomic results, posting (OA 7.3.6-7.3.8), against the docs/rules.md worked example."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ class TestWorkedExample:
         clock: FixedClock,
         make_participant: Callable[..., Member],
     ) -> None:
-        """DOMAIN.md: a held 1->3 FTR of 21 MW offered at 6 is sold, its seller paid 10 $/MW."""
+        """docs/rules.md: a held 1->3 FTR of 21 MW offered at 6 is sold, its seller paid 10 $/MW."""
         seller = make_participant("lse", name="seller")
         allocation = {
             "holder_id": seller.id,

@@ -156,7 +156,7 @@ class TestPostingAndSettlement:
         clock: FixedClock,
         make_participant: Callable[..., Member],
     ) -> None:
-        """DOMAIN.md: the 21 MW offer at 6 is sold; buyers pay 900, the seller is paid 210, net 690."""
+        """docs/rules.md: the 21 MW offer at 6 is sold; buyers pay 900, the seller is paid 210, net 690."""
         seller = make_participant("lse", name="seller")
         assert allocate(client, operator_key, seller, "21.0").status_code == 201
         r = client.post(

@@ -1,4 +1,4 @@
-"""Settlement through HTTP: the DOMAIN.md worked example end to end, corrections, year end, CSV.
+"""Settlement through HTTP: the docs/rules.md worked example end to end, corrections, year end, CSV.
 
 The example's two months are November and December 2027 (a year whose settlement starts in
 November, so December and the year end follow): the example's hours are the first on-peak hours of

@@ -1,7 +1,7 @@
 """Forfeiture through HTTP (OA 5.2.1(b),(c)): an auction FTR whose holder's virtual bid at its source
 widened the day-ahead spread beyond the real-time spread earns at most price paid / hours in the month.
 
-The January 2027 auction of the DOMAIN.md worked example is cleared and posted, so the holdings are
+The January 2027 auction of the docs/rules.md worked example is cleared and posted, so the holdings are
 auction purchases with their clearing prices: B1 holds 1 -> 3, 50 MW bought at 10 $/MW.
 """
 

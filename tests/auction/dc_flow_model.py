@@ -93,7 +93,7 @@ def three_bus(
     outages: Mapping[str, tuple[str, ...]] | None = None,
     loop_13: float = 0.0,
 ) -> DcFlowModel:
-    """DOMAIN.md's example: 1-2, 2-3, 1-3 at x = 0.1; 1-3 limited to 60 MW; reference bus 3."""
+    """The example of docs/rules.md: 1-2, 2-3, 1-3 at x = 0.1; 1-3 limited to 60 MW; reference bus 3."""
     return DcFlowModel(
         buses=("1", "2", "3"),
         branches=(("1-2", "1", "2", 0.1), ("2-3", "2", "3", 0.1), ("1-3", "1", "3", 0.1)),

@@ -1,4 +1,4 @@
-"""DOMAIN.md's 3-bus worked example through ``clear_auction``: awards, pro rata, prices, money."""
+"""The 3-bus worked example of docs/rules.md through ``clear_auction``: awards, pro rata, prices, money."""
 
 from __future__ import annotations
 

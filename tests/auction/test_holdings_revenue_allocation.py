@@ -22,7 +22,7 @@ class TestByHand:
         }
 
     def test_largest_remainder_wins(self) -> None:
-        # 90000 cents (the DOMAIN.md auction's $900) over requirements 5, 3, 1 ($M):
+        # 90000 cents (the docs/rules.md auction's $900) over requirements 5, 3, 1 ($M):
         # quotas 50000, 30000, 10000: exact.
         assert allocate_revenue_cents(90000, {"A": Decimal(5), "B": Decimal(3), "C": Decimal(1)}) == {
             "A": 50000,

@@ -16,7 +16,7 @@ THREE_BUS_BIDS = (
 
 
 def three_bus_grid(**kwargs: object) -> DenseGrid:
-    """DOMAIN.md's worked example: x = 0.1 on 1-2, 2-3, 1-3; 60 MW on 1-3; reference bus 3."""
+    """The worked example of docs/rules.md: x = 0.1 on 1-2, 2-3, 1-3; 60 MW on 1-3; reference bus 3."""
     return DenseGrid.from_branches(
         ["1", "2", "3"],
         "3",

@@ -1,4 +1,4 @@
-"""DOMAIN.md's 3-bus worked example through the LP alone (before the auction's pro-rata step)."""
+"""The 3-bus worked example of docs/rules.md through the LP alone (before the auction's pro-rata step)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The DOMAIN.md settlement worked example, every number of it."""
+"""The docs/rules.md settlement worked example, every number of it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Forfeiture (OA 5.2.1(b),(c)) on the DOMAIN 3-bus network, on and off, each condition hand-checked.
+"""Forfeiture (OA 5.2.1(b),(c)) on the docs/rules.md 3-bus network, on and off, each condition hand-checked.
 
 PTDF of the monitored line 1-3 (reference bus 3): bus 1 2/3, bus 2 1/3, bus 3 0. The FTR 1 -> 3 puts
 D = 2/3 on it. Bus 2 is not at or near either end: (1/3 - 0) / (2/3) = 0.5 < 0.75 and

@@ -1,4 +1,4 @@
-"""``ftr settle`` end to end through :func:`app.cli.main`, on the DOMAIN.md settlement example."""
+"""``ftr settle`` end to end through :func:`app.cli.main`, on the docs/rules.md settlement example."""
 
 from __future__ import annotations
 

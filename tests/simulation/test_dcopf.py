@@ -27,7 +27,7 @@ def three_bus(reference: int = 2):
 
 
 class TestThreeBus:
-    """DOMAIN.md's 3-bus network with a 300 MW load at bus 3 and line 1-3 limited to 60 MW.
+    """The 3-bus network of docs/rules.md with a 300 MW load at bus 3 and line 1-3 limited to 60 MW.
 
     By hand: with 1-3 binding, bus 2 alone can send 180 MW (PTDF 1/3 on 1-3); bus 3's unit
     (0.02 p + 30) serves the remaining 120 MW at 32.4 $/MWh = lambda (reference bus 3); bus 2's
