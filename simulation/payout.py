@@ -1,7 +1,8 @@
 """FTR payout of a simulated month: target allocations, hourly credits, month-end excess.
 
-The forecast applies the settlement rules to simulated hours (the settlement engine proper lives
-in ``settlement/``; this module is the part of it the forecast needs, on arrays):
+The forecast applies the settlement rules to simulated hours. The rules are the settlement engine's
+own (:func:`settlement.credits.hourly_credits` for OA 5.2.5, :func:`settlement.excess.distribute_capped`
+for OA 5.2.6(a)); this module only lays the simulated month's arrays out for them:
 
 - **Target allocation** (OA 5.2.4): ``TA_jh = MW_j * (cong_h[sink_j] - cong_h[source_j])`` $ for
   the hours ``h`` of FTR ``j``'s class, zero otherwise; ``cong`` is the congestion component of
@@ -27,7 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from network.model import FloatArray
+from market_terms.arrays import FloatArray
+from settlement.credits import hourly_credits as settle_hours
+from settlement.excess import distribute_capped
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,9 @@ class MonthPayout:
 
 def hourly_credits(target: FloatArray, charges: FloatArray) -> tuple[FloatArray, FloatArray]:
     """OA 5.2.5 credits ``(n_hours, n_ftrs)`` and excess ``(n_hours,)`` from targets and charges."""
-    total = target.sum(axis=1)
-    short = total > charges
-    scale = np.ones_like(total)
-    prorated = short & (total > 0.0)
-    scale[prorated] = np.maximum(charges[prorated], 0.0) / total[prorated]
-    credits = target * scale[:, None]
-    excess = charges - credits.sum(axis=1)
-    return credits, excess
+    hours = settle_hours(target.sum(axis=1), charges)
+    credits: FloatArray = target * hours.payout_ratio[:, None]
+    return credits, hours.excess
 
 
 def month_payout(target: FloatArray, charges: FloatArray, holders: Sequence[str]) -> MonthPayout:
@@ -61,12 +59,8 @@ def month_payout(target: FloatArray, charges: FloatArray, holders: Sequence[str]
     deficiency = ta - hourly
     holder_names = sorted(set(holders))
     index = np.array([holder_names.index(h) for h in holders], dtype=np.int64)
-    holder_def = np.maximum(np.bincount(index, weights=deficiency, minlength=len(holder_names)), 0.0)
-    available = max(float(excess.sum()), 0.0)
-    total_def = float(holder_def.sum())
-    paid = np.zeros(len(holder_names))
-    if total_def > 0.0 and available > 0.0:
-        paid = holder_def * min(1.0, available / total_def)
+    holder_def = np.bincount(index, weights=deficiency, minlength=len(holder_names)).astype(np.float64)
+    paid = distribute_capped(float(excess.sum()), holder_def)
     positive = np.maximum(deficiency, 0.0)
     holder_positive = np.bincount(index, weights=positive, minlength=len(holder_names))
     share = np.divide(

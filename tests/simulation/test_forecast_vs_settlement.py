@@ -1,9 +1,13 @@
 """The forecast's payout is what the settlement engine pays on the same simulated month.
 
-DOMAIN.md's 3-bus network with line 1-2 out for the month (the auction did not model it): the
-month the forecast simulates is settled by ``settlement.settle_month`` from the simulator's price and
-charge tables; target allocations, hourly credits and month-end credits (after OA 5.2.6(a)) agree
-per class, in total and per holder.
+A regression test: :mod:`simulation.payout` calls the settlement rules (OA 5.2.5, 5.2.6(a)) rather
+than holding a copy, and this keeps the way it lays the simulated month out for them equal to what
+``settlement.settle_month`` does with the same month (fast: about a second, so it is in the default run).
+
+The project's 3-bus example network (docs/rules.md) with line 1-2 out for the month (the auction did
+not model it): the month the forecast simulates is settled by ``settlement.settle_month`` from the
+simulator's price and charge tables; target allocations, hourly credits and month-end credits (after
+OA 5.2.6(a)) agree per class, in total and per holder.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from tests.simulation.test_forecast import FTRS, base, topology_for
 YEAR, MONTH = 2026, 2
 
 
-@pytest.mark.slow
 def test_forecast_scenario_equals_settlement_of_the_simulated_month() -> None:
     hours = month_hours(YEAR, MONTH)
     classes = [period_class_of(h).value for h in hours]
