@@ -10,7 +10,8 @@ non-radial branch. The straightforward full formulation (every row of every case
 coefficient per bid: ``Formulation.DENSE`` + ``Strategy.FULL``) is timed in the same run where its
 coefficient matrix fits the memory budget; otherwise its size is reported. The nodal formulation with
 constraint generation is also compared with the dense one (same generation loop) on the small cases.
-Results go to ``docs/benchmarks/clearing.md`` with the machine and its load.
+Each run is written to ``benchmarks/results/clearing/`` as JSON (:mod:`benchmarks.results`) with the machine
+and its load; ``docs/benchmarks/clearing.md`` is the reference page.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.host_probe import probe_seconds
+from benchmarks.results import RESULTS, write_run
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "docs" / "benchmarks" / "clearing.md"
 FULL_BUDGET_BYTES = 3 * 2**30
 """Dense coefficients (rows x bids x 8 bytes) above this are not attempted for the full formulation."""
 FULL_TIME_LIMIT_S = 900.0
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="*", default=["base", "n1"])
     parser.add_argument("--variants", nargs="*", default=["fast", "full"])
     parser.add_argument("--timeout", type=float, default=3600.0)
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     args = parser.parse_args(argv)
     if args.one:
         case, n, mode, variant = args.one
@@ -208,28 +209,16 @@ def main(argv: list[str] | None = None) -> int:
     after = _machine()
     probe_after = probe_seconds()
     command = "python -m benchmarks.clearing_bench " + " ".join(sys.argv[1:] if argv is None else argv)
-    text = [
-        f"## Run of {started}",
-        "",
-        f"Command: `{command.strip()}`",
-        "",
-        f"Machine: {before['nproc']} cores, {before['memory']} RAM, {before['platform']}, "
-        f"Python {before['python']}; "
-        f"load average before {before['load']}, after {after['load']} (shared machine); "
-        f"host probe (`benchmarks/host_probe.py`, a fixed LP) {probe_before:.2f} s before, "
-        f"{probe_after:.2f} s after.",
-        "",
-        HEADER,
-        *[_row(r) for r in rows],
-        "",
-        "```json",
-        json.dumps(rows, indent=1),
-        "```",
-        "",
-    ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("a", encoding="utf-8") as fh:
-        fh.write("\n".join(text))
+    print(HEADER)
+    print("\n".join(_row(r) for r in rows))
+    payload = {
+        "started_utc": started,
+        "machine_before": before,
+        "machine_after_run": after,
+        "host_probe_s": {"before": probe_before, "after": probe_after},
+        "rows": rows,
+    }
+    write_run("clearing", command.strip(), payload, args.out)
     return 0
 
 

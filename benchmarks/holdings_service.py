@@ -6,7 +6,8 @@ For each database (a temporary SQLite file; PostgreSQL in a throwaway schema whe
 is given and reachable): (a) ``record_audit`` links, 100 per transaction; (b) ``ftr audit verify``'s
 walk of the whole chain; (c) ledger appends through the pure ledger (holders x paths allocation
 entries for one month and class, 100 per batch); (d) the OI's portfolio of the month, one holder's
-positions at an hour and one offer check. Results go to ``docs/benchmarks/holdings_service.md``.
+positions at an hour and one offer check. Each run is written to ``benchmarks/results/holdings_service/``
+as JSON; ``docs/benchmarks/holdings_service.md`` is the reference page.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from auction.holdings import OfferClaim, check_offer
 from auction.ledger import Origin, Posting
 from auction.ledger_queries import holdings_at, portfolio
 from auction.ledger_time import DeliveryMonth
+from benchmarks.results import write_run
 
-REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks" / "holdings_service.md"
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 MONTH = DeliveryMonth(2027, 1)
 
@@ -162,9 +163,8 @@ def main() -> None:
             f"{r['portfolio_s'] * 1000:.0f} ms | "
             f"{r['positions_s'] * 1000:.1f} ms | {r['offer_check_s'] * 1000:.1f} ms |"
         )
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    write_run("holdings_service", lines[2].removeprefix("Command: ").strip("`"), {"results": results})
 
 
 if __name__ == "__main__":

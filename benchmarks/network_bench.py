@@ -6,7 +6,7 @@ Run from the repository root::
     python -m benchmarks.network_bench --big      # case_ACTIVSg25k and case_ACTIVSg70k, run alone
 
 Every measured step runs in a fresh child process (``--step``), so its peak resident memory
-(``ru_maxrss``) is its own. Results are written to ``docs/benchmarks/network.md``.
+(``ru_maxrss``) is its own. Each run is written to ``benchmarks/results/network/`` as JSON.
 The peer is pandapower's ``makePTDF`` (sparse solver) followed by ``makeLODF`` on the same case.
 """
 
@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.results import RESULTS, write_run
+
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "docs" / "benchmarks" / "network.md"
-RAW = ROOT / "benchmarks" / "out" / "network.json"
 BIG_BEGIN = "<!-- large cases: python -m benchmarks.network_bench --big -->"
 BIG_END = "<!-- end of large cases -->"
 SMALL = ("case118", "case300", "case_ACTIVSg2000", "case9241pegase", "case_ACTIVSg10k")
@@ -376,45 +376,24 @@ def main(argv: list[str] | None = None) -> None:
         "--big", action="store_true", help="case_ACTIVSg25k and case_ACTIVSg70k only (run alone)"
     )
     parser.add_argument("--no-peer", action="store_true")
-    parser.add_argument("--output", default=str(OUT))
+    parser.add_argument("--output", default=str(RESULTS), help="results directory")
     args = parser.parse_args(argv)
     if args.step:
         result = step_n1(args.case, args.mode) if args.step == "n1" else STEPS[args.step](args.case)
         print(json.dumps(result))
         return
     command = "python -m benchmarks.network_bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    RAW.parent.mkdir(parents=True, exist_ok=True)
     if args.big:
-        # large cases run alone (late, nothing else of ours running): their own section of the file
+        # large cases run alone (late, nothing else of ours running)
         cases = tuple(args.cases.split(",")) if args.cases else BIG
         results = run(cases, True, False, [])
-        section = render_big(results, command.strip())
-        old = out.read_text() if out.exists() else ""
-        if BIG_BEGIN in old and BIG_END in old:
-            head, rest = old.split(BIG_BEGIN, 1)
-            text = head + section + rest.split(BIG_END, 1)[1]
-        else:
-            text = old.rstrip("\n") + "\n\n" + section + "\n"
-        RAW.with_name("network_big.json").write_text(json.dumps(results, indent=1))
+        print(render_big(results, command.strip()))
+        write_run("network_big", command.strip(), results, Path(args.output))
     else:
         cases = tuple(args.cases.split(",")) if args.cases else SMALL
         results = run(cases, False, not args.no_peer, [])
-        text = render(results, command.strip())
-        old = out.read_text() if out.exists() else ""
-        if BIG_BEGIN in old and BIG_END in old:
-            text = (
-                text.rstrip("\n")
-                + "\n\n"
-                + BIG_BEGIN
-                + old.split(BIG_BEGIN, 1)[1].split(BIG_END, 1)[0]
-                + BIG_END
-                + "\n"
-            )
-        RAW.write_text(json.dumps(results, indent=1))
-    out.write_text(text)
-    print(text)
+        print(render(results, command.strip()))
+        write_run("network", command.strip(), results, Path(args.output))
 
 
 def render_big(results: dict[str, Any], command: str) -> str:

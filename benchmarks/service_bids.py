@@ -7,7 +7,7 @@ is given and reachable): migrate, create the OI and a trader, upload ``case_ACTI
 auction, then time (a) bulk CSV uploads of N rows (all-or-nothing, validated, credit-checked),
 (b) N single bids one after another, (c) N single bids sent at once (the participant lock
 serialises them), (d) the clearing job of all those orders (both classes, submitted to
-completion, results stored). Results go to ``docs/benchmarks/service.md``.
+completion, results stored). Each run is written to ``benchmarks/results/service/`` as JSON.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from app.migrations import upgrade
 from app.participants.roles import Role
 from app.participants.service import ParticipantService
 from app.settings import Environment, Settings
+from benchmarks.results import write_run
 from market_calendar import bid_window
 
-REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "service.md"
 SECRET = "benchmark-secret-0123456789abcdef"
 BASE = "http://bench"
 
@@ -185,9 +185,8 @@ def main() -> None:
         cells += [f"{r['single_sequential_per_s']:.0f} /s", f"{r['single_concurrent_per_s']:.0f} /s"]
         cells += [f"{r['clearing_s']:.1f} s for {r['orders']} orders"]
         lines.append("| " + " | ".join(cells) + " |")
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    write_run("service", lines[2].removeprefix("Command: ").strip("`"), {"results": results})
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ Each size runs in a fresh subprocess so that its peak resident memory (``ru_maxr
 credits, holder sums, excess distribution, conservation checks). Inputs are random (seeded): prices
 N(30, 10) $/MWh, sources/sinks uniform over the points, 1..100 MW, half on-peak, 10% options, 500
 holders, charges 90% of each hour's total target allocation so that pro rata hours occur.
-Results go to ``docs/benchmarks/settlement.md``.
+Each run is written to ``benchmarks/results/settlement/`` as JSON;
+``docs/benchmarks/settlement.md`` is the reference page.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 
+from benchmarks.results import write_run
 from market_calendar import PeriodClass, month_hour_index, on_peak_mask
 from market_terms import Hedge
 from settlement.charges import hourly_charges
@@ -34,7 +35,6 @@ from settlement.prices import prices_from_matrix
 from settlement.target_allocation import target_allocations
 
 YEAR, MONTH = 2026, 1  # 744 hours
-REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "settlement.md"
 
 
 def _peak_mib() -> float:
@@ -167,10 +167,11 @@ def main(argv: list[str] | None = None) -> int:
             "",
         ]
     )
+    print(text)
     if not args.no_report:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        REPORT.write_text(text, encoding="utf-8")
-        print(f"wrote {REPORT}")
+        ftrs = " ".join(map(str, args.ftrs))
+        command = f"python -m benchmarks.settlement_bench --ftrs {ftrs} --nodes {args.nodes}"
+        write_run("settlement", command, {"rows": rows})
     return 0
 
 

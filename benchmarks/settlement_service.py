@@ -8,7 +8,8 @@ allocations for January 2027 (744 hours), then time (a) the upload of the day-ah
 (nodes x 744 rows, checked row by row and by the engine), (b) the upload of the hourly charges,
 (c) the settlement job (snapshot, engine, storing every statement row in one transaction), and
 (d) a re-settlement after a corrected charges upload (the old version recomputed and diffed). Inputs
-are random (seeded). Results go to ``docs/benchmarks/settlement_service.md``.
+are random (seeded). Each run is written to ``benchmarks/results/settlement_service/`` as JSON;
+``docs/benchmarks/settlement_service.md`` is the reference page.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -41,11 +42,11 @@ from app.settlement.flows import start_settlement
 from app.settlement.input_kinds import InputKind
 from app.settlement.service import SettlementService
 from app.settlement.tables import SettlementFtrHour, SettlementHolderHour, SettlementJob
+from benchmarks.results import write_run
 from market_calendar import month_hour_index
 
 YEAR, MONTH = 2027, 1
 HOLDERS = 100
-REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "settlement_service.md"
 NOW = datetime(2027, 2, 3, 12, 0, tzinfo=UTC)
 
 
@@ -189,11 +190,13 @@ def main() -> None:
     args = parser.parse_args()
     backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
     rows = []
+    runs: list[dict[str, Any]] = []
     for backend in backends:
         for n in args.ftrs:
             with database(backend, args.postgres) as engine:
                 r = run_one(engine, n, args.nodes)
             print(backend, n, r, flush=True)
+            runs.append({"database": backend, "ftrs": n, **r})
             rows.append(
                 f"| {backend} | {n} | {r['price_rows']} | {r['upload_prices_s']:.2f} s | "
                 f"{r['upload_charges_s']:.2f} s | {r['settle_s']:.2f} s | {r['resettle_s']:.2f} s | "
@@ -203,20 +206,8 @@ def main() -> None:
         ["--ftrs", *map(str, args.ftrs), "--nodes", str(args.nodes)]
         + (["--postgres", "$URL"] if args.postgres else [])
     )
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(
-        "# Service benchmarks: monthly settlement\n\n"
-        f"Command: `{command}`\n"
-        f"Run {datetime.now(UTC).isoformat(timespec='seconds')}; machine: {_machine()}\n"
-        "(the machine is shared with other work: read the load average). One 744-hour month, "
-        f"{HOLDERS} holders, {args.nodes} pricing points; re-settle = new version after a charges "
-        "correction (old version recomputed and diffed). Stored rows count both versions.\n\n"
-        "| database | FTRs | price rows | upload prices | upload charges | settle job | re-settle job | "
-        "FTR-hour rows | holder-hour rows |\n|---|---|---|---|---|---|---|---|---|\n"
-        + "\n".join(rows)
-        + "\n",
-        encoding="utf-8",
-    )
+    print("\n".join(rows))
+    write_run("settlement_service", command, {"holders": HOLDERS, "nodes": args.nodes, "runs": runs})
 
 
 if __name__ == "__main__":

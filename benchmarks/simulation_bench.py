@@ -4,7 +4,7 @@ Run ``python -m benchmarks.simulation_bench [--case NAME] [--year Y] [--month M]
 It loads the MATPOWER case, builds the market inputs (PTDF of the monitored constraints), simulates
 every hour of the EPT month with the default load profile, and writes the command, the machine
 (``nproc``, memory, load average before and after) and the timings to
-``docs/benchmarks/simulation.md``.
+``benchmarks/results/simulation/`` as JSON; ``docs/benchmarks/simulation.md`` is the reference page.
 """
 
 from __future__ import annotations
@@ -18,17 +18,15 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from importlib.resources import files
-from pathlib import Path
 
 import numpy as np
 
+from benchmarks.results import write_run
 from network.matpower import load_matpower
 from simulation import frames
 from simulation.market import SimulationSettings, simulate_hours
 from simulation.monthly import month_hours
 from simulation.network_adapter import market_inputs
-
-OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "simulation.md"
 
 
 def _memory_gib() -> float:
@@ -118,8 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text("# Simulation benchmarks\n\n" + text, encoding="utf-8")
+        write_run(
+            "simulation",
+            " ".join(["python -m benchmarks.simulation_bench", *sys.argv[1:]]),
+            {"report": lines},
+        )
     return 0
 
 
