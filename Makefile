@@ -27,7 +27,7 @@ lint: install-dev
 	$(BIN)/lint-imports
 
 typecheck: install-dev
-	$(BIN)/mypy network feasibility auction settlement simulation app api_schemas market_calendar
+	$(BIN)/mypy network feasibility auction settlement simulation app api_schemas market_calendar market_terms
 
 test: lint typecheck
 	$(BIN)/pytest -q
