@@ -1,12 +1,14 @@
 """Annotated dependency aliases: the session, the clock, the settings and the authenticated caller.
 
-``CurrentParticipant`` authenticates any role; ``Operator`` (the OI), ``Bidder`` (trader, LSE) and
-``Writer`` (anyone but the read-only auditor) refuse other roles with 403. Ownership of an object
+``CurrentParticipant`` authenticates any role; ``Operator`` (the OI), ``Bidder`` (trader, LSE),
+``Writer`` (anyone but the read-only auditor), ``AuditReader`` and ``SettlementReader`` (the OI and
+auditors) refuse other roles with 403. Every role guard lives here, not in a router. Ownership of an object
 is never checked here: repositories only find what the caller may read (404 otherwise).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -17,7 +19,7 @@ from sqlmodel import Session
 from app.clock import Clock
 from app.db import get_session
 from app.errors import Forbidden
-from app.participants.roles import BIDDING_ROLES, Role
+from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
 from app.participants.service import Caller, ParticipantService
 from app.settings import Settings
 
@@ -66,8 +68,26 @@ def require_bidder(caller: CurrentParticipant) -> Caller:
     return caller
 
 
+def _require_read_all(message: str) -> Callable[[Caller], Caller]:
+    def guard(caller: CurrentParticipant) -> Caller:
+        if caller.role not in READ_ALL_ROLES:
+            raise Forbidden(message)
+        return caller
+
+    return guard
+
+
 Operator = Annotated[Caller, Depends(require_operator)]
 Bidder = Annotated[Caller, Depends(require_bidder)]
+AuditReader = Annotated[Caller, Depends(_require_read_all("only the OI and auditors read the audit trail"))]
+"""The OI or an auditor (the audit trail)."""
+SettlementReader = Annotated[
+    Caller,
+    Depends(
+        _require_read_all("only the OI and auditors read settlement runs; holders read their statements")
+    ),
+]
+"""The OI or an auditor (settlement inputs, runs and jobs)."""
 
 
 @dataclass(frozen=True, slots=True)

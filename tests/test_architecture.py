@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PURE_PACKAGES = ("network", "feasibility", "auction", "settlement", "simulation", "market_calendar", "market_terms")
+PURE_PACKAGES = (
+    "network",
+    "feasibility",
+    "auction",
+    "settlement",
+    "simulation",
+    "market_calendar",
+    "market_terms",
+)
 BLOCKED = ("fastapi", "starlette", "sqlmodel", "sqlalchemy", "uvicorn", "alembic", "app", "api_schemas")
 
 

@@ -16,13 +16,14 @@ that same text parsed back, so what is verified later is exactly what was stored
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from app.audit.repository import AuditRepository
+from app.audit.tables import AuditLog
 from app.audit_chain import AuditEntry, ChainVerdict, canonical_json, entry_hash, verify_chain
 
 ACTIONS = (
@@ -112,3 +113,10 @@ def verify_stored_chain(session: Session) -> ChainVerdict:
     if verdict.ok and head is None and verdict.checked > 0:
         return ChainVerdict(False, verdict.checked, verdict.checked, None, "the audit head record is missing")
     return verdict
+
+
+def audit_page(
+    session: Session, *, action: str | None, limit: int, offset: int
+) -> tuple[Sequence[AuditLog], int]:
+    """One page of the chain in seq order (optionally of one action) and the total count."""
+    return AuditRepository(session).page(action=action, limit=limit, offset=offset)

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.settlement.csv_format import SettlementCsvError, read_settlement_csv
 from market_calendar import PeriodClass, month_hour_index, month_of
 from market_terms import Hedge
 from settlement.charges import hourly_charges, per_hour_column, rt_congestion_by_hour
@@ -149,8 +150,8 @@ def _phrase(error: SettlementInputError, names: dict[str, Path]) -> str:
 
 def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        frame = read_settlement_csv(path.read_bytes())
+    except (OSError, SettlementCsvError) as error:
         raise InputError(f"{path}: cannot read CSV: {error}") from None
     missing = [c for c in required if c not in frame.columns]
     if missing:

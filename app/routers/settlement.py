@@ -8,10 +8,9 @@ again stores nothing (200, ``Idempotent-Replayed: true``); different content is 
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -26,14 +25,11 @@ from api_schemas.settlement import (
     YearEndPublic,
     YearStatePublic,
 )
-from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, SessionDep
-from app.errors import Forbidden
-from app.participants.roles import READ_ALL_ROLES
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, SessionDep, SettlementReader
 from app.participants.service import Caller
 from app.settlement import mapping
 from app.settlement.flows import start_settlement
 from app.settlement.input_kinds import InputKind, MonthInputKind
-from app.settlement.repository import SettlementRepository
 from app.settlement.service import YEAR, SettlementService
 
 router = APIRouter(prefix="/api/v1/settlement", tags=["settlement"])
@@ -42,15 +38,6 @@ MAX_INPUT_ROWS = 20_000_000
 Year = Annotated[int, Path(ge=2000, le=2200, description="calendar year")]
 Month = Annotated[int, Path(ge=1, le=12, description="EPT calendar month")]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"example": "a,b\n1,2\n"}}}}
-
-
-def require_read_all(caller: CurrentParticipant) -> Caller:
-    if caller.role not in READ_ALL_ROLES:
-        raise Forbidden("only the OI and auditors read settlement runs; holders read their statements")
-    return caller
-
-
-Reader = Annotated[Caller, Depends(require_read_all)]
 
 
 def _upload_body(example: str) -> dict[str, Any]:
@@ -139,19 +126,23 @@ async def upload_year_end_charges(
 
 
 @router.get("/months/{year}/{month}/inputs", response_model=list[InputSetPublic])
-def list_month_inputs(year: Year, month: Month, caller: Reader, session: SessionDep) -> list[InputSetPublic]:
+def list_month_inputs(
+    year: Year, month: Month, caller: SettlementReader, session: SessionDep
+) -> list[InputSetPublic]:
     """Every version of every input table of a month, the holdings snapshots of its runs included."""
     return [mapping.input_set_public(s) for s in SettlementService(session).inputs_of(year, month)]
 
 
 @router.get("/input-sets/{input_set_id}", response_model=InputSetPublic)
-def read_input_set(input_set_id: ObjectId, caller: Reader, session: SessionDep) -> InputSetPublic:
+def read_input_set(input_set_id: ObjectId, caller: SettlementReader, session: SessionDep) -> InputSetPublic:
     """One input table's metadata (OI and auditors)."""
     return mapping.input_set_public(SettlementService(session).input_set(input_set_id))
 
 
 @router.get("/input-sets/{input_set_id}/rows.csv", response_class=PlainTextResponse, responses=CSV_RESPONSE)
-def export_input_set(input_set_id: ObjectId, caller: Reader, session: SessionDep) -> PlainTextResponse:
+def export_input_set(
+    input_set_id: ObjectId, caller: SettlementReader, session: SessionDep
+) -> PlainTextResponse:
     """One input table in its canonical CSV form (its SHA-256 is the content hash)."""
     return PlainTextResponse(SettlementService(session).input_csv(input_set_id), media_type="text/csv")
 
@@ -183,47 +174,51 @@ def settle_month(
 
 
 @router.get("/months/{year}/{month}/runs", response_model=list[SettlementRunPublic])
-def list_runs(year: Year, month: Month, caller: Reader, session: SessionDep) -> list[SettlementRunPublic]:
+def list_runs(
+    year: Year, month: Month, caller: SettlementReader, session: SessionDep
+) -> list[SettlementRunPublic]:
     """Every version of a month's settlement, oldest first (OI and auditors)."""
     return [mapping.run_public(r) for r in SettlementService(session).runs_of(year, month)]
 
 
 @router.get("/jobs/{job_id}", response_model=SettlementJobPublic)
-def read_job(job_id: ObjectId, caller: Reader, session: SessionDep, clock: ClockDep) -> SettlementJobPublic:
+def read_job(
+    job_id: ObjectId, caller: SettlementReader, session: SessionDep, clock: ClockDep
+) -> SettlementJobPublic:
     """A settlement job: status, progress, log, error, and the runs it stored (OI and auditors)."""
     job, run_ids = SettlementService(session).job(job_id)
     return mapping.job_public(job, run_ids, clock.now())
 
 
 @router.get("/runs/{run_id}", response_model=SettlementRunPublic)
-def read_run(run_id: ObjectId, caller: Reader, session: SessionDep) -> SettlementRunPublic:
+def read_run(run_id: ObjectId, caller: SettlementReader, session: SessionDep) -> SettlementRunPublic:
     """One version of a month: inputs used, year state fingerprints, month summary (OI and auditors)."""
     return mapping.run_public(SettlementService(session).run(run_id))
 
 
 @router.get("/runs/{run_id}/hours", response_model=list[HourTotalPublic])
-def read_run_hours(run_id: ObjectId, caller: Reader, session: SessionDep) -> list[HourTotalPublic]:
+def read_run_hours(run_id: ObjectId, caller: SettlementReader, session: SessionDep) -> list[HourTotalPublic]:
     """Hourly totals: charges by component, TA, credits, excess, payout ratio, OA 5.2.5 case."""
-    SettlementService(session).run(run_id)
-    return [mapping.hour_public(h) for h in SettlementRepository(session).hours(run_id)]
+    return [mapping.hour_public(h) for h in SettlementService(session).run_hours(run_id)]
 
 
 @router.get("/runs/{run_id}/hours.csv", response_class=PlainTextResponse, responses=CSV_RESPONSE)
-def export_run_hours(run_id: ObjectId, caller: Reader, session: SessionDep) -> PlainTextResponse:
+def export_run_hours(run_id: ObjectId, caller: SettlementReader, session: SessionDep) -> PlainTextResponse:
     """Hourly totals as CSV."""
     rows = read_run_hours(run_id, caller, session)
     return PlainTextResponse(mapping.to_csv(rows, list(HourTotalPublic.model_fields)), media_type="text/csv")
 
 
 @router.get("/runs/{run_id}/holders", response_model=list[HolderMonthPublic])
-def read_run_holders(run_id: ObjectId, caller: Reader, session: SessionDep) -> list[HolderMonthPublic]:
+def read_run_holders(
+    run_id: ObjectId, caller: SettlementReader, session: SessionDep
+) -> list[HolderMonthPublic]:
     """Every holder's month totals and distributions (this month's and the year's earlier holders)."""
-    SettlementService(session).run(run_id)
-    return [mapping.holder_month_public(m) for m in SettlementRepository(session).holder_months(run_id)]
+    return [mapping.holder_month_public(m) for m in SettlementService(session).run_holder_months(run_id)]
 
 
 @router.get("/runs/{run_id}/holders.csv", response_class=PlainTextResponse, responses=CSV_RESPONSE)
-def export_run_holders(run_id: ObjectId, caller: Reader, session: SessionDep) -> PlainTextResponse:
+def export_run_holders(run_id: ObjectId, caller: SettlementReader, session: SessionDep) -> PlainTextResponse:
     """Every holder's month totals as CSV."""
     rows = read_run_holders(run_id, caller, session)
     return PlainTextResponse(
@@ -232,25 +227,26 @@ def export_run_holders(run_id: ObjectId, caller: Reader, session: SessionDep) ->
 
 
 @router.get("/runs/{run_id}/year-state", response_model=YearStatePublic)
-def read_run_year_state(run_id: ObjectId, caller: Reader, session: SessionDep) -> YearStatePublic:
+def read_run_year_state(run_id: ObjectId, caller: SettlementReader, session: SessionDep) -> YearStatePublic:
     """The calendar year's running totals (``settlement.year_state``) before and after this run."""
-    run = SettlementService(session).run(run_id)
-    return YearStatePublic(before=json.loads(run.state_before), after=json.loads(run.state_after))
+    before, after = SettlementService(session).run_year_state(run_id)
+    return YearStatePublic(before=before, after=after)
 
 
 @router.get("/runs/{run_id}/differences", response_model=list[ChangePublic])
-def read_run_differences(run_id: ObjectId, caller: Reader, session: SessionDep) -> list[ChangePublic]:
+def read_run_differences(
+    run_id: ObjectId, caller: SettlementReader, session: SessionDep
+) -> list[ChangePublic]:
     """Per holder, each amount that changed against the version this run replaced (empty for a first run)."""
-    SettlementService(session).run(run_id)
-    return [mapping.change_public(c) for c in SettlementRepository(session).changes(run_id)]
+    return [mapping.change_public(c) for c in SettlementService(session).run_changes(run_id)]
 
 
 @router.post("/years/{year}/year-end", status_code=status.HTTP_201_CREATED, response_model=YearEndPublic)
 def distribute_year_end(year: Year, caller: Operator, session: SessionDep, clock: ClockDep) -> YearEndPublic:
     """OA 5.2.6(c): share the year's carried excess by the customers' charges (December settled). OI only."""
-    service = SettlementService(session)
-    entry = service.distribute_year_end(caller, year, clock.now())
-    return mapping.year_end_public(*service.year_end(caller, entry.year))
+    return mapping.year_end_public(
+        *SettlementService(session).distribute_and_read_year_end(caller, year, clock.now())
+    )
 
 
 @router.get("/years/{year}/year-end", response_model=YearEndPublic)

@@ -14,7 +14,6 @@ from fastapi.responses import PlainTextResponse
 from api_schemas.settlement import FtrHourPublic, HolderHourPublic, StatementPublic
 from app.deps import CurrentParticipant, ObjectId, SessionDep
 from app.settlement import mapping
-from app.settlement.repository import SettlementRepository
 from app.settlement.service import SettlementService
 
 router = APIRouter(
@@ -37,9 +36,8 @@ def read_statement(
     version: Version = None,
 ) -> StatementPublic:
     """Month totals (TA, credit, forfeiture, OA 5.2.6(a),(b) distributions, payout ratio) and each hour."""
-    run, totals = SettlementService(session).statement_run(caller, year, month, participant_id, version)
+    run, totals, hours = SettlementService(session).statement(caller, year, month, participant_id, version)
     assert run.id is not None
-    hours = SettlementRepository(session).holder_hours(run.id, participant_id)
     return StatementPublic(
         year=year,
         month=month,
@@ -76,11 +74,8 @@ def read_statement_ftrs(
     version: Version = None,
 ) -> list[FtrHourPublic]:
     """Per FTR held and hour: TA before forfeiture, forfeited, TA, credit, payout ratio."""
-    run, _ = SettlementService(session).statement_run(caller, year, month, participant_id, version)
-    assert run.id is not None
-    return [
-        mapping.ftr_hour_public(h) for h in SettlementRepository(session).ftr_hours(run.id, participant_id)
-    ]
+    rows = SettlementService(session).statement_ftr_hours(caller, year, month, participant_id, version)
+    return [mapping.ftr_hour_public(h) for h in rows]
 
 
 @router.get("/{participant_id}/ftrs.csv", response_class=PlainTextResponse, responses=CSV_RESPONSE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -17,6 +18,7 @@ from app.errors import FieldError, NotFound, ValidationFailed
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES
 from app.participants.service import Caller
 from app.settlement import engine_inputs as build
+from app.settlement import tables as stored
 from app.settlement.errors import MissingInputs, NotSettled
 from app.settlement.input_kinds import SPECS, InputKind
 from app.settlement.month_data import month_network_document, parse_network
@@ -128,6 +130,28 @@ class SettlementService:
     def runs_of(self, year: int, month: int) -> Sequence[SettlementRun]:
         return self.repo.runs_of(year, month)
 
+    def run_hours(self, run_id: int) -> Sequence[stored.SettlementHour]:
+        """A run's hourly totals (404 if the run does not exist)."""
+        self.run(run_id)
+        return self.repo.hours(run_id)
+
+    def run_holder_months(self, run_id: int) -> Sequence[SettlementHolderMonth]:
+        """Every holder's month totals of a run (404 if the run does not exist)."""
+        self.run(run_id)
+        return self.repo.holder_months(run_id)
+
+    def run_changes(self, run_id: int) -> Sequence[stored.SettlementChange]:
+        """What changed against the version the run replaced (404 if the run does not exist)."""
+        self.run(run_id)
+        return self.repo.changes(run_id)
+
+    def run_year_state(self, run_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The year state before and after a run, as stored (JSON objects)."""
+        run = self.run(run_id)
+        before: dict[str, Any] = json.loads(run.state_before)
+        after: dict[str, Any] = json.loads(run.state_after)
+        return before, after
+
     # ------------------------------------------------------------------ statements
     def statement_run(
         self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
@@ -143,6 +167,22 @@ class SettlementService:
         if totals is None:
             raise NotFound(where)
         return run, totals
+
+    def statement(
+        self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
+    ) -> tuple[SettlementRun, SettlementHolderMonth, Sequence[stored.SettlementHolderHour]]:
+        """A holder's statement: the run, its month totals and its hours (see :meth:`statement_run`)."""
+        run, totals = self.statement_run(caller, year, month, participant_id, version)
+        assert run.id is not None
+        return run, totals, self.repo.holder_hours(run.id, participant_id)
+
+    def statement_ftr_hours(
+        self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
+    ) -> Sequence[stored.SettlementFtrHour]:
+        """A holder's statement per FTR and hour (see :meth:`statement_run`)."""
+        run, _ = self.statement_run(caller, year, month, participant_id, version)
+        assert run.id is not None
+        return self.repo.ftr_hours(run.id, participant_id)
 
     # ------------------------------------------------------------------ year end (OA 5.2.6(c))
     def distribute_year_end(self, caller: Caller, year: int, now: datetime) -> SettlementYearEnd:
@@ -206,6 +246,13 @@ class SettlementService:
             at=now,
         )
         return entry
+
+    def distribute_and_read_year_end(
+        self, caller: Caller, year: int, now: datetime
+    ) -> tuple[SettlementYearEnd, list[SettlementYearEndShare]]:
+        """OA 5.2.6(c) distribution, then the distribution as the caller reads it."""
+        entry = self.distribute_year_end(caller, year, now)
+        return self.year_end(caller, entry.year)
 
     def year_end(self, caller: Caller, year: int) -> tuple[SettlementYearEnd, list[SettlementYearEndShare]]:
         """The latest year-end distribution; a holder sees only its own share (404 if it has none)."""

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from app.errors import FieldError, PayloadTooLarge, UploadFormatError, ValidationFailed
+from app.settlement.csv_format import SettlementCsvError, read_settlement_csv
 from app.settlement.input_kinds import SPECS, ColumnType, InputKind
 from market_calendar import PeriodClass, month_hour_index
 from market_terms import Hedge
@@ -57,18 +58,15 @@ def decompress(stored: bytes) -> pd.DataFrame:
 
 
 def read_csv(content: bytes) -> pd.DataFrame:
+    """An uploaded (or stored) CSV by the one reader of the format, its errors as problem responses."""
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UploadFormatError("the CSV upload is not UTF-8 text") from exc
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError as exc:
-        raise ValidationFailed("the upload has no header", errors=[FieldError("body", "empty")]) from exc
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise UploadFormatError(f"the CSV cannot be read: {exc}") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+        return read_settlement_csv(content)
+    except SettlementCsvError as exc:
+        if exc.empty:
+            raise ValidationFailed("the upload has no header", errors=[FieldError("body", "empty")]) from exc
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            raise UploadFormatError("the CSV upload is not UTF-8 text") from exc
+        raise UploadFormatError(str(exc)) from exc
 
 
 def _read_parquet(content: bytes) -> pd.DataFrame:

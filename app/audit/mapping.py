@@ -1,0 +1,31 @@
+"""Audit rows and chain verdicts -> wire models."""
+
+from __future__ import annotations
+
+import json
+
+from api_schemas.audit import AuditEntryPublic, ChainVerdictPublic
+from app.audit.tables import AuditLog
+from app.audit_chain import ChainVerdict
+
+
+def entry_public(row: AuditLog) -> AuditEntryPublic:
+    return AuditEntryPublic(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        payload=json.loads(row.payload),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def verdict_public(verdict: ChainVerdict) -> ChainVerdictPublic:
+    return ChainVerdictPublic(
+        ok=verdict.ok,
+        checked=verdict.checked,
+        first_bad_seq=verdict.first_bad_seq,
+        problem=verdict.problem.value if verdict.problem is not None else None,
+        detail=verdict.detail,
+    )
