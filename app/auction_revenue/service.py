@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from app.auction_revenue.repository import RevenueRequirementRepository
 from app.auction_revenue.tables import RevenueRequirement
-from app.auction_revenue.trades import cleared_trades
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.auctions.tables import Auction
 from app.audit.service import record_audit
+from app.clearing.trades import cleared_trades
 from app.errors import FieldError, NotFound, Unprocessable, ValidationFailed
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import READ_ALL_ROLES, Role
@@ -65,14 +66,13 @@ class AuctionRevenueService:
                 f"participant {owner_id} is not a transmission owner",
                 errors=[FieldError("path.owner_id", "not a transmission owner")],
             )
-        row = self.session.get(RevenueRequirement, owner_id)
+        row = RevenueRequirementRepository(self.session).get(owner_id)
         before = row.amount_cents if row is not None else None
         if row is None:
             row = RevenueRequirement(owner_id=owner_id, amount_cents=amount_cents, updated_at=now)
         row.amount_cents = amount_cents
         row.updated_at = now
-        self.session.add(row)
-        self.session.flush()
+        RevenueRequirementRepository(self.session).save(row)
         record_audit(
             self.session,
             actor,
@@ -83,7 +83,7 @@ class AuctionRevenueService:
         return row
 
     def requirements(self) -> Sequence[RevenueRequirement]:
-        return self.session.exec(select(RevenueRequirement).order_by(col(RevenueRequirement.owner_id))).all()
+        return RevenueRequirementRepository(self.session).all()
 
     def allocation(self, caller: Caller, auction_id: int) -> tuple[int, dict[int, int], dict[int, int]]:
         """(net revenue cents, {owner: share cents}, {owner: requirement cents}); a TO sees its own share."""

@@ -14,11 +14,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.auction_revenue.trades import cleared_trades
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService, AuctionView
 from app.audit.service import actor_of, record_audit
+from app.clearing.trades import cleared_trades
 from app.errors import NotFound
 from app.holdings.ledger_mapping import EntryContext
 from app.holdings.service import HoldingService

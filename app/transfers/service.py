@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session
 
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
@@ -25,6 +25,7 @@ from app.holdings.service import HoldingService
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
 from app.participants.service import Caller
+from app.transfers.repository import TransferRepository
 from app.transfers.tables import FtrTransfer
 from auction.holdings import OfferClaim
 from auction.ledger import FtrKey
@@ -87,17 +88,15 @@ def _store(row: FtrTransfer, t: Transfer, now: datetime) -> None:
 class TransferService:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.repo = TransferRepository(session)
+
+    @staticmethod
+    def _party(caller: Caller) -> int | None:
+        """The participant whose transfers the caller may read; None for the OI and auditors (all)."""
+        return None if caller.role in READ_ALL_ROLES else caller.participant_id
 
     def _readable(self, caller: Caller, transfer_id: int) -> FtrTransfer:
-        stmt = select(FtrTransfer).where(FtrTransfer.id == transfer_id)
-        if caller.role not in READ_ALL_ROLES:
-            stmt = stmt.where(
-                or_(
-                    FtrTransfer.seller_id == caller.participant_id,
-                    FtrTransfer.buyer_id == caller.participant_id,
-                )
-            )
-        row = self.session.exec(stmt).first()
+        row = self.repo.find(transfer_id, party=self._party(caller))
         if row is None:
             raise NotFound(f"transfer {transfer_id} not found")
         return row
@@ -106,15 +105,7 @@ class TransferService:
         return self._readable(caller, transfer_id)
 
     def list_readable(self, caller: Caller) -> Sequence[FtrTransfer]:
-        stmt = select(FtrTransfer)
-        if caller.role not in READ_ALL_ROLES:
-            stmt = stmt.where(
-                or_(
-                    FtrTransfer.seller_id == caller.participant_id,
-                    FtrTransfer.buyer_id == caller.participant_id,
-                )
-            )
-        return self.session.exec(stmt.order_by(col(FtrTransfer.id))).all()
+        return self.repo.all(party=self._party(caller))
 
     def request(
         self,
@@ -143,8 +134,7 @@ class TransferService:
             created_at=now,
             updated_at=now,
         )
-        self.session.add(row)
-        self.session.flush()
+        self.repo.save(row)
         try:
             t = request_transfer(
                 str(row.id),
@@ -160,8 +150,7 @@ class TransferService:
         row.keys = _keys_json(t.keys)
         row.effective_from = t.effective_from
         _store(row, t, now)
-        self.session.add(row)
-        self.session.flush()
+        self.repo.save(row)
         self._audit(caller, "transfer.requested", row, now)
         return row
 
@@ -181,8 +170,7 @@ class TransferService:
         except TransferStateError as exc:
             raise InvalidStep(str(exc), extensions={"state": row.state}) from None
         _store(row, t, now)
-        self.session.add(row)
-        self.session.flush()
+        self.repo.save(row)
         self._audit(caller, f"transfer.{t.state.value}", row, now)
         return row
 
@@ -211,8 +199,7 @@ class TransferService:
             raise InvalidStep(str(exc), extensions={"state": row.state}) from None
         entries = holdings.append(outcome.postings, now=now, lock_debited=False) if outcome.verified else []
         _store(row, outcome.transfer, now)
-        self.session.add(row)
-        self.session.flush()
+        self.repo.save(row)
         self._audit(
             caller, f"transfer.{outcome.transfer.state.value}", row, now, entries=[e.id for e in entries]
         )

@@ -2,7 +2,8 @@
 
 A fill with MW > 0 of a bid is a ``BUY``, of an offer a ``SELL``, at the fill's clearing price
 (integer cents per MW -> ``Decimal`` $/MW for the period). Participants are named by id (text),
-the reference is the bid id; the auction id is the auction's.
+the reference is the bid id; the auction id is the auction's. A read model of the clearing's tables,
+used by posting (ledger entries) and by the auction revenue statements (OA 7.3.8, 7.3.9).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from app.auctions.tables import Auction, ClassAuction
+from app.bid_fills import BidFill
 from app.bids.tables import Bid
-from app.clearing.tables import BidFill
 from app.holdings.ledger_mapping import holder_name, key_of
 from auction.auction_settlement import ClearedTrade, Side
 
