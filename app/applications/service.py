@@ -26,16 +26,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from app.applications.nsu_rules import judge_nsu, nsu_ftrs, ptp_ftrs
+from app.applications.records import application_of, store_application
+from app.applications.repository import ApplicationRepository
 from app.applications.tables import FtrApplication
 from app.audit.service import actor_of, record_audit
-from app.db import is_postgresql
 from app.errors import FieldError, InvalidStep, NotFound, ValidationFailed
 from app.holdings.feasibility import (
     auction_for_month,
@@ -48,10 +49,8 @@ from app.holdings.service import HoldingService
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
 from app.participants.service import Caller
-from app.units import to_tenths
 from auction.allocation_applications import (
     Application,
-    ApplicationEvent,
     ApplicationKind,
     ApplicationState,
     ApplicationStateError,
@@ -61,254 +60,22 @@ from auction.allocation_applications import (
     withdraw_application,
 )
 from auction.allocation_feasibility import FtrFlow, outstanding_ftrs
-from auction.allocation_nsu import CountedDesignation, NetworkResource, NsuDesignation, check_nsu_term
-from auction.allocation_ptp import Election, PtpElection, PtpReservation, ptp_assignments
 from auction.ledger import PeriodClass
 from auction.ledger_time import DeliveryMonth
-from market_terms.mw import tenths_to_mw
-
-# The states whose designations hold MW against the OA 5.2.2(b) caps; withdrawn and
-# not-assigned applications hold none (a deferred one holds again from its new period).
-COUNTED_STATES = (ApplicationState.PENDING.value, ApplicationState.ASSIGNED.value)
-
-
-def _ftrs_of(row: FtrApplication) -> tuple[FtrFlow, ...]:
-    return tuple(FtrFlow(s, t, mw) for s, t, mw in json.loads(row.ftrs))
-
-
-def application_of(row: FtrApplication) -> Application:
-    assert row.id is not None
-    events = tuple(
-        ApplicationEvent(
-            ApplicationState(e["state"]),
-            datetime.fromisoformat(e["at"]),
-            DeliveryMonth.parse(e["period"]),
-            e["note"],
-        )
-        for e in json.loads(row.events)
-    )
-    return Application(
-        str(row.id),
-        holder_name(row.applicant_id),
-        ApplicationKind(row.kind),
-        _ftrs_of(row),
-        DeliveryMonth(row.period_year, row.period_month),
-        DeliveryMonth(row.last_year, row.last_month),
-        ApplicationState(row.state),
-        events,
-    )
-
-
-def _store(row: FtrApplication, app: Application, now: datetime) -> None:
-    row.state = app.state.value
-    row.period_year, row.period_month = app.period.year, app.period.month
-    row.ftrs = json.dumps([[f.source, f.sink, f.mw_tenths] for f in app.ftrs], separators=(",", ":"))
-    row.events = json.dumps(
-        [
-            {"state": e.state.value, "at": e.at.isoformat(), "period": str(e.period), "note": e.note}
-            for e in app.events
-        ],
-        separators=(",", ":"),
-    )
-    row.updated_at = now
-
-
-def _user(applicant_id: int) -> str:
-    return f"participant {applicant_id}"
-
-
-def _source(application_id: int) -> str:
-    return f"application {application_id}"
-
-
-def _resource_of(d: dict[str, Any]) -> NetworkResource:
-    return NetworkResource(d["resource_id"], d["resource_point"], to_tenths(_dec(d["installed_capacity"])))
-
-
-def counted_designations(row: FtrApplication) -> tuple[CountedDesignation, ...]:
-    """A stored NSU application's designations, as MW counted against the caps over its term."""
-    assert row.id is not None
-    first = DeliveryMonth(row.period_year, row.period_month)
-    last = DeliveryMonth(row.last_year, row.last_month)
-    return tuple(
-        CountedDesignation(
-            _source(row.id),
-            _user(row.applicant_id),
-            d["zone"],
-            _resource_of(d),
-            to_tenths(_dec(d["peak_load"])),
-            to_tenths(_dec(d["mw"])),
-            first,
-            last,
-        )
-        for d in json.loads(row.details)["designations"]
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class NsuJudgement:
-    """The designations as the pure rule sees them, the refusals (one per designation), and the
-    ids of the earlier applications whose MW or figures a refusal rests on."""
-
-    designations: tuple[NsuDesignation, ...]
-    resources: dict[str, NetworkResource]
-    errors: tuple[FieldError, ...]
-    counted_applications: tuple[int, ...]
-
-    def ftrs(self) -> tuple[FtrFlow, ...]:
-        return tuple(
-            FtrFlow(self.resources[d.resource_id].point_id, d.load_point_id, d.mw_tenths)
-            for d in self.designations
-        )
-
-
-def judge_nsu(
-    applicant_id: int,
-    designations: Sequence[dict[str, Any]],
-    first: DeliveryMonth,
-    last: DeliveryMonth,
-    counted: Sequence[FtrApplication] = (),
-) -> NsuJudgement:
-    """OA 5.2.2(b) caps on an application's designations for ``first..last``, counting ``counted``.
-
-    ``counted`` are the earlier NSU applications whose MW still holds (see
-    :meth:`ApplicationService.counted_nsu`). The application's own designations must state one
-    installed capacity (and bus) per resource and one peak load per zone, as earlier
-    applications must (:mod:`auction.allocation_nsu`).
-    """
-    user = _user(applicant_id)
-    ds = tuple(
-        NsuDesignation(str(i), user, d["zone"], d["resource_id"], d["load_point"], to_tenths(_dec(d["mw"])))
-        for i, d in enumerate(designations)
-    )
-    resources: dict[str, NetworkResource] = {}
-    caps: dict[tuple[str, str], int] = {}
-    errors: list[FieldError] = []
-    first_stated: dict[object, int] = {}
-    for i, d in enumerate(designations):
-        resource, peak = _resource_of(d), to_tenths(_dec(d["peak_load"]))
-        known = resources.setdefault(resource.resource_id, resource)
-        j = first_stated.setdefault(("resource", resource.resource_id), i)
-        if known != resource:
-            errors.append(
-                FieldError(
-                    f"body.designations.{i}",
-                    f"resource {resource.resource_id!r}: stated at point {resource.point_id!r} with an "
-                    f"installed capacity of {tenths_to_mw(resource.installed_capacity_tenths)} MW, but at "
-                    f"point {known.point_id!r} with {tenths_to_mw(known.installed_capacity_tenths)} MW in "
-                    f"designation {j} (one installed capacity per resource, OA 5.2.2(b))",
-                )
-            )
-        cap = caps.setdefault((user, d["zone"]), peak)
-        j = first_stated.setdefault(("zone", d["zone"]), i)
-        if cap != peak:
-            errors.append(
-                FieldError(
-                    f"body.designations.{i}",
-                    f"zone {d['zone']!r}: peak load stated as {tenths_to_mw(peak)} MW, but "
-                    f"{tenths_to_mw(cap)} MW in designation {j} "
-                    "(one peak load per user and zone, OA 5.2.2(b))",
-                )
-            )
-    if errors:
-        return NsuJudgement(ds, resources, tuple(errors), ())
-    ids = {_source(r.id): r.id for r in counted if r.id is not None}
-    existing = [c for r in counted for c in counted_designations(r)]
-    verdicts = check_nsu_term(ds, resources, caps, first, last, existing)
-    refused = [v for v in verdicts if not v.accepted]
-    return NsuJudgement(
-        ds,
-        resources,
-        tuple(FieldError(f"body.designations.{v.designation_id}", v.reason) for v in refused),
-        tuple(sorted({ids[s] for v in refused for s in v.counted})),
-    )
-
-
-def nsu_ftrs(
-    applicant_id: int,
-    designations: Sequence[dict[str, Any]],
-    first: DeliveryMonth,
-    last: DeliveryMonth,
-    counted: Sequence[FtrApplication] = (),
-) -> tuple[FtrFlow, ...]:
-    """OA 5.2.2(b) caps on the designations; each passing one asks for resource point -> load point.
-
-    Refused (422, nothing stored) with a field error per refused designation naming the sum, the
-    cap and the earlier applications counted; their ids are also in ``counted_applications``.
-    """
-    judged = judge_nsu(applicant_id, designations, first, last, counted)
-    if judged.errors:
-        raise ValidationFailed(
-            f"{len(judged.errors)} designation(s) refused (OA 5.2.2(b))",
-            errors=judged.errors,
-            extensions={"counted_applications": list(judged.counted_applications)},
-        )
-    return judged.ftrs()
-
-
-def ptp_ftrs(
-    applicant_id: int, reservations: Sequence[dict[str, Any]], election: dict[str, Any]
-) -> tuple[FtrFlow, ...]:
-    """OA 5.2.2(c): firm MW per receipt/delivery pair, after the customer's election."""
-    rs = [
-        PtpReservation(
-            r["reservation_id"],
-            holder_name(applicant_id),
-            r["receipt"],
-            r["delivery"],
-            to_tenths(_dec(r["firm_mw"])),
-        )
-        for r in reservations
-    ]
-    choice = Election(election.get("election", Election.ACCEPT_ALL.value))
-    pairs = frozenset((a, b) for a, b in election.get("pairs", []))
-    elections = {
-        r.reservation_id: PtpElection(
-            r.reservation_id, choice, pairs if choice is Election.ONLY else frozenset()
-        )
-        for r in rs
-    }
-    if choice is Election.ONLY:
-        # A pair belongs to one reservation; others with none of the pairs are declined.
-        elections = {
-            rid: PtpElection(
-                rid,
-                Election.ONLY,
-                frozenset(
-                    p
-                    for p in pairs
-                    if any((r.receipt, r.delivery) == p for r in rs if r.reservation_id == rid)
-                ),
-            )
-            for rid in elections
-        }
-        known = {(r.receipt, r.delivery) for r in rs}
-        unknown = sorted(pairs - known)
-        if unknown:
-            raise ValidationFailed(
-                f"the election names pairs no reservation has: {unknown}",
-                errors=[FieldError("body.election.pairs", f"unknown pairs {unknown}")],
-            )
-    try:
-        assigned = ptp_assignments(rs, elections)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), errors=[FieldError("body.reservations", str(exc))]) from None
-    return tuple(FtrFlow(a.source, a.sink, a.mw_tenths) for a in assigned)
-
-
-def _dec(value: Any) -> Decimal:
-    return Decimal(str(value))
 
 
 class ApplicationService:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.repo = ApplicationRepository(session)
+
+    @staticmethod
+    def _applicant(caller: Caller) -> int | None:
+        """The applicant whose applications the caller may read; None for the OI and auditors (all)."""
+        return None if caller.role in READ_ALL_ROLES else caller.participant_id
 
     def _readable(self, caller: Caller, application_id: int) -> FtrApplication:
-        stmt = select(FtrApplication).where(FtrApplication.id == application_id)
-        if caller.role not in READ_ALL_ROLES:
-            stmt = stmt.where(FtrApplication.applicant_id == caller.participant_id)
-        row = self.session.exec(stmt).first()
+        row = self.repo.find(application_id, applicant=self._applicant(caller))
         if row is None:
             raise NotFound(f"application {application_id} not found")
         return row
@@ -317,33 +84,13 @@ class ApplicationService:
         return self._readable(caller, application_id)
 
     def list_readable(self, caller: Caller) -> Sequence[FtrApplication]:
-        stmt = select(FtrApplication)
-        if caller.role not in READ_ALL_ROLES:
-            stmt = stmt.where(FtrApplication.applicant_id == caller.participant_id)
-        return self.session.exec(stmt.order_by(col(FtrApplication.id))).all()
+        return self.repo.all(applicant=self._applicant(caller))
 
     def lock_nsu_caps(self) -> None:
-        """Serialise NSU cap checks: the resource cap spans users, so one lock for all of them
-        (PostgreSQL advisory lock for the transaction; SQLite transactions are BEGIN IMMEDIATE)."""
-        if is_postgresql(self.session):
-            self.session.connection().exec_driver_sql("SELECT pg_advisory_xact_lock(5220, 0)")
+        self.repo.lock_nsu_caps()
 
     def counted_nsu(self, first: DeliveryMonth, last: DeliveryMonth) -> list[FtrApplication]:
-        """NSU applications PENDING or ASSIGNED whose term (period..last month) meets ``first..last``,
-        in order of receipt."""
-        starts = FtrApplication.period_year * 12 + FtrApplication.period_month
-        ends = FtrApplication.last_year * 12 + FtrApplication.last_month
-        stmt = (
-            select(FtrApplication)
-            .where(
-                FtrApplication.kind == ApplicationKind.NSU_ALLOCATION.value,
-                col(FtrApplication.state).in_(COUNTED_STATES),
-                starts <= last.year * 12 + last.month,
-                ends >= first.year * 12 + first.month,
-            )
-            .order_by(col(FtrApplication.id))
-        )
-        return list(self.session.exec(stmt).all())
+        return self.repo.counted_nsu(first, last)
 
     def _require_feasible(self, ftrs: Sequence[FtrFlow], period: DeliveryMonth, what: str) -> None:
         auction = auction_for_month(self.session, period.year, period.month)
@@ -389,15 +136,13 @@ class ApplicationService:
             created_at=now,
             updated_at=now,
         )
-        self.session.add(row)
-        self.session.flush()
+        self.repo.save(row)
         try:
             app = submit_application(str(row.id), holder_name(applicant_id), kind, ftrs, period, last, now)
         except ValueError as exc:
             raise ValidationFailed(str(exc), errors=[FieldError("body", str(exc))]) from None
-        _store(row, app, now)
-        self.session.add(row)
-        self.session.flush()
+        store_application(row, app, now)
+        self.repo.save(row)
         self._audit(caller, "application.submitted", row, now)
         return row
 
@@ -445,9 +190,8 @@ class ApplicationService:
         if not ftrs:
             app = withdraw_application(app, now)
         row.details = json.dumps(details, separators=(",", ":"))
-        _store(row, app, now)
-        self.session.add(row)
-        self.session.flush()
+        store_application(row, app, now)
+        self.repo.save(row)
         self._audit(caller, "application.elected" if ftrs else "application.withdrawn", row, now)
         return row
 
@@ -468,9 +212,8 @@ class ApplicationService:
             app = step(application_of(row))
         except ApplicationStateError as exc:
             raise InvalidStep(str(exc), extensions={"state": row.state}) from None
-        _store(row, app, now)
-        self.session.add(row)
-        self.session.flush()
+        store_application(row, app, now)
+        self.repo.save(row)
         self._audit(caller, action, row, now)
         return row
 
@@ -478,17 +221,7 @@ class ApplicationService:
         """The OI reviews the period's pending applications in order of receipt (OA 7.3.3)."""
         auction = auction_for_month(self.session, period.year, period.month)
         self.lock_nsu_caps()
-        rows = list(
-            self.session.exec(
-                select(FtrApplication)
-                .where(
-                    FtrApplication.state == ApplicationState.PENDING.value,
-                    FtrApplication.period_year == period.year,
-                    FtrApplication.period_month == period.month,
-                )
-                .order_by(col(FtrApplication.id))
-            ).all()
-        )
+        rows = self.repo.pending_of(period)
         holdings = HoldingService(self.session)
         result = review_applications(
             [application_of(r) for r in rows],
@@ -501,9 +234,8 @@ class ApplicationService:
         )
         holdings.append(result.postings, now=now)
         for row, app in zip(rows, result.applications, strict=True):
-            _store(row, app, now)
-            self.session.add(row)
-        self.session.flush()
+            store_application(row, app, now)
+            self.repo.save(row)
         for row in rows:
             self._audit(caller, "application.reviewed", row, now)
         return rows
