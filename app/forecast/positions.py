@@ -16,8 +16,8 @@ from collections import defaultdict
 from sqlmodel import Session
 
 from app.auctions.repository import AuctionRepository
+from app.bid_fills import BidFill
 from app.bids.repository import BidRepository
-from app.clearing.tables import BidFill
 from app.holdings.repository import HoldingRepository
 from app.participants.tables import Participant
 from simulation.forecast import FtrPosition

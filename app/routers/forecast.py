@@ -10,7 +10,8 @@ from api_schemas.common import Page
 from api_schemas.forecast import ForecastJobPublic, ForecastRequest
 from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
 from app.forecast.flows import start_forecast
-from app.forecast.service import ForecastService, forecast_job_public
+from app.forecast.mapping import forecast_job_public
+from app.forecast.service import ForecastService
 
 router = APIRouter(prefix="/api/v1", tags=["forecast"])
 
