@@ -6,8 +6,9 @@ from app.applications.tables import FtrApplication
 from app.auction_revenue.tables import RevenueRequirement
 from app.auctions.tables import Auction, ClassAuction
 from app.audit.tables import AuditHead, AuditLog
+from app.bid_fills import BidFill
 from app.bids.tables import Bid
-from app.clearing.tables import BidFill, BindingConstraint, ClearingJob, NodalPrice
+from app.clearing.tables import BindingConstraint, ClearingJob, NodalPrice
 from app.forecast.tables import ForecastJob
 from app.holdings.tables import FtrHolding
 from app.networks.tables import NetworkPricingPoint, NetworkVersion

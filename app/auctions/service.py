@@ -10,11 +10,11 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from app.auctions.bid_book import seal_bid_book
 from app.auctions.lifecycle import ALLOWED_TRANSITIONS, AuctionStatus, effective_status, window_is_open
 from app.auctions.repository import AuctionRepository
 from app.auctions.tables import Auction, ClassAuction
 from app.audit.service import record_audit
+from app.bid_book import seal_bid_book
 from app.errors import (
     AlreadyExists,
     BidWindowClosed,

@@ -9,10 +9,10 @@ import json
 
 from api_schemas.auctions import PeriodClassName
 from api_schemas.bids import BidCreate, BidPublic, BidStatusName, FillPublic, HedgeName, SideName
+from app.bid_fills import BidFill
 from app.bids.credit import Side
 from app.bids.orders import OrderSpec
 from app.bids.tables import Bid
-from app.clearing.tables import BidFill
 from app.units import CENT, from_cents, from_tenths, to_cents, to_tenths
 
 

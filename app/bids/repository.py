@@ -11,8 +11,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.tables import Auction
+from app.bid_fills import BidFill
 from app.bids.tables import Bid
-from app.clearing.tables import BidFill
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 

@@ -22,11 +22,11 @@ from app.auctions.service import AuctionService
 from app.auctions.tables import Auction, ClassAuction
 from app.audit.service import actor_of, record_audit
 from app.audit_chain import bid_book_hash
+from app.bid_fills import BidFill
 from app.bids.credit import Side, order_credit_cents
 from app.bids.orders import OrderSpec
 from app.bids.repository import ACTIVE, WITHDRAWN, BidRepository
 from app.bids.tables import Bid
-from app.clearing.tables import BidFill
 from app.clock import Clock
 from app.errors import (
     FieldError,

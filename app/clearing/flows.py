@@ -23,11 +23,12 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.auctions.bid_book import check_bid_book
 from app.auctions.lifecycle import AuctionStatus, effective_status
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
 from app.audit.service import actor_of, record_audit
+from app.bid_book import check_bid_book
+from app.bid_fills import BidFill
 from app.bids.repository import BidRepository
 from app.clearing.engine import (
     ClassOutcome,
@@ -38,7 +39,7 @@ from app.clearing.engine import (
     sequence_fingerprint,
 )
 from app.clearing.repository import QUEUED, RUNNING, SUCCEEDED, ClearingRepository
-from app.clearing.tables import BidFill, BindingConstraint, ClearingJob, NodalPrice
+from app.clearing.tables import BindingConstraint, ClearingJob, NodalPrice
 from app.clock import Clock
 from app.db import after_commit, transaction
 from app.errors import InvalidStateTransition, JobAlreadyRunning, NotFound

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from app.clearing.tables import BidFill, BindingConstraint, ClearingJob, NodalPrice
+from app.bid_fills import BidFill
+from app.clearing.tables import BindingConstraint, ClearingJob, NodalPrice
 
 QUEUED = "queued"
 RUNNING = "running"

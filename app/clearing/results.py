@@ -28,9 +28,10 @@ from api_schemas.clearing import (
 )
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
+from app.bid_fills import BidFill
 from app.bids.tables import Bid
 from app.clearing.repository import ClearingRepository
-from app.clearing.tables import BidFill, ClearingJob
+from app.clearing.tables import ClearingJob
 from app.errors import NotFound
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller

@@ -1,8 +1,8 @@
 """Tables of a clearing: the ``clearing_job`` and its results.
 
-Results (``bid_fill``, ``nodal_price``, ``binding_constraint``) are written in one transaction
-together with the auction's move to ``cleared``: all or nothing. Prices are integer cents per MW
-for the whole period of the class; shadow prices and flows are exact decimals.
+Results (``bid_fill`` in :mod:`app.bid_fills`, ``nodal_price``, ``binding_constraint``) are written in
+one transaction together with the auction's move to ``cleared``: all or nothing. Prices are integer
+cents per MW for the whole period of the class; shadow prices and flows are exact decimals.
 """
 
 from __future__ import annotations
@@ -37,21 +37,6 @@ class ClearingJob(SQLModel, table=True):
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     started_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
-
-
-class BidFill(SQLModel, table=True):
-    """How much of a bid or offer cleared, at the path's clearing price (OA 7.3.6(c), 7.3.8)."""
-
-    __tablename__ = "bid_fill"
-
-    bid_id: int = Field(
-        sa_column=sa.Column(sa.Integer, sa.ForeignKey("bid.id", ondelete="CASCADE"), primary_key=True)
-    )
-    class_auction_id: int = Field(
-        sa_column=sa.Column(sa.Integer, sa.ForeignKey("class_auction.id"), nullable=False, index=True)
-    )
-    cleared_mw_tenths: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
-    clearing_price_cents: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
 
 
 class NodalPrice(SQLModel, table=True):

@@ -11,8 +11,9 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, func, select
 
+from app.bid_fills import BidFill
 from app.clearing import flows
-from app.clearing.tables import BidFill, BindingConstraint, ClearingJob, NodalPrice
+from app.clearing.tables import BindingConstraint, ClearingJob, NodalPrice
 from app.clock import FixedClock
 from app.db import transaction
 from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer
