@@ -18,8 +18,8 @@ stay unbiased, and it is symmetric in sign (a buyer's charge and the seller's pa
 and MW round to the same absolute cents). It is also the rule the posted prices were already rounded
 by (OA 7.3.7), so one trade's price and its amount follow the same rule.
 
-Before this module the auction statements rounded ties away from zero; the amounts that change are
-exact half-cent ties (e.g. 0.1 MW at $0.25/MW = $0.025: 2 cents now, 3 before).
+An exact half-cent tie (0.1 MW at $0.25/MW = $0.025) is 2 cents, where ties away from zero would give 3.
+A credit hold (:mod:`app.bids.credit`) rounds up on purpose: it is a limit, not an amount billed.
 """
 
 from __future__ import annotations

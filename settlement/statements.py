@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from market_terms import PeriodClass
 from market_terms.money import array_round_to_cent, round_to_cent
 from settlement.month import MonthSettlement
 
@@ -103,7 +104,7 @@ def oi_hourly_frame(result: MonthSettlement) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "hour_ending": _iso(result.hours),
-            "period_class": np.where(result.on_peak, "on_peak", "off_peak"),
+            "period_class": np.where(result.on_peak, PeriodClass.ON_PEAK.value, PeriodClass.OFF_PEAK.value),
             "da_congestion": array_round_to_cent(result.charges.da),
             "rt_congestion": array_round_to_cent(result.charges.rt),
             "loop_flow_compensation": array_round_to_cent(result.charges.loop_flow),
