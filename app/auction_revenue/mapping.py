@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 
 from api_schemas.auction_revenue import (
@@ -14,6 +12,7 @@ from api_schemas.auction_revenue import (
 )
 from api_schemas.auctions import PeriodClassName
 from api_schemas.bids import HedgeName
+from app.csv_export import write_csv
 from app.units import from_cents, from_tenths
 from auction.auction_settlement import AuctionStatement
 
@@ -59,27 +58,26 @@ STATEMENT_COLUMNS = (
 
 
 def statements_csv(statements: Sequence[AuctionStatementPublic]) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(STATEMENT_COLUMNS)
-    for s in statements:
-        for ln in s.lines:
-            w.writerow(
-                [
-                    s.participant_id,
-                    ln.bid_id,
-                    ln.side,
-                    ln.period_class.value,
-                    ln.source,
-                    ln.sink,
-                    ln.hedge.value,
-                    ln.mw,
-                    ln.clearing_price,
-                    ln.amount,
-                    ln.charge,
-                ]
-            )
-    return out.getvalue()
+    return write_csv(
+        STATEMENT_COLUMNS,
+        (
+            [
+                s.participant_id,
+                ln.bid_id,
+                ln.side,
+                ln.period_class.value,
+                ln.source,
+                ln.sink,
+                ln.hedge.value,
+                ln.mw,
+                ln.clearing_price,
+                ln.amount,
+                ln.charge,
+            ]
+            for s in statements
+            for ln in s.lines
+        ),
+    )
 
 
 def allocation_public(
@@ -96,9 +94,6 @@ def allocation_public(
 
 
 def allocation_csv(a: RevenueAllocationPublic) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(("owner_id", "requirement", "amount"))
-    for s in a.shares:
-        w.writerow([s.owner_id, s.requirement, s.amount])
-    return out.getvalue()
+    return write_csv(
+        ("owner_id", "requirement", "amount"), ([s.owner_id, s.requirement, s.amount] for s in a.shares)
+    )

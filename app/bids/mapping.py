@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 
 from api_schemas.auctions import PeriodClassName
@@ -13,6 +11,7 @@ from app.bid_fills import BidFill
 from app.bids.credit import Side
 from app.bids.orders import OrderSpec
 from app.bids.tables import Bid
+from app.csv_export import write_csv
 from app.units import CENT, from_cents, from_tenths, to_cents, to_tenths
 
 
@@ -90,23 +89,20 @@ BID_CSV_COLUMNS = (
 
 def bids_csv(bids: list[BidPublic]) -> str:
     """Bids with fills as CSV; the fill columns are empty until the auction is cleared."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(BID_CSV_COLUMNS)
-    for b in bids:
+
+    def row(b: BidPublic) -> tuple[object, ...]:
         fill = (b.fill.cleared_mw, b.fill.clearing_price, b.fill.amount) if b.fill else ("", "", "")
-        writer.writerow(
-            (
-                b.id,
-                b.side.value,
-                b.period_class.value,
-                b.source,
-                b.sink,
-                b.hedge.value,
-                b.mw,
-                b.price,
-                b.status.value,
-                *fill,
-            )
+        return (
+            b.id,
+            b.side.value,
+            b.period_class.value,
+            b.source,
+            b.sink,
+            b.hedge.value,
+            b.mw,
+            b.price,
+            b.status.value,
+            *fill,
         )
-    return out.getvalue()
+
+    return write_csv(BID_CSV_COLUMNS, (row(b) for b in bids))

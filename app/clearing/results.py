@@ -8,8 +8,6 @@ of a posted result; a participant sees its own bids with fills through the bids 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -32,6 +30,7 @@ from app.bid_fills import BidFill
 from app.bids.tables import Bid
 from app.clearing.repository import ClearingRepository
 from app.clearing.tables import ClearingJob
+from app.csv_export import models_csv
 from app.errors import NotFound
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
@@ -137,14 +136,9 @@ class ResultsService:
 
 def results_csv(results: ClassResultsPublic, table: str) -> str:
     """One results table as CSV (``awards``, ``nodal_prices`` or ``binding_constraints``)."""
-    rows: list[dict[str, object]] = [r.model_dump(mode="json") for r in getattr(results, table)]
     fields = {
         "awards": list(AwardPublic.model_fields),
         "nodal_prices": list(NodalPricePublic.model_fields),
         "binding_constraints": list(BindingConstraintPublic.model_fields),
     }[table]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    return models_csv(getattr(results, table), fields)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -19,6 +17,7 @@ from api_schemas.holdings import (
     PositionPublic,
     PositionsPublic,
 )
+from app.csv_export import write_csv
 from app.holdings.tables import FtrHolding
 from app.units import from_cents, from_tenths
 from auction.ledger import FtrKey
@@ -124,11 +123,9 @@ PORTFOLIO_COLUMNS = (
 
 def portfolio_csv(p: PortfolioPublic) -> str:
     """One row per holding; ``history`` is ``seq@effective_from:change=position:origin`` joined by ``;``."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(PORTFOLIO_COLUMNS)
-    for line in p.items:
-        writer.writerow(
+    return write_csv(
+        PORTFOLIO_COLUMNS,
+        (
             [
                 line.holder_id,
                 line.year,
@@ -146,5 +143,6 @@ def portfolio_csv(p: PortfolioPublic) -> str:
                     for s in line.history
                 ),
             ]
-        )
-    return out.getvalue()
+            for line in p.items
+        ),
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -26,6 +24,7 @@ from api_schemas.settlement import (
     YearEndPublic,
     YearEndSharePublic,
 )
+from app.csv_export import models_csv
 from app.settlement.tables import (
     SettlementChange,
     SettlementFtrHour,
@@ -183,10 +182,4 @@ def year_end_public(entry: SettlementYearEnd, shares: Sequence[SettlementYearEnd
 
 def to_csv(items: Sequence[BaseModel], columns: Sequence[str]) -> str:
     """One CSV row per item (JSON-mode values: decimals as text, times as ISO 8601)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for item in items:
-        data = item.model_dump(mode="json")
-        writer.writerow(["" if data[c] is None else data[c] for c in columns])
-    return out.getvalue()
+    return models_csv(items, columns)
