@@ -45,17 +45,17 @@ class AuctionRevenueService:
             raise NotFound(f"settled results of auction {auction_id} not found")
         return auction
 
-    def statements(self, caller: Caller, auction_id: int) -> tuple[AuctionStatement, ...]:
+    def statements_and_bid_ids(
+        self, caller: Caller, auction_id: int
+    ) -> tuple[tuple[AuctionStatement, ...], dict[str, int]]:
+        """The statements the caller may read (own; OI and auditors all) and the bid id of each trade."""
         auction = self._auction(caller, auction_id)
-        trades = [t.trade for t in cleared_trades(self.session, auction)]
-        everyone = auction_statements(trades)
+        stored = cleared_trades(self.session, auction)
+        everyone = auction_statements([t.trade for t in stored])
+        ids = {t.trade.reference: t.bid_id for t in stored}
         if caller.role in READ_ALL_ROLES:
-            return everyone
-        return tuple(s for s in everyone if s.participant == str(caller.participant_id))
-
-    def bid_ids(self, caller: Caller, auction_id: int) -> dict[str, int]:
-        auction = self._auction(caller, auction_id)
-        return {t.trade.reference: t.bid_id for t in cleared_trades(self.session, auction)}
+            return everyone, ids
+        return tuple(s for s in everyone if s.participant == str(caller.participant_id)), ids
 
     def set_requirement(
         self, owner_id: int, amount_cents: int, *, actor: str, now: datetime

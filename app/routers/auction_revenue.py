@@ -26,9 +26,8 @@ CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"example"
 def _statements(
     caller: CurrentParticipant, session: SessionDep, auction_id: int
 ) -> list[AuctionStatementPublic]:
-    service = AuctionRevenueService(session)
-    ids = service.bid_ids(caller, auction_id)
-    return [statement_public(s, ids) for s in service.statements(caller, auction_id)]
+    statements, ids = AuctionRevenueService(session).statements_and_bid_ids(caller, auction_id)
+    return [statement_public(s, ids) for s in statements]
 
 
 @router.get("/auctions/{auction_id}/statements", response_model=list[AuctionStatementPublic])
