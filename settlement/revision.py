@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from market_terms.money import array_round_to_cent
 from settlement.charges import HourlyCharges
 from settlement.errors import YearStateError
 from settlement.forfeiture import ForfeitureInputs
@@ -81,6 +82,6 @@ def holder_differences(old: MonthSettlement, new: MonthSettlement) -> pd.DataFra
     for column in AMOUNT_COLUMNS:
         frame[f"{column}_old"] = before[column]
         frame[f"{column}_new"] = after[column]
-        frame[f"{column}_change"] = (after[column] - before[column]).round(2) + 0.0
+        frame[f"{column}_change"] = array_round_to_cent(after[column] - before[column])
     changed = (frame[[f"{c}_change" for c in AMOUNT_COLUMNS]] != 0).any(axis=1)
     return frame[changed].rename_axis("holder").reset_index()

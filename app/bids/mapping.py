@@ -12,7 +12,7 @@ from app.bids.credit import Side
 from app.bids.orders import OrderSpec
 from app.bids.tables import Bid
 from app.csv_export import write_csv
-from app.units import CENT, from_cents, from_tenths, to_cents, to_tenths
+from app.units import from_cents, from_tenths, to_cents, to_tenths
 
 
 def order_spec(body: BidCreate) -> OrderSpec:
@@ -46,7 +46,7 @@ def fill_public(bid: Bid, fill: BidFill) -> FillPublic:
     mw = from_tenths(fill.cleared_mw_tenths)
     price = from_cents(fill.clearing_price_cents)
     sign = 1 if bid.side == Side.BUY.value else -1
-    amount = (sign * price * mw).quantize(CENT)
+    amount = from_cents(to_cents(sign * price * mw))
     return FillPublic(cleared_mw=mw, clearing_price=price, amount=amount)
 
 
