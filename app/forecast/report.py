@@ -1,7 +1,8 @@
 """A :class:`simulation.forecast.RevenueAdequacyReport` as stored JSON and back as the API's model.
 
-$ amounts are rounded to cents and ratios to 6 decimals when stored: the report is a forecast,
-not a settlement, and the rounding keeps the stored document stable across platforms.
+$ amounts are rounded to cents (:func:`market_terms.money.round_to_cent`) and ratios to 6 decimals when
+stored: the report is a forecast, not a settlement, and the rounding keeps the stored document stable
+across platforms.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from api_schemas.forecast import ForecastReportPublic
+from market_terms.money import round_to_cent
 from simulation.forecast import RevenueAdequacyReport
 
 _RATIO_FIELDS = ("ratio", "probability")
@@ -18,7 +20,7 @@ _RATIO_FIELDS = ("ratio", "probability")
 
 def _rounded(key: str, value: Any) -> Any:
     if isinstance(value, float):
-        return round(value, 6 if any(f in key for f in _RATIO_FIELDS) else 2)
+        return round(value, 6) if any(f in key for f in _RATIO_FIELDS) else round_to_cent(value)
     if isinstance(value, dict):
         return {k: _rounded(k, v) for k, v in value.items()}
     if isinstance(value, list | tuple):
