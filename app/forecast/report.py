@@ -8,6 +8,7 @@ across platforms.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict
 from typing import Any
 
@@ -20,7 +21,9 @@ _RATIO_FIELDS = ("ratio", "probability")
 
 def _rounded(key: str, value: Any) -> Any:
     if isinstance(value, float):
-        return round(value, 6) if any(f in key for f in _RATIO_FIELDS) else round_to_cent(value)
+        if any(f in key for f in _RATIO_FIELDS) or not math.isfinite(value):
+            return round(value, 6)
+        return round_to_cent(value)
     if isinstance(value, dict):
         return {k: _rounded(k, v) for k, v in value.items()}
     if isinstance(value, list | tuple):
