@@ -1,5 +1,8 @@
 """The bid book's seal (:func:`app.audit_chain.bid_book_hash`): made at window close, checked before clearing.
 
+Closing a window is here (:func:`close_window`) because it seals the bids: the auctions do not import
+the bids, the bids import the auctions, and this module both.
+
 The book is every bid and offer of the auction, whatever its status, each as the record
 ``{id, participant_id, period_class, side, source, sink, hedge, mw_tenths, price_cents, status}``;
 the context names the auction and its window. Any bid added, removed or changed after the close
@@ -8,11 +11,14 @@ the context names the auction and its window. Any bid added, removed or changed 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.auctions.service import AuctionService, AuctionView
 from app.auctions.tables import Auction
+from app.audit.service import record_audit
 from app.audit_chain import bid_book_hash, bid_book_matches
 from app.bids.tables import Bid
 from app.errors import BidBookAltered
@@ -60,3 +66,24 @@ def check_bid_book(session: Session, auction: Auction) -> None:
             f"(seal {auction.bid_book_hash[:12]}...): clearing refused",
             extensions={"sealed_hash": auction.bid_book_hash},
         )
+
+
+def seal_and_record_close(session: Session, auction: Auction, now: datetime, actor: str) -> str:
+    """Seal the bid book of a (locked) auction whose window has closed; audit the close."""
+    seal = seal_bid_book(session, auction)
+    record_audit(
+        session,
+        actor,
+        "window.closed",
+        {"auction_id": auction.id, "closes_at": auction.closes_at, "bid_book_hash": seal},
+        at=now,
+    )
+    return seal
+
+
+def close_window(session: Session, auction_id: int, now: datetime, *, actor: str = "system") -> AuctionView:
+    """open -> closed, not before ``closes_at`` (OA 7.1.2): the book sealed, the close audited."""
+    service = AuctionService(session)
+    auction = service.begin_close(auction_id, now)
+    seal_and_record_close(session, auction, now, actor)
+    return service.save_view(auction, now)

@@ -14,7 +14,6 @@ from app.auctions.lifecycle import ALLOWED_TRANSITIONS, AuctionStatus, effective
 from app.auctions.repository import AuctionRepository
 from app.auctions.tables import Auction, ClassAuction
 from app.audit.service import record_audit
-from app.bid_book import seal_bid_book
 from app.errors import (
     AlreadyExists,
     BidWindowClosed,
@@ -135,8 +134,9 @@ class AuctionService:
         )
         return self._view(saved, now)
 
-    def close(self, auction_id: int, now: datetime, *, actor: str = "system") -> AuctionView:
-        """open -> closed; the clock decides: not before ``closes_at`` (OA 7.1.2)."""
+    def begin_close(self, auction_id: int, now: datetime) -> Auction:
+        """open -> closed on the locked row, not yet saved; the clock decides: not before ``closes_at``
+        (OA 7.1.2). :func:`app.bid_book.close_window` seals the book and saves."""
         auction = self._transition(auction_id, AuctionStatus.CLOSED, now)
         if now < auction.closes_at:
             raise InvalidStateTransition(
@@ -145,20 +145,11 @@ class AuctionService:
             )
         auction.status = AuctionStatus.CLOSED.value
         auction.closed_at = now
-        self.seal_and_record_close(auction, now, actor)
-        return self._view(self.repo.save(auction), now)
+        return auction
 
-    def seal_and_record_close(self, auction: Auction, now: datetime, actor: str) -> str:
-        """Seal the bid book of a (locked) auction whose window has closed; audit the close."""
-        seal = seal_bid_book(self.session, auction)
-        record_audit(
-            self.session,
-            actor,
-            "window.closed",
-            {"auction_id": auction.id, "closes_at": auction.closes_at, "bid_book_hash": seal},
-            at=now,
-        )
-        return seal
+    def save_view(self, auction: Auction, now: datetime) -> AuctionView:
+        """Save the auction and return its view at ``now``."""
+        return self._view(self.repo.save(auction), now)
 
     def mark(self, auction: Auction, target: AuctionStatus, now: datetime) -> Auction:
         """Move a locked auction to ``target`` (used by the clearing and posting flows)."""

@@ -27,7 +27,7 @@ from app.auctions.lifecycle import AuctionStatus, effective_status
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
 from app.audit.service import actor_of, record_audit
-from app.bid_book import check_bid_book
+from app.bid_book import check_bid_book, seal_and_record_close
 from app.bid_fills import BidFill
 from app.bids.repository import BidRepository
 from app.clearing.engine import (
@@ -71,7 +71,7 @@ def start_clearing(
     if AuctionStatus(auction.status) is AuctionStatus.OPEN:
         service = AuctionService(session)
         service.mark(auction, AuctionStatus.CLOSED, now)
-        service.seal_and_record_close(auction, now, "system")
+        seal_and_record_close(session, auction, now, "system")
     check_bid_book(session, auction)
     repo = ClearingRepository(session)
     if repo.unfinished_job(auction_id) is not None:

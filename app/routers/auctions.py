@@ -9,6 +9,7 @@ from api_schemas.common import Page
 from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
 from app.audit.service import actor_of
+from app.bid_book import close_window
 from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/auctions", tags=["auctions"])
@@ -65,5 +66,5 @@ def close_auction(
 ) -> AuctionPublic:
     """open -> closed, not before ``closes_at``. OI only."""
     return auction_public(
-        AuctionService(session).close(auction_id, clock.now(), actor=actor_of(caller.participant_id))
+        close_window(session, auction_id, clock.now(), actor=actor_of(caller.participant_id))
     )
