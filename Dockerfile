@@ -23,6 +23,7 @@ COPY auction ./auction
 COPY settlement ./settlement
 COPY simulation ./simulation
 COPY market_calendar ./market_calendar
+COPY market_terms ./market_terms
 COPY app ./app
 COPY api_schemas ./api_schemas
 
