@@ -13,6 +13,7 @@ limit in surplus terms is ``mu = -row_dual >= 0`` ($ per MW of limit). The 3-bus
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import highspy
@@ -21,6 +22,23 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from market_terms import FloatArray
+
+
+class LpStatus(StrEnum):
+    """HiGHS's model status after a run, reduced to what the clearing acts on."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT = "time_limit"
+    OTHER = "other"
+    """Anything else (unbounded, numerical trouble, ...): :attr:`HighsLp.status_text` says which."""
+
+
+_LP_STATUS = {
+    highspy.HighsModelStatus.kOptimal: LpStatus.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: LpStatus.INFEASIBLE,
+    highspy.HighsModelStatus.kTimeLimit: LpStatus.TIME_LIMIT,
+}
 
 
 class HighsLp:
@@ -50,6 +68,8 @@ class HighsLp:
         self.interior_runs = 0
         self.interior_fallbacks = 0
         self.ipm_iterations = 0
+        self.status_text = ""
+        """HiGHS's own words for the model status of the last run."""
 
     @property
     def version(self) -> str:
@@ -115,8 +135,8 @@ class HighsLp:
         basis.valid = True
         self._h.setBasis(basis)
 
-    def solve(self, *, devex: bool = False, interior: bool = False) -> str:
-        """Run the solver; returns HiGHS's model status as text (``"Optimal"`` when solved).
+    def solve(self, *, devex: bool = False, interior: bool = False) -> LpStatus:
+        """Run the solver; returns the model status (HiGHS's own words in :attr:`status_text`).
 
         ``devex``: price with Devex weights instead of dual steepest edge for this run. HiGHS drops its
         steepest-edge weights when rows are added and recomputes them at the next run that pivots (one
@@ -138,16 +158,19 @@ class HighsLp:
             self.ipm_iterations += int(self._h.getInfo().ipm_iteration_count)
             status = self._h.getModelStatus()
             if status == highspy.HighsModelStatus.kOptimal and self._h.getBasis().valid:
-                return str(self._h.modelStatusToString(status))
+                return self._status(status)
             if status == highspy.HighsModelStatus.kTimeLimit:
-                return str(self._h.modelStatusToString(status))
+                return self._status(status)
             self.interior_fallbacks += 1
             if before.valid:
                 self._h.setBasis(before)
         self._h.run()
         self.simplex_pivots += int(self._h.getInfo().simplex_iteration_count)
-        status = self._h.getModelStatus()
-        return str(self._h.modelStatusToString(status))
+        return self._status(self._h.getModelStatus())
+
+    def _status(self, status: highspy.HighsModelStatus) -> LpStatus:
+        self.status_text = str(self._h.modelStatusToString(status))
+        return _LP_STATUS.get(status, LpStatus.OTHER)
 
     def column_values(self) -> FloatArray:
         return np.array(self._h.getSolution().col_value, dtype=np.float64)

@@ -21,6 +21,22 @@ class Status(StrEnum):
     SOLVER_ERROR = "solver_error"
 
 
+class Termination(StrEnum):
+    """Why the row-generation loop stopped (the reason behind :class:`Status`).
+
+    ``NO_VIOLATION``: every monitored row in every case is within the tolerance (optimal).
+    ``ACTIVE_ROWS_ONLY``: the only rows over the tolerance are already in the LP (solver precision;
+    optimal within it). ``ITERATION_LIMIT`` / ``TIME_LIMIT``: a limit of :class:`ClearingOptions` was hit
+    with rows still violated. ``SOLVER``: the LP solver itself did not end optimal (see the text).
+    """
+
+    NO_VIOLATION = "no_violation"
+    ACTIVE_ROWS_ONLY = "active_rows_only"
+    ITERATION_LIMIT = "iteration_limit"
+    TIME_LIMIT = "time_limit"
+    SOLVER = "solver"
+
+
 class Formulation(StrEnum):
     """How a constraint row is written in the LP.
 
@@ -114,6 +130,7 @@ class ClearingResult:
 
     status: Status
     termination: str
+    """The reason in words, with the numbers behind it (``termination_reason`` is the value)."""
     product_mw: FloatArray
     group_of_product: IntArray
     point_prices: FloatArray
@@ -133,3 +150,4 @@ class ClearingResult:
     """(constraint index, case index (-1 base), direction) of each entry of :attr:`binding`."""
     lp_rows: LpRows | None = None
     """Every constraint row of the final LP (binding or not)."""
+    termination_reason: Termination = Termination.NO_VIOLATION
