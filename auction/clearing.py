@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from auction.award_feasibility import RepairStep, repair_awards
+from auction.award_feasibility import Repair, RepairStep, repair_awards, rounding_loss
 from auction.bids import AWARD_STEP_MW, Bid, HeldFtr, Offer, validate
 from auction.pro_rata import group_steps_down, to_steps
 from feasibility.grid import Grid
@@ -178,14 +178,15 @@ def clear_on_grid(
     lp = solve(problem, grid, opts)
     n_bids = len(bids)
     tail_s: dict[str, float] = {}
+    repair: Repair | None = None
+    repairs: tuple[RepairStep, ...] = ()
     if lp.status is Status.OPTIMAL:
         t0 = time.perf_counter()
         asked = to_steps(problem.products.mw_max)
         group_mw = np.bincount(lp.group_of_product, lp.product_mw).astype(np.float64)
-        steps, repairs, max_violation = repair_awards(
-            problem, grid, lp, asked, group_steps_down(group_mw), opts.feasibility_tol_mw
-        )
-        awarded = (steps * AWARD_STEP_MW).astype(np.float64)
+        repair = repair_awards(problem, grid, lp, asked, group_steps_down(group_mw), opts.feasibility_tol_mw)
+        repairs, max_violation = repair.changes, repair.max_violation_mw
+        awarded = (repair.product_steps * AWARD_STEP_MW).astype(np.float64)
         t1 = time.perf_counter()
         prices = {b: float(p) for b, p in zip(grid.bus_ids, bus_prices(grid, lp), strict=True)}
         extra = [p for p in price_points if p not in prices]
@@ -195,7 +196,7 @@ def clear_on_grid(
         tail_s = {"rounding_s": t1 - t0, "prices_s": time.perf_counter() - t1}
     else:
         awarded = np.zeros(len(problem.products))
-        repairs, max_violation, prices = (), lp.max_violation_mw, {}
+        max_violation, prices = lp.max_violation_mw, {}
     product_price = lp.product_prices
     awards = [
         Award(
@@ -226,7 +227,7 @@ def clear_on_grid(
         for i, o in enumerate(offers)
     ]
     summary = _summary(
-        problem, grid, lp, awarded, awards, repairs, max_violation, opts, n_bids, len(offers), held
+        problem, grid, lp, awarded, awards, repair, max_violation, opts, n_bids, len(offers), held
     )
     summary["times_s"].update(tail_s)
     summary["input_hash"] = input_hash(bids, offers, held, grid, opts, hash_extra)
@@ -248,7 +249,7 @@ def _summary(
     lp: ClearingResult,
     awarded: FloatArray,
     awards: Sequence[Award],
-    repairs: Sequence[RepairStep],
+    repair: Repair | None,
     max_violation: float,
     opts: ClearingOptions,
     n_bids: int,
@@ -297,8 +298,15 @@ def _summary(
         },
         "rounding": {
             "step_mw": AWARD_STEP_MW,
-            "method": "group totals rounded down to 0.1 MW, largest remainder within a group, greedy repair",
-            "repair_steps": len(repairs),
+            "method": (
+                "group totals rounded down to 0.1 MW, largest remainder within a group; every overloaded "
+                "row mended at once, confirmed on the full network; steps added back by value"
+            ),
+            "repair_steps": len(repair.changes) if repair else 0,
+            "steps_added_back": repair.steps_added_back if repair else 0,
+            "full_checks": repair.full_checks if repair else 0,
+            "mend_rounds": repair.mend_rounds if repair else 0,
+            **rounding_loss(problem, lp.product_mw, awarded),
         },
     }
 
