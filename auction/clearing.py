@@ -37,6 +37,7 @@ from feasibility.grid import Grid
 from feasibility.network_grid import NetworkGrid
 from feasibility.prices import bus_prices, nodal_prices
 from feasibility.problem import ClearingProblem, build_problem
+from feasibility.progress import Phase, ProgressCallback, ProgressEvent, peak_memory_mib
 from feasibility.result import ClearingOptions, ClearingResult, Status
 from feasibility.solve import solve
 from market_terms import BindingConstraint, FloatArray, Hedge
@@ -170,14 +171,37 @@ def clear_on_grid(
     options: ClearingOptions | None = None,
     price_points: Sequence[str] = (),
     hash_extra: Mapping[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> AuctionResult:
-    """Clear on a prebuilt grid; ``price_points`` are pricing points priced besides every bus."""
+    """Clear on a prebuilt grid; ``price_points`` are pricing points priced besides every bus.
+
+    ``progress`` receives the solve's events, then one after rounding and one after the prices
+    (:mod:`feasibility.progress`).
+    """
+    t_start = time.perf_counter()
     opts = options or ClearingOptions()
     validate(bids, offers, held)
     problem = _problem(bids, offers, held)
-    lp = solve(problem, grid, opts)
+    lp = solve(problem, grid, opts, progress=progress, t_start=t_start)
     n_bids = len(bids)
     tail_s: dict[str, float] = {}
+
+    def emit(phase: Phase, violations: int, awarded_mw: FloatArray) -> None:
+        if progress is not None:
+            progress(
+                ProgressEvent(
+                    phase=phase,
+                    round=lp.iterations,
+                    rows_in_lp=lp.active_rows,
+                    rows_added=0,
+                    bids_priced_in=int(lp.group_of_product.max()) + 1 if lp.group_of_product.size else 0,
+                    violations=violations,
+                    objective=float(problem.products.value @ awarded_mw),
+                    elapsed_s=time.perf_counter() - t_start,
+                    peak_memory_mib=peak_memory_mib(),
+                )
+            )
+
     repair: Repair | None = None
     repairs: tuple[RepairStep, ...] = ()
     if lp.status is Status.OPTIMAL:
@@ -188,12 +212,14 @@ def clear_on_grid(
         repairs, max_violation = repair.changes, repair.max_violation_mw
         awarded = (repair.product_steps * AWARD_STEP_MW).astype(np.float64)
         t1 = time.perf_counter()
+        emit(Phase.ROUNDING, int(max_violation > opts.feasibility_tol_mw), awarded)
         prices = {b: float(p) for b, p in zip(grid.bus_ids, bus_prices(grid, lp), strict=True)}
         extra = [p for p in price_points if p not in prices]
         if extra:
             prices.update({p: float(v) for p, v in zip(extra, nodal_prices(grid, lp, extra), strict=True)})
         # rounding, pro rata and repair include the final check of the awards on every row of every case
         tail_s = {"rounding_s": t1 - t0, "prices_s": time.perf_counter() - t1}
+        emit(Phase.PRICES, 0, awarded)
     else:
         awarded = np.zeros(len(problem.products))
         max_violation, prices = lp.max_violation_mw, {}
@@ -320,6 +346,7 @@ def clear_auction(
     conditions: PeriodConditions | None = None,
     contingencies: Sequence[Contingency] | Literal["all"] | None = None,
     options: ClearingOptions | None = None,
+    progress: ProgressCallback | None = None,
 ) -> AuctionResult:
     """Clear one auction on ``network`` in the period ``conditions`` (scheduled outages, loop flow).
 
@@ -334,4 +361,6 @@ def clear_auction(
         "network": network.name,
         "scheduled_outages": sorted(conditions.scheduled_outages) if conditions else [],
     }
-    return clear_on_grid(grid, bids, offers, held, options=options, price_points=points, hash_extra=extra)
+    return clear_on_grid(
+        grid, bids, offers, held, options=options, price_points=points, hash_extra=extra, progress=progress
+    )

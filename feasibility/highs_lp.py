@@ -13,6 +13,11 @@ limit in surplus terms is ``mu = -row_dual >= 0`` ($ per MW of limit). The 3-bus
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import os
+import sys
+import tempfile
 from enum import StrEnum
 from typing import Any
 
@@ -22,6 +27,50 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from market_terms import FloatArray
+
+LOG = logging.getLogger(__name__)
+
+_banner_logged = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A ``Highs`` instance; its log goes to this module's logger (debug), never to the terminal.
+
+    HiGHS prints its banner on stdout when the process creates its first instance, before any option
+    can be set: that one construction runs with file descriptor 1 on a temporary file and the banner
+    is logged instead.
+    """
+    global _banner_logged
+    if _banner_logged:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        libc = ctypes.CDLL(None)
+        saved = os.dup(1)
+        with tempfile.TemporaryFile() as tmp:
+            os.dup2(tmp.fileno(), 1)
+            try:
+                h = highspy.Highs()
+                libc.fflush(None)
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            tmp.seek(0)
+            banner = tmp.read().decode("utf-8", errors="replace")
+        _banner_logged = True
+        for line in banner.splitlines():
+            if line.strip():
+                LOG.info("%s", line.strip())
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", False)
+    h.cbLogging.subscribe(_log_line)
+    return h
+
+
+def _log_line(event: Any) -> None:
+    text = str(getattr(event, "message", "")).rstrip()
+    if text:
+        LOG.debug("%s", text)
 
 
 class LpStatus(StrEnum):
@@ -45,8 +94,7 @@ class HighsLp:
     """A minimisation LP with columns added once and rows added in batches."""
 
     def __init__(self, *, tolerance: float, time_limit_s: float) -> None:
-        self._h = highspy.Highs()
-        self._h.silent()
+        self._h = _new_highs()
         self.settings: dict[str, Any] = {
             "solver": "simplex",
             "simplex_strategy": 1,

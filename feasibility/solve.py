@@ -44,6 +44,7 @@ from feasibility.groups import group_products
 from feasibility.highs_lp import HighsLp, LpStatus
 from feasibility.prices import prices_from_sensitivities
 from feasibility.problem import ClearingProblem
+from feasibility.progress import Phase, ProgressCallback, ProgressEvent, peak_memory_mib
 from feasibility.result import (
     ClearingOptions,
     ClearingResult,
@@ -135,16 +136,37 @@ _STATUS = {
 }
 
 
-def solve(problem: ClearingProblem, grid: Grid, options: ClearingOptions | None = None) -> ClearingResult:
-    """Clear ``problem`` on ``grid``: maximal surplus awards, prices and binding rows (see module doc)."""
-    return _RowGeneration(problem, grid, options or ClearingOptions()).run()
+def solve(
+    problem: ClearingProblem,
+    grid: Grid,
+    options: ClearingOptions | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    t_start: float | None = None,
+) -> ClearingResult:
+    """Clear ``problem`` on ``grid``: maximal surplus awards, prices and binding rows (see module doc).
+
+    ``progress`` receives a ``build`` event and one ``round`` event per round
+    (:mod:`feasibility.progress`); ``t_start`` (``time.perf_counter()``) is when the clearing began,
+    for the events' elapsed time (default: now).
+    """
+    return _RowGeneration(problem, grid, options or ClearingOptions(), progress, t_start).run()
 
 
 class _RowGeneration:
     """The state of one solve: the LP, the rows in it, the last awards and the clock (private)."""
 
-    def __init__(self, problem: ClearingProblem, grid: Grid, opts: ClearingOptions) -> None:
+    def __init__(
+        self,
+        problem: ClearingProblem,
+        grid: Grid,
+        opts: ClearingOptions,
+        progress: ProgressCallback | None,
+        t_start: float | None,
+    ) -> None:
         self.t_start = time.perf_counter()
+        self.t_origin = self.t_start if t_start is None else t_start
+        self.progress = progress
         self.problem = problem
         self.grid = grid
         self.opts = opts
@@ -175,6 +197,24 @@ class _RowGeneration:
         self.max_violation = 0.0
         self._build_columns(balance)
         self.timings["build_s"] = time.perf_counter() - self.t_start
+        self._emit(Phase.BUILD, 0, 0, 0.0)
+
+    def _emit(self, phase: Phase, rows_added: int, violations: int, objective: float) -> None:
+        if self.progress is None:
+            return
+        self.progress(
+            ProgressEvent(
+                phase=phase,
+                round=self.iterations,
+                rows_in_lp=self.active.count,
+                rows_added=rows_added,
+                bids_priced_in=len(self.groups),
+                violations=violations,
+                objective=objective,
+                elapsed_s=time.perf_counter() - self.t_origin,
+                peak_memory_mib=peak_memory_mib(),
+            )
+        )
 
     def _build_columns(self, balance: tuple[sp.csr_matrix, sp.csr_matrix] | None) -> None:
         groups, layout, lp = self.groups, self.layout, self.lp
@@ -302,6 +342,8 @@ class _RowGeneration:
                 self.timings["flows_s"],
                 self.timings["rows_s"],
             )
+            pick = select_rows(viol, opts.max_rows_per_iteration)
+            self._emit(Phase.ROUND, int(pick.size), viol.n_violated, float(self.groups.value @ self.group_mw))
             if viol.n_violated == 0:
                 self._stop(
                     Status.OPTIMAL,
@@ -309,7 +351,6 @@ class _RowGeneration:
                     f"no row violated by more than {opts.feasibility_tol_mw} MW",
                 )
                 break
-            pick = select_rows(viol, opts.max_rows_per_iteration)
             if pick.size == 0:
                 self._stop(
                     Status.OPTIMAL,

@@ -6,7 +6,9 @@
 NET is a MATPOWER ``.m`` case or our JSON network. File formats: :mod:`auction.files`. Every input is
 read and checked before anything is solved; an error names the file, row and column, exits with
 code 2 and writes nothing to DIR. A solved auction exits 0; a base model that is infeasible or a solver
-limit exits 1 (its status is in ``summary.json``).
+limit exits 1 (its status is in ``summary.json``). While it runs, one line per phase and LP round
+(rows added, bid groups priced in, violations, objective, elapsed time, peak memory) goes to stderr
+(:mod:`feasibility.progress`); the solver's own log goes to the Python log, not the terminal.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from auction.files import (
     render_outputs,
     write_outputs,
 )
+from feasibility.progress import ProgressEvent, format_event
 from feasibility.result import Status
 from network.constraints import monitored_constraints
 from network.errors import NetworkError
@@ -75,6 +78,10 @@ def _load_network(path: Path) -> Network:
     raise InputFileError(path.name, None, None, "network must be a MATPOWER .m file or a .json network")
 
 
+def _print_progress(event: ProgressEvent) -> None:
+    print(f"ftr clear: {format_event(event)}", file=sys.stderr, flush=True)
+
+
 def _sha256(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -114,7 +121,15 @@ def run(args: argparse.Namespace) -> int:
             monitored = monitored_constraints(net, PeriodConditions(scheduled_outages=outages)).ids
             loop = read_loop_flow(inputs["loop_flow"], set(monitored))
         conditions = PeriodConditions(scheduled_outages=outages, loop_flow_mw=loop)
-        result = clear_auction(net, bids, offers, held, conditions=conditions, contingencies=contingencies)
+        result = clear_auction(
+            net,
+            bids,
+            offers,
+            held,
+            conditions=conditions,
+            contingencies=contingencies,
+            progress=_print_progress,
+        )
     except (InputFileError, BidError, NetworkError) as exc:
         print(f"ftr clear: {exc}", file=sys.stderr)
         return 2
