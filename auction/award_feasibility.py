@@ -10,14 +10,16 @@ check later finds overloaded. With ``a_rg`` the MW group ``g`` puts on row ``r``
 ``slack_r = rhs_r - sum_g a_rg x_g``, a change of ``dx_g`` moves every slack by ``-a_rg dx_g``: the
 flows are updated by the group's own column, never recomputed.
 
-1. **Mend**, every overloaded working row at once. For each row ``r`` with ``slack_r < -tol`` the
-   cheapest move by surplus per MW of relief, ``v_g / a_rg``, among: cutting a group with MW awarded
-   that loads the row (``a_rg > 0``) by the steps needed to clear it, and raising by one step a group
-   that relieves it (``a_rg < 0``) and was rounded down (never above its LP value rounded up to a step,
-   never above its MW, once per group). A group picked by several rows takes the largest cut (a cut
-   wins over a raise). All moves are applied together, the slacks updated by the moved columns, and
-   the round repeats until no working row is overloaded. Cuts only go down and raises happen once per
-   group, so the rounds end; at zero awards only the base model is left, which the LP found feasible.
+1. **Mend** every overloaded working row in one pass, worst first, each move applied to every slack
+   at once by the moved group's column (a row mended by an earlier move of the pass is skipped):
+   a group rounded down that relieves the row (``a_rg < 0``, most relief first) is raised one step if
+   that overloads no working row (never above its LP value rounded up to a step, never above its MW,
+   once per group); otherwise the loading group (``a_rg > 0``, MW awarded) with the least surplus
+   per MW of relief ``v_g / a_rg`` (ties: canonical order) whose cut by the steps the row needs (at
+   most its award) overloads no other row nor worsens an overloaded one, among the cheapest 4,096;
+   failing that, the cut among them leaving the least total overload. Passes repeat until no working
+   row is overloaded. Cuts only go down and raises happen once per group, so the passes end; at zero
+   awards only the base model is left, which the LP found feasible.
 2. **Confirm** on the full network: one check of every monitored row in every case
    (:func:`feasibility.check.check_awards`). The worst overloaded case of each constraint and
    direction joins the working set and the mend runs again; the check is repeated until it is clean.
@@ -79,6 +81,10 @@ _MIN_COEFF = 1e-6
 """MW per MW: a group moving a row less than this is not moved for it (the move would be huge)."""
 _ROW_BLOCK = 64
 """Overloaded rows priced against every group this many at a time (memory: rows x groups floats)."""
+_CANDIDATES = 256
+"""Candidate moves checked together for one that overloads no other row."""
+_SEARCH_LIMIT = 4096
+"""Loading groups looked at, cheapest first, for a clean cut."""
 _ADD_BLOCK = 512
 """Add-back candidates whose columns are computed together."""
 _MAX_CONFIRM = 50
@@ -170,48 +176,78 @@ class _Rounding:
     # -- 1. mend ---------------------------------------------------------------------------------
     def mend(self) -> None:
         gr, rows = self.groups, self.rows
-        value = gr.value
+        all_groups = np.arange(len(gr))
         while True:
             over = np.flatnonzero(rows.slack < -self.tol)
             if over.size == 0:
                 return
             self.mend_rounds += 1
-            cut: dict[int, tuple[int, int]] = {}  # group -> (steps, row)
-            raise_: dict[int, int] = {}  # group -> row
-            has_mw = self.totals > 0
+            moved = False
+            over = over[np.argsort(rows.slack[over], kind="stable")]  # worst first
             for start in range(0, over.size, _ROW_BLOCK):
                 block = over[start : start + _ROW_BLOCK]
-                a = rows.columns(gr, np.arange(len(gr)), block)  # rows x groups
-                loads = has_mw[None, :] & (a > _MIN_COEFF)
-                relieves = self.can_raise[None, :] & (a < -_MIN_COEFF)
-                eligible = loads | relieves
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    cost = np.where(eligible, value[None, :] / a, np.inf)
-                best = np.argmin(cost, axis=1)  # ties: the first group in canonical order
+                a_block = rows.columns(gr, all_groups, block)  # rows x groups
                 for i, r in enumerate(block.tolist()):
-                    g = int(best[i])
-                    if not np.isfinite(cost[i, g]):
+                    if rows.slack[r] >= -self.tol:
+                        continue  # mended by an earlier move
+                    a = a_block[i]
+                    g, delta = self._move_for(a, r)
+                    if g < 0:
                         continue  # nothing can move this row: left for the report
-                    if a[i, g] > 0:
-                        need = int(np.ceil(-rows.slack[r] / a[i, g] / AWARD_STEP_MW - 1e-9))
-                        steps = max(1, min(need, int(self.totals[g])))
-                        if steps > cut.get(g, (0, -1))[0]:
-                            cut[g] = (steps, r)
-                    else:
-                        raise_.setdefault(g, r)
-            for g in cut:
-                raise_.pop(g, None)
-            if not cut and not raise_:
+                    self._record(g, -delta, r)
+                    if delta > 0:
+                        self.can_raise[g] = False
+                    self.totals[g] += delta
+                    rows.move(gr, np.array([g]), np.array([delta]))
+                    moved = True
+            if not moved:
                 return
-            moved = np.array(sorted(cut) + sorted(raise_), dtype=np.int64)
-            delta = np.array([-cut[g][0] for g in sorted(cut)] + [1] * len(raise_), dtype=np.int64)
-            for g, (steps, r) in sorted(cut.items()):
-                self._record(g, steps, r)
-            for g, r in sorted(raise_.items()):
-                self._record(g, -1, r)
-                self.can_raise[g] = False
-            self.totals[moved] += delta
-            rows.move(gr, moved, delta)
+
+    def _move_for(self, a: FloatArray, r: int) -> tuple[int, int]:
+        """The move that mends row ``r`` (``a``: every group's coefficient on it): (group, change in
+        steps), or (-1, 0) if no group can move it.
+
+        First a rounded-down group that relieves the row (most relief first) raised one step, if that
+        overloads no working row; otherwise the loading group with the least surplus per MW of relief
+        ``v_g / a_g`` (ties: canonical order) whose cut by the steps the row needs (at most its award)
+        overloads no other working row (nor worsens an overloaded one), among the cheapest
+        ``_SEARCH_LIMIT``; failing that, the cut among them leaving the least total overload.
+        """
+        up = np.flatnonzero(self.can_raise & (a < -_MIN_COEFF))
+        up = up[np.lexsort((up, a[up]))]
+        for start in range(0, up.size, _CANDIDATES):
+            block = up[start : start + _CANDIDATES]
+            clean, _ = self._clean(block, np.ones(block.size, dtype=np.int64))
+            if clean.size:
+                return int(block[int(clean[0])]), 1
+        loads = np.flatnonzero((self.totals > 0) & (a > _MIN_COEFF))
+        if loads.size == 0:
+            return -1, 0
+        loads = loads[np.lexsort((loads, self.groups.value[loads] / a[loads]))][:_SEARCH_LIMIT]
+        need = np.ceil(-self.rows.slack[r] / a[loads] / AWARD_STEP_MW - 1e-9).astype(np.int64)
+        cut = np.maximum(1, np.minimum(need, self.totals[loads]))
+        best: tuple[float, int, int] | None = None
+        for start in range(0, loads.size, _CANDIDATES):
+            block = loads[start : start + _CANDIDATES]
+            clean, overload = self._clean(block, -cut[start : start + _CANDIDATES])
+            if clean.size:
+                j = int(clean[0])
+                return int(block[j]), -int(cut[start + j])
+            j = int(np.argmax(overload))
+            if best is None or overload[j] > best[0]:
+                best = (float(overload[j]), int(block[j]), -int(cut[start + j]))
+        assert best is not None
+        return best[1], best[2]
+
+    def _clean(self, cand: IntArray, delta: IntArray) -> tuple[IntArray, FloatArray]:
+        """Positions of the moves that overload no working row (nor worsen an overloaded one), and
+        each move's total overload left (MW, <= 0)."""
+        rows = self.rows
+        after = rows.slack[:, None] - rows.columns(self.groups, cand) * (delta * AWARD_STEP_MW)[None, :]
+        floor = np.minimum(rows.slack, -self.tol)[:, None]
+        clean = np.flatnonzero(~(after < floor).any(axis=0))
+        overload: FloatArray = np.minimum(after, 0.0).sum(axis=0)
+        return clean, overload
 
     def _record(self, g: int, steps: int, r: int) -> None:
         rows, grid = self.rows, self.grid
