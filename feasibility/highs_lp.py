@@ -220,6 +220,18 @@ class HighsLp:
         self.status_text = str(self._h.modelStatusToString(status))
         return _LP_STATUS.get(status, LpStatus.OTHER)
 
+    def set_column_upper(self, columns: NDArray[np.int64], upper: FloatArray) -> None:
+        """Change the upper bounds of ``columns`` (lower bounds 0) keeping the basis."""
+        n = int(columns.size)
+        if n == 0:
+            return
+        self._h.changeColsBounds(
+            n,
+            np.ascontiguousarray(columns, dtype=np.int32),
+            np.zeros(n, dtype=np.float64),
+            np.ascontiguousarray(upper, dtype=np.float64),
+        )
+
     def column_values(self) -> FloatArray:
         return np.array(self._h.getSolution().col_value, dtype=np.float64)
 

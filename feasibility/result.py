@@ -75,6 +75,9 @@ class ClearingOptions:
     ``interior_rounds``: let rounds that add many rows to a large LP be solved by interior point and
     crossover instead of the warm dual simplex (``feasibility.solve.INTERIOR_ROW_SHARE``); off, every
     round is a dual simplex re-solve. Both give an optimal vertex of the same LP.
+    ``price_columns``: column generation on bid groups (``feasibility.solve``, "Bid pricing"): the LP
+    holds the groups in the money at the last prices; every other group is priced against them each
+    round and enters when it is in the money. Off, every group is free in every round. Same optimum.
     """
 
     formulation: Formulation = Formulation.ANGLE
@@ -86,6 +89,7 @@ class ClearingOptions:
     drop_tol: float = 1e-10
     highs_tol: float = 1e-9
     interior_rounds: bool = True
+    price_columns: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +102,7 @@ class ClearingOptions:
             "drop_tol": self.drop_tol,
             "highs_tol": self.highs_tol,
             "interior_rounds": self.interior_rounds,
+            "price_columns": self.price_columns,
         }
 
 

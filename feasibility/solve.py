@@ -14,6 +14,17 @@ Only a few hundred bind. So:
    rows to a large LP, from scratch by interior point and crossover (:data:`INTERIOR_ROW_SHARE`);
 4. repeat.
 
+Bid pricing (column generation, ``ClearingOptions.price_columns``): a bid group's column only enters
+the linking rows, so with ``y`` the duals of those rows its reduced cost is
+``rc_g = -v_g - (L^T y)_g = price_g - v_g`` (``price_g = pi_sink - pi_source`` for an obligation, the
+option path's adverse price for an option; ``L`` the linking rows' group columns): one sparse
+matrix-vector product prices every group. After each round, groups at 0 MW with ``rc_g > PRUNE_TOL``
+(out of the money) leave the LP's working set (upper bound 0: the basis stays valid), and groups
+outside it with ``rc_g < -PRICE_TOL`` (in the money) come back (for good). The loop stops only when
+no row is violated *and* no group outside the set is in the money: the LP's optimum is then optimal
+for the full LP (every other column has a non-negative reduced cost), so the exact termination is
+unchanged. Fewer free columns make each LP cheaper (about 80% of bids clear at zero).
+
 Each round's LP is a relaxation of the full LP, so its optimum is an upper bound on the full optimum;
 at termination it is also feasible for the full LP (checked on every row), hence optimal for it, with
 the same objective. Prices come from the duals of the active rows (inactive rows are slack, dual 0).
@@ -81,6 +92,12 @@ known optimum without rows) and on LPs with few bid columns (10k bids: 354 pivot
 
 INTERIOR_MIN_COLUMNS = 40_000
 """LP columns (bid groups, points, angles) below which every round is left to the dual simplex."""
+
+PRICE_TOL = 1e-7
+"""$/MW: a group outside the working set with a reduced cost below ``-PRICE_TOL`` enters it."""
+
+PRUNE_TOL = 1e-6
+"""$/MW: a group at 0 MW priced more than this above its value leaves the working set."""
 
 SHADOW_PRICE_TOL = 1e-9
 """$/MW: a row with a shadow price above this is reported as binding."""
@@ -196,6 +213,11 @@ class _RowGeneration:
         self.group_mw = np.zeros(len(self.groups))
         self.max_violation = 0.0
         self._build_columns(balance)
+        n_g = len(self.groups)
+        self.pricing = bool(opts.price_columns and formulation is not Formulation.DENSE and n_g)
+        self.in_set = np.ones(n_g, dtype=bool)
+        self.sticky = np.zeros(n_g, dtype=bool)
+        self.timings["pricing_s"] = 0.0
         self.timings["build_s"] = time.perf_counter() - self.t_start
         self._emit(Phase.BUILD, 0, 0, 0.0)
 
@@ -208,7 +230,7 @@ class _RowGeneration:
                 round=self.iterations,
                 rows_in_lp=self.active.count,
                 rows_added=rows_added,
-                bids_priced_in=len(self.groups),
+                bids_priced_in=int(np.count_nonzero(self.in_set)),
                 violations=violations,
                 objective=objective,
                 elapsed_s=time.perf_counter() - self.t_origin,
@@ -235,6 +257,7 @@ class _RowGeneration:
         link = linking_rows(layout, groups, balance)
         lp.add_rows(link, np.zeros(link.shape[0]), np.zeros(link.shape[0]))
         self.n_link = link.shape[0]
+        self.link_groups_t = sp.csr_matrix(sp.csc_matrix(link)[:, :n_g].T)
         # The optimum without constraint rows is known: every group at its bound by the sign of its value,
         # the point, path and angle variables basic (the linking rows are block triangular in them, with
         # the nonsingular B_r as last block). Starting there saves the simplex thousands of pivots.
@@ -301,6 +324,28 @@ class _RowGeneration:
         self.group_mw = np.clip(lp.column_values()[:n_g], 0.0, self.groups.mw_max) if n_g else np.zeros(0)
         return True
 
+    def _price_columns(self) -> int:
+        """Price every group against the round's duals; move groups in and out of the working set.
+
+        Returns how many groups entered (0: no group outside the set is in the money).
+        """
+        if not self.pricing:
+            return 0
+        t = time.perf_counter()
+        y = self.lp.row_duals()[: self.n_link]
+        rc = -self.groups.value - self.link_groups_t @ y  # = price_g - value_g ($/MW)
+        enter = np.flatnonzero(~self.in_set & (rc < -PRICE_TOL))
+        leave = np.flatnonzero(self.in_set & ~self.sticky & (self.group_mw <= 0.0) & (rc > PRUNE_TOL))
+        if enter.size:
+            self.lp.set_column_upper(enter, self.groups.mw_max[enter])
+            self.in_set[enter] = True
+            self.sticky[enter] = True
+        if leave.size:
+            self.lp.set_column_upper(leave, np.zeros(leave.size))
+            self.in_set[leave] = False
+        self.timings["pricing_s"] += time.perf_counter() - t
+        return int(enter.size)
+
     def _violations(self) -> Violations:
         t = time.perf_counter()
         act_cons, act_case, act_dir = self.active.keys()
@@ -316,6 +361,25 @@ class _RowGeneration:
         self.timings["flows_s"] += time.perf_counter() - t
         self.max_violation = viol.max_violation_mw
         return viol
+
+    def _within_limits(self, viol: Violations) -> bool:
+        """False (and stopped) if the round or time limit is reached with work left."""
+        opts = self.opts
+        if self.iterations >= opts.max_iterations:
+            self._stop(
+                Status.ITERATION_LIMIT,
+                Termination.ITERATION_LIMIT,
+                f"{self.iterations} rounds, {viol.amount_mw.size} rows still violated",
+            )
+            return False
+        if time.perf_counter() - self.t_start > opts.time_limit_s:
+            self._stop(
+                Status.TIME_LIMIT,
+                Termination.TIME_LIMIT,
+                f"time limit {opts.time_limit_s} s reached after {self.iterations} rounds",
+            )
+            return False
+        return True
 
     def _stop(self, status: Status, reason: Termination, text: str) -> None:
         self.status, self.reason, self.termination = status, reason, text
@@ -343,7 +407,13 @@ class _RowGeneration:
                 self.timings["rows_s"],
             )
             pick = select_rows(viol, opts.max_rows_per_iteration)
+            entered = self._price_columns()
             self._emit(Phase.ROUND, int(pick.size), viol.n_violated, float(self.groups.value @ self.group_mw))
+            if entered and (viol.n_violated == 0 or pick.size == 0):
+                added = 0  # only columns enter: a warm re-solve
+                if not self._within_limits(viol):
+                    break
+                continue
             if viol.n_violated == 0:
                 self._stop(
                     Status.OPTIMAL,
@@ -358,19 +428,7 @@ class _RowGeneration:
                     f"only rows already in the LP are violated (max {self.max_violation:.3g} MW)",
                 )
                 break
-            if self.iterations >= opts.max_iterations:
-                self._stop(
-                    Status.ITERATION_LIMIT,
-                    Termination.ITERATION_LIMIT,
-                    f"{self.iterations} rounds, {viol.amount_mw.size} rows still violated",
-                )
-                break
-            if time.perf_counter() - self.t_start > opts.time_limit_s:
-                self._stop(
-                    Status.TIME_LIMIT,
-                    Termination.TIME_LIMIT,
-                    f"time limit {opts.time_limit_s} s reached after {self.iterations} rounds",
-                )
+            if not self._within_limits(viol):
                 break
             added = pick.size
             self.add_rows(viol.constraint_idx[pick], viol.case_idx[pick], viol.direction[pick])
