@@ -490,6 +490,9 @@ class _RowGeneration:
                 "interior_runs": lp.interior_runs,
                 "ipm_iterations": lp.ipm_iterations,
                 "interior_fallbacks": lp.interior_fallbacks,
+                "bid_groups": len(groups),
+                "bid_groups_in_lp_at_end": int(np.count_nonzero(self.in_set)),
+                "bid_groups_priced_back_in": int(np.count_nonzero(self.sticky)),
             },
         }
         return ClearingResult(
