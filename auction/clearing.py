@@ -33,14 +33,14 @@ import numpy as np
 from auction.award_feasibility import Repair, RepairStep, repair_awards, rounding_loss
 from auction.bids import AWARD_STEP_MW, Bid, HeldFtr, Offer, validate
 from auction.pro_rata import group_steps_down, to_steps
-from feasibility.grid import Grid
+from feasibility.grid import BASE_CASE, Grid
 from feasibility.network_grid import NetworkGrid
 from feasibility.prices import bus_prices, nodal_prices
 from feasibility.problem import ClearingProblem, build_problem
 from feasibility.progress import Phase, ProgressCallback, ProgressEvent, peak_memory_mib
 from feasibility.result import ClearingOptions, ClearingResult, Status
 from feasibility.solve import solve
-from market_terms import BindingConstraint, FloatArray, Hedge
+from market_terms import BindingConstraint, FloatArray, Hedge, IntArray
 from network.model import Contingency, Network, PeriodConditions
 
 PRICE_TOL = 1e-6
@@ -172,8 +172,15 @@ def clear_on_grid(
     price_points: Sequence[str] = (),
     hash_extra: Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
+    warm_start: Sequence[RowKey] = (),
 ) -> AuctionResult:
     """Clear on a prebuilt grid; ``price_points`` are pricing points priced besides every bus.
+
+    ``warm_start``: rows known to bind, as (constraint id, contingency id or ``None`` for the base
+    case, direction), e.g. the binding constraints of the other period class of the month or of an
+    earlier clearing on the same network; they enter the LP before the first round (same optimum,
+    fewer rounds). Rows naming a constraint or contingency the grid does not have are skipped; the
+    summary counts both.
 
     ``progress`` receives the solve's events, then one after rounding and one after the prices
     (:mod:`feasibility.progress`).
@@ -182,7 +189,8 @@ def clear_on_grid(
     opts = options or ClearingOptions()
     validate(bids, offers, held)
     problem = _problem(bids, offers, held)
-    lp = solve(problem, grid, opts, progress=progress, t_start=t_start)
+    start = _row_indices(grid, warm_start)
+    lp = solve(problem, grid, opts, progress=progress, t_start=t_start, start_rows=start)
     n_bids = len(bids)
     tail_s: dict[str, float] = {}
 
@@ -257,6 +265,7 @@ def clear_on_grid(
     )
     summary["times_s"].update(tail_s)
     summary["input_hash"] = input_hash(bids, offers, held, grid, opts, hash_extra)
+    summary["warm_start"] = {"rows_given": len(warm_start), "rows_used": int(start[0].size)}
     return AuctionResult(
         status=lp.status,
         termination=lp.termination,
@@ -267,6 +276,26 @@ def clear_on_grid(
         clearing=lp,
         repairs=repairs,
     )
+
+
+RowKey = tuple[str, str | None, int]
+"""A row of the feasibility test: (constraint id, contingency id or ``None`` for the base case, +1/-1)."""
+
+
+def _row_indices(grid: Grid, rows: Sequence[RowKey]) -> tuple[IntArray, IntArray, IntArray]:
+    """Index arrays of the rows the grid has (others skipped)."""
+    cons = {c: i for i, c in enumerate(grid.constraint_ids)}
+    conts = {c: i for i, c in enumerate(grid.contingency_ids)}
+    keys = [
+        (cons[c], BASE_CASE if k is None else conts[k], d)
+        for c, k, d in rows
+        if c in cons and (k is None or k in conts) and d in (1, -1)
+    ]
+    if not keys:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, e
+    arr = np.array(keys, dtype=np.int64)
+    return arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy()
 
 
 def _summary(
@@ -347,6 +376,7 @@ def clear_auction(
     contingencies: Sequence[Contingency] | Literal["all"] | None = None,
     options: ClearingOptions | None = None,
     progress: ProgressCallback | None = None,
+    warm_start: Sequence[RowKey] = (),
 ) -> AuctionResult:
     """Clear one auction on ``network`` in the period ``conditions`` (scheduled outages, loop flow).
 
@@ -362,5 +392,13 @@ def clear_auction(
         "scheduled_outages": sorted(conditions.scheduled_outages) if conditions else [],
     }
     return clear_on_grid(
-        grid, bids, offers, held, options=options, price_points=points, hash_extra=extra, progress=progress
+        grid,
+        bids,
+        offers,
+        held,
+        options=options,
+        price_points=points,
+        hash_extra=extra,
+        progress=progress,
+        warm_start=warm_start,
     )

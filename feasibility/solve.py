@@ -160,14 +160,28 @@ def solve(
     *,
     progress: ProgressCallback | None = None,
     t_start: float | None = None,
+    start_rows: tuple[IntArray, IntArray, IntArray] | None = None,
 ) -> ClearingResult:
     """Clear ``problem`` on ``grid``: maximal surplus awards, prices and binding rows (see module doc).
 
     ``progress`` receives a ``build`` event and one ``round`` event per round
     (:mod:`feasibility.progress`); ``t_start`` (``time.perf_counter()``) is when the clearing began,
     for the events' elapsed time (default: now).
+
+    ``start_rows``: (constraint index, case index (-1 base), direction) of rows to put in the LP
+    before the first round, a warm start from rows known to bind (the other period class of the month,
+    an earlier clearing of the network). Every row is a row of the full LP, so the optimum is the same;
+    only the rounds needed to find them are saved. Duplicates are dropped.
     """
-    return _RowGeneration(problem, grid, options or ClearingOptions(), progress, t_start).run()
+    solver = _RowGeneration(problem, grid, options or ClearingOptions(), progress, t_start)
+    if start_rows is not None and start_rows[0].size:
+        solver.add_rows(*_unique_rows(*start_rows))
+    return solver.run()
+
+
+def _unique_rows(cons: IntArray, case: IntArray, direction: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    keys = np.unique(np.stack([cons, case, direction], axis=1).astype(np.int64), axis=0)
+    return keys[:, 0].copy(), keys[:, 1].copy(), keys[:, 2].copy()
 
 
 class _RowGeneration:

@@ -339,3 +339,29 @@ class TestProgressEvents:
         assert events[-1].objective == pytest.approx(result.summary["surplus"], rel=1e-12)
         assert all(e.bids_priced_in == 2 and e.peak_memory_mib > 0 for e in events)
         assert [e.elapsed_s for e in events] == sorted(e.elapsed_s for e in events)
+
+
+class TestClearWarmStart:
+    def test_warm_start_from_an_earlier_constraints_file(self, tmp_path: Path, net_file: Path) -> None:
+        bids = str(write(tmp_path, "bids.csv", BIDS))
+        first, second = tmp_path / "first", tmp_path / "second"
+        assert main(["clear", "--network", str(net_file), "--bids", bids, "--out", str(first)]) == 0
+        args = ["clear", "--network", str(net_file), "--bids", bids, "--out", str(second)]
+        assert main([*args, "--warm-start", str(first / "constraints.csv"), "--no-bid-pricing"]) == 0
+        assert read_csv(second / "awards.csv") == read_csv(first / "awards.csv")
+        assert read_csv(second / "nodal_prices.csv") == read_csv(first / "nodal_prices.csv")
+        summary = json.loads((second / "summary.json").read_text())
+        assert summary["warm_start"] == {"rows_given": 1, "rows_used": 1}
+        assert summary["iterations"] == 1
+        assert summary["solver"]["options"]["price_columns"] is False
+        assert summary["input_files"]["warm_start"]["name"] == "constraints.csv"
+
+    def test_a_bad_direction_names_file_row_and_column(
+        self, tmp_path: Path, net_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        warm = write(tmp_path, "warm.csv", "branch_id,contingency_id,direction\n1-3,,2\n")
+        out = tmp_path / "out"
+        args = ["clear", "--network", str(net_file), "--bids", str(write(tmp_path, "bids.csv", BIDS))]
+        assert main([*args, "--warm-start", str(warm), "--out", str(out)]) == 2
+        assert "warm.csv" in (err := capsys.readouterr().err) and "direction" in err and "row 2" in err
+        assert not out.exists()
