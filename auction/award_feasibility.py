@@ -85,6 +85,8 @@ _CANDIDATES = 256
 """Candidate moves checked together for one that overloads no other row."""
 _SEARCH_LIMIT = 4096
 """Loading groups looked at, cheapest first, for a clean cut."""
+_RAISE_LIMIT = 1024
+"""Rounded-down relieving groups looked at, most relief first, for a clean raise."""
 _ADD_BLOCK = 512
 """Add-back candidates whose columns are computed together."""
 _MAX_CONFIRM = 50
@@ -101,18 +103,30 @@ class _WorkingRows:
     sens: FloatArray
     rhs: FloatArray
     slack: FloatArray = field(default_factory=lambda: np.zeros(0))
+    _sens_t: FloatArray | None = None
 
-    def columns(self, groups: ProductGroups, g: IntArray, rows: IntArray | slice = slice(None)) -> FloatArray:
-        """``a_rg`` (rows x len(g)) of groups ``g`` (options: adverse part; sales negative)."""
+    def columns(self, groups: ProductGroups, g: IntArray, rows: IntArray) -> FloatArray:
+        """``a_rg`` (len(rows) x len(g)) of groups ``g`` on a few rows (options: adverse part; sales
+        negative)."""
         sens = self.sens[rows]
         a = self.direction[rows][:, None] * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
         out: FloatArray = path_coefficients(a, groups.is_option[g][None, :], groups.is_sale[g][None, :])
         return out
 
+    def group_columns(self, groups: ProductGroups, g: IntArray) -> FloatArray:
+        """``a_rg`` of groups ``g`` on every row, group-major (len(g) x rows): read from point-major
+        sensitivities, so a group's column is two contiguous rows."""
+        if self._sens_t is None:
+            self._sens_t = np.ascontiguousarray(self.sens.T)
+        s_t = self._sens_t
+        a = (s_t[groups.source[g]] - s_t[groups.sink[g]]) * self.direction[None, :]
+        out: FloatArray = path_coefficients(a, groups.is_option[g][:, None], groups.is_sale[g][:, None])
+        return out
+
     def move(self, groups: ProductGroups, g: IntArray, delta_steps: IntArray) -> None:
         """Apply ``delta_steps`` to groups ``g``: each slack moves by the groups' own columns."""
         if g.size and self.slack.size:
-            self.slack = self.slack - self.columns(groups, g) @ (delta_steps * AWARD_STEP_MW)
+            self.slack = self.slack - (delta_steps * AWARD_STEP_MW) @ self.group_columns(groups, g)
 
 
 class _Rounding:
@@ -165,7 +179,7 @@ class _Rounding:
         load: FloatArray = (rows.direction * (rows.sens @ u)).astype(np.float64)
         opt = np.flatnonzero(gr.is_option & (x > 0))
         if opt.size:
-            load = load + rows.columns(gr, opt) @ x[opt]
+            load = load + x[opt] @ rows.group_columns(gr, opt)
         return load
 
     def product_steps(self) -> IntArray:
@@ -214,7 +228,7 @@ class _Rounding:
         ``_SEARCH_LIMIT``; failing that, the cut among them leaving the least total overload.
         """
         up = np.flatnonzero(self.can_raise & (a < -_MIN_COEFF))
-        up = up[np.lexsort((up, a[up]))]
+        up = up[np.lexsort((up, a[up]))][:_RAISE_LIMIT]
         for start in range(0, up.size, _CANDIDATES):
             block = up[start : start + _CANDIDATES]
             clean, _ = self._clean(block, np.ones(block.size, dtype=np.int64))
@@ -243,10 +257,10 @@ class _Rounding:
         """Positions of the moves that overload no working row (nor worsen an overloaded one), and
         each move's total overload left (MW, <= 0)."""
         rows = self.rows
-        after = rows.slack[:, None] - rows.columns(self.groups, cand) * (delta * AWARD_STEP_MW)[None, :]
-        floor = np.minimum(rows.slack, -self.tol)[:, None]
-        clean = np.flatnonzero(~(after < floor).any(axis=0))
-        overload: FloatArray = np.minimum(after, 0.0).sum(axis=0)
+        after = rows.slack[None, :] - rows.group_columns(self.groups, cand) * (delta * AWARD_STEP_MW)[:, None]
+        floor = np.minimum(rows.slack, -self.tol)[None, :]
+        clean = np.flatnonzero(~(after < floor).any(axis=1))
+        overload: FloatArray = np.minimum(after, 0.0).sum(axis=1)
         return clean, overload
 
     def _record(self, g: int, steps: int, r: int) -> None:
@@ -319,16 +333,16 @@ class _Rounding:
         floor = -0.5 * self.tol
         for start in range(0, cand.size, _ADD_BLOCK):
             block = cand[start : start + _ADD_BLOCK]
-            cols = rows.columns(gr, block)  # rows x block
+            cols = rows.group_columns(gr, block)  # block x rows
             step_mw = want[block] * AWARD_STEP_MW
-            worst = np.maximum(cols, 0.0) @ step_mw
+            worst = step_mw @ np.maximum(cols, 0.0)
             risky = np.flatnonzero(rows.slack - worst < floor)
             got = want[block].copy()
             if risky.size:
                 slack = rows.slack[risky].copy()
-                sub = cols[risky]
+                sub = cols[:, risky]
                 for j in range(block.size):
-                    col = sub[:, j]
+                    col = sub[j]
                     up = col > 0
                     if up.any():
                         room = (slack[up] - floor) / (col[up] * AWARD_STEP_MW)
@@ -337,7 +351,7 @@ class _Rounding:
                         slack -= got[j] * AWARD_STEP_MW * col
             if got.any():
                 self.totals[block] += got
-                rows.slack = rows.slack - cols @ (got * AWARD_STEP_MW)
+                rows.slack = rows.slack - (got * AWARD_STEP_MW) @ cols
                 self.added_back += int(got.sum())
 
 
