@@ -1,44 +1,52 @@
-"""Keep the 0.1 MW awards simultaneously feasible (OA 7.3.5(d), OA 7.3.6(b)).
+"""Keep the 0.1 MW awards simultaneously feasible and lose as little surplus as that allows
+(OA 7.3.5(d), OA 7.3.6(b)).
 
 Rounding a group's award down (``auction.pro_rata``) lowers its flow on every row. That can only
 overload a row on which the group was a *counterflow* (it relieved the row), and then by less than
-0.1 MW times its sensitivity. The repair works on group totals, in whole steps, and only lowers awards
-except for one allowed move up:
+0.1 MW times its sensitivity. The repair works on group totals in whole steps, on a *working set* of
+rows whose group coefficients it holds: the rows of the final LP to begin with, plus any row the full
+check later finds overloaded. With ``a_rg`` the MW group ``g`` puts on row ``r`` per MW awarded
+(``d_r (S_r,src - S_r,snk)``; options their adverse part, a sold option minus it) and
+``slack_r = rhs_r - sum_g a_rg x_g``, a change of ``dx_g`` moves every slack by ``-a_rg dx_g``: the
+flows are updated by the group's own column, never recomputed.
 
-Phase 1, on the rows of the final LP (their sensitivities are at hand, so a step costs O(groups)):
+1. **Mend** every overloaded working row in one pass, worst first, each move applied to every slack
+   at once by the moved group's column (a row mended by an earlier move of the pass is skipped):
+   a group rounded down that relieves the row (``a_rg < 0``, most relief first) is raised one step if
+   that overloads no working row (never above its LP value rounded up to a step, never above its MW,
+   once per group); otherwise the loading group (``a_rg > 0``, MW awarded) with the least surplus
+   per MW of relief ``v_g / a_rg`` (ties: canonical order) whose cut by the steps the row needs (at
+   most its award) overloads no other row nor worsens an overloaded one, among the cheapest 4,096;
+   failing that, the cut among them leaving the least total overload. Passes repeat until no working
+   row is overloaded. Cuts only go down and raises happen once per group, so the passes end; at zero
+   awards only the base model is left, which the LP found feasible.
+2. **Confirm** on the full network: one check of every monitored row in every case
+   (:func:`feasibility.check.check_awards`). The worst overloaded case of each constraint and
+   direction joins the working set and the mend runs again; the check is repeated until it is clean.
+3. **Add back**: groups below their cap (the LP value rounded up to a step, at most the MW asked) with
+   a positive value get steps back, highest value ($/MW) first, as many as keep every working row within
+   its limit; so a fully filled bid keeps its MW whenever that is feasible. The candidates are taken in
+   blocks: the block's columns are computed at once and only the rows its steps could overload (those
+   with less slack than the block's total positive load) are followed step by step. A final full
+   check confirms (and, should a row outside the working set object, goes back to 1).
 
-    while some LP row is over its limit by more than the tolerance:
-        take the worst such row r;
-        if a group that was rounded down relieves r and one step back up overloads no row, raise it
-        (never above its LP value rounded up to a step, never above its MW);
-        otherwise, among groups with MW awarded that load r (coefficient a_g > 0), lower the one that
-        loses the least surplus per MW of relief, min v_g / a_g (ties: canonical group order), by the
-        whole steps needed to clear the overload (at most its award), passing over a cut that would
-        overload another row; if none of the cheapest 4,096 is clean, the one of them leaving the
-        least total overload (the loop goes on with what is left).
-
-Phase 2, on the full network: the awards are checked on every row in every case; in the rare event
-that a row outside the LP is overloaded, the same greedy cut is applied there, one full check per cut.
-
-Cuts only go down and each raise happens at most once per group, so both loops end; at zero awards
-only the base model is left, which the LP found feasible. Every change is reported.
+Every mend is reported as a :class:`RepairStep`; the steps added back are counted.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from auction.bids import AWARD_STEP_MW
 from auction.pro_rata import split_steps
-from feasibility.check import check_awards, product_row_coefficients
-from feasibility.grid import Grid
+from feasibility.check import check_awards
+from feasibility.grid import Grid, row_limits
 from feasibility.groups import ProductGroups, group_products
 from feasibility.problem import ClearingProblem, path_coefficients
-from feasibility.result import ClearingResult, LpRows
+from feasibility.result import ClearingResult
 from market_terms import FloatArray, IntArray
 
 
@@ -54,228 +62,297 @@ class RepairStep:
     overload_mw: float
 
 
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """The outcome of :func:`repair_awards`."""
+
+    product_steps: IntArray
+    """Each product's award in 0.1 MW steps (problem order)."""
+    changes: tuple[RepairStep, ...]
+    max_violation_mw: float
+    """The largest overload left on any row in any case after the final full check (0 if none)."""
+    steps_added_back: int = 0
+    full_checks: int = 0
+    mend_rounds: int = 0
+    working_rows: int = 0
+
+
 _MIN_COEFF = 1e-6
-"""MW per MW: a group loading a row less than this is not cut for it (the cut would be huge)."""
-_CANDIDATES = 512
-"""Loading groups are tried in blocks of this many for a cut that overloads no other row."""
-_SUB_BLOCK = 64
-_SEARCH_LIMIT = 8 * _CANDIDATES
-"""The clean-cut search looks at the cheapest this many loading groups. When none of them is clean
-the cut that leaves the least total overload among them is taken and the loop repairs the rest: with
-thousands of binding rows nearly every loading group is a counterflow somewhere, and scanning all of
-them for a clean cut that rarely exists cost more than the LP's last rounds."""
-"""Within a block, candidates with cuts of similar size are evaluated this many at a time."""
-_REACH_MARGIN = 1.0 + 1e-6
-"""Head room on a row's reach, far above the rounding of the values that it bounds."""
+"""MW per MW: a group moving a row less than this is not moved for it (the move would be huge)."""
+_ROW_BLOCK = 64
+"""Overloaded rows priced against every group this many at a time (memory: rows x groups floats)."""
+_CANDIDATES = 256
+"""Candidate moves checked together for one that overloads no other row."""
+_SEARCH_LIMIT = 4096
+"""Loading groups looked at, cheapest first, for a clean cut."""
+_RAISE_LIMIT = 1024
+"""Rounded-down relieving groups looked at, most relief first, for a clean raise."""
+_ADD_BLOCK = 512
+"""Add-back candidates whose columns are computed together."""
+_MAX_CONFIRM = 50
+"""Full checks at most (each adds the rows it finds overloaded; in practice 1-3 are needed)."""
 
 
-def _group_columns(groups: ProductGroups, sens: FloatArray, direction: IntArray, g: IntArray) -> FloatArray:
-    """Row coefficients (rows x len(g)) of groups ``g``: ``d (S_src - S_snk)``, options adverse only
-    (:func:`feasibility.problem.path_coefficients`)."""
-    a = direction[:, None] * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
-    out: FloatArray = path_coefficients(a, groups.is_option[g][None, :], groups.is_sale[g][None, :])
-    return out
+@dataclass
+class _WorkingRows:
+    """Rows whose slack is tracked: sensitivities (rows x points), direction, rhs and slack (MW)."""
 
-
-def _row_loads(
-    problem: ClearingProblem, groups: ProductGroups, rows: LpRows, group_mw: FloatArray
-) -> FloatArray:
-    """``coeffs @ x`` of the LP rows for group MW ``x`` (the base model is already in ``rhs``)."""
-    k = len(problem.points)
-    obl = ~groups.is_option
-    u = np.bincount(groups.source[obl], group_mw[obl], minlength=k) - np.bincount(
-        groups.sink[obl], group_mw[obl], minlength=k
-    )
-    load: FloatArray = (rows.direction * (rows.sens @ u)).astype(np.float64)
-    opt = np.flatnonzero(groups.is_option & (group_mw > 0))
-    if opt.size:
-        load = load + _group_columns(groups, rows.sens, rows.direction, opt) @ group_mw[opt]
-    return load
-
-
-def _lp_row_repair(
-    problem: ClearingProblem,
-    groups: ProductGroups,
-    rows: LpRows,
-    lp_group_mw: FloatArray,
-    totals: IntArray,
-    asked_total: IntArray,
-    tol_mw: float,
-    grid: Grid,
-    max_steps: int,
-) -> list[RepairStep]:
-    """Phase 1 (module doc); updates ``totals`` in place and returns the changes made."""
-    steps: list[RepairStep] = []
-    if rows.sens.shape[0] == 0:
-        return steps
-    rounded_mw = (totals * AWARD_STEP_MW).astype(np.float64)
-    slack: FloatArray = rows.rhs - _row_loads(problem, groups, rows, rounded_mw)
-    can_raise = (lp_group_mw > totals * AWARD_STEP_MW + 1e-9) & (totals < asked_total)
-    # point-major sensitivities with the rows in order of their slack (tightest first): a cut can only
-    # harm rows with little slack, and those then form a prefix that the clean-cut search reads alone
-    by_slack = np.argsort(slack, kind="stable")
-    sens_sorted = rows.sens[by_slack]
-    reach = 2.0 * np.abs(sens_sorted).max(axis=1) if sens_sorted.shape[1] else np.zeros(len(by_slack))
-    tight = _TightRows(by_slack, np.ascontiguousarray(sens_sorted.T), rows.direction[by_slack], reach)
-    del sens_sorted
-    for _ in range(max_steps):
-        r = int(np.argmin(slack))
-        if slack[r] >= -tol_mw:
-            break
-        a = rows.direction[r] * (rows.sens[r, groups.source] - rows.sens[r, groups.sink])
-        a = path_coefficients(a, groups.is_option, groups.is_sale)
-        raised = False
-        up = np.flatnonzero(can_raise & (a < -1e-12))
-        g = _first_clean_raise(groups, tight, slack, up[np.argsort(a[up], kind="stable")], tol_mw)
-        if g >= 0:
-            col = tight.column(groups, g)
-            new = slack - AWARD_STEP_MW * col
-            totals[g] += 1
-            can_raise[g] = False
-            steps.append(_step(problem, groups, g, -1, rows, r, float(-slack[r]), grid))
-            slack = new
-            raised = True
-        if raised:
-            continue
-        loads = np.flatnonzero((totals > 0) & (a > _MIN_COEFF))
-        if loads.size == 0:
-            break
-        order = loads[np.lexsort((loads, groups.value[loads] / a[loads]))]
-        g, cut, col = _cheapest_clean_cut(groups, tight, slack, r, a, totals, order, tol_mw)
-        totals[g] -= cut
-        steps.append(_step(problem, groups, g, cut, rows, r, float(-slack[r]), grid))
-        slack = slack + cut * AWARD_STEP_MW * col
-    return steps
-
-
-@dataclass(frozen=True)
-class _TightRows:
-    """The LP rows reordered by slack: ``perm`` (new position -> row), ``sens_t`` (points x rows,
-    row-major), ``direction`` and ``reach`` (``2 max_p |S_p|``, a bound on ``|d (S_s - S_t)|``)."""
-
-    perm: IntArray
-    sens_t: FloatArray
+    constraint_idx: IntArray
+    case_idx: IntArray
     direction: IntArray
-    reach: FloatArray
+    sens: FloatArray
+    rhs: FloatArray
+    slack: FloatArray = field(default_factory=lambda: np.zeros(0))
+    _sens_t: FloatArray | None = None
 
-    def columns(self, groups: ProductGroups, g: IntArray, m: int) -> FloatArray:
-        """Coefficients (len(g) x m) of groups ``g`` on the first ``m`` rows (options: adverse part)."""
-        a = self.direction[None, :m] * (self.sens_t[groups.source[g], :m] - self.sens_t[groups.sink[g], :m])
-        if bool(groups.is_option[g].any()):
-            a = path_coefficients(a, groups.is_option[g][:, None], groups.is_sale[g][:, None])
-        out: FloatArray = a
+    def columns(self, groups: ProductGroups, g: IntArray, rows: IntArray) -> FloatArray:
+        """``a_rg`` (len(rows) x len(g)) of groups ``g`` on a few rows (options: adverse part; sales
+        negative)."""
+        sens = self.sens[rows]
+        a = self.direction[rows][:, None] * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
+        out: FloatArray = path_coefficients(a, groups.is_option[g][None, :], groups.is_sale[g][None, :])
         return out
 
-    def column(self, groups: ProductGroups, g: int) -> FloatArray:
-        """Group ``g``'s coefficients on every row, in the LP's row order."""
-        col = np.empty(len(self.perm))
-        col[self.perm] = self.columns(groups, np.array([g]), len(self.perm))[0]
-        return col
+    def group_columns(self, groups: ProductGroups, g: IntArray) -> FloatArray:
+        """``a_rg`` of groups ``g`` on every row, group-major (len(g) x rows): read from point-major
+        sensitivities, so a group's column is two contiguous rows."""
+        if self._sens_t is None:
+            self._sens_t = np.ascontiguousarray(self.sens.T)
+        s_t = self._sens_t
+        a = (s_t[groups.source[g]] - s_t[groups.sink[g]]) * self.direction[None, :]
+        out: FloatArray = path_coefficients(a, groups.is_option[g][:, None], groups.is_sale[g][:, None])
+        return out
+
+    def move(self, groups: ProductGroups, g: IntArray, delta_steps: IntArray) -> None:
+        """Apply ``delta_steps`` to groups ``g``: each slack moves by the groups' own columns."""
+        if g.size and self.slack.size:
+            self.slack = self.slack - (delta_steps * AWARD_STEP_MW) @ self.group_columns(groups, g)
 
 
-def _first_clean_raise(
-    groups: ProductGroups, tight: _TightRows, slack: FloatArray, candidates: IntArray, tol_mw: float
-) -> int:
-    """The first candidate that one step up (0.1 MW) overloads no row by more than ``tol_mw``; -1 if none.
+class _Rounding:
+    """State of one repair: group totals (steps), caps, the working rows."""
 
-    A step moves row ``i`` by at most ``0.1 reach_i`` MW: rows with more slack cannot be overloaded by
-    it, so only the prefix of rows (in order of slack) up to the last one it could reach is read.
-    """
-    if candidates.size == 0:
-        return -1
-    slack_p = slack[tight.perm]
-    harmed = np.flatnonzero(slack_p < AWARD_STEP_MW * tight.reach * _REACH_MARGIN)
-    if harmed.size == 0:
-        return int(candidates[0])
-    m = int(harmed[-1]) + 1
-    for start in range(0, len(candidates), _CANDIDATES):
-        block = candidates[start : start + _CANDIDATES]
-        cols = tight.columns(groups, block, m)
-        new = slack_p[None, :m] - AWARD_STEP_MW * cols
-        ok = np.flatnonzero(~((cols > 0) & ~(new >= -tol_mw)).any(axis=1))
-        if ok.size:
-            return int(block[int(ok[0])])
-    return -1
+    def __init__(
+        self,
+        problem: ClearingProblem,
+        grid: Grid,
+        lp: ClearingResult,
+        asked_steps: IntArray,
+        group_steps: IntArray,
+        tol_mw: float,
+    ) -> None:
+        self.problem, self.grid, self.tol = problem, grid, tol_mw
+        self.groups = group_products(problem.products)
+        self.asked_steps = asked_steps
+        g_of = self.groups.group_of_product
+        n_g = len(self.groups)
+        self.totals = group_steps.astype(np.int64).copy()
+        asked_total = np.bincount(g_of, asked_steps, minlength=n_g).astype(np.int64)
+        lp_mw = np.bincount(g_of, lp.product_mw, minlength=n_g).astype(np.float64)
+        lp_up = np.ceil(np.maximum(lp_mw, 0.0) / AWARD_STEP_MW - 1e-6).astype(np.int64)
+        self.cap = np.minimum(asked_total, np.maximum(lp_up, self.totals))
+        self.can_raise = self.totals < self.cap
+        self.points_matrix = grid.injection_matrix(problem.points)
+        k = len(problem.points)
+        if lp.lp_rows is not None and lp.lp_rows.sens.shape[0]:
+            r = lp.lp_rows
+            self.rows = _WorkingRows(r.constraint_idx, r.case_idx, r.direction, r.sens, r.rhs)
+        else:
+            e = np.zeros(0, dtype=np.int64)
+            self.rows = _WorkingRows(e, e, e, np.zeros((0, k)), np.zeros(0))
+        self.rows.slack = self.rows.rhs - self._loads(self.rows, self.totals)
+        self.changes: list[RepairStep] = []
+        self.mend_rounds = 0
+        self.added_back = 0
+        self.full_checks = 0
+        self.max_violation = 0.0
 
+    def _loads(self, rows: _WorkingRows, totals: IntArray) -> FloatArray:
+        """``sum_g a_rg x_g`` for group totals ``totals`` (steps)."""
+        if rows.sens.shape[0] == 0:
+            return np.zeros(0)
+        x = totals * AWARD_STEP_MW
+        k = len(self.problem.points)
+        gr = self.groups
+        obl = ~gr.is_option
+        u = np.bincount(gr.source[obl], x[obl], minlength=k) - np.bincount(gr.sink[obl], x[obl], minlength=k)
+        load: FloatArray = (rows.direction * (rows.sens @ u)).astype(np.float64)
+        opt = np.flatnonzero(gr.is_option & (x > 0))
+        if opt.size:
+            load = load + x[opt] @ rows.group_columns(gr, opt)
+        return load
 
-def _cheapest_clean_cut(
-    groups: ProductGroups,
-    tight: _TightRows,
-    slack: FloatArray,
-    r: int,
-    a: FloatArray,
-    totals: IntArray,
-    candidates: IntArray,
-    tol_mw: float,
-) -> tuple[int, int, FloatArray]:
-    """The cheapest candidate (surplus per MW of relief) whose cut overloads no other row.
+    def product_steps(self) -> IntArray:
+        return split_steps(
+            self.groups.group_of_product, self.asked_steps, self.totals, self.problem.products.ids
+        )
 
-    Cutting a group also removes its relief on rows where it is a counterflow; a cut that would
-    overload such a row is passed over. Candidates come cheapest first and are tried in blocks. If
-    none of the cheapest ``_SEARCH_LIMIT`` is clean, the cut among them leaving the least total
-    overload is taken (the loop repairs the rest).
+    # -- 1. mend ---------------------------------------------------------------------------------
+    def mend(self) -> None:
+        gr, rows = self.groups, self.rows
+        all_groups = np.arange(len(gr))
+        while True:
+            over = np.flatnonzero(rows.slack < -self.tol)
+            if over.size == 0:
+                return
+            self.mend_rounds += 1
+            moved = False
+            over = over[np.argsort(rows.slack[over], kind="stable")]  # worst first
+            for start in range(0, over.size, _ROW_BLOCK):
+                block = over[start : start + _ROW_BLOCK]
+                a_block = rows.columns(gr, all_groups, block)  # rows x groups
+                for i, r in enumerate(block.tolist()):
+                    if rows.slack[r] >= -self.tol:
+                        continue  # mended by an earlier move
+                    a = a_block[i]
+                    g, delta = self._move_for(a, r)
+                    if g < 0:
+                        continue  # nothing can move this row: left for the report
+                    self._record(g, -delta, r)
+                    if delta > 0:
+                        self.can_raise[g] = False
+                    self.totals[g] += delta
+                    rows.move(gr, np.array([g]), np.array([delta]))
+                    moved = True
+            if not moved:
+                return
 
-    A cut of ``c`` steps moves row ``i`` by at most ``0.1 c reach_i`` MW, so a row with more slack than
-    that ends with a non-negative slack: it is neither made worse beyond the tolerance nor adds to the
-    overload. Within a block, candidates are taken by size of cut and only the rows up to the last
-    one that such a cut could harm are read (rows are in order of slack, so that is a short prefix
-    when the cuts are small). The choice is the one a look at every row gives.
-    """
-    fallback: tuple[float, int, int] | None = None
-    slack_p = slack[tight.perm]
-    floor_p = np.minimum(slack_p, -tol_mw)
-    candidates = candidates[:_SEARCH_LIMIT]
-    need_all = np.ceil(-slack[r] / a[candidates] / AWARD_STEP_MW - 1e-9).astype(np.int64)
-    cut_all = np.maximum(1, np.minimum(need_all, totals[candidates]))
-    for start in range(0, min(len(candidates), _SEARCH_LIMIT), _CANDIDATES):
-        block = candidates[start : start + _CANDIDATES]
-        cut = cut_all[start : start + _CANDIDATES]
-        worse = np.zeros(block.size, dtype=bool)
-        overload = np.zeros(block.size)
-        by_cut = np.argsort(cut, kind="stable")
-        for s0 in range(0, block.size, _SUB_BLOCK):
-            sub = by_cut[s0 : s0 + _SUB_BLOCK]
-            reach_mw = (int(cut[sub[-1]]) * AWARD_STEP_MW) * tight.reach * _REACH_MARGIN
-            harmed = np.flatnonzero(slack_p < reach_mw)
-            if harmed.size == 0:
-                continue
-            m = int(harmed[-1]) + 1
-            after = slack_p[None, :m] + cut[sub][:, None] * AWARD_STEP_MW * tight.columns(
-                groups, block[sub], m
+    def _move_for(self, a: FloatArray, r: int) -> tuple[int, int]:
+        """The move that mends row ``r`` (``a``: every group's coefficient on it): (group, change in
+        steps), or (-1, 0) if no group can move it.
+
+        First a rounded-down group that relieves the row (most relief first) raised one step, if that
+        overloads no working row; otherwise the loading group with the least surplus per MW of relief
+        ``v_g / a_g`` (ties: canonical order) whose cut by the steps the row needs (at most its award)
+        overloads no other working row (nor worsens an overloaded one), among the cheapest
+        ``_SEARCH_LIMIT``; failing that, the cut among them leaving the least total overload.
+        """
+        up = np.flatnonzero(self.can_raise & (a < -_MIN_COEFF))
+        up = up[np.lexsort((up, a[up]))][:_RAISE_LIMIT]
+        for start in range(0, up.size, _CANDIDATES):
+            block = up[start : start + _CANDIDATES]
+            clean, _ = self._clean(block, np.ones(block.size, dtype=np.int64))
+            if clean.size:
+                return int(block[int(clean[0])]), 1
+        loads = np.flatnonzero((self.totals > 0) & (a > _MIN_COEFF))
+        if loads.size == 0:
+            return -1, 0
+        loads = loads[np.lexsort((loads, self.groups.value[loads] / a[loads]))][:_SEARCH_LIMIT]
+        need = np.ceil(-self.rows.slack[r] / a[loads] / AWARD_STEP_MW - 1e-9).astype(np.int64)
+        cut = np.maximum(1, np.minimum(need, self.totals[loads]))
+        best: tuple[float, int, int] | None = None
+        for start in range(0, loads.size, _CANDIDATES):
+            block = loads[start : start + _CANDIDATES]
+            clean, overload = self._clean(block, -cut[start : start + _CANDIDATES])
+            if clean.size:
+                j = int(clean[0])
+                return int(block[j]), -int(cut[start + j])
+            j = int(np.argmax(overload))
+            if best is None or overload[j] > best[0]:
+                best = (float(overload[j]), int(block[j]), -int(cut[start + j]))
+        assert best is not None
+        return best[1], best[2]
+
+    def _clean(self, cand: IntArray, delta: IntArray) -> tuple[IntArray, FloatArray]:
+        """Positions of the moves that overload no working row (nor worsen an overloaded one), and
+        each move's total overload left (MW, <= 0)."""
+        rows = self.rows
+        after = rows.slack[None, :] - rows.group_columns(self.groups, cand) * (delta * AWARD_STEP_MW)[:, None]
+        floor = np.minimum(rows.slack, -self.tol)[None, :]
+        clean = np.flatnonzero(~(after < floor).any(axis=1))
+        overload: FloatArray = np.minimum(after, 0.0).sum(axis=1)
+        return clean, overload
+
+    def _record(self, g: int, steps: int, r: int) -> None:
+        rows, grid = self.rows, self.grid
+        members = tuple(
+            self.problem.products.ids[int(i)] for i in np.flatnonzero(self.groups.group_of_product == g)
+        )
+        k = int(rows.case_idx[r])
+        self.changes.append(
+            RepairStep(
+                product_ids=members,
+                steps=steps,
+                constraint_id=grid.constraint_ids[int(rows.constraint_idx[r])],
+                contingency_id=None if k < 0 else grid.contingency_ids[k],
+                direction=int(rows.direction[r]),
+                overload_mw=float(-rows.slack[r]),
             )
-            worse[sub] = (after < floor_p[None, :m]).any(axis=1)
-            overload[sub] = np.minimum(after, 0.0).sum(axis=1)
-        clean = np.flatnonzero(~worse)
-        if clean.size:
-            i = int(clean[0])
-            return int(block[i]), int(cut[i]), tight.column(groups, int(block[i]))
-        i = int(np.argmax(overload))
-        if fallback is None or overload[i] > fallback[0]:
-            fallback = (float(overload[i]), int(block[i]), int(cut[i]))
-    assert fallback is not None
-    return fallback[1], fallback[2], tight.column(groups, fallback[1])
+        )
 
+    def settle(self) -> bool:
+        """Mend and confirm until the full check is clean (True) or the check limit is reached."""
+        for _ in range(_MAX_CONFIRM):
+            self.mend()
+            if self.confirm() is None:
+                return True
+        return False
 
-def _step(
-    problem: ClearingProblem,
-    groups: ProductGroups,
-    g: int,
-    cut: int,
-    rows: LpRows,
-    r: int,
-    overload: float,
-    grid: Grid,
-) -> RepairStep:
-    members = tuple(problem.products.ids[int(i)] for i in np.flatnonzero(groups.group_of_product == g))
-    k = int(rows.case_idx[r])
-    return RepairStep(
-        product_ids=members,
-        steps=cut,
-        constraint_id=grid.constraint_ids[int(rows.constraint_idx[r])],
-        contingency_id=None if k < 0 else grid.contingency_ids[k],
-        direction=int(rows.direction[r]),
-        overload_mw=overload,
-    )
+    # -- 2. confirm ------------------------------------------------------------------------------
+    def confirm(self) -> float | None:
+        """One full check; ``None`` when clean, else the rows found join the working set (and the
+        largest overload is returned)."""
+        mw = (self.product_steps() * AWARD_STEP_MW).astype(np.float64)
+        viol = check_awards(self.problem, self.grid, mw, self.tol)
+        self.full_checks += 1
+        self.max_violation = viol.max_violation_mw
+        if viol.amount_mw.size == 0:
+            return None
+        self._add_rows(viol.constraint_idx, viol.case_idx, viol.direction)
+        return viol.max_violation_mw
+
+    def _add_rows(self, cons: IntArray, case: IntArray, direction: IntArray) -> None:
+        problem, grid = self.problem, self.grid
+        sens = grid.sensitivities(cons, case, self.points_matrix)
+        fixed = sens @ problem.fixed_point_injection() + grid.loop_flow_mw[cons]
+        rhs = (
+            row_limits(grid, cons, case)
+            - direction * fixed
+            - problem.fixed.option_adverse_mw(sens, direction)
+        )
+        new = _WorkingRows(cons, case, direction, sens, rhs)
+        new.slack = rhs - self._loads(new, self.totals)
+        r = self.rows
+        self.rows = _WorkingRows(
+            np.concatenate([r.constraint_idx, cons]),
+            np.concatenate([r.case_idx, case]),
+            np.concatenate([r.direction, direction]),
+            np.vstack([r.sens, sens]),
+            np.concatenate([r.rhs, rhs]),
+            np.concatenate([r.slack, new.slack]),
+        )
+
+    # -- 3. add back -----------------------------------------------------------------------------
+    def add_back(self) -> None:
+        gr, rows = self.groups, self.rows
+        want = self.cap - self.totals
+        cand = np.flatnonzero((want > 0) & (gr.value > 0))
+        if cand.size == 0:
+            return
+        cand = cand[np.lexsort((cand, -gr.value[cand]))]
+        floor = -0.5 * self.tol
+        for start in range(0, cand.size, _ADD_BLOCK):
+            block = cand[start : start + _ADD_BLOCK]
+            cols = rows.group_columns(gr, block)  # block x rows
+            step_mw = want[block] * AWARD_STEP_MW
+            worst = step_mw @ np.maximum(cols, 0.0)
+            risky = np.flatnonzero(rows.slack - worst < floor)
+            got = want[block].copy()
+            if risky.size:
+                slack = rows.slack[risky].copy()
+                sub = cols[:, risky]
+                for j in range(block.size):
+                    col = sub[j]
+                    up = col > 0
+                    if up.any():
+                        room = (slack[up] - floor) / (col[up] * AWARD_STEP_MW)
+                        got[j] = int(max(0, min(int(want[block[j]]), int(np.floor(room.min() + 1e-12)))))
+                    if got[j]:
+                        slack -= got[j] * AWARD_STEP_MW * col
+            if got.any():
+                self.totals[block] += got
+                rows.slack = rows.slack - (got * AWARD_STEP_MW) @ cols
+                self.added_back += int(got.sum())
 
 
 def repair_awards(
@@ -285,53 +362,47 @@ def repair_awards(
     asked_steps: IntArray,
     group_steps: IntArray,
     tol_mw: float,
-    *,
-    max_steps: int = 100_000,
-) -> tuple[IntArray, tuple[RepairStep, ...], float]:
-    """Make the rounded group totals feasible; returns (steps per product, changes, max violation MW).
+) -> Repair:
+    """Make the rounded group totals feasible and add steps back where they fit (module doc).
 
     ``group_steps``: each group's total rounded down, in steps; ``lp``: the LP result (its rows and
-    group values). A change with ``steps = -1`` is a group raised back by one step.
+    awards); ``asked_steps``: each product's MW asked, in steps.
     """
-    ids: Sequence[str] = problem.products.ids
-    groups = group_products(problem.products)
-    group_of_product = groups.group_of_product
-    totals = group_steps.copy()
-    asked_total = np.bincount(group_of_product, asked_steps, minlength=len(groups)).astype(np.int64)
-    lp_group_mw = np.bincount(group_of_product, lp.product_mw, minlength=len(groups)).astype(np.float64)
-    changes: list[RepairStep] = []
-    if lp.lp_rows is not None:
-        changes += _lp_row_repair(
-            problem, groups, lp.lp_rows, lp_group_mw, totals, asked_total, tol_mw, grid, max_steps
-        )
-    awards = split_steps(group_of_product, asked_steps, totals, ids)
-    for _ in range(max_steps):
-        viol = check_awards(problem, grid, (awards * AWARD_STEP_MW).astype(np.float64), tol_mw)
-        if viol.amount_mw.size == 0:
-            return awards, tuple(changes), viol.max_violation_mw
-        c, k, d = viol.constraint_idx[:1], viol.case_idx[:1], viol.direction[:1]
-        coeff = product_row_coefficients(problem, grid, c, k, d)[0]
-        loads = (awards > 0) & (coeff > 1e-12)
-        if not np.any(loads):
-            return awards, tuple(changes), viol.max_violation_mw
-        cand = np.flatnonzero(loads)
-        ratio = problem.products.value[cand] / coeff[cand]
-        pick = int(cand[np.lexsort((group_of_product[cand], ratio))[0]])
-        g = int(group_of_product[pick])
-        need = math.ceil(float(viol.amount_mw[0]) / float(coeff[pick]) / AWARD_STEP_MW - 1e-9)
-        cut = max(1, min(need, int(totals[g])))
-        totals[g] -= cut
-        awards = split_steps(group_of_product, asked_steps, totals, ids)
-        members = tuple(ids[int(i)] for i in np.flatnonzero(group_of_product == g))
-        changes.append(
-            RepairStep(
-                product_ids=members,
-                steps=cut,
-                constraint_id=grid.constraint_ids[int(c[0])],
-                contingency_id=None if int(k[0]) < 0 else grid.contingency_ids[int(k[0])],
-                direction=int(d[0]),
-                overload_mw=float(viol.amount_mw[0]),
-            )
-        )
-    viol = check_awards(problem, grid, (awards * AWARD_STEP_MW).astype(np.float64), tol_mw)
-    return awards, tuple(changes), viol.max_violation_mw
+    state = _Rounding(problem, grid, lp, asked_steps, group_steps, tol_mw)
+    if state.settle():
+        state.add_back()
+        if state.added_back:
+            state.settle()
+    return _done(state)
+
+
+def _done(state: _Rounding) -> Repair:
+    return Repair(
+        product_steps=state.product_steps(),
+        changes=tuple(state.changes),
+        max_violation_mw=state.max_violation,
+        steps_added_back=state.added_back,
+        full_checks=state.full_checks,
+        mend_rounds=state.mend_rounds,
+        working_rows=len(state.rows.rhs),
+    )
+
+
+def rounding_loss(
+    problem: ClearingProblem, lp_product_mw: FloatArray, awarded_mw: FloatArray
+) -> dict[str, float]:
+    """Surplus ($) and MW the 0.1 MW awards lose against the LP's (a product above its LP value counts
+    negative), and the share of the LP surplus lost."""
+    value = problem.products.value
+    lp_surplus = float(value @ lp_product_mw) if len(value) else 0.0
+    surplus = float(value @ awarded_mw) if len(value) else 0.0
+    lost = lp_surplus - surplus
+    return {
+        "surplus_lost": lost,
+        "surplus_lost_share": lost / abs(lp_surplus) if lp_surplus else 0.0,
+        "mw_lost": float(np.sum(lp_product_mw - awarded_mw)),
+        "mw_below_lp": float(np.sum(np.maximum(lp_product_mw - awarded_mw, 0.0))),
+    }
+
+
+__all__: Sequence[str] = ("Repair", "RepairStep", "repair_awards", "rounding_loss")

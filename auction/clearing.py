@@ -30,16 +30,17 @@ from typing import Any, Literal
 
 import numpy as np
 
-from auction.award_feasibility import RepairStep, repair_awards
+from auction.award_feasibility import Repair, RepairStep, repair_awards, rounding_loss
 from auction.bids import AWARD_STEP_MW, Bid, HeldFtr, Offer, validate
 from auction.pro_rata import group_steps_down, to_steps
-from feasibility.grid import Grid
+from feasibility.grid import BASE_CASE, Grid
 from feasibility.network_grid import NetworkGrid
 from feasibility.prices import bus_prices, nodal_prices
 from feasibility.problem import ClearingProblem, build_problem
+from feasibility.progress import Phase, ProgressCallback, ProgressEvent, peak_memory_mib
 from feasibility.result import ClearingOptions, ClearingResult, Status
 from feasibility.solve import solve
-from market_terms import BindingConstraint, FloatArray, Hedge
+from market_terms import BindingConstraint, FloatArray, Hedge, IntArray
 from network.model import Contingency, Network, PeriodConditions
 
 PRICE_TOL = 1e-6
@@ -170,32 +171,66 @@ def clear_on_grid(
     options: ClearingOptions | None = None,
     price_points: Sequence[str] = (),
     hash_extra: Mapping[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+    warm_start: Sequence[RowKey] = (),
 ) -> AuctionResult:
-    """Clear on a prebuilt grid; ``price_points`` are pricing points priced besides every bus."""
+    """Clear on a prebuilt grid; ``price_points`` are pricing points priced besides every bus.
+
+    ``warm_start``: rows known to bind, as (constraint id, contingency id or ``None`` for the base
+    case, direction), e.g. the binding constraints of the other period class of the month or of an
+    earlier clearing on the same network; they enter the LP before the first round (same optimum,
+    fewer rounds). Rows naming a constraint or contingency the grid does not have are skipped; the
+    summary counts both.
+
+    ``progress`` receives the solve's events, then one after rounding and one after the prices
+    (:mod:`feasibility.progress`).
+    """
+    t_start = time.perf_counter()
     opts = options or ClearingOptions()
     validate(bids, offers, held)
     problem = _problem(bids, offers, held)
-    lp = solve(problem, grid, opts)
+    start = _row_indices(grid, warm_start)
+    lp = solve(problem, grid, opts, progress=progress, t_start=t_start, start_rows=start)
     n_bids = len(bids)
     tail_s: dict[str, float] = {}
+
+    def emit(phase: Phase, violations: int, awarded_mw: FloatArray) -> None:
+        if progress is not None:
+            progress(
+                ProgressEvent(
+                    phase=phase,
+                    round=lp.iterations,
+                    rows_in_lp=lp.active_rows,
+                    rows_added=0,
+                    bids_priced_in=int(lp.group_of_product.max()) + 1 if lp.group_of_product.size else 0,
+                    violations=violations,
+                    objective=float(problem.products.value @ awarded_mw),
+                    elapsed_s=time.perf_counter() - t_start,
+                    peak_memory_mib=peak_memory_mib(),
+                )
+            )
+
+    repair: Repair | None = None
+    repairs: tuple[RepairStep, ...] = ()
     if lp.status is Status.OPTIMAL:
         t0 = time.perf_counter()
         asked = to_steps(problem.products.mw_max)
         group_mw = np.bincount(lp.group_of_product, lp.product_mw).astype(np.float64)
-        steps, repairs, max_violation = repair_awards(
-            problem, grid, lp, asked, group_steps_down(group_mw), opts.feasibility_tol_mw
-        )
-        awarded = (steps * AWARD_STEP_MW).astype(np.float64)
+        repair = repair_awards(problem, grid, lp, asked, group_steps_down(group_mw), opts.feasibility_tol_mw)
+        repairs, max_violation = repair.changes, repair.max_violation_mw
+        awarded = (repair.product_steps * AWARD_STEP_MW).astype(np.float64)
         t1 = time.perf_counter()
+        emit(Phase.ROUNDING, int(max_violation > opts.feasibility_tol_mw), awarded)
         prices = {b: float(p) for b, p in zip(grid.bus_ids, bus_prices(grid, lp), strict=True)}
         extra = [p for p in price_points if p not in prices]
         if extra:
             prices.update({p: float(v) for p, v in zip(extra, nodal_prices(grid, lp, extra), strict=True)})
         # rounding, pro rata and repair include the final check of the awards on every row of every case
         tail_s = {"rounding_s": t1 - t0, "prices_s": time.perf_counter() - t1}
+        emit(Phase.PRICES, 0, awarded)
     else:
         awarded = np.zeros(len(problem.products))
-        repairs, max_violation, prices = (), lp.max_violation_mw, {}
+        max_violation, prices = lp.max_violation_mw, {}
     product_price = lp.product_prices
     awards = [
         Award(
@@ -226,10 +261,11 @@ def clear_on_grid(
         for i, o in enumerate(offers)
     ]
     summary = _summary(
-        problem, grid, lp, awarded, awards, repairs, max_violation, opts, n_bids, len(offers), held
+        problem, grid, lp, awarded, awards, repair, max_violation, opts, n_bids, len(offers), held
     )
     summary["times_s"].update(tail_s)
     summary["input_hash"] = input_hash(bids, offers, held, grid, opts, hash_extra)
+    summary["warm_start"] = {"rows_given": len(warm_start), "rows_used": int(start[0].size)}
     return AuctionResult(
         status=lp.status,
         termination=lp.termination,
@@ -242,13 +278,33 @@ def clear_on_grid(
     )
 
 
+RowKey = tuple[str, str | None, int]
+"""A row of the feasibility test: (constraint id, contingency id or ``None`` for the base case, +1/-1)."""
+
+
+def _row_indices(grid: Grid, rows: Sequence[RowKey]) -> tuple[IntArray, IntArray, IntArray]:
+    """Index arrays of the rows the grid has (others skipped)."""
+    cons = {c: i for i, c in enumerate(grid.constraint_ids)}
+    conts = {c: i for i, c in enumerate(grid.contingency_ids)}
+    keys = [
+        (cons[c], BASE_CASE if k is None else conts[k], d)
+        for c, k, d in rows
+        if c in cons and (k is None or k in conts) and d in (1, -1)
+    ]
+    if not keys:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, e
+    arr = np.array(keys, dtype=np.int64)
+    return arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy()
+
+
 def _summary(
     problem: ClearingProblem,
     grid: Grid,
     lp: ClearingResult,
     awarded: FloatArray,
     awards: Sequence[Award],
-    repairs: Sequence[RepairStep],
+    repair: Repair | None,
     max_violation: float,
     opts: ClearingOptions,
     n_bids: int,
@@ -297,8 +353,15 @@ def _summary(
         },
         "rounding": {
             "step_mw": AWARD_STEP_MW,
-            "method": "group totals rounded down to 0.1 MW, largest remainder within a group, greedy repair",
-            "repair_steps": len(repairs),
+            "method": (
+                "group totals rounded down to 0.1 MW, largest remainder within a group; every overloaded "
+                "row mended at once, confirmed on the full network; steps added back by value"
+            ),
+            "repair_steps": len(repair.changes) if repair else 0,
+            "steps_added_back": repair.steps_added_back if repair else 0,
+            "full_checks": repair.full_checks if repair else 0,
+            "mend_rounds": repair.mend_rounds if repair else 0,
+            **rounding_loss(problem, lp.product_mw, awarded),
         },
     }
 
@@ -312,6 +375,8 @@ def clear_auction(
     conditions: PeriodConditions | None = None,
     contingencies: Sequence[Contingency] | Literal["all"] | None = None,
     options: ClearingOptions | None = None,
+    progress: ProgressCallback | None = None,
+    warm_start: Sequence[RowKey] = (),
 ) -> AuctionResult:
     """Clear one auction on ``network`` in the period ``conditions`` (scheduled outages, loop flow).
 
@@ -326,4 +391,14 @@ def clear_auction(
         "network": network.name,
         "scheduled_outages": sorted(conditions.scheduled_outages) if conditions else [],
     }
-    return clear_on_grid(grid, bids, offers, held, options=options, price_points=points, hash_extra=extra)
+    return clear_on_grid(
+        grid,
+        bids,
+        offers,
+        held,
+        options=options,
+        price_points=points,
+        hash_extra=extra,
+        progress=progress,
+        warm_start=warm_start,
+    )

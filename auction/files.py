@@ -12,6 +12,9 @@ HELD.csv       ``holder,source,sink,mw`` (outstanding FTRs not offered) and opti
 CONT.csv       ``contingency_id,branch_id`` (one row per branch out)
 OUT.csv        ``branch_id`` (scheduled outages of the period)
 LOOP.csv       ``constraint_id,mw`` (loop flow, MW in the constraint's direction)
+WARM.csv       ``branch_id,contingency_id,direction`` and optional ``flow,limit,shadow_price``: rows
+               to start the LP with (the ``constraints.csv`` of an earlier clearing, e.g. the other
+               period class of the month); rows the network does not have are skipped
 =============  ======================================================================================
 
 Every error names the file, the row (1 = header) and the column. Outputs (:func:`render_outputs`):
@@ -224,6 +227,18 @@ def read_outages(path: Path, branches: Collection[str]) -> tuple[str, ...]:
             raise InputFileError(r.file, r.number, "branch_id", f"branch {branch!r} listed twice")
         out.append(branch)
     return tuple(out)
+
+
+def read_warm_start(path: Path) -> list[tuple[str, str | None, int]]:
+    """WARM.csv: (constraint id, contingency id or ``None`` for the base case, direction) per row."""
+    out: list[tuple[str, str | None, int]] = []
+    for r in _rows(path, ("branch_id", "contingency_id", "direction"), ("flow", "limit", "shadow_price")):
+        raw = r.text("direction")
+        if raw not in ("1", "-1"):
+            raise InputFileError(r.file, r.number, "direction", f"{raw!r} must be 1 or -1")
+        contingency = (r.values.get("contingency_id") or "").strip() or None
+        out.append((r.text("branch_id"), contingency, int(raw)))
+    return out
 
 
 def read_loop_flow(path: Path, constraints: Collection[str]) -> dict[str, float]:

@@ -102,6 +102,7 @@ def run_one(case: str, n_bids: int, mode: str, variant: str) -> dict[str, Any]:
             "surplus_lp": s["surplus_lp"],
             "checks": s["checks"],
             "repair_steps": s["rounding"]["repair_steps"],
+            "rounding": s["rounding"],
             "lp_work": s["solver"].get("work", {}),
         }
     )

@@ -16,7 +16,7 @@ the ``network`` package and a dense implementation serves small test cases.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
@@ -72,6 +72,7 @@ class Grid(Protocol):
         ...
 
 
+@runtime_checkable
 class AngleGrid(Grid, Protocol):
     """A grid that also exposes its DC equations, for the sparse ``ANGLE`` formulation.
 

@@ -13,6 +13,12 @@ limit in surplus terms is ``mu = -row_dual >= 0`` ($ per MW of limit). The 3-bus
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import os
+import sys
+import tempfile
+from enum import StrEnum
 from typing import Any
 
 import highspy
@@ -22,13 +28,73 @@ from numpy.typing import NDArray
 
 from market_terms import FloatArray
 
+LOG = logging.getLogger(__name__)
+
+_banner_logged = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A ``Highs`` instance; its log goes to this module's logger (debug), never to the terminal.
+
+    HiGHS prints its banner on stdout when the process creates its first instance, before any option
+    can be set: that one construction runs with file descriptor 1 on a temporary file and the banner
+    is logged instead.
+    """
+    global _banner_logged
+    if _banner_logged:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        libc = ctypes.CDLL(None)
+        saved = os.dup(1)
+        with tempfile.TemporaryFile() as tmp:
+            os.dup2(tmp.fileno(), 1)
+            try:
+                h = highspy.Highs()
+                libc.fflush(None)
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            tmp.seek(0)
+            banner = tmp.read().decode("utf-8", errors="replace")
+        _banner_logged = True
+        for line in banner.splitlines():
+            if line.strip():
+                LOG.info("%s", line.strip())
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", False)
+    h.cbLogging.subscribe(_log_line)
+    return h
+
+
+def _log_line(event: Any) -> None:
+    text = str(getattr(event, "message", "")).rstrip()
+    if text:
+        LOG.debug("%s", text)
+
+
+class LpStatus(StrEnum):
+    """HiGHS's model status after a run, reduced to what the clearing acts on."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT = "time_limit"
+    OTHER = "other"
+    """Anything else (unbounded, numerical trouble, ...): :attr:`HighsLp.status_text` says which."""
+
+
+_LP_STATUS = {
+    highspy.HighsModelStatus.kOptimal: LpStatus.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: LpStatus.INFEASIBLE,
+    highspy.HighsModelStatus.kTimeLimit: LpStatus.TIME_LIMIT,
+}
+
 
 class HighsLp:
     """A minimisation LP with columns added once and rows added in batches."""
 
     def __init__(self, *, tolerance: float, time_limit_s: float) -> None:
-        self._h = highspy.Highs()
-        self._h.silent()
+        self._h = _new_highs()
         self.settings: dict[str, Any] = {
             "solver": "simplex",
             "simplex_strategy": 1,
@@ -50,6 +116,8 @@ class HighsLp:
         self.interior_runs = 0
         self.interior_fallbacks = 0
         self.ipm_iterations = 0
+        self.status_text = ""
+        """HiGHS's own words for the model status of the last run."""
 
     @property
     def version(self) -> str:
@@ -115,8 +183,8 @@ class HighsLp:
         basis.valid = True
         self._h.setBasis(basis)
 
-    def solve(self, *, devex: bool = False, interior: bool = False) -> str:
-        """Run the solver; returns HiGHS's model status as text (``"Optimal"`` when solved).
+    def solve(self, *, devex: bool = False, interior: bool = False) -> LpStatus:
+        """Run the solver; returns the model status (HiGHS's own words in :attr:`status_text`).
 
         ``devex``: price with Devex weights instead of dual steepest edge for this run. HiGHS drops its
         steepest-edge weights when rows are added and recomputes them at the next run that pivots (one
@@ -138,16 +206,31 @@ class HighsLp:
             self.ipm_iterations += int(self._h.getInfo().ipm_iteration_count)
             status = self._h.getModelStatus()
             if status == highspy.HighsModelStatus.kOptimal and self._h.getBasis().valid:
-                return str(self._h.modelStatusToString(status))
+                return self._status(status)
             if status == highspy.HighsModelStatus.kTimeLimit:
-                return str(self._h.modelStatusToString(status))
+                return self._status(status)
             self.interior_fallbacks += 1
             if before.valid:
                 self._h.setBasis(before)
         self._h.run()
         self.simplex_pivots += int(self._h.getInfo().simplex_iteration_count)
-        status = self._h.getModelStatus()
-        return str(self._h.modelStatusToString(status))
+        return self._status(self._h.getModelStatus())
+
+    def _status(self, status: highspy.HighsModelStatus) -> LpStatus:
+        self.status_text = str(self._h.modelStatusToString(status))
+        return _LP_STATUS.get(status, LpStatus.OTHER)
+
+    def set_column_upper(self, columns: NDArray[np.int64], upper: FloatArray) -> None:
+        """Change the upper bounds of ``columns`` (lower bounds 0) keeping the basis."""
+        n = int(columns.size)
+        if n == 0:
+            return
+        self._h.changeColsBounds(
+            n,
+            np.ascontiguousarray(columns, dtype=np.int32),
+            np.zeros(n, dtype=np.float64),
+            np.ascontiguousarray(upper, dtype=np.float64),
+        )
 
     def column_values(self) -> FloatArray:
         return np.array(self._h.getSolution().col_value, dtype=np.float64)

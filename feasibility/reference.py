@@ -128,7 +128,7 @@ def solve_reference(problem: ClearingProblem, grid: Grid, solver: str = "appsi_h
     res = opt.solve(model, load_solutions=False)
     term = str(res.solver.termination_condition)
     n = len(problem.products)
-    if term != "optimal":
+    if res.solver.termination_condition != pyo.TerminationCondition.optimal:
         z = np.zeros(0)
         return ReferenceResult(
             False,

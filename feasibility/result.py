@@ -21,6 +21,22 @@ class Status(StrEnum):
     SOLVER_ERROR = "solver_error"
 
 
+class Termination(StrEnum):
+    """Why the row-generation loop stopped (the reason behind :class:`Status`).
+
+    ``NO_VIOLATION``: every monitored row in every case is within the tolerance (optimal).
+    ``ACTIVE_ROWS_ONLY``: the only rows over the tolerance are already in the LP (solver precision;
+    optimal within it). ``ITERATION_LIMIT`` / ``TIME_LIMIT``: a limit of :class:`ClearingOptions` was hit
+    with rows still violated. ``SOLVER``: the LP solver itself did not end optimal (see the text).
+    """
+
+    NO_VIOLATION = "no_violation"
+    ACTIVE_ROWS_ONLY = "active_rows_only"
+    ITERATION_LIMIT = "iteration_limit"
+    TIME_LIMIT = "time_limit"
+    SOLVER = "solver"
+
+
 class Formulation(StrEnum):
     """How a constraint row is written in the LP.
 
@@ -59,6 +75,9 @@ class ClearingOptions:
     ``interior_rounds``: let rounds that add many rows to a large LP be solved by interior point and
     crossover instead of the warm dual simplex (``feasibility.solve.INTERIOR_ROW_SHARE``); off, every
     round is a dual simplex re-solve. Both give an optimal vertex of the same LP.
+    ``price_columns``: column generation on bid groups (``feasibility.solve``, "Bid pricing"): the LP
+    holds the groups in the money at the last prices; every other group is priced against them each
+    round and enters when it is in the money. Off, every group is free in every round. Same optimum.
     """
 
     formulation: Formulation = Formulation.ANGLE
@@ -70,6 +89,7 @@ class ClearingOptions:
     drop_tol: float = 1e-10
     highs_tol: float = 1e-9
     interior_rounds: bool = True
+    price_columns: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +102,7 @@ class ClearingOptions:
             "drop_tol": self.drop_tol,
             "highs_tol": self.highs_tol,
             "interior_rounds": self.interior_rounds,
+            "price_columns": self.price_columns,
         }
 
 
@@ -114,6 +135,7 @@ class ClearingResult:
 
     status: Status
     termination: str
+    """The reason in words, with the numbers behind it (``termination_reason`` is the value)."""
     product_mw: FloatArray
     group_of_product: IntArray
     point_prices: FloatArray
@@ -133,3 +155,4 @@ class ClearingResult:
     """(constraint index, case index (-1 base), direction) of each entry of :attr:`binding`."""
     lp_rows: LpRows | None = None
     """Every constraint row of the final LP (binding or not)."""
+    termination_reason: Termination = Termination.NO_VIOLATION

@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from app.networks.outages import network_from_document
+from feasibility.result import Status
 from market_terms.money import to_cents
 from market_terms.mw import round_to_tenths
 from network.model import PeriodConditions
@@ -98,7 +99,7 @@ class BindingRow:
 @dataclass(frozen=True, slots=True)
 class ClassOutcome:
     class_auction_id: int
-    status: str
+    status: Status
     termination: str
     fills: tuple[FillRow, ...]
     nodal_prices_cents: tuple[tuple[str, int], ...]
@@ -107,7 +108,7 @@ class ClassOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status == "optimal"
+        return self.status is Status.OPTIMAL
 
     def fingerprint(self) -> str:
         doc = {
@@ -195,7 +196,7 @@ def clear_class(snapshot: ClassSnapshot) -> ClassOutcome:
     )
     return ClassOutcome(
         class_auction_id=snapshot.class_auction_id,
-        status=str(result.status),
+        status=result.status,
         termination=result.termination,
         fills=fills,
         nodal_prices_cents=prices,

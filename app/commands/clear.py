@@ -1,12 +1,20 @@
 """``ftr clear``: clear one FTR auction offline from files (for the OI and for auditors).
 
     ftr clear --network NET --bids BIDS.csv [--offers OFFERS.csv] [--held HELD.csv]
-              [--contingencies CONT.csv|all] [--outages OUT.csv] [--loop-flow LOOP.csv] --out DIR
+              [--contingencies CONT.csv|all] [--outages OUT.csv] [--loop-flow LOOP.csv]
+              [--warm-start WARM.csv] [--no-bid-pricing] --out DIR
 
 NET is a MATPOWER ``.m`` case or our JSON network. File formats: :mod:`auction.files`. Every input is
 read and checked before anything is solved; an error names the file, row and column, exits with
 code 2 and writes nothing to DIR. A solved auction exits 0; a base model that is infeasible or a solver
-limit exits 1 (its status is in ``summary.json``).
+limit exits 1 (its status is in ``summary.json``). While it runs, one line per phase and LP round
+(rows added, bid groups priced in, violations, objective, elapsed time, peak memory) goes to stderr
+(:mod:`feasibility.progress`); the solver's own log goes to the Python log, not the terminal.
+
+``--warm-start`` starts the LP with the rows of an earlier clearing's ``constraints.csv`` (clear one
+period class of the month, then the other from its binding rows; or start from the last clearing of
+the same network): the same result in fewer rounds. ``--no-bid-pricing`` keeps every bid in the LP
+in every round instead of pricing bids in and out (``ClearingOptions.price_columns``); same result.
 """
 
 from __future__ import annotations
@@ -28,10 +36,12 @@ from auction.files import (
     read_loop_flow,
     read_offers,
     read_outages,
+    read_warm_start,
     render_outputs,
     write_outputs,
 )
-from feasibility.result import Status
+from feasibility.progress import ProgressEvent, format_event
+from feasibility.result import ClearingOptions, Status
 from network.constraints import monitored_constraints
 from network.errors import NetworkError
 from network.model import Contingency, Network, PeriodConditions
@@ -48,6 +58,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--contingencies", help="CONT.csv (contingency_id,branch_id) or 'all' for full N-1")
     parser.add_argument("--outages", help="OUT.csv: branch_id")
     parser.add_argument("--loop-flow", dest="loop_flow", help="LOOP.csv: constraint_id,mw")
+    parser.add_argument(
+        "--warm-start",
+        dest="warm_start",
+        help="WARM.csv (an earlier constraints.csv): rows to start the LP with",
+    )
+    parser.add_argument(
+        "--no-bid-pricing",
+        dest="bid_pricing",
+        action="store_false",
+        help="keep every bid in the LP in every round (no column generation)",
+    )
     parser.add_argument("--out", required=True, help="output directory")
     parser.set_defaults(func=run)
 
@@ -73,6 +94,10 @@ def _load_network(path: Path) -> Network:
     except NetworkError as exc:
         raise InputFileError(path.name, None, None, str(exc)) from None
     raise InputFileError(path.name, None, None, "network must be a MATPOWER .m file or a .json network")
+
+
+def _print_progress(event: ProgressEvent) -> None:
+    print(f"ftr clear: {format_event(event)}", file=sys.stderr, flush=True)
 
 
 def _sha256(path: Path) -> str:
@@ -113,8 +138,22 @@ def run(args: argparse.Namespace) -> int:
             inputs["loop_flow"] = Path(args.loop_flow)
             monitored = monitored_constraints(net, PeriodConditions(scheduled_outages=outages)).ids
             loop = read_loop_flow(inputs["loop_flow"], set(monitored))
+        warm: list[tuple[str, str | None, int]] = []
+        if args.warm_start:
+            inputs["warm_start"] = Path(args.warm_start)
+            warm = read_warm_start(inputs["warm_start"])
         conditions = PeriodConditions(scheduled_outages=outages, loop_flow_mw=loop)
-        result = clear_auction(net, bids, offers, held, conditions=conditions, contingencies=contingencies)
+        result = clear_auction(
+            net,
+            bids,
+            offers,
+            held,
+            conditions=conditions,
+            contingencies=contingencies,
+            options=ClearingOptions(price_columns=args.bid_pricing),
+            progress=_print_progress,
+            warm_start=warm,
+        )
     except (InputFileError, BidError, NetworkError) as exc:
         print(f"ftr clear: {exc}", file=sys.stderr)
         return 2

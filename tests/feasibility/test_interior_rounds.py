@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 import feasibility.solve as solve_module
 from feasibility.check import check_awards
-from feasibility.highs_lp import HighsLp
+from feasibility.highs_lp import HighsLp, LpStatus
 from feasibility.reference import solve_reference
 from feasibility.result import ClearingOptions, ClearingResult
 from feasibility.solve import solve
@@ -83,7 +83,7 @@ def _small_lp() -> HighsLp:
 class TestInteriorFallback:
     def test_interior_run_reaches_the_simplex_optimum(self) -> None:
         lp = _small_lp()
-        assert lp.solve(interior=True) == "Optimal"
+        assert lp.solve(interior=True) is LpStatus.OPTIMAL
         assert lp.interior_runs == 1 and lp.interior_fallbacks == 0
         np.testing.assert_allclose(lp.column_values(), [3.0, 1.0], atol=1e-9)
         assert lp.objective() == pytest.approx(-11.0, abs=1e-9)
@@ -92,7 +92,7 @@ class TestInteriorFallback:
         lp = _small_lp()
         # white-box: stop IPX after one iteration, as a numerically hard LP would stop it
         lp._h.setOptionValue("ipm_iteration_limit", 1)
-        assert lp.solve(interior=True) == "Optimal"
+        assert lp.solve(interior=True) is LpStatus.OPTIMAL
         assert lp.interior_fallbacks == 1
         assert lp._h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         np.testing.assert_allclose(lp.column_values(), [3.0, 1.0], atol=1e-9)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from feasibility.highs_lp import HighsLp
+from feasibility.highs_lp import HighsLp, LpStatus
 from feasibility.network_grid import NetworkGrid
 from feasibility.prices import bus_prices, path_price_breakdown
 from feasibility.result import ClearingOptions, Formulation, Status, Strategy
@@ -23,7 +23,7 @@ class TestHighsDualSign:
         lp = HighsLp(tolerance=1e-9, time_limit_s=10)
         lp.add_columns(np.array([-10.0, -8.0]), np.zeros(2), np.array([100.0, 100.0]))
         lp.add_rows(sp.csr_matrix(np.array([[2 / 3, 1 / 3]])), np.array([-np.inf]), np.array([60.0]))
-        assert lp.solve() == "Optimal"
+        assert lp.solve() is LpStatus.OPTIMAL
         # x2 = 100 (24 $/MW of line per MW), x1 fills the rest: 40 MW; the line is worth 10 / (2/3) = 15
         np.testing.assert_allclose(lp.column_values(), [40.0, 100.0], atol=1e-9)
         assert lp.row_duals()[0] == pytest.approx(-15.0, abs=1e-9)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from app.cli import main
+from auction.bids import Bid
+from auction.clearing import clear_auction
+from feasibility.progress import Phase, ProgressEvent
 from network.examples import three_bus
 from network.json_format import dump_network_json
 from network.matpower import matpower_case_path
@@ -280,4 +285,83 @@ class TestClearCommandErrors:
         )
         assert code == 2
         assert "net.json" in capsys.readouterr().err
+        assert not out.exists()
+
+
+class TestClearProgress:
+    def test_one_line_per_phase_and_round_on_stderr_and_no_solver_banner(
+        self, tmp_path: Path, net_file: Path
+    ) -> None:
+        # a fresh process: HiGHS prints its banner at the first instance a process creates
+        out = tmp_path / "out"
+        args = ["clear", "--network", str(net_file), "--bids", str(write(tmp_path, "bids.csv", BIDS))]
+        args += ["--out", str(out)]
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "HiGHS" not in done.stdout and "HiGHS" not in done.stderr
+        lines = [line for line in done.stderr.splitlines() if line.startswith("ftr clear: ")]
+        phases = [line.split()[2] for line in lines]
+        # the worked example: the build, two LP rounds (1-3 found overloaded, then none), rounding, prices
+        assert phases == ["build", "round", "round", "rounding", "prices"]
+        assert "1 violated" in lines[1] and "0 violated" in lines[2]
+        assert all("MiB" in line and " s, " in line for line in lines)
+
+
+class TestProgressEvents:
+    def test_events_carry_rounds_rows_and_objective(self) -> None:
+        events: list[ProgressEvent] = []
+        result = clear_auction(
+            three_bus(),
+            [Bid("B1", "P", "1", "3", 100.0, 10.0), Bid("B2", "P", "2", "3", 100.0, 8.0)],
+            progress=events.append,
+        )
+        assert [e.phase for e in events] == [
+            Phase.BUILD,
+            Phase.ROUND,
+            Phase.ROUND,
+            Phase.ROUNDING,
+            Phase.PRICES,
+        ]
+        assert [e.round for e in events] == [0, 1, 2, 2, 2]
+        assert events[1].rows_added == 1 and events[2].rows_added == 0
+        assert events[2].objective == pytest.approx(result.clearing.surplus, rel=1e-12)
+        assert events[-1].objective == pytest.approx(result.summary["surplus"], rel=1e-12)
+        assert all(e.bids_priced_in == 2 and e.peak_memory_mib > 0 for e in events)
+        assert [e.elapsed_s for e in events] == sorted(e.elapsed_s for e in events)
+
+
+class TestClearWarmStart:
+    def test_warm_start_from_an_earlier_constraints_file(self, tmp_path: Path, net_file: Path) -> None:
+        bids = str(write(tmp_path, "bids.csv", BIDS))
+        first, second = tmp_path / "first", tmp_path / "second"
+        assert main(["clear", "--network", str(net_file), "--bids", bids, "--out", str(first)]) == 0
+        args = ["clear", "--network", str(net_file), "--bids", bids, "--out", str(second)]
+        assert main([*args, "--warm-start", str(first / "constraints.csv"), "--no-bid-pricing"]) == 0
+        assert read_csv(second / "awards.csv") == read_csv(first / "awards.csv")
+        assert read_csv(second / "nodal_prices.csv") == read_csv(first / "nodal_prices.csv")
+        summary = json.loads((second / "summary.json").read_text())
+        assert summary["warm_start"] == {"rows_given": 1, "rows_used": 1}
+        assert summary["iterations"] == 1
+        assert summary["solver"]["options"]["price_columns"] is False
+        assert summary["input_files"]["warm_start"]["name"] == "constraints.csv"
+
+    def test_a_bad_direction_names_file_row_and_column(
+        self, tmp_path: Path, net_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        warm = write(tmp_path, "warm.csv", "branch_id,contingency_id,direction\n1-3,,2\n")
+        out = tmp_path / "out"
+        args = ["clear", "--network", str(net_file), "--bids", str(write(tmp_path, "bids.csv", BIDS))]
+        assert main([*args, "--warm-start", str(warm), "--out", str(out)]) == 2
+        assert "warm.csv" in (err := capsys.readouterr().err) and "direction" in err and "row 2" in err
         assert not out.exists()
