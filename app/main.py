@@ -12,8 +12,9 @@ from app.clearing.flows import recover_interrupted_jobs
 from app.clock import Clock, SystemClock
 from app.db import create_db_engine
 from app.forecast.flows import recover_interrupted_forecasts
+from app.gate import AuthGate
 from app.jobs import JobRunner
-from app.limits import BodySizeLimit, InFlightLimit
+from app.limits import BodyLimits, InFlightLimit
 from app.problems import install_problem_handlers
 from app.routers import (
     PROBLEM_RESPONSES,
@@ -75,8 +76,9 @@ def create_app(
     app.state.clock = clock if clock is not None else SystemClock()
     app.state.jobs = jobs
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_request_bytes, timeout_s=settings.body_timeout_s)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
+    app.add_middleware(AuthGate, engine=engine, pepper=settings.secret_key, routes=app.router.routes)
     routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
     services = (auction_revenue, transfers, applications, audit, settlement, settlement_statements, forecast)
     for module in (*routers, *services):

@@ -4,7 +4,9 @@ Variables: ``FTR_ENV`` (``development`` | ``test`` | ``production``), ``DATABASE
 SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hashed with),
 ``FTR_CREDIT_FLOOR_CENTS_PER_MWH`` (the per-MWh minimum of the credit rule, see
 :mod:`app.bids.credit`), ``FTR_MAX_REQUEST_BYTES`` and ``FTR_MAX_BULK_ROWS`` (upload limits),
-``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`).
+``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`),
+``FTR_BODY_TIMEOUT_S`` (the deadline of a request body, see :class:`app.limits.BodyLimits`),
+``FTR_SQLITE_WRITE_WAIT_S`` (how long a request's write waits for SQLite's write lock before a 503).
 
 Outside development the service refuses to start with the default secret: a leaked default
 pepper would let anyone who reads the database brute-force nothing, but it would make every
@@ -51,6 +53,8 @@ class Settings(BaseSettings):
     max_bulk_rows: int = Field(default=50_000, gt=0)
     job_workers: int = Field(default=1, ge=1)
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
+    sqlite_write_wait_s: float = Field(default=5.0, gt=0, le=60)
+    body_timeout_s: float = Field(default=30.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -5,7 +5,9 @@ Every change to a participant's book runs under the participant's lock (see
 taking it: the instant that decides whether the window is open is the instant the book is
 changed, so concurrent submissions can neither overspend the credit limit jointly nor slip in
 after the close. The same idempotency key with the same body returns the first bid; with a
-different body it is refused.
+different body it is refused. A key belongs to its route: a key used for a single bid is refused
+for a bulk upload and the other way round (the keys cannot contain ``#``, which separates an
+upload's key from its row number, so the two never overlap in the table).
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ from app.participants.service import Caller
 from app.units import from_cents
 from auction.holdings import OfferClaim, check_offer
 from auction.ledger_time import DeliveryMonth
+
+_OTHER_ROUTE = (
+    "idempotency key {key!r} was already used for {route}; a key is scoped to the route it was first used on"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,8 @@ class BidService:
                         "with a different request"
                     )
                 return CreatedBid(existing, replayed=True)
+            if self.repo.by_idempotency_key(caller.participant_id, f"{idempotency_key}#1") is not None:
+                raise IdempotencyKeyReused(_OTHER_ROUTE.format(key=idempotency_key, route="a bulk upload"))
         now = clock.now()
         auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
         classes = self._classes(auction)
@@ -144,6 +152,8 @@ class BidService:
                         f"idempotency key {idempotency_key!r} was used for another upload"
                     )
                 return self.repo.ids_with_key_prefix(caller.participant_id, f"{idempotency_key}#"), True
+            if self.repo.by_idempotency_key(caller.participant_id, idempotency_key) is not None:
+                raise IdempotencyKeyReused(_OTHER_ROUTE.format(key=idempotency_key, route="a single bid"))
         now = clock.now()
         auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
         classes = self._classes(auction)

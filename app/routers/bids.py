@@ -2,7 +2,7 @@
 
 ``POST /api/v1/auctions/{auction_id}/bids`` takes an optional ``Idempotency-Key`` header: a retry
 with the same key and body returns the first bid (200, ``Idempotent-Replayed: true``); the same
-key with a different body is refused (422).
+key with a different body, or a key already used on the other bid route, is refused (422).
 """
 
 from __future__ import annotations
@@ -23,13 +23,18 @@ from app.units import to_cents, to_tenths
 
 router = APIRouter(prefix="/api/v1", tags=["bids"])
 
+IDEMPOTENCY_KEY_PATTERN = r"^[!-\"$-~]+$"
+"""Printable ASCII without space and ``#`` (an upload's row ``n`` is stored as ``<key>#<n>``)."""
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="client-chosen key; a retry with the same key and body never makes a second bid",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="client-chosen key (printable ASCII, no `#`); a retry with the same key and body "
+        "never makes a second bid; a key used for a bulk upload is refused here (422)",
     ),
 ]
 
@@ -39,7 +44,9 @@ BulkIdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=180,
-        description="client-chosen key; a retried upload with the same key and body stores nothing new",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="client-chosen key (printable ASCII, no `#`); a retried upload with the same key and "
+        "body stores nothing new; a key used for a single bid is refused here (422)",
     ),
 ]
 
