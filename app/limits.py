@@ -64,7 +64,12 @@ class BodyLimits:
             started = True
             await send(message)
 
-        await self.app(scope, limited_receive, guarded_send)
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            # The route saw the client as gone (ClientDisconnect) and gave up: answer for it.
+            if refused is None or started:
+                raise
         if refused is None or started:
             return
         if refused == "size":
