@@ -8,12 +8,10 @@ send a few bytes and stall cannot occupy the service. The key is checked in a sh
 transaction of its own (:func:`authenticate_key`); the caller found is kept in the ASGI scope for
 the ``authenticate`` dependency (:mod:`app.deps`), which does not look it up again. A path or
 method no route serves passes through to the router's 404 or 405 (which read no body either).
+The gate also applies the per-key and the failed-key rate limits (:mod:`app.rate_limit`).
 """
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from anyio import to_thread
 from sqlalchemy.engine import Engine
@@ -21,9 +19,11 @@ from sqlmodel import Session
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.asgi_problem import send_problem
 from app.db import read_engine
-from app.errors import PROBLEM_BASE, Unauthenticated
+from app.errors import Unauthenticated
 from app.participants.service import Caller, ParticipantService
+from app.rate_limit import TokenBucket, client_address, send_too_many
 
 CALLER_SCOPE_KEY = "ftr.caller"
 API_PREFIX = "/api/v1/"
@@ -60,54 +60,37 @@ def bearer_key(scope: Scope) -> str | None:
     return None
 
 
-async def send_problem(
-    scope: Scope,
-    send: Send,
-    *,
-    status: int,
-    slug: str,
-    title: str,
-    detail: str,
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    """An RFC 9457 problem sent straight from a middleware (the connection closes after it)."""
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": scope.get("path", ""),
-    }
-    content = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(content)).encode()),
-                (b"connection", b"close"),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": content})
-
-
 class AuthGate:
-    def __init__(self, app: ASGIApp, *, engine: Engine, pepper: str, routes: list[BaseRoute]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        engine: Engine,
+        pepper: str,
+        routes: list[BaseRoute],
+        per_key: TokenBucket | None = None,
+        failures_per_address: TokenBucket | None = None,
+    ) -> None:
         self.app = app
         self.engine = engine
         self.pepper = pepper
         self.routes = routes
+        self.per_key = per_key
+        self.failures = failures_per_address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not needs_key(scope, self.routes):
             await self.app(scope, receive, send)
             return
+        address = client_address(scope)
+        if self.failures is not None and (wait := self.failures.wait_s(address)):
+            await send_too_many(scope, send, wait, "with invalid API keys from this address")
+            return
         try:
             caller = await to_thread.run_sync(authenticate_key, self.engine, self.pepper, bearer_key(scope))
         except Unauthenticated as exc:
+            if self.failures is not None:
+                self.failures.take(address)
             await send_problem(
                 scope,
                 send,
@@ -117,6 +100,9 @@ class AuthGate:
                 detail=exc.detail,
                 headers=[(b"www-authenticate", b"Bearer")],
             )
+            return
+        if self.per_key is not None and (wait := self.per_key.take(caller.participant_id)):
+            await send_too_many(scope, send, wait, "with this API key")
             return
         scope[CALLER_SCOPE_KEY] = caller
         await self.app(scope, receive, send)

@@ -16,8 +16,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.asgi_problem import send_problem
 from app.errors import PayloadTooLarge
-from app.gate import send_problem
 
 
 class BodyLimits:
