@@ -29,6 +29,7 @@ from app.bids.credit import Side, order_credit_cents
 from app.bids.orders import OrderSpec
 from app.bids.repository import ACTIVE, WITHDRAWN, BidRepository
 from app.bids.tables import Bid
+from app.bids.upload import bad_rows
 from app.clock import Clock
 from app.errors import (
     FieldError,
@@ -137,8 +138,15 @@ class BidService:
         *,
         idempotency_key: str | None = None,
         request_hash: str = "",
+        format_errors: Sequence[FieldError] = (),
+        format_points: Sequence[tuple[int, str, str]] = (),
     ) -> tuple[list[int], bool]:
-        """All rows or none; every bad row is reported (row, field, reason).
+        """All rows or none; every bad row is reported (row, field, reason) in one answer.
+
+        ``format_errors`` are the problems of rows that could not be read as orders and
+        ``format_points`` their pricing points (:class:`app.bids.upload.ParsedUpload`): those points
+        are checked against the network with the others, so an unknown node is reported even in a
+        row that also has a malformed number.
 
         With an idempotency key, row ``n`` is stored under ``<key>#<n>``: a retry of the same upload
         returns the same bids (``True``: replayed); another upload under the key is refused.
@@ -157,7 +165,14 @@ class BidService:
         now = clock.now()
         auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
         classes = self._classes(auction)
-        credits = self._validate(caller, auction, classes, [(row, spec) for row, spec in rows])
+        credits = self._validate(
+            caller,
+            auction,
+            classes,
+            [(row, spec) for row, spec in rows],
+            format_errors=format_errors,
+            format_points=format_points,
+        )
         self._check_credit(caller, sum(credits))
         records = []
         for (row, spec), credit in zip(rows, credits, strict=True):
@@ -312,24 +327,33 @@ class BidService:
         rows: Sequence[tuple[int | None, OrderSpec]],
         *,
         excluding_bid: int | None = None,
+        format_errors: Sequence[FieldError] = (),
+        format_points: Sequence[tuple[int, str, str]] = (),
     ) -> list[int]:
-        """Check points and holdings for every row; return each order's credit in cents."""
+        """Check points and holdings for every row; return each order's credit in cents.
+
+        Rows that failed their format check (``format_errors``) are reported with the unknown
+        points of every row (theirs are ``format_points``), in one error.
+        """
+        points: list[tuple[int | None, str, str]] = [
+            (row, name, getattr(spec, name)) for row, spec in rows for name in ("source", "sink")
+        ]
+        points += format_points
         known = NetworkRepository(self.session).known_points(
-            auction.network_version_id, {p for _, s in rows for p in (s.source, s.sink)}
+            auction.network_version_id, {point for _, _, point in points}
         )
-        errors: list[FieldError] = []
-        for row, spec in rows:
-            for name in ("source", "sink"):
-                point = getattr(spec, name)
-                if point not in known:
-                    errors.append(
-                        FieldError(
-                            _field(row, name),
-                            f"unknown pricing point {point!r} in network version "
-                            f"{auction.network_version_id}",
-                            row,
-                        )
+        errors: list[FieldError] = list(format_errors)
+        for row, name, point in points:
+            if point not in known:
+                errors.append(
+                    FieldError(
+                        _field(row, name),
+                        f"unknown pricing point {point!r} in network version {auction.network_version_id}",
+                        row,
                     )
+                )
+        if format_errors:
+            raise bad_rows(errors)
         if errors:
             raise ValidationFailed(f"{len(errors)} problem(s) in the bids and offers", errors=errors)
         self._check_holdings(caller, auction, classes, rows, excluding_bid)

@@ -17,7 +17,7 @@ from api_schemas.bids import BidCreate, BidPublic, BidUpdate, BulkResult
 from api_schemas.common import Page
 from app.bids.mapping import bid_public, bids_csv, order_spec, request_hash, upload_hash
 from app.bids.service import BidService
-from app.bids.upload import parse_upload
+from app.bids.upload import read_upload
 from app.deps import Bidder, ClockDep, CurrentParticipant, ObjectId, PageDep, SessionDep, SettingsDep
 from app.units import to_cents, to_tenths
 
@@ -130,13 +130,15 @@ async def upload_bids(
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
 
     def run() -> BulkResult:
-        rows = parse_upload(content, media_type, settings.max_bulk_rows)
+        upload = read_upload(content, media_type, settings.max_bulk_rows)
         service = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
         ids, replayed = service.bulk_create(
             caller,
             auction_id,
-            rows,
+            upload.orders,
             clock,
+            format_errors=upload.errors,
+            format_points=upload.points,
             idempotency_key=idempotency_key,
             request_hash=upload_hash(auction_id, media_type, content),
         )
