@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api_schemas.auctions import PeriodClassName
 from api_schemas.bids import HedgeName
-from api_schemas.common import RequestModel
+from api_schemas.common import PlainDecimal, RequestModel
 
 
 class StatementLinePublic(BaseModel):
@@ -37,7 +37,7 @@ class RevenueRequirementSet(RequestModel):
     """A transmission owner's revenue requirement (any consistent unit; only proportions count)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": "1250000.00"}]})
-    amount: Decimal = Field(ge=0, le=Decimal("1e13"), decimal_places=2, description="$ per year")
+    amount: PlainDecimal = Field(ge=0, le=Decimal("1e13"), decimal_places=2, description="$ per year")
 
 
 class RevenueRequirementPublic(BaseModel):

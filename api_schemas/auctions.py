@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api_schemas.common import RequestModel
+from api_schemas.common import PlainDecimal, RequestModel
 
 
 class PeriodClassName(StrEnum):
@@ -25,7 +25,7 @@ class AuctionStatusName(StrEnum):
     POSTED = "posted"
 
 
-LoopFlowMW = Annotated[Decimal, Field(ge=Decimal(-1_000_000), le=Decimal(1_000_000), decimal_places=3)]
+LoopFlowMW = Annotated[PlainDecimal, Field(ge=Decimal(-1_000_000), le=Decimal(1_000_000), decimal_places=3)]
 
 
 class AuctionBase(BaseModel):

@@ -1,20 +1,41 @@
 """Shared wire shapes: pages of results, problem details, and the numeric conventions.
 
 Numbers with units travel as decimal strings in responses (``"10.5"`` MW, ``"12.34"`` $/MW) so
-no binary float ever touches money; requests accept a JSON number or a string.
+no binary float ever touches money; requests accept a JSON number or a string. A string is a
+plain decimal (:data:`DECIMAL_STRING`): ASCII digits, an optional sign, at most one decimal
+point; no exponent, no spaces, no other script's digits (``"١٢"``, ``"1E+2"`` and ``" 5 "`` are
+refused, not read as 12, 100 and 5).
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 T = TypeVar("T")
 
+DECIMAL_STRING = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+"""A plain decimal: ASCII digits, optional sign, at most one decimal point, nothing else."""
+
+
+def plain_decimal(value: Any) -> Any:
+    """Refuse a string that is not a plain decimal (numbers and ``Decimal`` pass unchanged)."""
+    if isinstance(value, str) and DECIMAL_STRING.fullmatch(value) is None:
+        raise ValueError(
+            "must be a plain decimal: ASCII digits, an optional sign and at most one decimal point "
+            "(no exponent, no spaces)"
+        )
+    return value
+
+
+PlainDecimal = Annotated[Decimal, BeforeValidator(plain_decimal)]
+"""A ``Decimal`` whose string form is a plain decimal (use for every number a request carries)."""
+
 Megawatts = Annotated[
-    Decimal,
+    PlainDecimal,
     Field(
         gt=0,
         le=Decimal("100000"),
@@ -23,7 +44,7 @@ Megawatts = Annotated[
     ),
 ]
 DollarsPerMW = Annotated[
-    Decimal,
+    PlainDecimal,
     Field(
         ge=Decimal("-1000000"),
         le=Decimal("1000000"),
@@ -31,7 +52,7 @@ DollarsPerMW = Annotated[
         description="$/MW for the whole period of the class (negative: the buyer is paid)",
     ),
 ]
-Dollars = Annotated[Decimal, Field(decimal_places=2, description="US dollars")]
+Dollars = Annotated[PlainDecimal, Field(decimal_places=2, description="US dollars")]
 
 
 class RequestModel(BaseModel):

@@ -19,8 +19,9 @@ from sqlmodel import Session
 from app.clock import Clock
 from app.db import get_session
 from app.errors import Forbidden
+from app.gate import authenticate_key, caller_of
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
-from app.participants.service import Caller, ParticipantService
+from app.participants.service import Caller
 from app.settings import Settings
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -45,12 +46,20 @@ _bearer = HTTPBearer(
 
 
 def authenticate(
-    session: SessionDep,
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
+    """The caller :class:`app.gate.AuthGate` found before the body was read, else a lookup of its own.
+
+    Authentication only reads, in a short transaction of its own: the request's transaction
+    begins later, when the service runs, so none is open while a body streams in.
+    """
+    found = caller_of(request.scope)
+    if found is not None:
+        return found
     key = credentials.credentials if credentials is not None else None
-    return ParticipantService(session, settings.secret_key).authenticate(key)
+    return authenticate_key(request.app.state.engine, settings.secret_key, key)
 
 
 CurrentParticipant = Annotated[Caller, Depends(authenticate)]

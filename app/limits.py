@@ -1,25 +1,30 @@
 """Request limits.
 
-Size: bodies over ``FTR_MAX_REQUEST_BYTES`` are refused with 413 before parsing.
-
-A declared ``Content-Length`` over the limit is refused at once; a body without one is counted
-as it streams in and refused as soon as it passes the limit.
+Size and time: a body is read under a size cap (``FTR_MAX_REQUEST_BYTES``) and a deadline
+(``FTR_BODY_TIMEOUT_S``, counted from the first read of the body), both enforced while it
+streams. A declared ``Content-Length`` over the cap is refused at once (413); a body that passes
+the cap as it arrives is refused as soon as it does (413); a body not complete by the deadline
+gets 408. Either way the application sees the client as gone, whatever it answered is dropped,
+the problem is sent instead and the connection closes: a slow client holds only its own
+connection, for at most the deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_BASE, PayloadTooLarge
+from app.asgi_problem import send_problem
+from app.errors import PayloadTooLarge
 
 
-class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+class BodyLimits:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout_s: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -27,42 +32,67 @@ class BodySizeLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, send)
+            await self._too_large(scope, send, "or its declared length is invalid")
             return
         seen = 0
+        deadline: float | None = None
+        refused: str | None = None
+        started = False
 
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
+        async def limited_receive() -> Message:
+            nonlocal seen, deadline, refused
+            if refused is not None:
+                return {"type": "http.disconnect"}
+            if deadline is None:
+                deadline = time.monotonic() + self.timeout_s
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(deadline - time.monotonic(), 0.0))
+            except TimeoutError:
+                refused = "timeout"
+                return {"type": "http.disconnect"}
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise PayloadTooLarge(f"the request body is larger than {self.max_bytes} bytes")
+                    refused = "size"
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused is not None:
+                return
+            started = True
+            await send(message)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": PROBLEM_BASE + PayloadTooLarge.slug,
-                "title": PayloadTooLarge.title,
-                "status": 413,
-                "detail": f"the request body is larger than {self.max_bytes} bytes or its length is invalid",
-                "instance": scope.get("path", ""),
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            # The route saw the client as gone (ClientDisconnect) and gave up: answer for it.
+            if refused is None or started:
+                raise
+        if refused is None or started:
+            return
+        if refused == "size":
+            await self._too_large(scope, send, "")
+        else:
+            await send_problem(
+                scope,
+                send,
+                status=408,
+                slug="request-timeout",
+                title="The request body was not received in time",
+                detail=f"the request body did not arrive within {self.timeout_s:g} s",
+            )
+
+    async def _too_large(self, scope: Scope, send: Send, more: str) -> None:
+        await send_problem(
+            scope,
+            send,
+            status=413,
+            slug=PayloadTooLarge.slug,
+            title=PayloadTooLarge.title,
+            detail=f"the request body is larger than {self.max_bytes} bytes {more}".strip(),
         )
-        await send({"type": "http.response.body", "body": body})
 
 
 class InFlightLimit:

@@ -6,15 +6,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import Engine
 
+from app.api_docs import install_api_docs
 from app.clearing.flows import recover_interrupted_jobs
 from app.clock import Clock, SystemClock
 from app.db import create_db_engine
 from app.forecast.flows import recover_interrupted_forecasts
+from app.gate import AuthGate
 from app.jobs import JobRunner
-from app.limits import BodySizeLimit, InFlightLimit
+from app.limits import BodyLimits, InFlightLimit
 from app.problems import install_problem_handlers
+from app.rate_limit import AddressRateLimit, bucket
 from app.routers import (
     PROBLEM_RESPONSES,
     applications,
@@ -33,7 +37,8 @@ from app.routers import (
     settlement_statements,
     transfers,
 )
-from app.settings import Settings
+from app.security_headers import SecurityHeaders
+from app.settings import Environment, Settings
 from app.settlement.flows import recover_interrupted_settlements
 
 API_DESCRIPTION = """
@@ -69,14 +74,38 @@ def create_app(
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock if clock is not None else SystemClock()
     app.state.jobs = jobs
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_request_bytes, timeout_s=settings.body_timeout_s)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
+    app.add_middleware(
+        AuthGate,
+        engine=engine,
+        pepper=settings.secret_key,
+        routes=app.router.routes,
+        per_key=bucket(settings.rate_limit_key_per_s, settings.rate_limit_key_burst),
+        failures_per_address=bucket(
+            settings.rate_limit_failed_keys_per_s, settings.rate_limit_failed_keys_burst
+        ),
+    )
+    app.add_middleware(
+        AddressRateLimit, per_s=settings.rate_limit_address_per_s, burst=settings.rate_limit_address_burst
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
+    app.add_middleware(SecurityHeaders, hsts=settings.env != Environment.DEVELOPMENT)
+    install_api_docs(app)
     routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
     services = (auction_revenue, transfers, applications, audit, settlement, settlement_statements, forecast)
     for module in (*routers, *services):

@@ -2,8 +2,13 @@
 
 Every error leaves the service through :func:`problem_response`: the typed
 :class:`~app.errors.ServiceError` hierarchy, request validation errors (field-level messages,
-``field`` as a dotted path such as ``body.mw``), routing errors (404/405) and, last, anything
-unexpected (a 500 that reveals nothing of the internals).
+``field`` as a dotted path such as ``body.mw``), routing errors (404/405), database conflicts (a
+unique or foreign-key violation a service did not foresee: 409; SQLite's write lock not obtained in
+time: 503 with ``Retry-After``) and, last, anything unexpected (a 500 that reveals nothing of the
+internals).
+
+A database error is logged by its class and the request path only: its message can quote the
+values of a row (a key, a price), and logs never carry those.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import PROBLEM_BASE, FieldError, ServiceError
@@ -33,6 +39,9 @@ _HTTP_TITLES = {
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("validation-failed", "The request has invalid fields"),
 }
+
+DATABASE_BUSY_RETRY_AFTER_S = 2
+"""``Retry-After`` of a 503 when SQLite's write lock was not obtained in time."""
 
 
 def problem_response(
@@ -109,8 +118,52 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _database_error_name(exc: DBAPIError) -> str:
+    return f"{type(exc).__name__} ({type(exc.orig).__name__})"
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IntegrityError)
+    logger.warning(
+        "database conflict on %s %s: %s", request.method, request.url.path, _database_error_name(exc)
+    )
+    return problem_response(
+        request,
+        status=409,
+        slug="conflict",
+        title="Conflict",
+        detail="the request conflicts with data already stored; nothing was changed",
+    )
+
+
+def _is_sqlite_busy(exc: OperationalError) -> bool:
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OperationalError)
+    if _is_sqlite_busy(exc):
+        logger.warning("database busy on %s %s", request.method, request.url.path)
+        return problem_response(
+            request,
+            status=503,
+            slug="database-busy",
+            title="The database is busy",
+            detail="another write holds the database; nothing was changed, "
+            f"retry in {DATABASE_BUSY_RETRY_AFTER_S} s",
+            headers={"Retry-After": str(DATABASE_BUSY_RETRY_AFTER_S)},
+        )
+    return await _unexpected_error(request, exc)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    if isinstance(exc, DBAPIError):
+        logger.error(
+            "database error on %s %s: %s", request.method, request.url.path, _database_error_name(exc)
+        )
+    else:
+        logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
         request,
         status=500,
@@ -124,4 +177,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -4,7 +4,20 @@ Variables: ``FTR_ENV`` (``development`` | ``test`` | ``production``), ``DATABASE
 SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hashed with),
 ``FTR_CREDIT_FLOOR_CENTS_PER_MWH`` (the per-MWh minimum of the credit rule, see
 :mod:`app.bids.credit`), ``FTR_MAX_REQUEST_BYTES`` and ``FTR_MAX_BULK_ROWS`` (upload limits),
-``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`).
+``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`),
+``FTR_BODY_TIMEOUT_S`` (the deadline of a request body, see :class:`app.limits.BodyLimits`),
+``FTR_SQLITE_WRITE_WAIT_S`` (how long a request's write waits for SQLite's write lock before a 503).
+
+Rate limits (:mod:`app.rate_limit`, per process; 0 switches one off): ``FTR_RATE_LIMIT_ADDRESS_PER_S``
+and ``..._BURST`` (every request from one client address: 100/s, bursts of 1,000),
+``FTR_RATE_LIMIT_KEY_PER_S`` and ``..._BURST`` (one API key: 50/s, bursts of 500),
+``FTR_RATE_LIMIT_FAILED_KEYS_PER_S`` and ``..._BURST`` (invalid keys from one address: one every 2 s
+after 20). ``FTR_CORS_ALLOW_ORIGINS``: comma-separated origins allowed to call the API from a browser
+(default none: CORS off).
+
+Production (``FTR_ENV=production``) also refuses a secret with less than 128 bits of estimated
+entropy (:func:`estimated_entropy_bits`) and SQLite (the default database) unless
+``FTR_ALLOW_SQLITE_IN_PRODUCTION=true``.
 
 Outside development the service refuses to start with the default secret: a leaked default
 pepper would let anyone who reads the database brute-force nothing, but it would make every
@@ -13,6 +26,8 @@ deployment's key hashes comparable, and it signals a deployment nobody configure
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 
@@ -51,6 +66,16 @@ class Settings(BaseSettings):
     max_bulk_rows: int = Field(default=50_000, gt=0)
     job_workers: int = Field(default=1, ge=1)
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
+    sqlite_write_wait_s: float = Field(default=5.0, gt=0, le=60)
+    body_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    rate_limit_address_per_s: float = Field(default=100.0, ge=0)
+    rate_limit_address_burst: int = Field(default=1000, ge=0)
+    rate_limit_key_per_s: float = Field(default=50.0, ge=0)
+    rate_limit_key_burst: int = Field(default=500, ge=0)
+    rate_limit_failed_keys_per_s: float = Field(default=0.5, ge=0)
+    rate_limit_failed_keys_burst: int = Field(default=20, ge=0)
+    cors_allow_origins: str = ""
+    allow_sqlite_in_production: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -61,4 +86,55 @@ class Settings(BaseSettings):
             )
         if self.env != Environment.DEVELOPMENT and len(self.secret_key) < 16:
             raise InsecureSettingsError("FTR_SECRET_KEY must be at least 16 characters outside development")
+        if self.env == Environment.PRODUCTION:
+            bits = estimated_entropy_bits(self.secret_key)
+            if bits < MIN_SECRET_BITS:
+                raise InsecureSettingsError(
+                    f"FTR_SECRET_KEY has about {bits:.0f} bits of entropy; production needs at least "
+                    f"{MIN_SECRET_BITS} (generate one: python -c "
+                    "'import secrets; print(secrets.token_hex(32))')"
+                )
+            if self.database_url.startswith("sqlite") and not self.allow_sqlite_in_production:
+                raise InsecureSettingsError(
+                    "production needs DATABASE_URL pointing at PostgreSQL (it is SQLite: "
+                    f"{self.database_url.split('?')[0]!r}); set FTR_ALLOW_SQLITE_IN_PRODUCTION=true to run "
+                    "a single-process deployment on SQLite on purpose"
+                )
         return self
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """``FTR_CORS_ALLOW_ORIGINS``, comma-separated; empty (the default): no CORS headers at all."""
+        return [o.strip() for o in self.cors_allow_origins.split(",") if o.strip()]
+
+
+MIN_SECRET_BITS = 128
+
+
+def estimated_entropy_bits(secret: str) -> float:
+    """A cautious estimate of a secret's entropy in bits: the lower of two estimates.
+
+    One counts the alphabet the characters come from (lower case, upper case, digits, other
+    printable ASCII, anything else) as if each character were drawn from it uniformly; the other is
+    the length times the Shannon entropy of the characters' own frequencies, which catches
+    repetition (``aaaa...`` has none). ``secrets.token_hex(32)`` scores about 250 bits.
+    """
+    if not secret:
+        return 0.0
+    classes = (
+        (str.islower, 26),
+        (str.isupper, 26),
+        (str.isdigit, 10),
+    )
+    alphabet = 0
+    for test, size in classes:
+        if any(c.isascii() and test(c) for c in secret):
+            alphabet += size
+    if any(c.isascii() and not c.isalnum() for c in secret):
+        alphabet += 33
+    if any(not c.isascii() for c in secret):
+        alphabet += 100
+    by_alphabet = len(secret) * math.log2(max(alphabet, 2))
+    counts = Counter(secret)
+    shannon = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    return min(by_alphabet, len(secret) * shannon)

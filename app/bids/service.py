@@ -5,7 +5,9 @@ Every change to a participant's book runs under the participant's lock (see
 taking it: the instant that decides whether the window is open is the instant the book is
 changed, so concurrent submissions can neither overspend the credit limit jointly nor slip in
 after the close. The same idempotency key with the same body returns the first bid; with a
-different body it is refused.
+different body it is refused. A key belongs to its route: a key used for a single bid is refused
+for a bulk upload and the other way round (the keys cannot contain ``#``, which separates an
+upload's key from its row number, so the two never overlap in the table).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from app.bids.credit import Side, order_credit_cents
 from app.bids.orders import OrderSpec
 from app.bids.repository import ACTIVE, WITHDRAWN, BidRepository
 from app.bids.tables import Bid
+from app.bids.upload import bad_rows
 from app.clock import Clock
 from app.errors import (
     FieldError,
@@ -44,6 +47,10 @@ from app.participants.service import Caller
 from app.units import from_cents
 from auction.holdings import OfferClaim, check_offer
 from auction.ledger_time import DeliveryMonth
+
+_OTHER_ROUTE = (
+    "idempotency key {key!r} was already used for {route}; a key is scoped to the route it was first used on"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,8 @@ class BidService:
                         "with a different request"
                     )
                 return CreatedBid(existing, replayed=True)
+            if self.repo.by_idempotency_key(caller.participant_id, f"{idempotency_key}#1") is not None:
+                raise IdempotencyKeyReused(_OTHER_ROUTE.format(key=idempotency_key, route="a bulk upload"))
         now = clock.now()
         auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
         classes = self._classes(auction)
@@ -129,8 +138,15 @@ class BidService:
         *,
         idempotency_key: str | None = None,
         request_hash: str = "",
+        format_errors: Sequence[FieldError] = (),
+        format_points: Sequence[tuple[int, str, str]] = (),
     ) -> tuple[list[int], bool]:
-        """All rows or none; every bad row is reported (row, field, reason).
+        """All rows or none; every bad row is reported (row, field, reason) in one answer.
+
+        ``format_errors`` are the problems of rows that could not be read as orders and
+        ``format_points`` their pricing points (:class:`app.bids.upload.ParsedUpload`): those points
+        are checked against the network with the others, so an unknown node is reported even in a
+        row that also has a malformed number.
 
         With an idempotency key, row ``n`` is stored under ``<key>#<n>``: a retry of the same upload
         returns the same bids (``True``: replayed); another upload under the key is refused.
@@ -144,10 +160,19 @@ class BidService:
                         f"idempotency key {idempotency_key!r} was used for another upload"
                     )
                 return self.repo.ids_with_key_prefix(caller.participant_id, f"{idempotency_key}#"), True
+            if self.repo.by_idempotency_key(caller.participant_id, idempotency_key) is not None:
+                raise IdempotencyKeyReused(_OTHER_ROUTE.format(key=idempotency_key, route="a single bid"))
         now = clock.now()
         auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
         classes = self._classes(auction)
-        credits = self._validate(caller, auction, classes, [(row, spec) for row, spec in rows])
+        credits = self._validate(
+            caller,
+            auction,
+            classes,
+            [(row, spec) for row, spec in rows],
+            format_errors=format_errors,
+            format_points=format_points,
+        )
         self._check_credit(caller, sum(credits))
         records = []
         for (row, spec), credit in zip(rows, credits, strict=True):
@@ -302,24 +327,33 @@ class BidService:
         rows: Sequence[tuple[int | None, OrderSpec]],
         *,
         excluding_bid: int | None = None,
+        format_errors: Sequence[FieldError] = (),
+        format_points: Sequence[tuple[int, str, str]] = (),
     ) -> list[int]:
-        """Check points and holdings for every row; return each order's credit in cents."""
+        """Check points and holdings for every row; return each order's credit in cents.
+
+        Rows that failed their format check (``format_errors``) are reported with the unknown
+        points of every row (theirs are ``format_points``), in one error.
+        """
+        points: list[tuple[int | None, str, str]] = [
+            (row, name, getattr(spec, name)) for row, spec in rows for name in ("source", "sink")
+        ]
+        points += format_points
         known = NetworkRepository(self.session).known_points(
-            auction.network_version_id, {p for _, s in rows for p in (s.source, s.sink)}
+            auction.network_version_id, {point for _, _, point in points}
         )
-        errors: list[FieldError] = []
-        for row, spec in rows:
-            for name in ("source", "sink"):
-                point = getattr(spec, name)
-                if point not in known:
-                    errors.append(
-                        FieldError(
-                            _field(row, name),
-                            f"unknown pricing point {point!r} in network version "
-                            f"{auction.network_version_id}",
-                            row,
-                        )
+        errors: list[FieldError] = list(format_errors)
+        for row, name, point in points:
+            if point not in known:
+                errors.append(
+                    FieldError(
+                        _field(row, name),
+                        f"unknown pricing point {point!r} in network version {auction.network_version_id}",
+                        row,
                     )
+                )
+        if format_errors:
+            raise bad_rows(errors)
         if errors:
             raise ValidationFailed(f"{len(errors)} problem(s) in the bids and offers", errors=errors)
         self._check_holdings(caller, auction, classes, rows, excluding_bid)

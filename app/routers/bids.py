@@ -2,7 +2,7 @@
 
 ``POST /api/v1/auctions/{auction_id}/bids`` takes an optional ``Idempotency-Key`` header: a retry
 with the same key and body returns the first bid (200, ``Idempotent-Replayed: true``); the same
-key with a different body is refused (422).
+key with a different body, or a key already used on the other bid route, is refused (422).
 """
 
 from __future__ import annotations
@@ -17,11 +17,14 @@ from api_schemas.bids import BidCreate, BidPublic, BidUpdate, BulkResult
 from api_schemas.common import Page
 from app.bids.mapping import bid_public, bids_csv, order_spec, request_hash, upload_hash
 from app.bids.service import BidService
-from app.bids.upload import parse_upload
+from app.bids.upload import read_upload
 from app.deps import Bidder, ClockDep, CurrentParticipant, ObjectId, PageDep, SessionDep, SettingsDep
 from app.units import to_cents, to_tenths
 
 router = APIRouter(prefix="/api/v1", tags=["bids"])
+
+IDEMPOTENCY_KEY_PATTERN = r"^[!-\"$-~]+$"
+"""Printable ASCII without space and ``#`` (an upload's row ``n`` is stored as ``<key>#<n>``)."""
 
 IdempotencyKey = Annotated[
     str | None,
@@ -29,7 +32,9 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="client-chosen key; a retry with the same key and body never makes a second bid",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="client-chosen key (printable ASCII, no `#`); a retry with the same key and body "
+        "never makes a second bid; a key used for a bulk upload is refused here (422)",
     ),
 ]
 
@@ -39,7 +44,9 @@ BulkIdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=180,
-        description="client-chosen key; a retried upload with the same key and body stores nothing new",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="client-chosen key (printable ASCII, no `#`); a retried upload with the same key and "
+        "body stores nothing new; a key used for a single bid is refused here (422)",
     ),
 ]
 
@@ -123,13 +130,15 @@ async def upload_bids(
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
 
     def run() -> BulkResult:
-        rows = parse_upload(content, media_type, settings.max_bulk_rows)
+        upload = read_upload(content, media_type, settings.max_bulk_rows)
         service = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
         ids, replayed = service.bulk_create(
             caller,
             auction_id,
-            rows,
+            upload.orders,
             clock,
+            format_errors=upload.errors,
+            format_points=upload.points,
             idempotency_key=idempotency_key,
             request_hash=upload_hash(auction_id, media_type, content),
         )

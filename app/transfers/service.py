@@ -28,7 +28,7 @@ from app.participants.service import Caller
 from app.transfers.repository import TransferRepository
 from app.transfers.tables import FtrTransfer
 from auction.holdings import OfferClaim
-from auction.ledger import FtrKey
+from auction.ledger import FtrKey, LedgerError
 from auction.ledger_time import DeliveryMonth
 from auction.transfers import (
     Transfer,
@@ -39,6 +39,7 @@ from auction.transfers import (
     cancel_transfer,
     decline_transfer,
     request_transfer,
+    transfer_postings,
     verify_transfer,
 )
 
@@ -117,8 +118,23 @@ class TransferService:
         effective_from: datetime,
         now: datetime,
     ) -> FtrTransfer:
+        try:
+            draft = request_transfer(
+                "requested",
+                holder_name(caller.participant_id),
+                holder_name(buyer_id),
+                keys,
+                mw_tenths,
+                effective_from,
+                now,
+            )
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), errors=[FieldError("body", str(exc))]) from None
+        # The seller's rights first: a caller that holds nothing learns nothing about other ids.
+        self._check_seller_holds(caller, draft)
         buyer = ParticipantRepository(self.session).get(buyer_id)
         if buyer is None or Role(buyer.role) not in BIDDING_ROLES:
+            # One answer for an unknown id and for a participant that may not hold FTRs.
             raise ValidationFailed(
                 f"participant {buyer_id} cannot hold FTRs",
                 errors=[FieldError("body.buyer_id", "not a trader or LSE")],
@@ -153,6 +169,24 @@ class TransferService:
         self.repo.save(row)
         self._audit(caller, "transfer.requested", row, now)
         return row
+
+    def _check_seller_holds(self, caller: Caller, draft: Transfer) -> None:
+        """The seller holds the MW of every right in every hour from ``effective_from`` on.
+
+        The same ledger rule the OI's verification applies (it is applied again there, with the
+        seller's open offers, since holdings can change in between).
+        """
+        months = sorted({k.month for k in draft.keys})
+        ledger = HoldingService(self.session).ledger(months, holder_id=caller.participant_id)
+        try:
+            ledger.append(transfer_postings(draft))
+        except LedgerError:
+            raise ValidationFailed(
+                "the seller does not hold these rights for every hour of the transfer",
+                errors=[
+                    FieldError("body.mw", "more than the seller holds in some hour from effective_from on")
+                ],
+            ) from None
 
     def _step(
         self, caller: Caller, transfer_id: int, action: str, now: datetime, note: str = ""

@@ -183,6 +183,9 @@ def test_other_participants_objects(
     )
     bid_id = r.json()["id"]
     buyer = make_participant()
+    right = {"year": 2027, "month": 1, "period_class": "on_peak", "source": "1", "sink": "3"}
+    right |= {"holder_id": owner.id, "mw": "1.0"}
+    assert client.post("/api/v1/holdings", json=right, headers=bearer(operator_key)).status_code == 201
     transfer = client.post("/api/v1/transfers", json=TRANSFER | {"buyer_id": buyer.id}, headers=owner.headers)
     assert transfer.status_code == 201, transfer.text
     oi = bearer(operator_key)

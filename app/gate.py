@@ -1,0 +1,108 @@
+"""Authentication at the door: a request to an authenticated route is refused before its body is read.
+
+:class:`AuthGate` is a plain ASGI middleware outside the in-flight limit
+(:class:`app.limits.InFlightLimit`). A request for an API route (``/api/v1/...``, but the health
+probe) without a valid ``Authorization: Bearer <key>`` gets 401 at once: its body is never read
+and it never holds an in-flight slot or a database transaction, so unauthenticated clients that
+send a few bytes and stall cannot occupy the service. The key is checked in a short read-only
+transaction of its own (:func:`authenticate_key`); the caller found is kept in the ASGI scope for
+the ``authenticate`` dependency (:mod:`app.deps`), which does not look it up again. A path or
+method no route serves passes through to the router's 404 or 405 (which read no body either).
+The gate also applies the per-key and the failed-key rate limits (:mod:`app.rate_limit`).
+"""
+
+from __future__ import annotations
+
+from anyio import to_thread
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.asgi_problem import send_problem
+from app.db import read_engine
+from app.errors import Unauthenticated
+from app.participants.service import Caller, ParticipantService
+from app.rate_limit import TokenBucket, client_address, send_too_many
+
+CALLER_SCOPE_KEY = "ftr.caller"
+API_PREFIX = "/api/v1/"
+PUBLIC_PATHS = frozenset({"/api/v1/health"})
+"""Routes under the API prefix that anyone may call."""
+
+
+def authenticate_key(engine: Engine, pepper: str, key: str | None) -> Caller:
+    """The caller holding ``key``, read in a transaction of its own that never takes a write lock."""
+    with Session(read_engine(engine)) as session:
+        return ParticipantService(session, pepper).authenticate(key)
+
+
+def caller_of(scope: Scope) -> Caller | None:
+    found = scope.get(CALLER_SCOPE_KEY)
+    return found if isinstance(found, Caller) else None
+
+
+def needs_key(scope: Scope, routes: list[BaseRoute]) -> bool:
+    """Whether the request is for an API route that takes a key (matched path and method)."""
+    path: str = scope["path"]
+    if not path.startswith(API_PREFIX) or path.rstrip("/") in PUBLIC_PATHS:
+        return False
+    return any(route.matches(scope)[0] == Match.FULL for route in routes)
+
+
+def bearer_key(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, key = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer":
+                return None
+            return key.strip() or None
+    return None
+
+
+class AuthGate:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        engine: Engine,
+        pepper: str,
+        routes: list[BaseRoute],
+        per_key: TokenBucket | None = None,
+        failures_per_address: TokenBucket | None = None,
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.pepper = pepper
+        self.routes = routes
+        self.per_key = per_key
+        self.failures = failures_per_address
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not needs_key(scope, self.routes):
+            await self.app(scope, receive, send)
+            return
+        address = client_address(scope)
+        if self.failures is not None and (wait := self.failures.wait_s(address)):
+            await send_too_many(scope, send, wait, "with invalid API keys from this address")
+            return
+        try:
+            caller = await to_thread.run_sync(authenticate_key, self.engine, self.pepper, bearer_key(scope))
+        except Unauthenticated as exc:
+            if self.failures is not None:
+                self.failures.take(address)
+            await send_problem(
+                scope,
+                send,
+                status=Unauthenticated.status,
+                slug=Unauthenticated.slug,
+                title=Unauthenticated.title,
+                detail=exc.detail,
+                headers=[(b"www-authenticate", b"Bearer")],
+            )
+            return
+        if self.per_key is not None and (wait := self.per_key.take(caller.participant_id)):
+            await send_too_many(scope, send, wait, "with this API key")
+            return
+        scope[CALLER_SCOPE_KEY] = caller
+        await self.app(scope, receive, send)
