@@ -28,6 +28,7 @@ from app.routers import (
     holdings,
     networks,
     participants,
+    path_price,
     results,
     settlement,
     settlement_statements,
@@ -81,4 +82,5 @@ def create_app(
     services = (auction_revenue, transfers, applications, audit, settlement, settlement_statements, forecast)
     for module in (*routers, *services):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.include_router(path_price.router, responses=PROBLEM_RESPONSES)
     return app
