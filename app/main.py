@@ -36,6 +36,7 @@ from app.routers import (
 )
 from app.settings import Settings
 from app.settlement.flows import recover_interrupted_settlements
+from app.web.pages import install_portal
 
 API_DESCRIPTION = """
 Monthly FTR auctions (PJM Operating Agreement Schedule 1, section 7): the Office of the
@@ -83,4 +84,5 @@ def create_app(
     for module in (*routers, *services):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(path_price.router, responses=PROBLEM_RESPONSES)
+    install_portal(app)
     return app
