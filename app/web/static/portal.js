@@ -2,9 +2,12 @@
 "use strict";
 
 function countdowns() {
+  // The market clock is the server's (a demo runs inside a bid window): keep its offset from ours.
+  const marketNow = Date.parse(document.body.dataset.marketNow || "");
+  const skew = Number.isNaN(marketNow) ? 0 : marketNow - Date.now();
   const nodes = document.querySelectorAll("[data-countdown]");
   const tick = () => {
-    const now = Date.now();
+    const now = Date.now() + skew;
     nodes.forEach((node) => {
       const left = Math.max(0, Date.parse(node.dataset.countdown) - now) / 1000;
       const d = Math.floor(left / 86400), h = Math.floor((left % 86400) / 3600);
