@@ -90,6 +90,8 @@ Operator = Annotated[Caller, Depends(require_operator)]
 Bidder = Annotated[Caller, Depends(require_bidder)]
 AuditReader = Annotated[Caller, Depends(_require_read_all("only the OI and auditors read the audit trail"))]
 """The OI or an auditor (the audit trail)."""
+require_audit_reader = _require_read_all("only the OI and auditors read the audit trail")
+"""The audit-trail guard as a function (the portal applies it to a signed-in visitor)."""
 SettlementReader = Annotated[
     Caller,
     Depends(

@@ -32,6 +32,7 @@ from app.routers import (
     holdings,
     networks,
     participants,
+    path_price,
     results,
     settlement,
     settlement_statements,
@@ -40,6 +41,7 @@ from app.routers import (
 from app.security_headers import SecurityHeaders
 from app.settings import Environment, Settings
 from app.settlement.flows import recover_interrupted_settlements
+from app.web.pages import install_portal
 
 API_DESCRIPTION = """
 Monthly FTR auctions (PJM Operating Agreement Schedule 1, section 7): the Office of the
@@ -110,4 +112,6 @@ def create_app(
     services = (auction_revenue, transfers, applications, audit, settlement, settlement_statements, forecast)
     for module in (*routers, *services):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.include_router(path_price.router, responses=PROBLEM_RESPONSES)
+    install_portal(app)
     return app

@@ -36,6 +36,7 @@ EXPECTED_FOR_OTHER: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/auctions/{auction_id}/clearing-jobs"): 404,
     ("GET", "/api/v1/auctions/{auction_id}/results/{period_class}"): 404,
     ("GET", "/api/v1/auctions/{auction_id}/results/{period_class}/{table}.csv"): 404,
+    ("GET", "/api/v1/auctions/{auction_id}/path-price"): 404,
     ("POST", "/api/v1/auctions/{auction_id}/open"): 403,
     ("POST", "/api/v1/auctions/{auction_id}/close"): 403,
     ("POST", "/api/v1/auctions/{auction_id}/clear"): 403,
@@ -119,6 +120,8 @@ def _routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def _body(method: str, path: str) -> dict[str, Any]:
+    if path.endswith("/path-price"):
+        return {"params": {"source": "1", "sink": "3", "class": "on_peak"}}
     if path.endswith("/bids"):
         return {"json": {"period_class": "on_peak", "source": "1", "sink": "3", "mw": "1.0", "price": "1.00"}}
     if path.endswith("/bulk"):

@@ -1,0 +1,487 @@
+"""The portal's pages (``/portal/...``): each calls the services and mappers the JSON routers call.
+
+No query and no market rule lives here: a page reads through a service with the visitor's caller
+(the public reads as :data:`~app.web.visitor.PUBLIC_READER`), maps with the domain's ``mapping.py``
+and renders a template. Role guards are those of :mod:`app.deps`. Every form carries the CSRF token
+of the session cookie; a form whose token does not match is refused (403) before any service runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, FastAPI, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from api_schemas.auctions import PeriodClassName
+from api_schemas.bids import BidCreate
+from app.auctions.mapping import auction_public
+from app.auctions.service import AuctionService
+from app.audit import mapping as audit_mapping
+from app.audit.service import actor_of, audit_page, verify_stored_chain
+from app.bid_book import close_window
+from app.bids.credit_service import CreditService
+from app.bids.mapping import bid_public, order_spec, request_hash, upload_hash
+from app.bids.service import BidService
+from app.bids.upload import CSV_COLUMNS, parse_upload
+from app.clearing.flows import start_clearing
+from app.clearing.path_price import PathPriceService
+from app.clearing.posting import post_auction
+from app.clearing.results import ResultsService, job_public, results_csv
+from app.deps import ClockDep, ObjectId, SessionDep, SettingsDep
+from app.errors import Forbidden, NotFound, ServiceError, Unauthenticated
+from app.holdings.mapping import holding_public
+from app.holdings.service import HoldingService
+from app.participants.service import ParticipantService
+from app.settings import Settings
+from app.settlement import mapping as settlement_mapping
+from app.settlement.service import SettlementService
+from app.web.session_cookie import clear_session, csrf_matches, new_session, write_session
+from app.web.visitor import (
+    PageAuditReader,
+    PageBidder,
+    PageOperator,
+    PageRoute,
+    SignedIn,
+    Visitor,
+    VisitorDep,
+    field_errors,
+    render,
+)
+
+STATIC_DIR = Path(__file__).parent / "static"
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+T = TypeVar("T")
+
+CsrfField = Annotated[str, Form(alias="csrf")]
+
+
+class ResultTable(StrEnum):
+    AWARDS = "awards"
+    NODAL_PRICES = "nodal_prices"
+    BINDING_CONSTRAINTS = "binding_constraints"
+
+
+class Lifecycle(StrEnum):
+    OPEN = "open"
+    CLOSE = "close"
+    CLEAR = "clear"
+    POST = "post"
+
+
+def install_portal(app: FastAPI) -> None:
+    """Add the portal's pages and its static assets (served by the app: no other origin)."""
+    app.include_router(router)
+    app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
+
+
+def _check_csrf(visitor: Visitor, token: str) -> None:
+    if not csrf_matches(visitor.session, token):
+        raise Forbidden("the form is out of date or was not sent by this portal: reload the page and retry")
+
+
+def _visible(read: Callable[[], T]) -> T | None:
+    """What a service lets the caller read, or ``None`` where it finds nothing for the caller."""
+    try:
+        return read()
+    except NotFound:
+        return None
+
+
+def _bids(db: Session, settings: Settings) -> BidService:
+    return BidService(db, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
+
+
+# -- sign-in -----------------------------------------------------------------------------------
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    return RedirectResponse("/portal", status_code=303)
+
+
+@router.get("/portal/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request, visitor: VisitorDep, next: str = "/portal") -> HTMLResponse:
+    return render(request, visitor, "sign_in.html", {"next": next, "error": None})
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/portal") and not target.startswith("//") else "/portal"
+
+
+@router.post("/portal/sign-in", response_class=HTMLResponse)
+def sign_in(
+    request: Request,
+    visitor: VisitorDep,
+    db: SessionDep,
+    settings: SettingsDep,
+    csrf: CsrfField = "",
+    api_key: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/portal",
+) -> Response:
+    _check_csrf(visitor, csrf)
+    try:
+        ParticipantService(db, settings.secret_key).authenticate(api_key.strip())
+    except Unauthenticated:
+        context = {"next": next, "error": "That API key is not valid. Check it and try again."}
+        return render(request, visitor, "sign_in.html", context, status_code=401)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    write_session(response, new_session(api_key.strip()), settings)
+    return response
+
+
+@router.post("/portal/sign-out")
+def sign_out(visitor: VisitorDep, settings: SettingsDep, csrf: CsrfField = "") -> RedirectResponse:
+    _check_csrf(visitor, csrf)
+    response = RedirectResponse("/portal", status_code=303)
+    clear_session(response, settings)
+    return response
+
+
+# -- overview ----------------------------------------------------------------------------------
+
+
+@router.get("/portal", response_class=HTMLResponse)
+def home(
+    request: Request, visitor: VisitorDep, db: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> HTMLResponse:
+    now = clock.now()
+    views, _ = AuctionService(db).list_readable(visitor.reader, limit=1000, offset=0, now=now)
+    context: dict[str, Any] = {"auctions": [auction_public(v) for v in reversed(views)], "now": now}
+    if visitor.caller is not None:
+        caller = visitor.caller
+        context["credit"] = CreditService(db, settings).position_public(caller.participant_id)
+        rows, total = HoldingService(db).list_readable(caller, year=None, month=None, limit=200, offset=0)
+        context["holdings"] = [holding_public(h) for h in rows]
+        context["holdings_total"] = total
+    return render(request, visitor, "home.html", context)
+
+
+# -- one auction: bids, uploads, lifecycle, review -----------------------------------------------
+
+
+def _auction_page(
+    request: Request,
+    visitor: Visitor,
+    db: Session,
+    settings: Settings,
+    now: datetime,
+    auction_id: int,
+    *,
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
+    auction = auction_public(AuctionService(db).get_readable(visitor.reader, auction_id, now))
+    context: dict[str, Any] = {
+        "auction": auction,
+        "now": now,
+        "form": {},
+        "errors": {},
+        "form_error": None,
+        "upload_errors": [],
+        "upload_error": None,
+        "action_error": None,
+        "bid_columns": CSV_COLUMNS,
+        **extra,
+    }
+    caller = visitor.caller
+    if caller is not None:
+        rows, total = _bids(db, settings).list_for_auction(caller, auction_id, limit=500, offset=0, now=now)
+        context["bids"] = [bid_public(b, f) for b, f in rows]
+        context["bids_total"] = total
+        context["credit"] = CreditService(db, settings).position_public(caller.participant_id)
+        results = ResultsService(db)
+        jobs = _visible(lambda: results.jobs(caller, auction_id, limit=100, offset=0)[0])
+        context["jobs"] = [job_public(j, now) for j in jobs] if jobs is not None else None
+        context["review"] = {
+            c.period_class.value: _visible(
+                partial(results.class_results, caller, auction_id, c.period_class.value)
+            )
+            for c in auction.classes
+        }
+    return render(request, visitor, "auction.html", context, status_code=status_code)
+
+
+@router.get("/portal/auctions/{auction_id}", response_class=HTMLResponse)
+def auction_page(
+    auction_id: ObjectId,
+    request: Request,
+    visitor: VisitorDep,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    uploaded: Annotated[int | None, Query(ge=0)] = None,
+    created: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    return _auction_page(
+        request, visitor, db, settings, clock.now(), auction_id, uploaded=uploaded, created=created
+    )
+
+
+@router.post("/portal/auctions/{auction_id}/bids", response_class=HTMLResponse)
+async def submit_bid(
+    auction_id: ObjectId,
+    request: Request,
+    visitor: VisitorDep,
+    caller: PageBidder,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Response:
+    form = {k: str(v).strip() for k, v in (await request.form()).items() if isinstance(v, str)}
+    _check_csrf(visitor, form.pop("csrf", ""))
+    fields = {k: v for k, v in form.items() if k in CSV_COLUMNS and v != ""}
+    try:
+        body = BidCreate.model_validate(fields)
+    except ValidationError as exc:
+        errors = {str(e["loc"][-1]) if e["loc"] else "form": e["msg"] for e in exc.errors()}
+        return _auction_page(
+            request, visitor, db, settings, clock.now(), auction_id, status_code=422, form=form, errors=errors
+        )
+    try:
+        created = _bids(db, settings).create(
+            caller,
+            auction_id,
+            order_spec(body),
+            idempotency_key=None,
+            request_hash=request_hash(auction_id, body),
+            clock=clock,
+        )
+    except ServiceError as exc:
+        db.rollback()
+        return _auction_page(
+            request, visitor, db, settings, clock.now(), auction_id, status_code=exc.status,
+            form=form, errors=field_errors(exc.errors), form_error=exc.detail,
+        )  # fmt: skip
+    return RedirectResponse(f"/portal/auctions/{auction_id}?created={created.bid.id}", status_code=303)
+
+
+@router.post("/portal/auctions/{auction_id}/bids/upload", response_class=HTMLResponse)
+async def upload_bids(
+    auction_id: ObjectId,
+    request: Request,
+    visitor: VisitorDep,
+    caller: PageBidder,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    file: UploadFile,
+    csrf: CsrfField = "",
+) -> Response:
+    _check_csrf(visitor, csrf)
+    content = await file.read(settings.max_request_bytes + 1)
+    try:
+        rows = parse_upload(content, "text/csv", settings.max_bulk_rows)
+        ids, _ = _bids(db, settings).bulk_create(
+            caller, auction_id, rows, clock, request_hash=upload_hash(auction_id, "text/csv", content)
+        )
+    except ServiceError as exc:
+        db.rollback()
+        errors = sorted(exc.errors, key=lambda e: (e.row or 0, e.field))
+        return _auction_page(
+            request, visitor, db, settings, clock.now(), auction_id, status_code=exc.status,
+            upload_errors=errors, upload_error=exc.detail, upload_name=file.filename,
+        )  # fmt: skip
+    return RedirectResponse(f"/portal/auctions/{auction_id}?uploaded={len(ids)}", status_code=303)
+
+
+@router.get("/portal/bids/template.csv", response_class=PlainTextResponse)
+def bid_template() -> PlainTextResponse:
+    """The upload template: the columns and one example row (the API's bulk upload reads the same)."""
+    text = ",".join(CSV_COLUMNS) + "\nbuy,on_peak,SOURCE,SINK,obligation,10.0,250.00\n"
+    return PlainTextResponse(
+        text,
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="bids-template.csv"'},
+    )
+
+
+@router.post("/portal/bids/{bid_id}/withdraw")
+def withdraw_bid(
+    bid_id: ObjectId,
+    visitor: VisitorDep,
+    caller: PageBidder,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    csrf: CsrfField = "",
+) -> RedirectResponse:
+    _check_csrf(visitor, csrf)
+    bid, _ = _bids(db, settings).withdraw(caller, bid_id, clock)
+    return RedirectResponse(f"/portal/auctions/{bid.auction_id}", status_code=303)
+
+
+@router.post("/portal/auctions/{auction_id}/lifecycle/{action}", response_class=HTMLResponse)
+def lifecycle(
+    auction_id: ObjectId,
+    action: Lifecycle,
+    request: Request,
+    visitor: VisitorDep,
+    caller: PageOperator,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    csrf: CsrfField = "",
+) -> Response:
+    _check_csrf(visitor, csrf)
+    now, actor = clock.now(), actor_of(caller.participant_id)
+    try:
+        if action is Lifecycle.OPEN:
+            AuctionService(db).open(auction_id, now, actor=actor)
+        elif action is Lifecycle.CLOSE:
+            close_window(db, auction_id, now, actor=actor)
+        elif action is Lifecycle.CLEAR:
+            start_clearing(
+                db,
+                auction_id=auction_id,
+                requested_by=caller.participant_id,
+                clock=clock,
+                engine=request.app.state.engine,
+                jobs=request.app.state.jobs,
+            )
+        else:
+            post_auction(db, auction_id, now, posted_by=caller.participant_id)
+    except ServiceError as exc:
+        db.rollback()
+        return _auction_page(
+            request, visitor, db, settings, now, auction_id, status_code=exc.status,
+            action_error=f"{action.value}: {exc.detail}",
+        )  # fmt: skip
+    return RedirectResponse(f"/portal/auctions/{auction_id}", status_code=303)
+
+
+@router.get("/portal/clearing-jobs/{job_id}", response_class=HTMLResponse)
+def job_fragment(
+    job_id: ObjectId, request: Request, visitor: VisitorDep, caller: SignedIn, db: SessionDep, clock: ClockDep
+) -> HTMLResponse:
+    """The job's progress (polled by htmx while it runs; the page reloads once it has finished)."""
+    job = job_public(ResultsService(db).job(caller, job_id), clock.now())
+    response = render(request, visitor, "job.html", {"job": job})
+    if request.headers.get("HX-Request") and job.status.value in ("succeeded", "failed"):
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+# -- posted results (public) and the path price --------------------------------------------------
+
+
+@router.get("/portal/results/{auction_id}/{period_class}", response_class=HTMLResponse)
+def results_page(
+    auction_id: ObjectId,
+    period_class: PeriodClassName,
+    request: Request,
+    visitor: VisitorDep,
+    db: SessionDep,
+) -> HTMLResponse:
+    results = ResultsService(db).class_results(visitor.reader, auction_id, period_class.value)
+    return render(request, visitor, "results.html", {"results": results})
+
+
+@router.get("/portal/results/{auction_id}/{period_class}/{table}.csv", response_class=PlainTextResponse)
+def results_download(
+    auction_id: ObjectId,
+    period_class: PeriodClassName,
+    table: ResultTable,
+    visitor: VisitorDep,
+    db: SessionDep,
+) -> PlainTextResponse:
+    results = ResultsService(db).class_results(visitor.reader, auction_id, period_class.value)
+    name = f"auction-{auction_id}-{period_class.value}-{table.value}.csv"
+    return PlainTextResponse(
+        results_csv(results, table.value),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/portal/path-price", response_class=HTMLResponse)
+def path_price_page(
+    request: Request,
+    visitor: VisitorDep,
+    caller: SignedIn,
+    db: SessionDep,
+    auction_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    period_class: PeriodClassName = PeriodClassName.ON_PEAK,
+    source: Annotated[str, Query(max_length=100)] = "",
+    sink: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    results = ResultsService(db).class_results(caller, auction_id, period_class.value)
+    context: dict[str, Any] = {
+        "results": results,
+        "source": source,
+        "sink": sink,
+        "period_class": period_class.value,
+        "lookup": None,
+        "errors": {},
+        "error": None,
+    }
+    status_code = 200
+    if source and sink:
+        try:
+            context["lookup"] = PathPriceService(db).lookup(
+                caller, auction_id, period_class.value, source, sink
+            )
+        except ServiceError as exc:
+            context["errors"], context["error"], status_code = (
+                field_errors(exc.errors),
+                exc.detail,
+                exc.status,
+            )
+    return render(request, visitor, "path_price.html", context, status_code=status_code)
+
+
+# -- statements and the audit trail ---------------------------------------------------------------
+
+
+@router.get("/portal/statement", response_class=HTMLResponse)
+def statement_page(
+    request: Request,
+    visitor: VisitorDep,
+    caller: SignedIn,
+    db: SessionDep,
+    clock: ClockDep,
+    year: Annotated[int | None, Query(ge=2000, le=2200)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+) -> HTMLResponse:
+    now = clock.now().astimezone(UTC)
+    default = (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
+    year, month = (year, month) if year and month else default
+    context: dict[str, Any] = {"year": year, "month": month, "statement": None, "error": None}
+    try:
+        run, totals, hours = SettlementService(db).statement(caller, year, month, caller.participant_id, None)
+    except NotFound as exc:
+        context["error"] = exc.detail
+        return render(request, visitor, "statement.html", context, status_code=404)
+    context["run"] = run
+    context["statement"] = settlement_mapping.holder_month_public(totals)
+    context["hours"] = [settlement_mapping.holder_hour_public(h) for h in hours]
+    return render(request, visitor, "statement.html", context)
+
+
+@router.get("/portal/audit", response_class=HTMLResponse)
+def audit_page_view(
+    request: Request,
+    visitor: VisitorDep,
+    caller: PageAuditReader,
+    db: SessionDep,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> HTMLResponse:
+    rows, total = audit_page(db, action=action or None, limit=100, offset=offset)
+    verdict = audit_mapping.verdict_public(verify_stored_chain(db))
+    context = {
+        "entries": [audit_mapping.entry_public(r) for r in rows],
+        "total": total,
+        "offset": offset,
+        "action": action or "",
+        "verdict": verdict,
+    }
+    return render(request, visitor, "audit.html", context)

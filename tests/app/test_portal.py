@@ -1,0 +1,291 @@
+"""The Market Portal's pages over HTTP (no browser): sign-in, CSRF, roles, forms and downloads.
+
+The cookie jar is kept by hand (:class:`Visit`): outside development the session cookie is
+``Secure`` and the test transport is plain HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from html import unescape
+from typing import Any
+
+import httpx
+import pytest
+
+from app.clock import FixedClock
+from app.web.session_cookie import COOKIE_NAME
+from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer
+from tests.app.http import SyncClient
+from tests.app.test_clearing import WORKED_EXAMPLE, submit_worked_example
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+ORIGIN_REFS = re.compile(r'(?:src|href|action)="((?:https?:)?//[^"]*)"', re.I)
+
+
+class Visit:
+    """One browser's worth of cookie: sends it back, keeps the newest."""
+
+    def __init__(self, client: SyncClient) -> None:
+        self.client = client
+        self.cookie: str | None = None
+        self.csrf = ""
+
+    def _keep(self, response: httpx.Response) -> httpx.Response:
+        for header in response.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            if name == COOKIE_NAME:
+                value = rest.split(";", 1)[0].strip('"')
+                self.cookie = value or None
+        found = (
+            CSRF.search(response.text)
+            if response.headers.get("content-type", "").startswith("text/html")
+            else None
+        )
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": f"{COOKIE_NAME}={self.cookie}"} if self.cookie else {}
+
+    def get(self, url: str) -> httpx.Response:
+        return self._keep(self.client.get(url, headers=self._headers()))
+
+    def post(self, url: str, data: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+        form = {"csrf": self.csrf, **(data or {})}
+        return self._keep(self.client.post(url, data=form, headers=self._headers(), **kwargs))
+
+    def sign_in(self, key: str) -> httpx.Response:
+        self.get("/portal/sign-in")
+        r = self.post("/portal/sign-in", {"api_key": key, "next": "/portal"})
+        assert r.status_code == 303, r.text
+        self.get(r.headers["location"])  # the signed-in session's CSRF token
+        return r
+
+
+def _text(r: httpx.Response) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", r.text))
+
+
+def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(
+    client: SyncClient, make_participant: Callable[..., Member]
+) -> None:
+    trader = make_participant(name="Trader Tess")
+    visit = Visit(client)
+    r = visit.sign_in(trader.key)
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" in cookie
+    home = visit.get("/portal")
+    assert "Trader Tess (trader)" in _text(home)
+    visit.post("/portal/sign-out")
+    assert visit.cookie is None
+    assert "Trader Tess" not in _text(visit.get("/portal"))
+
+
+def test_a_bad_key_or_a_missing_csrf_token_is_refused(
+    client: SyncClient, make_participant: Callable[..., Member]
+) -> None:
+    visit = Visit(client)
+    visit.get("/portal/sign-in")
+    r = visit.post("/portal/sign-in", {"api_key": "ftr_not_a_key"})
+    assert r.status_code == 401 and "not valid" in _text(r)
+    trader = make_participant()
+    r = visit.post("/portal/sign-in", {"api_key": trader.key, "csrf": "forged"})
+    assert r.status_code == 403 and "form is out of date" in _text(r)
+    stranger = Visit(client)  # no cookie at all: no token to match
+    r = stranger.post("/portal/sign-in", {"api_key": trader.key})
+    assert r.status_code == 403
+
+
+def test_pages_that_need_a_participant_send_the_public_to_sign_in(client: SyncClient) -> None:
+    visit = Visit(client)
+    r = visit.get("/portal/audit")
+    assert r.status_code == 303 and r.headers["location"] == "/portal/sign-in?next=/portal/audit"
+    assert visit.get("/portal/statement").status_code == 303
+
+
+def test_roles_are_those_of_the_api(
+    client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    trader = Visit(client)
+    trader.sign_in(make_participant().key)
+    r = trader.get("/portal/audit")
+    assert r.status_code == 403 and "audit trail" in _text(r)
+    r = trader.post(f"/portal/auctions/{auction_id}/lifecycle/close")
+    assert r.status_code == 403
+    auditor = Visit(client)
+    auditor.sign_in(make_participant(role="auditor").key)
+    r = auditor.post(f"/portal/auctions/{auction_id}/bids", {"source": "1", "sink": "3"})
+    assert r.status_code == 403
+
+
+def test_bid_form_shows_errors_inline_then_stores_and_withdraws(
+    client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    member = make_participant()
+    visit = Visit(client)
+    visit.sign_in(member.key)
+    page = visit.get(f"/portal/auctions/{auction_id}")
+    assert page.status_code == 200 and 'id="bid-form"' in page.text
+    bad = {"side": "buy", "period_class": "on_peak", "source": "1", "sink": "1", "mw": "10.05", "price": "x"}
+    r = visit.post(f"/portal/auctions/{auction_id}/bids", bad)
+    assert r.status_code == 422
+    assert 'id="mw-error"' in r.text and 'id="price-error"' in r.text and 'id="sink-error"' in r.text
+    assert 'value="10.05"' in r.text, "the form keeps what was typed"
+    good = {**bad, "sink": "3", "mw": "10.0", "price": "12.00"}
+    r = visit.post(f"/portal/auctions/{auction_id}/bids", good)
+    assert r.status_code == 303, r.text
+    bids = client.get(f"/api/v1/auctions/{auction_id}/bids", headers=member.headers).json()["items"]
+    assert [(b["source"], b["sink"], b["mw"], b["price"]) for b in bids] == [("1", "3", "10.0", "12.00")]
+    page = visit.get(r.headers["location"])
+    assert f"Bid {bids[0]['id']} stored" in _text(page) and "Withdraw" in page.text
+    r = visit.post(f"/portal/bids/{bids[0]['id']}/withdraw")
+    assert r.status_code == 303
+    status = client.get(f"/api/v1/bids/{bids[0]['id']}", headers=member.headers).json()["status"]
+    assert status == "withdrawn"
+
+
+def test_csv_upload_names_every_bad_row_and_stores_nothing(
+    client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    member = make_participant()
+    visit = Visit(client)
+    visit.sign_in(member.key)
+    template = visit.get("/portal/bids/template.csv")
+    assert template.status_code == 200 and template.text.startswith("side,period_class,source,sink")
+    content = (
+        "side,period_class,source,sink,hedge,mw,price\n"
+        "buy,on_peak,1,3,obligation,10.0,5.00\n"
+        "buy,on_peak,2,3,obligation,-4,5.00\n"
+        "buy,on_peak,2,3,obligation,1.0,cheap\n"
+    )
+    visit.get(f"/portal/auctions/{auction_id}")
+    files = {"file": ("mine.csv", content.encode(), "text/csv")}
+    r = visit.post(f"/portal/auctions/{auction_id}/bids/upload", files=files)
+    assert r.status_code == 422
+    rows = re.findall(r"<tr><td class=\"num\">(\d+)</td><td>([^<]+)</td>", r.text)
+    assert {row for row, _ in rows} == {"2", "3"} and "mine.csv" in r.text
+    assert client.get(f"/api/v1/auctions/{auction_id}/bids", headers=member.headers).json()["total"] == 0
+    good = "\n".join(content.splitlines()[:2]) + "\n"
+    r = visit.post(
+        f"/portal/auctions/{auction_id}/bids/upload", files={"file": ("ok.csv", good.encode(), "text/csv")}
+    )
+    assert r.status_code == 303 and "1 bids stored" in _text(visit.get(r.headers["location"]))
+
+
+def test_operator_clears_reviews_and_posts_then_everyone_reads_the_results(
+    client: SyncClient,
+    operator_key: str,
+    auction_id: int,
+    clock: FixedClock,
+    make_participant: Callable[..., Member],
+) -> None:
+    bids = submit_worked_example(client, auction_id, make_participant)
+    oi = Visit(client)
+    oi.sign_in(operator_key)
+    r = oi.post(f"/portal/auctions/{auction_id}/lifecycle/clear")
+    assert r.status_code == 409 and 'id="action-error"' in r.text, "the window is still open"
+    clock.set(JANUARY_2027_CLOSES + timedelta(minutes=5))
+    r = oi.post(f"/portal/auctions/{auction_id}/lifecycle/clear")
+    assert r.status_code == 303, r.text
+    page = oi.get(f"/portal/auctions/{auction_id}")
+    job_id = int(re.search(r"Clearing job (\d+)", _text(page)).group(1))  # type: ignore[union-attr]
+    client.app.state.jobs.wait_idle(timeout=120)
+    fragment = oi.client.get(
+        f"/portal/clearing-jobs/{job_id}", headers={**oi._headers(), "HX-Request": "true"}
+    )
+    assert "succeeded" in fragment.text and fragment.headers["HX-Refresh"] == "true"
+    review = _text(oi.get(f"/portal/auctions/{auction_id}"))
+    assert "Review before posting" in review and "holder-B1" in review and "1-3" in review
+
+    public = Visit(client)
+    assert public.get(f"/portal/results/{auction_id}/on_peak").status_code == 404, "not posted yet"
+    assert oi.post(f"/portal/auctions/{auction_id}/lifecycle/post").status_code == 303
+    r = public.get(f"/portal/results/{auction_id}/on_peak")
+    assert r.status_code == 200
+    assert "holder-B1" in _text(r) and "15.00" in _text(r) and 'id="nodal-chart"' in r.text
+    csv = public.get(f"/portal/results/{auction_id}/on_peak/awards.csv")
+    assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("participant,side,source,sink")
+    assert WORKED_EXAMPLE["B2"]["price"] not in r.text, "no bid price is ever shown"
+
+    member, _ = bids["B1"]
+    trader = Visit(client)
+    trader.sign_in(member.key)
+    r = trader.get(f"/portal/path-price?auction_id={auction_id}&period_class=on_peak&source=1&sink=3")
+    assert r.status_code == 200 and 'id="path-price">10.00<' in r.text
+    assert "0.666667" in r.text and 'id="nodal-chart"' in r.text
+    r = trader.get(f"/portal/path-price?auction_id={auction_id}&period_class=on_peak&source=9&sink=3")
+    assert r.status_code == 422 and "'9' is not a priced point" in _text(r)
+    home = _text(trader.get("/portal"))
+    assert "1 → 3" in home and "auction" in home
+
+
+def test_auditor_sees_the_chain_verified_and_filters_by_action(
+    client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    trader = make_participant()
+    body = {"period_class": "on_peak", "source": "1", "sink": "3", "mw": "1.0", "price": "1.00"}
+    assert client.post(f"/api/v1/auctions/{auction_id}/bids", json=body, headers=trader.headers).is_success
+    auditor = Visit(client)
+    auditor.sign_in(make_participant(role="auditor").key)
+    r = auditor.get("/portal/audit")
+    assert r.status_code == 200 and "Chain verified" in _text(r)
+    assert "window.opened" in _text(r) and "bid.created" in _text(r)
+    r = auditor.get("/portal/audit?action=bid.created")
+    assert "window.opened" not in _text(r) and "bid.created" in _text(r)
+
+
+def test_a_participant_never_sees_another_participants_bids(
+    client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    alice, bob = make_participant(name="Alice"), make_participant(name="Bob")
+    r = client.post(
+        f"/api/v1/auctions/{auction_id}/bids",
+        json={"period_class": "on_peak", "source": "2", "sink": "3", "mw": "7.0", "price": "777.77"},
+        headers=alice.headers,
+    )
+    assert r.status_code == 201
+    visit = Visit(client)
+    visit.sign_in(bob.key)
+    for url in ("/portal", f"/portal/auctions/{auction_id}"):
+        page = visit.get(url)
+        assert page.status_code == 200 and "777.77" not in page.text and "Alice" not in page.text
+    r = visit.post(f"/portal/bids/{r.json()['id']}/withdraw")
+    assert r.status_code == 404
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_no_page_refers_to_another_origin(
+    client: SyncClient, auction_id: int, make_participant: Callable[..., Member], signed_in: bool
+) -> None:
+    visit = Visit(client)
+    if signed_in:
+        visit.sign_in(make_participant().key)
+    for url in ("/portal", "/portal/sign-in", f"/portal/auctions/{auction_id}"):
+        page = visit.get(url)
+        assert page.status_code == 200
+        assert ORIGIN_REFS.findall(page.text) == [], url
+        for asset in re.findall(r'(?:src|href)="(/portal/static/[^"]+)"', page.text):
+            assert client.get(asset).status_code == 200, asset
+
+
+def test_pages_are_not_in_the_openapi(client: SyncClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if p.startswith("/portal") or p == "/"]
+    assert "/api/v1/auctions/{auction_id}/path-price" in paths
+
+
+def test_statement_without_a_settled_month_says_so(
+    client: SyncClient, make_participant: Callable[..., Member]
+) -> None:
+    visit = Visit(client)
+    visit.sign_in(make_participant(role="lse").key)
+    r = visit.get("/portal/statement?year=2026&month=11")
+    assert r.status_code == 404 and "no statement" in _text(r)
+
+
+def test_operator_api_key_still_works_for_the_api(client: SyncClient, operator_key: str) -> None:
+    assert client.get("/api/v1/auctions", headers=bearer(operator_key)).status_code == 200

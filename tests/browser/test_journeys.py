@@ -1,0 +1,231 @@
+"""Each role's journey through the Market Portal in Chromium, on a live server with the demo market.
+
+Every test fails on a console error, a page error or a request to another origin (see the ``visit``
+fixture). With ``FTR_SCREENSHOTS=<dir>`` the journeys save screenshots of the main pages there
+(``docs/screenshots`` for the README).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180, func_only=True)]
+
+TRADER_A, TRADER_B, LSE, TO, AUDITOR, OI = (
+    "Demo Trader A",
+    "Demo Trader B",
+    "Demo LSE",
+    "Demo TO",
+    "Demo Auditor",
+    "Demo OI",
+)
+CLEARING_WAIT_MS = 150_000
+
+
+def api(server: LiveServer, who: str, path: str) -> Any:
+    request = urllib.request.Request(
+        server.url + path, headers={"Authorization": f"Bearer {server.keys[who]}"}
+    )
+    with urllib.request.urlopen(request, timeout=15) as r:
+        return json.loads(r.read())
+
+
+def auctions(server: LiveServer) -> dict[str, int]:
+    """status -> auction id of the demo's two auctions."""
+    items = api(server, OI, "/api/v1/auctions")["items"]
+    return {a["status"]: a["id"] for a in items}
+
+
+def shoot(page: Any, name: str, focus: str | None = None) -> None:
+    target = os.environ.get("FTR_SCREENSHOTS")
+    if target:
+        if focus is not None:
+            page.locator(focus).scroll_into_view_if_needed()
+        Path(target).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=False)
+
+
+def sign_in(page: Any, who: str, server: LiveServer) -> None:
+    page.goto("/portal/sign-in")
+    page.get_by_label("API key issued by the OI").fill(server.keys[who])
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#signed-in-as").filter(has_text=who).wait_for()
+
+
+def test_trader_bids_by_form_and_sees_the_bad_row_of_an_upload(open_market: LiveServer, visit: Any) -> None:
+    page = visit(open_market)
+    open_id = auctions(open_market)["open"]
+    sign_in(page, TRADER_A, open_market)
+    shoot(page, "overview")
+    countdown = page.locator("[data-countdown]").first.inner_text()
+    days = int(re.match(r"(\d+) d \d+ h", countdown).group(1))  # type: ignore[union-attr]
+    assert days <= 7, f"counted on the market clock (a window lasts about a week): {countdown}"
+    page.get_by_role("link", name=f"Auction {open_id}").click()
+    form = page.locator("#bid-form")
+    form.get_by_label("Source").fill("189")
+    form.get_by_label("Sink").fill("121")
+    form.get_by_label("MW", exact=True).fill("2.55")
+    form.get_by_label("Price $/MW").fill("100.00")
+    form.get_by_role("button", name="Submit").click()
+    assert "0.1" in page.locator("#mw-error").inner_text()
+    page.locator("#bid-form").get_by_label("MW", exact=True).fill("2.5")
+    page.locator("#bid-form").get_by_role("button", name="Submit").click()
+    created = page.locator("#bid-created").inner_text()
+    bid_id = int(re.search(r"Bid (\d+) stored", created).group(1))  # type: ignore[union-attr]
+    assert page.locator(f"#bid-{bid_id}").is_visible()
+    shoot(page, "auction-trader")
+
+    template = page.request.get("/portal/bids/template.csv")
+    assert template.ok and template.text().startswith("side,period_class,source,sink,hedge,mw,price")
+    csv = (
+        "side,period_class,source,sink,hedge,mw,price\n"
+        "buy,on_peak,189,14,obligation,1.0,50.00\n"
+        "buy,on_peak,189,16,obligation,-3,50.00\n"
+        "buy,off_peak,187,13,obligation,1.0,5.00\n"
+    )
+    page.locator("#file").set_input_files(
+        files=[{"name": "my-bids.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    page.locator("#upload-form").get_by_role("button", name="Upload").click()
+    rows = page.locator("#upload-errors tbody tr")
+    assert rows.count() == 1
+    assert rows.first.locator("td").nth(0).inner_text() == "2"
+    assert "mw" in rows.first.locator("td").nth(1).inner_text()
+    assert "my-bids.csv" in page.locator("#upload-error").inner_text()
+    shoot(page, "upload-errors", "#bid-upload")
+    own = api(open_market, TRADER_A, f"/api/v1/auctions/{open_id}/bids?limit=1000")["items"]
+    assert not [b for b in own if b["sink"] == "14" and b["mw"] == "1.0"], "nothing of the upload stored"
+
+
+def test_operator_clears_and_posts_then_the_trader_finds_the_award_and_prices_a_path(
+    closed_market: LiveServer, visit: Any
+) -> None:
+    ids = auctions(closed_market)
+    auction_id = ids["closed"]
+    oi = visit(closed_market)
+    sign_in(oi, OI, closed_market)
+    oi.goto(f"/portal/auctions/{auction_id}")
+    oi.locator("#lifecycle-clear").click()
+    oi.locator("#job-progress").wait_for()
+    assert oi.locator("#job-progress progress").count() == 1
+    shoot(oi, "clearing-progress")
+    oi.locator("#auction-status", has_text="cleared").wait_for(timeout=CLEARING_WAIT_MS)
+    review = oi.locator("#review")
+    assert "Review before posting" in review.inner_text() and TRADER_A in review.inner_text()
+    assert review.locator("#review-summary tbody tr").count() == 2
+    shoot(oi, "review")
+    oi.locator("#lifecycle-post").click()
+    oi.locator("#auction-status", has_text="posted").wait_for()
+
+    trader = visit(closed_market)
+    sign_in(trader, TRADER_A, closed_market)
+    holdings = trader.locator("#my-holdings tbody tr").filter(
+        has=trader.get_by_role("link", name=str(auction_id))
+    )
+    assert holdings.count() > 0, "the award is among my FTRs"
+    path = holdings.first.locator("td").nth(2).inner_text()
+    source, sink = (p.strip() for p in path.split("→"))
+    cls = holdings.first.locator("td").nth(1).inner_text().strip()
+    trader.goto(f"/portal/auctions/{auction_id}")
+    trader.get_by_role("link", name=f"path price ({cls})").click()
+    trader.get_by_label("Source").fill(source)
+    trader.get_by_label("Sink").fill(sink)
+    trader.get_by_role("button", name="Look up").click()
+    price = trader.locator("#path-price").inner_text()
+    expected = api(
+        closed_market,
+        TRADER_A,
+        f"/api/v1/auctions/{auction_id}/path-price?source={source}&sink={sink}&class={cls}",
+    )
+    assert price.replace(",", "") == expected["price"]
+    assert trader.locator("#path-terms tbody tr").count() >= 1
+    trader.locator("#nodal-chart canvas").first.wait_for()
+    shoot(trader, "path-price")
+
+
+def test_public_reads_posted_results_and_downloads_them(open_market: LiveServer, visit: Any) -> None:
+    page = visit(open_market)
+    posted = auctions(open_market)["posted"]
+    page.goto("/portal")
+    page.locator("#auctions").get_by_role("link", name="on_peak").first.click()
+    assert page.locator("#awards tbody tr").count() > 1
+    assert page.locator("#binding-constraints tbody tr").count() >= 1
+    page.locator("#nodal-chart canvas").first.wait_for()
+    shoot(page, "public-results")
+    for table in ("awards", "nodal_prices", "binding_constraints"):
+        r = page.request.get(f"/portal/results/{posted}/on_peak/{table}.csv")
+        assert r.ok and r.headers["content-type"].startswith("text/csv") and r.text().count("\n") > 1
+
+
+def test_lse_opens_its_statement(open_market: LiveServer, visit: Any) -> None:
+    page = visit(open_market)
+    sign_in(page, LSE, open_market)
+    page.get_by_role("link", name="Statement").click()
+    assert "Target allocation" in page.locator("#statement-totals").inner_text()
+    assert page.locator("#payout-ratio").inner_text().strip()
+    page.locator("#statement-chart canvas").first.wait_for()
+    assert page.locator("#statement-hours tbody tr").count() > 0
+    shoot(page, "statement")
+
+
+def test_auditor_verifies_the_chain(open_market: LiveServer, visit: Any) -> None:
+    page = visit(open_market)
+    sign_in(page, AUDITOR, open_market)
+    page.get_by_role("link", name="Audit log").click()
+    assert "Chain verified" in page.locator("#chain-verdict").inner_text()
+    page.get_by_label("Action").fill("auction.posted")
+    page.get_by_role("button", name="Filter").click()
+    actions = page.locator("#audit-entries tbody tr td:nth-child(4)").all_inner_texts()
+    assert actions and set(actions) == {"auction.posted"}
+    shoot(page, "audit")
+
+
+@pytest.mark.parametrize("who", [TRADER_A, TRADER_B, LSE, TO])
+def test_every_page_shows_a_participant_only_its_own_private_data(
+    open_market: LiveServer, visit: Any, who: str
+) -> None:
+    ids = auctions(open_market)
+    own_bids = {
+        b["id"]
+        for aid in ids.values()
+        for b in api(open_market, who, f"/api/v1/auctions/{aid}/bids?limit=1000")["items"]
+    }
+    every_bid = {
+        b["id"]
+        for aid in ids.values()
+        for b in api(open_market, OI, f"/api/v1/auctions/{aid}/bids?limit=1000")["items"]
+    }
+    assert every_bid - own_bids, "others have bids to hide"
+    own_holdings = api(open_market, who, "/api/v1/holdings?limit=1000")["total"]
+    page = visit(open_market)
+    sign_in(page, who, open_market)
+    posted = ids["posted"]
+    pages = [
+        "/portal",
+        *(f"/portal/auctions/{aid}" for aid in ids.values()),
+        f"/portal/results/{posted}/on_peak",
+        f"/portal/results/{posted}/off_peak",
+        f"/portal/path-price?auction_id={posted}&period_class=on_peak&source=189&sink=121",
+    ]
+    for url in pages:
+        page.goto(url)
+        element_ids = page.locator("[id^=bid-]").evaluate_all("es => es.map(e => e.id)")
+        shown = {int(i.split("-")[1]) for i in element_ids if re.fullmatch(r"bid-\d+", i)}
+        assert shown <= own_bids, (url, shown - own_bids)
+    page.goto("/portal")
+    rows = page.locator("#my-holdings tbody tr")
+    assert rows.count() == max(own_holdings, 1)
+    statement = page.goto("/portal/statement")
+    assert statement is not None and statement.status in (200, 404)
+    if statement.status == 200:
+        link = page.get_by_role("link", name="The API's CSV of the hours").get_attribute("href") or ""
+        assert f"/statements/{api(open_market, who, '/api/v1/participants/me')['id']}/" in link
