@@ -29,9 +29,9 @@ from app.audit import mapping as audit_mapping
 from app.audit.service import actor_of, audit_page, verify_stored_chain
 from app.bid_book import close_window
 from app.bids.credit_service import CreditService
-from app.bids.mapping import bid_public, order_spec, request_hash, upload_hash
+from app.bids.mapping import bid_public, credit_public, order_spec, request_hash, upload_hash
 from app.bids.service import BidService
-from app.bids.upload import CSV_COLUMNS, parse_upload
+from app.bids.upload import CSV_COLUMNS, read_upload
 from app.clearing.flows import start_clearing
 from app.clearing.path_price import PathPriceService
 from app.clearing.posting import post_auction
@@ -158,7 +158,7 @@ def home(
     context: dict[str, Any] = {"auctions": [auction_public(v) for v in reversed(views)], "now": now}
     if visitor.caller is not None:
         caller = visitor.caller
-        context["credit"] = CreditService(db, settings).position_public(caller.participant_id)
+        context["credit"] = credit_public(CreditService(db, settings).position(caller.participant_id))
         rows, total = HoldingService(db).list_readable(caller, year=None, month=None, limit=200, offset=0)
         context["holdings"] = [holding_public(h) for h in rows]
         context["holdings_total"] = total
@@ -197,7 +197,7 @@ def _auction_page(
         rows, total = _bids(db, settings).list_for_auction(caller, auction_id, limit=500, offset=0, now=now)
         context["bids"] = [bid_public(b, f) for b, f in rows]
         context["bids_total"] = total
-        context["credit"] = CreditService(db, settings).position_public(caller.participant_id)
+        context["credit"] = credit_public(CreditService(db, settings).position(caller.participant_id))
         results = ResultsService(db)
         jobs = _visible(lambda: results.jobs(caller, auction_id, limit=100, offset=0)[0])
         context["jobs"] = [job_public(j, now) for j in jobs] if jobs is not None else None
@@ -279,10 +279,11 @@ async def upload_bids(
     _check_csrf(visitor, csrf)
     content = await file.read(settings.max_request_bytes + 1)
     try:
-        rows = parse_upload(content, "text/csv", settings.max_bulk_rows)
+        upload = read_upload(content, "text/csv", settings.max_bulk_rows)
         ids, _ = _bids(db, settings).bulk_create(
-            caller, auction_id, rows, clock, request_hash=upload_hash(auction_id, "text/csv", content)
-        )
+            caller, auction_id, upload.orders, clock, format_errors=upload.errors,
+            format_points=upload.points, request_hash=upload_hash(auction_id, "text/csv", content),
+        )  # fmt: skip
     except ServiceError as exc:
         db.rollback()
         errors = sorted(exc.errors, key=lambda e: (e.row or 0, e.field))
