@@ -85,6 +85,8 @@ _CANDIDATES = 256
 """Candidate moves checked together for one that overloads no other row."""
 _SEARCH_LIMIT = 4096
 """Loading groups looked at, cheapest first, for a clean cut."""
+_REACH_MARGIN = 1.0 + 1e-6
+"""Head room on a row's reach, far above the rounding of the values it bounds."""
 _RAISE_LIMIT = 1024
 """Rounded-down relieving groups looked at, most relief first, for a clean raise."""
 _ADD_BLOCK = 512
@@ -104,6 +106,7 @@ class _WorkingRows:
     rhs: FloatArray
     slack: FloatArray = field(default_factory=lambda: np.zeros(0))
     _sens_t: FloatArray | None = None
+    _reach: FloatArray | None = None
 
     def columns(self, groups: ProductGroups, g: IntArray, rows: IntArray) -> FloatArray:
         """``a_rg`` (len(rows) x len(g)) of groups ``g`` on a few rows (options: adverse part; sales
@@ -112,6 +115,14 @@ class _WorkingRows:
         a = self.direction[rows][:, None] * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
         out: FloatArray = path_coefficients(a, groups.is_option[g][None, :], groups.is_sale[g][None, :])
         return out
+
+    def reach(self) -> FloatArray:
+        """``2 max_p |S_rp|`` per row: a bound on any group's ``|a_rg|`` (MW per MW)."""
+        if self._reach is None:
+            self._reach = (
+                2.0 * np.abs(self.sens).max(axis=1) if self.sens.shape[1] else np.zeros(len(self.rhs))
+            )
+        return self._reach
 
     def group_columns(self, groups: ProductGroups, g: IntArray) -> FloatArray:
         """``a_rg`` of groups ``g`` on every row, group-major (len(g) x rows): read from point-major
@@ -255,10 +266,20 @@ class _Rounding:
 
     def _clean(self, cand: IntArray, delta: IntArray) -> tuple[IntArray, FloatArray]:
         """Positions of the moves that overload no working row (nor worsen an overloaded one), and
-        each move's total overload left (MW, <= 0)."""
+        each move's total overload left (MW, <= 0).
+
+        A move of ``c`` steps lowers row ``i``'s slack by at most ``0.1 c reach_i`` MW (``reach_i =
+        2 max_p |S_ip|`` bounds ``|a_ig|``), so only rows with less slack than that are read.
+        """
         rows = self.rows
-        after = rows.slack[None, :] - rows.group_columns(self.groups, cand) * (delta * AWARD_STEP_MW)[:, None]
-        floor = np.minimum(rows.slack, -self.tol)[None, :]
+        reach_mw = float(np.abs(delta).max()) * AWARD_STEP_MW * rows.reach() * _REACH_MARGIN
+        tight = np.flatnonzero(rows.slack < reach_mw)
+        if tight.size == 0:
+            return np.arange(cand.size), np.zeros(cand.size)
+        slack = rows.slack[tight]
+        cols = rows.group_columns(self.groups, cand)[:, tight]
+        after = slack[None, :] - cols * (delta * AWARD_STEP_MW)[:, None]
+        floor = np.minimum(slack, -self.tol)[None, :]
         clean = np.flatnonzero(~(after < floor).any(axis=1))
         overload: FloatArray = np.minimum(after, 0.0).sum(axis=1)
         return clean, overload

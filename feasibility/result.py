@@ -77,7 +77,9 @@ class ClearingOptions:
     round is a dual simplex re-solve. Both give an optimal vertex of the same LP.
     ``price_columns``: column generation on bid groups (``feasibility.solve``, "Bid pricing"): the LP
     holds the groups in the money at the last prices; every other group is priced against them each
-    round and enters when it is in the money. Off, every group is free in every round. Same optimum.
+    round and enters when it is in the money. Off (the default), every group is free in every round.
+    Same optimum; measured slower on the benchmark books (more rounds and pivots, see
+    docs/benchmarks/clearing.md), so it is an option.
     """
 
     formulation: Formulation = Formulation.ANGLE
@@ -89,7 +91,7 @@ class ClearingOptions:
     drop_tol: float = 1e-10
     highs_tol: float = 1e-9
     interior_rounds: bool = True
-    price_columns: bool = True
+    price_columns: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {

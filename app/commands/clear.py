@@ -2,7 +2,7 @@
 
     ftr clear --network NET --bids BIDS.csv [--offers OFFERS.csv] [--held HELD.csv]
               [--contingencies CONT.csv|all] [--outages OUT.csv] [--loop-flow LOOP.csv]
-              [--warm-start WARM.csv] [--no-bid-pricing] --out DIR
+              [--warm-start WARM.csv] [--bid-pricing] --out DIR
 
 NET is a MATPOWER ``.m`` case or our JSON network. File formats: :mod:`auction.files`. Every input is
 read and checked before anything is solved; an error names the file, row and column, exits with
@@ -13,8 +13,8 @@ limit exits 1 (its status is in ``summary.json``). While it runs, one line per p
 
 ``--warm-start`` starts the LP with the rows of an earlier clearing's ``constraints.csv`` (clear one
 period class of the month, then the other from its binding rows; or start from the last clearing of
-the same network): the same result in fewer rounds. ``--no-bid-pricing`` keeps every bid in the LP
-in every round instead of pricing bids in and out (``ClearingOptions.price_columns``); same result.
+the same network): the same result in fewer rounds. ``--bid-pricing`` prices bids in and out of the
+LP each round instead of keeping every bid in it (``ClearingOptions.price_columns``); same result.
 """
 
 from __future__ import annotations
@@ -64,10 +64,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="WARM.csv (an earlier constraints.csv): rows to start the LP with",
     )
     parser.add_argument(
-        "--no-bid-pricing",
+        "--bid-pricing",
         dest="bid_pricing",
-        action="store_false",
-        help="keep every bid in the LP in every round (no column generation)",
+        action="store_true",
+        help="price bids in and out of the LP each round (column generation; same result)",
     )
     parser.add_argument("--out", required=True, help="output directory")
     parser.set_defaults(func=run)

@@ -66,6 +66,6 @@ class TestBidPricing:
         np.testing.assert_allclose(priced.product_mw, free.product_mw, atol=1e-7)
         np.testing.assert_allclose(priced.point_prices, free.point_prices, atol=1e-9)
         rounds = [e for e in events if e.phase is Phase.ROUND]
-        assert rounds[0].bids_priced_in == 5  # the counterflow at -5 $/MW leaves at zero prices
-        assert min(e.bids_priced_in for e in rounds) < len(values)
+        assert rounds[0].bids_priced_in == len(values)  # no row yet: every price 0, nothing leaves
+        assert min(e.bids_priced_in for e in rounds) < len(values)  # bids below 15 $/MW leave
         assert priced.product_mw[5] == pytest.approx(30.0, abs=1e-7)

@@ -347,13 +347,13 @@ class TestClearWarmStart:
         first, second = tmp_path / "first", tmp_path / "second"
         assert main(["clear", "--network", str(net_file), "--bids", bids, "--out", str(first)]) == 0
         args = ["clear", "--network", str(net_file), "--bids", bids, "--out", str(second)]
-        assert main([*args, "--warm-start", str(first / "constraints.csv"), "--no-bid-pricing"]) == 0
+        assert main([*args, "--warm-start", str(first / "constraints.csv"), "--bid-pricing"]) == 0
         assert read_csv(second / "awards.csv") == read_csv(first / "awards.csv")
         assert read_csv(second / "nodal_prices.csv") == read_csv(first / "nodal_prices.csv")
         summary = json.loads((second / "summary.json").read_text())
         assert summary["warm_start"] == {"rows_given": 1, "rows_used": 1}
         assert summary["iterations"] == 1
-        assert summary["solver"]["options"]["price_columns"] is False
+        assert summary["solver"]["options"]["price_columns"] is True
         assert summary["input_files"]["warm_start"]["name"] == "constraints.csv"
 
     def test_a_bad_direction_names_file_row_and_column(
