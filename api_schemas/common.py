@@ -10,6 +10,7 @@ refused, not read as 12, 100 and 5).
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -32,6 +33,20 @@ def plain_decimal(value: Any) -> Any:
 
 
 PlainDecimal = Annotated[Decimal, BeforeValidator(plain_decimal)]
+"""A ``Decimal`` whose string form is a plain decimal (use for every number a request carries)."""
+
+ISO_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}.*")
+
+
+def iso_date_time(value: Any) -> Any:
+    """Refuse what is not an ISO 8601 date and time (pydantic would read ``0`` as 1970-01-01)."""
+    if not isinstance(value, datetime) and not (isinstance(value, str) and ISO_DATE_TIME.fullmatch(value)):
+        raise ValueError("must be an ISO 8601 date and time with its offset, e.g. 2027-01-16T06:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(iso_date_time)]
+"""A request's instant: ISO 8601 text only, never a number of seconds."""
 """A ``Decimal`` whose string form is a plain decimal (use for every number a request carries)."""
 
 Megawatts = Annotated[

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api_schemas.auctions import PeriodClassName
 from api_schemas.bids import HedgeName, PointId
-from api_schemas.common import Megawatts, RequestModel
+from api_schemas.common import IsoDateTime, Megawatts, RequestModel
 
 
 class TransferRight(BaseModel):
@@ -45,7 +45,7 @@ class TransferCreate(RequestModel):
     buyer_id: int = Field(ge=1, le=2**31 - 1)
     rights: list[TransferRight] = Field(min_length=1, max_length=240)
     mw: Megawatts
-    effective_from: datetime = Field(description="hour-ending instant (aware) from which the right moves")
+    effective_from: IsoDateTime = Field(description="hour-ending instant (aware) from which the right moves")
 
 
 class TransferNote(RequestModel):

@@ -39,10 +39,14 @@ class BodyLimits:
         refused: str | None = None
         started = False
 
+        body_done = False
+
         async def limited_receive() -> Message:
-            nonlocal seen, deadline, refused
+            nonlocal seen, deadline, refused, body_done
             if refused is not None:
                 return {"type": "http.disconnect"}
+            if body_done:  # listening for a disconnect while answering: no deadline
+                return await receive()
             if deadline is None:
                 deadline = time.monotonic() + self.timeout_s
             try:
@@ -55,6 +59,7 @@ class BodyLimits:
                 if seen > self.max_bytes:
                     refused = "size"
                     return {"type": "http.disconnect"}
+                body_done = not message.get("more_body", False)
             return message
 
         async def guarded_send(message: Message) -> None:

@@ -23,6 +23,16 @@ from app.units import to_cents, to_tenths
 
 router = APIRouter(prefix="/api/v1", tags=["bids"])
 
+BID_LINKS = {
+    name: {"operationId": operation, "parameters": {"bid_id": "$response.body#/id"}}
+    for name, operation in (
+        ("ReadBid", "read_bid_api_v1_bids__bid_id__get"),
+        ("UpdateBid", "update_bid_api_v1_bids__bid_id__patch"),
+        ("WithdrawBid", "withdraw_bid_api_v1_bids__bid_id__delete"),
+    )
+}
+"""OpenAPI links from a created bid to the operations on it (clients and stateful tests follow them)."""
+
 IDEMPOTENCY_KEY_PATTERN = r"^[!-\"$-~]+$"
 """Printable ASCII without space and ``#`` (an upload's row ``n`` is stored as ``<key>#<n>``)."""
 
@@ -82,7 +92,10 @@ _BULK_BODY: dict[str, Any] = {
     "/auctions/{auction_id}/bids",
     status_code=status.HTTP_201_CREATED,
     response_model=BidPublic,
-    responses={200: {"model": BidPublic, "description": "idempotent replay of an earlier request"}},
+    responses={
+        200: {"model": BidPublic, "description": "idempotent replay of an earlier request"},
+        201: {"links": BID_LINKS},
+    },
 )
 def create_bid(
     auction_id: ObjectId,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -10,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from api_schemas.auctions import PeriodClassName
 from api_schemas.bids import HedgeName, PointId
-from api_schemas.common import Page
+from api_schemas.common import IsoDateTime, Page
 from api_schemas.holdings import (
     AllocationCreate,
     HistoryPublic,
@@ -80,7 +79,7 @@ def list_holdings(
 def positions_at(
     caller: CurrentParticipant,
     session: SessionDep,
-    at: Annotated[datetime, Query(description="hour-ending instant, timezone-aware, on a whole hour")],
+    at: Annotated[IsoDateTime, Query(description="hour-ending instant, timezone-aware, on a whole hour")],
     holder_id: HolderId = None,
 ) -> PositionsPublic:
     """Who held what in the hour ending ``at`` (the caller's own; the OI and auditors: everyone)."""

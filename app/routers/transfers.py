@@ -14,7 +14,25 @@ from app.units import to_tenths
 router = APIRouter(prefix="/api/v1/transfers", tags=["transfers"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=TransferPublic)
+TRANSFER_LINKS = {
+    name: {"operationId": operation, "parameters": {"transfer_id": "$response.body#/id"}}
+    for name, operation in (
+        ("ReadTransfer", "read_transfer_api_v1_transfers__transfer_id__get"),
+        ("AcceptTransfer", "accept_transfer_api_v1_transfers__transfer_id__accept_post"),
+        ("DeclineTransfer", "decline_transfer_api_v1_transfers__transfer_id__decline_post"),
+        ("CancelTransfer", "cancel_transfer_api_v1_transfers__transfer_id__cancel_post"),
+        ("VerifyTransfer", "verify_transfer_api_v1_transfers__transfer_id__verify_post"),
+    )
+}
+"""OpenAPI links from a requested transfer to the steps on it."""
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TransferPublic,
+    responses={201: {"links": TRANSFER_LINKS}},
+)
 def request_transfer(
     body: TransferCreate, caller: Bidder, session: SessionDep, clock: ClockDep
 ) -> TransferPublic:
