@@ -21,7 +21,7 @@ class CreditService:
         participant = ParticipantRepository(self.session).get(participant_id)
         if participant is None:
             raise NotFound(f"participant {participant_id} not found")
-        in_use = BidRepository(self.session).credit_in_use(participant_id)
+        in_use = BidRepository(self.session).credit_held(participant_id)
         limit = participant.credit_limit_cents
         return CreditPublic(
             participant_id=participant_id,

@@ -177,6 +177,8 @@ def store_outcomes(
             ]
         )
     if AuctionStatus(auction.status) is AuctionStatus.CLOSED:
+        assert auction.id is not None
+        BidRepository(session).release_auction_credit(auction.id)
         AuctionService(session).mark(auction, AuctionStatus.CLEARED, now)
     else:
         auction.cleared_at = now
