@@ -22,5 +22,8 @@ class ChainVerdictPublic(BaseModel):
     ok: bool
     checked: int = Field(description="links verified before the first bad one (all of them when ok)")
     first_bad_seq: int | None
-    problem: str | None = Field(description="altered, replaced, removed or inserted")
+    problem: str | None = Field(
+        description="altered, replaced, removed, inserted, unsigned (a signed checkpoint does not match) "
+        "or results-changed (stored results differ from the hash in the chain)"
+    )
     detail: str

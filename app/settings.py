@@ -5,7 +5,8 @@ SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hash
 ``FTR_CREDIT_FLOOR_CENTS_PER_MWH`` (the per-MWh minimum of the credit rule, see
 :mod:`app.bids.credit`), ``FTR_MAX_REQUEST_BYTES`` and ``FTR_MAX_BULK_ROWS`` (upload limits),
 ``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`),
-``FTR_MAX_CONCURRENT_BULK_UPLOADS`` (bulk uploads at once, see :class:`app.limits.ConcurrencyCap`).
+``FTR_MAX_CONCURRENT_BULK_UPLOADS`` (bulk uploads at once, see :class:`app.limits.ConcurrencyCap`),
+``FTR_AUDIT_SIGNING_KEY_FILE`` (Ed25519 key of the audit checkpoints, see :mod:`app.audit.signing`).
 
 Outside development the service refuses to start with the default secret: a leaked default
 pepper would let anyone who reads the database brute-force nothing, but it would make every
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     max_bulk_rows: int = Field(default=100_000, gt=0)
     max_concurrent_bulk_uploads: int = Field(default=2, ge=1)
+    audit_signing_key_file: Path | None = None
     job_workers: int = Field(default=1, ge=1)
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
 

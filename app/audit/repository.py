@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from app.audit.tables import AuditHead, AuditLog
+from app.audit.tables import AuditCheckpoint, AuditHead, AuditLog
 from app.audit_chain import GENESIS_HASH
 from app.db import is_postgresql
 
@@ -58,6 +58,14 @@ class AuditRepository:
             .where(col(AuditHead.id) == HEAD_ID)
             .values(seq=values["seq"], hash=values["hash"])
         )
+
+    def add_checkpoint(self, checkpoint: AuditCheckpoint) -> None:
+        self.session.add(checkpoint)
+        self.session.flush()
+
+    def checkpoints(self) -> list[AuditCheckpoint]:
+        """Every signed checkpoint in seq order (a few per auction: held in memory)."""
+        return list(self.session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.seq))).all())
 
     def stream(self, batch: int = 1000) -> Iterator[AuditLog]:
         """Every link in seq order, read in batches (constant memory for a long chain)."""

@@ -23,7 +23,8 @@ from typing import Any
 from sqlmodel import Session
 
 from app.audit.repository import AuditRepository
-from app.audit.tables import AuditLog
+from app.audit.signing import key_id, sign_checkpoint, signing_key
+from app.audit.tables import AuditCheckpoint, AuditLog
 from app.audit_chain import AuditEntry, ChainVerdict, canonical_json, entry_hash, verify_chain
 
 ACTIONS = (
@@ -52,6 +53,11 @@ ACTIONS = (
     "settlement.year_end",
 )
 """The actions the service records (others may be added: the chain accepts any non-empty name)."""
+
+CHECKPOINT_ACTIONS = frozenset(
+    {"window.opened", "window.closed", "clearing.run", "auction.posted", "settlement.run"}
+)
+"""State changes after which the new head is signed (:mod:`app.audit.signing`), when a key is set."""
 
 
 def actor_of(participant_id: int) -> str:
@@ -92,6 +98,17 @@ def record_audit(
             "hash": digest,
         }
     )
+    key = signing_key(session) if action in CHECKPOINT_ACTIONS else None
+    if key is not None:
+        repo.add_checkpoint(
+            AuditCheckpoint(
+                seq=seq,
+                hash=digest,
+                key_id=key_id(key.public_key()),
+                signature=sign_checkpoint(key, seq, digest),
+                at=when,
+            )
+        )
     return AuditEntry(seq, when, actor, action, plain, head_hash, digest)
 
 

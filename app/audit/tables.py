@@ -37,3 +37,15 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
     seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A head of the chain signed with the service's Ed25519 key (:mod:`app.audit.signing`)."""
+
+    __tablename__ = "audit_checkpoint"
+
+    seq: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    key_id: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    signature: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from api_schemas.audit import AuditEntryPublic, ChainVerdictPublic
 from api_schemas.common import Page
 from app.audit import mapping
-from app.audit.service import audit_page, verify_stored_chain
+from app.audit.service import audit_page
+from app.audit_verify import verify_audit_text
 from app.deps import AuditReader, PageDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/audit-log", tags=["audit"])
@@ -29,6 +30,16 @@ def list_audit_log(
 
 
 @router.get("/verify", response_model=ChainVerdictPublic)
-def verify_audit_log(caller: AuditReader, session: SessionDep) -> ChainVerdictPublic:
-    """Walk the chain against the stored head (as ``ftr audit verify`` does)."""
-    return mapping.verdict_public(verify_stored_chain(session))
+def verify_audit_log(
+    caller: AuditReader,
+    session: SessionDep,
+    head: Annotated[
+        str | None,
+        Query(
+            max_length=90,
+            description="a head SEQ:HASH held outside the database (default: the stored head)",
+        ),
+    ] = None,
+) -> ChainVerdictPublic:
+    """Walk the chain, its signed checkpoints and the results it covers (as ``ftr audit verify`` does)."""
+    return mapping.verdict_public(verify_audit_text(session, head))

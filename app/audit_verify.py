@@ -1,0 +1,131 @@
+"""Verify the whole audit record: the chain, its signed checkpoints, and the results it covers.
+
+:func:`verify_audit` makes one pass over the stored chain (:func:`app.audit_chain.verify_chain`)
+and then checks what the chain alone cannot:
+
+* **Truncation and rewritten history.** The chain is checked against a head ``(seq, hash)`` held
+  outside the database when one is given (``ftr audit verify --head SEQ:HASH``, ``GET
+  /api/v1/audit-log/verify?head=SEQ:HASH``), else against the stored head. Every signed checkpoint
+  (:mod:`app.audit.signing`) must name an entry that is still in the chain with the signed hash, and
+  its Ed25519 signature must verify under the service's public key; from the first checkpoint on,
+  every auction state change and settlement run must have one. Deleting the newest entries and
+  moving the head, or rewriting an entry and recomputing every later hash and the head, leaves a
+  checkpoint that no longer matches, and a new one cannot be signed without the key.
+* **Results.** The last ``clearing.run`` or ``auction.posted`` link of each auction records the
+  hash of its stored fills, nodal prices and binding constraints
+  (:func:`app.clearing.results_seal.clearing_results_hash`); it is recomputed from the tables.
+
+The first problem found is reported, as a :class:`app.audit_chain.ChainVerdict`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlmodel import Session
+
+from app.audit.repository import AuditRepository
+from app.audit.service import CHECKPOINT_ACTIONS, stored_entries
+from app.audit.signing import checkpoint_signed, key_id, signing_key
+from app.audit_chain import AuditEntry, Break, ChainVerdict, verify_chain
+from app.clearing.results_seal import clearing_results_hash
+from app.errors import FieldError, ValidationFailed
+
+RESULTS_ACTIONS = ("clearing.run", "auction.posted")
+_HEAD = re.compile(r"^([0-9]{1,18}):([0-9a-f]{64})$")
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    """``SEQ:HASH`` (a seq and a 64-hex-digit sha256) -> ``(seq, hash)``."""
+    match = _HEAD.match(text.strip().lower())
+    if match is None:
+        raise ValidationFailed(
+            f"{text!r} is not a head: expected SEQ:HASH (a number, a colon, 64 hex digits)",
+            errors=[FieldError("head", "expected SEQ:HASH")],
+        )
+    return int(match.group(1)), match.group(2)
+
+
+def verify_audit(
+    session: Session, *, head: tuple[int, str] | None = None, public_key: Ed25519PublicKey | None = None
+) -> ChainVerdict:
+    """The chain, its checkpoints (signatures under ``public_key``, default the service's key) and results."""
+    repo = AuditRepository(session)
+    stored_head = repo.head()
+    wanted = head if head is not None else (stored_head.seq, stored_head.hash) if stored_head else None
+    checkpoints = repo.checkpoints()
+    watched = {c.seq for c in checkpoints}
+    hashes: dict[int, str] = {}
+    state_changes: list[int] = []
+    results: dict[int, tuple[int, str]] = {}
+
+    def watch(entries: Iterable[AuditEntry]) -> Iterator[AuditEntry]:
+        for e in entries:
+            if e.seq in watched:
+                hashes[e.seq] = e.hash
+            if e.action in CHECKPOINT_ACTIONS:
+                state_changes.append(e.seq)
+            payload = e.payload
+            if e.action in RESULTS_ACTIONS and isinstance(payload, Mapping) and "results_hash" in payload:
+                results[int(payload["auction_id"])] = (e.seq, str(payload["results_hash"]))
+            yield e
+
+    verdict = verify_chain(watch(stored_entries(session)), wanted)
+    if not verdict.ok:
+        return verdict
+    checked = verdict.checked
+    if head is None and stored_head is None and checked > 0:
+        return ChainVerdict(False, checked, checked, None, "the audit head record is missing")
+    if public_key is None:
+        private_key = signing_key(session)
+        public_key = private_key.public_key() if private_key is not None else None
+    for c in checkpoints:
+        if c.seq > checked:
+            return ChainVerdict(
+                False,
+                checked,
+                checked + 1,
+                Break.REMOVED,
+                f"entry {c.seq} was signed at a checkpoint but the chain ends at entry {checked}",
+            )
+        if hashes.get(c.seq) != c.hash:
+            return ChainVerdict(
+                False,
+                checked,
+                c.seq,
+                Break.UNSIGNED,
+                f"entry {c.seq} is not the entry signed at its checkpoint",
+            )
+        if public_key is not None and (
+            c.key_id != key_id(public_key) or not checkpoint_signed(public_key, c.seq, c.hash, c.signature)
+        ):
+            return ChainVerdict(
+                False,
+                checked,
+                c.seq,
+                Break.UNSIGNED,
+                f"the checkpoint of entry {c.seq} is not signed by key {key_id(public_key)}",
+            )
+    if public_key is not None and checkpoints:
+        missing = [s for s in state_changes if s >= checkpoints[0].seq and s not in watched]
+        if missing:
+            return ChainVerdict(
+                False, checked, missing[0], Break.UNSIGNED, f"the checkpoint of entry {missing[0]} is missing"
+            )
+    for auction_id, (seq, recorded) in sorted(results.items(), key=lambda item: item[1][0]):
+        if clearing_results_hash(session, auction_id) != recorded:
+            return ChainVerdict(
+                False,
+                checked,
+                seq,
+                Break.RESULTS_CHANGED,
+                f"the stored clearing results of auction {auction_id} no longer match entry {seq}",
+            )
+    return verdict
+
+
+def verify_audit_text(session: Session, head: str | None) -> ChainVerdict:
+    """:func:`verify_audit` with the head as sent (``SEQ:HASH``, or ``None`` for the stored head)."""
+    return verify_audit(session, head=parse_head(head) if head is not None else None)
