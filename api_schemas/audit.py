@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 
 
 class AuditEntryPublic(BaseModel):
+    chain: str | None = Field(
+        default=None, description="the sub-chain of the link (participant:<id>); null: the global chain"
+    )
     seq: int
     at: datetime
     actor: str
@@ -27,3 +30,4 @@ class ChainVerdictPublic(BaseModel):
         "or results-changed (stored results differ from the hash in the chain)"
     )
     detail: str
+    chain: str | None = Field(default=None, description="the sub-chain of the first bad link; null: global")

@@ -138,6 +138,7 @@ class ChainVerdict:
     first_bad_seq: int | None = None
     problem: Break | None = None
     detail: str = ""
+    chain: str | None = None  # the sub-chain the bad entry is in (None: the global chain)
 
 
 def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None = None) -> ChainVerdict:

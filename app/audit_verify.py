@@ -1,4 +1,4 @@
-"""Verify the whole audit record: the chain, its signed checkpoints, and the results it covers.
+"""Verify the whole audit record: the chains, their seals, signed checkpoints, and covered results.
 
 :func:`verify_audit` makes one pass over the stored chain (:func:`app.audit_chain.verify_chain`)
 and then checks what the chain alone cannot:
@@ -15,19 +15,25 @@ and then checks what the chain alone cannot:
   hash of its stored fills, nodal prices and binding constraints
   (:func:`app.clearing.results_seal.clearing_results_hash`); it is recomputed from the tables.
 
-The first problem found is reported, as a :class:`app.audit_chain.ChainVerdict`.
+* **Sub-chains.** Each participant's chain of bids and offers is walked against its stored head,
+  and every ``audit.sealed`` link of the global chain must still match the sub-chain links it
+  sealed (:func:`_verify_sub_chains`).
+
+The first problem found is reported, as a :class:`app.audit_chain.ChainVerdict` (``chain`` names
+the sub-chain when the problem is in one; ``first_bad_seq`` is then that chain's seq).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
 from app.audit.repository import AuditRepository
-from app.audit.service import CHECKPOINT_ACTIONS, stored_entries
+from app.audit.service import CHECKPOINT_ACTIONS, SEAL_ACTION, stored_entries, stored_sub_entries
 from app.audit.signing import checkpoint_signed, key_id, signing_key
 from app.audit_chain import AuditEntry, Break, ChainVerdict, verify_chain
 from app.clearing.results_seal import clearing_results_hash
@@ -60,6 +66,7 @@ def verify_audit(
     hashes: dict[int, str] = {}
     state_changes: list[int] = []
     results: dict[int, tuple[int, str]] = {}
+    seals: list[tuple[int, Mapping[str, Any]]] = []
 
     def watch(entries: Iterable[AuditEntry]) -> Iterator[AuditEntry]:
         for e in entries:
@@ -67,6 +74,9 @@ def verify_audit(
                 hashes[e.seq] = e.hash
             if e.action in CHECKPOINT_ACTIONS:
                 state_changes.append(e.seq)
+            if e.action == SEAL_ACTION and isinstance(e.payload, Mapping):
+                heads = e.payload.get("heads")
+                seals.append((e.seq, heads if isinstance(heads, Mapping) else {}))
             payload = e.payload
             if e.action in RESULTS_ACTIONS and isinstance(payload, Mapping) and "results_hash" in payload:
                 results[int(payload["auction_id"])] = (e.seq, str(payload["results_hash"]))
@@ -78,6 +88,9 @@ def verify_audit(
     checked = verdict.checked
     if head is None and stored_head is None and checked > 0:
         return ChainVerdict(False, checked, checked, None, "the audit head record is missing")
+    sub_verdict = _verify_sub_chains(session, repo, seals, checked)
+    if sub_verdict is not None:
+        return sub_verdict
     if public_key is None:
         private_key = signing_key(session)
         public_key = private_key.public_key() if private_key is not None else None
@@ -129,3 +142,76 @@ def verify_audit(
 def verify_audit_text(session: Session, head: str | None) -> ChainVerdict:
     """:func:`verify_audit` with the head as sent (``SEQ:HASH``, or ``None`` for the stored head)."""
     return verify_audit(session, head=parse_head(head) if head is not None else None)
+
+
+def _verify_sub_chains(
+    session: Session, repo: AuditRepository, seals: list[tuple[int, Mapping[str, Any]]], checked: int
+) -> ChainVerdict | None:
+    """Each sub-chain against its stored head, then every seal against the sub-chains (None: intact).
+
+    A seal in the global chain records ``{chain: {seq, hash}}``; the sub-chain must still hold that
+    link with that hash, and a chain's sealed seq never goes back. So a sealed link cannot be
+    changed, inserted, deleted or reordered (even with every later hash and the sub-chain's head
+    recomputed) without a seal, which the global chain and its checkpoints protect, failing.
+    """
+    wanted: dict[str, set[int]] = {}
+    for _, heads in seals:
+        for chain, head in heads.items():
+            if isinstance(head, Mapping):
+                wanted.setdefault(chain, set()).add(int(head.get("seq", 0)))
+    found: dict[str, dict[int, str]] = {}
+    for chain in sorted({*repo.sub_chains(), *wanted}):
+        marks = wanted.get(chain, set())
+        hashes = found.setdefault(chain, {})
+
+        def watch(
+            entries: Iterable[AuditEntry], marks: set[int] = marks, hashes: dict[int, str] = hashes
+        ) -> Iterator[AuditEntry]:
+            for e in entries:
+                if e.seq in marks:
+                    hashes[e.seq] = e.hash
+                yield e
+
+        stored = repo.sub_head(chain)
+        head = (stored.seq, stored.hash) if stored is not None else None
+        verdict = verify_chain(watch(stored_sub_entries(session, chain)), head)
+        if not verdict.ok:
+            return ChainVerdict(
+                False,
+                checked,
+                verdict.first_bad_seq,
+                verdict.problem,
+                f"{chain}: {verdict.detail}",
+                chain=chain,
+            )
+        if stored is None and verdict.checked > 0:
+            return ChainVerdict(
+                False, checked, verdict.checked, Break.REMOVED, f"{chain}: its head is missing", chain=chain
+            )
+    last: dict[str, int] = {}
+    for seal_seq, heads in seals:
+        for chain, head in sorted(heads.items()):
+            seq = int(head.get("seq", 0)) if isinstance(head, Mapping) else 0
+            sealed_hash = head.get("hash") if isinstance(head, Mapping) else None
+            if seq < last.get(chain, 0):
+                return ChainVerdict(
+                    False,
+                    checked,
+                    seal_seq,
+                    Break.INSERTED,
+                    f"entry {seal_seq} seals {chain} at entry {seq}, behind an earlier seal",
+                    chain=chain,
+                )
+            last[chain] = seq
+            actual = found.get(chain, {}).get(seq)
+            if actual != sealed_hash:
+                problem = Break.REMOVED if actual is None else Break.REPLACED
+                return ChainVerdict(
+                    False,
+                    checked,
+                    seq,
+                    problem,
+                    f"{chain}: entry {seq} is not the one sealed by global entry {seal_seq}",
+                    chain=chain,
+                )
+    return None

@@ -22,9 +22,13 @@ def list_audit_log(
     session: SessionDep,
     page: PageDep,
     action: Annotated[str | None, Query(max_length=64)] = None,
+    chain: Annotated[
+        str | None,
+        Query(max_length=64, description="a sub-chain (participant:<id>); default: the global chain"),
+    ] = None,
 ) -> Page[AuditEntryPublic]:
-    """The links of the chain in seq order (optionally of one action)."""
-    rows, total = audit_page(session, action=action, limit=page.limit, offset=page.offset)
+    """The links of the global chain or of one sub-chain in seq order (optionally of one action)."""
+    rows, total = audit_page(session, action=action, limit=page.limit, offset=page.offset, chain=chain)
     items = [mapping.entry_public(r) for r in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 

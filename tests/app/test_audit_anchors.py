@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
 from app.audit.signing import generate_key_file, key_id, load_public_key
-from app.audit.tables import AuditCheckpoint, AuditHead, AuditLog
+from app.audit.tables import AuditCheckpoint, AuditHead, AuditLog, AuditSubHead, AuditSubLog
 from app.audit_chain import entry_hash
 from app.audit_verify import verify_audit
 from app.cli import main
@@ -170,32 +170,26 @@ class TestCheckpoints:
         self, app: FastAPI, client: SyncClient, operator_key: str, posted: int, cli: Callable[..., int]
     ) -> None:
         entries = links(app)
-        bid = next(e for e in entries if e.action == "bid.created")
+        seal = next(e for e in entries if e.action == "audit.sealed")
         real_head = head_text(entries[-1])
-
-        def halve(payload: dict[str, object]) -> None:
-            payload["price_cents"] = 1
-
-        rewrite_from(app, bid.seq, halve)
-        first_signed_after = next(e.seq for e in entries if e.seq > bid.seq and e.action == "window.closed")
-        assert verdict(client, operator_key) == (False, first_signed_after, "unsigned")
+        rewrite_from(app, seal.seq, lambda p: p.update(heads={}))
+        assert entries[seal.seq].action == "window.closed"  # the signed link after the seal
+        assert verdict(client, operator_key) == (False, seal.seq + 1, "unsigned")
         assert verdict(client, operator_key, real_head)[2] == "replaced"
         assert cli() == 1
 
     def test_checkpoints_rewritten_without_the_key(
         self, app: FastAPI, client: SyncClient, operator_key: str, posted: int
     ) -> None:
-        entries = links(app)
-        bid = next(e for e in entries if e.action == "bid.created")
-        rewrite_from(app, bid.seq, lambda p: p.update(mw_tenths=1))
+        seal = next(e for e in links(app) if e.action == "audit.sealed")
+        rewrite_from(app, seal.seq, lambda p: p.update(heads={}))
         with Session(app.state.engine) as session:
             by_seq = {e.seq: e.hash for e in session.exec(select(AuditLog)).all()}
             for c in session.exec(select(AuditCheckpoint)).all():
                 c.hash = by_seq[c.seq]
                 session.add(c)
             session.commit()
-        ok, seq, problem = verdict(client, operator_key)
-        assert (ok, problem) == (False, "unsigned") and seq is not None and seq > bid.seq
+        assert verdict(client, operator_key) == (False, seal.seq + 1, "unsigned")
 
     def test_deleted_checkpoint_is_caught(
         self, app: FastAPI, client: SyncClient, operator_key: str, posted: int
@@ -219,6 +213,76 @@ class TestCheckpoints:
         assert cli("--head", "nonsense") == 2
         ok, seq, problem = verdict(client, operator_key, "9999:" + "0" * 64)
         assert (ok, problem) == (False, "removed") and seq is not None and seq < 9999
+
+
+def rewrite_sub_chain(app: FastAPI, chain: str, edit: Callable[[dict[str, object]], None]) -> None:
+    """Change the first link of ``chain``, recompute every hash of the chain and move its head."""
+    with Session(app.state.engine) as session:
+        rows = list(
+            session.exec(
+                select(AuditSubLog).where(AuditSubLog.chain == chain).order_by(col(AuditSubLog.seq))
+            ).all()
+        )
+        prev = rows[0].prev_hash
+        for row in rows:
+            payload = json.loads(row.payload)
+            if row.seq == 1:
+                edit(payload)
+                row.payload = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+            row.prev_hash = prev
+            row.hash = entry_hash(row.seq, row.at, row.actor, row.action, payload, prev)
+            prev = row.hash
+            session.add(row)
+        head = session.get(AuditSubHead, chain)
+        assert head is not None
+        head.seq, head.hash = rows[-1].seq, rows[-1].hash
+        session.add(head)
+        session.commit()
+
+
+class TestSubChainSeals:
+    def _chain(self, app: FastAPI) -> str:
+        with Session(app.state.engine) as session:
+            chains = sorted(h.chain for h in session.exec(select(AuditSubHead)).all())
+        assert len(chains) == 4  # one per bidder of the worked example
+        return chains[0]
+
+    def test_bids_are_sealed_at_each_state_change(self, app: FastAPI, posted: int) -> None:
+        entries = links(app)
+        seals = [json.loads(e.payload)["heads"] for e in entries if e.action == "audit.sealed"]
+        assert len(seals) == 3  # before the close, the clearing and the posting (none before the opening)
+        assert all(len(s) == 4 for s in seals)
+        assert [e.action for e in entries if e.action.startswith("bid.")] == []
+
+    def test_rewrite_with_recomputed_hashes_caught_at_the_seal(
+        self, app: FastAPI, client: SyncClient, operator_key: str, posted: int
+    ) -> None:
+        chain = self._chain(app)
+        rewrite_sub_chain(app, chain, lambda p: p.update(price_cents=1))
+        r = client.get("/api/v1/audit-log/verify", headers=bearer(operator_key)).json()
+        assert (r["ok"], r["first_bad_seq"], r["problem"], r["chain"]) == (False, 1, "replaced", chain)
+
+    def test_truncation_with_the_head_moved_caught_at_the_seal(
+        self, app: FastAPI, client: SyncClient, operator_key: str, posted: int
+    ) -> None:
+        chain = self._chain(app)
+        with app.state.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM audit_sub_log WHERE chain = :c"), {"c": chain})
+            conn.execute(sa.text("DELETE FROM audit_sub_head WHERE chain = :c"), {"c": chain})
+        r = client.get("/api/v1/audit-log/verify", headers=bearer(operator_key)).json()
+        assert (r["ok"], r["first_bad_seq"], r["problem"], r["chain"]) == (False, 1, "removed", chain)
+
+    def test_changed_seal_is_a_changed_global_link(
+        self, app: FastAPI, client: SyncClient, operator_key: str, posted: int
+    ) -> None:
+        seal = next(e for e in links(app) if e.action == "audit.sealed")
+        with app.state.engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE audit_log SET payload = replace(payload, :a, :b) WHERE seq = :s"),
+                {"a": '"seq":1', "b": '"seq":0', "s": seal.seq},
+            )
+        r = client.get("/api/v1/audit-log/verify", headers=bearer(operator_key)).json()
+        assert (r["ok"], r["first_bad_seq"], r["problem"], r["chain"]) == (False, seal.seq, "altered", None)
 
 
 class TestResults:
