@@ -13,7 +13,9 @@ and then checks what the chain alone cannot:
   checkpoint that no longer matches, and a new one cannot be signed without the key.
 * **Results.** The last ``clearing.run`` or ``auction.posted`` link of each auction records the
   hash of its stored fills, nodal prices and binding constraints
-  (:func:`app.clearing.results_seal.clearing_results_hash`); it is recomputed from the tables.
+  (:func:`app.clearing.results_seal.clearing_results_hash`); it is recomputed from the tables, as
+  is the ``output_hash`` of each run in a ``settlement.run`` link
+  (:func:`app.settlement.output_seal.settlement_output_hash`).
 
 * **Sub-chains.** Each participant's chain of bids and offers is walked against its stored head,
   and every ``audit.sealed`` link of the global chain must still match the sub-chain links it
@@ -38,6 +40,7 @@ from app.audit.signing import checkpoint_signed, key_id, signing_key
 from app.audit_chain import AuditEntry, Break, ChainVerdict, verify_chain
 from app.clearing.results_seal import clearing_results_hash
 from app.errors import FieldError, ValidationFailed
+from app.settlement.output_seal import settlement_output_hash
 
 RESULTS_ACTIONS = ("clearing.run", "auction.posted")
 _HEAD = re.compile(r"^([0-9]{1,18}):([0-9a-f]{64})$")
@@ -67,6 +70,7 @@ def verify_audit(
     state_changes: list[int] = []
     results: dict[int, tuple[int, str]] = {}
     seals: list[tuple[int, Mapping[str, Any]]] = []
+    outputs: list[tuple[int, int, str]] = []
 
     def watch(entries: Iterable[AuditEntry]) -> Iterator[AuditEntry]:
         for e in entries:
@@ -80,6 +84,10 @@ def verify_audit(
             payload = e.payload
             if e.action in RESULTS_ACTIONS and isinstance(payload, Mapping) and "results_hash" in payload:
                 results[int(payload["auction_id"])] = (e.seq, str(payload["results_hash"]))
+            if e.action == "settlement.run" and isinstance(payload, Mapping):
+                for run in payload.get("runs") or []:
+                    if isinstance(run, Mapping) and "output_hash" in run:
+                        outputs.append((e.seq, int(run["run_id"]), str(run["output_hash"])))
             yield e
 
     verdict = verify_chain(watch(stored_entries(session)), wanted)
@@ -135,6 +143,15 @@ def verify_audit(
                 seq,
                 Break.RESULTS_CHANGED,
                 f"the stored clearing results of auction {auction_id} no longer match entry {seq}",
+            )
+    for seq, run_id, recorded in outputs:
+        if settlement_output_hash(session, run_id) != recorded:
+            return ChainVerdict(
+                False,
+                checked,
+                seq,
+                Break.RESULTS_CHANGED,
+                f"the stored output of settlement run {run_id} no longer matches entry {seq}",
             )
     return verdict
 
