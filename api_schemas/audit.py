@@ -31,3 +31,13 @@ class ChainVerdictPublic(BaseModel):
     )
     detail: str
     chain: str | None = Field(default=None, description="the sub-chain of the first bad link; null: global")
+
+
+class CheckpointPublic(BaseModel):
+    """The newest signed head of the audit chain: record it outside the service to check the chain later."""
+
+    seq: int
+    hash: str = Field(description="sha256 of the link at seq")
+    key_id: str = Field(description="first 16 hex digits of sha256 of the raw Ed25519 public key")
+    signature: str = Field(description='Ed25519 signature (hex) of "ftr-audit-checkpoint|<seq>|<hash>"')
+    at: datetime

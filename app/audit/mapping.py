@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from api_schemas.audit import AuditEntryPublic, ChainVerdictPublic
-from app.audit.tables import AuditLog, AuditSubLog
+from api_schemas.audit import AuditEntryPublic, ChainVerdictPublic, CheckpointPublic
+from app.audit.tables import AuditCheckpoint, AuditLog, AuditSubLog
 from app.audit_chain import ChainVerdict
 
 
@@ -31,3 +31,7 @@ def verdict_public(verdict: ChainVerdict) -> ChainVerdictPublic:
         detail=verdict.detail,
         chain=verdict.chain,
     )
+
+
+def checkpoint_public(row: AuditCheckpoint) -> CheckpointPublic:
+    return CheckpointPublic(seq=row.seq, hash=row.hash, key_id=row.key_id, signature=row.signature, at=row.at)

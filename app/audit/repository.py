@@ -136,6 +136,11 @@ class AuditRepository:
         self.session.add(checkpoint)
         self.session.flush()
 
+    def latest_checkpoint(self) -> AuditCheckpoint | None:
+        return self.session.exec(
+            select(AuditCheckpoint).order_by(col(AuditCheckpoint.seq).desc()).limit(1)
+        ).first()
+
     def checkpoints(self) -> list[AuditCheckpoint]:
         """Every signed checkpoint in seq order (a few per auction: held in memory)."""
         return list(self.session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.seq))).all())

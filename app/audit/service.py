@@ -26,6 +26,7 @@ from app.audit.repository import AuditRepository
 from app.audit.signing import key_id, sign_checkpoint, signing_key
 from app.audit.tables import AuditCheckpoint, AuditLog, AuditSubLog
 from app.audit_chain import AuditEntry, ChainVerdict, canonical_json, entry_hash, verify_chain
+from app.errors import NotFound
 
 ACTIONS = (
     "bid.created",
@@ -194,3 +195,11 @@ def audit_page(
         return sub_rows, total
     rows, total = repo.page(action=action, limit=limit, offset=offset)
     return rows, total
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint:
+    """The newest signed head (any participant may read it: it holds hashes, not data)."""
+    checkpoint = AuditRepository(session).latest_checkpoint()
+    if checkpoint is None:
+        raise NotFound("no signed checkpoint yet (none is written without FTR_AUDIT_SIGNING_KEY_FILE)")
+    return checkpoint

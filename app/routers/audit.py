@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api_schemas.audit import AuditEntryPublic, ChainVerdictPublic
+from api_schemas.audit import AuditEntryPublic, ChainVerdictPublic, CheckpointPublic
 from api_schemas.common import Page
 from app.audit import mapping
-from app.audit.service import audit_page
+from app.audit.service import audit_page, latest_checkpoint
 from app.audit_verify import verify_audit_text
-from app.deps import AuditReader, PageDep, SessionDep
+from app.deps import AuditReader, CurrentParticipant, PageDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/audit-log", tags=["audit"])
 
@@ -47,3 +47,9 @@ def verify_audit_log(
 ) -> ChainVerdictPublic:
     """Walk the chain, its signed checkpoints and the results it covers (as ``ftr audit verify`` does)."""
     return mapping.verdict_public(verify_audit_text(session, head))
+
+
+@router.get("/checkpoint", response_model=CheckpointPublic)
+def read_checkpoint(caller: CurrentParticipant, session: SessionDep) -> CheckpointPublic:
+    """The newest signed head of the chain (any participant): keep it, and pass it to ``verify?head=``."""
+    return mapping.checkpoint_public(latest_checkpoint(session))

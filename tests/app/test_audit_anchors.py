@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
-from app.audit.signing import generate_key_file, key_id, load_public_key
+from app.audit.signing import checkpoint_signed, generate_key_file, key_id, load_public_key
 from app.audit.tables import AuditCheckpoint, AuditHead, AuditLog, AuditSubHead, AuditSubLog
 from app.audit_chain import entry_hash
 from app.audit_verify import verify_audit
@@ -238,6 +238,32 @@ def rewrite_sub_chain(app: FastAPI, chain: str, edit: Callable[[dict[str, object
         head.seq, head.hash = rows[-1].seq, rows[-1].hash
         session.add(head)
         session.commit()
+
+
+class TestPublishedHead:
+    def test_any_participant_reads_the_signed_head_and_checks_the_chain_with_it(
+        self,
+        client: SyncClient,
+        operator_key: str,
+        posted: int,
+        key_file: Path,
+        make_participant: Callable[..., Member],
+    ) -> None:
+        trader = make_participant()
+        r = client.get("/api/v1/audit-log/checkpoint", headers=trader.headers)
+        assert r.status_code == 200, r.text
+        head = r.json()
+        public_key = load_public_key(key_file)
+        assert head["key_id"] == key_id(public_key)
+        assert checkpoint_signed(public_key, head["seq"], head["hash"], head["signature"])
+        assert not checkpoint_signed(public_key, head["seq"] + 1, head["hash"], head["signature"])
+        assert verdict(client, operator_key, f"{head['seq']}:{head['hash']}") == (True, None, None)
+
+    def test_no_checkpoint_without_a_key(
+        self, app: FastAPI, client: SyncClient, make_participant: Callable[..., Member]
+    ) -> None:
+        r = client.get("/api/v1/audit-log/checkpoint", headers=make_participant().headers)
+        assert r.status_code == 404
 
 
 class TestSubChainSeals:
