@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 
 
 class AuditEntryPublic(BaseModel):
+    chain: str | None = Field(
+        default=None, description="the sub-chain of the link (participant:<id>); null: the global chain"
+    )
     seq: int
     at: datetime
     actor: str
@@ -22,5 +25,19 @@ class ChainVerdictPublic(BaseModel):
     ok: bool
     checked: int = Field(description="links verified before the first bad one (all of them when ok)")
     first_bad_seq: int | None
-    problem: str | None = Field(description="altered, replaced, removed or inserted")
+    problem: str | None = Field(
+        description="altered, replaced, removed, inserted, unsigned (a signed checkpoint does not match) "
+        "or results-changed (stored results differ from the hash in the chain)"
+    )
     detail: str
+    chain: str | None = Field(default=None, description="the sub-chain of the first bad link; null: global")
+
+
+class CheckpointPublic(BaseModel):
+    """The newest signed head of the audit chain: record it outside the service to check the chain later."""
+
+    seq: int
+    hash: str = Field(description="sha256 of the link at seq")
+    key_id: str = Field(description="first 16 hex digits of sha256 of the raw Ed25519 public key")
+    signature: str = Field(description='Ed25519 signature (hex) of "ftr-audit-checkpoint|<seq>|<hash>"')
+    at: datetime

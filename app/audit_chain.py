@@ -125,6 +125,8 @@ class Break(StrEnum):
     REPLACED = "replaced"  # the entry hashes, but is not the one its successor committed to
     REMOVED = "removed"  # entries are missing before this position (seq gap or missing head)
     INSERTED = "inserted"  # an entry that does not belong at this position (seq repeats or goes back)
+    UNSIGNED = "unsigned"  # a signed checkpoint does not match the chain or its signature is not valid
+    RESULTS_CHANGED = "results-changed"  # stored results no longer hash to what the chain recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,7 @@ class ChainVerdict:
     first_bad_seq: int | None = None
     problem: Break | None = None
     detail: str = ""
+    chain: str | None = None  # the sub-chain the bad entry is in (None: the global chain)
 
 
 def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None = None) -> ChainVerdict:

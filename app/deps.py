@@ -8,7 +8,7 @@ is never checked here: repositories only find what the caller may read (404 othe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -18,8 +18,9 @@ from sqlmodel import Session
 
 from app.clock import Clock
 from app.db import get_session
-from app.errors import Forbidden
+from app.errors import BulkUploadsBusy, Forbidden
 from app.gate import authenticate_key, caller_of
+from app.limits import ConcurrencyCap
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
 from app.participants.service import Caller
 from app.settings import Settings
@@ -119,3 +120,25 @@ PageDep = Annotated[Pagination, Depends(pagination)]
 
 ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1, description="object id")]
 """A path id: bounded so it fits every database's integer column."""
+
+
+async def bulk_upload_slot(request: Request, caller: CurrentParticipant) -> AsyncIterator[None]:
+    """One of the ``FTR_MAX_CONCURRENT_BULK_UPLOADS`` slots for the length of the request (503 if none)."""
+    cap: ConcurrencyCap | None = getattr(request.app.state, "bulk_upload_cap", None)
+    if cap is None:
+        cap = request.app.state.bulk_upload_cap = ConcurrencyCap(
+            get_settings(request).max_concurrent_bulk_uploads
+        )
+    if not cap.try_acquire():
+        raise BulkUploadsBusy(
+            f"{cap.limit} bulk uploads are already in progress; retry in a few seconds",
+            extensions={"max_concurrent_bulk_uploads": cap.limit},
+        )
+    try:
+        yield
+    finally:
+        cap.release()
+
+
+BulkUploadSlot = Annotated[None, Depends(bulk_upload_slot, scope="function")]
+"""A bulk-upload slot, taken after authentication and before the body is read."""

@@ -12,8 +12,10 @@
     │   ├── AlreadyExists
     │   ├── JobAlreadyRunning
     │   ├── BidBookAltered             the bid book no longer matches its seal from window close
+    │   ├── IdempotencyKeyConflict     an upload's key clashes with the keys of earlier bids
     │   └── InvalidStep                transfer / application state machine refuses the step
     ├── PayloadTooLarge (413)
+    ├── BulkUploadsBusy (503)           too many bulk uploads at once
     └── Unprocessable (422)
         ├── ValidationFailed            field-level (and row-level for uploads) messages
         ├── InsufficientCredit          with limit, in use and required amounts
@@ -131,6 +133,17 @@ class BidBookAltered(Conflict):
 class InvalidStep(Conflict):
     slug = "invalid-step"
     title = "The object's state does not allow this step"
+
+
+class IdempotencyKeyConflict(Conflict):
+    slug = "idempotency-key-conflict"
+    title = "The idempotency key clashes with earlier requests"
+
+
+class BulkUploadsBusy(ServiceError):
+    status = 503
+    slug = "bulk-uploads-busy"
+    title = "Too many bulk uploads at once"
 
 
 class PayloadTooLarge(ServiceError):

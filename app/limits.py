@@ -128,3 +128,25 @@ class InFlightLimit:
             return
         async with self._semaphore():
             await self.app(scope, receive, send)
+
+
+class ConcurrencyCap:
+    """At most ``limit`` holders at once; a caller over the limit is refused at once, not queued.
+
+    Used for bulk uploads (``FTR_MAX_CONCURRENT_BULK_UPLOADS``): each holds a spooled body, a
+    batch of parsed rows and a long transaction, so their number bounds the memory and the
+    connections they take. Acquired and released on the event loop (no lock needed).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def try_acquire(self) -> bool:
+        if self.held >= self.limit:
+            return False
+        self.held += 1
+        return True
+
+    def release(self) -> None:
+        self.held -= 1

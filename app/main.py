@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import Engine
 
 from app.api_docs import install_api_docs
+from app.audit.signing import register_signing_key
 from app.clearing.flows import recover_interrupted_jobs
 from app.clock import Clock, SystemClock
 from app.db import create_db_engine
@@ -61,6 +62,7 @@ def create_app(
     """Build the service. Refuses insecure settings outside development (see :mod:`app.settings`)."""
     settings = settings if settings is not None else Settings()
     engine = engine if engine is not None else create_db_engine(settings.database_url)
+    register_signing_key(engine, settings.audit_signing_key_file)
     jobs = JobRunner(max_workers=settings.job_workers)
 
     @asynccontextmanager

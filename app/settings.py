@@ -6,7 +6,9 @@ SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hash
 :mod:`app.bids.credit`), ``FTR_MAX_REQUEST_BYTES`` and ``FTR_MAX_BULK_ROWS`` (upload limits),
 ``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`),
 ``FTR_BODY_TIMEOUT_S`` (the deadline of a request body, see :class:`app.limits.BodyLimits`),
-``FTR_SQLITE_WRITE_WAIT_S`` (how long a request's write waits for SQLite's write lock before a 503).
+``FTR_SQLITE_WRITE_WAIT_S`` (how long a request's write waits for SQLite's write lock before a 503),
+``FTR_MAX_CONCURRENT_BULK_UPLOADS`` (bulk uploads at once, see :class:`app.limits.ConcurrencyCap`),
+``FTR_AUDIT_SIGNING_KEY_FILE`` (Ed25519 key of the audit checkpoints, see :mod:`app.audit.signing`).
 
 Rate limits (:mod:`app.rate_limit`, per process; 0 switches one off): ``FTR_RATE_LIMIT_ADDRESS_PER_S``
 and ``..._BURST`` (every request from one client address: 100/s, bursts of 1,000),
@@ -63,7 +65,9 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET_KEY
     credit_floor_cents_per_mwh: int = Field(default=10, ge=0)
     max_request_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
-    max_bulk_rows: int = Field(default=50_000, gt=0)
+    max_bulk_rows: int = Field(default=100_000, gt=0)
+    max_concurrent_bulk_uploads: int = Field(default=2, ge=1)
+    audit_signing_key_file: Path | None = None
     job_workers: int = Field(default=1, ge=1)
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
     sqlite_write_wait_s: float = Field(default=5.0, gt=0, le=60)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from app.audit.tables import AuditHead, AuditLog
+from app.audit.tables import AuditCheckpoint, AuditHead, AuditLog, AuditSubHead, AuditSubLog
 from app.audit_chain import GENESIS_HASH
 from app.db import is_postgresql
 
@@ -58,6 +58,92 @@ class AuditRepository:
             .where(col(AuditHead.id) == HEAD_ID)
             .values(seq=values["seq"], hash=values["hash"])
         )
+
+    def lock_sub_head(self, chain: str) -> tuple[int, str]:
+        """A sub-chain's head ``(seq, hash)``, its row locked (created at seq 0 if missing).
+
+        Only appends to the same sub-chain wait on this lock (PostgreSQL ``FOR UPDATE``).
+        """
+        stmt = sa.select(col(AuditSubHead.seq), col(AuditSubHead.hash)).where(
+            col(AuditSubHead.chain) == chain
+        )
+        if is_postgresql(self.session):
+            stmt = stmt.with_for_update()
+        row = self.session.execute(stmt).first()
+        if row is None:
+            dialect = postgresql if is_postgresql(self.session) else sqlite
+            self.session.execute(
+                dialect.insert(AuditSubHead)
+                .values(chain=chain, seq=0, hash=GENESIS_HASH)
+                .on_conflict_do_nothing(index_elements=["chain"])
+            )
+            row = self.session.execute(stmt).one()
+        return int(row[0]), str(row[1])
+
+    def add_sub(self, values: dict[str, Any]) -> None:
+        self.session.execute(sa.insert(AuditSubLog).values(**values))
+        self.session.execute(
+            sa.update(AuditSubHead)
+            .where(col(AuditSubHead.chain) == values["chain"])
+            .values(seq=values["seq"], hash=values["hash"])
+        )
+
+    def sub_heads(self) -> dict[str, tuple[int, str]]:
+        """Every sub-chain's head (committed state: a seal reads them without locking)."""
+        rows = self.session.execute(
+            sa.select(col(AuditSubHead.chain), col(AuditSubHead.seq), col(AuditSubHead.hash)).where(
+                col(AuditSubHead.seq) > 0
+            )
+        ).all()
+        return {str(c): (int(s), str(h)) for c, s, h in rows}
+
+    def sub_chains(self) -> list[str]:
+        """Every chain name found in the sub-chain heads or links."""
+        heads = self.session.execute(sa.select(col(AuditSubHead.chain))).scalars().all()
+        linked = self.session.execute(sa.select(col(AuditSubLog.chain)).distinct()).scalars().all()
+        return sorted({*heads, *linked})
+
+    def sub_head(self, chain: str) -> AuditSubHead | None:
+        return self.session.get(AuditSubHead, chain)
+
+    def stream_sub(self, chain: str, batch: int = 1000) -> Iterator[AuditSubLog]:
+        after = -(2**62)
+        while True:
+            rows = self.session.exec(
+                select(AuditSubLog)
+                .where(AuditSubLog.chain == chain, AuditSubLog.seq > after)
+                .order_by(col(AuditSubLog.seq))
+                .limit(batch)
+            ).all()
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1].seq
+
+    def sub_page(
+        self, chain: str, *, action: str | None, limit: int, offset: int
+    ) -> tuple[list[AuditSubLog], int]:
+        from sqlalchemy import func
+
+        stmt = select(AuditSubLog).where(AuditSubLog.chain == chain)
+        if action is not None:
+            stmt = stmt.where(AuditSubLog.action == action)
+        total = self.session.exec(select(func.count()).select_from(stmt.subquery())).one()
+        rows = self.session.exec(stmt.order_by(col(AuditSubLog.seq)).limit(limit).offset(offset)).all()
+        return list(rows), int(total)
+
+    def add_checkpoint(self, checkpoint: AuditCheckpoint) -> None:
+        self.session.add(checkpoint)
+        self.session.flush()
+
+    def latest_checkpoint(self) -> AuditCheckpoint | None:
+        return self.session.exec(
+            select(AuditCheckpoint).order_by(col(AuditCheckpoint.seq).desc()).limit(1)
+        ).first()
+
+    def checkpoints(self) -> list[AuditCheckpoint]:
+        """Every signed checkpoint in seq order (a few per auction: held in memory)."""
+        return list(self.session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.seq))).all())
 
     def stream(self, batch: int = 1000) -> Iterator[AuditLog]:
         """Every link in seq order, read in batches (constant memory for a long chain)."""

@@ -23,8 +23,10 @@ from typing import Any
 from sqlmodel import Session
 
 from app.audit.repository import AuditRepository
-from app.audit.tables import AuditLog
+from app.audit.signing import key_id, sign_checkpoint, signing_key
+from app.audit.tables import AuditCheckpoint, AuditLog, AuditSubLog
 from app.audit_chain import AuditEntry, ChainVerdict, canonical_json, entry_hash, verify_chain
+from app.errors import NotFound
 
 ACTIONS = (
     "bid.created",
@@ -50,12 +52,28 @@ ACTIONS = (
     "revenue_requirement.set",
     "settlement.run",
     "settlement.year_end",
+    "audit.sealed",
 )
 """The actions the service records (others may be added: the chain accepts any non-empty name)."""
+
+CHECKPOINT_ACTIONS = frozenset(
+    {"window.opened", "window.closed", "clearing.run", "auction.posted", "settlement.run"}
+)
+"""State changes after which the new head is signed (:mod:`app.audit.signing`), when a key is set."""
+
+SEAL_ACTION = "audit.sealed"
+"""The global link recording every sub-chain's head, just before each state change."""
 
 
 def actor_of(participant_id: int) -> str:
     return f"participant:{participant_id}"
+
+
+def sub_chain_of(actor: str, action: str) -> str | None:
+    """The sub-chain a link goes to: a participant's own bids and offers (``bid.*``) go to its chain."""
+    if action.startswith("bid.") and actor.startswith("participant:"):
+        return actor
+    return None
 
 
 def record_audit(
@@ -66,38 +84,89 @@ def record_audit(
     *,
     at: datetime | None = None,
 ) -> AuditEntry:
-    """Append one link to the audit chain in ``session``'s transaction; returns the link.
+    """Append one link to the audit trail in ``session``'s transaction; returns the link.
 
-    Takes the head row's lock first (appends are serialised), chains to the head, stores the
-    link and moves the head, all inside the caller's transaction: if it rolls back, so does
-    the link. ``at`` defaults to the current UTC time.
+    A participant's bids and offers (``bid.*``) go to its own sub-chain (:func:`sub_chain_of`):
+    only that chain's head row is locked, so participants never wait on each other. Every other
+    link goes to the global chain under its head lock; before a state change
+    (:data:`CHECKPOINT_ACTIONS`) an ``audit.sealed`` link records every sub-chain's head, and after
+    it the new global head is signed (:mod:`app.audit.signing`) when a key is configured. All of it
+    inside the caller's transaction: if it rolls back, so do the links. ``at`` defaults to now (UTC).
     """
     if not actor or not action:
         raise ValueError("an audit entry needs an actor and an action")
     repo = AuditRepository(session)
-    head_seq, head_hash = repo.lock_head()
     when = at if at is not None else datetime.now(UTC)
+    chain = sub_chain_of(actor, action)
+    if chain is not None:
+        sub_seq, sub_hash = repo.lock_sub_head(chain)
+        return _append(repo, sub_seq, sub_hash, actor, action, payload, when, chain=chain)
+    head_seq, head_hash = repo.lock_head()
+    if action in CHECKPOINT_ACTIONS:
+        heads = repo.sub_heads()
+        if heads:
+            sealed = {c: {"seq": s, "hash": h} for c, (s, h) in sorted(heads.items())}
+            seal = _append(repo, head_seq, head_hash, "system", SEAL_ACTION, {"heads": sealed}, when)
+            head_seq, head_hash = seal.seq, seal.hash
+    entry = _append(repo, head_seq, head_hash, actor, action, payload, when)
+    key = signing_key(session) if action in CHECKPOINT_ACTIONS else None
+    if key is not None:
+        repo.add_checkpoint(
+            AuditCheckpoint(
+                seq=entry.seq,
+                hash=entry.hash,
+                key_id=key_id(key.public_key()),
+                signature=sign_checkpoint(key, entry.seq, entry.hash),
+                at=when,
+            )
+        )
+    return entry
+
+
+def _append(
+    repo: AuditRepository,
+    head_seq: int,
+    head_hash: str,
+    actor: str,
+    action: str,
+    payload: Mapping[str, Any],
+    when: datetime,
+    *,
+    chain: str | None = None,
+) -> AuditEntry:
     text = canonical_json(payload)
     plain = json.loads(text)
     seq = head_seq + 1
     digest = entry_hash(seq, when, actor, action, plain, head_hash)
-    repo.add(
-        {
-            "seq": seq,
-            "at": when,
-            "actor": actor,
-            "action": action,
-            "payload": text,
-            "prev_hash": head_hash,
-            "hash": digest,
-        }
-    )
+    values = {
+        "seq": seq,
+        "at": when,
+        "actor": actor,
+        "action": action,
+        "payload": text,
+        "prev_hash": head_hash,
+        "hash": digest,
+    }
+    if chain is None:
+        repo.add(values)
+    else:
+        repo.add_sub({"chain": chain, **values})
     return AuditEntry(seq, when, actor, action, plain, head_hash, digest)
 
 
 def stored_entries(session: Session) -> Iterator[AuditEntry]:
     """The stored links in seq order, as chain entries (a payload that is not JSON stays a string)."""
     for row in AuditRepository(session).stream():
+        try:
+            payload: Any = json.loads(row.payload)
+        except json.JSONDecodeError:
+            payload = {"unreadable": row.payload}
+        yield AuditEntry(row.seq, row.at, row.actor, row.action, payload, row.prev_hash, row.hash)
+
+
+def stored_sub_entries(session: Session, chain: str) -> Iterator[AuditEntry]:
+    """The stored links of one sub-chain in seq order."""
+    for row in AuditRepository(session).stream_sub(chain):
         try:
             payload: Any = json.loads(row.payload)
         except json.JSONDecodeError:
@@ -116,7 +185,21 @@ def verify_stored_chain(session: Session) -> ChainVerdict:
 
 
 def audit_page(
-    session: Session, *, action: str | None, limit: int, offset: int
-) -> tuple[Sequence[AuditLog], int]:
-    """One page of the chain in seq order (optionally of one action) and the total count."""
-    return AuditRepository(session).page(action=action, limit=limit, offset=offset)
+    session: Session, *, action: str | None, limit: int, offset: int, chain: str | None = None
+) -> tuple[Sequence[AuditLog | AuditSubLog], int]:
+    """One page of the global chain, or of the sub-chain ``chain``, in seq order (optionally of one
+    action) and the total count."""
+    repo = AuditRepository(session)
+    if chain is not None:
+        sub_rows, total = repo.sub_page(chain, action=action, limit=limit, offset=offset)
+        return sub_rows, total
+    rows, total = repo.page(action=action, limit=limit, offset=offset)
+    return rows, total
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint:
+    """The newest signed head (any participant may read it: it holds hashes, not data)."""
+    checkpoint = AuditRepository(session).latest_checkpoint()
+    if checkpoint is None:
+        raise NotFound("no signed checkpoint yet (none is written without FTR_AUDIT_SIGNING_KEY_FILE)")
+    return checkpoint

@@ -22,6 +22,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
+
 
 class Side(StrEnum):
     BUY = "buy"
@@ -45,3 +48,22 @@ def order_credit_cents(
     else:
         per_mw_cents = max(-price_cents, 0)
     return _ceil_div(per_mw_cents * mw_tenths, 10)
+
+
+def orders_credit_cents(
+    *,
+    sell: npt.NDArray[np.bool_],
+    price_cents: npt.NDArray[np.int64],
+    mw_tenths: npt.NDArray[np.int64],
+    class_hours: npt.NDArray[np.int64],
+    floor_cents_per_mwh: int,
+) -> npt.NDArray[np.int64]:
+    """:func:`order_credit_cents` of many orders at once (arrays of equal length; MW > 0)."""
+    if floor_cents_per_mwh < 0 or (class_hours < 0).any():
+        raise ValueError("class hours and the credit floor must be non-negative")
+    if (mw_tenths <= 0).any():
+        raise ValueError("MW must be > 0")
+    per_mw_cents = np.where(
+        sell, np.maximum(-price_cents, 0), np.maximum(price_cents, 0) + floor_cents_per_mwh * class_hours
+    )
+    return -((-per_mw_cents * mw_tenths) // 10)

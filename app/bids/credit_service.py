@@ -34,5 +34,5 @@ class CreditService:
         participant = ParticipantRepository(self.session).get(participant_id)
         if participant is None:
             raise NotFound(f"participant {participant_id} not found")
-        in_use = BidRepository(self.session).credit_in_use(participant_id)
+        in_use = BidRepository(self.session).credit_held(participant_id)
         return CreditPosition(participant_id, participant.credit_limit_cents, in_use)

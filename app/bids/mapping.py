@@ -37,13 +37,6 @@ def request_hash(auction_id: int, body: BidCreate) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def upload_hash(auction_id: int, media_type: str, content: bytes) -> str:
-    """Fingerprint of a bulk upload, for the idempotency check."""
-    digest = hashlib.sha256(f"{auction_id}|{media_type}|".encode())
-    digest.update(content)
-    return digest.hexdigest()
-
-
 def fill_public(bid: Bid, fill: BidFill) -> FillPublic:
     mw = from_tenths(fill.cleared_mw_tenths)
     price = from_cents(fill.clearing_price_cents)

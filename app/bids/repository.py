@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.tables import Auction
 from app.bid_fills import BidFill
-from app.bids.tables import Bid
+from app.bids.tables import Bid, CreditPosition
+from app.db import is_postgresql
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 
@@ -74,8 +75,45 @@ class BidRepository:
         ).all()
         return [int(i) for i in ids if i is not None]
 
-    def credit_in_use(self, participant_id: int, *, excluding_bid: int | None = None) -> int:
-        """Cents held by the participant's active orders in auctions not yet cleared."""
+    def credit_held(self, participant_id: int) -> int:
+        """Cents held by the participant's open orders: the running total (:class:`CreditPosition`)."""
+        held = self.session.exec(
+            select(CreditPosition.in_use_cents).where(CreditPosition.participant_id == participant_id)
+        ).first()
+        return int(held or 0)
+
+    def add_credit(self, participant_id: int, delta_cents: int) -> None:
+        """Move the participant's running total by ``delta_cents`` (one ``UPDATE``; the row is made once)."""
+        if delta_cents == 0:
+            return
+        self.session.flush()
+        done = self.session.execute(
+            update(CreditPosition)
+            .where(col(CreditPosition.participant_id) == participant_id)
+            .values(in_use_cents=col(CreditPosition.in_use_cents) + delta_cents)
+        )
+        if done.rowcount == 0:  # type: ignore[attr-defined]
+            self.session.execute(
+                insert(CreditPosition).values(participant_id=participant_id, in_use_cents=delta_cents)
+            )
+
+    def release_auction_credit(self, auction_id: int) -> None:
+        """The auction clears: its open orders stop holding credit (each participant's total drops)."""
+        self.session.flush()
+        held = self.session.exec(
+            select(Bid.participant_id, func.sum(Bid.credit_cents))
+            .where(Bid.auction_id == auction_id, Bid.status == ACTIVE)
+            .group_by(col(Bid.participant_id))
+            .order_by(col(Bid.participant_id))
+        ).all()
+        for participant_id, cents in held:
+            self.add_credit(int(participant_id), -int(cents or 0))
+
+    def credit_resummed(self, participant_id: int) -> int:
+        """Cents held by the participant's active orders in auctions not yet cleared, summed over the book.
+
+        What the running total must equal (a check; the bid path reads :meth:`credit_held`).
+        """
         stmt = (
             select(func.coalesce(func.sum(Bid.credit_cents), 0))
             .join(Auction, col(Auction.id) == col(Bid.auction_id))
@@ -83,8 +121,6 @@ class BidRepository:
                 Bid.participant_id == participant_id, Bid.status == ACTIVE, col(Auction.status).in_(UNCLEARED)
             )
         )
-        if excluding_bid is not None:
-            stmt = stmt.where(Bid.id != excluding_bid)
         return int(self.session.exec(stmt).one())
 
     def open_offers(self, participant_id: int, class_auction_id: int) -> Sequence[Bid]:
@@ -105,19 +141,48 @@ class BidRepository:
         self.session.flush()
         return bid
 
-    def add_many(self, participant_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Insert the participant's new bids; their ids in row order.
+    def key_prefix_taken(self, participant_id: int, prefix: str) -> bool:
+        """Whether any of the participant's bids has an idempotency key starting with ``prefix``."""
+        found = self.session.exec(
+            select(Bid.id)
+            .where(
+                Bid.participant_id == participant_id,
+                col(Bid.idempotency_key).startswith(prefix, autoescape=True),
+            )
+            .limit(1)
+        ).first()
+        return found is not None
 
-        Called under the participant's lock, so the participant's ids above the highest one before
-        the insert are exactly these rows (ids grow in insertion order). A plain executemany
-        avoids building one giant multi-row statement per batch.
+    def insert_rows(
+        self, participant_id: int, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[int]:
+        """Insert the participant's new bids (values in ``columns`` order); their ids in row order.
+
+        PostgreSQL: ``COPY bid (...) FROM STDIN`` on the session's connection (inside its
+        transaction); SQLite: one executemany. Called under the participant's lock, so the
+        participant's ids above the highest one before the insert are exactly these rows (ids grow
+        in insertion order).
         """
         if not rows:
             return []
+        self.session.flush()
         before = self.session.exec(
             select(func.coalesce(func.max(Bid.id), 0)).where(Bid.participant_id == participant_id)
         ).one()
-        self.session.execute(insert(Bid).execution_options(render_nulls=True), list(rows))
+        if is_postgresql(self.session):
+            driver = self.session.connection().connection.driver_connection
+            assert driver is not None
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(f"COPY bid ({', '.join(columns)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            self.session.execute(
+                insert(Bid).execution_options(render_nulls=True),
+                [dict(zip(columns, row, strict=True)) for row in rows],
+            )
         ids = self.session.exec(
             select(Bid.id)
             .where(Bid.participant_id == participant_id, col(Bid.id) > before)

@@ -12,27 +12,30 @@ upload's key from its row number, so the two never overlap in the table).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlmodel import Session
 
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
 from app.auctions.tables import Auction, ClassAuction
 from app.audit.service import actor_of, record_audit
-from app.audit_chain import bid_book_hash
 from app.bid_fills import BidFill
-from app.bids.credit import Side, order_credit_cents
+from app.bids.credit import Side, order_credit_cents, orders_credit_cents
 from app.bids.orders import OrderSpec
 from app.bids.repository import ACTIVE, WITHDRAWN, BidRepository
 from app.bids.tables import Bid
-from app.bids.upload import bad_rows
+from app.bids.upload import CSV_COLUMNS, Batch, SpooledUpload, read_batches
 from app.clock import Clock
 from app.errors import (
     FieldError,
+    IdempotencyKeyConflict,
     IdempotencyKeyReused,
     InsufficientCredit,
     InsufficientHolding,
@@ -119,11 +122,12 @@ class BidService:
         auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
         classes = self._classes(auction)
         credits = self._validate(caller, auction, classes, [(None, spec)])
-        self._check_credit(caller, sum(credits))
+        self._check_credit(caller, credits[0])
         bid = self._new_bid(caller, auction, classes, spec, credits[0], now)
         bid.idempotency_key = idempotency_key
         bid.request_hash = request_hash if idempotency_key is not None else None
         stored = self.repo.add(bid)
+        self.repo.add_credit(caller.participant_id, credits[0])
         record_audit(
             self.session, actor_of(caller.participant_id), "bid.created", _audit_record(stored), at=now
         )
@@ -133,58 +137,50 @@ class BidService:
         self,
         caller: Caller,
         auction_id: int,
-        rows: Sequence[tuple[int, OrderSpec]],
+        upload: SpooledUpload,
         clock: Clock,
         *,
+        max_rows: int,
         idempotency_key: str | None = None,
-        request_hash: str = "",
-        format_errors: Sequence[FieldError] = (),
-        format_points: Sequence[tuple[int, str, str]] = (),
     ) -> tuple[list[int], bool]:
-        """All rows or none; every bad row is reported (row, field, reason) in one answer.
+        """All rows or none; every bad row is reported (row, field, reason), unknown points included.
 
-        ``format_errors`` are the problems of rows that could not be read as orders and
-        ``format_points`` their pricing points (:class:`app.bids.upload.ParsedUpload`): those points
-        are checked against the network with the others, so an unknown node is reported even in a
-        row that also has a malformed number.
+        The upload is read in batches (:func:`app.bids.upload.read_batches`); each clean batch is
+        inserted at once (COPY on PostgreSQL) inside the request's transaction, and the first
+        problem stops the inserts while the remaining batches are still checked, so the report
+        lists every bad row and the transaction is rolled back. The credit check runs once, on
+        the whole upload, before the transaction commits.
 
         With an idempotency key, row ``n`` is stored under ``<key>#<n>``: a retry of the same upload
-        returns the same bids (``True``: replayed); another upload under the key is refused.
+        returns the same bids (``True``: replayed); another upload under the key is refused (422);
+        a key whose ``<key>#<n>`` names are taken by other bids is a conflict (409).
         """
         self._lock_participant(caller)
         if idempotency_key is not None:
             first = self.repo.by_idempotency_key(caller.participant_id, f"{idempotency_key}#1")
             if first is not None:
-                if first.request_hash != request_hash or first.auction_id != auction_id:
+                if first.request_hash != upload.request_hash or first.auction_id != auction_id:
                     raise IdempotencyKeyReused(
                         f"idempotency key {idempotency_key!r} was used for another upload"
                     )
                 return self.repo.ids_with_key_prefix(caller.participant_id, f"{idempotency_key}#"), True
             if self.repo.by_idempotency_key(caller.participant_id, idempotency_key) is not None:
                 raise IdempotencyKeyReused(_OTHER_ROUTE.format(key=idempotency_key, route="a single bid"))
+            if self.repo.key_prefix_taken(caller.participant_id, f"{idempotency_key}#"):
+                raise IdempotencyKeyConflict(
+                    f"idempotency key {idempotency_key!r} clashes with the keys of earlier bids "
+                    f"(named {idempotency_key!r}#<n>); choose another key"
+                )
         now = clock.now()
         auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
         classes = self._classes(auction)
-        credits = self._validate(
-            caller,
-            auction,
-            classes,
-            [(row, spec) for row, spec in rows],
-            format_errors=format_errors,
-            format_points=format_points,
-        )
-        self._check_credit(caller, sum(credits))
-        records = []
-        for (row, spec), credit in zip(rows, credits, strict=True):
-            record = self._bid_values(caller, auction, classes, spec, credit, now)
-            if idempotency_key is not None:
-                record["idempotency_key"] = f"{idempotency_key}#{row}"
-                record["request_hash"] = request_hash
-            records.append(record)
-        ids = self.repo.add_many(caller.participant_id, records)
-        # One link for the upload: the ids and a seal of every row (the rows themselves are in
-        # the bid table and in the bid book sealed at window close).
-        sealed = [_audit_values(i, r) for i, r in zip(ids, records, strict=True)]
+        held_before = self.repo.credit_held(caller.participant_id)
+        intake = _BulkIntake(self, caller, auction, classes, now, idempotency_key, upload.request_hash)
+        for batch in read_batches(upload, max_rows):
+            intake.take(batch)
+        intake.raise_problems()
+        self._check_credit(caller, intake.credit_cents, in_use=held_before)
+        self.repo.add_credit(caller.participant_id, intake.credit_cents)
         record_audit(
             self.session,
             actor_of(caller.participant_id),
@@ -192,14 +188,14 @@ class BidService:
             {
                 "auction_id": auction_id,
                 "bulk": True,
-                "count": len(ids),
-                "first_bid_id": ids[0] if ids else None,
-                "last_bid_id": ids[-1] if ids else None,
-                "rows_hash": bid_book_hash({"auction_id": auction_id, "bulk": True}, sealed),
+                "count": len(intake.ids),
+                "first_bid_id": intake.ids[0] if intake.ids else None,
+                "last_bid_id": intake.ids[-1] if intake.ids else None,
+                "rows_hash": intake.rows_digest.hexdigest(),
             },
             at=now,
         )
-        return ids, False
+        return intake.ids, False
 
     def update(
         self, caller: Caller, bid_id: int, *, mw_tenths: int | None, price_cents: int | None, clock: Clock
@@ -223,7 +219,8 @@ class BidService:
                 "an option's price must be >= 0", errors=[FieldError("body.price", "must be >= 0")]
             )
         credits = self._validate(caller, auction, classes, [(None, spec)], excluding_bid=bid.id)
-        self._check_credit(caller, credits[0], excluding_bid=bid.id)
+        self._check_credit(caller, credits[0], released_cents=bid.credit_cents)
+        self.repo.add_credit(caller.participant_id, credits[0] - bid.credit_cents)
         before = _audit_record(bid)
         bid.mw_tenths = spec.mw_tenths
         bid.price_cents = spec.price_cents
@@ -247,6 +244,7 @@ class BidService:
         bid.status = WITHDRAWN
         bid.updated_at = now
         saved = self.repo.save(bid)
+        self.repo.add_credit(caller.participant_id, -bid.credit_cents)
         record_audit(
             self.session,
             actor_of(caller.participant_id),
@@ -327,22 +325,15 @@ class BidService:
         rows: Sequence[tuple[int | None, OrderSpec]],
         *,
         excluding_bid: int | None = None,
-        format_errors: Sequence[FieldError] = (),
-        format_points: Sequence[tuple[int, str, str]] = (),
     ) -> list[int]:
-        """Check points and holdings for every row; return each order's credit in cents.
-
-        Rows that failed their format check (``format_errors``) are reported with the unknown
-        points of every row (theirs are ``format_points``), in one error.
-        """
+        """Check points and holdings for every row; return each order's credit in cents."""
         points: list[tuple[int | None, str, str]] = [
             (row, name, getattr(spec, name)) for row, spec in rows for name in ("source", "sink")
         ]
-        points += format_points
         known = NetworkRepository(self.session).known_points(
             auction.network_version_id, {point for _, _, point in points}
         )
-        errors: list[FieldError] = list(format_errors)
+        errors: list[FieldError] = []
         for row, name, point in points:
             if point not in known:
                 errors.append(
@@ -352,8 +343,6 @@ class BidService:
                         row,
                     )
                 )
-        if format_errors:
-            raise bad_rows(errors)
         if errors:
             raise ValidationFailed(f"{len(errors)} problem(s) in the bids and offers", errors=errors)
         self._check_holdings(caller, auction, classes, rows, excluding_bid)
@@ -414,10 +403,15 @@ class BidService:
         if errors:
             raise InsufficientHolding(errors[0].reason, errors=errors)
 
-    def _check_credit(self, caller: Caller, added_cents: int, *, excluding_bid: int | None = None) -> None:
+    def _check_credit(
+        self, caller: Caller, added_cents: int, *, released_cents: int = 0, in_use: int | None = None
+    ) -> None:
+        """Refuse orders needing more credit than the limit leaves; ``released_cents``: held by the
+        order being replaced. ``in_use`` defaults to the participant's running total."""
         participant = ParticipantRepository(self.session).get(caller.participant_id)
         assert participant is not None
-        in_use = self.repo.credit_in_use(caller.participant_id, excluding_bid=excluding_bid)
+        held = self.repo.credit_held(caller.participant_id) if in_use is None else in_use
+        in_use = held - released_cents
         limit = participant.credit_limit_cents
         if in_use + added_cents > limit:
             raise InsufficientCredit(
@@ -431,6 +425,199 @@ class BidService:
                     "credit_available": str(from_cents(max(limit - in_use, 0))),
                 },
             )
+
+
+INSERT_COLUMNS = (
+    "participant_id",
+    "auction_id",
+    "class_auction_id",
+    "period_class",
+    "side",
+    "source",
+    "sink",
+    "hedge",
+    "mw_tenths",
+    "price_cents",
+    "status",
+    "credit_cents",
+    "idempotency_key",
+    "request_hash",
+    "created_at",
+    "updated_at",
+)
+
+
+class _BulkIntake:
+    """The database checks and inserts of one bulk upload, batch by batch.
+
+    ``rows_digest`` seals the stored rows for the audit trail: ``sha256`` over one line per row, in
+    row order, ``bid_id|auction_id|participant_id|period_class|side|source|sink|hedge|mw_tenths|
+    price_cents|status`` joined by ``\\n`` (each line ends with one).
+    """
+
+    def __init__(
+        self,
+        service: BidService,
+        caller: Caller,
+        auction: Auction,
+        classes: dict[str, ClassAuction],
+        now: datetime,
+        idempotency_key: str | None,
+        request_hash: str,
+    ) -> None:
+        assert auction.id is not None
+        self.service = service
+        self.caller = caller
+        self.auction = auction
+        self.classes = classes
+        self.now = now
+        self.key = idempotency_key
+        self.request_hash = request_hash
+        self.hours = {name: c.hours for name, c in classes.items()}
+        self.class_ids = {name: c.id for name, c in classes.items()}
+        self.known: set[str] = set()
+        self.unknown: set[str] = set()
+        self.errors: list[FieldError] = []
+        self.holding_errors: list[FieldError] = []
+        self.ids: list[int] = []
+        self.credit_cents = 0
+        self.rows_digest = hashlib.sha256()
+
+    def take(self, batch: Batch) -> None:
+        self.errors.extend(batch.errors)
+        if not len(batch):
+            return
+        points = (set(batch.source.tolist()) | set(batch.sink.tolist())) - self.known - self.unknown
+        if points:
+            found = NetworkRepository(self.service.session).known_points(
+                self.auction.network_version_id, points
+            )
+            self.known |= found
+            self.unknown |= points - found
+        good = np.ones(len(batch), dtype=bool)
+        not_auctioned = ~pd.Series(batch.period_class).isin(list(self.classes)).to_numpy()
+        for row, name in zip(batch.rows[not_auctioned], batch.period_class[not_auctioned], strict=True):
+            self.errors.append(
+                FieldError(
+                    "period_class", f"class {name!r} is not auctioned in auction {self.auction.id}", int(row)
+                )
+            )
+        good &= ~not_auctioned
+        version = self.auction.network_version_id
+        for column in ("source", "sink"):
+            values = getattr(batch, column)
+            bad = pd.Series(values).isin(list(self.unknown)).to_numpy()
+            for row, point in zip(batch.rows[bad], values[bad], strict=True):
+                self.errors.append(
+                    FieldError(
+                        column,
+                        f"unknown pricing point {point!r} in network version {version}",
+                        int(row),
+                    )
+                )
+            good &= ~bad
+        if self.errors or self.holding_errors:
+            return
+        self._check_offers(batch)
+        if self.holding_errors:
+            return
+        self._insert(batch)
+
+    def _check_offers(self, batch: Batch) -> None:
+        sells = np.flatnonzero(batch.side == Side.SELL.value)
+        if not len(sells):
+            return
+        specs: list[tuple[int | None, OrderSpec]] = [
+            (
+                int(batch.rows[i]),
+                OrderSpec(
+                    side=Side.SELL,
+                    period_class=str(batch.period_class[i]),
+                    source=str(batch.source[i]),
+                    sink=str(batch.sink[i]),
+                    hedge=str(batch.hedge[i]),
+                    mw_tenths=int(batch.mw_tenths[i]),
+                    price_cents=int(batch.price_cents[i]),
+                ),
+            )
+            for i in sells
+        ]
+        try:
+            self.service._check_holdings(self.caller, self.auction, self.classes, specs, None)
+        except InsufficientHolding as exc:
+            self.holding_errors.extend(exc.errors)
+
+    def _insert(self, batch: Batch) -> None:
+        hours = np.asarray([self.hours[c] for c in batch.period_class.tolist()], dtype=np.int64)
+        credits = orders_credit_cents(
+            sell=batch.side == Side.SELL.value,
+            price_cents=batch.price_cents,
+            mw_tenths=batch.mw_tenths,
+            class_hours=hours,
+            floor_cents_per_mwh=self.service.floor,
+        )
+        self.credit_cents += int(credits.sum())
+        count = len(batch)
+        keys: list[str | None] = (
+            [f"{self.key}#{r}" for r in batch.rows.tolist()] if self.key is not None else [None] * count
+        )
+        request_hash = self.request_hash if self.key is not None else None
+        pid = self.caller.participant_id
+        auction_id = self.auction.id
+        rows = [
+            (
+                pid,
+                auction_id,
+                self.class_ids[cls],
+                cls,
+                side,
+                src,
+                snk,
+                hedge,
+                mw,
+                price,
+                ACTIVE,
+                credit,
+                key,
+                request_hash,
+                self.now,
+                self.now,
+            )
+            for cls, side, src, snk, hedge, mw, price, credit, key in zip(
+                batch.period_class.tolist(),
+                batch.side.tolist(),
+                batch.source.tolist(),
+                batch.sink.tolist(),
+                batch.hedge.tolist(),
+                batch.mw_tenths.tolist(),
+                batch.price_cents.tolist(),
+                credits.tolist(),
+                keys,
+                strict=True,
+            )
+        ]
+        ids = self.service.repo.insert_rows(pid, INSERT_COLUMNS, rows)
+        if len(ids) != count:
+            raise RuntimeError(f"inserted {count} bids but found {len(ids)} new ids")
+        self.ids.extend(ids)
+        self.rows_digest.update(
+            "".join(
+                f"{i}|{r[1]}|{r[0]}|{r[3]}|{r[4]}|{r[5]}|{r[6]}|{r[7]}|{r[8]}|{r[9]}|{r[10]}\n"
+                for i, r in zip(ids, rows, strict=True)
+            ).encode()
+        )
+
+    def raise_problems(self) -> None:
+        if self.errors:
+            errors = sorted(self.errors, key=lambda e: (e.row or 0, _COLUMN_ORDER.get(e.field, -1)))
+            raise ValidationFailed(
+                f"{len({e.row for e in errors})} bad row(s); nothing was stored", errors=errors
+            )
+        if self.holding_errors:
+            raise InsufficientHolding(self.holding_errors[0].reason, errors=self.holding_errors)
+
+
+_COLUMN_ORDER = {name: i for i, name in enumerate(CSV_COLUMNS)}
 
 
 AUDITED_FIELDS = (

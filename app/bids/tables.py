@@ -50,3 +50,26 @@ class Bid(SQLModel, table=True):
     request_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+
+
+class CreditPosition(SQLModel, table=True):
+    """The credit a participant's open orders hold, kept as a running total (cents).
+
+    Changed in the transaction that changes the book: + a new order's credit, +/- a modified
+    order's difference, - a withdrawn order's, - every open order of an auction when it clears
+    (:mod:`app.bids.credit`: an order holds credit while its auction is not yet cleared). It equals
+    the sum of ``bid.credit_cents`` over the participant's active bids in auctions not yet cleared.
+    """
+
+    __tablename__ = "credit_position"
+    __table_args__ = (sa.CheckConstraint("in_use_cents >= 0", name="in_use_nonnegative"),)
+
+    participant_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("participant.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    in_use_cents: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False))

@@ -39,6 +39,7 @@ from app.clearing.engine import (
     sequence_fingerprint,
 )
 from app.clearing.repository import QUEUED, RUNNING, SUCCEEDED, ClearingRepository
+from app.clearing.results_seal import clearing_results_hash
 from app.clearing.tables import BindingConstraint, ClearingJob, NodalPrice
 from app.clock import Clock
 from app.db import after_commit, transaction
@@ -177,6 +178,8 @@ def store_outcomes(
             ]
         )
     if AuctionStatus(auction.status) is AuctionStatus.CLOSED:
+        assert auction.id is not None
+        BidRepository(session).release_auction_credit(auction.id)
         AuctionService(session).mark(auction, AuctionStatus.CLEARED, now)
     else:
         auction.cleared_at = now
@@ -200,6 +203,7 @@ def store_outcomes(
             "bid_book_hash": auction.bid_book_hash,
             "input_hash": job.input_hash,
             "result_hash": job.result_hash,
+            "results_hash": clearing_results_hash(session, auction_id),
         },
         at=now,
     )

@@ -18,6 +18,7 @@ from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService, AuctionView
 from app.audit.service import actor_of, record_audit
+from app.clearing.results_seal import clearing_results_hash
 from app.clearing.trades import cleared_trades
 from app.errors import NotFound
 from app.holdings.ledger_mapping import EntryContext
@@ -47,6 +48,7 @@ def post_auction(
             "auction_id": auction_id,
             "trades": len(trades),
             "ledger_entries": [r.id for r in rows],
+            "results_hash": clearing_results_hash(session, auction_id),
         },
         at=now,
     )

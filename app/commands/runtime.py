@@ -6,6 +6,7 @@ import sys
 
 from sqlalchemy.engine import Engine
 
+from app.audit.signing import register_signing_key
 from app.db import create_db_engine
 from app.errors import ServiceError
 from app.settings import Settings
@@ -13,7 +14,9 @@ from app.settings import Settings
 
 def command_engine(settings: Settings | None = None) -> Engine:
     settings = settings if settings is not None else Settings()
-    return create_db_engine(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    register_signing_key(engine, settings.audit_signing_key_file)
+    return engine
 
 
 def report(error: ServiceError) -> int:

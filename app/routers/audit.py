@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api_schemas.audit import AuditEntryPublic, ChainVerdictPublic
+from api_schemas.audit import AuditEntryPublic, ChainVerdictPublic, CheckpointPublic
 from api_schemas.common import Page
 from app.audit import mapping
-from app.audit.service import audit_page, verify_stored_chain
-from app.deps import AuditReader, PageDep, SessionDep
+from app.audit.service import audit_page, latest_checkpoint
+from app.audit_verify import verify_audit_text
+from app.deps import AuditReader, CurrentParticipant, PageDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/audit-log", tags=["audit"])
 
@@ -21,14 +22,34 @@ def list_audit_log(
     session: SessionDep,
     page: PageDep,
     action: Annotated[str | None, Query(max_length=64)] = None,
+    chain: Annotated[
+        str | None,
+        Query(max_length=64, description="a sub-chain (participant:<id>); default: the global chain"),
+    ] = None,
 ) -> Page[AuditEntryPublic]:
-    """The links of the chain in seq order (optionally of one action)."""
-    rows, total = audit_page(session, action=action, limit=page.limit, offset=page.offset)
+    """The links of the global chain or of one sub-chain in seq order (optionally of one action)."""
+    rows, total = audit_page(session, action=action, limit=page.limit, offset=page.offset, chain=chain)
     items = [mapping.entry_public(r) for r in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/verify", response_model=ChainVerdictPublic)
-def verify_audit_log(caller: AuditReader, session: SessionDep) -> ChainVerdictPublic:
-    """Walk the chain against the stored head (as ``ftr audit verify`` does)."""
-    return mapping.verdict_public(verify_stored_chain(session))
+def verify_audit_log(
+    caller: AuditReader,
+    session: SessionDep,
+    head: Annotated[
+        str | None,
+        Query(
+            max_length=90,
+            description="a head SEQ:HASH held outside the database (default: the stored head)",
+        ),
+    ] = None,
+) -> ChainVerdictPublic:
+    """Walk the chain, its signed checkpoints and the results it covers (as ``ftr audit verify`` does)."""
+    return mapping.verdict_public(verify_audit_text(session, head))
+
+
+@router.get("/checkpoint", response_model=CheckpointPublic)
+def read_checkpoint(caller: CurrentParticipant, session: SessionDep) -> CheckpointPublic:
+    """The newest signed head of the chain (any participant): keep it, and pass it to ``verify?head=``."""
+    return mapping.checkpoint_public(latest_checkpoint(session))

@@ -15,10 +15,19 @@ from starlette.concurrency import run_in_threadpool
 
 from api_schemas.bids import BidCreate, BidPublic, BidUpdate, BulkResult
 from api_schemas.common import Page
-from app.bids.mapping import bid_public, bids_csv, order_spec, request_hash, upload_hash
+from app.bids.mapping import bid_public, bids_csv, order_spec, request_hash
 from app.bids.service import BidService
-from app.bids.upload import read_upload
-from app.deps import Bidder, ClockDep, CurrentParticipant, ObjectId, PageDep, SessionDep, SettingsDep
+from app.bids.upload import spool_upload
+from app.deps import (
+    Bidder,
+    BulkUploadSlot,
+    ClockDep,
+    CurrentParticipant,
+    ObjectId,
+    PageDep,
+    SessionDep,
+    SettingsDep,
+)
 from app.units import to_cents, to_tenths
 
 router = APIRouter(prefix="/api/v1", tags=["bids"])
@@ -136,25 +145,28 @@ async def upload_bids(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
+    _slot: BulkUploadSlot,
     idempotency_key: BulkIdempotencyKey = None,
 ) -> BulkResult:
     """Upload many bids and offers (CSV or JSON): all are stored, or none and every bad row is listed."""
-    content = await request.body()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    upload = await spool_upload(
+        request.stream(), auction_id=auction_id, media_type=media_type, max_rows=settings.max_bulk_rows
+    )
 
     def run() -> BulkResult:
-        upload = read_upload(content, media_type, settings.max_bulk_rows)
-        service = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
-        ids, replayed = service.bulk_create(
-            caller,
-            auction_id,
-            upload.orders,
-            clock,
-            format_errors=upload.errors,
-            format_points=upload.points,
-            idempotency_key=idempotency_key,
-            request_hash=upload_hash(auction_id, media_type, content),
-        )
+        try:
+            service = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
+            ids, replayed = service.bulk_create(
+                caller,
+                auction_id,
+                upload,
+                clock,
+                max_rows=settings.max_bulk_rows,
+                idempotency_key=idempotency_key,
+            )
+        finally:
+            upload.close()
         if replayed:
             response.status_code = status.HTTP_200_OK
             response.headers["Idempotent-Replayed"] = "true"

@@ -37,6 +37,7 @@ from app.settlement.errors import MissingInputs, MonthOutOfOrder, SettlementJobR
 from app.settlement.holdings_source import holdings_snapshot
 from app.settlement.input_kinds import FORFEITURE_KINDS, REQUIRED_FOR_A_RUN, InputKind
 from app.settlement.month_data import MonthData, load_month, month_inputs, month_network_document
+from app.settlement.output_seal import settlement_output_hash
 from app.settlement.repository import QUEUED, RUNNING, SUCCEEDED, SettlementRepository
 from app.settlement.storage import find_or_add_input_set
 from app.settlement.tables import (
@@ -273,6 +274,7 @@ def _store(
                 "input_set_ids": dict(data.input_set_ids),
                 "input_hash": run.input_hash,
                 "result_hash": run.result_hash,
+                "output_hash": settlement_output_hash(session, run.id),
             }
         )
     job = repo.job(job_id)

@@ -8,7 +8,7 @@ of the session cookie; a form whose token does not match is refused (403) before
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
@@ -29,9 +29,9 @@ from app.audit import mapping as audit_mapping
 from app.audit.service import actor_of, audit_page, verify_stored_chain
 from app.bid_book import close_window
 from app.bids.credit_service import CreditService
-from app.bids.mapping import bid_public, credit_public, order_spec, request_hash, upload_hash
+from app.bids.mapping import bid_public, credit_public, order_spec, request_hash
 from app.bids.service import BidService
-from app.bids.upload import CSV_COLUMNS, read_upload
+from app.bids.upload import CSV_COLUMNS, spool_upload
 from app.clearing.flows import start_clearing
 from app.clearing.path_price import PathPriceService
 from app.clearing.posting import post_auction
@@ -264,6 +264,12 @@ async def submit_bid(
     return RedirectResponse(f"/portal/auctions/{auction_id}?created={created.bid.id}", status_code=303)
 
 
+async def _file_chunks(file: UploadFile, size: int = 1 << 20) -> AsyncIterator[bytes]:
+    """An uploaded form file as the chunks the bulk upload reader takes."""
+    while chunk := await file.read(size):
+        yield chunk
+
+
 @router.post("/portal/auctions/{auction_id}/bids/upload", response_class=HTMLResponse)
 async def upload_bids(
     auction_id: ObjectId,
@@ -277,13 +283,16 @@ async def upload_bids(
     csrf: CsrfField = "",
 ) -> Response:
     _check_csrf(visitor, csrf)
-    content = await file.read(settings.max_request_bytes + 1)
     try:
-        upload = read_upload(content, "text/csv", settings.max_bulk_rows)
-        ids, _ = _bids(db, settings).bulk_create(
-            caller, auction_id, upload.orders, clock, format_errors=upload.errors,
-            format_points=upload.points, request_hash=upload_hash(auction_id, "text/csv", content),
-        )  # fmt: skip
+        upload = await spool_upload(
+            _file_chunks(file), auction_id=auction_id, media_type="text/csv", max_rows=settings.max_bulk_rows
+        )
+        try:
+            ids, _ = _bids(db, settings).bulk_create(
+                caller, auction_id, upload, clock, max_rows=settings.max_bulk_rows
+            )
+        finally:
+            upload.close()
     except ServiceError as exc:
         db.rollback()
         errors = sorted(exc.errors, key=lambda e: (e.row or 0, e.field))

@@ -33,14 +33,14 @@ def verify(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Call
     yield lambda: main(["audit", "verify"])
 
 
-def _actions(app: FastAPI) -> list[str]:
+def _actions(app: FastAPI, table: str = "audit_log") -> list[str]:
     with app.state.engine.connect() as conn:
-        return [r[0] for r in conn.execute(sa.text("SELECT action FROM audit_log ORDER BY seq"))]
+        return [r[0] for r in conn.execute(sa.text(f"SELECT action FROM {table} ORDER BY seq"))]
 
 
 def _busy_day(
     client: SyncClient, operator_key: str, auction_id: int, make_participant: Callable[..., Member]
-) -> None:
+) -> Member:
     alice = make_participant()
     r = client.post(
         f"/api/v1/auctions/{auction_id}/bids", json=order("1", "3", "10.0", "7.00"), headers=alice.headers
@@ -51,6 +51,7 @@ def _busy_day(
     client.patch(
         f"/api/v1/participants/{alice.id}", json={"credit_limit": "5.00"}, headers=bearer(operator_key)
     )
+    return alice
 
 
 class TestChain:
@@ -64,19 +65,17 @@ class TestChain:
         verify: Callable[[], int],
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        _busy_day(client, operator_key, auction_id, make_participant)
-        assert _actions(app) == [
-            "window.opened",
-            "bid.created",
-            "bid.modified",
-            "bid.withdrawn",
-            "credit.changed",
-        ]
+        alice = _busy_day(client, operator_key, auction_id, make_participant)
+        assert _actions(app) == ["window.opened", "credit.changed"]
+        assert _actions(app, "audit_sub_log") == ["bid.created", "bid.modified", "bid.withdrawn"]
         assert verify() == 0
-        assert "intact: 5 entries" in capsys.readouterr().out
+        assert "intact: 2 entries" in capsys.readouterr().out
         oi = bearer(operator_key)
-        page = client.get("/api/v1/audit-log", params={"action": "bid.modified"}, headers=oi).json()
-        assert page["total"] == 1
+        chain = f"participant:{alice.id}"
+        page = client.get(
+            "/api/v1/audit-log", params={"action": "bid.modified", "chain": chain}, headers=oi
+        ).json()
+        assert page["total"] == 1 and page["items"][0]["chain"] == chain
         [entry] = page["items"]
         assert (
             entry["payload"]["before"]["mw_tenths"] == 100 and entry["payload"]["after"]["mw_tenths"] == 120
@@ -86,12 +85,41 @@ class TestChain:
         assert client.get("/api/v1/audit-log", headers=trader.headers).status_code == 403
 
     @pytest.mark.parametrize(
-        ("tamper", "seq", "problem"),
+        ("tamper", "seq", "problem", "in_sub_chain"),
         [
-            ("UPDATE audit_log SET payload = replace(payload, '700', '100') WHERE seq = 2", 2, "altered"),
-            ("UPDATE audit_log SET actor = 'participant:1' WHERE seq = 3", 3, "altered"),
-            ("DELETE FROM audit_log WHERE seq = 3", 3, "removed"),
-            ("DELETE FROM audit_log WHERE seq = 5", 5, "removed"),
+            (
+                ["UPDATE audit_sub_log SET payload = replace(payload, '700', '100') WHERE seq = 1"],
+                1,
+                "altered",
+                True,
+            ),
+            (["UPDATE audit_sub_log SET actor = 'participant:1' WHERE seq = 2"], 2, "altered", True),
+            (["DELETE FROM audit_sub_log WHERE seq = 2"], 2, "removed", True),
+            (["DELETE FROM audit_sub_log WHERE seq = 3"], 3, "removed", True),
+            (  # reordered: links 1 and 2 swap places
+                [
+                    "UPDATE audit_sub_log SET seq = 10 WHERE seq = 1",
+                    "UPDATE audit_sub_log SET seq = 1 WHERE seq = 2",
+                    "UPDATE audit_sub_log SET seq = 2 WHERE seq = 10",
+                ],
+                1,
+                "altered",
+                True,
+            ),
+            (  # inserted: a copy of link 1 at seq 2, the later links moved up
+                [
+                    "UPDATE audit_sub_log SET seq = seq + 100 WHERE seq >= 2",
+                    "UPDATE audit_sub_log SET seq = seq - 99 WHERE seq >= 100",
+                    "INSERT INTO audit_sub_log (chain, seq, at, actor, action, payload, prev_hash, hash) "
+                    "SELECT chain, 2, at, actor, action, payload, prev_hash, hash "
+                    "FROM audit_sub_log WHERE seq = 1",
+                ],
+                2,
+                "altered",
+                True,
+            ),
+            (["UPDATE audit_log SET actor = 'participant:999' WHERE seq = 1"], 1, "altered", False),
+            (["DELETE FROM audit_log WHERE seq = 2"], 2, "removed", False),
         ],
     )
     def test_raw_sql_tampering_is_named(
@@ -103,18 +131,21 @@ class TestChain:
         make_participant: Callable[..., Member],
         verify: Callable[[], int],
         capsys: pytest.CaptureFixture[str],
-        tamper: str,
+        tamper: list[str],
         seq: int,
         problem: str,
+        in_sub_chain: bool,
     ) -> None:
-        _busy_day(client, operator_key, auction_id, make_participant)
+        alice = _busy_day(client, operator_key, auction_id, make_participant)
         with app.state.engine.begin() as conn:
-            assert conn.execute(sa.text(tamper)).rowcount == 1
+            for statement in tamper:
+                assert conn.execute(sa.text(statement)).rowcount >= 1
         assert verify() == 1
         err = capsys.readouterr().err
         assert f"BROKEN at entry {seq} ({problem})" in err, err
         verdict = client.get("/api/v1/audit-log/verify", headers=bearer(operator_key)).json()
         assert (verdict["ok"], verdict["first_bad_seq"], verdict["problem"]) == (False, seq, problem)
+        assert verdict["chain"] == (f"participant:{alice.id}" if in_sub_chain else None)
 
     def test_failed_request_leaves_no_link(
         self, app: FastAPI, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
@@ -125,6 +156,7 @@ class TestChain:
         )
         assert r.status_code == 422
         assert _actions(app) == ["window.opened"]
+        assert _actions(app, "audit_sub_log") == []
 
 
 class TestBidBookSeal:
@@ -152,7 +184,7 @@ class TestBidBookSeal:
         with app.state.engine.begin() as conn:
             conn.execute(sa.text("UPDATE bid SET price_cents = 700 WHERE auction_id = :a"), {"a": auction_id})
         assert clear(client, operator_key, auction_id)["status"] == "succeeded"
-        assert _actions(app)[-2:] == ["window.closed", "clearing.run"]
+        assert _actions(app)[-4:] == ["audit.sealed", "window.closed", "audit.sealed", "clearing.run"]
 
 
 class TestLogs:

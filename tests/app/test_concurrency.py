@@ -15,6 +15,7 @@ import httpx
 from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
+from app.bids.repository import BidRepository
 from app.bids.tables import Bid
 from app.clock import FixedClock
 from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer
@@ -116,6 +117,9 @@ class TestCreditUnderConcurrency:
         stored = _stored(app, auction_id)
         assert len(stored) == 10
         assert sum(b.credit_cents for b in stored) == 37_000
+        with Session(app.state.engine) as session:
+            repo = BidRepository(session)
+            assert repo.credit_held(alice.id) == repo.credit_resummed(alice.id) == 37_000
 
 
 class TestOffersUnderConcurrency:

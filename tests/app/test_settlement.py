@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import select
 
@@ -494,6 +495,34 @@ class TestAudit:
             )
         verdict = client.get("/api/v1/audit-log/verify", headers=oi).json()
         assert verdict["ok"], verdict
+
+    @pytest.mark.parametrize(
+        "tamper",
+        [
+            "UPDATE settlement_holder_month SET credit_cents = credit_cents + 1 "
+            "WHERE participant_id = (SELECT MIN(participant_id) FROM settlement_holder_month)",
+            "UPDATE settlement_hour SET excess_cents = excess_cents + 100",
+            "DELETE FROM settlement_holder_month "
+            "WHERE participant_id = (SELECT MAX(participant_id) FROM settlement_holder_month)",
+        ],
+    )
+    def test_changed_stored_output_is_caught_by_verification(
+        self, app: FastAPI, client: SyncClient, operator_key: str, example: dict[str, Member], tamper: str
+    ) -> None:
+        oi = bearer(operator_key)
+        job = settle(client, operator_key, M1)
+        [link] = _settlement_links(client, operator_key)
+        assert [run["run_id"] for run in link["payload"]["runs"]] == job["run_ids"]
+        assert all(len(run["output_hash"]) == 64 for run in link["payload"]["runs"])
+        assert client.get("/api/v1/audit-log/verify", headers=oi).json()["ok"] is True
+        with app.state.engine.begin() as conn:
+            assert conn.execute(sa.text(tamper)).rowcount >= 1
+        verdict = client.get("/api/v1/audit-log/verify", headers=oi).json()
+        assert (verdict["ok"], verdict["first_bad_seq"], verdict["problem"]) == (
+            False,
+            link["seq"],
+            "results-changed",
+        )
 
     def test_a_failed_run_leaves_no_link(
         self, client: SyncClient, operator_key: str, example: dict[str, Member]

