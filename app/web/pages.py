@@ -29,7 +29,7 @@ from app.audit import mapping as audit_mapping
 from app.audit.service import actor_of, audit_page, verify_stored_chain
 from app.bid_book import close_window
 from app.bids.credit_service import CreditService
-from app.bids.mapping import bid_public, order_spec, request_hash, upload_hash
+from app.bids.mapping import bid_public, credit_public, order_spec, request_hash, upload_hash
 from app.bids.service import BidService
 from app.bids.upload import CSV_COLUMNS, parse_upload
 from app.clearing.flows import start_clearing
@@ -160,7 +160,7 @@ def home(
     context: dict[str, Any] = {"auctions": [auction_public(v) for v in reversed(views)], "now": now}
     if visitor.caller is not None:
         caller = visitor.caller
-        context["credit"] = CreditService(db, settings).position_public(caller.participant_id)
+        context["credit"] = credit_public(CreditService(db, settings).position(caller.participant_id))
         rows, total = HoldingService(db).list_readable(caller, year=None, month=None, limit=200, offset=0)
         context["holdings"] = [holding_public(h) for h in rows]
         context["holdings_total"] = total
@@ -199,7 +199,7 @@ def _auction_page(
         rows, total = _bids(db, settings).list_for_auction(caller, auction_id, limit=500, offset=0, now=now)
         context["bids"] = [bid_public(b, f) for b, f in rows]
         context["bids_total"] = total
-        context["credit"] = CreditService(db, settings).position_public(caller.participant_id)
+        context["credit"] = credit_public(CreditService(db, settings).position(caller.participant_id))
         results = ResultsService(db)
         jobs = _visible(lambda: results.jobs(caller, auction_id, limit=100, offset=0)[0])
         context["jobs"] = [job_public(j, now) for j in jobs] if jobs is not None else None
