@@ -45,9 +45,15 @@ class ParticipantService:
         found = self.repo.active_key_by_prefix(prefix) if prefix else None
         if found is None or not key_matches(presented_key, found[0].key_hash, self.pepper):
             raise Unauthenticated("the API key is not valid")
-        participant = found[1]
-        assert participant.id is not None
-        return Caller(participant_id=participant.id, name=participant.name, role=Role(participant.role))
+        return _caller(found[1])
+
+    def authenticate_signed_prefix(self, prefix: str) -> Caller:
+        """The owner of the active key with ``prefix``, for a prefix the service signed itself after
+        the full key was authenticated (the portal's session cookie); a revoked key ends it."""
+        found = self.repo.active_key_by_prefix(prefix)
+        if found is None:
+            raise Unauthenticated("the API key this session signed in with is no longer valid")
+        return _caller(found[1])
 
     def create(self, *, name: str, role: Role, credit_limit_cents: int, now: datetime) -> Participant:
         if self.repo.get_by_name(name) is not None:
@@ -101,3 +107,8 @@ class ParticipantService:
             at=now,
         )
         return participant
+
+
+def _caller(participant: Participant) -> Caller:
+    assert participant.id is not None
+    return Caller(participant_id=participant.id, name=participant.name, role=Role(participant.role))

@@ -41,6 +41,7 @@ from app.errors import Forbidden, NotFound, ServiceError, Unauthenticated
 from app.holdings.mapping import holding_public
 from app.holdings.service import HoldingService
 from app.participants.service import ParticipantService
+from app.security import key_prefix
 from app.settings import Settings
 from app.settlement import mapping as settlement_mapping
 from app.settlement.service import SettlementService
@@ -128,13 +129,14 @@ def sign_in(
     next: Annotated[str, Form(max_length=2000)] = "/portal",
 ) -> Response:
     _check_csrf(visitor, csrf)
+    key = api_key.strip()
     try:
-        ParticipantService(db, settings.secret_key).authenticate(api_key.strip())
+        ParticipantService(db, settings.secret_key).authenticate(key)
     except Unauthenticated:
         context = {"next": next, "error": "That API key is not valid. Check it and try again."}
         return render(request, visitor, "sign_in.html", context, status_code=401)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    write_session(response, new_session(api_key.strip()), settings)
+    write_session(response, new_session(key_prefix(key)), settings)
     return response
 
 

@@ -1,11 +1,13 @@
-"""The portal's session cookie: an API key and a CSRF token, signed with the service secret.
+"""The portal's session cookie: the signed-in key's prefix and a CSRF token, signed with the service secret.
 
 The cookie is ``HttpOnly``, ``SameSite=Strict`` and ``Secure`` outside development. Its value is
 ``base64url(json).base64url(hmac-sha256)``; a cookie whose signature does not match, or older than
-:data:`MAX_AGE_S`, is ignored (the visitor is anonymous again). The key is authenticated on every
-request by :meth:`app.participants.service.ParticipantService.authenticate`, so a revoked key signs
-the visitor out at once. Anonymous visitors get a cookie too (no key), so the sign-in form has a
-CSRF token.
+:data:`MAX_AGE_S`, is ignored (the visitor is anonymous again). The API key itself is never stored:
+it is authenticated once at sign-in, then the cookie names its lookup prefix, and every request
+finds the participant by that prefix among the active keys
+(:meth:`~app.participants.service.ParticipantService.authenticate_signed_prefix`), so a revoked key
+signs the visitor out at once. Anonymous visitors get a cookie too (no prefix), so the sign-in form
+has a CSRF token.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ MAX_AGE_S = 8 * 3600
 
 @dataclass(frozen=True, slots=True)
 class PortalSession:
-    api_key: str | None
+    key_prefix: str | None
     csrf: str
     issued_at: int
 
@@ -47,8 +49,8 @@ def _signature(settings: Settings, payload: str) -> str:
     return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
 
 
-def new_session(api_key: str | None) -> PortalSession:
-    return PortalSession(api_key=api_key, csrf=secrets.token_urlsafe(32), issued_at=int(time.time()))
+def new_session(key_prefix: str | None) -> PortalSession:
+    return PortalSession(key_prefix=key_prefix, csrf=secrets.token_urlsafe(32), issued_at=int(time.time()))
 
 
 def read_session(request: Request, settings: Settings) -> PortalSession | None:
@@ -69,7 +71,7 @@ def read_session(request: Request, settings: Settings) -> PortalSession | None:
 
 
 def write_session(response: Response, session: PortalSession, settings: Settings) -> None:
-    payload = _b64(json.dumps({"k": session.api_key, "c": session.csrf, "t": session.issued_at}).encode())
+    payload = _b64(json.dumps({"k": session.key_prefix, "c": session.csrf, "t": session.issued_at}).encode())
     response.set_cookie(
         COOKIE_NAME,
         f"{payload}.{_signature(settings, payload)}",

@@ -71,10 +71,12 @@ def current_visitor(request: Request, session: SessionDep, settings: SettingsDep
     cookie = read_session(request, settings)
     if cookie is None:
         return Visitor(None, new_session(None), fresh=True)
-    if cookie.api_key is None:
+    if cookie.key_prefix is None:
         return Visitor(None, cookie, fresh=False)
     try:
-        caller = ParticipantService(session, settings.secret_key).authenticate(cookie.api_key)
+        caller = ParticipantService(session, settings.secret_key).authenticate_signed_prefix(
+            cookie.key_prefix
+        )
     except Unauthenticated:
         return Visitor(None, new_session(None), fresh=True)
     return Visitor(caller, cookie, fresh=False)
@@ -114,7 +116,6 @@ def render(
     context: Mapping[str, Any],
     *,
     status_code: int = 200,
-    settings: Any = None,
 ) -> HTMLResponse:
     """Render ``template`` with the visitor, its CSRF token and ``context``; write a fresh cookie."""
     response = TEMPLATES.TemplateResponse(

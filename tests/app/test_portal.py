@@ -6,16 +6,20 @@ The cookie jar is kept by hand (:class:`Visit`): outside development the session
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from app.clock import FixedClock
+from app.db import transaction
+from app.participants.tables import ApiKey
 from app.web.session_cookie import COOKIE_NAME
 from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer
 from tests.app.http import SyncClient
@@ -83,6 +87,31 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(
     visit.post("/portal/sign-out")
     assert visit.cookie is None
     assert "Trader Tess" not in _text(visit.get("/portal"))
+
+
+def test_the_cookie_never_holds_the_key_is_signed_and_ends_with_the_key(
+    client: SyncClient, make_participant: Callable[..., Member]
+) -> None:
+    trader = make_participant(name="Trader Kim")
+    visit = Visit(client)
+    visit.sign_in(trader.key)
+    assert visit.cookie is not None
+    secret = trader.key.split("_", 2)[2]
+    payload = visit.cookie.split(".")[0]
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    assert secret not in decoded and secret not in visit.cookie
+    assert "Trader Kim" in _text(visit.get("/portal"))
+
+    forged = Visit(client)
+    forged.cookie = payload + "." + "A" * 43
+    assert "Trader Kim" not in _text(forged.get("/portal")), "a cookie not signed by the service is ignored"
+
+    with transaction(client.app.state.engine) as session:
+        for key in session.exec(select(ApiKey).where(ApiKey.participant_id == trader.id)).all():
+            key.revoked_at = datetime.now(UTC)
+            session.add(key)
+    page = visit.get("/portal")
+    assert page.status_code == 200 and "Trader Kim" not in _text(page), "a revoked key signs the visitor out"
 
 
 def test_a_bad_key_or_a_missing_csrf_token_is_refused(
