@@ -7,14 +7,28 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api_schemas.common import RequestModel
+from market_terms import parse_period_class
 
 
 class PeriodClassName(StrEnum):
     ON_PEAK = "on_peak"
     OFF_PEAK = "off_peak"
+
+
+def _period_class_alias(value: object) -> object:
+    if isinstance(value, str) and not isinstance(value, PeriodClassName):
+        return PeriodClassName(parse_period_class(value).value)
+    return value
+
+
+PeriodClassIn = Annotated[
+    PeriodClassName,
+    BeforeValidator(_period_class_alias),
+]
+"""A period class as a user writes it (``ONPEAK``, ``on-peak``, ``peak``, ...); canonical in output."""
 
 
 class AuctionStatusName(StrEnum):

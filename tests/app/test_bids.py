@@ -77,6 +77,27 @@ class TestCreate:
         assert r.status_code == 422, r.text
         assert field in {e["field"] for e in r.json()["errors"]}
 
+    @pytest.mark.parametrize(
+        ("period_class", "hedge", "stored"),
+        [
+            ("ONPEAK", "OBL", ("on_peak", "obligation")),
+            ("on-peak", "opt", ("on_peak", "option")),
+            ("OffPeak", "Option", ("off_peak", "option")),
+        ],
+    )
+    def test_iso_spellings_in_json(
+        self,
+        client: SyncClient,
+        auction_id: int,
+        make_participant: Callable[..., Member],
+        period_class: str,
+        hedge: str,
+        stored: tuple[str, str],
+    ) -> None:
+        r = post_bid(client, auction_id, make_participant(), bid(period_class=period_class, hedge=hedge))
+        assert r.status_code == 201, r.text
+        assert (r.json()["period_class"], r.json()["hedge"]) == stored
+
     def test_unknown_pricing_point(
         self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
     ) -> None:
@@ -359,6 +380,43 @@ class TestBulk:
         problems = {(e["row"], e["field"]) for e in r.json()["errors"]}
         assert problems == {(2, "mw"), (4, "sink"), (4, "hedge")}
         assert client.get(f"/api/v1/auctions/{auction_id}/bids", headers=alice.headers).json()["total"] == 0
+
+    def test_iso_spellings_stored_canonically(
+        self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+    ) -> None:
+        alice = make_participant()
+        csv = (
+            "side,period_class,source,sink,hedge,mw,price\n"
+            "buy,ONPEAK,1,3,OBL,1.0,1\nbuy,off-peak,1,3,opt,1.0,1\nbuy,Peak,1,3,Option,1.0,1\n"
+        )
+        r = client.post(
+            f"/api/v1/auctions/{auction_id}/bids/bulk",
+            content=csv.encode(),
+            headers={**alice.headers, "content-type": "text/csv"},
+        )
+        assert r.status_code == 201, r.text
+        stored = client.get(f"/api/v1/auctions/{auction_id}/bids", headers=alice.headers).json()["items"]
+        assert sorted((b["period_class"], b["hedge"]) for b in stored) == [
+            ("off_peak", "option"),
+            ("on_peak", "obligation"),
+            ("on_peak", "option"),
+        ]
+
+    def test_unknown_spelling_refused_with_the_accepted_list(
+        self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+    ) -> None:
+        alice = make_participant()
+        csv = "period_class,source,sink,hedge,mw,price\nweekend,1,3,OBL,1.0,1\nonpeak,1,3,swap,1.0,1\n"
+        r = client.post(
+            f"/api/v1/auctions/{auction_id}/bids/bulk",
+            content=csv.encode(),
+            headers={**alice.headers, "content-type": "text/csv"},
+        )
+        assert r.status_code == 422
+        reasons = {(e["row"], e["field"]): e["reason"] for e in r.json()["errors"]}
+        assert set(reasons) == {(1, "period_class"), (2, "hedge")}
+        assert "on_peak, onpeak, on-peak, peak, off_peak, offpeak, off-peak" in reasons[1, "period_class"]
+        assert "obligation, obl, option, opt" in reasons[2, "hedge"]
 
     def test_unknown_points_reported_per_row(
         self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]

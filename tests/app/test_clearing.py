@@ -127,6 +127,13 @@ class TestWorkedExample:
             for a in results["awards"]
         )
 
+        # The class as users write it (any case, ISO spellings) names the same results.
+        for spelled in ("ONPEAK", "on-peak", "Peak"):
+            again = client.get(f"/api/v1/auctions/{auction_id}/results/{spelled}", headers=trader.headers)
+            assert again.status_code == 200 and again.json() == results, spelled
+        refused = client.get(f"/api/v1/auctions/{auction_id}/results/weekend", headers=trader.headers)
+        assert refused.status_code == 422 and "onpeak" in refused.text
+
         csv = client.get(f"/api/v1/auctions/{auction_id}/results/on_peak/awards.csv", headers=trader.headers)
         assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
         lines = csv.text.strip().splitlines()
