@@ -39,6 +39,14 @@ class AuctionStatusName(StrEnum):
     POSTED = "posted"
 
 
+class AuctionActionName(StrEnum):
+    OPEN = "open"
+    BID = "bid"
+    CLOSE = "close"
+    CLEAR = "clear"
+    POST = "post"
+
+
 LoopFlowMW = Annotated[Decimal, Field(ge=Decimal(-1_000_000), le=Decimal(1_000_000), decimal_places=3)]
 
 
@@ -93,3 +101,13 @@ class AuctionPublic(AuctionBase):
     closed_at: datetime | None
     cleared_at: datetime | None
     posted_at: datetime | None
+    market_time: datetime | None = Field(default=None, description="the market clock this view was read at")
+    allowed_now: list[AuctionActionName] = Field(
+        default_factory=list,
+        description="what the market clock allows now: open (OI), bid (participants, from opens_at to "
+        "closes_at), close (OI, from closes_at on), clear (OI), post (OI)",
+    )
+    next_change_at: datetime | None = Field(
+        default=None,
+        description="when the clock alone next changes what is allowed (bids open, window closes)",
+    )

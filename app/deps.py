@@ -19,6 +19,7 @@ from sqlmodel import Session
 from app.clock import Clock
 from app.db import get_session
 from app.errors import Forbidden
+from app.market_clock.service import MarketClockService
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
 from app.participants.service import Caller, ParticipantService
 from app.settings import Settings
@@ -31,8 +32,11 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_clock(request: Request) -> Clock:
+def get_clock(request: Request, session: SessionDep) -> Clock:
+    """The market clock; a movable one (non-production) first takes the stored offset, in the request's
+    transaction, so a move made by ``ftr clock`` or another process is seen at once."""
     clock: Clock = request.app.state.clock
+    MarketClockService(session).sync(clock)
     return clock
 
 

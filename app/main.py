@@ -9,11 +9,12 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from app.clearing.flows import recover_interrupted_jobs
-from app.clock import Clock, SystemClock
+from app.clock import Clock, MovableClock, SystemClock
 from app.db import create_db_engine
 from app.forecast.flows import recover_interrupted_forecasts
 from app.jobs import JobRunner
 from app.limits import BodySizeLimit, InFlightLimit
+from app.market_clock.service import sync_market_clock
 from app.problems import install_problem_handlers
 from app.routers import (
     PROBLEM_RESPONSES,
@@ -26,6 +27,7 @@ from app.routers import (
     forecast,
     health,
     holdings,
+    market_clock,
     networks,
     participants,
     results,
@@ -33,7 +35,7 @@ from app.routers import (
     settlement_statements,
     transfers,
 )
-from app.settings import Settings
+from app.settings import MarketClockMode, Settings
 from app.settlement.flows import recover_interrupted_settlements
 
 API_DESCRIPTION = """
@@ -58,6 +60,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sync_market_clock(engine, app.state.clock)
         recover_interrupted_jobs(engine, app.state.clock)
         recover_interrupted_settlements(engine, app.state.clock)
         recover_interrupted_forecasts(engine, app.state.clock)
@@ -72,7 +75,10 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.clock = clock if clock is not None else SystemClock()
+    if clock is None:
+        movable = settings.market_clock_mode is MarketClockMode.MOVABLE
+        clock = MovableClock(SystemClock()) if movable else SystemClock()
+    app.state.clock = clock
     app.state.jobs = jobs
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
@@ -81,4 +87,5 @@ def create_app(
     services = (auction_revenue, transfers, applications, audit, settlement, settlement_statements, forecast)
     for module in (*routers, *services):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.include_router(market_clock.router, responses=PROBLEM_RESPONSES)
     return app

@@ -4,7 +4,10 @@ Variables: ``FTR_ENV`` (``development`` | ``test`` | ``production``), ``DATABASE
 SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hashed with),
 ``FTR_CREDIT_FLOOR_CENTS_PER_MWH`` (the per-MWh minimum of the credit rule, see
 :mod:`app.bids.credit`), ``FTR_MAX_REQUEST_BYTES`` and ``FTR_MAX_BULK_ROWS`` (upload limits),
-``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`).
+``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`),
+``FTR_MARKET_CLOCK`` (``system`` | ``movable``: a market clock the OI moves forward, stored in the
+database and shared by ``ftr demo``, ``ftr serve`` and ``ftr clock``; default ``movable`` in development,
+``system`` otherwise; refused in production).
 
 Outside development the service refuses to start with the default secret: a leaked default
 pepper would let anyone who reads the database brute-force nothing, but it would make every
@@ -29,6 +32,11 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class MarketClockMode(StrEnum):
+    SYSTEM = "system"
+    MOVABLE = "movable"
+
+
 class InsecureSettingsError(RuntimeError):
     """The settings are not safe for the chosen environment; the message names the variable."""
 
@@ -51,6 +59,14 @@ class Settings(BaseSettings):
     max_bulk_rows: int = Field(default=50_000, gt=0)
     job_workers: int = Field(default=1, ge=1)
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
+    market_clock: MarketClockMode | None = None
+
+    @property
+    def market_clock_mode(self) -> MarketClockMode:
+        """``FTR_MARKET_CLOCK``, or its default: movable in development, the system clock elsewhere."""
+        if self.market_clock is not None:
+            return self.market_clock
+        return MarketClockMode.MOVABLE if self.env == Environment.DEVELOPMENT else MarketClockMode.SYSTEM
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -58,6 +74,10 @@ class Settings(BaseSettings):
             raise InsecureSettingsError(
                 f"FTR_SECRET_KEY is the built-in development default; set a secret of your own "
                 f"before running with FTR_ENV={self.env.value}"
+            )
+        if self.env == Environment.PRODUCTION and self.market_clock == MarketClockMode.MOVABLE:
+            raise InsecureSettingsError(
+                "FTR_MARKET_CLOCK=movable is refused in production: the market runs on the system clock"
             )
         if self.env != Environment.DEVELOPMENT and len(self.secret_key) < 16:
             raise InsecureSettingsError("FTR_SECRET_KEY must be at least 16 characters outside development")

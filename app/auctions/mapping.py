@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from api_schemas.auctions import AuctionPublic, AuctionStatusName, ClassAuctionPublic, PeriodClassName
+from api_schemas.auctions import (
+    AuctionActionName,
+    AuctionPublic,
+    AuctionStatusName,
+    ClassAuctionPublic,
+    PeriodClassName,
+)
 from app.auctions.service import AuctionView
 
 
@@ -34,4 +40,7 @@ def auction_public(view: AuctionView) -> AuctionPublic:
         closed_at=a.closed_at,
         cleared_at=a.cleared_at,
         posted_at=a.posted_at,
+        market_time=view.market_time,
+        allowed_now=[AuctionActionName(x.value) for x in view.allowed],
+        next_change_at=view.next_change_at,
     )

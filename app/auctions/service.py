@@ -10,7 +10,17 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from app.auctions.lifecycle import ALLOWED_TRANSITIONS, AuctionStatus, effective_status, window_is_open
+from app.auctions.lifecycle import (
+    ALLOWED_TRANSITIONS,
+    AuctionAction,
+    AuctionStatus,
+    allowed_actions,
+    bid_refusal,
+    close_refusal,
+    effective_status,
+    next_change_at,
+    window_is_open,
+)
 from app.auctions.repository import AuctionRepository
 from app.auctions.tables import Auction, ClassAuction
 from app.audit.service import record_audit
@@ -33,6 +43,9 @@ class AuctionView:
     auction: Auction
     status: AuctionStatus
     classes: tuple[ClassAuction, ...]
+    market_time: datetime
+    allowed: tuple[AuctionAction, ...]
+    next_change_at: datetime | None
 
 
 class AuctionService:
@@ -45,8 +58,16 @@ class AuctionService:
 
     def _view(self, auction: Auction, now: datetime) -> AuctionView:
         assert auction.id is not None
-        status = effective_status(AuctionStatus(auction.status), auction.closes_at, now)
-        return AuctionView(auction, status, tuple(self.repo.classes(auction.id)))
+        stored = AuctionStatus(auction.status)
+        status = effective_status(stored, auction.closes_at, now)
+        return AuctionView(
+            auction,
+            status,
+            tuple(self.repo.classes(auction.id)),
+            now,
+            allowed_actions(stored, auction.opens_at, auction.closes_at, now),
+            next_change_at(stored, auction.opens_at, auction.closes_at, now),
+        )
 
     def create(
         self,
@@ -140,8 +161,12 @@ class AuctionService:
         auction = self._transition(auction_id, AuctionStatus.CLOSED, now)
         if now < auction.closes_at:
             raise InvalidStateTransition(
-                f"the window of auction {auction_id} is open until {auction.closes_at.isoformat()}",
-                extensions={"closes_at": auction.closes_at.isoformat()},
+                close_refusal(auction_id, auction.opens_at, auction.closes_at, now),
+                extensions={
+                    "opens_at": auction.opens_at.isoformat(),
+                    "closes_at": auction.closes_at.isoformat(),
+                    "market_time": now.isoformat(),
+                },
             )
         auction.status = AuctionStatus.CLOSED.value
         auction.closed_at = now
@@ -173,13 +198,13 @@ class AuctionService:
         if auction is None:
             raise NotFound(f"auction {auction_id} not found")
         if not window_is_open(AuctionStatus(auction.status), auction.opens_at, auction.closes_at, now):
-            status = effective_status(AuctionStatus(auction.status), auction.closes_at, now)
+            stored = AuctionStatus(auction.status)
             raise BidWindowClosed(
-                f"auction {auction_id} does not accept bids or offers now (status {status.value}; "
-                f"window {auction.opens_at.isoformat()} to {auction.closes_at.isoformat()})",
+                bid_refusal(auction_id, stored, auction.opens_at, auction.closes_at, now),
                 extensions={
                     "opens_at": auction.opens_at.isoformat(),
                     "closes_at": auction.closes_at.isoformat(),
+                    "market_time": now.isoformat(),
                 },
             )
         return auction
