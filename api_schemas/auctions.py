@@ -39,6 +39,15 @@ class AuctionStatusName(StrEnum):
     POSTED = "posted"
 
 
+class PostingStateName(StrEnum):
+    PENDING = "pending"
+    DUE = "due"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    POSTED_ON_TIME = "posted_on_time"
+    POSTED_LATE = "posted_late"
+
+
 class AuctionActionName(StrEnum):
     OPEN = "open"
     BID = "bid"
@@ -107,7 +116,28 @@ class AuctionPublic(AuctionBase):
         description="what the market clock allows now: open (OI), bid (participants, from opens_at to "
         "closes_at), close (OI, from closes_at on), clear (OI), post (OI)",
     )
+    posting_deadline: datetime | None = Field(
+        default=None,
+        description="results are due by this instant: the end (24:00 EPT) of the second business day from "
+        "the window close (OA 7.3.7)",
+    )
+    posting_state: PostingStateName | None = Field(
+        default=None,
+        description="pending (window not closed), due, due_soon (< 24 h left), overdue, posted_on_time, "
+        "posted_late",
+    )
     next_change_at: datetime | None = Field(
         default=None,
         description="when the clock alone next changes what is allowed (bids open, window closes)",
+    )
+
+
+class PostRequest(RequestModel):
+    """Posting the results; after the OA 7.3.7 deadline the OI must say why (kept in the audit log)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{}, {"late_reason": "solver outage"}]}
+    )
+    late_reason: str | None = Field(
+        default=None, min_length=3, max_length=1000, description="required when posting after the deadline"
     )

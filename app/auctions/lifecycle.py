@@ -9,7 +9,7 @@ effective status says so) even before the OI records the close.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -116,3 +116,32 @@ def close_refusal(auction_id: int, opens_at: datetime, closes_at: datetime, now:
         f"auction {auction_id} takes bids until {closes_at.isoformat()} and can be closed from then on "
         f"({clock})"
     )
+
+
+class PostingState(StrEnum):
+    """Where an auction stands against its OA 7.3.7 posting deadline."""
+
+    PENDING = "pending"  # the window has not closed: nothing is due yet
+    DUE = "due"  # closed, results due by the deadline
+    DUE_SOON = "due_soon"  # less than :data:`POSTING_WARNING` left
+    OVERDUE = "overdue"  # the deadline passed and nothing is posted
+    POSTED_ON_TIME = "posted_on_time"
+    POSTED_LATE = "posted_late"
+
+
+POSTING_WARNING = timedelta(hours=24)
+"""How long before the deadline the OI is warned (API field ``posting_state``, a warning log)."""
+
+
+def posting_state(
+    status: AuctionStatus, closes_at: datetime, deadline: datetime, posted_at: datetime | None, now: datetime
+) -> PostingState:
+    """The posting state at ``now`` of an auction in effective ``status``."""
+    if status is AuctionStatus.POSTED:
+        late = posted_at is not None and posted_at > deadline
+        return PostingState.POSTED_LATE if late else PostingState.POSTED_ON_TIME
+    if status in (AuctionStatus.DRAFT, AuctionStatus.OPEN) or now < closes_at:
+        return PostingState.PENDING
+    if now > deadline:
+        return PostingState.OVERDUE
+    return PostingState.DUE_SOON if deadline - now <= POSTING_WARNING else PostingState.DUE

@@ -11,6 +11,7 @@ from api_schemas.auctions import (
     AuctionStatusName,
     ClassAuctionPublic,
     PeriodClassName,
+    PostingStateName,
 )
 from app.auctions.service import AuctionView
 
@@ -43,4 +44,6 @@ def auction_public(view: AuctionView) -> AuctionPublic:
         market_time=view.market_time,
         allowed_now=[AuctionActionName(x.value) for x in view.allowed],
         next_change_at=view.next_change_at,
+        posting_deadline=view.posting_deadline,
+        posting_state=PostingStateName(view.posting_state.value),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,11 +15,13 @@ from app.auctions.lifecycle import (
     ALLOWED_TRANSITIONS,
     AuctionAction,
     AuctionStatus,
+    PostingState,
     allowed_actions,
     bid_refusal,
     close_refusal,
     effective_status,
     next_change_at,
+    posting_state,
     window_is_open,
 )
 from app.auctions.repository import AuctionRepository
@@ -35,7 +38,22 @@ from app.errors import (
 from app.networks.outages import check_period_conditions
 from app.networks.repository import NetworkRepository
 from app.participants.service import Caller
-from market_calendar import PeriodClass, bid_window, hour_count
+from market_calendar import PeriodClass, bid_window, hour_count, posting_deadline
+
+logger = logging.getLogger(__name__)
+
+
+def warn_posting_due(auction_id: int, state: PostingState, deadline: datetime, now: datetime) -> None:
+    """Log that results are due soon or overdue (each time such an auction is read)."""
+    left = (deadline - now).total_seconds() / 3600
+    logger.warning(
+        "auction %s: results %s; the OA 7.3.7 posting deadline is %s (%+.1f h at market time %s)",
+        auction_id,
+        "are overdue" if state is PostingState.OVERDUE else "are due soon",
+        deadline.isoformat(),
+        left,
+        now.isoformat(),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +64,8 @@ class AuctionView:
     market_time: datetime
     allowed: tuple[AuctionAction, ...]
     next_change_at: datetime | None
+    posting_deadline: datetime
+    posting_state: PostingState
 
 
 class AuctionService:
@@ -60,6 +80,10 @@ class AuctionService:
         assert auction.id is not None
         stored = AuctionStatus(auction.status)
         status = effective_status(stored, auction.closes_at, now)
+        deadline = posting_deadline(auction.closes_at)
+        state = posting_state(status, auction.closes_at, deadline, auction.posted_at, now)
+        if state in (PostingState.DUE_SOON, PostingState.OVERDUE):
+            warn_posting_due(auction.id, state, deadline, now)
         return AuctionView(
             auction,
             status,
@@ -67,6 +91,8 @@ class AuctionService:
             now,
             allowed_actions(stored, auction.opens_at, auction.closes_at, now),
             next_change_at(stored, auction.opens_at, auction.closes_at, now),
+            deadline,
+            state,
         )
 
     def create(

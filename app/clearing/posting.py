@@ -19,19 +19,36 @@ from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService, AuctionView
 from app.audit.service import actor_of, record_audit
 from app.clearing.trades import cleared_trades
-from app.errors import NotFound
+from app.errors import FieldError, NotFound, ValidationFailed
 from app.holdings.ledger_mapping import EntryContext
 from app.holdings.service import HoldingService
 from auction.holdings import auction_result_postings
+from market_calendar import posting_deadline
 
 
 def post_auction(
-    session: Session, auction_id: int, now: datetime, *, posted_by: int | None = None
+    session: Session,
+    auction_id: int,
+    now: datetime,
+    *,
+    posted_by: int | None = None,
+    late_reason: str | None = None,
 ) -> AuctionView:
+    """cleared -> posted. After the OA 7.3.7 deadline, ``late_reason`` is required and audited."""
     auctions = AuctionRepository(session)
     auction = auctions.lock(auction_id)
     if auction is None:
         raise NotFound(f"auction {auction_id} not found")
+    deadline = posting_deadline(auction.closes_at)
+    late = now > deadline
+    if late and not (late_reason or "").strip() and AuctionStatus(auction.status) is AuctionStatus.CLEARED:
+        raise ValidationFailed(
+            f"the results of auction {auction_id} were due by {deadline.isoformat()} (OA 7.3.7: two "
+            f"business days from the window close); it is {now.isoformat()}: a late posting needs a "
+            "late_reason, kept in the audit log",
+            errors=[FieldError("body.late_reason", "required after the posting deadline")],
+            extensions={"posting_deadline": deadline.isoformat(), "market_time": now.isoformat()},
+        )
     service = AuctionService(session)
     service.mark(auction, AuctionStatus.POSTED, now)
     trades = cleared_trades(session, auction)
@@ -47,6 +64,9 @@ def post_auction(
             "auction_id": auction_id,
             "trades": len(trades),
             "ledger_entries": [r.id for r in rows],
+            "posting_deadline": deadline,
+            "late": late,
+            **({"late_reason": late_reason.strip()} if late and late_reason else {}),
         },
         at=now,
     )

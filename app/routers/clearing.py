@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from api_schemas.auctions import AuctionPublic
+from api_schemas.auctions import AuctionPublic, PostRequest
 from api_schemas.clearing import ClearingJobPublic
 from api_schemas.common import Page
 from app.auctions.mapping import auction_public
@@ -55,7 +55,19 @@ def list_jobs(
 
 @router.post("/auctions/{auction_id}/post", response_model=AuctionPublic)
 def post_results(
-    auction_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
+    auction_id: ObjectId,
+    caller: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+    body: PostRequest | None = None,
 ) -> AuctionPublic:
-    """cleared -> posted: results become public and awards become holdings (OA 7.3.7). OI only."""
-    return auction_public(post_auction(session, auction_id, clock.now(), posted_by=caller.participant_id))
+    """cleared -> posted: results become public and awards become holdings (OA 7.3.7). OI only.
+
+    After the posting deadline (``posting_deadline`` on the auction) the body must give ``late_reason``.
+    """
+    late_reason = body.late_reason if body is not None else None
+    return auction_public(
+        post_auction(
+            session, auction_id, clock.now(), posted_by=caller.participant_id, late_reason=late_reason
+        )
+    )
