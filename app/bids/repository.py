@@ -10,15 +10,17 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.auctions.lifecycle import AuctionStatus
-from app.auctions.tables import Auction
+from app.auctions.tables import Auction, ClassAuction
 from app.bid_fills import BidFill
 from app.bids.tables import Bid
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
+from app.settlement.tables import SettlementRun
 
 ACTIVE = "active"
 WITHDRAWN = "withdrawn"
 UNCLEARED = (AuctionStatus.DRAFT.value, AuctionStatus.OPEN.value, AuctionStatus.CLOSED.value)
+CLEARED = (AuctionStatus.CLEARED.value, AuctionStatus.POSTED.value)
 
 
 class BidRepository:
@@ -86,6 +88,28 @@ class BidRepository:
         if excluding_bid is not None:
             stmt = stmt.where(Bid.id != excluding_bid)
         return int(self.session.exec(stmt).one())
+
+    def unsettled_awards(self, participant_id: int) -> list[tuple[str, int, int, int]]:
+        """``(side, clearing price cents/MW, cleared MW tenths, class hours)`` of every filled order of
+        the participant in a cleared or posted auction whose month has no settlement run yet."""
+        settled = (
+            select(SettlementRun.id)
+            .where(SettlementRun.year == Auction.year, SettlementRun.month == Auction.month)
+            .exists()
+        )
+        stmt = (
+            select(Bid.side, BidFill.clearing_price_cents, BidFill.cleared_mw_tenths, ClassAuction.hours)
+            .join(BidFill, col(BidFill.bid_id) == col(Bid.id))
+            .join(ClassAuction, col(ClassAuction.id) == col(Bid.class_auction_id))
+            .join(Auction, col(Auction.id) == col(Bid.auction_id))
+            .where(
+                Bid.participant_id == participant_id,
+                BidFill.cleared_mw_tenths > 0,
+                col(Auction.status).in_(CLEARED),
+                ~settled,
+            )
+        )
+        return [(str(s), int(p), int(q), int(h)) for s, p, q, h in self.session.exec(stmt).all()]
 
     def open_offers(self, participant_id: int, class_auction_id: int) -> Sequence[Bid]:
         """The participant's active offers in a class auction (they reserve the MW they offer)."""

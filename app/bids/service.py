@@ -24,6 +24,7 @@ from app.audit.service import actor_of, record_audit
 from app.audit_chain import bid_book_hash
 from app.bid_fills import BidFill
 from app.bids.credit import Side, order_credit_cents
+from app.bids.credit_service import award_credit_in_use
 from app.bids.orders import OrderSpec
 from app.bids.repository import ACTIVE, WITHDRAWN, BidRepository
 from app.bids.tables import Bid
@@ -384,6 +385,7 @@ class BidService:
         participant = ParticipantRepository(self.session).get(caller.participant_id)
         assert participant is not None
         in_use = self.repo.credit_in_use(caller.participant_id, excluding_bid=excluding_bid)
+        in_use += award_credit_in_use(self.repo, caller.participant_id, self.floor)
         limit = participant.credit_limit_cents
         if in_use + added_cents > limit:
             raise InsufficientCredit(
