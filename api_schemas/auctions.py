@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from api_schemas.common import RequestModel
 from market_terms import parse_period_class
@@ -56,6 +56,24 @@ class AuctionActionName(StrEnum):
     POST = "post"
 
 
+class ContingencySetName(StrEnum):
+    NETWORK = "network"
+    NONE = "none"
+    ALL_N_1 = "all_n_1"
+    LIST = "list"
+
+
+BranchId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ContingencyIn(BaseModel):
+    """One contingency: the branches out together (one branch: an N-1 case; several: a contab entry)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: BranchId
+    branches: list[BranchId] = Field(min_length=1, max_length=100)
+
+
 LoopFlowMW = Annotated[Decimal, Field(ge=Decimal(-1_000_000), le=Decimal(1_000_000), decimal_places=3)]
 
 
@@ -74,6 +92,15 @@ class AuctionBase(BaseModel):
         description="constraint id -> MW of uncompensated parallel flow before any FTR (OA 7.3.6(a))",
         examples=[{"7": "25.0"}],
     )
+    contingency_set: ContingencySetName = Field(
+        default=ContingencySetName.NETWORK,
+        description="contingencies the clearing checks: network (the version's own list), none (base case "
+        "only), all_n_1 (every energised non-radial branch out alone), list (`contingencies`, e.g. a "
+        "monitored N-1 list or a contab file's entries)",
+    )
+    contingencies: list[ContingencyIn] = Field(
+        default_factory=list, max_length=100_000, description="the contingencies of contingency_set=list"
+    )
 
 
 class AuctionCreate(AuctionBase, RequestModel):
@@ -87,10 +114,19 @@ class AuctionCreate(AuctionBase, RequestModel):
                     "network_version_id": 1,
                     "scheduled_outages": [],
                     "loop_flow_mw": {},
+                    "contingency_set": "all_n_1",
                 }
             ]
         },
     )
+
+    @model_validator(mode="after")
+    def _contingencies_only_for_a_list(self) -> AuctionCreate:
+        if self.contingency_set is ContingencySetName.LIST and not self.contingencies:
+            raise ValueError("contingency_set 'list' needs at least one entry in 'contingencies'")
+        if self.contingency_set is not ContingencySetName.LIST and self.contingencies:
+            raise ValueError("'contingencies' are given only with contingency_set 'list'")
+        return self
 
 
 class ClassAuctionPublic(BaseModel):

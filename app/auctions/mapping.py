@@ -10,6 +10,8 @@ from api_schemas.auctions import (
     AuctionPublic,
     AuctionStatusName,
     ClassAuctionPublic,
+    ContingencyIn,
+    ContingencySetName,
     PeriodClassName,
     PostingStateName,
 )
@@ -32,6 +34,8 @@ def auction_public(view: AuctionView) -> AuctionPublic:
         network_version_id=a.network_version_id,
         scheduled_outages=json.loads(a.scheduled_outages),
         loop_flow_mw={k: Decimal(v) for k, v in json.loads(a.loop_flow).items()},
+        contingency_set=ContingencySetName(a.contingency_set),
+        contingencies=[ContingencyIn(id=cid, branches=b) for cid, b in json.loads(a.contingencies)],
         status=AuctionStatusName(view.status.value),
         opens_at=a.opens_at,
         closes_at=a.closes_at,

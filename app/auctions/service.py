@@ -35,7 +35,7 @@ from app.errors import (
     NotFound,
     ValidationFailed,
 )
-from app.networks.outages import check_period_conditions
+from app.networks.outages import check_contingencies, check_period_conditions
 from app.networks.repository import NetworkRepository
 from app.participants.service import Caller
 from market_calendar import PeriodClass, bid_window, hour_count, posting_deadline
@@ -104,8 +104,13 @@ class AuctionService:
         scheduled_outages: Sequence[str],
         loop_flow_mw: Mapping[str, Decimal],
         now: datetime,
+        contingency_set: str = "network",
+        contingencies: Sequence[tuple[str, Sequence[str]]] = (),
     ) -> AuctionView:
-        """Create the month's auction (draft) with its on-peak and off-peak class auctions (OA 7.3.4)."""
+        """Create the month's auction (draft) with its on-peak and off-peak class auctions (OA 7.3.4).
+
+        ``contingency_set`` (``network``, ``none``, ``all_n_1``, ``list``) chooses what the clearing checks;
+        ``contingencies`` are the ``(id, branch ids)`` of a ``list``."""
         version = NetworkRepository(self.session).get(network_version_id)
         if version is None:
             raise ValidationFailed(
@@ -121,6 +126,7 @@ class AuctionService:
                 "an auction can no longer be held for that month"
             )
         check_period_conditions(version.document, scheduled_outages, loop_flow_mw)
+        check_contingencies(version.document, contingency_set, contingencies)
         auction = Auction(
             year=year,
             month=month,
@@ -130,6 +136,8 @@ class AuctionService:
             closes_at=closes_at,
             scheduled_outages=json.dumps(list(scheduled_outages)),
             loop_flow=json.dumps({k: str(v) for k, v in loop_flow_mw.items()}, sort_keys=True),
+            contingency_set=contingency_set,
+            contingencies=json.dumps([[cid, list(branches)] for cid, branches in contingencies]),
             created_at=now,
         )
         classes = [

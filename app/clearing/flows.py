@@ -128,7 +128,15 @@ def _snapshot(engine: Engine, job_id: int) -> tuple[int, list[ClassSnapshot]]:
             )
             snapshots.append(
                 ClassSnapshot(
-                    cls.id, cls.period_class, version.document, outages, loop_flow, orders, holdings
+                    cls.id,
+                    cls.period_class,
+                    version.document,
+                    outages,
+                    loop_flow,
+                    orders,
+                    holdings,
+                    auction.contingency_set,
+                    tuple((cid, tuple(b)) for cid, b in json.loads(auction.contingencies)),
                 )
             )
         return auction.id, snapshots
