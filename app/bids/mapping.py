@@ -64,7 +64,7 @@ def bid_public(bid: Bid, fill: BidFill | None) -> BidPublic:
         mw=from_tenths(bid.mw_tenths),
         price=from_cents(bid.price_cents),
         status=BidStatusName(bid.status),
-        credit_held=from_cents(bid.credit_cents),
+        credit_held=from_cents(bid.credit_cents if bid.status == "active" else 0),
         created_at=bid.created_at,
         updated_at=bid.updated_at,
         fill=fill_public(bid, fill) if fill is not None else None,

@@ -19,8 +19,13 @@ from app.settlement.tables import SettlementRun
 
 ACTIVE = "active"
 WITHDRAWN = "withdrawn"
-UNCLEARED = (AuctionStatus.DRAFT.value, AuctionStatus.OPEN.value, AuctionStatus.CLOSED.value)
-CLEARED = (AuctionStatus.CLEARED.value, AuctionStatus.POSTED.value)
+UNPOSTED = (
+    AuctionStatus.DRAFT.value,
+    AuctionStatus.OPEN.value,
+    AuctionStatus.CLOSED.value,
+    AuctionStatus.CLEARED.value,
+)
+"""An order holds credit until its auction's results are posted; from then on its award does."""
 
 
 class BidRepository:
@@ -77,12 +82,12 @@ class BidRepository:
         return [int(i) for i in ids if i is not None]
 
     def credit_in_use(self, participant_id: int, *, excluding_bid: int | None = None) -> int:
-        """Cents held by the participant's active orders in auctions not yet cleared."""
+        """Cents held by the participant's active orders in auctions not yet posted."""
         stmt = (
             select(func.coalesce(func.sum(Bid.credit_cents), 0))
             .join(Auction, col(Auction.id) == col(Bid.auction_id))
             .where(
-                Bid.participant_id == participant_id, Bid.status == ACTIVE, col(Auction.status).in_(UNCLEARED)
+                Bid.participant_id == participant_id, Bid.status == ACTIVE, col(Auction.status).in_(UNPOSTED)
             )
         )
         if excluding_bid is not None:
@@ -91,7 +96,7 @@ class BidRepository:
 
     def unsettled_awards(self, participant_id: int) -> list[tuple[str, int, int, int]]:
         """``(side, clearing price cents/MW, cleared MW tenths, class hours)`` of every filled order of
-        the participant in a cleared or posted auction whose month has no settlement run yet."""
+        the participant in a posted auction whose month has no settlement run yet."""
         settled = (
             select(SettlementRun.id)
             .where(SettlementRun.year == Auction.year, SettlementRun.month == Auction.month)
@@ -105,7 +110,7 @@ class BidRepository:
             .where(
                 Bid.participant_id == participant_id,
                 BidFill.cleared_mw_tenths > 0,
-                col(Auction.status).in_(CLEARED),
+                Auction.status == AuctionStatus.POSTED.value,
                 ~settled,
             )
         )

@@ -34,6 +34,10 @@ class TestAwardCredit:
 
         clock.set(JANUARY_2027_CLOSES + timedelta(minutes=5))
         assert clear(client, operator_key, auction_id)["status"] == "succeeded"
+        # Cleared but not posted: the orders still hold their credit, so nothing of the result shows.
+        assert credit(client, b1)["in_use"] == "4200.00" and credit(client, b1)["in_use_by_awards"] == "0.00"
+        r = client.post(f"/api/v1/auctions/{auction_id}/post", headers=bearer(operator_key))
+        assert r.status_code == 200, r.text
         # awards: B1 50 MW at 10 $/MW -> (10 + 32) x 50; B3 30 MW of counterflow at -10 $/MW -> 32 x 30,
         # never zero although B3 is paid for its award
         assert credit(client, b1) | {"participant_id": ""} == {
@@ -44,9 +48,6 @@ class TestAwardCredit:
             "in_use_by_awards": "2100.00",
         }
         assert credit(client, b3)["in_use_by_awards"] == "960.00"
-        r = client.post(f"/api/v1/auctions/{auction_id}/post", headers=bearer(operator_key))
-        assert r.status_code == 200, r.text
-        assert credit(client, b1)["in_use"] == "2100.00", "posting changes nothing: the month is unsettled"
 
         # A later auction's bids see the awards' credit.
         oi = bearer(operator_key)

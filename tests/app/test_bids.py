@@ -176,8 +176,13 @@ class TestModifyWithdraw:
         assert (r.json()["mw"], r.json()["price"], r.json()["credit_held"]) == ("5.5", "10.00", "231.00")
         r = client.delete(f"/api/v1/bids/{bid_id}", headers=alice.headers)
         assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+        assert r.json()["credit_held"] == "0.00", "a withdrawn bid holds no credit"
+        assert client.get(f"/api/v1/bids/{bid_id}", headers=alice.headers).json()["credit_held"] == "0.00"
         assert client.get("/api/v1/participants/me/credit", headers=alice.headers).json()["in_use"] == "0.00"
-        assert client.delete(f"/api/v1/bids/{bid_id}", headers=alice.headers).status_code == 422
+        again = client.delete(f"/api/v1/bids/{bid_id}", headers=alice.headers)
+        assert again.status_code == 409 and again.json()["type"].endswith("/bid-not-active")
+        modify = client.patch(f"/api/v1/bids/{bid_id}", json={"mw": "1.0"}, headers=alice.headers)
+        assert modify.status_code == 409 and "withdrawn" in modify.json()["detail"]
 
     def test_empty_update_refused(
         self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
