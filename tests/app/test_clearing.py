@@ -60,6 +60,7 @@ def clear(client: SyncClient, operator_key: str, auction_id: int) -> dict[str, A
     r = client.post(f"/api/v1/auctions/{auction_id}/clear", headers=bearer(operator_key))
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "queued"
+    assert r.headers["location"] == f"/api/v1/clearing-jobs/{r.json()['id']}"
     return wait_for_job(client, operator_key, r.json()["id"])
 
 

@@ -90,6 +90,7 @@ def settle(client: SyncClient, key: str, month: int, reason: str = "") -> dict[s
         f"/api/v1/settlement/months/{YEAR}/{month}/runs", json={"reason": reason}, headers=bearer(key)
     )
     assert r.status_code == 202, r.text
+    assert r.headers["location"] == f"/api/v1/settlement/jobs/{r.json()['id']}"
     job = wait_job(client, key, r.json()["id"])
     assert job["status"] == "succeeded", job
     return job
