@@ -156,6 +156,10 @@ def statement(client: SyncClient, member: Member, month: int, **params: Any) -> 
     )
     assert r.status_code == 200, r.text
     data: dict[str, Any] = r.json()
+    mine = client.get(
+        f"/api/v1/settlement/months/{YEAR}/{month}/statements/me", headers=member.headers, params=params
+    )
+    assert mine.status_code == 200 and mine.json() == data, "statements/me is the caller's own statement"
     return data
 
 
