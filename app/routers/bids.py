@@ -7,6 +7,7 @@ key with a different body is refused (422).
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
@@ -19,6 +20,7 @@ from app.bids.mapping import bid_public, bids_csv, order_spec, request_hash, upl
 from app.bids.service import BidService
 from app.bids.upload import parse_upload
 from app.deps import Bidder, ClockDep, CurrentParticipant, ObjectId, PageDep, SessionDep, SettingsDep
+from app.errors import UploadFormatError
 from app.units import to_cents, to_tenths
 
 router = APIRouter(prefix="/api/v1", tags=["bids"])
@@ -66,9 +68,39 @@ _BULK_BODY: dict[str, Any] = {
                     "side,period_class,source,sink,hedge,mw,price\nbuy,on_peak,101,205,obligation,10.0,800.00\n"
                 ),
             },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                },
+            },
         },
     }
 }
+
+_BY_SUFFIX = {".csv": "text/csv", ".json": "application/json"}
+
+
+async def _multipart_file(request: Request) -> tuple[bytes, str]:
+    """The ``file`` part of a multipart upload and its media type (its own, else its name's suffix)."""
+    try:
+        async with request.form() as form:
+            part = form.get("file")
+            if part is None or isinstance(part, str):
+                raise UploadFormatError(
+                    "a multipart upload carries the bids as a file in the part named 'file'"
+                )
+            content = await part.read()
+            media = (part.content_type or "").split(";")[0].strip().lower()
+            filename = part.filename or ""
+    except UploadFormatError:
+        raise
+    except Exception as exc:  # the multipart parser raises several unrelated types for a bad body
+        raise UploadFormatError(f"the multipart body cannot be read: {type(exc).__name__}") from exc
+    if media not in ("text/csv", "application/csv", "application/json"):
+        media = _BY_SUFFIX.get(PurePosixPath(filename).suffix.lower(), media)
+    return content, media
 
 
 @router.post(
@@ -118,9 +150,13 @@ async def upload_bids(
     clock: ClockDep,
     idempotency_key: BulkIdempotencyKey = None,
 ) -> BulkResult:
-    """Upload many bids and offers (CSV or JSON): all are stored, or none and every bad row is listed."""
-    content = await request.body()
+    """Upload many bids and offers (CSV or JSON, as the body or as the multipart part ``file``): all are
+    stored, or none and every bad row is listed."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "multipart/form-data":
+        content, media_type = await _multipart_file(request)
+    else:
+        content = await request.body()
 
     def run() -> BulkResult:
         rows = parse_upload(content, media_type, settings.max_bulk_rows)

@@ -423,6 +423,58 @@ class TestBulk:
         assert "on_peak, onpeak, on-peak, peak, off_peak, offpeak, off-peak" in reasons[1, "period_class"]
         assert "obligation, obl, option, opt" in reasons[2, "hedge"]
 
+    @pytest.mark.parametrize(
+        ("filename", "ctype", "content"),
+        [
+            (
+                "bids.csv",
+                "text/csv",
+                b"period_class,source,sink,mw,price\non_peak,1,3,1.0,1\noff_peak,1,3,2.0,1\n",
+            ),
+            (
+                "bids.csv",
+                "application/octet-stream",
+                b"period_class,source,sink,mw,price\non_peak,1,3,1.0,1\n",
+            ),
+            (
+                "bids.json",
+                "application/octet-stream",
+                b'[{"period_class": "on_peak", "source": "1", "sink": "3", "mw": "1.0", "price": "1.00"}]',
+            ),
+        ],
+    )
+    def test_multipart_file(
+        self,
+        client: SyncClient,
+        auction_id: int,
+        make_participant: Callable[..., Member],
+        filename: str,
+        ctype: str,
+        content: bytes,
+    ) -> None:
+        alice = make_participant()
+        r = client.post(
+            f"/api/v1/auctions/{auction_id}/bids/bulk",
+            files={"file": (filename, content, ctype)},
+            headers=alice.headers,
+        )
+        assert r.status_code == 201, r.text
+        listed = client.get(f"/api/v1/auctions/{auction_id}/bids", headers=alice.headers).json()
+        assert (
+            listed["total"] == r.json()["created"] == content.count(b"on_peak") + content.count(b"off_peak")
+        )
+
+    def test_multipart_without_a_file_part(
+        self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+    ) -> None:
+        r = client.post(
+            f"/api/v1/auctions/{auction_id}/bids/bulk",
+            data={"bids": "period_class,source,sink,mw,price"},
+            files={"other": ("x.txt", b"x", "text/plain")},
+            headers=make_participant().headers,
+        )
+        assert r.status_code == 400 and "'file'" in r.json()["detail"]
+
     def test_unknown_points_reported_per_row(
         self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
     ) -> None:
