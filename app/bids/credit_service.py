@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel import Session
 
-from api_schemas.participants import CreditPublic
 from app.bids.credit import Side, award_credit_cents
 from app.bids.repository import BidRepository
 from app.errors import NotFound
 from app.participants.repository import ParticipantRepository
 from app.settings import Settings
-from app.units import from_cents
+
+
+@dataclass(frozen=True, slots=True)
+class CreditPosition:
+    """A participant's credit in cents: the limit, what open orders and unsettled awards hold, the rest."""
+
+    participant_id: int
+    limit_cents: int
+    in_use_cents: int
+    awards_cents: int = 0
+    """The part of ``in_use_cents`` held by awards not yet settled."""
+
+    @property
+    def available_cents(self) -> int:
+        return max(self.limit_cents - self.in_use_cents, 0)
 
 
 class CreditService:
@@ -18,21 +33,14 @@ class CreditService:
         self.session = session
         self.settings = settings
 
-    def position_public(self, participant_id: int) -> CreditPublic:
+    def position(self, participant_id: int) -> CreditPosition:
         participant = ParticipantRepository(self.session).get(participant_id)
         if participant is None:
             raise NotFound(f"participant {participant_id} not found")
         repo = BidRepository(self.session)
         awards = award_credit_in_use(repo, participant_id, self.settings.credit_floor_cents_per_mwh)
         in_use = repo.credit_in_use(participant_id) + awards
-        limit = participant.credit_limit_cents
-        return CreditPublic(
-            participant_id=participant_id,
-            credit_limit=from_cents(limit),
-            in_use=from_cents(in_use),
-            available=from_cents(max(limit - in_use, 0)),
-            in_use_by_awards=from_cents(awards),
-        )
+        return CreditPosition(participant_id, participant.credit_limit_cents, in_use, awards)
 
 
 def award_credit_in_use(repo: BidRepository, participant_id: int, floor_cents_per_mwh: int) -> int:

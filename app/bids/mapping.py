@@ -7,8 +7,10 @@ import json
 
 from api_schemas.auctions import PeriodClassName
 from api_schemas.bids import BidCreate, BidPublic, BidStatusName, FillPublic, HedgeName, SideName
+from api_schemas.participants import CreditPublic
 from app.bid_fills import BidFill
 from app.bids.credit import Side
+from app.bids.credit_service import CreditPosition
 from app.bids.orders import OrderSpec
 from app.bids.tables import Bid
 from app.csv_export import write_csv
@@ -106,3 +108,13 @@ def bids_csv(bids: list[BidPublic]) -> str:
         )
 
     return write_csv(BID_CSV_COLUMNS, (row(b) for b in bids))
+
+
+def credit_public(position: CreditPosition) -> CreditPublic:
+    return CreditPublic(
+        participant_id=position.participant_id,
+        credit_limit=from_cents(position.limit_cents),
+        in_use=from_cents(position.in_use_cents),
+        available=from_cents(position.available_cents),
+        in_use_by_awards=from_cents(position.awards_cents),
+    )

@@ -15,6 +15,7 @@ from api_schemas.participants import (
 )
 from app.audit.service import actor_of
 from app.bids.credit_service import CreditService
+from app.bids.mapping import credit_public
 from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep, SettingsDep
 from app.participants.mapping import key_issued, participant_public
 from app.participants.roles import Role
@@ -61,7 +62,7 @@ def read_me(caller: CurrentParticipant, session: SessionDep, settings: SettingsD
 @router.get("/me/credit", response_model=CreditPublic)
 def read_my_credit(caller: CurrentParticipant, session: SessionDep, settings: SettingsDep) -> CreditPublic:
     """The caller's credit position: limit, amount held by open bids and offers, and what is left."""
-    return CreditService(session, settings).position_public(caller.participant_id)
+    return credit_public(CreditService(session, settings).position(caller.participant_id))
 
 
 @router.get("/{participant_id}", response_model=ParticipantPublic)
