@@ -63,6 +63,7 @@ class TestUpload:
         r = upload_network(client, operator_key, content, fmt)
         assert r.status_code == 422, r.text
         assert r.json()["errors"][0]["field"] == "body.file"
+        assert "ftr-network-" not in r.text and "case.m" not in r.text, "no server path in the error"
 
     def test_arbitrary_bytes_never_500(self, client: SyncClient, operator_key: str) -> None:
         case = _matpower_case("case9")
@@ -74,6 +75,7 @@ class TestUpload:
         def upload(cut: int, junk: bytes, fmt: str) -> None:
             r = upload_network(client, operator_key, case[:cut] + junk, fmt)
             assert r.status_code in (200, 201, 422), r.text
+            assert "ftr-network-" not in r.text, "no server path in the error"
 
         upload()
 
