@@ -7,14 +7,28 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from api_schemas.common import PlainDecimal, RequestModel
+from market_terms import parse_period_class
 
 
 class PeriodClassName(StrEnum):
     ON_PEAK = "on_peak"
     OFF_PEAK = "off_peak"
+
+
+def _period_class_alias(value: object) -> object:
+    if isinstance(value, str) and not isinstance(value, PeriodClassName):
+        return PeriodClassName(parse_period_class(value).value)
+    return value
+
+
+PeriodClassIn = Annotated[
+    PeriodClassName,
+    BeforeValidator(_period_class_alias),
+]
+"""A period class as a user writes it (``ONPEAK``, ``on-peak``, ``peak``, ...); canonical in output."""
 
 
 class AuctionStatusName(StrEnum):
@@ -23,6 +37,41 @@ class AuctionStatusName(StrEnum):
     CLOSED = "closed"
     CLEARED = "cleared"
     POSTED = "posted"
+
+
+class PostingStateName(StrEnum):
+    PENDING = "pending"
+    DUE = "due"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    POSTED_ON_TIME = "posted_on_time"
+    POSTED_LATE = "posted_late"
+
+
+class AuctionActionName(StrEnum):
+    OPEN = "open"
+    BID = "bid"
+    CLOSE = "close"
+    CLEAR = "clear"
+    POST = "post"
+
+
+class ContingencySetName(StrEnum):
+    NETWORK = "network"
+    NONE = "none"
+    ALL_N_1 = "all_n_1"
+    LIST = "list"
+
+
+BranchId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ContingencyIn(BaseModel):
+    """One contingency: the branches out together (one branch: an N-1 case; several: a contab entry)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: BranchId
+    branches: list[BranchId] = Field(min_length=1, max_length=100)
 
 
 LoopFlowMW = Annotated[PlainDecimal, Field(ge=Decimal(-1_000_000), le=Decimal(1_000_000), decimal_places=3)]
@@ -43,6 +92,15 @@ class AuctionBase(BaseModel):
         description="constraint id -> MW of uncompensated parallel flow before any FTR (OA 7.3.6(a))",
         examples=[{"7": "25.0"}],
     )
+    contingency_set: ContingencySetName = Field(
+        default=ContingencySetName.NETWORK,
+        description="contingencies the clearing checks: network (the version's own list), none (base case "
+        "only), all_n_1 (every energised non-radial branch out alone), list (`contingencies`, e.g. a "
+        "monitored N-1 list or a contab file's entries)",
+    )
+    contingencies: list[ContingencyIn] = Field(
+        default_factory=list, max_length=100_000, description="the contingencies of contingency_set=list"
+    )
 
 
 class AuctionCreate(AuctionBase, RequestModel):
@@ -56,10 +114,19 @@ class AuctionCreate(AuctionBase, RequestModel):
                     "network_version_id": 1,
                     "scheduled_outages": [],
                     "loop_flow_mw": {},
+                    "contingency_set": "all_n_1",
                 }
             ]
         },
     )
+
+    @model_validator(mode="after")
+    def _contingencies_only_for_a_list(self) -> AuctionCreate:
+        if self.contingency_set is ContingencySetName.LIST and not self.contingencies:
+            raise ValueError("contingency_set 'list' needs at least one entry in 'contingencies'")
+        if self.contingency_set is not ContingencySetName.LIST and self.contingencies:
+            raise ValueError("'contingencies' are given only with contingency_set 'list'")
+        return self
 
 
 class ClassAuctionPublic(BaseModel):
@@ -79,3 +146,34 @@ class AuctionPublic(AuctionBase):
     closed_at: datetime | None
     cleared_at: datetime | None
     posted_at: datetime | None
+    market_time: datetime | None = Field(default=None, description="the market clock this view was read at")
+    allowed_now: list[AuctionActionName] = Field(
+        default_factory=list,
+        description="what the market clock allows now: open (OI), bid (participants, from opens_at to "
+        "closes_at), close (OI, from closes_at on), clear (OI), post (OI)",
+    )
+    posting_deadline: datetime | None = Field(
+        default=None,
+        description="results are due by this instant: the end (24:00 EPT) of the second business day from "
+        "the window close (OA 7.3.7)",
+    )
+    posting_state: PostingStateName | None = Field(
+        default=None,
+        description="pending (window not closed), due, due_soon (< 24 h left), overdue, posted_on_time, "
+        "posted_late",
+    )
+    next_change_at: datetime | None = Field(
+        default=None,
+        description="when the clock alone next changes what is allowed (bids open, window closes)",
+    )
+
+
+class PostRequest(RequestModel):
+    """Posting the results; after the OA 7.3.7 deadline the OI must say why (kept in the audit log)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{}, {"late_reason": "solver outage"}]}
+    )
+    late_reason: str | None = Field(
+        default=None, min_length=3, max_length=1000, description="required when posting after the deadline"
+    )

@@ -12,10 +12,19 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from api_schemas.auctions import PeriodClassName
+from api_schemas.auctions import PeriodClassIn
 from api_schemas.common import DollarsPerMW, Megawatts, RequestModel
+from market_terms import parse_hedge
 
 PointId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$", examples=["101"])]
 
@@ -30,6 +39,19 @@ class HedgeName(StrEnum):
     OPTION = "option"
 
 
+def _hedge_alias(value: object) -> object:
+    if isinstance(value, str) and not isinstance(value, HedgeName):
+        return HedgeName(parse_hedge(value).value)
+    return value
+
+
+HedgeIn = Annotated[
+    HedgeName,
+    BeforeValidator(_hedge_alias),
+]
+"""A hedge type as a user writes it (``OBL``, ``OPT``, ...); canonical in output."""
+
+
 class BidStatusName(StrEnum):
     ACTIVE = "active"
     WITHDRAWN = "withdrawn"
@@ -37,10 +59,10 @@ class BidStatusName(StrEnum):
 
 class BidBase(BaseModel):
     side: SideName = Field(default=SideName.BUY, description="buy (a bid) or sell (an offer of a held FTR)")
-    period_class: PeriodClassName
+    period_class: PeriodClassIn
     source: PointId = Field(description="receipt pricing point")
     sink: PointId = Field(description="delivery pricing point")
-    hedge: HedgeName = HedgeName.OBLIGATION
+    hedge: HedgeIn = HedgeName.OBLIGATION
     mw: Megawatts = Field(examples=["25.0"])
     price: DollarsPerMW = Field(examples=["1200.00"])
 

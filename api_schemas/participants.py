@@ -72,3 +72,6 @@ class CreditPublic(BaseModel):
     credit_limit: Decimal
     in_use: Decimal
     available: Decimal
+    in_use_by_awards: Decimal = Field(
+        default=Decimal(0), description="the part of in_use held by awards not yet settled, $"
+    )

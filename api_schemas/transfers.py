@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api_schemas.auctions import PeriodClassName
-from api_schemas.bids import HedgeName, PointId
+from api_schemas.auctions import PeriodClassIn
+from api_schemas.bids import HedgeIn, HedgeName, PointId
 from api_schemas.common import IsoDateTime, Megawatts, RequestModel
 
 
@@ -18,10 +18,10 @@ class TransferRight(BaseModel):
     model_config = ConfigDict(extra="forbid")
     year: int = Field(ge=2000, le=2200)
     month: int = Field(ge=1, le=12)
-    period_class: PeriodClassName
+    period_class: PeriodClassIn
     source: PointId
     sink: PointId
-    hedge: HedgeName = HedgeName.OBLIGATION
+    hedge: HedgeIn = HedgeName.OBLIGATION
 
 
 class TransferCreate(RequestModel):

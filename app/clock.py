@@ -42,11 +42,27 @@ class FixedClock:
             self._at = self._at + delta
 
 
-class OffsetClock:
-    """The system clock shifted by a fixed offset: the demo market runs inside an open bid window."""
+class MovableClock:
+    """The market clock of a non-production deployment: ``base`` shifted by an offset the OI moves.
 
-    def __init__(self, offset: timedelta) -> None:
-        self.offset = offset
+    The offset is stored (table ``market_clock``) so that ``ftr demo``, ``ftr serve`` and ``ftr clock``
+    share one market time; :meth:`sync` takes the stored value (each request does, in its own
+    transaction, see :func:`app.deps.get_clock`), and background work reads the last value synced.
+    """
+
+    def __init__(self, base: Clock, offset: timedelta = timedelta(0)) -> None:
+        self.base = base
+        self._offset = offset
+        self._lock = threading.Lock()
+
+    @property
+    def offset(self) -> timedelta:
+        with self._lock:
+            return self._offset
+
+    def sync(self, offset: timedelta) -> None:
+        with self._lock:
+            self._offset = offset
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return self.base.now() + self.offset

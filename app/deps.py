@@ -21,6 +21,7 @@ from app.db import get_session
 from app.errors import BulkUploadsBusy, Forbidden
 from app.gate import authenticate_key, caller_of
 from app.limits import ConcurrencyCap
+from app.market_clock.service import MarketClockService
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
 from app.participants.service import Caller
 from app.settings import Settings
@@ -33,8 +34,11 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_clock(request: Request) -> Clock:
+def get_clock(request: Request, session: SessionDep) -> Clock:
+    """The market clock; a movable one (non-production) first takes the stored offset, in the request's
+    transaction, so a move made by ``ftr clock`` or another process is seen at once."""
     clock: Clock = request.app.state.clock
+    MarketClockService(session).sync(clock)
     return clock
 
 

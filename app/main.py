@@ -12,12 +12,13 @@ from sqlalchemy.engine import Engine
 from app.api_docs import install_api_docs
 from app.audit.signing import register_signing_key
 from app.clearing.flows import recover_interrupted_jobs
-from app.clock import Clock, SystemClock
+from app.clock import Clock, MovableClock, SystemClock
 from app.db import create_db_engine
 from app.forecast.flows import recover_interrupted_forecasts
 from app.gate import AuthGate
 from app.jobs import JobRunner
 from app.limits import BodyLimits, InFlightLimit
+from app.market_clock.service import sync_market_clock
 from app.problems import install_problem_handlers
 from app.rate_limit import AddressRateLimit, bucket
 from app.routers import (
@@ -31,6 +32,7 @@ from app.routers import (
     forecast,
     health,
     holdings,
+    market_clock,
     networks,
     participants,
     path_price,
@@ -40,7 +42,7 @@ from app.routers import (
     transfers,
 )
 from app.security_headers import SecurityHeaders
-from app.settings import Environment, Settings
+from app.settings import Environment, MarketClockMode, Settings
 from app.settlement.flows import recover_interrupted_settlements
 from app.web.pages import install_portal
 
@@ -67,6 +69,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sync_market_clock(engine, app.state.clock)
         recover_interrupted_jobs(engine, app.state.clock)
         recover_interrupted_settlements(engine, app.state.clock)
         recover_interrupted_forecasts(engine, app.state.clock)
@@ -83,7 +86,10 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.clock = clock if clock is not None else SystemClock()
+    if clock is None:
+        movable = settings.market_clock_mode is MarketClockMode.MOVABLE
+        clock = MovableClock(SystemClock()) if movable else SystemClock()
+    app.state.clock = clock
     app.state.jobs = jobs
     install_problem_handlers(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_request_bytes, timeout_s=settings.body_timeout_s)
@@ -116,4 +122,5 @@ def create_app(
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(path_price.router, responses=PROBLEM_RESPONSES)
     install_portal(app)
+    app.include_router(market_clock.router, responses=PROBLEM_RESPONSES)
     return app

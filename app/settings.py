@@ -20,6 +20,9 @@ after 20). ``FTR_CORS_ALLOW_ORIGINS``: comma-separated origins allowed to call t
 Production (``FTR_ENV=production``) also refuses a secret with less than 128 bits of estimated
 entropy (:func:`estimated_entropy_bits`) and SQLite (the default database) unless
 ``FTR_ALLOW_SQLITE_IN_PRODUCTION=true``.
+``FTR_MARKET_CLOCK`` (``system`` | ``movable``: a market clock the OI moves forward, stored in the
+database and shared by ``ftr demo``, ``ftr serve`` and ``ftr clock``; default ``movable`` in development,
+``system`` otherwise; refused in production).
 
 Outside development the service refuses to start with the default secret: a leaked default
 pepper would let anyone who reads the database brute-force nothing, but it would make every
@@ -44,6 +47,11 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+class MarketClockMode(StrEnum):
+    SYSTEM = "system"
+    MOVABLE = "movable"
 
 
 class InsecureSettingsError(RuntimeError):
@@ -80,6 +88,14 @@ class Settings(BaseSettings):
     rate_limit_failed_keys_burst: int = Field(default=20, ge=0)
     cors_allow_origins: str = ""
     allow_sqlite_in_production: bool = False
+    market_clock: MarketClockMode | None = None
+
+    @property
+    def market_clock_mode(self) -> MarketClockMode:
+        """``FTR_MARKET_CLOCK``, or its default: movable in development, the system clock elsewhere."""
+        if self.market_clock is not None:
+            return self.market_clock
+        return MarketClockMode.MOVABLE if self.env == Environment.DEVELOPMENT else MarketClockMode.SYSTEM
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -87,6 +103,10 @@ class Settings(BaseSettings):
             raise InsecureSettingsError(
                 f"FTR_SECRET_KEY is the built-in development default; set a secret of your own "
                 f"before running with FTR_ENV={self.env.value}"
+            )
+        if self.env == Environment.PRODUCTION and self.market_clock == MarketClockMode.MOVABLE:
+            raise InsecureSettingsError(
+                "FTR_MARKET_CLOCK=movable is refused in production: the market runs on the system clock"
             )
         if self.env != Environment.DEVELOPMENT and len(self.secret_key) < 16:
             raise InsecureSettingsError("FTR_SECRET_KEY must be at least 16 characters outside development")

@@ -11,6 +11,7 @@ from app.bids.tables import Bid
 from app.clearing.tables import BindingConstraint, ClearingJob, NodalPrice
 from app.forecast.tables import ForecastJob
 from app.holdings.tables import FtrHolding
+from app.market_clock.tables import MarketClock
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
 from app.participants.tables import ApiKey, Participant
 from app.settlement.tables import (
@@ -42,6 +43,7 @@ __all__ = [
     "FtrApplication",
     "FtrHolding",
     "FtrTransfer",
+    "MarketClock",
     "NetworkPricingPoint",
     "NetworkVersion",
     "NodalPrice",

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 
 from auction.bids import Bid, HeldFtr, Offer, mw_in_steps
 from auction.clearing import AuctionResult
-from market_terms import Hedge
+from market_terms import Hedge, parse_hedge
 from network.model import Contingency
 
 T = TypeVar("T")
@@ -150,9 +150,10 @@ def _path(r: _Row, points: Collection[str] | None) -> tuple[str, str]:
 def _hedge(r: _Row) -> Hedge:
     """The optional ``hedge`` column: empty or absent is an obligation."""
     raw = (r.values.get("hedge") or "").strip() or Hedge.OBLIGATION.value
-    if raw not in {h.value for h in Hedge}:
-        raise InputFileError(r.file, r.number, "hedge", f"{raw!r} is not 'obligation' or 'option'")
-    return Hedge(raw)
+    try:
+        return parse_hedge(raw)
+    except ValueError as error:
+        raise InputFileError(r.file, r.number, "hedge", str(error)) from None
 
 
 def read_bids(path: Path, points: Collection[str] | None = None) -> list[Bid]:

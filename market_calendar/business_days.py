@@ -34,3 +34,20 @@ def business_days_before(month_first_day: date, n: int) -> date:
         if is_business_day(day):
             found += 1
     return day
+
+
+def business_days_from(day: date, n: int) -> date:
+    """The ``n``-th business day counted from ``day`` itself (n >= 1; the 1st is ``day`` if it is one).
+
+    Example: from Thursday 24 December 2026 the 1st is that Thursday, the 2nd Monday 28 December
+    (Christmas, Friday 25, is a holiday; the weekend is skipped).
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    found = 0
+    while True:
+        if is_business_day(day):
+            found += 1
+            if found == n:
+                return day
+        day += timedelta(days=1)

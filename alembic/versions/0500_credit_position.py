@@ -5,7 +5,7 @@ Revises: 0300_forecast
 Create Date: 2026-12-03 13:30:00.000000
 
 The total starts as the sum of ``bid.credit_cents`` over the participant's active bids in
-auctions not yet cleared (draft, open, closed).
+auctions not yet posted (draft, open, closed, cleared).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def upgrade() -> None:
         INSERT INTO credit_position (participant_id, in_use_cents)
         SELECT bid.participant_id, SUM(bid.credit_cents)
         FROM bid JOIN auction ON auction.id = bid.auction_id
-        WHERE bid.status = 'active' AND auction.status IN ('draft', 'open', 'closed')
+        WHERE bid.status = 'active' AND auction.status IN ('draft', 'open', 'closed', 'cleared')
         GROUP BY bid.participant_id
         """
     )

@@ -48,7 +48,7 @@ from app.holdings.ledger_mapping import holder_name
 from app.holdings.service import HoldingService
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
-from app.participants.service import Caller
+from app.participants.service import Caller, participant_label
 from auction.allocation_applications import (
     Application,
     ApplicationKind,
@@ -117,7 +117,7 @@ class ApplicationService:
         applicant = ParticipantRepository(self.session).get(applicant_id)
         if applicant is None or Role(applicant.role) not in BIDDING_ROLES:
             raise ValidationFailed(
-                f"participant {applicant_id} cannot hold FTRs",
+                f"{participant_label(applicant, applicant_id)} cannot hold FTRs",
                 errors=[FieldError("body.applicant_id", "not a trader or LSE")],
             )
         ftrs = self._ftrs(kind, applicant_id, details, period, last)

@@ -24,7 +24,7 @@ from app.clearing.trades import cleared_trades
 from app.errors import FieldError, NotFound, Unprocessable, ValidationFailed
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import READ_ALL_ROLES, Role
-from app.participants.service import Caller
+from app.participants.service import Caller, participant_label
 from auction.auction_settlement import AuctionStatement, auction_statements, net_auction_revenue_cents
 from auction.revenue_allocation import allocate_revenue_cents
 
@@ -63,7 +63,7 @@ class AuctionRevenueService:
         owner = ParticipantRepository(self.session).get(owner_id)
         if owner is None or Role(owner.role) is not Role.TRANSMISSION_OWNER:
             raise ValidationFailed(
-                f"participant {owner_id} is not a transmission owner",
+                f"{participant_label(owner, owner_id)} is not a transmission owner",
                 errors=[FieldError("path.owner_id", "not a transmission owner")],
             )
         row = RevenueRequirementRepository(self.session).get(owner_id)

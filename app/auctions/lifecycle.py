@@ -9,7 +9,7 @@ effective status says so) even before the OI records the close.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -40,3 +40,108 @@ def effective_status(stored: AuctionStatus, closes_at: datetime, now: datetime) 
 def window_is_open(stored: AuctionStatus, opens_at: datetime, closes_at: datetime, now: datetime) -> bool:
     """True when bids and offers are accepted: status ``open`` and ``opens_at <= now < closes_at``."""
     return stored is AuctionStatus.OPEN and opens_at <= now < closes_at
+
+
+class AuctionAction(StrEnum):
+    """What may be done to an auction (by the OI, or ``bid`` by participants)."""
+
+    OPEN = "open"
+    BID = "bid"
+    CLOSE = "close"
+    CLEAR = "clear"
+    POST = "post"
+
+
+def allowed_actions(
+    stored: AuctionStatus, opens_at: datetime, closes_at: datetime, now: datetime
+) -> tuple[AuctionAction, ...]:
+    """What the market clock allows at ``now``.
+
+    A draft may be opened until its window closes; an opened auction takes bids only from
+    ``opens_at`` (opening it earlier is allowed, bids wait for the window) until ``closes_at``, and
+    may be closed from ``closes_at`` on; a closed auction is cleared; a cleared one is posted (or
+    cleared again); a posted one is final.
+    """
+    if stored is AuctionStatus.DRAFT:
+        return (AuctionAction.OPEN,) if now < closes_at else ()
+    if stored is AuctionStatus.OPEN:
+        if now < opens_at:
+            return ()
+        return (AuctionAction.BID,) if now < closes_at else (AuctionAction.CLOSE,)
+    if stored is AuctionStatus.CLOSED:
+        return (AuctionAction.CLEAR,)
+    if stored is AuctionStatus.CLEARED:
+        return (AuctionAction.POST,)
+    return ()
+
+
+def next_change_at(
+    stored: AuctionStatus, opens_at: datetime, closes_at: datetime, now: datetime
+) -> datetime | None:
+    """When the clock alone next changes what is allowed (bids open, the window closes), if ever."""
+    if stored in (AuctionStatus.DRAFT, AuctionStatus.OPEN):
+        if stored is AuctionStatus.OPEN and now < opens_at:
+            return opens_at
+        if now < closes_at:
+            return closes_at
+    return None
+
+
+def bid_refusal(
+    auction_id: int, stored: AuctionStatus, opens_at: datetime, closes_at: datetime, now: datetime
+) -> str:
+    """Why auction ``auction_id`` takes no bid at ``now``, and when it does (or did)."""
+    window = f"bids are taken from {opens_at.isoformat()} to {closes_at.isoformat()}"
+    clock = f"market clock {now.isoformat()}"
+    if stored is AuctionStatus.DRAFT:
+        return (
+            f"auction {auction_id} is a draft ({clock}): the OI has not opened it; {window} once it is opened"
+        )
+    if stored is AuctionStatus.OPEN and now < opens_at:
+        return f"auction {auction_id} is open but bids open at {opens_at.isoformat()} ({clock}); {window}"
+    if stored is AuctionStatus.OPEN:
+        return f"the bid window of auction {auction_id} closed at {closes_at.isoformat()} ({clock})"
+    return f"auction {auction_id} is {stored.value} ({clock}): {window}, and its window is over"
+
+
+def close_refusal(auction_id: int, opens_at: datetime, closes_at: datetime, now: datetime) -> str:
+    """Why an open auction cannot be closed at ``now`` (before ``closes_at``, OA 7.1.2)."""
+    clock = f"market clock {now.isoformat()}"
+    if now < opens_at:
+        return (
+            f"auction {auction_id} can be closed from {closes_at.isoformat()} on ({clock}); "
+            f"bids open at {opens_at.isoformat()}"
+        )
+    return (
+        f"auction {auction_id} takes bids until {closes_at.isoformat()} and can be closed from then on "
+        f"({clock})"
+    )
+
+
+class PostingState(StrEnum):
+    """Where an auction stands against its OA 7.3.7 posting deadline."""
+
+    PENDING = "pending"  # the window has not closed: nothing is due yet
+    DUE = "due"  # closed, results due by the deadline
+    DUE_SOON = "due_soon"  # less than :data:`POSTING_WARNING` left
+    OVERDUE = "overdue"  # the deadline passed and nothing is posted
+    POSTED_ON_TIME = "posted_on_time"
+    POSTED_LATE = "posted_late"
+
+
+POSTING_WARNING = timedelta(hours=24)
+"""How long before the deadline the OI is warned (API field ``posting_state``, a warning log)."""
+
+
+def posting_state(
+    status: AuctionStatus, closes_at: datetime, deadline: datetime, posted_at: datetime | None, now: datetime
+) -> PostingState:
+    """The posting state at ``now`` of an auction in effective ``status``."""
+    if status is AuctionStatus.POSTED:
+        late = posted_at is not None and posted_at > deadline
+        return PostingState.POSTED_LATE if late else PostingState.POSTED_ON_TIME
+    if status in (AuctionStatus.DRAFT, AuctionStatus.OPEN) or now < closes_at:
+        return PostingState.PENDING
+    if now > deadline:
+        return PostingState.OVERDUE
+    return PostingState.DUE_SOON if deadline - now <= POSTING_WARNING else PostingState.DUE

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from api_schemas.auctions import AuctionPublic, AuctionStatusName, ClassAuctionPublic, PeriodClassName
+from api_schemas.auctions import (
+    AuctionActionName,
+    AuctionPublic,
+    AuctionStatusName,
+    ClassAuctionPublic,
+    ContingencyIn,
+    ContingencySetName,
+    PeriodClassName,
+    PostingStateName,
+)
 from app.auctions.service import AuctionView
 
 
@@ -25,6 +34,8 @@ def auction_public(view: AuctionView) -> AuctionPublic:
         network_version_id=a.network_version_id,
         scheduled_outages=json.loads(a.scheduled_outages),
         loop_flow_mw={k: Decimal(v) for k, v in json.loads(a.loop_flow).items()},
+        contingency_set=ContingencySetName(a.contingency_set),
+        contingencies=[ContingencyIn(id=cid, branches=b) for cid, b in json.loads(a.contingencies)],
         status=AuctionStatusName(view.status.value),
         opens_at=a.opens_at,
         closes_at=a.closes_at,
@@ -34,4 +45,9 @@ def auction_public(view: AuctionView) -> AuctionPublic:
         closed_at=a.closed_at,
         cleared_at=a.cleared_at,
         posted_at=a.posted_at,
+        market_time=view.market_time,
+        allowed_now=[AuctionActionName(x.value) for x in view.allowed],
+        next_change_at=view.next_change_at,
+        posting_deadline=view.posting_deadline,
+        posting_state=PostingStateName(view.posting_state.value),
     )

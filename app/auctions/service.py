@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,19 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from app.auctions.lifecycle import ALLOWED_TRANSITIONS, AuctionStatus, effective_status, window_is_open
+from app.auctions.lifecycle import (
+    ALLOWED_TRANSITIONS,
+    AuctionAction,
+    AuctionStatus,
+    PostingState,
+    allowed_actions,
+    bid_refusal,
+    close_refusal,
+    effective_status,
+    next_change_at,
+    posting_state,
+    window_is_open,
+)
 from app.auctions.repository import AuctionRepository
 from app.auctions.tables import Auction, ClassAuction
 from app.audit.service import record_audit
@@ -22,10 +35,25 @@ from app.errors import (
     NotFound,
     ValidationFailed,
 )
-from app.networks.outages import check_period_conditions
+from app.networks.outages import check_contingencies, check_period_conditions
 from app.networks.repository import NetworkRepository
 from app.participants.service import Caller
-from market_calendar import PeriodClass, bid_window, hour_count
+from market_calendar import PeriodClass, bid_window, hour_count, posting_deadline
+
+logger = logging.getLogger(__name__)
+
+
+def warn_posting_due(auction_id: int, state: PostingState, deadline: datetime, now: datetime) -> None:
+    """Log that results are due soon or overdue (each time such an auction is read)."""
+    left = (deadline - now).total_seconds() / 3600
+    logger.warning(
+        "auction %s: results %s; the OA 7.3.7 posting deadline is %s (%+.1f h at market time %s)",
+        auction_id,
+        "are overdue" if state is PostingState.OVERDUE else "are due soon",
+        deadline.isoformat(),
+        left,
+        now.isoformat(),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +61,11 @@ class AuctionView:
     auction: Auction
     status: AuctionStatus
     classes: tuple[ClassAuction, ...]
+    market_time: datetime
+    allowed: tuple[AuctionAction, ...]
+    next_change_at: datetime | None
+    posting_deadline: datetime
+    posting_state: PostingState
 
 
 class AuctionService:
@@ -45,8 +78,22 @@ class AuctionService:
 
     def _view(self, auction: Auction, now: datetime) -> AuctionView:
         assert auction.id is not None
-        status = effective_status(AuctionStatus(auction.status), auction.closes_at, now)
-        return AuctionView(auction, status, tuple(self.repo.classes(auction.id)))
+        stored = AuctionStatus(auction.status)
+        status = effective_status(stored, auction.closes_at, now)
+        deadline = posting_deadline(auction.closes_at)
+        state = posting_state(status, auction.closes_at, deadline, auction.posted_at, now)
+        if state in (PostingState.DUE_SOON, PostingState.OVERDUE):
+            warn_posting_due(auction.id, state, deadline, now)
+        return AuctionView(
+            auction,
+            status,
+            tuple(self.repo.classes(auction.id)),
+            now,
+            allowed_actions(stored, auction.opens_at, auction.closes_at, now),
+            next_change_at(stored, auction.opens_at, auction.closes_at, now),
+            deadline,
+            state,
+        )
 
     def create(
         self,
@@ -57,8 +104,13 @@ class AuctionService:
         scheduled_outages: Sequence[str],
         loop_flow_mw: Mapping[str, Decimal],
         now: datetime,
+        contingency_set: str = "network",
+        contingencies: Sequence[tuple[str, Sequence[str]]] = (),
     ) -> AuctionView:
-        """Create the month's auction (draft) with its on-peak and off-peak class auctions (OA 7.3.4)."""
+        """Create the month's auction (draft) with its on-peak and off-peak class auctions (OA 7.3.4).
+
+        ``contingency_set`` (``network``, ``none``, ``all_n_1``, ``list``) chooses what the clearing checks;
+        ``contingencies`` are the ``(id, branch ids)`` of a ``list``."""
         version = NetworkRepository(self.session).get(network_version_id)
         if version is None:
             raise ValidationFailed(
@@ -74,6 +126,7 @@ class AuctionService:
                 "an auction can no longer be held for that month"
             )
         check_period_conditions(version.document, scheduled_outages, loop_flow_mw)
+        check_contingencies(version.document, contingency_set, contingencies)
         auction = Auction(
             year=year,
             month=month,
@@ -83,6 +136,8 @@ class AuctionService:
             closes_at=closes_at,
             scheduled_outages=json.dumps(list(scheduled_outages)),
             loop_flow=json.dumps({k: str(v) for k, v in loop_flow_mw.items()}, sort_keys=True),
+            contingency_set=contingency_set,
+            contingencies=json.dumps([[cid, list(branches)] for cid, branches in contingencies]),
             created_at=now,
         )
         classes = [
@@ -140,8 +195,12 @@ class AuctionService:
         auction = self._transition(auction_id, AuctionStatus.CLOSED, now)
         if now < auction.closes_at:
             raise InvalidStateTransition(
-                f"the window of auction {auction_id} is open until {auction.closes_at.isoformat()}",
-                extensions={"closes_at": auction.closes_at.isoformat()},
+                close_refusal(auction_id, auction.opens_at, auction.closes_at, now),
+                extensions={
+                    "opens_at": auction.opens_at.isoformat(),
+                    "closes_at": auction.closes_at.isoformat(),
+                    "market_time": now.isoformat(),
+                },
             )
         auction.status = AuctionStatus.CLOSED.value
         auction.closed_at = now
@@ -173,13 +232,13 @@ class AuctionService:
         if auction is None:
             raise NotFound(f"auction {auction_id} not found")
         if not window_is_open(AuctionStatus(auction.status), auction.opens_at, auction.closes_at, now):
-            status = effective_status(AuctionStatus(auction.status), auction.closes_at, now)
+            stored = AuctionStatus(auction.status)
             raise BidWindowClosed(
-                f"auction {auction_id} does not accept bids or offers now (status {status.value}; "
-                f"window {auction.opens_at.isoformat()} to {auction.closes_at.isoformat()})",
+                bid_refusal(auction_id, stored, auction.opens_at, auction.closes_at, now),
                 extensions={
                     "opens_at": auction.opens_at.isoformat(),
                     "closes_at": auction.closes_at.isoformat(),
+                    "market_time": now.isoformat(),
                 },
             )
         return auction

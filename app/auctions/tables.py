@@ -36,6 +36,14 @@ class Auction(SQLModel, table=True):
     closes_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     scheduled_outages: str = Field(default="[]", sa_column=sa.Column(sa.Text, nullable=False))
     loop_flow: str = Field(default="{}", sa_column=sa.Column(sa.Text, nullable=False))
+    contingency_set: str = Field(
+        default="network", sa_column=sa.Column(sa.String(16), nullable=False, server_default="network")
+    )
+    """Which contingencies the clearing checks: ``network`` (the version's own), ``none``, ``all_n_1``,
+    ``list`` (the JSON list ``contingencies`` of ``[id, [branch ids]]``)."""
+    contingencies: str = Field(
+        default="[]", sa_column=sa.Column(sa.Text, nullable=False, server_default="[]")
+    )
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     opened_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))

@@ -14,8 +14,18 @@ to nothing, which is how the 2018 GreenHat default (PJM, over $100M) was reached
 sells a right the offeror holds (verified against its holdings); it holds credit only when its
 reservation price is negative, i.e. when the offeror may have to pay to be relieved of it.
 
-Amounts are integer cents, rounded up per order. An order holds credit while its auction is not
-yet cleared; awards are then the settlement's and the holdings ledger's concern.
+Amounts are integer cents, rounded up per order. An order holds credit until its auction's results
+are posted (nothing of a clearing shows before posting, OA 7.3.7). From posting on, what it was
+**awarded** holds credit by the same rule at the clearing price ``c`` on the cleared MW ``a``
+(:func:`award_credit_cents`):
+
+    bought award:  credit = ( max(c, 0) + f * H ) * a
+    sold award:    credit = max(-c, 0) * a
+
+until the month the award covers is settled (its first settlement run releases it; a monthly
+auction's awards cover one month). The counterflow award (``c < 0``, the buyer is paid) still holds
+``f * H * a``: a portfolio of opposite awards never nets itself to zero credit (GreenHat again).
+The part of an order that did not clear holds nothing from posting on.
 """
 
 from __future__ import annotations
@@ -67,3 +77,16 @@ def orders_credit_cents(
         sell, np.maximum(-price_cents, 0), np.maximum(price_cents, 0) + floor_cents_per_mwh * class_hours
     )
     return -((-per_mw_cents * mw_tenths) // 10)
+
+
+def award_credit_cents(
+    *, side: Side, clearing_price_cents: int, mw_tenths: int, class_hours: int, floor_cents_per_mwh: int
+) -> int:
+    """Credit held by one unsettled award, in cents (rounded up): the order rule at the clearing price."""
+    return order_credit_cents(
+        side=side,
+        price_cents=clearing_price_cents,
+        mw_tenths=mw_tenths,
+        class_hours=class_hours,
+        floor_cents_per_mwh=floor_cents_per_mwh,
+    )

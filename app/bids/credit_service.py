@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from app.bids.credit import Side, award_credit_cents
 from app.bids.repository import BidRepository
 from app.errors import NotFound
 from app.participants.repository import ParticipantRepository
@@ -14,11 +15,13 @@ from app.settings import Settings
 
 @dataclass(frozen=True, slots=True)
 class CreditPosition:
-    """A participant's credit in integer cents: the limit, what open bids and offers hold, what is left."""
+    """A participant's credit in cents: the limit, what open orders and unsettled awards hold, the rest."""
 
     participant_id: int
     limit_cents: int
     in_use_cents: int
+    awards_cents: int = 0
+    """The part of ``in_use_cents`` held by awards not yet settled."""
 
     @property
     def available_cents(self) -> int:
@@ -34,5 +37,21 @@ class CreditService:
         participant = ParticipantRepository(self.session).get(participant_id)
         if participant is None:
             raise NotFound(f"participant {participant_id} not found")
-        in_use = BidRepository(self.session).credit_held(participant_id)
-        return CreditPosition(participant_id, participant.credit_limit_cents, in_use)
+        repo = BidRepository(self.session)
+        awards = award_credit_in_use(repo, participant_id, self.settings.credit_floor_cents_per_mwh)
+        in_use = repo.credit_held(participant_id) + awards
+        return CreditPosition(participant_id, participant.credit_limit_cents, in_use, awards)
+
+
+def award_credit_in_use(repo: BidRepository, participant_id: int, floor_cents_per_mwh: int) -> int:
+    """Cents held by the participant's awards not yet settled (:func:`app.bids.credit.award_credit_cents`)."""
+    return sum(
+        award_credit_cents(
+            side=Side(side),
+            clearing_price_cents=price_cents,
+            mw_tenths=mw_tenths,
+            class_hours=hours,
+            floor_cents_per_mwh=floor_cents_per_mwh,
+        )
+        for side, price_cents, mw_tenths, hours in repo.unsettled_awards(participant_id)
+    )

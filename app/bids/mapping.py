@@ -59,7 +59,7 @@ def bid_public(bid: Bid, fill: BidFill | None) -> BidPublic:
         mw=from_tenths(bid.mw_tenths),
         price=from_cents(bid.price_cents),
         status=BidStatusName(bid.status),
-        credit_held=from_cents(bid.credit_cents),
+        credit_held=from_cents(bid.credit_cents if bid.status == "active" else 0),
         created_at=bid.created_at,
         updated_at=bid.updated_at,
         fill=fill_public(bid, fill) if fill is not None else None,
@@ -109,4 +109,5 @@ def credit_public(position: CreditPosition) -> CreditPublic:
         credit_limit=from_cents(position.limit_cents),
         in_use=from_cents(position.in_use_cents),
         available=from_cents(position.available_cents),
+        in_use_by_awards=from_cents(position.awards_cents),
     )

@@ -10,16 +10,23 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.auctions.lifecycle import AuctionStatus
-from app.auctions.tables import Auction
+from app.auctions.tables import Auction, ClassAuction
 from app.bid_fills import BidFill
 from app.bids.tables import Bid, CreditPosition
 from app.db import is_postgresql
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
+from app.settlement.tables import SettlementRun
 
 ACTIVE = "active"
 WITHDRAWN = "withdrawn"
-UNCLEARED = (AuctionStatus.DRAFT.value, AuctionStatus.OPEN.value, AuctionStatus.CLOSED.value)
+UNPOSTED = (
+    AuctionStatus.DRAFT.value,
+    AuctionStatus.OPEN.value,
+    AuctionStatus.CLOSED.value,
+    AuctionStatus.CLEARED.value,
+)
+"""An order holds credit until its auction's results are posted; from then on its award does."""
 
 
 class BidRepository:
@@ -110,7 +117,7 @@ class BidRepository:
             self.add_credit(int(participant_id), -int(cents or 0))
 
     def credit_resummed(self, participant_id: int) -> int:
-        """Cents held by the participant's active orders in auctions not yet cleared, summed over the book.
+        """Cents held by the participant's active orders in auctions not yet posted, summed over the book.
 
         What the running total must equal (a check; the bid path reads :meth:`credit_held`).
         """
@@ -118,10 +125,32 @@ class BidRepository:
             select(func.coalesce(func.sum(Bid.credit_cents), 0))
             .join(Auction, col(Auction.id) == col(Bid.auction_id))
             .where(
-                Bid.participant_id == participant_id, Bid.status == ACTIVE, col(Auction.status).in_(UNCLEARED)
+                Bid.participant_id == participant_id, Bid.status == ACTIVE, col(Auction.status).in_(UNPOSTED)
             )
         )
         return int(self.session.exec(stmt).one())
+
+    def unsettled_awards(self, participant_id: int) -> list[tuple[str, int, int, int]]:
+        """``(side, clearing price cents/MW, cleared MW tenths, class hours)`` of every filled order of
+        the participant in a posted auction whose month has no settlement run yet."""
+        settled = (
+            select(SettlementRun.id)
+            .where(SettlementRun.year == Auction.year, SettlementRun.month == Auction.month)
+            .exists()
+        )
+        stmt = (
+            select(Bid.side, BidFill.clearing_price_cents, BidFill.cleared_mw_tenths, ClassAuction.hours)
+            .join(BidFill, col(BidFill.bid_id) == col(Bid.id))
+            .join(ClassAuction, col(ClassAuction.id) == col(Bid.class_auction_id))
+            .join(Auction, col(Auction.id) == col(Bid.auction_id))
+            .where(
+                Bid.participant_id == participant_id,
+                BidFill.cleared_mw_tenths > 0,
+                Auction.status == AuctionStatus.POSTED.value,
+                ~settled,
+            )
+        )
+        return [(str(s), int(p), int(q), int(h)) for s, p, q, h in self.session.exec(stmt).all()]
 
     def open_offers(self, participant_id: int, class_auction_id: int) -> Sequence[Bid]:
         """The participant's active offers in a class auction (they reserve the MW they offer)."""

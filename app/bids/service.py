@@ -22,12 +22,15 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
+from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
 from app.auctions.tables import Auction, ClassAuction
 from app.audit.service import actor_of, record_audit
 from app.bid_fills import BidFill
 from app.bids.credit import Side, order_credit_cents, orders_credit_cents
+from app.bids.credit_service import award_credit_in_use
+from app.bids.errors import BidNotActive
 from app.bids.orders import OrderSpec
 from app.bids.repository import ACTIVE, WITHDRAWN, BidRepository
 from app.bids.tables import Bid
@@ -46,6 +49,7 @@ from app.holdings.ledger_mapping import holder_name, key_of
 from app.holdings.service import HoldingService
 from app.networks.repository import NetworkRepository
 from app.participants.repository import ParticipantRepository
+from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 from app.units import from_cents
 from auction.holdings import OfferClaim, check_offer
@@ -62,6 +66,11 @@ class CreatedBid:
     replayed: bool
 
 
+def _fills_visible(caller: Caller, auction_status: str) -> bool:
+    """OA 7.3.7: nothing of a clearing reaches participants before posting (the OI and auditors see it)."""
+    return caller.role in READ_ALL_ROLES or auction_status == AuctionStatus.POSTED.value
+
+
 class BidService:
     def __init__(self, session: Session, *, credit_floor_cents_per_mwh: int) -> None:
         self.session = session
@@ -71,17 +80,25 @@ class BidService:
     # -- reads -------------------------------------------------------------------------------
 
     def get(self, caller: Caller, bid_id: int) -> tuple[Bid, BidFill | None]:
+        """A readable bid and its fill; a participant sees the fill only once the results are posted."""
         bid = self.repo.readable(caller, bid_id)
         if bid is None:
             raise NotFound(f"bid {bid_id} not found")
         assert bid.id is not None
-        return bid, self.repo.fill(bid.id)
+        auction = AuctionRepository(self.session).get(bid.auction_id)
+        assert auction is not None
+        fill = self.repo.fill(bid.id) if _fills_visible(caller, auction.status) else None
+        return bid, fill
 
     def list_for_auction(
         self, caller: Caller, auction_id: int, *, limit: int, offset: int, now: datetime
     ) -> tuple[Sequence[tuple[Bid, BidFill | None]], int]:
-        AuctionService(self.session).get_readable(caller, auction_id, now)
-        return self.repo.list_readable(caller, auction_id, limit=limit, offset=offset)
+        """The readable bids of an auction with their fills (a participant's only once posted)."""
+        view = AuctionService(self.session).get_readable(caller, auction_id, now)
+        rows, total = self.repo.list_readable(caller, auction_id, limit=limit, offset=offset)
+        if not _fills_visible(caller, view.status.value):
+            rows = [(bid, None) for bid, _ in rows]
+        return rows, total
 
     def all_for_auction(
         self, caller: Caller, auction_id: int, *, now: datetime
@@ -265,8 +282,9 @@ class BidService:
         if bid is None:
             raise NotFound(f"bid {bid_id} not found")
         if bid.status != ACTIVE:
-            raise ValidationFailed(
-                f"bid {bid_id} is {bid.status}", errors=[FieldError("path.bid_id", "not active")]
+            raise BidNotActive(
+                f"bid {bid_id} is {bid.status}: only an active bid can be changed or withdrawn",
+                extensions={"bid_status": bid.status},
             )
         return bid
 
@@ -412,6 +430,7 @@ class BidService:
         assert participant is not None
         held = self.repo.credit_held(caller.participant_id) if in_use is None else in_use
         in_use = held - released_cents
+        in_use += award_credit_in_use(self.repo, caller.participant_id, self.floor)
         limit = participant.credit_limit_cents
         if in_use + added_cents > limit:
             raise InsufficientCredit(

@@ -20,13 +20,13 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, Literal
 
 from app.networks.outages import network_from_document
 from feasibility.result import Status
 from market_terms.money import to_cents
 from market_terms.mw import round_to_tenths
-from network.model import PeriodConditions
+from network.model import Contingency, PeriodConditions
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,8 @@ class ClassSnapshot:
     loop_flow_mw: tuple[tuple[str, str], ...]
     orders: tuple[OrderRow, ...]
     holdings: tuple[HoldingRow, ...]
+    contingency_set: str = "network"
+    contingencies: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def fingerprint(self) -> str:
         """SHA-256 of everything the clearing depends on (the re-run check compares it)."""
@@ -77,6 +79,9 @@ class ClassSnapshot:
                 for h in self.holdings
             ),
         }
+        # the network's own contingencies keep the fingerprint they always had
+        if self.contingency_set != "network":
+            doc["contingencies"] = [self.contingency_set, [[c, list(b)] for c, b in self.contingencies]]
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -138,6 +143,17 @@ def _base_model(snapshot: ClassSnapshot) -> list[tuple[int, str, str, str, int]]
     return [(holder, s, t, hedge, mw) for (holder, s, t, hedge), mw in sorted(net.items()) if mw > 0]
 
 
+def _contingencies(snapshot: ClassSnapshot) -> list[Contingency] | Literal["all"] | None:
+    """The auction's contingency set as the engine takes it (``None``: the network version's own)."""
+    if snapshot.contingency_set == "none":
+        return []
+    if snapshot.contingency_set == "all_n_1":
+        return "all"
+    if snapshot.contingency_set == "list":
+        return [Contingency(cid, branches) for cid, branches in snapshot.contingencies]
+    return None
+
+
 def clear_class(snapshot: ClassSnapshot) -> ClassOutcome:
     """Clear one class auction with the engine (deterministic: same snapshot, same outcome)."""
     # The solver stack (HiGHS, scipy) loads on the first clearing, not at every start of the CLI.
@@ -181,7 +197,9 @@ def clear_class(snapshot: ClassSnapshot) -> ClassOutcome:
         HeldFtr(holder=str(h), source=s, sink=t, mw=mw / 10, hedge=Hedge(hedge))
         for h, s, t, hedge, mw in _base_model(snapshot)
     ]
-    result = clear_auction(network, bids, offers, held, conditions=conditions)
+    result = clear_auction(
+        network, bids, offers, held, conditions=conditions, contingencies=_contingencies(snapshot)
+    )
     fills = tuple(FillRow(int(a.id), round_to_tenths(a.mw_awarded), to_cents(a.price)) for a in result.awards)
     prices = tuple(sorted((point, to_cents(p)) for point, p in result.nodal_prices.items()))
     binding = tuple(

@@ -129,7 +129,15 @@ def _snapshot(engine: Engine, job_id: int) -> tuple[int, list[ClassSnapshot]]:
             )
             snapshots.append(
                 ClassSnapshot(
-                    cls.id, cls.period_class, version.document, outages, loop_flow, orders, holdings
+                    cls.id,
+                    cls.period_class,
+                    version.document,
+                    outages,
+                    loop_flow,
+                    orders,
+                    holdings,
+                    auction.contingency_set,
+                    tuple((cid, tuple(b)) for cid, b in json.loads(auction.contingencies)),
                 )
             )
         return auction.id, snapshots
@@ -178,8 +186,6 @@ def store_outcomes(
             ]
         )
     if AuctionStatus(auction.status) is AuctionStatus.CLOSED:
-        assert auction.id is not None
-        BidRepository(session).release_auction_credit(auction.id)
         AuctionService(session).mark(auction, AuctionStatus.CLEARED, now)
     else:
         auction.cleared_at = now

@@ -18,22 +18,42 @@ from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService, AuctionView
 from app.audit.service import actor_of, record_audit
+from app.bids.repository import BidRepository
 from app.clearing.results_seal import clearing_results_hash
 from app.clearing.trades import cleared_trades
-from app.errors import NotFound
+from app.errors import FieldError, NotFound, ValidationFailed
 from app.holdings.ledger_mapping import EntryContext
 from app.holdings.service import HoldingService
 from auction.holdings import auction_result_postings
+from market_calendar import posting_deadline
 
 
 def post_auction(
-    session: Session, auction_id: int, now: datetime, *, posted_by: int | None = None
+    session: Session,
+    auction_id: int,
+    now: datetime,
+    *,
+    posted_by: int | None = None,
+    late_reason: str | None = None,
 ) -> AuctionView:
+    """cleared -> posted. After the OA 7.3.7 deadline, ``late_reason`` is required and audited."""
     auctions = AuctionRepository(session)
     auction = auctions.lock(auction_id)
     if auction is None:
         raise NotFound(f"auction {auction_id} not found")
+    deadline = posting_deadline(auction.closes_at)
+    late = now > deadline
+    if late and not (late_reason or "").strip() and AuctionStatus(auction.status) is AuctionStatus.CLEARED:
+        raise ValidationFailed(
+            f"the results of auction {auction_id} were due by {deadline.isoformat()} (OA 7.3.7: two "
+            f"business days from the window close); it is {now.isoformat()}: a late posting needs a "
+            "late_reason, kept in the audit log",
+            errors=[FieldError("body.late_reason", "required after the posting deadline")],
+            extensions={"posting_deadline": deadline.isoformat(), "market_time": now.isoformat()},
+        )
     service = AuctionService(session)
+    # Orders hold credit until posting; from then on their awards hold it (docs/service.md).
+    BidRepository(session).release_auction_credit(auction_id)
     service.mark(auction, AuctionStatus.POSTED, now)
     trades = cleared_trades(session, auction)
     postings = auction_result_postings(t.trade for t in trades)
@@ -49,6 +69,9 @@ def post_auction(
             "trades": len(trades),
             "ledger_entries": [r.id for r in rows],
             "results_hash": clearing_results_hash(session, auction_id),
+            "posting_deadline": deadline,
+            "late": late,
+            **({"late_reason": late_reason.strip()} if late and late_reason else {}),
         },
         at=now,
     )

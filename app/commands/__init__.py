@@ -7,6 +7,7 @@ from types import ModuleType
 from app.commands import (
     audit,
     clear,
+    clock,
     create_auction,
     create_participant,
     demo,
@@ -28,4 +29,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     settle,
     audit,
     forecast,
+    clock,
 )

@@ -1,14 +1,26 @@
-"""``ftr create-auction``: create the monthly auction on a network version (and open it with ``--open``)."""
+"""``ftr create-auction``: create the monthly auction on a network version (and open it with ``--open``).
+
+``--contingencies`` chooses what its clearing checks: ``network`` (default: the version's own list),
+``none``, ``all`` (full N-1), or a contab-style CONT.csv ``contingency_id,branch_id`` (rows with one
+id form one contingency), as ``ftr clear --contingencies`` reads it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+from sqlmodel import Session
 
 from app.auctions.service import AuctionService
 from app.clock import SystemClock
 from app.commands.runtime import command_engine, report
 from app.db import transaction
 from app.errors import ServiceError
+from app.networks.outages import network_from_document
+from app.networks.service import NetworkService
+from auction.files import InputFileError, read_contingencies
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--month", type=int, required=True, choices=range(1, 13), metavar="1..12")
     parser.add_argument("--network-version", type=int, required=True, help="network version id")
     parser.add_argument("--open", action="store_true", help="open the auction for bids right away")
+    parser.add_argument(
+        "--contingencies",
+        default="network",
+        help="network (default), none, all (full N-1) or CONT.csv (contingency_id,branch_id)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -25,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     now = SystemClock().now()
     try:
         with transaction(engine) as session:
+            contingency_set, contingencies = _contingencies(session, args.network_version, args.contingencies)
             service = AuctionService(session)
             view = service.create(
                 year=args.year,
@@ -33,17 +51,36 @@ def run(args: argparse.Namespace) -> int:
                 scheduled_outages=(),
                 loop_flow_mw={},
                 now=now,
+                contingency_set=contingency_set,
+                contingencies=contingencies,
             )
             assert view.auction.id is not None
             if args.open:
                 view = service.open(view.auction.id, now)
     except ServiceError as exc:
         return report(exc)
+    except InputFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         engine.dispose()
     a = view.auction
     print(
         f"auction {a.id} for {a.year}-{a.month:02d}: {view.status.value}; window "
-        f"{a.opens_at.isoformat()} to {a.closes_at.isoformat()}"
+        f"{a.opens_at.isoformat()} to {a.closes_at.isoformat()}; contingencies {a.contingency_set}"
+        + (f" ({len(contingencies)})" if contingencies else "")
     )
     return 0
+
+
+_SETS = {"network": "network", "none": "none", "all": "all_n_1"}
+
+
+def _contingencies(
+    session: Session, version_id: int, option: str
+) -> tuple[str, list[tuple[str, tuple[str, ...]]]]:
+    """``(contingency_set, contingencies)`` from ``--contingencies``: a set's name or a CONT.csv file."""
+    if option in _SETS:
+        return _SETS[option], []
+    branches = network_from_document(NetworkService(session).get(version_id).document).branch_ids
+    return "list", [(c.id, c.branch_ids) for c in read_contingencies(Path(option), branches)]

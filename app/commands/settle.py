@@ -6,7 +6,8 @@
 Inputs (header row first; times ISO 8601 with a UTC offset, e.g. ``2026-01-05T09:00:00-05:00``):
 
 - FTRS.csv ``ftr_id,holder,source,sink,mw,class,hedge`` (class ``on_peak``/``off_peak``,
-  hedge ``obligation``/``option``);
+  hedge ``obligation``/``option``; any case, and the aliases of :mod:`market_terms`:
+  ``ONPEAK``, ``OBL``, ...);
 - PRICES.csv ``hour_ending,node,price`` day-ahead $/MWh, every node every hour of one EPT month
   (an optional ``congestion`` column, if present, is used instead of ``price``); the month settled is
   the one these hours belong to;
@@ -37,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from app.settlement.csv_format import SettlementCsvError, read_settlement_csv
-from market_calendar import PeriodClass, month_hour_index, month_of
-from market_terms import Hedge
+from market_calendar import month_hour_index, month_of
+from market_terms import parse_hedge, parse_period_class
 from settlement.charges import hourly_charges, per_hour_column, rt_congestion_by_hour
 from settlement.errors import SettlementInputError
 from settlement.month import MonthSettlement, settle_month
@@ -188,10 +189,14 @@ def _read_ftrs(path: Path) -> list[FtrRecord]:
             mw = float(data["mw"])
         except ValueError:
             raise fail("mw", f"{data['mw']!r} is not a number") from None
-        if data["class"] not in PeriodClass.__members__.values():
-            raise fail("class", f"{data['class']!r} is not on_peak or off_peak")
-        if data["hedge"] not in Hedge.__members__.values():
-            raise fail("hedge", f"{data['hedge']!r} is not obligation or option")
+        try:
+            period_class = parse_period_class(data["class"])
+        except ValueError as error:
+            raise fail("class", str(error)) from None
+        try:
+            hedge = parse_hedge(data["hedge"])
+        except ValueError as error:
+            raise fail("hedge", str(error)) from None
         records.append(
             FtrRecord(
                 ftr_id=data["ftr_id"],
@@ -199,8 +204,8 @@ def _read_ftrs(path: Path) -> list[FtrRecord]:
                 source=data["source"],
                 sink=data["sink"],
                 mw=mw,
-                period_class=PeriodClass(data["class"]),
-                hedge=Hedge(data["hedge"]),
+                period_class=period_class,
+                hedge=hedge,
             )
         )
     return records

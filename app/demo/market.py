@@ -173,6 +173,7 @@ def _auction(engine: Engine, year: int, month: int, version_id: int, lse: Caller
             scheduled_outages=MAINTENANCE_OUTAGES,
             loop_flow_mw={},
             now=now,
+            contingency_set="all_n_1",
         )
         assert view.auction.id is not None
         auction_id = view.auction.id

@@ -29,7 +29,7 @@ from app.holdings.repository import HoldingRepository
 from app.holdings.tables import FtrHolding
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
-from app.participants.service import Caller
+from app.participants.service import Caller, participant_label
 from auction.allocation_feasibility import FtrFlow, outstanding_ftrs
 from auction.ledger import FtrKey, Ledger, LedgerError, Origin, PeriodClass, Posting
 from auction.ledger_queries import HistoryStep, Holding, PortfolioLine, history, holdings_at, portfolio
@@ -99,7 +99,7 @@ class HoldingService:
         holder = ParticipantRepository(self.session).get(holder_id)
         if holder is None or Role(holder.role) not in BIDDING_ROLES:
             raise ValidationFailed(
-                f"participant {holder_id} cannot hold FTRs",
+                f"{participant_label(holder, holder_id)} cannot hold FTRs",
                 errors=[FieldError("body.holder_id", "not a trader or LSE")],
             )
         auction = auction_for_month(self.session, key.month.year, key.month.month)

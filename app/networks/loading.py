@@ -52,7 +52,10 @@ def _load(fmt: NetworkFormat, content: bytes) -> Any:
     with tempfile.TemporaryDirectory(prefix="ftr-network-") as tmp:
         path = Path(tmp) / "case.m"
         path.write_bytes(content)
-        return load_matpower(path)
+        try:
+            return load_matpower(path)
+        except Exception as exc:  # the parser names the file it read: never say where the server keeps it
+            raise ValueError(str(exc).replace(str(path), "the uploaded file").replace(tmp, "")) from None
 
 
 def parse_network(fmt: NetworkFormat, content: bytes, name: str | None) -> ParsedNetwork:

@@ -44,3 +44,50 @@ def check_period_conditions(
         raise ValidationFailed(
             "the period conditions name elements the network version does not have", errors=errors
         )
+
+
+CONTINGENCY_SETS = ("network", "none", "all_n_1", "list")
+
+
+def check_contingencies(
+    document: str, contingency_set: str, contingencies: Sequence[tuple[str, Sequence[str]]]
+) -> None:
+    """A ``list`` names known branches, each once per contingency, under distinct ids; others name none."""
+    if contingency_set not in CONTINGENCY_SETS:
+        raise ValidationFailed(
+            f"unknown contingency set {contingency_set!r}",
+            errors=[FieldError("body.contingency_set", f"one of {', '.join(CONTINGENCY_SETS)}")],
+        )
+    if contingency_set != "list":
+        if contingencies:
+            raise ValidationFailed(
+                "contingencies are given only with contingency_set 'list'",
+                errors=[FieldError("body.contingencies", "only with contingency_set 'list'")],
+            )
+        return
+    if not contingencies:
+        raise ValidationFailed(
+            "contingency_set 'list' needs at least one contingency",
+            errors=[FieldError("body.contingencies", "empty")],
+        )
+    branches = set(network_from_document(document).branch_ids)
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for i, (cid, members) in enumerate(contingencies):
+        where = f"body.contingencies.{i}.branches"
+        if cid in seen:
+            errors.append(FieldError(f"body.contingencies.{i}.id", f"contingency {cid!r} given twice"))
+        seen.add(cid)
+        if not members:
+            errors.append(FieldError(where, "no branch"))
+        for j, branch in enumerate(members):
+            if branch not in branches:
+                errors.append(
+                    FieldError(f"body.contingencies.{i}.branches.{j}", f"unknown branch {branch!r}")
+                )
+            elif list(members).index(branch) != j:
+                errors.append(FieldError(f"{where}.{j}", f"branch {branch!r} twice"))
+    if errors:
+        raise ValidationFailed(
+            "the contingencies name branches the network version does not have", errors=errors
+        )

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
+
+_DIGITS = re.compile(r"\d+")
+
+
+def natural_key(point_id: str) -> str:
+    """``point_id`` with each run of digits zero-padded to 12 places, lower case: sorting these keys as
+    text sorts the ids naturally (bus ``2`` before ``10``, ``hub 9`` before ``hub 10``)."""
+    return _DIGITS.sub(lambda m: m.group().zfill(12), point_id.lower())
 
 
 class NetworkRepository:
@@ -34,7 +43,8 @@ class NetworkRepository:
         self.session.flush()
         assert version.id is not None
         self.session.add_all(
-            NetworkPricingPoint(network_version_id=version.id, point_id=p, kind=k) for p, k in points
+            NetworkPricingPoint(network_version_id=version.id, point_id=p, kind=k, sort_key=natural_key(p))
+            for p, k in points
         )
         self.session.flush()
         return version
@@ -45,7 +55,7 @@ class NetworkRepository:
         stmt = (
             select(NetworkPricingPoint)
             .where(NetworkPricingPoint.network_version_id == version_id)
-            .order_by(col(NetworkPricingPoint.point_id))
+            .order_by(col(NetworkPricingPoint.sort_key), col(NetworkPricingPoint.point_id))
             .offset(offset)
         )
         if limit is not None:

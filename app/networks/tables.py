@@ -46,3 +46,5 @@ class NetworkPricingPoint(SQLModel, table=True):
     )
     point_id: str = Field(sa_column=sa.Column(sa.String(100), primary_key=True))
     kind: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    sort_key: str = Field(default="", sa_column=sa.Column(sa.String(700), nullable=False, server_default=""))
+    """The point id in natural order (``2`` before ``10``): :func:`app.networks.repository.natural_key`."""

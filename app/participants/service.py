@@ -16,6 +16,13 @@ from app.participants.tables import ApiKey, Participant
 from app.security import generate_api_key, key_matches, key_prefix
 
 
+def participant_label(participant: Participant | None, participant_id: int) -> str:
+    """How errors name a participant: by name, id and role (``participant 7`` only if it does not exist)."""
+    if participant is None:
+        return f"participant {participant_id} (no such participant)"
+    return f"participant {participant.name!r} ({participant_id}, {participant.role})"
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """The authenticated participant of a request."""

@@ -27,6 +27,8 @@ def create_auction(
         scheduled_outages=body.scheduled_outages,
         loop_flow_mw=body.loop_flow_mw,
         now=clock.now(),
+        contingency_set=body.contingency_set.value,
+        contingencies=[(c.id, c.branches) for c in body.contingencies],
     )
     return auction_public(view)
 

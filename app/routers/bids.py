@@ -7,6 +7,8 @@ key with a different body, or a key already used on the other bid route, is refu
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
@@ -17,7 +19,7 @@ from api_schemas.bids import BidCreate, BidPublic, BidUpdate, BulkResult
 from api_schemas.common import Page
 from app.bids.mapping import bid_public, bids_csv, order_spec, request_hash
 from app.bids.service import BidService
-from app.bids.upload import spool_upload
+from app.bids.upload import SpooledUpload, spool_upload
 from app.deps import (
     Bidder,
     BulkUploadSlot,
@@ -28,6 +30,7 @@ from app.deps import (
     SessionDep,
     SettingsDep,
 )
+from app.errors import ServiceError, UploadFormatError
 from app.units import to_cents, to_tenths
 
 router = APIRouter(prefix="/api/v1", tags=["bids"])
@@ -92,9 +95,43 @@ _BULK_BODY: dict[str, Any] = {
                     "side,period_class,source,sink,hedge,mw,price\nbuy,on_peak,101,205,obligation,10.0,800.00\n"
                 ),
             },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                },
+            },
         },
     }
 }
+
+_BY_SUFFIX = {".csv": "text/csv", ".json": "application/json"}
+
+
+async def _multipart_upload(request: Request, *, auction_id: int, max_rows: int) -> SpooledUpload:
+    """The ``file`` part of a multipart upload, spooled like a raw body; its media type is its own,
+    else its name's suffix."""
+    try:
+        async with request.form() as form:
+            part = form.get("file")
+            if part is None or isinstance(part, str):
+                raise UploadFormatError(
+                    "a multipart upload carries the bids as a file in the part named 'file'"
+                )
+            media = (part.content_type or "").split(";")[0].strip().lower()
+            if media not in ("text/csv", "application/csv", "application/json"):
+                media = _BY_SUFFIX.get(PurePosixPath(part.filename or "").suffix.lower(), media)
+
+            async def chunks() -> AsyncIterator[bytes]:
+                while chunk := await part.read(1 << 20):
+                    yield chunk
+
+            return await spool_upload(chunks(), auction_id=auction_id, media_type=media, max_rows=max_rows)
+    except ServiceError:
+        raise
+    except Exception as exc:  # the multipart parser raises several unrelated types for a bad body
+        raise UploadFormatError(f"the multipart body cannot be read: {type(exc).__name__}") from exc
 
 
 @router.post(
@@ -148,11 +185,15 @@ async def upload_bids(
     _slot: BulkUploadSlot,
     idempotency_key: BulkIdempotencyKey = None,
 ) -> BulkResult:
-    """Upload many bids and offers (CSV or JSON): all are stored, or none and every bad row is listed."""
+    """Upload many bids and offers (CSV or JSON, as the body or as the multipart part ``file``): all are
+    stored, or none and every bad row is listed."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    upload = await spool_upload(
-        request.stream(), auction_id=auction_id, media_type=media_type, max_rows=settings.max_bulk_rows
-    )
+    if media_type == "multipart/form-data":
+        upload = await _multipart_upload(request, auction_id=auction_id, max_rows=settings.max_bulk_rows)
+    else:
+        upload = await spool_upload(
+            request.stream(), auction_id=auction_id, media_type=media_type, max_rows=settings.max_bulk_rows
+        )
 
     def run() -> BulkResult:
         try:

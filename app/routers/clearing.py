@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
-from api_schemas.auctions import AuctionPublic
+from api_schemas.auctions import AuctionPublic, PostRequest
 from api_schemas.clearing import ClearingJobPublic
 from api_schemas.common import Page
 from app.auctions.mapping import auction_public
@@ -20,9 +20,16 @@ router = APIRouter(prefix="/api/v1", tags=["clearing"])
     "/auctions/{auction_id}/clear", status_code=status.HTTP_202_ACCEPTED, response_model=ClearingJobPublic
 )
 def clear_auction(
-    auction_id: ObjectId, request: Request, caller: Operator, session: SessionDep, clock: ClockDep
+    auction_id: ObjectId,
+    request: Request,
+    response: Response,
+    caller: Operator,
+    session: SessionDep,
+    clock: ClockDep,
 ) -> ClearingJobPublic:
-    """Start clearing both class auctions in the background (closed or cleared, not posted). OI only."""
+    """Start clearing both class auctions in the background (closed or cleared, not posted). OI only.
+
+    ``Location`` names the job to poll."""
     job = start_clearing(
         session,
         auction_id=auction_id,
@@ -31,6 +38,7 @@ def clear_auction(
         engine=request.app.state.engine,
         jobs=request.app.state.jobs,
     )
+    response.headers["Location"] = f"/api/v1/clearing-jobs/{job.id}"
     return job_public(job, clock.now())
 
 
@@ -55,7 +63,19 @@ def list_jobs(
 
 @router.post("/auctions/{auction_id}/post", response_model=AuctionPublic)
 def post_results(
-    auction_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
+    auction_id: ObjectId,
+    caller: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+    body: PostRequest | None = None,
 ) -> AuctionPublic:
-    """cleared -> posted: results become public and awards become holdings (OA 7.3.7). OI only."""
-    return auction_public(post_auction(session, auction_id, clock.now(), posted_by=caller.participant_id))
+    """cleared -> posted: results become public and awards become holdings (OA 7.3.7). OI only.
+
+    After the posting deadline (``posting_deadline`` on the auction) the body must give ``late_reason``.
+    """
+    late_reason = body.late_reason if body is not None else None
+    return auction_public(
+        post_auction(
+            session, auction_id, clock.now(), posted_by=caller.participant_id, late_reason=late_reason
+        )
+    )

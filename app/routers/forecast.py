@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request, status
+from fastapi import APIRouter, Body, Request, Response, status
 
 from api_schemas.common import Page
 from api_schemas.forecast import ForecastJobPublic, ForecastRequest
@@ -22,6 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["forecast"])
 def forecast_auction(
     auction_id: ObjectId,
     request: Request,
+    response: Response,
     caller: Operator,
     session: SessionDep,
     clock: ClockDep,
@@ -41,6 +42,7 @@ def forecast_auction(
         engine=request.app.state.engine,
         jobs=request.app.state.jobs,
     )
+    response.headers["Location"] = f"/api/v1/forecast-jobs/{job.id}"
     return forecast_job_public(job, clock.now())
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from fastapi.responses import PlainTextResponse
 
-from api_schemas.auctions import PeriodClassName
-from api_schemas.bids import HedgeName, PointId
+from api_schemas.auctions import PeriodClassIn, PeriodClassName
+from api_schemas.bids import HedgeIn, HedgeName, PointId
 from api_schemas.common import IsoDateTime, Page
 from api_schemas.holdings import (
     AllocationCreate,
@@ -94,10 +94,10 @@ def holding_history(
     holder_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
     year: Year,
     month: Month,
-    period_class: PeriodClassName,
+    period_class: PeriodClassIn,
     source: Annotated[PointId, Query()],
     sink: Annotated[PointId, Query()],
-    hedge: HedgeName = HedgeName.OBLIGATION,
+    hedge: HedgeIn = HedgeName.OBLIGATION,
 ) -> HistoryPublic:
     """Each change of one holding with the position it leaves (replays to the position at any hour)."""
     key = key_from_query(year, month, period_class.value, source, sink, hedge.value)
@@ -128,7 +128,7 @@ def read_portfolio(
     session: SessionDep,
     year: Year,
     month: Month,
-    period_class: PeriodClassName | None = None,
+    period_class: PeriodClassIn | None = None,
     holder_id: HolderId = None,
 ) -> PortfolioPublic:
     """The caller's FTRs for a month (and class) with origin and history; the OI sees all."""
@@ -145,7 +145,7 @@ def export_portfolio(
     session: SessionDep,
     year: Year,
     month: Month,
-    period_class: PeriodClassName | None = None,
+    period_class: PeriodClassIn | None = None,
     holder_id: HolderId = None,
 ) -> PlainTextResponse:
     """The portfolio as CSV, one row per holding."""

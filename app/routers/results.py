@@ -7,7 +7,7 @@ from enum import StrEnum
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from api_schemas.auctions import PeriodClassName
+from api_schemas.auctions import PeriodClassIn
 from api_schemas.clearing import ClassResultsPublic
 from app.clearing.results import ResultsService, results_csv
 from app.deps import CurrentParticipant, ObjectId, SessionDep
@@ -23,7 +23,7 @@ class ResultTable(StrEnum):
 
 @router.get("/{period_class}", response_model=ClassResultsPublic)
 def read_results(
-    auction_id: ObjectId, period_class: PeriodClassName, caller: CurrentParticipant, session: SessionDep
+    auction_id: ObjectId, period_class: PeriodClassIn, caller: CurrentParticipant, session: SessionDep
 ) -> ClassResultsPublic:
     """Awards, nodal prices and binding constraints of a posted class auction (never a bid price)."""
     return ResultsService(session).class_results(caller, auction_id, period_class.value)
@@ -36,7 +36,7 @@ def read_results(
 )
 def export_results(
     auction_id: ObjectId,
-    period_class: PeriodClassName,
+    period_class: PeriodClassIn,
     table: ResultTable,
     caller: CurrentParticipant,
     session: SessionDep,

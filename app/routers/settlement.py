@@ -155,6 +155,7 @@ def settle_month(
     month: Month,
     body: SettlementRunCreate,
     request: Request,
+    response: Response,
     caller: Operator,
     session: SessionDep,
     clock: ClockDep,
@@ -170,6 +171,7 @@ def settle_month(
         engine=request.app.state.engine,
         jobs=request.app.state.jobs,
     )
+    response.headers["Location"] = f"/api/v1/settlement/jobs/{job.id}"
     return mapping.job_public(job, [], clock.now())
 
 

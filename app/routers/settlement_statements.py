@@ -1,4 +1,5 @@
-"""A holder's settlement statements: ``/api/v1/settlement/months/{year}/{month}/statements/{id}``.
+"""A holder's settlement statements: ``/api/v1/settlement/months/{year}/{month}/statements/{id}``
+(``.../statements/me``: the caller's own).
 
 A trader or LSE reads only its own (any other participant's is 404); the OI and auditors read all.
 ``version`` picks a run version of the month (default: the version in force).
@@ -24,6 +25,14 @@ Year = Annotated[int, Path(ge=2000, le=2200, description="calendar year")]
 Month = Annotated[int, Path(ge=1, le=12, description="EPT calendar month")]
 Version = Annotated[int | None, Query(ge=1, le=100_000, description="run version (default: current)")]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"example": "a,b\n1,2\n"}}}}
+
+
+@router.get("/me", response_model=StatementPublic)
+def read_my_statement(
+    year: Year, month: Month, caller: CurrentParticipant, session: SessionDep, version: Version = None
+) -> StatementPublic:
+    """The caller's own statement (a holder, e.g. an LSE, need not know its participant id)."""
+    return read_statement(year, month, caller.participant_id, caller, session, version)
 
 
 @router.get("/{participant_id}", response_model=StatementPublic)

@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 import zlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -23,8 +23,8 @@ import pandas as pd
 from app.errors import FieldError, PayloadTooLarge, UploadFormatError, ValidationFailed
 from app.settlement.csv_format import SettlementCsvError, read_settlement_csv
 from app.settlement.input_kinds import SPECS, ColumnType, InputKind
-from market_calendar import PeriodClass, month_hour_index
-from market_terms import Hedge
+from market_calendar import month_hour_index
+from market_terms import HEDGE_ALIASES, PERIOD_CLASS_ALIASES
 from settlement.positions import Acquisition
 
 MAX_REPORTED_ERRORS = 100
@@ -32,11 +32,12 @@ MAX_ID_LENGTH = 100
 CSV_TYPES = ("text/csv", "application/csv")
 PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet", "application/octet-stream")
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
-_CHOICES: dict[ColumnType, tuple[str, ...]] = {
-    ColumnType.PERIOD_CLASS: tuple(c.value for c in PeriodClass),
-    ColumnType.HEDGE: tuple(h.value for h in Hedge),
-    ColumnType.ACQUISITION: tuple(a.value for a in Acquisition),
+_CHOICES: dict[ColumnType, Mapping[str, str]] = {
+    ColumnType.PERIOD_CLASS: {alias: c.value for alias, c in PERIOD_CLASS_ALIASES.items()},
+    ColumnType.HEDGE: {alias: h.value for alias, h in HEDGE_ALIASES.items()},
+    ColumnType.ACQUISITION: {a.value: a.value for a in Acquisition},
 }
+"""Accepted spelling (lower case; matched ignoring case) -> the canonical value stored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +163,11 @@ def canonical_table(
             out[name] = _texts(values, name, problems, optional=name not in dict(spec.required))
         elif kind_of in _CHOICES:
             choices = _CHOICES[kind_of]
-            for r in np.flatnonzero(~values.isin(choices).to_numpy()):
-                problems.add(int(r) + 1, name, f"{values.iloc[r]!r} is not one of {', '.join(choices)}")
-            out[name] = values
+            canonical = values.str.lower().map(choices)
+            for r in np.flatnonzero(canonical.isna().to_numpy()):
+                accepted = ", ".join(choices)
+                problems.add(int(r) + 1, name, f"{values.iloc[r]!r} is not one of {accepted} (any case)")
+            out[name] = canonical.fillna(values)
         else:
             out[name] = _decimals(values, name, kind_of, problems, optional=name not in dict(spec.required))
     problems.raise_if_any(f"the {kind.value} upload has bad values")

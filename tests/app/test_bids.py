@@ -77,6 +77,27 @@ class TestCreate:
         assert r.status_code == 422, r.text
         assert field in {e["field"] for e in r.json()["errors"]}
 
+    @pytest.mark.parametrize(
+        ("period_class", "hedge", "stored"),
+        [
+            ("ONPEAK", "OBL", ("on_peak", "obligation")),
+            ("on-peak", "opt", ("on_peak", "option")),
+            ("OffPeak", "Option", ("off_peak", "option")),
+        ],
+    )
+    def test_iso_spellings_in_json(
+        self,
+        client: SyncClient,
+        auction_id: int,
+        make_participant: Callable[..., Member],
+        period_class: str,
+        hedge: str,
+        stored: tuple[str, str],
+    ) -> None:
+        r = post_bid(client, auction_id, make_participant(), bid(period_class=period_class, hedge=hedge))
+        assert r.status_code == 201, r.text
+        assert (r.json()["period_class"], r.json()["hedge"]) == stored
+
     def test_unknown_pricing_point(
         self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
     ) -> None:
@@ -155,8 +176,13 @@ class TestModifyWithdraw:
         assert (r.json()["mw"], r.json()["price"], r.json()["credit_held"]) == ("5.5", "10.00", "231.00")
         r = client.delete(f"/api/v1/bids/{bid_id}", headers=alice.headers)
         assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+        assert r.json()["credit_held"] == "0.00", "a withdrawn bid holds no credit"
+        assert client.get(f"/api/v1/bids/{bid_id}", headers=alice.headers).json()["credit_held"] == "0.00"
         assert client.get("/api/v1/participants/me/credit", headers=alice.headers).json()["in_use"] == "0.00"
-        assert client.delete(f"/api/v1/bids/{bid_id}", headers=alice.headers).status_code == 422
+        again = client.delete(f"/api/v1/bids/{bid_id}", headers=alice.headers)
+        assert again.status_code == 409 and again.json()["type"].endswith("/bid-not-active")
+        modify = client.patch(f"/api/v1/bids/{bid_id}", json={"mw": "1.0"}, headers=alice.headers)
+        assert modify.status_code == 409 and "withdrawn" in modify.json()["detail"]
 
     def test_empty_update_refused(
         self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
@@ -359,6 +385,95 @@ class TestBulk:
         problems = {(e["row"], e["field"]) for e in r.json()["errors"]}
         assert problems == {(2, "mw"), (4, "sink"), (4, "hedge")}
         assert client.get(f"/api/v1/auctions/{auction_id}/bids", headers=alice.headers).json()["total"] == 0
+
+    def test_iso_spellings_stored_canonically(
+        self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+    ) -> None:
+        alice = make_participant()
+        csv = (
+            "side,period_class,source,sink,hedge,mw,price\n"
+            "buy,ONPEAK,1,3,OBL,1.0,1\nbuy,off-peak,1,3,opt,1.0,1\nbuy,Peak,1,3,Option,1.0,1\n"
+        )
+        r = client.post(
+            f"/api/v1/auctions/{auction_id}/bids/bulk",
+            content=csv.encode(),
+            headers={**alice.headers, "content-type": "text/csv"},
+        )
+        assert r.status_code == 201, r.text
+        stored = client.get(f"/api/v1/auctions/{auction_id}/bids", headers=alice.headers).json()["items"]
+        assert sorted((b["period_class"], b["hedge"]) for b in stored) == [
+            ("off_peak", "option"),
+            ("on_peak", "obligation"),
+            ("on_peak", "option"),
+        ]
+
+    def test_unknown_spelling_refused_with_the_accepted_list(
+        self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+    ) -> None:
+        alice = make_participant()
+        csv = "period_class,source,sink,hedge,mw,price\nweekend,1,3,OBL,1.0,1\nonpeak,1,3,swap,1.0,1\n"
+        r = client.post(
+            f"/api/v1/auctions/{auction_id}/bids/bulk",
+            content=csv.encode(),
+            headers={**alice.headers, "content-type": "text/csv"},
+        )
+        assert r.status_code == 422
+        reasons = {(e["row"], e["field"]): e["reason"] for e in r.json()["errors"]}
+        assert set(reasons) == {(1, "period_class"), (2, "hedge")}
+        assert "on_peak, onpeak, on-peak, peak, off_peak, offpeak, off-peak" in reasons[1, "period_class"]
+        assert "obligation, obl, option, opt" in reasons[2, "hedge"]
+
+    @pytest.mark.parametrize(
+        ("filename", "ctype", "content"),
+        [
+            (
+                "bids.csv",
+                "text/csv",
+                b"period_class,source,sink,mw,price\non_peak,1,3,1.0,1\noff_peak,1,3,2.0,1\n",
+            ),
+            (
+                "bids.csv",
+                "application/octet-stream",
+                b"period_class,source,sink,mw,price\non_peak,1,3,1.0,1\n",
+            ),
+            (
+                "bids.json",
+                "application/octet-stream",
+                b'[{"period_class": "on_peak", "source": "1", "sink": "3", "mw": "1.0", "price": "1.00"}]',
+            ),
+        ],
+    )
+    def test_multipart_file(
+        self,
+        client: SyncClient,
+        auction_id: int,
+        make_participant: Callable[..., Member],
+        filename: str,
+        ctype: str,
+        content: bytes,
+    ) -> None:
+        alice = make_participant()
+        r = client.post(
+            f"/api/v1/auctions/{auction_id}/bids/bulk",
+            files={"file": (filename, content, ctype)},
+            headers=alice.headers,
+        )
+        assert r.status_code == 201, r.text
+        listed = client.get(f"/api/v1/auctions/{auction_id}/bids", headers=alice.headers).json()
+        assert (
+            listed["total"] == r.json()["created"] == content.count(b"on_peak") + content.count(b"off_peak")
+        )
+
+    def test_multipart_without_a_file_part(
+        self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+    ) -> None:
+        r = client.post(
+            f"/api/v1/auctions/{auction_id}/bids/bulk",
+            data={"bids": "period_class,source,sink,mw,price"},
+            files={"other": ("x.txt", b"x", "text/plain")},
+            headers=make_participant().headers,
+        )
+        assert r.status_code == 400 and "'file'" in r.json()["detail"]
 
     def test_unknown_points_reported_per_row(
         self, client: SyncClient, auction_id: int, make_participant: Callable[..., Member]

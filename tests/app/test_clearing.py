@@ -60,6 +60,7 @@ def clear(client: SyncClient, operator_key: str, auction_id: int) -> dict[str, A
     r = client.post(f"/api/v1/auctions/{auction_id}/clear", headers=bearer(operator_key))
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "queued"
+    assert r.headers["location"] == f"/api/v1/clearing-jobs/{r.json()['id']}"
     return wait_for_job(client, operator_key, r.json()["id"])
 
 
@@ -89,8 +90,12 @@ class TestWorkedExample:
             "B3": ("30.0", "-10.00", "-300.00"),
             "B4": ("20.0", "10.00", "200.00"),
         }
+        # Nothing of the clearing reaches a participant before posting (OA 7.3.7); the OI sees it.
         for name, (member, bid_id) in bids.items():
-            fill = client.get(f"/api/v1/bids/{bid_id}", headers=member.headers).json()["fill"]
+            assert client.get(f"/api/v1/bids/{bid_id}", headers=member.headers).json()["fill"] is None
+            own = client.get(f"/api/v1/auctions/{auction_id}/bids", headers=member.headers).json()["items"]
+            assert [b["fill"] for b in own] == [None], name
+            fill = client.get(f"/api/v1/bids/{bid_id}", headers=oi).json()["fill"]
             assert (fill["cleared_mw"], fill["clearing_price"], fill["amount"]) == expected[name], name
 
         trader = make_participant()
@@ -100,6 +105,9 @@ class TestWorkedExample:
         )
         r = client.post(f"/api/v1/auctions/{auction_id}/post", headers=oi)
         assert r.status_code == 200 and r.json()["status"] == "posted"
+        for name, (member, bid_id) in bids.items():
+            fill = client.get(f"/api/v1/bids/{bid_id}", headers=member.headers).json()["fill"]
+            assert (fill["cleared_mw"], fill["clearing_price"], fill["amount"]) == expected[name], name
 
         results = client.get(f"/api/v1/auctions/{auction_id}/results/on_peak", headers=trader.headers).json()
         awards = {
@@ -126,6 +134,13 @@ class TestWorkedExample:
             set(a) == {"participant", "side", "source", "sink", "hedge", "mw", "clearing_price"}
             for a in results["awards"]
         )
+
+        # The class as users write it (any case, ISO spellings) names the same results.
+        for spelled in ("ONPEAK", "on-peak", "Peak"):
+            again = client.get(f"/api/v1/auctions/{auction_id}/results/{spelled}", headers=trader.headers)
+            assert again.status_code == 200 and again.json() == results, spelled
+        refused = client.get(f"/api/v1/auctions/{auction_id}/results/weekend", headers=trader.headers)
+        assert refused.status_code == 422 and "onpeak" in refused.text
 
         csv = client.get(f"/api/v1/auctions/{auction_id}/results/on_peak/awards.csv", headers=trader.headers)
         assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
@@ -173,9 +188,9 @@ class TestWorkedExample:
         bids = submit_worked_example(client, auction_id, make_participant)
         clock.set(JANUARY_2027_CLOSES)
         assert clear(client, operator_key, auction_id)["status"] == "succeeded"
-        fill = client.get(f"/api/v1/bids/{offer_id}", headers=seller.headers).json()["fill"]
+        fill = client.get(f"/api/v1/bids/{offer_id}", headers=bearer(operator_key)).json()["fill"]
         assert (fill["cleared_mw"], fill["clearing_price"], fill["amount"]) == ("21.0", "10.00", "-210.00")
-        b1 = client.get(f"/api/v1/bids/{bids['B1'][1]}", headers=bids["B1"][0].headers).json()["fill"]
+        b1 = client.get(f"/api/v1/bids/{bids['B1'][1]}", headers=bearer(operator_key)).json()["fill"]
         assert b1["cleared_mw"] == "50.0"
         assert (
             client.post(f"/api/v1/auctions/{auction_id}/post", headers=bearer(operator_key)).status_code
@@ -202,10 +217,10 @@ class TestClassesClearIndependently:
         night_bid = r.json()["id"]
         clock.set(JANUARY_2027_CLOSES)
         assert clear(client, operator_key, auction_id)["status"] == "succeeded"
-        b1 = client.get(f"/api/v1/bids/{bids['B1'][1]}", headers=bids["B1"][0].headers).json()["fill"]
+        b1 = client.get(f"/api/v1/bids/{bids['B1'][1]}", headers=bearer(operator_key)).json()["fill"]
         assert (b1["cleared_mw"], b1["clearing_price"]) == ("50.0", "10.00")
         # Alone off-peak, 1->3 puts 2/3 MW per MW on the 60 MW branch 1-3: 90 MW clear, priced at its bid.
-        fill = client.get(f"/api/v1/bids/{night_bid}", headers=night.headers).json()["fill"]
+        fill = client.get(f"/api/v1/bids/{night_bid}", headers=bearer(operator_key)).json()["fill"]
         assert (fill["cleared_mw"], fill["clearing_price"]) == ("90.0", "50.00")
 
 

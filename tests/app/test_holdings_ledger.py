@@ -145,6 +145,27 @@ class TestLedgerQueries:
         entries = client.get("/api/v1/holdings", headers=a.headers).json()
         assert entries["total"] == 1, "refused allocations leave no entry"
 
+    def test_refusal_names_the_participant(
+        self,
+        client: SyncClient,
+        operator_key: str,
+        auction_id: int,
+        make_participant: Callable[..., Member],
+    ) -> None:
+        auditor = make_participant("auditor", name="Keen Auditor")
+        r = allocate(client, operator_key, auditor, "1.0")
+        assert r.status_code == 422
+        assert r.json()["detail"] == f"participant 'Keen Auditor' ({auditor.id}, auditor) cannot hold FTRs"
+        missing = client.post(
+            "/api/v1/holdings",
+            json={"holder_id": 999_999, **RIGHT, "mw": "1.0"},
+            headers=bearer(operator_key),
+        )
+        assert (
+            missing.status_code == 422
+            and "participant 999999 (no such participant)" in missing.json()["detail"]
+        )
+
 
 class TestPostingAndSettlement:
     def test_sale_reverts_and_statements_and_revenue_to_the_cent(

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.networks.repository import natural_key
 from tests.app.conftest import Member, bearer, three_bus_json, upload_network
 from tests.app.http import SyncClient
 
@@ -44,6 +45,25 @@ class TestUpload:
         listed = client.get("/api/v1/networks", headers=bearer(operator_key)).json()
         assert listed["total"] == 1
 
+    def test_pricing_points_in_natural_order(self, client: SyncClient, operator_key: str) -> None:
+        r = upload_network(client, operator_key, _matpower_case("case14"), "matpower")
+        assert r.status_code == 201, r.text
+        url = f"/api/v1/networks/{r.json()['id']}/pricing-points"
+        first = client.get(url, params={"limit": 10}, headers=bearer(operator_key)).json()["items"]
+        rest = client.get(url, params={"offset": 10}, headers=bearer(operator_key)).json()["items"]
+        assert [p["point_id"] for p in first + rest] == [str(b) for b in range(1, 15)]
+
+    @pytest.mark.parametrize(
+        ("ids", "ordered"),
+        [
+            (["10", "2", "1"], ["1", "2", "10"]),
+            (["HUB 10", "hub 9", "Zone-2", "zone-10"], ["hub 9", "HUB 10", "Zone-2", "zone-10"]),
+            (["b100a2", "b100a10", "b99"], ["b99", "b100a2", "b100a10"]),
+        ],
+    )
+    def test_natural_key(self, ids: list[str], ordered: list[str]) -> None:
+        assert sorted(ids, key=natural_key) == ordered
+
     def test_matpower_upload(self, client: SyncClient, operator_key: str) -> None:
         r = upload_network(client, operator_key, _matpower_case("case9"), "matpower")
         assert r.status_code == 201, r.text
@@ -63,6 +83,7 @@ class TestUpload:
         r = upload_network(client, operator_key, content, fmt)
         assert r.status_code == 422, r.text
         assert r.json()["errors"][0]["field"] == "body.file"
+        assert "ftr-network-" not in r.text and "case.m" not in r.text, "no server path in the error"
 
     def test_arbitrary_bytes_never_500(self, client: SyncClient, operator_key: str) -> None:
         case = _matpower_case("case9")
@@ -74,6 +95,7 @@ class TestUpload:
         def upload(cut: int, junk: bytes, fmt: str) -> None:
             r = upload_network(client, operator_key, case[:cut] + junk, fmt)
             assert r.status_code in (200, 201, 422), r.text
+            assert "ftr-network-" not in r.text, "no server path in the error"
 
         upload()
 

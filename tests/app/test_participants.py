@@ -90,6 +90,7 @@ class TestOperatorAdministers:
             "credit_limit": "99.99",
             "in_use": "0.00",
             "available": "99.99",
+            "in_use_by_awards": "0.00",
         }
 
     def test_negative_credit_limit_is_field_error(

@@ -91,6 +91,7 @@ def settle(client: SyncClient, key: str, month: int, reason: str = "") -> dict[s
         f"/api/v1/settlement/months/{YEAR}/{month}/runs", json={"reason": reason}, headers=bearer(key)
     )
     assert r.status_code == 202, r.text
+    assert r.headers["location"] == f"/api/v1/settlement/jobs/{r.json()['id']}"
     job = wait_job(client, key, r.json()["id"])
     assert job["status"] == "succeeded", job
     return job
@@ -156,6 +157,10 @@ def statement(client: SyncClient, member: Member, month: int, **params: Any) -> 
     )
     assert r.status_code == 200, r.text
     data: dict[str, Any] = r.json()
+    mine = client.get(
+        f"/api/v1/settlement/months/{YEAR}/{month}/statements/me", headers=member.headers, params=params
+    )
+    assert mine.status_code == 200 and mine.json() == data, "statements/me is the caller's own statement"
     return data
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.errors import ValidationFailed
 from app.settlement.input_kinds import InputKind
 from app.settlement.upload import canonical_table
 from market_calendar import month_hour_index
@@ -46,3 +48,52 @@ def test_different_values_different_hash(values: list[Decimal]) -> None:
     assert _table(stamps, [str(values[0]), str(values[1])]) != _table(
         stamps, [str(values[1]), str(values[0])]
     )
+
+
+def _holdings(period_class: str, hedge: str) -> pd.DataFrame:
+    row = {
+        "holding_id": "h1",
+        "participant_id": "7",
+        "source": "1",
+        "sink": "3",
+        "period_class": period_class,
+        "hedge": hedge,
+        "acquisition": "auction",
+        "mw": "10",
+    }
+    return pd.DataFrame([row], dtype=object)
+
+
+def _canonical_holdings(frame: pd.DataFrame) -> pd.DataFrame:
+    return canonical_table(
+        InputKind.HOLDINGS, frame, year=2027, month=3, source_format="csv", participants=lambda ids: set(ids)
+    ).frame
+
+
+def test_iso_spellings_are_stored_canonically_with_the_same_hash() -> None:
+    plain = canonical_table(
+        InputKind.HOLDINGS,
+        _holdings("off_peak", "option"),
+        year=2027,
+        month=3,
+        source_format="csv",
+        participants=lambda ids: set(ids),
+    )
+    spelled = canonical_table(
+        InputKind.HOLDINGS,
+        _holdings("OFFPEAK", "OPT"),
+        year=2027,
+        month=3,
+        source_format="csv",
+        participants=lambda ids: set(ids),
+    )
+    assert spelled.frame.loc[0, ["period_class", "hedge"]].tolist() == ["off_peak", "option"]
+    assert spelled.content_hash == plain.content_hash
+
+
+def test_unknown_spelling_refused_with_the_accepted_list() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        _canonical_holdings(_holdings("weekend", "swap"))
+    reasons = {e.field: e.reason for e in caught.value.errors}
+    assert "on_peak, onpeak, on-peak, peak, off_peak, offpeak, off-peak (any case)" in reasons["period_class"]
+    assert "obligation, obl, option, opt (any case)" in reasons["hedge"]

@@ -115,6 +115,38 @@ class TestSettleCommand:
         assert f"{month1 / 'ftrs.csv'}, row 2 (line 3), column 'mw'" in err
         assert not out.exists()
 
+    def test_iso_spellings_settle_like_the_canonical_names(self, month1: Path, tmp_path: Path) -> None:
+        spelled = FTRS.replace("on_peak,obligation", "ONPEAK,OBL", 1)
+        (month1 / "ftrs.csv").write_text(spelled.replace("on_peak,obligation", "on-peak,Obligation"))
+        out = tmp_path / "out"
+        assert main(_args(month1, out)) == 0
+        monthly = pd.read_csv(out / "monthly.csv").set_index("holder")
+        assert monthly["target_allocation"].to_dict() == {"P": 2250.0, "Q": 3000.0, "R": -1350.0}
+
+    @pytest.mark.parametrize(
+        ("bad", "column", "accepted"),
+        [
+            ("weekend,obligation", "class", "on_peak, onpeak, on-peak, peak, off_peak, offpeak, off-peak"),
+            ("on_peak,swap", "hedge", "obligation, obl, option, opt"),
+        ],
+    )
+    def test_unknown_spelling_names_the_accepted_list(
+        self,
+        month1: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        bad: str,
+        column: str,
+        accepted: str,
+    ) -> None:
+        bad_row = FTRS.replace("f-r,R,3,1,30,on_peak,obligation", f"f-r,R,3,1,30,{bad}")
+        (month1 / "ftrs.csv").write_text(bad_row)
+        out = tmp_path / "out"
+        assert main(_args(month1, out)) == 2
+        err = capsys.readouterr().err
+        assert f"{month1 / 'ftrs.csv'}, row 3 (line 4), column {column!r}" in err and accepted in err
+        assert not out.exists()
+
     def test_missing_rt_interval_is_an_error(
         self, month1: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

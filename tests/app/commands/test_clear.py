@@ -126,7 +126,8 @@ class TestClearCommand:
             "loop_flow",
         }
 
-    def test_held_and_offered_options(self, tmp_path: Path, net_file: Path) -> None:
+    @pytest.mark.parametrize("option", ["option", "OPT", "Option"])
+    def test_held_and_offered_options(self, tmp_path: Path, net_file: Path, option: str) -> None:
         # a held 3->1 option makes no room on 1-3 (an obligation would); the offered 1->3 option
         # (20 MW adverse on 1-3) is sold at the option's price: B1 gets 60 + 30 = 90 MW at 10 $/MW
         out = tmp_path / "out"
@@ -141,11 +142,11 @@ class TestClearCommand:
                 write(
                     tmp_path,
                     "offers.csv",
-                    "offer_id,participant,source,sink,mw,price,hedge\nO1,H,1,3,30,4,option\n",
+                    f"offer_id,participant,source,sink,mw,price,hedge\nO1,H,1,3,30,4,{option}\n",
                 )
             ),
             "--held",
-            str(write(tmp_path, "held.csv", "holder,source,sink,mw,hedge\nK,3,1,30,option\n")),
+            str(write(tmp_path, "held.csv", f"holder,source,sink,mw,hedge\nK,3,1,30,{option}\n")),
             "--out",
             str(out),
         ]
