@@ -8,11 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from app.clearing.flows import recover_interrupted_jobs
 from app.clock import Clock, SystemClock
 from app.db import create_db_engine
-from app.forecast.flows import recover_interrupted_forecasts
 from app.jobs import JobRunner
+from app.jobs.runner import mark_interrupted
 from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
 from app.routers import (
@@ -34,7 +33,6 @@ from app.routers import (
     transfers,
 )
 from app.settings import Settings
-from app.settlement.flows import recover_interrupted_settlements
 
 API_DESCRIPTION = """
 Monthly FTR auctions (PJM Operating Agreement Schedule 1, section 7): the Office of the
@@ -54,13 +52,12 @@ def create_app(
     """Build the service. Refuses insecure settings outside development (see :mod:`app.settings`)."""
     settings = settings if settings is not None else Settings()
     engine = engine if engine is not None else create_db_engine(settings.database_url)
-    jobs = JobRunner(max_workers=settings.job_workers)
+    clock = clock if clock is not None else SystemClock()
+    jobs = JobRunner(engine, clock, max_workers=settings.job_workers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        recover_interrupted_jobs(engine, app.state.clock)
-        recover_interrupted_settlements(engine, app.state.clock)
-        recover_interrupted_forecasts(engine, app.state.clock)
+        mark_interrupted(engine, app.state.clock)
         yield
         jobs.shutdown()
 
@@ -72,7 +69,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.clock = clock if clock is not None else SystemClock()
+    app.state.clock = clock
     app.state.jobs = jobs
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

@@ -8,9 +8,9 @@ from app.auctions.tables import Auction, ClassAuction
 from app.audit.tables import AuditHead, AuditLog
 from app.bid_fills import BidFill
 from app.bids.tables import Bid
-from app.clearing.tables import BindingConstraint, ClearingJob, NodalPrice
-from app.forecast.tables import ForecastJob
+from app.clearing.tables import BindingConstraint, NodalPrice
 from app.holdings.tables import FtrHolding
+from app.jobs.tables import Job
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
 from app.participants.tables import ApiKey, Participant
 from app.settlement.tables import (
@@ -20,7 +20,6 @@ from app.settlement.tables import (
     SettlementHolderMonth,
     SettlementHour,
     SettlementInputSet,
-    SettlementJob,
     SettlementRun,
     SettlementYearEnd,
     SettlementYearEndShare,
@@ -37,11 +36,10 @@ __all__ = [
     "BidFill",
     "BindingConstraint",
     "ClassAuction",
-    "ClearingJob",
-    "ForecastJob",
     "FtrApplication",
     "FtrHolding",
     "FtrTransfer",
+    "Job",
     "NetworkPricingPoint",
     "NetworkVersion",
     "NodalPrice",
@@ -53,7 +51,6 @@ __all__ = [
     "SettlementHolderMonth",
     "SettlementHour",
     "SettlementInputSet",
-    "SettlementJob",
     "SettlementRun",
     "SettlementYearEnd",
     "SettlementYearEndShare",

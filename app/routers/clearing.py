@@ -28,7 +28,6 @@ def clear_auction(
         auction_id=auction_id,
         requested_by=caller.participant_id,
         clock=clock,
-        engine=request.app.state.engine,
         jobs=request.app.state.jobs,
     )
     return job_public(job, clock.now())

@@ -38,7 +38,6 @@ def forecast_auction(
         request=body or ForecastRequest(),
         requested_by=caller.participant_id,
         clock=clock,
-        engine=request.app.state.engine,
         jobs=request.app.state.jobs,
     )
     return forecast_job_public(job, clock.now())

@@ -167,7 +167,6 @@ def settle_month(
         reason=body.reason,
         requested_by=caller.participant_id,
         clock=clock,
-        engine=request.app.state.engine,
         jobs=request.app.state.jobs,
     )
     return mapping.job_public(job, [], clock.now())

@@ -15,6 +15,8 @@ from sqlmodel import Session
 
 from app.audit.service import actor_of, record_audit
 from app.errors import FieldError, NotFound, ValidationFailed
+from app.jobs import Job, JobKind
+from app.jobs.repository import JobRepository
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES
 from app.participants.service import Caller
 from app.settlement import engine_inputs as build
@@ -27,7 +29,6 @@ from app.settlement.storage import find_or_add_input_set
 from app.settlement.tables import (
     SettlementHolderMonth,
     SettlementInputSet,
-    SettlementJob,
     SettlementRun,
     SettlementYearEnd,
     SettlementYearEndShare,
@@ -115,8 +116,8 @@ class SettlementService:
         return text
 
     # ------------------------------------------------------------------ jobs and runs
-    def job(self, job_id: int) -> tuple[SettlementJob, list[int]]:
-        job = self.repo.job(job_id)
+    def job(self, job_id: int) -> tuple[Job, list[int]]:
+        job = JobRepository(self.session).get(job_id, JobKind.SETTLEMENT)
         if job is None:
             raise NotFound(f"settlement job {job_id} not found")
         return job, self.repo.runs_of_job(job_id)
