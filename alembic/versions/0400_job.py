@@ -14,7 +14,8 @@ Create Date: 2026-12-03 13:40:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -35,6 +36,25 @@ def _scalar(sql: str) -> int:
     return int(op.get_bind().execute(sa.text(sql)).scalar() or 0)
 
 
+@contextmanager
+def _sqlite_foreign_keys_off() -> Iterator[None]:
+    """SQLite re-creates a table to alter it; with foreign keys on, dropping the old ``job`` would
+    count every settlement run as a violation. The pragma only changes outside a transaction."""
+    if not _sqlite():
+        yield
+        return
+    op.execute("COMMIT")
+    op.execute("PRAGMA foreign_keys = OFF")
+    op.execute("BEGIN IMMEDIATE")
+    yield
+    broken = op.get_bind().execute(sa.text("PRAGMA foreign_key_check")).all()
+    if broken:
+        raise RuntimeError(f"foreign keys broken by the migration: {broken}")
+    op.execute("COMMIT")
+    op.execute("PRAGMA foreign_keys = ON")
+    op.execute("BEGIN IMMEDIATE")
+
+
 def _rename_constraint(table: str, old: str, new: str) -> None:
     if not _sqlite():
         op.execute(f'ALTER TABLE "{table}" RENAME CONSTRAINT "{old}" TO "{new}"')
@@ -49,9 +69,16 @@ def _reset_sequence(table: str) -> None:
 
 
 def upgrade() -> None:
-    if _sqlite():
-        # Re-creating ``job`` below drops it for a moment; settlement_run's rows point at it.
-        op.execute("PRAGMA defer_foreign_keys = ON")
+    with _sqlite_foreign_keys_off():
+        _upgrade()
+
+
+def downgrade() -> None:
+    with _sqlite_foreign_keys_off():
+        _downgrade()
+
+
+def _upgrade() -> None:
     op.drop_index("ix_settlement_job_year", table_name="settlement_job")
     op.rename_table("settlement_job", "job")
     _rename_constraint("job", "pk_settlement_job", "pk_job")
@@ -102,9 +129,7 @@ def upgrade() -> None:
     op.drop_table("forecast_job")
 
 
-def downgrade() -> None:
-    if _sqlite():
-        op.execute("PRAGMA defer_foreign_keys = ON")
+def _downgrade() -> None:
     op.create_table(
         "clearing_job",
         sa.Column("id", sa.Integer(), nullable=False),
