@@ -182,12 +182,12 @@ def clear_snapshots(ctx: JobContext, snapshots: list[ClassSnapshot], clear: Clea
 
 
 @task(JobKind.CLEARING)
-def clear_auction(ctx: JobContext, clear: Clear = clear_class) -> None:
+def clear_auction(ctx: JobContext, clear: Clear | None = None) -> None:
     """The clearing job: both class auctions of the job's auction, stored at once."""
     ctx.progress("snapshot", fraction=0.05, line="snapshot of bids, offers, holdings and network")
     auction_id, snapshots = snapshot(ctx.engine, ctx.job_id)
     ctx.update(input_hash=sequence_fingerprint([s.fingerprint() for s in snapshots]))
-    outcomes = clear_snapshots(ctx, snapshots, clear)
+    outcomes = clear_snapshots(ctx, snapshots, clear if clear is not None else clear_class)
     ctx.progress("store", fraction=0.95)
     with transaction(ctx.engine) as session:
         store_outcomes(session, ctx, auction_id, outcomes, ctx.clock.now())

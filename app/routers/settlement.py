@@ -189,6 +189,16 @@ def read_job(
     return mapping.job_public(job, run_ids, clock.now())
 
 
+@router.post("/jobs/{job_id}/cancel", response_model=SettlementJobPublic)
+def cancel_job(
+    job_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
+) -> SettlementJobPublic:
+    """Cancel a settlement job: a queued one at once, a running one at its next progress point; a
+    cancelled job stores no run. OI only."""
+    job, run_ids = SettlementService(session).cancel_job(job_id, by=caller.participant_id, now=clock.now())
+    return mapping.job_public(job, run_ids, clock.now())
+
+
 @router.get("/runs/{run_id}", response_model=SettlementRunPublic)
 def read_run(run_id: ObjectId, caller: SettlementReader, session: SessionDep) -> SettlementRunPublic:
     """One version of a month: inputs used, year state fingerprints, month summary (OI and auditors)."""

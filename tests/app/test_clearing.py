@@ -40,7 +40,7 @@ def wait_for_job(client: SyncClient, operator_key: str, job_id: int, timeout: fl
         job: dict[str, Any] = client.get(
             f"/api/v1/clearing-jobs/{job_id}", headers=bearer(operator_key)
         ).json()
-        if job["status"] in ("succeeded", "failed"):
+        if job["status"] in ("succeeded", "failed", "cancelled"):
             return job
         time.sleep(0.05)
     raise AssertionError(f"clearing job {job_id} did not finish in {timeout} s")
