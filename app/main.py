@@ -10,7 +10,8 @@ from sqlalchemy.engine import Engine
 
 from app.clock import Clock, SystemClock
 from app.db import create_db_engine
-from app.jobs import JobRunner
+from app.jobs import JobRunner, Runner
+from app.jobs.queue import Queue
 from app.jobs.runner import mark_interrupted
 from app.limits import BodySizeLimit, InFlightLimit
 from app.problems import install_problem_handlers
@@ -53,11 +54,16 @@ def create_app(
     settings = settings if settings is not None else Settings()
     engine = engine if engine is not None else create_db_engine(settings.database_url)
     clock = clock if clock is not None else SystemClock()
-    jobs = JobRunner(engine, clock, max_workers=settings.job_workers)
+    jobs: Runner = (
+        Queue(settings.database_url, engine, clock=clock)
+        if settings.job_queue == "postgres"
+        else JobRunner(engine, clock, max_workers=settings.job_workers)
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mark_interrupted(engine, app.state.clock)
+        if settings.job_queue == "in_process":  # one process runs every job: none of them is alive
+            mark_interrupted(engine, app.state.clock)
         yield
         jobs.shutdown()
 

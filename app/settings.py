@@ -4,7 +4,10 @@ Variables: ``FTR_ENV`` (``development`` | ``test`` | ``production``), ``DATABASE
 SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hashed with),
 ``FTR_CREDIT_FLOOR_CENTS_PER_MWH`` (the per-MWh minimum of the credit rule, see
 :mod:`app.bids.credit`), ``FTR_MAX_REQUEST_BYTES`` and ``FTR_MAX_BULK_ROWS`` (upload limits),
-``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`).
+``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`),
+``FTR_JOB_QUEUE`` (``in_process``: jobs run on a thread of the service; ``postgres``: on ``ftr worker``
+processes, see :mod:`app.jobs.queue`), ``FTR_JOB_HEARTBEAT_S`` and ``FTR_JOB_STALLED_S`` (a worker's
+heartbeat period, and how long without one before its job is run again elsewhere).
 
 Outside development the service refuses to start with the default secret: a leaked default
 pepper would let anyone who reads the database brute-force nothing, but it would make every
@@ -51,6 +54,9 @@ class Settings(BaseSettings):
     max_bulk_rows: int = Field(default=50_000, gt=0)
     job_workers: int = Field(default=1, ge=1)
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
+    job_queue: str = Field(default="in_process", pattern="^(in_process|postgres)$")
+    job_heartbeat_s: float = Field(default=10.0, gt=0)
+    job_stalled_s: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -23,12 +23,12 @@ from app.clearing import tasks  # noqa: F401  (registers the clearing task)
 from app.clearing.tasks import RERUNNABLE
 from app.clock import Clock
 from app.errors import InvalidStateTransition, JobAlreadyRunning, NotFound
-from app.jobs import Job, JobKind, JobRunner, JobStatus, enqueue
+from app.jobs import Job, JobKind, JobStatus, Runner, enqueue
 from app.jobs.repository import JobRepository
 
 
 def start_clearing(
-    session: Session, *, auction_id: int, requested_by: int, clock: Clock, jobs: JobRunner
+    session: Session, *, auction_id: int, requested_by: int, clock: Clock, jobs: Runner
 ) -> Job:
     """Queue a clearing job for a closed (or cleared, not posted) auction."""
     now = clock.now()

@@ -15,6 +15,7 @@ from app.commands import (
     migrate,
     serve,
     settle,
+    worker,
 )
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
@@ -28,4 +29,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     settle,
     audit,
     forecast,
+    worker,
 )

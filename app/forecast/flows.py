@@ -23,7 +23,7 @@ from app.auctions.repository import AuctionRepository
 from app.clock import Clock
 from app.errors import Conflict, InvalidStateTransition, NotFound
 from app.forecast import tasks  # noqa: F401  (registers the forecast task)
-from app.jobs import Job, JobKind, JobRunner, JobStatus, enqueue
+from app.jobs import Job, JobKind, JobStatus, Runner, enqueue
 from app.jobs.repository import JobRepository
 
 
@@ -39,7 +39,7 @@ def start_forecast(
     request: ForecastRequest,
     requested_by: int,
     clock: Clock,
-    jobs: JobRunner,
+    jobs: Runner,
 ) -> Job:
     """Queue a forecast of a cleared (not yet posted) auction; 409 otherwise or if one is unfinished."""
     job = create_forecast_job(

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -141,14 +142,22 @@ def finish(session: Session, ctx: JobContext, now: datetime, line: str, **values
     return job
 
 
-def claim(engine: Engine, clock: Clock, job_id: int) -> Job | None:
-    """``queued`` -> ``running``; ``None`` if the job is gone, already running or finished."""
+def claim(engine: Engine, clock: Clock, job_id: int, *, takeover: bool = False) -> Job | None:
+    """``queued`` -> ``running``; ``None`` if the job is gone, finished or (unless ``takeover``: the
+    queue hands over the job of a worker that stopped) already running."""
     with transaction(engine) as session:
         job = JobRepository(session).lock(job_id)
-        if job is None or job.status != JobStatus.QUEUED:
+        if job is None:
+            return None
+        now = clock.now()
+        if takeover and job.status == JobStatus.RUNNING:
+            job.log += (
+                f"{now.isoformat()} taken over: the worker running it stopped; run again from its inputs\n"
+            )
+        elif job.status != JobStatus.QUEUED:
             return None
         job.status = JobStatus.RUNNING
-        job.started_at = clock.now()
+        job.started_at = now
         job.phase = "started"
         session.add(job)
         return job
@@ -171,9 +180,9 @@ def _finish_unsuccessfully(engine: Engine, clock: Clock, job_id: int, exc: BaseE
         session.add(job)
 
 
-def run_job(engine: Engine, clock: Clock, job_id: int) -> None:
+def run_job(engine: Engine, clock: Clock, job_id: int, *, takeover: bool = False) -> None:
     """Run one job by its kind's task; never raises (a failure is recorded on the job)."""
-    job = claim(engine, clock, job_id)
+    job = claim(engine, clock, job_id, takeover=takeover)
     if job is None:
         return
     kind = JobKind(job.kind)
@@ -220,6 +229,16 @@ def mark_interrupted(engine: Engine, clock: Clock) -> int:
         return len(jobs)
 
 
+class Runner(Protocol):
+    """Where committed jobs go: :class:`JobRunner` (in-process) or :class:`app.jobs.queue.Queue`."""
+
+    def submit(self, job_id: int) -> object: ...
+
+    def wait_idle(self, timeout: float | None = None) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
 class JobRunner:
     """Runs jobs in-process on a small thread pool (the embedded service and the command line)."""
 
@@ -252,7 +271,7 @@ class JobRunner:
             self._pending.discard(future)
 
 
-def enqueue(session: Session, runner: JobRunner, job_id: int) -> None:
+def enqueue(session: Session, runner: Runner, job_id: int) -> None:
     """Hand the job to the runner once ``session``'s transaction committed (never if it rolls back)."""
 
     def submit() -> None:

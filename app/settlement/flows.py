@@ -22,7 +22,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.clock import Clock
-from app.jobs import Job, JobKind, JobRunner, JobStatus, enqueue
+from app.jobs import Job, JobKind, JobStatus, Runner, enqueue
 from app.jobs.repository import JobRepository
 from app.settlement.errors import SettlementJobRunning
 from app.settlement.repository import SettlementRepository
@@ -37,7 +37,7 @@ def start_settlement(
     reason: str,
     requested_by: int,
     clock: Clock,
-    jobs: JobRunner,
+    jobs: Runner,
 ) -> Job:
     """Queue a job settling ``(year, month)`` (re-settling it, and re-flowing later months, if settled)."""
     repo = SettlementRepository(session)
