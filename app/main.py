@@ -14,6 +14,7 @@ from app.jobs import JobRunner, Runner
 from app.jobs.queue import Queue
 from app.jobs.runner import mark_interrupted
 from app.limits import BodySizeLimit, InFlightLimit
+from app.observability import RequestMetrics
 from app.problems import install_problem_handlers
 from app.routers import (
     PROBLEM_RESPONSES,
@@ -28,6 +29,7 @@ from app.routers import (
     holdings,
     networks,
     participants,
+    probes,
     results,
     settlement,
     settlement_statements,
@@ -80,6 +82,8 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
+    app.add_middleware(RequestMetrics)
+    app.include_router(probes.router)
     routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
     services = (auction_revenue, transfers, applications, audit, settlement, settlement_statements, forecast)
     for module in (*routers, *services):

@@ -9,6 +9,7 @@ import uvicorn
 
 from app.commands.runtime import command_engine
 from app.migrations import upgrade
+from app.observability import configure_logging
 from app.settings import Settings
 
 
@@ -38,5 +39,13 @@ def run(args: argparse.Namespace) -> int:
         engine = command_engine()
         upgrade(engine)
         engine.dispose()
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+    json_logs = configure_logging()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None if json_logs else uvicorn.config.LOGGING_CONFIG,
+    )
     return 0

@@ -12,17 +12,23 @@ import argparse
 import asyncio
 import sys
 
+from prometheus_client import start_http_server
+
 import app.clearing.tasks
 import app.forecast.tasks
 import app.settlement.tasks  # noqa: F401  (the task bodies register themselves)
 from app.db import create_db_engine
 from app.jobs.queue import Queue
+from app.observability import configure_logging
 from app.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("worker", help="run queued jobs (PostgreSQL queue)")
     parser.add_argument("--concurrency", type=int, default=1, help="jobs run at once by this process")
+    parser.add_argument(
+        "--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port"
+    )
     parser.set_defaults(func=run)
 
 
@@ -34,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         print("ftr worker: --concurrency must be at least 1", file=sys.stderr)
         return 2
+    configure_logging()
+    if args.metrics_port is not None:
+        start_http_server(args.metrics_port)
     engine = create_db_engine(settings.database_url)
     queue = Queue(settings.database_url, engine)
     try:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.jobs.status import UNFINISHED, JobKind
+from app.jobs.status import UNFINISHED, JobKind, JobStatus
 from app.jobs.tables import Job
 
 
@@ -39,6 +39,13 @@ class JobRepository:
         if year is not None:
             stmt = stmt.where(Job.year == year)
         return self.session.exec(stmt.order_by(col(Job.id))).first()
+
+    def queued_by_kind(self) -> dict[str, int]:
+        """How many jobs of each kind wait to run (the queue depth)."""
+        rows = self.session.exec(
+            select(Job.kind, func.count()).where(Job.status == JobStatus.QUEUED).group_by(Job.kind)
+        ).all()
+        return {str(kind): int(n) for kind, n in rows}
 
     def all_unfinished(self) -> Sequence[Job]:
         return self.session.exec(select(Job).where(col(Job.status).in_(UNFINISHED))).all()

@@ -112,6 +112,13 @@ class JobContext:
 
 Task = Callable[[JobContext], None]
 _TASKS: dict[JobKind, Task] = {}
+_OBSERVERS: list[Callable[[str, str, float], None]] = []
+
+
+def observe_durations(observer: Callable[[str, str, float], None]) -> None:
+    """Call ``observer(kind, status, seconds)`` when a job run ends (the metrics)."""
+    if observer not in _OBSERVERS:
+        _OBSERVERS.append(observer)
 
 
 def task(kind: JobKind) -> Callable[[Task], Task]:
@@ -187,14 +194,20 @@ def run_job(engine: Engine, clock: Clock, job_id: int, *, takeover: bool = False
         return
     kind = JobKind(job.kind)
     body = _TASKS.get(kind)
+    started = time.monotonic()
+    outcome = JobStatus.SUCCEEDED
     try:
         if body is None:
             raise LookupError(f"no task registered for {kind.value} jobs")
         body(JobContext(engine, clock, job_id, kind))
     except Exception as exc:  # recorded on the job: the worker must never die silently
-        if not isinstance(exc, JobCancelled):
+        outcome = JobStatus.CANCELLED if isinstance(exc, JobCancelled) else JobStatus.FAILED
+        if outcome is JobStatus.FAILED:
             logger.exception("%s job %s failed", kind.value, job_id)
         _finish_unsuccessfully(engine, clock, job_id, exc)
+    finally:
+        for observe in _OBSERVERS:
+            observe(kind.value, outcome.value, time.monotonic() - started)
 
 
 def request_cancel(session: Session, job: Job, now: datetime) -> Job:
