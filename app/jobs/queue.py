@@ -5,9 +5,13 @@ own tables are only the transport (which worker has which job, heartbeats, locks
 Procrastinate job carries one argument, the ``job`` row's id, and runs the same
 :func:`app.jobs.runner.run_job` as the in-process runner.
 
-    lock            jobs of one subject (a clearing's auction, a settlement's year) run one at a time
-    queueing_lock   at most one of them waits in the queue; the service's own check (one unfinished
-                    job per subject, under the subject's row lock) answers 409 before that
+    one at a time   the service refuses (409) a second unfinished job of one subject (a clearing's
+                    or a forecast's auction, a settlement's year) under the subject's row lock, in
+                    the transaction that creates the job; Procrastinate's ``lock`` (the subject)
+                    also keeps two of its jobs from running at once. Procrastinate's
+                    ``queueing_lock`` is not used: a job cancelled while queued stays in its queue
+                    until a worker skips it, and would refuse the next job of the subject after
+                    the job row had been committed
     stalled jobs    a worker whose heartbeat is older than ``FTR_JOB_STALLED_S`` is dead: each worker
                     looks for such jobs every heartbeat and queues them again; the re-run takes over
                     the ``running`` row (:func:`app.jobs.runner.run_job` with ``takeover``) and
@@ -82,7 +86,7 @@ class Queue:
             assert job is not None
             subject = f"{job.kind}:{job.auction_id if job.kind != JobKind.SETTLEMENT else job.year}"
         with self.app.open():
-            self.app.configure_task(TASK_NAME, lock=subject, queueing_lock=subject).defer(job_id=job_id)
+            self.app.configure_task(TASK_NAME, lock=subject).defer(job_id=job_id)
 
     def wait_idle(self, timeout: float | None = None) -> None:
         """Nothing to wait for in this process: the workers run the jobs."""
