@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from app.clock import OffsetClock
 from app.commands.runtime import command_engine
+from app.commands.serve import STARTUP_S
 from app.demo.market import DEMO_CASE, DemoMarket, build_demo
 from app.main import create_app
 from app.migrations import upgrade
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             log_config=log_config,
+            timeout_worker_healthcheck=STARTUP_S,
         )
     else:
         uvicorn.run(create_app(settings, clock=clock), host=args.host, port=args.port, log_config=log_config)

@@ -12,6 +12,9 @@ from app.migrations import upgrade
 from app.observability import configure_logging
 from app.settings import Settings
 
+STARTUP_S = 120
+"""How long an API process may take to import and start before uvicorn's supervisor restarts it."""
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("serve", help="run the HTTP service")
@@ -47,5 +50,6 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_config=None if json_logs else uvicorn.config.LOGGING_CONFIG,
+        timeout_worker_healthcheck=STARTUP_S,
     )
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
@@ -255,3 +257,76 @@ class TestQueue:
         assert _result_rows(engine) == 0 and _runs_audited(engine) == []
         auction = client.get(f"/api/v1/auctions/{closed_book}", headers=bearer(operator_key)).json()
         assert auction["status"] == "closed"
+
+
+class TestServeProcesses:
+    def test_two_api_processes_start_beside_a_running_job_and_leave_it_alone(
+        self,
+        app: Any,
+        client: SyncClient,
+        operator_key: str,
+        closed_book: int,
+        workers: Workers,
+        settings: Settings,
+        tmp_path: Path,
+    ) -> None:
+        """``ftr serve --workers 2`` starting while a worker clears: the job is not touched, and the
+        new API processes take a second job that a worker runs once."""
+        engine = app.state.engine
+        assert client.post(
+            f"/api/v1/auctions/{closed_book}/close", headers=bearer(operator_key)
+        ).status_code in (
+            200,
+            409,
+        )
+        workers.start(pause_in="solve", pause_s=4.0)
+        first = _start_clearing(client, operator_key, closed_book)
+        _wait(lambda: _job(engine, first).phase == "solve on_peak", "the job reaching the solve", workers)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=settings.database_url,
+            FTR_ENV="test",
+            FTR_SECRET_KEY=TEST_SECRET,
+            FTR_JOB_QUEUE="postgres",
+            PYTHONPATH=str(PROJECT_ROOT),
+        )
+        log = (tmp_path / "serve.log").open("wb")
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+
+            def ready() -> bool:
+                try:
+                    return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            _wait(ready, "ftr serve answering /readyz", workers, timeout=60)
+            assert _job(engine, first).status in ("running", "succeeded"), "start-up touched a live job"
+            _wait(_finished(engine, first), "the first job", workers)
+            assert _job(engine, first).status == "succeeded"
+            r = httpx.post(
+                f"{base}/api/v1/auctions/{closed_book}/clear", headers=bearer(operator_key), timeout=30
+            )
+            assert r.status_code == 202, r.text
+            second = int(r.json()["id"])
+            _wait(_finished(engine, second), "the job sent through ftr serve", workers)
+            assert _job(engine, second).status == "succeeded"
+            assert sorted(_runs_audited(engine)) == [first, second]
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            try:
+                serve.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+                serve.wait(timeout=30)
+            log.close()
