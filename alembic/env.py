@@ -6,6 +6,7 @@ from sqlalchemy.engine import Engine
 
 from alembic import context
 from app.db import create_db_engine
+from app.migrations import include_name
 from app.settings import Settings
 from app.tables import metadata
 
@@ -35,6 +36,7 @@ def run_migrations_online() -> None:
             target_metadata=metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -21,6 +21,7 @@ class JobStatusName(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class ClearingJobPublic(BaseModel):

@@ -11,14 +11,15 @@ from sqlalchemy.engine import Engine
 
 from app.api_docs import install_api_docs
 from app.audit.signing import register_signing_key
-from app.clearing.flows import recover_interrupted_jobs
 from app.clock import Clock, MovableClock, SystemClock
 from app.db import create_db_engine
-from app.forecast.flows import recover_interrupted_forecasts
 from app.gate import AuthGate
-from app.jobs import JobRunner
+from app.jobs import JobRunner, Runner
+from app.jobs.queue import Queue
+from app.jobs.runner import mark_interrupted
 from app.limits import BodyLimits, InFlightLimit
 from app.market_clock.service import sync_market_clock
+from app.observability import RequestMetrics
 from app.problems import install_problem_handlers
 from app.rate_limit import AddressRateLimit, bucket
 from app.routers import (
@@ -36,6 +37,7 @@ from app.routers import (
     networks,
     participants,
     path_price,
+    probes,
     results,
     settlement,
     settlement_statements,
@@ -43,7 +45,6 @@ from app.routers import (
 )
 from app.security_headers import SecurityHeaders
 from app.settings import Environment, MarketClockMode, Settings
-from app.settlement.flows import recover_interrupted_settlements
 from app.web.pages import install_portal
 
 API_DESCRIPTION = """
@@ -65,14 +66,20 @@ def create_app(
     settings = settings if settings is not None else Settings()
     engine = engine if engine is not None else create_db_engine(settings.database_url)
     register_signing_key(engine, settings.audit_signing_key_file)
-    jobs = JobRunner(max_workers=settings.job_workers)
+    if clock is None:
+        movable = settings.market_clock_mode is MarketClockMode.MOVABLE
+        clock = MovableClock(SystemClock()) if movable else SystemClock()
+    jobs: Runner = (
+        Queue(settings.database_url, engine, clock=clock)
+        if settings.job_queue == "postgres"
+        else JobRunner(engine, clock, max_workers=settings.job_workers)
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sync_market_clock(engine, app.state.clock)
-        recover_interrupted_jobs(engine, app.state.clock)
-        recover_interrupted_settlements(engine, app.state.clock)
-        recover_interrupted_forecasts(engine, app.state.clock)
+        if settings.job_queue == "in_process":  # one process runs every job: none of them is alive
+            mark_interrupted(engine, app.state.clock)
         yield
         jobs.shutdown()
 
@@ -86,9 +93,6 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    if clock is None:
-        movable = settings.market_clock_mode is MarketClockMode.MOVABLE
-        clock = MovableClock(SystemClock()) if movable else SystemClock()
     app.state.clock = clock
     app.state.jobs = jobs
     install_problem_handlers(app)
@@ -115,7 +119,9 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
     app.add_middleware(SecurityHeaders, hsts=settings.env != Environment.DEVELOPMENT)
+    app.add_middleware(RequestMetrics)
     install_api_docs(app)
+    app.include_router(probes.router)
     routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
     services = (auction_revenue, transfers, applications, audit, settlement, settlement_statements, forecast)
     for module in (*routers, *services):

@@ -26,3 +26,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
+
+
+QUEUE_PREFIX = "procrastinate_"
+"""The job queue's own tables (migration ``0401_procrastinate``) are not in the service's metadata."""
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate's filter: leave the job queue's tables out of the comparison."""
+    return not (type_ == "table" and name is not None and name.startswith(QUEUE_PREFIX))

@@ -23,6 +23,9 @@ entropy (:func:`estimated_entropy_bits`) and SQLite (the default database) unles
 ``FTR_MARKET_CLOCK`` (``system`` | ``movable``: a market clock the OI moves forward, stored in the
 database and shared by ``ftr demo``, ``ftr serve`` and ``ftr clock``; default ``movable`` in development,
 ``system`` otherwise; refused in production).
+``FTR_JOB_QUEUE`` (``in_process``: jobs run on a thread of the service; ``postgres``: on ``ftr worker``
+processes, see :mod:`app.jobs.queue`), ``FTR_JOB_HEARTBEAT_S`` and ``FTR_JOB_STALLED_S`` (a worker's
+heartbeat period, and how long without one before its job is run again elsewhere).
 
 Outside development the service refuses to start with the default secret: a leaked default
 pepper would let anyone who reads the database brute-force nothing, but it would make every
@@ -96,6 +99,9 @@ class Settings(BaseSettings):
         if self.market_clock is not None:
             return self.market_clock
         return MarketClockMode.MOVABLE if self.env == Environment.DEVELOPMENT else MarketClockMode.SYSTEM
+    job_queue: str = Field(default="in_process", pattern="^(in_process|postgres)$")
+    job_heartbeat_s: float = Field(default=10.0, gt=0)
+    job_stalled_s: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

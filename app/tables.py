@@ -8,9 +8,9 @@ from app.auctions.tables import Auction, ClassAuction
 from app.audit.tables import AuditHead, AuditLog
 from app.bid_fills import BidFill
 from app.bids.tables import Bid
-from app.clearing.tables import BindingConstraint, ClearingJob, NodalPrice
-from app.forecast.tables import ForecastJob
+from app.clearing.tables import BindingConstraint, NodalPrice
 from app.holdings.tables import FtrHolding
+from app.jobs.tables import Job
 from app.market_clock.tables import MarketClock
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
 from app.participants.tables import ApiKey, Participant
@@ -21,7 +21,6 @@ from app.settlement.tables import (
     SettlementHolderMonth,
     SettlementHour,
     SettlementInputSet,
-    SettlementJob,
     SettlementRun,
     SettlementYearEnd,
     SettlementYearEndShare,
@@ -38,11 +37,10 @@ __all__ = [
     "BidFill",
     "BindingConstraint",
     "ClassAuction",
-    "ClearingJob",
-    "ForecastJob",
     "FtrApplication",
     "FtrHolding",
     "FtrTransfer",
+    "Job",
     "MarketClock",
     "NetworkPricingPoint",
     "NetworkVersion",
@@ -55,7 +53,6 @@ __all__ = [
     "SettlementHolderMonth",
     "SettlementHour",
     "SettlementInputSet",
-    "SettlementJob",
     "SettlementRun",
     "SettlementYearEnd",
     "SettlementYearEndShare",

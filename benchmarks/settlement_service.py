@@ -29,19 +29,20 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 
 from app.clock import FixedClock
 from app.db import create_db_engine, transaction
 from app.holdings.tables import FtrHolding
-from app.jobs import JobRunner
+from app.jobs import JobKind, JobRunner, JobStatus
+from app.jobs.repository import JobRepository
 from app.migrations import upgrade
 from app.participants.roles import Role
 from app.participants.service import Caller, ParticipantService
 from app.settlement.flows import start_settlement
 from app.settlement.input_kinds import InputKind
 from app.settlement.service import SettlementService
-from app.settlement.tables import SettlementFtrHour, SettlementHolderHour, SettlementJob
+from app.settlement.tables import SettlementFtrHour, SettlementHolderHour
 from benchmarks.results import write_run
 from market_calendar import month_hour_index
 
@@ -139,8 +140,8 @@ def run_one(engine: Engine, n_ftrs: int, n_nodes: int, seed: int = 11) -> dict[s
                 now=NOW,
             )
 
-    jobs = JobRunner(max_workers=1)
     clock = FixedClock(NOW)
+    jobs = JobRunner(engine, clock, max_workers=1)
 
     def settle() -> None:
         with transaction(engine) as session:
@@ -151,13 +152,16 @@ def run_one(engine: Engine, n_ftrs: int, n_nodes: int, seed: int = 11) -> dict[s
                 reason="benchmark",
                 requested_by=caller.participant_id,
                 clock=clock,
-                engine=engine,
                 jobs=jobs,
             )
         jobs.wait_idle()
         with transaction(engine) as session:
-            last = session.exec(select(SettlementJob).order_by(col(SettlementJob.id).desc())).first()
-            assert last is not None and last.status == "succeeded", last.error if last else None
+            last = JobRepository(session).unfinished(JobKind.SETTLEMENT, year=YEAR)
+            assert last is None, "the settlement job did not finish"
+            runs = SettlementService(session).runs_of(YEAR, MONTH)
+            assert runs and runs[-1].job_id is not None
+            job = JobRepository(session).get(runs[-1].job_id)
+            assert job is not None and job.status == JobStatus.SUCCEEDED, job.error if job else None
 
     out: dict[str, float | int] = {
         "upload_prices_s": _timed(lambda: upload(InputKind.DA_PRICES, price_csv)),

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0500_credit_position"
-down_revision: str | None = "0300_forecast"
+down_revision: str | None = "0401_procrastinate"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,4 +1,4 @@
-"""Every query on clearing jobs and clearing results."""
+"""Every query on clearing results (the jobs are in :mod:`app.jobs.repository`)."""
 
 from __future__ import annotations
 
@@ -8,37 +8,12 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.bid_fills import BidFill
-from app.clearing.tables import BindingConstraint, ClearingJob, NodalPrice
-
-QUEUED = "queued"
-RUNNING = "running"
-SUCCEEDED = "succeeded"
-FAILED = "failed"
+from app.clearing.tables import BindingConstraint, NodalPrice
 
 
 class ClearingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def job(self, job_id: int) -> ClearingJob | None:
-        return self.session.get(ClearingJob, job_id)
-
-    def jobs_of(self, auction_id: int) -> Sequence[ClearingJob]:
-        return self.session.exec(
-            select(ClearingJob).where(ClearingJob.auction_id == auction_id).order_by(col(ClearingJob.id))
-        ).all()
-
-    def unfinished_job(self, auction_id: int) -> ClearingJob | None:
-        return self.session.exec(
-            select(ClearingJob).where(
-                ClearingJob.auction_id == auction_id, col(ClearingJob.status).in_((QUEUED, RUNNING))
-            )
-        ).first()
-
-    def save_job(self, job: ClearingJob) -> ClearingJob:
-        self.session.add(job)
-        self.session.flush()
-        return job
 
     def clear_results(self, class_auction_ids: Sequence[int]) -> None:
         ids = list(class_auction_ids)

@@ -29,17 +29,18 @@ from app.auctions.repository import AuctionRepository
 from app.bid_fills import BidFill
 from app.bids.tables import Bid
 from app.clearing.repository import ClearingRepository
-from app.clearing.tables import ClearingJob
 from app.csv_export import models_csv
 from app.errors import NotFound
+from app.jobs import Job, JobKind
+from app.jobs.repository import JobRepository
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 from app.participants.tables import Participant
 from app.units import from_cents, from_tenths
 
 
-def job_public(job: ClearingJob, now: datetime) -> ClearingJobPublic:
-    assert job.id is not None
+def job_public(job: Job, now: datetime) -> ClearingJobPublic:
+    assert job.id is not None and job.auction_id is not None
     end = job.finished_at or (now if job.started_at else None)
     elapsed = (end - job.started_at).total_seconds() if job.started_at and end else None
     return ClearingJobPublic(
@@ -52,7 +53,7 @@ def job_public(job: ClearingJob, now: datetime) -> ClearingJobPublic:
         error=job.error,
         input_hash=job.input_hash,
         result_hash=job.result_hash,
-        summary=json.loads(job.summary) if job.summary else None,
+        summary=json.loads(job.result) if job.result else None,
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
@@ -64,22 +65,21 @@ class ResultsService:
         self.session = session
         self.repo = ClearingRepository(session)
 
-    def job(self, caller: Caller, job_id: int) -> ClearingJob:
-        job = self.repo.job(job_id)
+    def job(self, caller: Caller, job_id: int) -> Job:
+        job = JobRepository(self.session).get(job_id, JobKind.CLEARING)
         if job is None or caller.role not in READ_ALL_ROLES:
             raise NotFound(f"clearing job {job_id} not found")
         return job
 
-    def jobs(
-        self, caller: Caller, auction_id: int, *, limit: int, offset: int
-    ) -> tuple[Sequence[ClearingJob], int]:
+    def jobs(self, caller: Caller, auction_id: int, *, limit: int, offset: int) -> tuple[Sequence[Job], int]:
         if (
             caller.role not in READ_ALL_ROLES
             or AuctionRepository(self.session).readable(caller, auction_id) is None
         ):
             raise NotFound(f"auction {auction_id} has no clearing jobs visible to you")
-        jobs = self.repo.jobs_of(auction_id)
-        return jobs[offset : offset + limit], len(jobs)
+        return JobRepository(self.session).page_of_auction(
+            JobKind.CLEARING, auction_id, limit=limit, offset=offset
+        )
 
     def class_results(self, caller: Caller, auction_id: int, period_class: str) -> ClassResultsPublic:
         auctions = AuctionRepository(self.session)

@@ -1,4 +1,4 @@
-"""Tables of a clearing: the ``clearing_job`` and its results.
+"""Tables of a clearing's results (its job is a row of ``job``, :mod:`app.jobs.tables`).
 
 Results (``bid_fill`` in :mod:`app.bid_fills`, ``nodal_price``, ``binding_constraint``) are written in
 one transaction together with the auction's move to ``cleared``: all or nothing. Prices are integer
@@ -7,36 +7,12 @@ cents per MW for the whole period of the class; shadow prices and flows are exac
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 import app.tables_base  # noqa: F401  (the naming convention must be set before any table)
-from app.db_types import UTCDateTime
-
-
-class ClearingJob(SQLModel, table=True):
-    __tablename__ = "clearing_job"
-
-    id: int | None = Field(default=None, primary_key=True)
-    auction_id: int = Field(
-        sa_column=sa.Column(sa.Integer, sa.ForeignKey("auction.id"), nullable=False, index=True)
-    )
-    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
-    progress: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
-    log: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
-    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
-    input_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
-    result_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
-    summary: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
-    requested_by_id: int = Field(
-        sa_column=sa.Column(sa.Integer, sa.ForeignKey("participant.id"), nullable=False)
-    )
-    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
-    started_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
-    finished_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
 
 
 class NodalPrice(SQLModel, table=True):

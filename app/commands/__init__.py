@@ -16,6 +16,7 @@ from app.commands import (
     migrate,
     serve,
     settle,
+    worker,
 )
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
@@ -30,4 +31,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     audit,
     forecast,
     clock,
+    worker,
 )

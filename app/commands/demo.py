@@ -15,20 +15,24 @@ or ``POST /api/v1/market-clock``), then closes, clears and posts.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from app.clock import MovableClock, SystemClock
 from app.commands.runtime import command_engine, report
+from app.commands.serve import STARTUP_S
 from app.db import transaction
 from app.demo.market import DEMO_CASE, DemoMarket, build_demo
 from app.errors import ServiceError
 from app.main import create_app
 from app.market_clock.service import MarketClockService, sync_market_clock
 from app.migrations import upgrade
+from app.observability import configure_logging
 from app.settings import Settings
 from market_calendar import bid_window
 
@@ -38,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--no-serve", action="store_true", help="set up the demo market and exit")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="API processes (more than one needs FTR_JOB_QUEUE=postgres)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -88,8 +95,20 @@ def summary(market: DemoMarket, clock: MovableClock, seconds: float) -> list[str
     return lines
 
 
+def demo_app() -> FastAPI:
+    """The service on the demo's stored market clock (each API process of ``--workers`` reads it)."""
+    return create_app(Settings())
+
+
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.workers < 1 or (args.workers > 1 and settings.job_queue != "postgres"):
+        print(
+            "ftr demo: --workers must be 1, or more with the PostgreSQL job queue "
+            "(DATABASE_URL on PostgreSQL, FTR_JOB_QUEUE=postgres and ftr worker)",
+            file=sys.stderr,
+        )
+        return 2
     engine = command_engine(settings)
     started = time.monotonic()
     try:
@@ -105,5 +124,18 @@ def run(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     print(f"serving on http://{args.host}:{args.port}/docs")
-    uvicorn.run(create_app(settings, clock=clock), host=args.host, port=args.port)
+    json_logs = configure_logging()
+    log_config = None if json_logs else uvicorn.config.LOGGING_CONFIG
+    if args.workers > 1:
+        uvicorn.run(
+            "app.commands.demo:demo_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=log_config,
+            timeout_worker_healthcheck=STARTUP_S,
+        )
+    else:
+        uvicorn.run(create_app(settings, clock=clock), host=args.host, port=args.port, log_config=log_config)
     return 0

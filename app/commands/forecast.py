@@ -25,9 +25,10 @@ from app.clock import SystemClock
 from app.commands.runtime import command_engine, report
 from app.db import transaction
 from app.errors import ServiceError
-from app.forecast.flows import create_forecast_job, run_forecast_job
+from app.forecast.flows import create_forecast_job
 from app.forecast.report import report_public
-from app.forecast.tables import ForecastJob
+from app.jobs import run_job
+from app.jobs.repository import JobRepository
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import Role
 
@@ -110,11 +111,11 @@ def run(args: argparse.Namespace) -> int:
             job_id = job.id
             assert job_id is not None
         print(f"forecast job {job_id} for auction {args.auction}: simulating the month ...", flush=True)
-        run_forecast_job(engine, clock, job_id)
+        run_job(engine, clock, job_id)
         with transaction(engine) as session:
-            done = session.get(ForecastJob, job_id)
+            done = JobRepository(session).get(job_id)
             assert done is not None
-            status, error, document = done.status, done.error, done.report
+            status, error, document = done.status, done.error, done.result
     except ServiceError as exc:
         return report(exc)
     finally:

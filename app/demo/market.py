@@ -30,7 +30,7 @@ from importlib import resources
 
 import pandas as pd
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api_schemas.forecast import ForecastRequest
 from app.auctions.lifecycle import AuctionStatus
@@ -38,16 +38,17 @@ from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
 from app.bids.orders import OrderSpec
 from app.bids.service import BidService
-from app.clearing.flows import recover_interrupted_jobs, start_clearing
+from app.clearing.flows import start_clearing
 from app.clearing.posting import post_auction
 from app.clock import Clock, FixedClock
 from app.db import transaction
 from app.demo.book import LSE_ALLOCATION, MAINTENANCE_OUTAGES, DemoOrder, bid_book
-from app.forecast.flows import SUCCEEDED, create_forecast_job, recover_interrupted_forecasts, run_forecast_job
-from app.forecast.tables import ForecastJob
+from app.forecast.flows import create_forecast_job
 from app.holdings.repository import HoldingRepository
 from app.holdings.service import HoldingService, key_from_query
-from app.jobs import JobRunner
+from app.jobs import JobKind, JobRunner, JobStatus, run_job
+from app.jobs.repository import JobRepository
+from app.jobs.runner import mark_interrupted
 from app.networks.loading import NetworkFormat
 from app.networks.outages import network_from_document
 from app.networks.service import NetworkService
@@ -55,7 +56,7 @@ from app.networks.tables import NetworkVersion
 from app.participants.roles import Role
 from app.participants.service import Caller, ParticipantService
 from app.settings import Settings
-from app.settlement.flows import recover_interrupted_settlements, start_settlement
+from app.settlement.flows import start_settlement
 from app.settlement.input_kinds import InputKind
 from app.settlement.repository import SettlementRepository
 from app.settlement.service import SettlementService
@@ -209,7 +210,7 @@ def _status(engine: Engine, auction_id: int) -> AuctionStatus:
 
 
 def _clear(engine: Engine, auction_id: int, oi: Caller, clock: Clock) -> None:
-    jobs = JobRunner(max_workers=1)
+    jobs = JobRunner(engine, clock, max_workers=1)
     try:
         with transaction(engine) as session:
             start_clearing(
@@ -217,7 +218,6 @@ def _clear(engine: Engine, auction_id: int, oi: Caller, clock: Clock) -> None:
                 auction_id=auction_id,
                 requested_by=oi.participant_id,
                 clock=clock,
-                engine=engine,
                 jobs=jobs,
             )
         jobs.wait_idle()
@@ -230,11 +230,9 @@ def _clear(engine: Engine, auction_id: int, oi: Caller, clock: Clock) -> None:
 def _forecast(engine: Engine, auction_id: int, oi: Caller, clock: Clock, status: AuctionStatus) -> int | None:
     """The auction's forecast: the one stored, or run now if the auction is still cleared (not posted)."""
     with transaction(engine) as session:
-        done = session.exec(
-            select(ForecastJob)
-            .where(ForecastJob.auction_id == auction_id, ForecastJob.status == SUCCEEDED)
-            .order_by(col(ForecastJob.id))
-        ).first()
+        done = JobRepository(session).first_of_auction(
+            JobKind.FORECAST, auction_id=auction_id, status=JobStatus.SUCCEEDED
+        )
         if done is not None:
             assert done.id is not None
             return done.id
@@ -245,11 +243,11 @@ def _forecast(engine: Engine, auction_id: int, oi: Caller, clock: Clock, status:
         )
         job_id = job.id
         assert job_id is not None
-    run_forecast_job(engine, clock, job_id)
+    run_job(engine, clock, job_id)
     with transaction(engine) as session:
-        finished = session.get(ForecastJob, job_id)
+        finished = JobRepository(session).get(job_id)
         assert finished is not None
-        if finished.status != SUCCEEDED:
+        if finished.status != JobStatus.SUCCEEDED:
             raise RuntimeError(f"the demo forecast failed: {finished.error}")
     return job_id
 
@@ -332,12 +330,12 @@ def _settle(engine: Engine, year: int, month: int, oi: Caller, clock: Clock) -> 
         if runs:
             assert runs[-1].id is not None
             return runs[-1].id
-    jobs = JobRunner(max_workers=1)
+    jobs = JobRunner(engine, clock, max_workers=1)
     try:
         with transaction(engine) as session:
             start_settlement(
                 session, year=year, month=month, reason="demo: simulated day-ahead month",
-                requested_by=oi.participant_id, clock=clock, engine=engine, jobs=jobs,
+                requested_by=oi.participant_id, clock=clock, jobs=jobs,
             )  # fmt: skip
         jobs.wait_idle()
     finally:
@@ -355,8 +353,7 @@ def build_demo(
     """Build (or find) the demo market; ``clock`` stands inside the upcoming auction's bid window."""
     now = clock.now()
     # A run killed mid-job left it unfinished: fail it so this run can start it again.
-    for recover in (recover_interrupted_jobs, recover_interrupted_forecasts, recover_interrupted_settlements):
-        recover(engine, clock)
+    mark_interrupted(engine, clock)
     callers, keys = _participants(engine, settings, now)
     oi = callers[OI]
     version_id = _network(engine, oi, now)

@@ -12,6 +12,8 @@ from app.clearing.flows import start_clearing
 from app.clearing.posting import post_auction
 from app.clearing.results import ResultsService, job_public
 from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
+from app.jobs import JobKind
+from app.jobs.service import JobService
 
 router = APIRouter(prefix="/api/v1", tags=["clearing"])
 
@@ -35,7 +37,6 @@ def clear_auction(
         auction_id=auction_id,
         requested_by=caller.participant_id,
         clock=clock,
-        engine=request.app.state.engine,
         jobs=request.app.state.jobs,
     )
     response.headers["Location"] = f"/api/v1/clearing-jobs/{job.id}"
@@ -48,6 +49,14 @@ def read_job(
 ) -> ClearingJobPublic:
     """A clearing job: status, progress, elapsed time, log and result fingerprints (OI and auditors)."""
     return job_public(ResultsService(session).job(caller, job_id), clock.now())
+
+
+@router.post("/clearing-jobs/{job_id}/cancel", response_model=ClearingJobPublic)
+def cancel_job(job_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep) -> ClearingJobPublic:
+    """Cancel a clearing job: a queued one at once, a running one at its next progress point; a
+    cancelled job stores nothing. OI only."""
+    job = JobService(session).cancel(job_id, JobKind.CLEARING, by=caller.participant_id, now=clock.now())
+    return job_public(job, clock.now())
 
 
 @router.get("/auctions/{auction_id}/clearing-jobs", response_model=Page[ClearingJobPublic])

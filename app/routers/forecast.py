@@ -12,6 +12,8 @@ from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, 
 from app.forecast.flows import start_forecast
 from app.forecast.mapping import forecast_job_public
 from app.forecast.service import ForecastService
+from app.jobs import JobKind
+from app.jobs.service import JobService
 
 router = APIRouter(prefix="/api/v1", tags=["forecast"])
 
@@ -39,7 +41,6 @@ def forecast_auction(
         request=body or ForecastRequest(),
         requested_by=caller.participant_id,
         clock=clock,
-        engine=request.app.state.engine,
         jobs=request.app.state.jobs,
     )
     response.headers["Location"] = f"/api/v1/forecast-jobs/{job.id}"
@@ -52,6 +53,16 @@ def read_forecast_job(
 ) -> ForecastJobPublic:
     """A forecast job: status, progress, elapsed time, log and, once succeeded, the report (OI, auditors)."""
     return forecast_job_public(ForecastService(session).job(caller, job_id), clock.now())
+
+
+@router.post("/forecast-jobs/{job_id}/cancel", response_model=ForecastJobPublic)
+def cancel_forecast_job(
+    job_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
+) -> ForecastJobPublic:
+    """Cancel a forecast job: a queued one at once, a running one at its next progress point; a
+    cancelled job stores no report. OI only."""
+    job = JobService(session).cancel(job_id, JobKind.FORECAST, by=caller.participant_id, now=clock.now())
+    return forecast_job_public(job, clock.now())
 
 
 @router.get("/auctions/{auction_id}/forecast-jobs", response_model=Page[ForecastJobPublic])

@@ -168,7 +168,6 @@ def settle_month(
         reason=body.reason,
         requested_by=caller.participant_id,
         clock=clock,
-        engine=request.app.state.engine,
         jobs=request.app.state.jobs,
     )
     response.headers["Location"] = f"/api/v1/settlement/jobs/{job.id}"
@@ -189,6 +188,16 @@ def read_job(
 ) -> SettlementJobPublic:
     """A settlement job: status, progress, log, error, and the runs it stored (OI and auditors)."""
     job, run_ids = SettlementService(session).job(job_id)
+    return mapping.job_public(job, run_ids, clock.now())
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=SettlementJobPublic)
+def cancel_job(
+    job_id: ObjectId, caller: Operator, session: SessionDep, clock: ClockDep
+) -> SettlementJobPublic:
+    """Cancel a settlement job: a queued one at once, a running one at its next progress point; a
+    cancelled job stores no run. OI only."""
+    job, run_ids = SettlementService(session).cancel_job(job_id, by=caller.participant_id, now=clock.now())
     return mapping.job_public(job, run_ids, clock.now())
 
 

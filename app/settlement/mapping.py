@@ -25,6 +25,7 @@ from api_schemas.settlement import (
     YearEndSharePublic,
 )
 from app.csv_export import models_csv
+from app.jobs import Job
 from app.settlement.tables import (
     SettlementChange,
     SettlementFtrHour,
@@ -32,7 +33,6 @@ from app.settlement.tables import (
     SettlementHolderMonth,
     SettlementHour,
     SettlementInputSet,
-    SettlementJob,
     SettlementRun,
     SettlementYearEnd,
     SettlementYearEndShare,
@@ -56,7 +56,7 @@ def input_set_public(s: SettlementInputSet) -> InputSetPublic:
     )
 
 
-def job_public(job: SettlementJob, run_ids: list[int], now: datetime) -> SettlementJobPublic:
+def job_public(job: Job, run_ids: list[int], now: datetime) -> SettlementJobPublic:
     assert job.id is not None
     end = job.finished_at or (now if job.started_at else None)
     return SettlementJobPublic(

@@ -17,13 +17,10 @@ from app.settlement.tables import (
     SettlementHolderMonth,
     SettlementHour,
     SettlementInputSet,
-    SettlementJob,
     SettlementRun,
     SettlementYearEnd,
     SettlementYearEndShare,
 )
-
-QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 
 
 class SettlementRepository:
@@ -100,16 +97,6 @@ class SettlementRepository:
                 copy.write_row([row[c] for c in columns])
 
     # ------------------------------------------------------------------ jobs
-    def job(self, job_id: int) -> SettlementJob | None:
-        return self.session.get(SettlementJob, job_id)
-
-    def unfinished_job(self, year: int) -> SettlementJob | None:
-        return self.session.exec(
-            select(SettlementJob).where(
-                SettlementJob.year == year, col(SettlementJob.status).in_((QUEUED, RUNNING))
-            )
-        ).first()
-
     def lock_year(self, year: int) -> None:
         """Serialise run starts and stores of one year (PostgreSQL advisory lock; SQLite: BEGIN IMMEDIATE)."""
         if is_postgresql(self.session):

@@ -15,6 +15,9 @@ from sqlmodel import Session
 
 from app.audit.service import actor_of, record_audit
 from app.errors import FieldError, NotFound, ValidationFailed
+from app.jobs import Job, JobKind
+from app.jobs.repository import JobRepository
+from app.jobs.service import JobService
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES
 from app.participants.service import Caller
 from app.settlement import engine_inputs as build
@@ -27,7 +30,6 @@ from app.settlement.storage import find_or_add_input_set
 from app.settlement.tables import (
     SettlementHolderMonth,
     SettlementInputSet,
-    SettlementJob,
     SettlementRun,
     SettlementYearEnd,
     SettlementYearEndShare,
@@ -115,10 +117,15 @@ class SettlementService:
         return text
 
     # ------------------------------------------------------------------ jobs and runs
-    def job(self, job_id: int) -> tuple[SettlementJob, list[int]]:
-        job = self.repo.job(job_id)
+    def job(self, job_id: int) -> tuple[Job, list[int]]:
+        job = JobRepository(self.session).get(job_id, JobKind.SETTLEMENT)
         if job is None:
             raise NotFound(f"settlement job {job_id} not found")
+        return job, self.repo.runs_of_job(job_id)
+
+    def cancel_job(self, job_id: int, *, by: int, now: datetime) -> tuple[Job, list[int]]:
+        """Cancel a settlement job (a cancelled job stores no run); the job and the runs it stored."""
+        job = JobService(self.session).cancel(job_id, JobKind.SETTLEMENT, by=by, now=now)
         return job, self.repo.runs_of_job(job_id)
 
     def run(self, run_id: int) -> SettlementRun:

@@ -67,25 +67,6 @@ class SettlementInputSet(SQLModel, table=True):
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
 
 
-class SettlementJob(SQLModel, table=True):
-    __tablename__ = "settlement_job"
-
-    id: int | None = Field(default=None, primary_key=True)
-    year: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, index=True))
-    month: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
-    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
-    progress: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
-    reason: str = Field(default="", sa_column=sa.Column(sa.String(500), nullable=False))
-    log: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
-    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
-    requested_by_id: int = Field(
-        sa_column=sa.Column(sa.Integer, sa.ForeignKey("participant.id"), nullable=False)
-    )
-    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
-    started_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
-    finished_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
-
-
 class SettlementRun(SQLModel, table=True):
     """One version of a month's settlement. ``trigger``: ``settle``, ``correction`` or ``reflow``."""
 
@@ -98,9 +79,7 @@ class SettlementRun(SQLModel, table=True):
     version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     is_current: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
     trigger: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
-    job_id: int = Field(
-        sa_column=sa.Column(sa.Integer, sa.ForeignKey("settlement_job.id"), nullable=False, index=True)
-    )
+    job_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("job.id"), nullable=False, index=True))
     replaces_run_id: int | None = Field(
         default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("settlement_run.id"), nullable=True)
     )

@@ -356,7 +356,6 @@ def lifecycle(
                 auction_id=auction_id,
                 requested_by=caller.participant_id,
                 clock=clock,
-                engine=request.app.state.engine,
                 jobs=request.app.state.jobs,
             )
         else:

@@ -79,6 +79,9 @@ EXPECTED_FOR_OTHER: dict[tuple[str, str], int] = {
     ("POST", "/api/v1/auctions/{auction_id}/forecast"): 403,
     ("GET", "/api/v1/auctions/{auction_id}/forecast-jobs"): 404,
     ("GET", "/api/v1/forecast-jobs/{job_id}"): 404,
+    ("POST", "/api/v1/clearing-jobs/{job_id}/cancel"): 403,
+    ("POST", "/api/v1/forecast-jobs/{job_id}/cancel"): 403,
+    ("POST", "/api/v1/settlement/jobs/{job_id}/cancel"): 403,
 }
 
 OPERATOR_ONLY: list[tuple[str, str]] = [
@@ -100,6 +103,9 @@ OPERATOR_ONLY: list[tuple[str, str]] = [
     ("GET", "/api/v1/revenue-requirements"),
     ("PUT", "/api/v1/revenue-requirements/{owner_id}"),
     ("POST", "/api/v1/transfers/{transfer_id}/verify"),
+    ("POST", "/api/v1/clearing-jobs/{job_id}/cancel"),
+    ("POST", "/api/v1/forecast-jobs/{job_id}/cancel"),
+    ("POST", "/api/v1/settlement/jobs/{job_id}/cancel"),
 ]
 BIDDER_ONLY: list[tuple[str, str]] = [
     ("POST", "/api/v1/auctions/{auction_id}/bids"),
@@ -239,6 +245,7 @@ def test_roles_refused(
         "transfer_id": 1,
         "application_id": 1,
         "owner_id": member.id,
+        "job_id": 1,
     }
     refused = list(OPERATOR_ONLY) + ([] if role in ("trader", "lse") else BIDDER_ONLY)
     for method, path in refused:

@@ -12,10 +12,12 @@ from fastapi import FastAPI
 from sqlmodel import Session, func, select
 
 from app.bid_fills import BidFill
-from app.clearing import flows
-from app.clearing.tables import BindingConstraint, ClearingJob, NodalPrice
+from app.clearing import tasks
+from app.clearing.tables import BindingConstraint, NodalPrice
 from app.clock import FixedClock
 from app.db import transaction
+from app.jobs import Job, JobKind
+from app.jobs.runner import mark_interrupted
 from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer
 from tests.app.http import SyncClient
 
@@ -38,7 +40,7 @@ def wait_for_job(client: SyncClient, operator_key: str, job_id: int, timeout: fl
         job: dict[str, Any] = client.get(
             f"/api/v1/clearing-jobs/{job_id}", headers=bearer(operator_key)
         ).json()
-        if job["status"] in ("succeeded", "failed"):
+        if job["status"] in ("succeeded", "failed", "cancelled"):
             return job
         time.sleep(0.05)
     raise AssertionError(f"clearing job {job_id} did not finish in {timeout} s")
@@ -253,13 +255,13 @@ class TestJobs:
     ) -> None:
         submit_worked_example(client, auction_id, make_participant)
         clock.set(JANUARY_2027_CLOSES)
-        real_add_binding = flows.ClearingRepository.add_binding
+        real_add_binding = tasks.ClearingRepository.add_binding
 
         def die_mid_write(self: Any, rows: Any) -> None:
             raise KeyboardInterrupt("killed while writing results")
 
         # The worker dies after fills and nodal prices were written in the results transaction.
-        monkeypatch.setattr(flows.ClearingRepository, "add_binding", die_mid_write)
+        monkeypatch.setattr(tasks.ClearingRepository, "add_binding", die_mid_write)
         r = client.post(f"/api/v1/auctions/{auction_id}/clear", headers=bearer(operator_key))
         job_id = r.json()["id"]
         with pytest.raises(KeyboardInterrupt):
@@ -267,16 +269,16 @@ class TestJobs:
         with Session(app.state.engine) as session:
             for table in (BidFill, NodalPrice, BindingConstraint):
                 assert session.exec(select(func.count()).select_from(table)).one() == 0
-            job = session.get(ClearingJob, job_id)
+            job = session.get(Job, job_id)
             assert job is not None and job.status == "running", "the process died: nobody marked it"
         assert (
             client.get(f"/api/v1/auctions/{auction_id}", headers=bearer(operator_key)).json()["status"]
             == "closed"
         )
         # A restart marks the interrupted job failed; a new run clears the auction.
-        assert flows.recover_interrupted_jobs(app.state.engine, clock) == 1
+        assert mark_interrupted(app.state.engine, clock) == 1
         assert wait_for_job(client, operator_key, job_id)["status"] == "failed"
-        monkeypatch.setattr(flows.ClearingRepository, "add_binding", real_add_binding)
+        monkeypatch.setattr(tasks.ClearingRepository, "add_binding", real_add_binding)
         rerun = clear(client, operator_key, auction_id)
         assert rerun["status"] == "succeeded"
         again = clear(client, operator_key, auction_id)
@@ -298,7 +300,7 @@ class TestJobs:
         def broken(self: Any, rows: Any) -> None:
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(flows.ClearingRepository, "add_nodal_prices", broken)
+        monkeypatch.setattr(tasks.ClearingRepository, "add_nodal_prices", broken)
         job = clear(client, operator_key, auction_id)
         assert job["status"] == "failed" and "disk full" in job["error"]
         with transaction(app.state.engine) as session:
@@ -365,8 +367,14 @@ class TestRecoveryAtStartUp:
         with transaction(app.state.engine) as session:
             oi = ParticipantRepository(session).get_by_name("The OI")
             assert oi is not None and oi.id is not None
-            job = ClearingJob(
-                auction_id=auction_id, status="running", requested_by_id=oi.id, created_at=clock.now()
+            job = Job(
+                kind=JobKind.CLEARING,
+                auction_id=auction_id,
+                year=2027,
+                month=1,
+                status="running",
+                requested_by_id=oi.id,
+                created_at=clock.now(),
             )
             session.add(job)
             session.flush()

@@ -389,19 +389,24 @@ class TestFailures:
         self, app: FastAPI, client: SyncClient, operator_key: str, example: dict[str, Member]
     ) -> None:
         from app.db import transaction
-        from app.settlement.flows import recover_interrupted_settlements
-        from app.settlement.tables import SettlementJob
+        from app.jobs import Job, JobKind
+        from app.jobs.runner import mark_interrupted
 
         with transaction(app.state.engine) as session:
             oi_id = session.exec(select(Participant.id).where(Participant.role == "operator")).one()
             assert oi_id is not None
-            stale = SettlementJob(
-                year=YEAR, month=M1, status="running", requested_by_id=oi_id, created_at=START
+            stale = Job(
+                kind=JobKind.SETTLEMENT,
+                year=YEAR,
+                month=M1,
+                status="running",
+                requested_by_id=oi_id,
+                created_at=START,
             )
             session.add(stale)
         r = client.post(f"/api/v1/settlement/months/{YEAR}/{M1}/runs", json={}, headers=bearer(operator_key))
         assert r.status_code == 409 and r.json()["type"].endswith("/settlement-job-running")
-        assert recover_interrupted_settlements(app.state.engine, app.state.clock) == 1
+        assert mark_interrupted(app.state.engine, app.state.clock) == 1
         assert stale.id is not None
         failed = wait_job(client, operator_key, stale.id)
         assert failed["status"] == "failed" and "interrupted" in failed["error"]

@@ -1,0 +1,60 @@
+"""``ftr worker [--concurrency N]``: run the jobs queued on PostgreSQL (``FTR_JOB_QUEUE=postgres``).
+
+A worker takes clearing, settlement and forecast jobs from the queue (:mod:`app.jobs.queue`), runs
+their tasks and records everything on the ``job`` row. Several workers, on one or several machines,
+share the database; a worker killed mid-job stops sending heartbeats and its job is run again by a
+live worker after ``FTR_JOB_STALLED_S``. SIGINT or SIGTERM stop it after its running jobs finish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from prometheus_client import start_http_server
+
+import app.clearing.tasks
+import app.forecast.tasks
+import app.settlement.tasks  # noqa: F401  (the task bodies register themselves)
+from app.db import create_db_engine
+from app.jobs.queue import Queue
+from app.observability import configure_logging
+from app.settings import Settings
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("worker", help="run queued jobs (PostgreSQL queue)")
+    parser.add_argument("--concurrency", type=int, default=1, help="jobs run at once by this process")
+    parser.add_argument(
+        "--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if not settings.database_url.startswith("postgresql"):
+        print("ftr worker: the job queue needs a PostgreSQL DATABASE_URL", file=sys.stderr)
+        return 2
+    if args.concurrency < 1:
+        print("ftr worker: --concurrency must be at least 1", file=sys.stderr)
+        return 2
+    configure_logging()
+    if args.metrics_port is not None:
+        start_http_server(args.metrics_port)
+    engine = create_db_engine(settings.database_url)
+    queue = Queue(settings.database_url, engine)
+    try:
+        asyncio.run(
+            queue.work(
+                concurrency=args.concurrency,
+                heartbeat_s=settings.job_heartbeat_s,
+                stalled_s=settings.job_stalled_s,
+            )
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
+    return 0

@@ -1,0 +1,293 @@
+"""The generic part of every job: enqueue after commit, claim, progress and log, fail, cancel, finish.
+
+A job row is created by a service in the request's transaction and handed to the runner only after
+that transaction committed (:func:`enqueue`), so a job never starts on data that may still roll back.
+The runner looks the job's task up by its kind (:func:`task` registers the bodies, which live in
+``app/<domain>/tasks.py``) and calls it with a :class:`JobContext`:
+
+    claim        ``queued`` -> ``running`` (a job already claimed, finished or cancelled is skipped)
+    ctx.progress phase, round, rows, fraction and elapsed on the row, each in its own short transaction;
+                 a cancellation requested by the OI stops the job here (:class:`JobCancelled`)
+    ctx.log      a line of the job's log (never prices or keys)
+    finish       in the task's store transaction: the row (locked) becomes ``succeeded`` with its
+                 result; a cancellation requested meanwhile rolls the whole store back
+    fail         any exception: ``failed`` with the error, in a transaction of its own; nothing of the
+                 task's results was stored (they are written in one transaction with :func:`finish`)
+
+Task bodies are long computations outside any transaction; they read their inputs in one snapshot
+transaction and store everything in one more. Running a task again from its stored inputs gives the
+same result.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.clock import Clock
+from app.db import after_commit, transaction
+from app.jobs.repository import JobRepository
+from app.jobs.status import UNFINISHED, JobKind, JobStatus
+from app.jobs.tables import Job
+
+logger = logging.getLogger("app.jobs")
+
+INTERRUPTED = "interrupted: the service stopped while the job was unfinished"
+
+
+class JobCancelled(Exception):
+    """Raised at a progress point (or at the store) of a job the OI cancelled."""
+
+
+@dataclass
+class JobContext:
+    """What a task body gets: its job's id and kind, and the means to report progress."""
+
+    engine: Engine
+    clock: Clock
+    job_id: int
+    kind: JobKind
+    started: float = field(default_factory=time.monotonic)
+
+    def elapsed_s(self) -> float:
+        return time.monotonic() - self.started
+
+    def progress(
+        self,
+        phase: str,
+        *,
+        round: int | None = None,
+        rows: int | None = None,
+        fraction: float | None = None,
+        line: str | None = None,
+    ) -> None:
+        """Record the job's phase (and round, rows, fraction done, a log line); stop if cancelled."""
+        with transaction(self.engine) as session:
+            job = session.get(Job, self.job_id)
+            assert job is not None
+            if job.cancel_requested_at is not None or job.status == JobStatus.CANCELLED:
+                raise JobCancelled(f"job {self.job_id} was cancelled")
+            job.phase = phase
+            job.round = round
+            if rows is not None:
+                job.rows = rows
+            if fraction is not None:
+                job.progress = fraction
+            job.elapsed_s = self.elapsed_s()
+            if line is not None:
+                job.log += f"{self.clock.now().isoformat()} {line}\n"
+            session.add(job)
+
+    def log(self, line: str, fraction: float | None = None) -> None:
+        """Append a line to the job's log (and set the fraction done); stop if cancelled."""
+        with transaction(self.engine) as session:
+            job = session.get(Job, self.job_id)
+            assert job is not None
+            if job.cancel_requested_at is not None:
+                raise JobCancelled(f"job {self.job_id} was cancelled")
+            job.log += f"{self.clock.now().isoformat()} {line}\n"
+            if fraction is not None:
+                job.progress = fraction
+            job.elapsed_s = self.elapsed_s()
+            session.add(job)
+
+    def update(self, **values: object) -> None:
+        """Set columns of the job row (``input_hash`` once the inputs are read, ...)."""
+        with transaction(self.engine) as session:
+            job = session.get(Job, self.job_id)
+            assert job is not None
+            for name, value in values.items():
+                setattr(job, name, value)
+            session.add(job)
+
+
+Task = Callable[[JobContext], None]
+_TASKS: dict[JobKind, Task] = {}
+_OBSERVERS: list[Callable[[str, str, float], None]] = []
+
+
+def observe_durations(observer: Callable[[str, str, float], None]) -> None:
+    """Call ``observer(kind, status, seconds)`` when a job run ends (the metrics)."""
+    if observer not in _OBSERVERS:
+        _OBSERVERS.append(observer)
+
+
+def task(kind: JobKind) -> Callable[[Task], Task]:
+    """Register ``fn`` as the body of jobs of ``kind`` (one per kind)."""
+
+    def register(fn: Task) -> Task:
+        _TASKS[kind] = fn
+        return fn
+
+    return register
+
+
+def finish(session: Session, ctx: JobContext, now: datetime, line: str, **values: object) -> Job:
+    """In the task's store transaction: the job ``succeeded`` (with ``values``); refused if cancelled."""
+    job = JobRepository(session).lock(ctx.job_id)
+    assert job is not None
+    if job.cancel_requested_at is not None or job.status != JobStatus.RUNNING:
+        raise JobCancelled(f"job {ctx.job_id} was cancelled (or taken over) before its results were stored")
+    for name, value in values.items():
+        setattr(job, name, value)
+    job.status = JobStatus.SUCCEEDED
+    job.progress = 1.0
+    job.phase = "done"
+    job.elapsed_s = ctx.elapsed_s()
+    job.finished_at = now
+    job.log += f"{now.isoformat()} {line}\n"
+    session.add(job)
+    return job
+
+
+def claim(engine: Engine, clock: Clock, job_id: int, *, takeover: bool = False) -> Job | None:
+    """``queued`` -> ``running``; ``None`` if the job is gone, finished or (unless ``takeover``: the
+    queue hands over the job of a worker that stopped) already running."""
+    with transaction(engine) as session:
+        job = JobRepository(session).lock(job_id)
+        if job is None:
+            return None
+        now = clock.now()
+        if takeover and job.status == JobStatus.RUNNING:
+            job.log += (
+                f"{now.isoformat()} taken over: the worker running it stopped; run again from its inputs\n"
+            )
+        elif job.status != JobStatus.QUEUED:
+            return None
+        job.status = JobStatus.RUNNING
+        job.started_at = now
+        job.phase = "started"
+        session.add(job)
+        return job
+
+
+def _finish_unsuccessfully(engine: Engine, clock: Clock, job_id: int, exc: BaseException) -> None:
+    with transaction(engine) as session:
+        job = JobRepository(session).lock(job_id)
+        if job is None or JobStatus(job.status).finished:
+            return
+        now = clock.now()
+        job.finished_at = now
+        if isinstance(exc, JobCancelled):
+            job.status = JobStatus.CANCELLED
+            job.log += f"{now.isoformat()} cancelled; nothing was stored\n"
+        else:
+            job.status = JobStatus.FAILED
+            job.error = f"{type(exc).__name__}: {exc}"
+            job.log += f"{now.isoformat()} failed: {job.error}; nothing was stored\n"
+        session.add(job)
+
+
+def run_job(engine: Engine, clock: Clock, job_id: int, *, takeover: bool = False) -> None:
+    """Run one job by its kind's task; never raises (a failure is recorded on the job)."""
+    job = claim(engine, clock, job_id, takeover=takeover)
+    if job is None:
+        return
+    kind = JobKind(job.kind)
+    body = _TASKS.get(kind)
+    started = time.monotonic()
+    outcome = JobStatus.SUCCEEDED
+    try:
+        if body is None:
+            raise LookupError(f"no task registered for {kind.value} jobs")
+        body(JobContext(engine, clock, job_id, kind))
+    except Exception as exc:  # recorded on the job: the worker must never die silently
+        outcome = JobStatus.CANCELLED if isinstance(exc, JobCancelled) else JobStatus.FAILED
+        if outcome is JobStatus.FAILED:
+            logger.exception("%s job %s failed", kind.value, job_id)
+        _finish_unsuccessfully(engine, clock, job_id, exc)
+    finally:
+        for observe in _OBSERVERS:
+            observe(kind.value, outcome.value, time.monotonic() - started)
+
+
+def request_cancel(session: Session, job: Job, now: datetime) -> Job:
+    """Cancel a job (in the caller's transaction): a queued one at once, a running one at its next
+    progress point (it stores nothing). A finished job is returned unchanged."""
+    if job.status == JobStatus.QUEUED:
+        job.status = JobStatus.CANCELLED
+        job.finished_at = now
+        job.log += f"{now.isoformat()} cancelled before it started\n"
+    elif job.status == JobStatus.RUNNING and job.cancel_requested_at is None:
+        job.cancel_requested_at = now
+        job.log += f"{now.isoformat()} cancellation requested\n"
+    session.add(job)
+    session.flush()
+    return job
+
+
+def mark_interrupted(engine: Engine, clock: Clock) -> int:
+    """Mark every job a dead single process left queued or running as failed; returns how many.
+
+    Only for the embedded single-process service: with several processes on one database a job
+    ``running`` may belong to a live process.
+    """
+    with transaction(engine) as session:
+        jobs = list(JobRepository(session).all_unfinished())
+        for job in jobs:
+            assert job.status in UNFINISHED
+            job.status = JobStatus.FAILED
+            job.error = INTERRUPTED
+            job.finished_at = clock.now()
+            session.add(job)
+        return len(jobs)
+
+
+class Runner(Protocol):
+    """Where committed jobs go: :class:`JobRunner` (in-process) or :class:`app.jobs.queue.Queue`."""
+
+    def submit(self, job_id: int) -> object: ...
+
+    def wait_idle(self, timeout: float | None = None) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class JobRunner:
+    """Runs jobs in-process on a small thread pool (the embedded service and the command line)."""
+
+    def __init__(self, engine: Engine, clock: Clock, max_workers: int = 1) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ftr-job")
+        self._lock = threading.Lock()
+        self._pending: set[Future[None]] = set()
+
+    def submit(self, job_id: int) -> Future[None]:
+        future = self._executor.submit(run_job, self.engine, self.clock, job_id)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def wait_idle(self, timeout: float | None = None) -> None:
+        """Block until every submitted job has finished (tests and the CLI use it)."""
+        with self._lock:
+            pending = list(self._pending)
+        for future in pending:
+            future.result(timeout=timeout)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+
+def enqueue(session: Session, runner: Runner, job_id: int) -> None:
+    """Hand the job to the runner once ``session``'s transaction committed (never if it rolls back)."""
+
+    def submit() -> None:
+        runner.submit(job_id)
+
+    after_commit(session, submit)
