@@ -17,10 +17,12 @@ from prometheus_client import start_http_server
 import app.clearing.tasks
 import app.forecast.tasks
 import app.settlement.tasks  # noqa: F401  (the task bodies register themselves)
+from app.clock import Clock, MovableClock, SystemClock
 from app.db import create_db_engine
 from app.jobs.queue import Queue
+from app.market_clock.service import sync_market_clock
 from app.observability import configure_logging
-from app.settings import Settings
+from app.settings import MarketClockMode, Settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,7 +46,12 @@ def run(args: argparse.Namespace) -> int:
     if args.metrics_port is not None:
         start_http_server(args.metrics_port)
     engine = create_db_engine(settings.database_url)
-    queue = Queue(settings.database_url, engine)
+    clock: Clock = SystemClock()
+    if settings.market_clock_mode is MarketClockMode.MOVABLE:  # the OI's market clock, as the API reads it
+        clock = MovableClock(SystemClock())
+    queue = Queue(
+        settings.database_url, engine, clock=clock, before_job=lambda: sync_market_clock(engine, clock)
+    )
     try:
         asyncio.run(
             queue.work(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import procrastinate
@@ -64,9 +65,11 @@ class Queue:
         *,
         clock: Clock | None = None,
         connect_args: dict[str, Any] | None = None,
+        before_job: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock if clock is not None else SystemClock()
+        self.before_job = before_job
         self.app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(
                 conninfo=conninfo(database_url), kwargs=dict(connect_args or {}), min_size=1, max_size=4
@@ -76,6 +79,8 @@ class Queue:
 
     def _run(self, context: procrastinate.JobContext, job_id: int) -> None:
         attempts = context.job.attempts if context.job is not None else 0
+        if self.before_job is not None:  # e.g. take the stored market clock
+            self.before_job()
         run_job(self.engine, self.clock, job_id, takeover=attempts > 0)
 
     # ---------------------------------------------------------------- the API side
