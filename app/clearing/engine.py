@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
 from app.networks.outages import network_from_document
+from feasibility.progress import ProgressCallback
 from feasibility.result import Status
 from market_terms.money import to_cents
 from market_terms.mw import round_to_tenths
@@ -154,8 +155,11 @@ def _contingencies(snapshot: ClassSnapshot) -> list[Contingency] | Literal["all"
     return None
 
 
-def clear_class(snapshot: ClassSnapshot) -> ClassOutcome:
-    """Clear one class auction with the engine (deterministic: same snapshot, same outcome)."""
+def clear_class(snapshot: ClassSnapshot, progress: ProgressCallback | None = None) -> ClassOutcome:
+    """Clear one class auction with the engine (deterministic: same snapshot, same outcome).
+
+    ``progress`` receives the engine's events (:mod:`feasibility.progress`) between solver rounds; an
+    exception it raises (a cancelled job) stops the clearing."""
     # The solver stack (HiGHS, scipy) loads on the first clearing, not at every start of the CLI.
     from auction.bids import Bid, HeldFtr, Offer
     from auction.clearing import clear_auction
@@ -198,7 +202,13 @@ def clear_class(snapshot: ClassSnapshot) -> ClassOutcome:
         for h, s, t, hedge, mw in _base_model(snapshot)
     ]
     result = clear_auction(
-        network, bids, offers, held, conditions=conditions, contingencies=_contingencies(snapshot)
+        network,
+        bids,
+        offers,
+        held,
+        conditions=conditions,
+        contingencies=_contingencies(snapshot),
+        progress=progress,
     )
     fills = tuple(FillRow(int(a.id), round_to_tenths(a.mw_awarded), to_cents(a.price)) for a in result.awards)
     prices = tuple(sorted((point, to_cents(p)) for point, p in result.nodal_prices.items()))

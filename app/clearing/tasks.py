@@ -44,6 +44,7 @@ from app.holdings.repository import HoldingRepository
 from app.jobs import JobContext, JobKind, finish, task
 from app.jobs.repository import JobRepository
 from app.networks.tables import NetworkVersion
+from feasibility.progress import ProgressEvent, format_event
 
 RERUNNABLE = (AuctionStatus.CLOSED, AuctionStatus.CLEARED)
 
@@ -191,13 +192,30 @@ def clear_snapshots(ctx: JobContext, snapshots: list[ClassSnapshot], clear: Clea
     return outcomes
 
 
+def _engine_clear(ctx: JobContext) -> Clear:
+    """The engine's clearing, its rounds written to the job's progress (a cancel stops it between rounds)."""
+
+    def clear(snap: ClassSnapshot) -> ClassOutcome:
+        def report(event: ProgressEvent) -> None:
+            ctx.progress(
+                f"{snap.period_class} {event.phase}",
+                round=event.round,
+                rows=event.rows_in_lp,
+                line=f"{snap.period_class} {format_event(event)}",
+            )
+
+        return clear_class(snap, progress=report)
+
+    return clear
+
+
 @task(JobKind.CLEARING)
 def clear_auction(ctx: JobContext, clear: Clear | None = None) -> None:
     """The clearing job: both class auctions of the job's auction, stored at once."""
     ctx.progress("snapshot", fraction=0.05, line="snapshot of bids, offers, holdings and network")
     auction_id, snapshots = snapshot(ctx.engine, ctx.job_id)
     ctx.update(input_hash=sequence_fingerprint([s.fingerprint() for s in snapshots]))
-    outcomes = clear_snapshots(ctx, snapshots, clear if clear is not None else clear_class)
+    outcomes = clear_snapshots(ctx, snapshots, clear if clear is not None else _engine_clear(ctx))
     ctx.progress("store", fraction=0.95)
     with transaction(ctx.engine) as session:
         store_outcomes(session, ctx, auction_id, outcomes, ctx.clock.now())
