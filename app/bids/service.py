@@ -504,15 +504,29 @@ class _BulkIntake:
 
     def take(self, batch: Batch) -> None:
         self.errors.extend(batch.errors)
-        if not len(batch):
-            return
-        points = (set(batch.source.tolist()) | set(batch.sink.tolist())) - self.known - self.unknown
+        points = (
+            (
+                set(batch.source.tolist())
+                | set(batch.sink.tolist())
+                | {p for _, _, p in batch.points_of_bad_rows}
+            )
+            - self.known
+            - self.unknown
+        )
         if points:
             found = NetworkRepository(self.service.session).known_points(
                 self.auction.network_version_id, points
             )
             self.known |= found
             self.unknown |= points - found
+        version = self.auction.network_version_id
+        for row, column, point in batch.points_of_bad_rows:
+            if point in self.unknown:
+                self.errors.append(
+                    FieldError(column, f"unknown pricing point {point!r} in network version {version}", row)
+                )
+        if not len(batch):
+            return
         good = np.ones(len(batch), dtype=bool)
         not_auctioned = ~pd.Series(batch.period_class).isin(list(self.classes)).to_numpy()
         for row, name in zip(batch.rows[not_auctioned], batch.period_class[not_auctioned], strict=True):

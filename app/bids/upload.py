@@ -39,10 +39,10 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import ValidationError
 
-from api_schemas.auctions import PeriodClassName
 from api_schemas.bids import BidCreate, HedgeName, SideName
 from app.bids.mapping import order_spec
 from app.errors import FieldError, PayloadTooLarge, UploadFormatError, ValidationFailed
+from market_terms import ACCEPTED_HEDGES, ACCEPTED_PERIOD_CLASSES, HEDGE_ALIASES, PERIOD_CLASS_ALIASES
 
 CSV_COLUMNS = ("side", "period_class", "source", "sink", "hedge", "mw", "price")
 REQUIRED_CSV_COLUMNS = ("period_class", "source", "sink", "mw", "price")
@@ -138,6 +138,9 @@ class Batch:
     mw_tenths: npt.NDArray[np.int64]
     price_cents: npt.NDArray[np.int64]
     errors: list[FieldError] = field(default_factory=list)
+    points_of_bad_rows: list[tuple[int, str, str]] = field(default_factory=list)
+    """``(row, "source" | "sink", point)`` of the rows with a problem, so that an unknown pricing point
+    is reported with the row's other problems in the same answer."""
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -232,23 +235,38 @@ def check_batch(frame: pd.DataFrame, rows: npt.NDArray[np.int64], errors: list[F
 
     side = frame["side"].where(frame["side"] != "", SideName.BUY.value)
     report("side", ~side.isin([s.value for s in SideName]).to_numpy(), "must be buy or sell")
-    period_class = frame["period_class"]
-    classes = [c.value for c in PeriodClassName]
+    # The names users write (market_terms' alias tables, any case) -> the canonical names.
+    period_class = (
+        frame["period_class"].str.lower().map({alias: c.value for alias, c in PERIOD_CLASS_ALIASES.items()})
+    )
     report(
         "period_class",
-        ~period_class.isin(classes).to_numpy(),
-        f"must be one of {', '.join(classes)}",
+        period_class.isna().to_numpy(),
+        f"must be one of {ACCEPTED_PERIOD_CLASSES} (any case)",
     )
-    hedge = frame["hedge"].where(frame["hedge"] != "", HedgeName.OBLIGATION.value)
-    report("hedge", ~hedge.isin([h.value for h in HedgeName]).to_numpy(), "must be obligation or option")
+    period_class = period_class.fillna("")
+    hedge = (
+        frame["hedge"]
+        .where(frame["hedge"] != "", HedgeName.OBLIGATION.value)
+        .str.lower()
+        .map({alias: h.value for alias, h in HEDGE_ALIASES.items()})
+    )
+    report("hedge", hedge.isna().to_numpy(), f"must be one of {ACCEPTED_HEDGES} (any case)")
+    hedge = hedge.fillna("")
+    point_bad: dict[str, npt.NDArray[np.bool_]] = {}
     for name in ("source", "sink"):
         points = frame[name]
-        report(name, (points == "").to_numpy(), "required")
+        empty = (points == "").to_numpy()
+        malformed = (
+            (points.str.len() > MAX_POINT_LENGTH) | points.str.contains(_CONTROL, regex=True)
+        ).to_numpy()
+        report(name, empty, "required")
         report(
             name,
-            ((points.str.len() > MAX_POINT_LENGTH) | points.str.contains(_CONTROL, regex=True)).to_numpy(),
+            malformed,
             f"a pricing point id has 1 to {MAX_POINT_LENGTH} characters and no control characters",
         )
+        point_bad[name] = empty | malformed
     report(
         "sink",
         ((frame["source"] == frame["sink"]) & (frame["source"] != "")).to_numpy(),
@@ -285,6 +303,12 @@ def check_batch(frame: pd.DataFrame, rows: npt.NDArray[np.int64], errors: list[F
         found.extend(FieldError(column, reason, int(r)) for r in rows[mask])
     found.sort(key=lambda e: (e.row or 0, order.get(e.field, -1)))
     good = ~bad
+    bad_points: list[tuple[int, str, str]] = []
+    for name in ("source", "sink"):
+        named = bad & ~point_bad[name]
+        bad_points += [
+            (int(r), name, str(v)) for r, v in zip(rows[named], frame[name].to_numpy()[named], strict=True)
+        ]
     return Batch(
         rows=rows[good],
         side=side.to_numpy(dtype=object)[good],
@@ -295,6 +319,7 @@ def check_batch(frame: pd.DataFrame, rows: npt.NDArray[np.int64], errors: list[F
         mw_tenths=mw_tenths[good],
         price_cents=price_cents[good],
         errors=found,
+        points_of_bad_rows=bad_points,
     )
 
 

@@ -24,7 +24,7 @@ from app.holdings.ledger_mapping import holder_name, key_of
 from app.holdings.service import HoldingService
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
-from app.participants.service import Caller, participant_label
+from app.participants.service import Caller
 from app.transfers.repository import TransferRepository
 from app.transfers.tables import FtrTransfer
 from auction.holdings import OfferClaim
@@ -136,7 +136,7 @@ class TransferService:
         if buyer is None or Role(buyer.role) not in BIDDING_ROLES:
             # One answer for an unknown id and for a participant that may not hold FTRs.
             raise ValidationFailed(
-                f"{participant_label(buyer, buyer_id)} cannot hold FTRs",
+                f"participant {buyer_id} cannot hold FTRs",
                 errors=[FieldError("body.buyer_id", "not a trader or LSE")],
             )
         row = FtrTransfer(

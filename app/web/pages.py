@@ -484,15 +484,17 @@ def audit_page_view(
     caller: PageAuditReader,
     db: SessionDep,
     action: Annotated[str | None, Query(max_length=64)] = None,
+    chain: Annotated[str | None, Query(max_length=64)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
-    rows, total = audit_page(db, action=action or None, limit=100, offset=offset)
+    rows, total = audit_page(db, action=action or None, limit=100, offset=offset, chain=chain or None)
     verdict = audit_mapping.verdict_public(verify_stored_chain(db))
     context = {
         "entries": [audit_mapping.entry_public(r) for r in rows],
         "total": total,
         "offset": offset,
         "action": action or "",
+        "chain": chain or "",
         "verdict": verdict,
     }
     return render(request, visitor, "audit.html", context)

@@ -7,6 +7,7 @@ real command line, so a renamed option or sub-command fails here.
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ class TestCompose:
                 job_queue=env["FTR_JOB_QUEUE"],
                 job_heartbeat_s=float(env["FTR_JOB_HEARTBEAT_S"]),
                 job_stalled_s=float(env["FTR_JOB_STALLED_S"]),
-                secret_key="x" * 32,
+                secret_key=secrets.token_hex(32),
                 env="production",
             )
             assert settings.job_stalled_s > 2 * settings.job_heartbeat_s

@@ -30,6 +30,12 @@ def in_use(client: SyncClient, member: Member) -> Decimal:
     return Decimal(r.json()["in_use"])
 
 
+def in_use_by_awards(client: SyncClient, member: Member) -> Decimal:
+    r = client.get("/api/v1/participants/me/credit", headers=member.headers)
+    assert r.status_code == 200, r.text
+    return Decimal(r.json()["in_use_by_awards"])
+
+
 class TestRunningTotal:
     def test_random_operations_keep_the_total_equal_to_the_book(
         self,
@@ -91,5 +97,11 @@ class TestRunningTotal:
 
         clock.set(JANUARY_2027_CLOSES + timedelta(minutes=5))
         assert clear(client, operator_key, auction_id)["status"] == "succeeded"
+        # Orders hold their credit until the results are posted; then their awards hold it.
+        assert positions(app, members) != [(0, 0)] * 3
+        r = client.post(
+            f"/api/v1/auctions/{auction_id}/post", headers={"Authorization": f"Bearer {operator_key}"}
+        )
+        assert r.status_code == 200, r.text
         assert positions(app, members) == [(0, 0)] * 3
-        assert in_use(client, members[0]) == 0
+        assert in_use(client, members[0]) == Decimal(in_use_by_awards(client, members[0]))

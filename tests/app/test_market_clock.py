@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from tests.app.conftest import (
     empty_tables,
 )
 from tests.app.http import SyncClient, sync_client
+
+STRONG_SECRET = secrets.token_hex(32)
+PG_URL = "postgresql+psycopg://ftr@db.example:5432/ftr"  # production settings refuse SQLite
 
 
 @pytest.fixture
@@ -168,14 +172,19 @@ class TestSettings:
     def test_default_is_movable_only_in_development(self) -> None:
         dev = Settings(env=Environment.DEVELOPMENT)
         assert dev.market_clock_mode is MarketClockMode.MOVABLE
-        prod = Settings(env=Environment.PRODUCTION, secret_key="x" * 32)
+        prod = Settings(env=Environment.PRODUCTION, secret_key=STRONG_SECRET, database_url=PG_URL)
         assert prod.market_clock_mode is MarketClockMode.SYSTEM
         test = Settings(env=Environment.TEST, secret_key="x" * 32, market_clock=MarketClockMode.MOVABLE)
         assert test.market_clock_mode is MarketClockMode.MOVABLE
 
     def test_movable_refused_in_production(self) -> None:
         with pytest.raises(InsecureSettingsError, match="FTR_MARKET_CLOCK=movable is refused in production"):
-            Settings(env=Environment.PRODUCTION, secret_key="x" * 32, market_clock=MarketClockMode.MOVABLE)
+            Settings(
+                env=Environment.PRODUCTION,
+                secret_key=STRONG_SECRET,
+                database_url=PG_URL,
+                market_clock=MarketClockMode.MOVABLE,
+            )
 
 
 class TestCommand:

@@ -262,9 +262,11 @@ def test_auditor_sees_the_chain_verified_and_filters_by_action(
     auditor.sign_in(make_participant(role="auditor").key)
     r = auditor.get("/portal/audit")
     assert r.status_code == 200 and "Chain verified" in _text(r)
-    assert "window.opened" in _text(r) and "bid.created" in _text(r)
-    r = auditor.get("/portal/audit?action=bid.created")
+    assert "window.opened" in _text(r) and "bid.created" not in _text(r)  # bids: the bidder's sub-chain
+    r = auditor.get(f"/portal/audit?chain=participant:{trader.id}")
     assert "window.opened" not in _text(r) and "bid.created" in _text(r)
+    r = auditor.get("/portal/audit?action=audit.sealed")
+    assert "window.opened" not in _text(r) and "audit.sealed" in _text(r)
 
 
 def test_a_participant_never_sees_another_participants_bids(
