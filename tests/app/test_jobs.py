@@ -18,6 +18,7 @@ from app.clock import FixedClock
 from app.db import transaction
 from app.jobs import Job, JobKind, JobStatus, run_job
 from app.participants.repository import ParticipantRepository
+from feasibility.progress import ProgressCallback
 from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer
 from tests.app.http import SyncClient
 from tests.app.test_clearing import clear, submit_worked_example, wait_for_job
@@ -34,7 +35,7 @@ class Gate:
         self.open = threading.Event()
         self.seen: list[tuple[str | None, int | None, float]] = []
 
-    def __call__(self, snapshot: ClassSnapshot) -> ClassOutcome:
+    def __call__(self, snapshot: ClassSnapshot, progress: ProgressCallback | None = None) -> ClassOutcome:
         if not self.inside.is_set():
             with Session(self.engine) as session:
                 job = session.exec(select(Job).where(Job.status == JobStatus.RUNNING)).one()
@@ -42,7 +43,7 @@ class Gate:
             self.inside.set()
             if not self.open.wait(WAIT_S):
                 raise TimeoutError("the test never opened the gate")
-        return clear_class(snapshot)
+        return clear_class(snapshot, progress=progress)
 
 
 def _count_results(engine: Any) -> int:

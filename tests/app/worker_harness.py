@@ -16,14 +16,15 @@ import app.clearing.tasks as clearing_tasks
 from app.clearing.engine import ClassOutcome, ClassSnapshot, clear_class
 from app.clearing.repository import ClearingRepository
 from app.cli import main
+from feasibility.progress import ProgressCallback
 
 
 def _install_pause(where: str, seconds: float) -> None:
     if where == "solve":
 
-        def slow_clear(snapshot: ClassSnapshot) -> ClassOutcome:
+        def slow_clear(snapshot: ClassSnapshot, progress: ProgressCallback | None = None) -> ClassOutcome:
             time.sleep(seconds)
-            return clear_class(snapshot)
+            return clear_class(snapshot, progress=progress)
 
         clearing_tasks.clear_class = slow_clear  # type: ignore[assignment]
     elif where == "store":
