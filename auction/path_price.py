@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from feasibility.grid import BASE_CASE
 from feasibility.network_grid import NetworkGrid
-from network.model import Network, PeriodConditions
+from network.model import Contingency, Network, PeriodConditions
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +55,12 @@ def path_terms(
     binding: Sequence[PostedBinding],
     source: str,
     sink: str,
+    contingencies: Sequence[Contingency] | Literal["all"] | None = None,
 ) -> tuple[PathTerm, ...]:
     """The terms of ``price(source -> sink)``, one per binding row, in the order given.
+
+    ``contingencies`` is the set the auction cleared with, as the engine takes it (``None``: the
+    network's own list; ``"all"``: full N-1, a contingency's id being its branch's id).
 
     Raises ``KeyError`` naming a binding row whose constraint or contingency the network does not
     have, and a ``network.errors.NetworkError`` (from the grid) for an unknown source or sink.
@@ -63,8 +68,12 @@ def path_terms(
     if not binding:
         return ()
     wanted = {b.contingency_id for b in binding if b.contingency_id is not None}
-    contingencies = [c for c in network.contingencies if c.id in wanted]
-    grid = NetworkGrid.build(network, conditions, contingencies)
+    if contingencies == "all":
+        cases = [Contingency(cid, (cid,)) for cid in sorted(wanted)]
+    else:
+        listed = network.contingencies if contingencies is None else contingencies
+        cases = [c for c in listed if c.id in wanted]
+    grid = NetworkGrid.build(network, conditions, cases)
     constraint_index = {cid: i for i, cid in enumerate(grid.constraint_ids)}
     case_index = {cid: i for i, cid in enumerate(grid.contingency_ids)}
     cons, case = [], []

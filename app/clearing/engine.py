@@ -146,12 +146,19 @@ def _base_model(snapshot: ClassSnapshot) -> list[tuple[int, str, str, str, int]]
 
 def _contingencies(snapshot: ClassSnapshot) -> list[Contingency] | Literal["all"] | None:
     """The auction's contingency set as the engine takes it (``None``: the network version's own)."""
-    if snapshot.contingency_set == "none":
+    return engine_contingencies(snapshot.contingency_set, snapshot.contingencies)
+
+
+def engine_contingencies(
+    contingency_set: str, listed: Sequence[tuple[str, Sequence[str]]]
+) -> list[Contingency] | Literal["all"] | None:
+    """A stored contingency set (its kind and, for ``list``, its entries) as the engine takes it."""
+    if contingency_set == "none":
         return []
-    if snapshot.contingency_set == "all_n_1":
+    if contingency_set == "all_n_1":
         return "all"
-    if snapshot.contingency_set == "list":
-        return [Contingency(cid, branches) for cid, branches in snapshot.contingencies]
+    if contingency_set == "list":
+        return [Contingency(cid, tuple(branches)) for cid, branches in listed]
     return None
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from api_schemas.path_price import PathPricePublic, PathPriceTerm
 from app.auctions.repository import AuctionRepository
+from app.clearing.engine import engine_contingencies
 from app.clearing.results import ResultsService
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.networks.outages import network_from_document
@@ -61,7 +62,10 @@ class PathPriceService:
             PostedBinding(b.constraint_id, b.contingency_id, float(b.shadow_price), float(b.flow_mw or 0))
             for b in results.binding_constraints
         ]
-        terms = path_terms(network_from_document(version.document), conditions, binding, source, sink)
+        contingencies = engine_contingencies(auction.contingency_set, json.loads(auction.contingencies))
+        terms = path_terms(
+            network_from_document(version.document), conditions, binding, source, sink, contingencies
+        )
         ordered = sorted(terms, key=lambda t: (-abs(t.contribution), t.constraint_id, t.contingency_id or ""))
         return PathPricePublic(
             auction_id=auction_id,

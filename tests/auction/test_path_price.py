@@ -80,3 +80,19 @@ def test_no_binding_row_no_terms_and_unknown_rows_are_named() -> None:
     assert path_terms(three_bus(), PeriodConditions(), [], "1", "3") == ()
     with pytest.raises(KeyError, match="'9-9'"):
         path_terms(three_bus(), PeriodConditions(), [PostedBinding("9-9", None, 1.0, 1.0)], "1", "3")
+
+
+def test_full_n_1_clearing_decomposes_with_the_same_contingency_set() -> None:
+    """An auction cleared with every single-branch outage (id = branch id) is decomposed with that set."""
+    result = clear_auction(MESH, MESH_BIDS, contingencies="all")
+    assert result.status is Status.OPTIMAL
+    posted = _posted(result.binding_constraints)
+    # rows bind under outages the network's own list does not name (their ids are branch ids)
+    assert {b.contingency_id for b in posted} - {None} <= set(MESH.branch_ids)
+    assert any(b.contingency_id == "1-2" for b in posted)
+    with pytest.raises(KeyError):
+        path_terms(MESH, PeriodConditions(), posted, "1", "3")
+    for source, sink in itertools.permutations(MESH.bus_ids, 2):
+        terms = path_terms(MESH, PeriodConditions(), posted, source, sink, "all")
+        price = result.nodal_prices[sink] - result.nodal_prices[source]
+        assert sum(t.contribution for t in terms) == pytest.approx(price, abs=1e-6), (source, sink)
