@@ -66,7 +66,9 @@ def test_trader_bids_by_form_and_sees_the_bad_row_of_an_upload(open_market: Live
     open_id = auctions(open_market)["open"]
     sign_in(page, TRADER_A, open_market)
     shoot(page, "overview")
-    countdown = page.locator("[data-countdown]").first.inner_text()
+    first_countdown = page.locator("[data-countdown]").first
+    first_countdown.filter(has_text=re.compile(r"\d+ d \d+ h")).wait_for()  # the script has ticked
+    countdown = first_countdown.inner_text()
     days = int(re.match(r"(\d+) d \d+ h", countdown).group(1))  # type: ignore[union-attr]
     assert days <= 7, f"counted on the market clock (a window lasts about a week): {countdown}"
     page.get_by_role("link", name=f"Auction {open_id}").click()
