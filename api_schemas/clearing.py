@@ -60,11 +60,21 @@ class NodalPricePublic(BaseModel):
 
 
 class BindingConstraintPublic(BaseModel):
-    constraint_id: str
-    contingency_id: str | None
+    """A binding constraint with the names users know it by (from the auction's network version)."""
+
+    constraint_id: str = Field(description="a branch id or an interface id")
+    contingency_id: str | None = Field(description="the contingency's name; null in the base case")
     shadow_price: Decimal = Field(description="$/MW for the period per MW of flow")
     flow_mw: Decimal | None
     limit_mw: Decimal | None
+    from_bus: str | None = Field(default=None, description="the branch's from bus (null for an interface)")
+    to_bus: str | None = Field(default=None, description="the branch's to bus (null for an interface)")
+    from_bus_name: str | None = Field(default=None, description="the from bus's name where the model has one")
+    to_bus_name: str | None = Field(default=None, description="the to bus's name where the model has one")
+    branch_name: str | None = Field(default=None, description="the branch's name where the model has one")
+    contingency_branches: list[str] = Field(
+        default_factory=list, description="the branches the contingency takes out (empty in the base case)"
+    )
 
 
 class ClassResultsPublic(BaseModel):

@@ -27,3 +27,8 @@ class NetworkVersionPublic(BaseModel):
 class PricingPointPublic(BaseModel):
     point_id: str = Field(examples=["101"])
     kind: str = Field(examples=["bus"])
+    name: str | None = Field(
+        default=None,
+        description="what users call the bus (MATPOWER bus_name) where the model names it",
+        examples=["ALPHA 230"],
+    )

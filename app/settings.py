@@ -99,6 +99,7 @@ class Settings(BaseSettings):
         if self.market_clock is not None:
             return self.market_clock
         return MarketClockMode.MOVABLE if self.env == Environment.DEVELOPMENT else MarketClockMode.SYSTEM
+
     job_queue: str = Field(default="in_process", pattern="^(in_process|postgres)$")
     job_heartbeat_s: float = Field(default=10.0, gt=0)
     job_stalled_s: float = Field(default=60.0, gt=0)

@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 from enum import StrEnum
 from typing import Any
 
@@ -31,36 +32,47 @@ from market_terms import FloatArray
 LOG = logging.getLogger(__name__)
 
 _banner_logged = False
+_banner_lock = threading.Lock()
+
+
+def quiet_highs() -> highspy.Highs:
+    """A ``Highs`` instance that prints nothing: its output is off (``output_flag`` false).
+
+    HiGHS prints its banner on stdout (from C) when the process creates its first instance, before any
+    option can be set: that one construction runs with file descriptor 1 on a temporary file and the
+    banner goes to this module's logger instead. Every solver object of the project is made here (the
+    clearing LP, the day-ahead simulator's OPF), so no command prints the banner, in the main process or
+    in a worker process.
+    """
+    global _banner_logged
+    with _banner_lock:
+        if _banner_logged:
+            h = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            libc = ctypes.CDLL(None)
+            saved = os.dup(1)
+            with tempfile.TemporaryFile() as tmp:
+                os.dup2(tmp.fileno(), 1)
+                try:
+                    h = highspy.Highs()
+                    libc.fflush(None)
+                finally:
+                    os.dup2(saved, 1)
+                    os.close(saved)
+                tmp.seek(0)
+                banner = tmp.read().decode("utf-8", errors="replace")
+            _banner_logged = True
+            for line in banner.splitlines():
+                if line.strip():
+                    LOG.info("%s", line.strip())
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 def _new_highs() -> highspy.Highs:
-    """A ``Highs`` instance; its log goes to this module's logger (debug), never to the terminal.
-
-    HiGHS prints its banner on stdout when the process creates its first instance, before any option
-    can be set: that one construction runs with file descriptor 1 on a temporary file and the banner
-    is logged instead.
-    """
-    global _banner_logged
-    if _banner_logged:
-        h = highspy.Highs()
-    else:
-        sys.stdout.flush()
-        libc = ctypes.CDLL(None)
-        saved = os.dup(1)
-        with tempfile.TemporaryFile() as tmp:
-            os.dup2(tmp.fileno(), 1)
-            try:
-                h = highspy.Highs()
-                libc.fflush(None)
-            finally:
-                os.dup2(saved, 1)
-                os.close(saved)
-            tmp.seek(0)
-            banner = tmp.read().decode("utf-8", errors="replace")
-        _banner_logged = True
-        for line in banner.splitlines():
-            if line.strip():
-                LOG.info("%s", line.strip())
+    """A quiet ``Highs`` instance whose log goes to this module's logger (debug), never to the terminal."""
+    h = quiet_highs()
     h.setOptionValue("output_flag", True)
     h.setOptionValue("log_to_console", False)
     h.cbLogging.subscribe(_log_line)

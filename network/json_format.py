@@ -4,10 +4,10 @@ Network document (``format = "ftr-network"``, ``version = 1``)::
 
     {"format": "ftr-network", "version": 1, "name": "three_bus", "base_mva": 100.0,
      "reference_bus": "3",
-     "buses": [{"id": "1", "demand_mw": 0.0}, ...],
+     "buses": [{"id": "1", "demand_mw": 0.0, "name": "ALPHA 230"}, ...],
      "branches": [{"id": "1-2", "from": "1", "to": "2", "reactance_pu": 0.1, "tap_ratio": 1.0,
                    "phase_shift_deg": 0.0, "rate_normal_mw": 1000.0, "rate_emergency_mw": null,
-                   "in_service": true}, ...],
+                   "in_service": true, "name": "ALPHA-BETA 1"}, ...],
      "pricing_points": [{"id": "HUB", "kind": "hub", "buses": [{"bus": "1", "weight": 0.5}, ...]}],
      "interfaces": [{"id": "IF1", "branches": [{"branch": "1-2", "coefficient": 1.0}],
                      "limit_mw": 500.0, "emergency_limit_mw": null}],
@@ -16,7 +16,8 @@ Network document (``format = "ftr-network"``, ``version = 1``)::
                      "cost_c1": 20, "cost_c0": 0, "in_service": true}]}
 
 ``rate_normal_mw: null`` means unlimited (not monitored); ``rate_emergency_mw: null`` means the normal
-rating. Optional fields take the defaults shown. Period document (OA 7.3.6(a))::
+rating. Optional fields take the defaults shown; ``name`` (what users call a bus or branch, e.g.
+MATPOWER's ``bus_name``) is optional and written only where a model has one. Period document (OA 7.3.6(a))::
 
     {"scheduled_outages": ["1-3"], "loop_flow_mw": {"1-3": 12.5}}
 
@@ -89,6 +90,20 @@ def _list(obj: Mapping[str, Any], key: str, where: str, default: Any = ...) -> l
     return v
 
 
+def _name(obj: Mapping[str, Any], where: str) -> str:
+    v = _get(obj, "name", where, "")
+    if not isinstance(v, str):
+        raise CaseFormatError(f"{where}.name: expected a string, got {v!r}")
+    return v.strip()
+
+
+def _named(element: dict[str, Any], names: tuple[str, ...], i: int) -> dict[str, Any]:
+    # written only where the model names the element, so an unnamed model's document is unchanged
+    if names and names[i]:
+        element["name"] = names[i]
+    return element
+
+
 def load_network_json(data: Mapping[str, Any]) -> Network:
     """Build and validate a :class:`Network` from a JSON document (already parsed)."""
     where = "network"
@@ -104,12 +119,15 @@ def load_network_json(data: Mapping[str, Any]) -> Network:
     bus_ids = [_str(b, "id", f"buses[{i}]") for i, b in enumerate(buses)]
     position = {b: i for i, b in enumerate(bus_ids)}
     demand = [_num(b, "demand_mw", f"buses[{i}]", 0.0) for i, b in enumerate(buses)]
+    bus_names = [_name(b, f"buses[{i}]") for i, b in enumerate(buses)]
+    branch_names: list[str] = []
 
     branches = _list(data, "branches", where)
     rows: dict[str, list[Any]] = {k: [] for k in ("id", "f", "t", "x", "tap", "shift", "rn", "re", "on")}
     for i, br in enumerate(branches):
         w = f"branches[{i}]"
         rows["id"].append(_str(br, "id", w))
+        branch_names.append(_name(br, w))
         for key, col in (("from", "f"), ("to", "t")):
             bid = _str(br, key, w)
             if bid not in position:
@@ -199,6 +217,8 @@ def load_network_json(data: Mapping[str, Any]) -> Network:
         interfaces=tuple(interfaces),
         contingencies=tuple(contingencies),
         generators=tuple(generators),
+        bus_names=tuple(bus_names) if any(bus_names) else (),
+        branch_names=tuple(branch_names) if any(branch_names) else (),
     )
     return validate_network(net)
 
@@ -217,20 +237,25 @@ def dump_network_json(net: Network) -> dict[str, Any]:
         "base_mva": float(net.base_mva),
         "reference_bus": net.reference_bus,
         "buses": [
-            {"id": b, "demand_mw": float(d)} for b, d in zip(ids, net.bus_demand_mw.tolist(), strict=True)
+            _named({"id": b, "demand_mw": float(d)}, net.bus_names, i)
+            for i, (b, d) in enumerate(zip(ids, net.bus_demand_mw.tolist(), strict=True))
         ],
         "branches": [
-            {
-                "id": net.branch_ids[i],
-                "from": ids[int(net.branch_from[i])],
-                "to": ids[int(net.branch_to[i])],
-                "reactance_pu": float(net.reactance_pu[i]),
-                "tap_ratio": float(net.tap_ratio[i]),
-                "phase_shift_deg": float(net.phase_shift_deg[i]),
-                "rate_normal_mw": _opt(float(net.rate_normal_mw[i])),
-                "rate_emergency_mw": _opt(float(net.rate_emergency_mw[i])),
-                "in_service": bool(net.in_service[i]),
-            }
+            _named(
+                {
+                    "id": net.branch_ids[i],
+                    "from": ids[int(net.branch_from[i])],
+                    "to": ids[int(net.branch_to[i])],
+                    "reactance_pu": float(net.reactance_pu[i]),
+                    "tap_ratio": float(net.tap_ratio[i]),
+                    "phase_shift_deg": float(net.phase_shift_deg[i]),
+                    "rate_normal_mw": _opt(float(net.rate_normal_mw[i])),
+                    "rate_emergency_mw": _opt(float(net.rate_emergency_mw[i])),
+                    "in_service": bool(net.in_service[i]),
+                },
+                net.branch_names,
+                i,
+            )
             for i in range(net.n_branches)
         ],
         "pricing_points": [

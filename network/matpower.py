@@ -17,6 +17,8 @@ How real-case features are treated
   on an out-of-service branch it is accepted (the branch never enters the model).
 - **Parallel branches** are separate branches; **out-of-service** branches (``BR_STATUS = 0``) and
   generators are kept with ``in_service = False``.
+- **Names**: ``mpc.bus_name`` and ``mpc.branch_name`` (cell arrays, one entry per row), where the
+  case has them, become the buses' and branches' names; ids stay the numbers and rows.
 - **Generator cost** (simulator only): polynomial costs keep their last three coefficients as
   ``c2, c1, c0`` (higher orders are dropped); piecewise-linear costs become the straight line through
   their first and last points (``c1`` = average slope, ``c0`` = cost at 0 MW on that line).
@@ -129,8 +131,21 @@ def load_matpower(path: str | Path, *, name: str | None = None) -> Network:
         in_service=status,
         bus_demand_mw=_numeric(bus, "PD", p, "bus"),
         generators=_generators(cf, p, bus_ids, position),
+        bus_names=_names(cf, "bus_name", len(bus), p),
+        branch_names=_names(cf, "branch_name", len(branch), p),
     )
     return validate_network(net)
+
+
+def _names(cf: object, attribute: str, n_rows: int, path: Path) -> tuple[str, ...]:
+    """``mpc.bus_name`` / ``mpc.branch_name`` as one stripped name per row; ``()`` when absent."""
+    names = getattr(cf, attribute, None)
+    if names is None:
+        return ()
+    out = tuple("" if v is None else str(v).strip() for v in list(names))
+    if len(out) != n_rows:
+        raise CaseFormatError(f"{path}: mpc.{attribute} has {len(out)} entries, the table has {n_rows} rows")
+    return out if any(out) else ()
 
 
 def _generators(

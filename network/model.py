@@ -118,6 +118,11 @@ class Network:
     interfaces: tuple[Interface, ...] = ()
     contingencies: tuple[Contingency, ...] = ()
     generators: tuple[Generator, ...] = ()
+    bus_names: tuple[str, ...] = ()
+    """Names users know the buses by (MATPOWER ``bus_name``), one per bus, ``""`` where a bus has none;
+    empty when the model names none."""
+    branch_names: tuple[str, ...] = ()
+    """Names of the branches, one per branch, ``""`` where a branch has none; empty when it names none."""
     _bus_index: Mapping[str, int] = field(init=False, repr=False, compare=False)
     _branch_index: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
@@ -136,6 +141,14 @@ class Network:
             object.__setattr__(self, name, _readonly(getattr(self, name)))
         object.__setattr__(self, "_bus_index", {b: i for i, b in enumerate(self.bus_ids)})
         object.__setattr__(self, "_branch_index", {b: i for i, b in enumerate(self.branch_ids)})
+
+    def bus_name(self, bus_id: str) -> str | None:
+        """The name of a bus in the model, ``None`` where it has none."""
+        return (self.bus_names[self.bus_index(bus_id)] or None) if self.bus_names else None
+
+    def branch_name(self, branch_id: str) -> str | None:
+        """The name of a branch in the model, ``None`` where it has none."""
+        return (self.branch_names[self.branch_index(branch_id)] or None) if self.branch_names else None
 
     @property
     def n_buses(self) -> int:

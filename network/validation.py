@@ -42,6 +42,11 @@ def validate_network(net: Network) -> Network:
             raise InvalidElementError(
                 f"network {net.name!r}: {name} has {len(getattr(net, name))} entries, {n_br} branches"
             )
+    for name, n, what in (("bus_names", n_bus, "buses"), ("branch_names", n_br, "branches")):
+        if getattr(net, name) and len(getattr(net, name)) != n:
+            raise InvalidElementError(
+                f"network {net.name!r}: {name} has {len(getattr(net, name))} entries, {n} {what}"
+            )
     if len(net.bus_demand_mw) != n_bus:
         raise InvalidElementError(
             f"network {net.name!r}: bus_demand_mw has {len(net.bus_demand_mw)} entries, {n_bus} buses"

@@ -52,6 +52,7 @@ from types import MappingProxyType
 import highspy
 import numpy as np
 
+from feasibility.highs_lp import quiet_highs
 from market_terms import FloatArray, IntArray
 from simulation.economic_dispatch import economic_dispatch
 from simulation.offers import OfferStack
@@ -421,7 +422,7 @@ def _lazy_solve(
 def _build_model(
     gens: OfferStack, shed_bus: IntArray, demand: FloatArray, opts: DcOpfOptions
 ) -> highspy.Highs:
-    highs = highspy.Highs()
+    highs = quiet_highs()
     for name, value in opts.solver_options.items():
         if not isinstance(value, bool | int | float | str):
             raise TypeError(f"HiGHS option {name!r}: unsupported value {value!r}")

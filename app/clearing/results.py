@@ -28,15 +28,37 @@ from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.bid_fills import BidFill
 from app.bids.tables import Bid
+from app.clearing.constraint_names import ConstraintNamer
 from app.clearing.repository import ClearingRepository
-from app.csv_export import models_csv
+from app.clearing.tables import BindingConstraint
+from app.csv_export import write_csv
 from app.errors import NotFound
 from app.jobs import Job, JobKind
 from app.jobs.repository import JobRepository
+from app.networks.outages import network_from_document
+from app.networks.repository import NetworkRepository
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 from app.participants.tables import Participant
 from app.units import from_cents, from_tenths
+
+
+def binding_public(b: BindingConstraint, names: ConstraintNamer) -> BindingConstraintPublic:
+    """A stored binding constraint with its buses, names and contingency branches from the model."""
+    described = names.describe(b.constraint_id, b.contingency_id)
+    return BindingConstraintPublic(
+        constraint_id=b.constraint_id,
+        contingency_id=b.contingency_id,
+        shadow_price=b.shadow_price,
+        flow_mw=b.flow_mw,
+        limit_mw=b.limit_mw,
+        from_bus=described.from_bus,
+        to_bus=described.to_bus,
+        from_bus_name=described.from_bus_name,
+        to_bus_name=described.to_bus_name,
+        branch_name=described.branch_name,
+        contingency_branches=list(described.contingency_branches),
+    )
 
 
 def job_public(job: Job, now: datetime) -> ClearingJobPublic:
@@ -89,8 +111,14 @@ class ResultsService:
             status is AuctionStatus.CLEARED and caller.role in READ_ALL_ROLES
         )
         cls = auctions.class_of(auction_id, period_class) if auction is not None and visible else None
-        if cls is None or cls.id is None:
+        if auction is None or cls is None or cls.id is None:
             raise NotFound(f"no posted results for auction {auction_id} ({period_class})")
+        version = NetworkRepository(self.session).get(auction.network_version_id)
+        if version is None:
+            raise NotFound(f"auction {auction_id}: network version {auction.network_version_id} not found")
+        names = ConstraintNamer(
+            network_from_document(version.document), auction.contingency_set, auction.contingencies
+        )
         rows = self.session.exec(
             select(BidFill, Bid, Participant)
             .join(Bid, col(Bid.id) == col(BidFill.bid_id))
@@ -114,16 +142,7 @@ class ResultsService:
             NodalPricePublic(point_id=n.point_id, price=from_cents(n.price_cents))
             for n in self.repo.nodal_prices(cls.id)
         ]
-        binding = [
-            BindingConstraintPublic(
-                constraint_id=b.constraint_id,
-                contingency_id=b.contingency_id,
-                shadow_price=b.shadow_price,
-                flow_mw=b.flow_mw,
-                limit_mw=b.limit_mw,
-            )
-            for b in self.repo.binding(cls.id)
-        ]
+        binding = [binding_public(b, names) for b in self.repo.binding(cls.id)]
         return ClassResultsPublic(
             auction_id=auction_id,
             period_class=PeriodClassName(period_class),
@@ -141,4 +160,8 @@ def results_csv(results: ClassResultsPublic, table: str) -> str:
         "nodal_prices": list(NodalPricePublic.model_fields),
         "binding_constraints": list(BindingConstraintPublic.model_fields),
     }[table]
-    return models_csv(getattr(results, table), fields)
+    dumped = (item.model_dump(mode="json") for item in getattr(results, table))
+    # a list (a contingency's branches) is one cell, its entries separated by spaces
+    return write_csv(
+        fields, ([" ".join(v) if isinstance(v, list) else v for v in (d[c] for c in fields)] for d in dumped)
+    )

@@ -73,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _load_network(path: Path) -> Network:
+def load_network(path: Path) -> Network:
     if not path.is_file():
         raise InputFileError(path.name, None, None, "file not found")
     try:
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         if out_dir.exists() and not out_dir.is_dir():
             raise InputFileError(str(out_dir), None, None, "--out exists and is not a directory")
         net_path = Path(args.network)
-        net = _load_network(net_path)
+        net = load_network(net_path)
         points = set(net.bus_ids) | {p.id for p in net.pricing_points}
         branches = set(net.branch_ids)
         inputs: dict[str, Path] = {"network": net_path, "bids": Path(args.bids)}

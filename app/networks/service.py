@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.errors import NotFound
 from app.networks.loading import NetworkFormat, parse_network
+from app.networks.outages import network_from_document
 from app.networks.repository import NetworkRepository
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
 
@@ -56,6 +57,16 @@ class NetworkService:
 
     def pricing_points(
         self, version_id: int, *, limit: int, offset: int
-    ) -> tuple[Sequence[NetworkPricingPoint], int]:
+    ) -> tuple[Sequence[NetworkPricingPoint], int, dict[str, str]]:
+        """A page of the version's points, their total and bus id -> name (named buses only).
+
+        The names come from the stored document (MATPOWER ``bus_name``), not from another table.
+        """
         version = self.get(version_id)
-        return self.repo.pricing_points(version_id, limit=limit, offset=offset), version.n_pricing_points
+        net = network_from_document(version.document)
+        names = {b: n for b, n in zip(net.bus_ids, net.bus_names, strict=True) if n} if net.bus_names else {}
+        return (
+            self.repo.pricing_points(version_id, limit=limit, offset=offset),
+            version.n_pricing_points,
+            names,
+        )

@@ -10,7 +10,7 @@ from api_schemas.common import Page
 from api_schemas.networks import NetworkFormatName, NetworkVersionPublic, PricingPointPublic
 from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
 from app.networks.loading import NetworkFormat
-from app.networks.mapping import network_public
+from app.networks.mapping import network_public, pricing_point_public
 from app.networks.service import NetworkService
 
 router = APIRouter(prefix="/api/v1/networks", tags=["networks"])
@@ -62,6 +62,8 @@ def list_pricing_points(
     version_id: ObjectId, caller: CurrentParticipant, session: SessionDep, page: PageDep
 ) -> Page[PricingPointPublic]:
     """The points bids may name as source or sink (OA 7.2.2)."""
-    rows, total = NetworkService(session).pricing_points(version_id, limit=page.limit, offset=page.offset)
-    items = [PricingPointPublic(point_id=p.point_id, kind=p.kind) for p in rows]
+    rows, total, names = NetworkService(session).pricing_points(
+        version_id, limit=page.limit, offset=page.offset
+    )
+    items = [pricing_point_public(p, names) for p in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)

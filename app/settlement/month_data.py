@@ -58,10 +58,8 @@ def parse_network(document: str) -> Network:
     return load_network_json(json.loads(document))
 
 
-def _prices(
-    frame: pd.DataFrame, hours: pd.DatetimeIndex, kind: InputKind, net: Network | None
-) -> HourlyPrices:
-    prices = build.hourly_prices(frame, hours, kind)
+def with_network_aggregates(prices: HourlyPrices, net: Network | None) -> HourlyPrices:
+    """``prices`` plus the network's aggregate points (hubs, zones) not priced, priced from their buses."""
     if net is None:
         return prices
     priced = set(prices.nodes)
@@ -71,12 +69,19 @@ def _prices(
     return with_aggregates(prices, aggregates)
 
 
+def prices_with_aggregates(
+    frame: pd.DataFrame, hours: pd.DatetimeIndex, kind: InputKind, net: Network | None
+) -> HourlyPrices:
+    """The table's prices, plus the network's aggregate points (hubs, zones) priced from their buses."""
+    return with_network_aggregates(build.hourly_prices(frame, hours, kind), net)
+
+
 def month_inputs(data: MonthData) -> MonthInputs:
     """The engine's inputs; a bad table raises :class:`settlement.errors.SettlementInputError`."""
     hours = month_hour_index(data.year, data.month)
     frames = data.frames
     net = parse_network(data.network_document) if data.network_document else None
-    prices = _prices(frames[InputKind.DA_PRICES], hours, InputKind.DA_PRICES, net)
+    prices = prices_with_aggregates(frames[InputKind.DA_PRICES], hours, InputKind.DA_PRICES, net)
     da = build.hour_column(frames[InputKind.DA_CONGESTION], hours, InputKind.DA_CONGESTION, "da_congestion")
     rt = (
         build.rt_hourly(frames[InputKind.RT_CONGESTION], hours) if InputKind.RT_CONGESTION in frames else None
@@ -89,7 +94,7 @@ def month_inputs(data: MonthData) -> MonthInputs:
     forfeiture = None
     if all(k in frames for k in FORFEITURE_KINDS) and net is not None:
         forfeiture = ForfeitureInputs(
-            rt_prices=_prices(frames[InputKind.RT_PRICES], hours, InputKind.RT_PRICES, net),
+            rt_prices=prices_with_aggregates(frames[InputKind.RT_PRICES], hours, InputKind.RT_PRICES, net),
             virtual_bids=build.accepted_virtual_bids(frames[InputKind.VIRTUAL_BIDS], hours),
             factors=build.distribution_factors(frames[InputKind.BINDING_CONSTRAINTS], hours, net),
         )

@@ -127,12 +127,13 @@ def canonical_table(
     year: int,
     month: int,
     source_format: str,
-    participants: Callable[[Collection[int]], set[int]],
+    participants: Callable[[Collection[int]], set[int]] | None,
     allow_empty: bool = False,
 ) -> CanonicalTable:
     """Check ``frame`` (text cells) as an input of ``kind`` for ``(year, month)``; canonical form.
 
-    ``participants(ids)`` returns which of ``ids`` are participants that may appear in this table.
+    ``participants(ids)`` returns which of ``ids`` are participants that may appear in this table;
+    ``None`` when participants are named by text, not by id (``ftr settle``: holders as in its FTR file).
     An empty table is refused unless ``allow_empty`` (a holdings snapshot of a month nobody holds in).
     """
     spec = SPECS[kind]
@@ -157,8 +158,10 @@ def canonical_table(
         if kind_of in (ColumnType.HOUR, ColumnType.INTERVAL):
             assert hours is not None
             out[name] = _times(values, name, kind_of, hours, problems)
-        elif kind_of == ColumnType.PARTICIPANT:
+        elif kind_of == ColumnType.PARTICIPANT and participants is not None:
             out[name] = _participants(values, name, participants, problems)
+        elif kind_of == ColumnType.PARTICIPANT:
+            out[name] = _texts(values, name, problems, optional=False)
         elif kind_of == ColumnType.TEXT:
             out[name] = _texts(values, name, problems, optional=name not in dict(spec.required))
         elif kind_of in _CHOICES:

@@ -160,3 +160,30 @@ def test_oi_sees_the_forecast(demo: Demo) -> None:
         f"/api/v1/auctions/{previous['id']}/forecast-jobs", headers=demo.keys["Demo Trader A"]
     )
     assert r.status_code == 404
+
+
+def test_a_fresh_demo_process_prints_no_solver_banner(tmp_path: Path) -> None:
+    """``make demo`` runs ``ftr demo`` in a new process: its clearing and simulator print no HiGHS banner."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "FTR_ENV": "development"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))",
+            "demo",
+            "--no-serve",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "API keys" in done.stdout
+    assert "HiGHS" not in done.stdout and "HiGHS" not in done.stderr

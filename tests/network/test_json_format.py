@@ -124,3 +124,28 @@ class TestErrors:
     def test_conditions_errors(self) -> None:
         with pytest.raises(CaseFormatError, match=r"loop_flow_mw\.IF: expected a number"):
             load_conditions_json({"loop_flow_mw": {"IF": "big"}})
+
+
+class TestNames:
+    def test_bus_and_branch_names_round_trip(self) -> None:
+        doc = copy.deepcopy(DOC)
+        doc["buses"][0]["name"] = "ALPHA 230"
+        doc["branches"][2]["name"] = " ALPHA-GAMMA 1 "
+        net = load_network_json(doc)
+        assert net.bus_names == ("ALPHA 230", "", "")
+        assert net.bus_name("1") == "ALPHA 230" and net.bus_name("2") is None
+        assert net.branch_name("1-3") == "ALPHA-GAMMA 1" and net.branch_name("1-2") is None
+        dumped = dump_network_json(net)
+        assert dumped["buses"][0]["name"] == "ALPHA 230" and "name" not in dumped["buses"][1]
+        assert load_network_json(dumped).branch_names == net.branch_names
+
+    def test_unnamed_model_document_has_no_names(self) -> None:
+        """A model without names dumps as before, so its stored document and content hash stay the same."""
+        dumped = dump_network_json(load_network_json(DOC))
+        assert all("name" not in b for b in dumped["buses"] + dumped["branches"])
+        net = load_network_json(DOC)
+        assert net.bus_names == () and net.bus_name("1") is None
+
+    def test_a_name_that_is_not_text_is_named(self) -> None:
+        with pytest.raises(CaseFormatError, match=r"buses\[1\]\.name: expected a string"):
+            load_network_json(broken(("buses", 1, "name"), 7))

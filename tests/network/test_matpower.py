@@ -64,6 +64,16 @@ class TestTinyCase:
         net = load_matpower(write_case(tmp_path, x3="0", st3="0"))
         assert not net.in_service[2]
 
+    def test_bus_and_branch_names(self, tmp_path: Path) -> None:
+        path = write_case(tmp_path)
+        names = "mpc.bus_name = {\n\t'ALPHA 230';\n\t'BETA';\n\t'GAMMA 115';\n};\n"
+        path.write_text(path.read_text() + names + "mpc.branch_name = {\n\t'A-B';\n\t'';\n\t'A-G';\n};\n")
+        net = load_matpower(path)
+        assert net.bus_ids == ("10", "20", "30")
+        assert net.bus_names == ("ALPHA 230", "BETA", "GAMMA 115")
+        assert net.branch_name("1") == "A-B" and net.branch_name("2") is None
+        assert load_matpower(write_case(tmp_path)).bus_names == ()
+
     def test_unknown_bus_named(self, tmp_path: Path) -> None:
         with pytest.raises(CaseFormatError, match=r"row 1, column T_BUS: unknown bus 99"):
             load_matpower(write_case(tmp_path, bus2="99"))

@@ -234,3 +234,165 @@ class TestSettleCommand:
         assert (
             "prices.csv, row 1 (line 2), column 'hour_ending': hour_ending 2026-01-01T04:00:00+00:00" in err
         )
+
+
+def _forfeiture_files(folder: Path, *, binding: str = "1-3") -> list[str]:
+    """P bids virtually at its FTR's source 1 in H1, where 1-3 binds and the DA spread beats the RT one."""
+    from network.examples import three_bus
+    from network.json_format import dump_network_json
+
+    hours = month_hour_index(2026, 1)
+    rt = ["hour_ending,node,price"] + [f"{h.isoformat()},{n},30" for h in hours for n in ("1", "2", "3")]
+    (folder / "rt_prices.csv").write_text("\n".join(rt) + "\n")
+    (folder / "virtual.csv").write_text(f"participant_id,node,hour_ending,mw\nP,1,{H1.isoformat()},10\n")
+    (folder / "binding.csv").write_text(
+        f"hour_ending,constraint_id,shadow_price\n{H1.isoformat()},{binding},15\n"
+    )
+    (folder / "net.json").write_text(json.dumps(dump_network_json(three_bus())))
+    (folder / "ftrs.csv").write_text(FTRS.replace("on_peak,obligation\nf-q", "on_peak,obligation,10\nf-q"))
+    text = (folder / "ftrs.csv").read_text().splitlines()
+    (folder / "ftrs.csv").write_text("\n".join([text[0] + ",auction_price_per_mw", *text[1:]]) + "\n")
+    return [
+        "--rt-prices",
+        str(folder / "rt_prices.csv"),
+        "--virtual-bids",
+        str(folder / "virtual.csv"),
+        "--binding-constraints",
+        str(folder / "binding.csv"),
+        "--network",
+        str(folder / "net.json"),
+    ]
+
+
+def _december(folder: Path) -> list[str]:
+    """December 2026 at flat prices (no target allocation) with 1000 $ of DA congestion: all excess."""
+    folder.mkdir(parents=True, exist_ok=True)
+    hours = month_hour_index(2026, 12)
+    prices = ["hour_ending,node,price"] + [f"{h.isoformat()},{n},30" for h in hours for n in ("1", "2", "3")]
+    charges = ["hour_ending,da_congestion"] + [
+        f"{h.isoformat()},{1000 if i == 0 else 0}" for i, h in enumerate(hours)
+    ]
+    (folder / "prices.csv").write_text("\n".join(prices) + "\n")
+    (folder / "charges.csv").write_text("\n".join(charges) + "\n")
+    (folder / "ftrs.csv").write_text(FTRS)
+    args = ["settle", "--ftrs", str(folder / "ftrs.csv"), "--prices", str(folder / "prices.csv")]
+    return [*args, "--charges", str(folder / "charges.csv")]
+
+
+class TestServiceInputs:
+    """Forfeiture (OA 5.2.1(b),(c)) and year-end (OA 5.2.6(c)) inputs, read by the service's reader."""
+
+    def test_virtual_bid_at_the_source_caps_the_target_allocation(self, month1: Path, tmp_path: Path) -> None:
+        plain, forfeit = tmp_path / "plain", tmp_path / "forfeit"
+        extra = _forfeiture_files(month1)
+        assert main(_args(month1, plain)) == 0
+        assert main([*_args(month1, forfeit), *extra]) == 0
+        before = pd.read_csv(plain / "monthly.csv").set_index("holder")["target_allocation"]
+        after = pd.read_csv(forfeit / "monthly.csv").set_index("holder")["target_allocation"]
+        cap = 50 * 10 / len(month_hour_index(2026, 1))  # MW x price paid / hours in the month
+        assert before["P"] - after["P"] == pytest.approx(750.0 - cap, abs=0.01)
+        assert after["Q"] == before["Q"] and after["R"] == before["R"], "only P placed a virtual bid"
+
+    def test_partial_forfeiture_inputs_are_refused(
+        self, month1: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        extra = _forfeiture_files(month1)
+        out = tmp_path / "out"
+        assert main([*_args(month1, out), *extra[:2]]) == 2
+        err = capsys.readouterr().err
+        assert "needs --virtual-bids, --binding-constraints, --network too" in err
+        assert not out.exists()
+
+    def test_bad_virtual_bid_cells_name_file_row_and_column(
+        self, month1: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        extra = _forfeiture_files(month1)
+        rows = f"participant_id,node,hour_ending,mw\nP,1,{H1.isoformat()},10\nP,1,2026-01-05T09:00:00,-1\n"
+        (month1 / "virtual.csv").write_text(rows)
+        out = tmp_path / "out"
+        assert main([*_args(month1, out), *extra]) == 2
+        err = capsys.readouterr().err
+        where = f"{month1 / 'virtual.csv'}, row 2 (line 3), column"
+        assert (
+            f"{where} 'hour_ending': '2026-01-05T09:00:00' is not an ISO 8601 time with a UTC offset" in err
+        )
+        assert f"{where} 'mw': '-1' must be > 0" in err
+        assert not out.exists()
+
+    def test_unknown_binding_constraint_is_named(
+        self, month1: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        extra = _forfeiture_files(month1, binding="9-9")
+        assert main([*_args(month1, tmp_path / "out"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert f"{month1 / 'binding.csv'}, row 1 (line 2), column 'constraint_id': '9-9'" in err
+
+    def test_year_end_charges_share_the_carried_excess(self, tmp_path: Path) -> None:
+        args = _december(tmp_path / "dec")
+        (tmp_path / "year_end.csv").write_text(
+            "participant_id,network_demand_charges,reserved_capacity_charges\nA,300,0\nB,50,50\n"
+        )
+        out = tmp_path / "out"
+        assert main([*args, "--year-end-charges", str(tmp_path / "year_end.csv"), "--out", str(out)]) == 0
+        carried = json.loads((out / "summary.json").read_text())["carried_to_year_end"]
+        shares = pd.read_csv(out / "year_end.csv").set_index("participant_id")["amount"]
+        assert carried > 0
+        assert shares["A"] == pytest.approx(0.75 * carried, abs=0.01)
+        assert shares["B"] == pytest.approx(0.25 * carried, abs=0.01)
+
+    def test_year_end_charges_need_december(
+        self, month1: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        (tmp_path / "year_end.csv").write_text(
+            "participant_id,network_demand_charges,reserved_capacity_charges\nA,300,0\n"
+        )
+        out = tmp_path / "out"
+        assert main([*_args(month1, out), "--year-end-charges", str(tmp_path / "year_end.csv")]) == 2
+        assert "needs December; the month settled is 2026-01" in capsys.readouterr().err
+        assert not out.exists()
+
+    def test_bad_year_end_cell_named(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        args = _december(tmp_path / "dec")
+        path = tmp_path / "year_end.csv"
+        path.write_text("participant_id,network_demand_charges,reserved_capacity_charges\nA,lots,0\n")
+        assert main([*args, "--year-end-charges", str(path), "--out", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err
+        assert (
+            f"{path}, row 1 (line 2), column 'network_demand_charges': 'lots' is not a finite number" in err
+        )
+
+
+class TestTemplates:
+    @pytest.mark.parametrize(
+        "kind",
+        ["ftrs", "prices", "charges", "rt_congestion", "rt_prices", "virtual_bids", "binding_constraints"],
+    )
+    def test_each_template_reads_back(
+        self, kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from app.commands.settle import TEMPLATES
+        from app.settlement.csv_format import read_settlement_csv
+
+        assert main(["settle", "--template", kind]) == 0
+        text = capsys.readouterr().out
+        frame = read_settlement_csv(text.encode())
+        assert tuple(frame.columns) == TEMPLATES[kind] and len(frame) == 1
+
+    @pytest.mark.parametrize("kind", ["rt_prices", "virtual_bids", "binding_constraints", "year_end_charges"])
+    def test_service_templates_pass_the_service_reader(
+        self, kind: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from app.settlement.csv_format import read_settlement_csv
+        from app.settlement.input_kinds import InputKind
+        from app.settlement.upload import canonical_table
+
+        assert main(["settle", "--template", kind]) == 0
+        frame = read_settlement_csv(capsys.readouterr().out.encode())
+        table = canonical_table(
+            InputKind(kind), frame, year=2026, month=1, source_format="csv", participants=None
+        )
+        assert len(table.frame) == 1
+
+    def test_inputs_are_required_without_a_template(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["settle", "--ftrs", "f.csv"]) == 2
+        assert "--prices, --charges, --out required" in capsys.readouterr().err

@@ -205,3 +205,29 @@ def test_optimality_conditions_on_random_networks(n_bus: int, seed: int) -> None
     assert sol.congestion_component[model.reference_bus] == 0.0
     assert sol.congestion_rent_constraints == pytest.approx(sol.congestion_rent_payments, rel=1e-6, abs=1e-4)
     assert sol.congestion_rent_constraints >= -1e-6
+
+
+class TestQuietSolver:
+    def test_a_fresh_process_prints_no_solver_banner(self) -> None:
+        """HiGHS prints its banner (from C) at the first instance a process creates; the OPF's is logged.
+
+        The simulator runs first in ``ftr forecast`` and in every worker process of the day-ahead pool.
+        """
+        import subprocess
+        import sys
+
+        script = (
+            "from tests.simulation.test_dcopf import three_bus\n"
+            "from tests.simulation.grids import dense_constraints\n"
+            "from simulation.dcopf import solve_dcopf\n"
+            "from simulation.offers import offer_stack\n"
+            "net = three_bus()\n"
+            "sol = solve_dcopf(net.bus_demand_mw, offer_stack(net), dense_constraints(net))\n"
+            "print('lmp', [round(float(p), 6) for p in sol.lmp])\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines() == ["lmp [7.6, 20.0, 32.4]"], done.stdout
+        assert "HiGHS" not in done.stderr
