@@ -35,6 +35,7 @@ from app.routers import (
     transfers,
 )
 from app.settings import Settings
+from app.settlement.detail_store import register_store, store_for
 from app.settlement.flows import recover_interrupted_settlements
 
 API_DESCRIPTION = """
@@ -56,6 +57,7 @@ def create_app(
     settings = settings if settings is not None else Settings()
     engine = engine if engine is not None else create_db_engine(settings.database_url)
     register_signing_key(engine, settings.audit_signing_key_file)
+    register_store(engine, store_for(settings.settlement_store))
     jobs = JobRunner(max_workers=settings.job_workers)
 
     @asynccontextmanager

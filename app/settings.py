@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     audit_signing_key_file: Path | None = None
     job_workers: int = Field(default=1, ge=1)
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
+    settlement_store: str = str(DEFAULT_DATA_DIR / "settlement-detail")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -7,6 +7,9 @@
                                   (settlement.revision.resettle) -> for each month replaced, recompute the
                                   old version from its stored inputs and diff it
                                   (settlement.revision.holder_differences)
+                                  -> each run's per-FTR-hour detail written to the file store
+                                  (app.settlement.detail_file; content-addressed, so a failure
+                                  later leaves at most an unreferenced file)
                                   -> ONE transaction: new run versions (old ones kept, no longer current),
                                   their statements and differences, the ``settlement.run`` audit link
                                   (runs with their input sets and input/result hashes), job succeeded
@@ -33,6 +36,8 @@ from app.clock import Clock
 from app.db import after_commit, transaction
 from app.jobs import JobRunner, mark_interrupted, record_failure
 from app.settlement import records
+from app.settlement.detail_file import detail_table, put_detail
+from app.settlement.detail_store import store_of
 from app.settlement.errors import MissingInputs, MonthOutOfOrder, SettlementJobRunning
 from app.settlement.holdings_source import holdings_snapshot
 from app.settlement.input_kinds import FORFEITURE_KINDS, REQUIRED_FOR_A_RUN, InputKind
@@ -42,7 +47,6 @@ from app.settlement.repository import QUEUED, RUNNING, SUCCEEDED, SettlementRepo
 from app.settlement.storage import find_or_add_input_set
 from app.settlement.tables import (
     SettlementChange,
-    SettlementFtrHour,
     SettlementHolderHour,
     SettlementHolderMonth,
     SettlementHour,
@@ -230,7 +234,9 @@ def _store(
         raise RuntimeError(f"the settled months of {snapshot.year} changed while this job ran")
     run_ids: list[int] = []
     audited: list[dict[str, object]] = []
+    store = store_of(session)
     for data, result in zip(snapshot.months, results, strict=True):
+        detail_key, detail_sha256 = put_detail(store, detail_table(result))
         old = current.get(data.month)
         if old is not None:
             old.is_current = False
@@ -253,13 +259,14 @@ def _store(
             state_before=json.dumps(result.state_before.to_json(), sort_keys=True),
             state_after=json.dumps(result.state_after.to_json(), sort_keys=True),
             created_at=now,
+            detail_key=detail_key,
+            detail_sha256=detail_sha256,
         )
         repo.add(run)
         assert run.id is not None
         repo.insert_rows(SettlementHour, records.hour_rows(run.id, result))
         repo.insert_rows(SettlementHolderMonth, records.holder_month_rows(run.id, result))
         repo.insert_rows(SettlementHolderHour, records.holder_hour_rows(run.id, result))
-        repo.insert_rows(SettlementFtrHour, records.ftr_hour_rows(run.id, result))
         if data.month in old_results:
             differences = holder_differences(old_results[data.month], result)
             repo.insert_rows(SettlementChange, records.change_rows(run.id, differences))
@@ -275,6 +282,7 @@ def _store(
                 "input_hash": run.input_hash,
                 "result_hash": run.result_hash,
                 "output_hash": settlement_output_hash(session, run.id),
+                "detail_sha256": detail_sha256,
             }
         )
     job = repo.job(job_id)

@@ -7,19 +7,23 @@ is a month it holds nothing in. The OI and auditors read everything.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
 from sqlmodel import Session
 
+from api_schemas.settlement import FtrHourPublic
 from app.audit.service import actor_of, record_audit
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES
 from app.participants.service import Caller
 from app.settlement import engine_inputs as build
 from app.settlement import tables as stored
-from app.settlement.errors import MissingInputs, NotSettled
+from app.settlement.detail_file import csv_chunks, public_rows, read_detail
+from app.settlement.detail_store import store_of
+from app.settlement.errors import DetailFileDamaged, MissingInputs, NotSettled
 from app.settlement.input_kinds import SPECS, InputKind
 from app.settlement.month_data import month_network_document, parse_network
 from app.settlement.repository import SettlementRepository
@@ -176,13 +180,26 @@ class SettlementService:
         assert run.id is not None
         return run, totals, self.repo.holder_hours(run.id, participant_id)
 
+    def statement_ftr_table(
+        self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
+    ) -> pa.Table:
+        """A holder's statement per FTR and hour, read from the run's detail file (checked by its hash)."""
+        run, _ = self.statement_run(caller, year, month, participant_id, version)
+        if run.detail_key is None or run.detail_sha256 is None:
+            raise DetailFileDamaged(f"settlement run {run.id} has no detail file recorded")
+        return read_detail(store_of(self.session), run.detail_key, run.detail_sha256, participant_id)
+
     def statement_ftr_hours(
         self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
-    ) -> Sequence[stored.SettlementFtrHour]:
+    ) -> list[FtrHourPublic]:
         """A holder's statement per FTR and hour (see :meth:`statement_run`)."""
-        run, _ = self.statement_run(caller, year, month, participant_id, version)
-        assert run.id is not None
-        return self.repo.ftr_hours(run.id, participant_id)
+        return public_rows(self.statement_ftr_table(caller, year, month, participant_id, version))
+
+    def statement_ftr_csv(
+        self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
+    ) -> Iterator[str]:
+        """The same as CSV text in chunks (the file is read and checked before the first chunk)."""
+        return csv_chunks(self.statement_ftr_table(caller, year, month, participant_id, version))
 
     # ------------------------------------------------------------------ year end (OA 5.2.6(c))
     def distribute_year_end(self, caller: Caller, year: int, now: datetime) -> SettlementYearEnd:
