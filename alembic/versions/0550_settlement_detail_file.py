@@ -18,6 +18,7 @@ import hashlib
 import io
 import os
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +78,6 @@ def _path(root: Path, key: str) -> Path:
 
 
 def _utc(value: Any) -> Any:
-    from datetime import UTC, datetime
-
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -88,8 +87,11 @@ def upgrade() -> None:
     with op.batch_alter_table("settlement_run") as batch:
         batch.add_column(sa.Column("detail_key", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("detail_sha256", sa.String(length=64), nullable=True))
-    bind = op.get_bind()
-    root = _store_root()
+    move_rows_to_files(op.get_bind(), _store_root())
+
+
+def move_rows_to_files(bind: sa.Connection, root: Path) -> list[int]:
+    """Each run's ``settlement_ftr_hour`` rows -> one file under ``root``, recorded on the run; the ids."""
     run_ids = [
         r[0] for r in bind.execute(sa.select(ftr_hour.c.run_id).distinct().order_by(ftr_hour.c.run_id))
     ]
@@ -108,6 +110,7 @@ def upgrade() -> None:
         target.write_bytes(content)
         bind.execute(sa.update(run).where(run.c.id == run_id).values(detail_key=key, detail_sha256=key))
         bind.execute(sa.delete(ftr_hour).where(ftr_hour.c.run_id == run_id))
+    return run_ids
 
 
 def downgrade() -> None:
