@@ -6,7 +6,8 @@ SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hash
 :mod:`app.bids.credit`), ``FTR_MAX_REQUEST_BYTES`` and ``FTR_MAX_BULK_ROWS`` (upload limits),
 ``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`),
 ``FTR_MAX_CONCURRENT_BULK_UPLOADS`` (bulk uploads at once, see :class:`app.limits.ConcurrencyCap`),
-``FTR_AUDIT_SIGNING_KEY_FILE`` (Ed25519 key of the audit checkpoints, see :mod:`app.audit.signing`).
+``FTR_AUDIT_SIGNING_KEY_FILE`` (Ed25519 key of the audit checkpoints, see :mod:`app.audit.signing`),
+``FTR_SETTLEMENT_STORE`` (where settlement runs' detail files go, see :mod:`app.settlement.detail_store`).
 
 Outside development the service refuses to start with the default secret: a leaked default
 pepper would let anyone who reads the database brute-force nothing, but it would make every
