@@ -6,10 +6,11 @@ Create Date: 2026-12-03 14:30:00.000000
 
 Each run's ``settlement_ftr_hour`` rows are written to one Parquet file in the settlement file store
 (``<store>/<sha256[:2]>/<sha256>.parquet``; the store is the ``settlement_store`` attribute of the
-Alembic config, else ``FTR_SETTLEMENT_STORE``, else ``data/settlement-detail``), the file's sha256 is
-recorded on the run and the rows are deleted. The table stays (empty). The file layout and columns
-are those of ``app.settlement.detail_file`` at this revision, written out here so that the migration
-does not change when the application does. Downgrade reads the files back into rows.
+Alembic config, else ``FTR_SETTLEMENT_STORE``, else ``data/settlement-detail``), one holder's rows at
+a time as the service writes them; the file's sha256 is recorded on the run and the rows are
+deleted. The table stays (empty). The file layout and columns are those of
+``app.settlement.detail_file`` at this revision, written out here so that the migration does not
+change when the application does. Downgrade reads the files back into rows.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -102,7 +104,10 @@ def move_rows_to_files(bind: sa.Connection, root: Path) -> list[int]:
         ]
         table = pa.Table.from_pylist(records, schema=SCHEMA).sort_by(SORT)
         out = io.BytesIO()
-        pq.write_table(table, out, compression="zstd", row_group_size=256 * 1024)
+        with pq.ParquetWriter(out, SCHEMA, compression="zstd") as writer:
+            for holder in sorted(set(table.column("participant_id").to_pylist())):
+                part = table.filter(pc.equal(table.column("participant_id"), holder))
+                writer.write_table(part, row_group_size=256 * 1024)
         content = out.getvalue()
         key = hashlib.sha256(content).hexdigest()
         target = _path(root, key)

@@ -10,16 +10,18 @@ every read recomputes it, so a changed or missing file is an error, never a wron
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
+from datetime import UTC
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from api_schemas.settlement import FtrHourPublic
-from app.csv_export import models_csv
+from app.csv_export import models_csv, write_csv
 from app.settlement.detail_store import FileStore, content_key
 from app.settlement.errors import DetailFileDamaged
 from app.settlement.records import ratio
@@ -72,30 +74,31 @@ def _holder_table(result: MonthSettlement, holder: str, stamps: pa.Array, ratios
     return pa.table(columns, schema=SCHEMA)
 
 
-def detail_table(result: MonthSettlement) -> pa.Table:
-    """The run's detail (the same values the statements always had: cents by the one rounding rule)."""
+def holder_tables(result: MonthSettlement) -> Iterator[pa.Table]:
+    """The run's detail one holder at a time, in file order (the values the statements always had)."""
     stamps = pa.array([h.to_pydatetime() for h in result.hours], pa.timestamp("us", tz="UTC"))
     ratios = pa.array([ratio(r) for r in result.hourly.payout_ratio.tolist()], RATIO_TYPE)
-    parts = [_holder_table(result, holder, stamps, ratios) for holder in result.holders.names]
-    table = pa.concat_tables(parts) if parts else SCHEMA.empty_table()
-    return table.sort_by(SORT)
+    for holder in sorted(result.holders.names, key=int):
+        yield _holder_table(result, holder, stamps, ratios).sort_by(SORT)
 
 
-def detail_rows_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
-    """Stored ``settlement_ftr_hour`` rows (one run) -> the detail table (moving old runs to files)."""
-    table = pa.Table.from_pylist([{name: r[name] for name in SCHEMA.names} for r in rows], schema=SCHEMA)
-    return table.sort_by(SORT)
+def detail_table(result: MonthSettlement) -> pa.Table:
+    """The whole detail as one table (tests; the service writes holder by holder)."""
+    return pa.concat_tables([SCHEMA.empty_table(), *holder_tables(result)])
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
+def parquet_bytes(tables: Iterable[pa.Table]) -> bytes:
+    """One file of the tables in order, each written as its own row groups (one holder's at a time)."""
     out = io.BytesIO()
-    pq.write_table(table, out, compression="zstd", row_group_size=ROW_GROUP)
+    with pq.ParquetWriter(out, SCHEMA, compression="zstd") as writer:
+        for table in tables:
+            writer.write_table(table, row_group_size=ROW_GROUP)
     return out.getvalue()
 
 
-def put_detail(store: FileStore, table: pa.Table) -> tuple[str, str]:
-    """Write ``table`` to the store: ``(key, sha256)`` (the same for a content-addressed store)."""
-    content = parquet_bytes(table)
+def put_detail(store: FileStore, tables: Iterable[pa.Table]) -> tuple[str, str]:
+    """The tables as one file in the store: ``(key, sha256)`` (equal in a content-addressed store)."""
+    content = parquet_bytes(tables)
     return store.put(content), content_key(content)
 
 
@@ -152,3 +155,55 @@ def holder_sums(table: pa.Table) -> dict[int, dict[str, int]]:
     for row in grouped.to_pylist():
         out[int(row["participant_id"])] = {m: int(row[f"{m}_cents_sum"]) for m in MONEY}
     return out
+
+
+KEYS = ["participant_id", "hour_ending", "ftr_id"]
+DIFFERENCE_COLUMNS = ["participant_id", "hour_ending", "ftr_id"] + [
+    f"{m}_{side}" for m in MONEY for side in ("old", "new")
+]
+
+
+def ftr_differences(old: pa.Table, new: pa.Table) -> pa.Table:
+    """Per holder, FTR and hour where any amount differs between two runs' details, compared by column.
+
+    A row in only one run counts as zero in the other. Columns: the keys, then ``<amount>_old`` and
+    ``<amount>_new`` in integer cents for each of :data:`MONEY`; sorted like the files.
+    """
+    amounts = [f"{m}_cents" for m in MONEY]
+    joined = old.select(KEYS + amounts).join(
+        new.select(KEYS + amounts),
+        keys=KEYS,
+        join_type="full outer",
+        left_suffix="_old",
+        right_suffix="_new",
+        coalesce_keys=True,
+    )
+    changed = None
+    columns: dict[str, pa.ChunkedArray] = {k: joined.column(k) for k in KEYS}
+    for m in MONEY:
+        before = pc.fill_null(joined.column(f"{m}_cents_old"), 0)
+        after = pc.fill_null(joined.column(f"{m}_cents_new"), 0)
+        columns[f"{m}_old"], columns[f"{m}_new"] = before, after
+        differs = pc.not_equal(before, after)
+        changed = differs if changed is None else pc.or_(changed, differs)
+    table = pa.table(columns)
+    if changed is not None:
+        table = table.filter(changed)
+    return table.sort_by(SORT)
+
+
+def differences_csv_chunks(table: pa.Table) -> Iterator[str]:
+    """:func:`ftr_differences` as CSV ($ with two places, times ISO 8601), a header then chunks."""
+    yield write_csv(DIFFERENCE_COLUMNS, [])
+    for batch in table.to_batches(max_chunksize=CSV_CHUNK):
+        data = batch.to_pydict()
+        rows = (
+            [
+                data["participant_id"][i],
+                data["hour_ending"][i].astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                data["ftr_id"][i],
+                *[str(from_cents(data[c][i])) for c in DIFFERENCE_COLUMNS[3:]],
+            ]
+            for i in range(batch.num_rows)
+        )
+        yield write_csv([], rows).split("\n", 1)[1]

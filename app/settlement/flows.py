@@ -36,7 +36,7 @@ from app.clock import Clock
 from app.db import after_commit, transaction
 from app.jobs import JobRunner, mark_interrupted, record_failure
 from app.settlement import records
-from app.settlement.detail_file import detail_table, put_detail
+from app.settlement.detail_file import holder_tables, put_detail
 from app.settlement.detail_store import store_of
 from app.settlement.errors import MissingInputs, MonthOutOfOrder, SettlementJobRunning
 from app.settlement.holdings_source import holdings_snapshot
@@ -236,7 +236,7 @@ def _store(
     audited: list[dict[str, object]] = []
     store = store_of(session)
     for data, result in zip(snapshot.months, results, strict=True):
-        detail_key, detail_sha256 = put_detail(store, detail_table(result))
+        detail_key, detail_sha256 = put_detail(store, holder_tables(result))
         old = current.get(data.month)
         if old is not None:
             old.is_current = False

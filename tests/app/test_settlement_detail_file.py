@@ -10,10 +10,12 @@ written as ``H`` (ids depend on what the database handed out before the test).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib.util
 import io
 import re
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 
@@ -35,9 +37,11 @@ from tests.app.test_settlement import (  # noqa: F401  (fixtures)
     M2,
     YEAR,
     _settlement_links,
+    charges_csv,
     example,
     holders,
     settle,
+    upload,
 )
 
 TODAY = {
@@ -250,3 +254,55 @@ class TestMigration:
         assert [r.detail_sha256 for r in after] == [r.detail_sha256 for r in runs]
         assert _bodies(client, example) == TODAY
         assert client.get("/api/v1/audit-log/verify", headers=bearer(operator_key)).json()["ok"] is True
+
+
+class TestFtrDifferences:
+    def test_a_correction_is_compared_column_by_column_with_the_replaced_file(
+        self, client: SyncClient, operator_key: str, example: dict[str, Member]
+    ) -> None:
+        oi = bearer(operator_key)
+        settle(client, operator_key, M1)
+        assert (
+            upload(client, operator_key, M1, "da_congestion", charges_csv(M1, [1375, 2600, 0])).status_code
+            == 201
+        )
+        settle(client, operator_key, M1, reason="corrected hour 2 charges")
+        first, second = client.get(f"/api/v1/settlement/months/{YEAR}/{M1}/runs", headers=oi).json()
+        money = ["target_allocation_before_forfeiture", "forfeited", "target_allocation", "credit"]
+        expected = set()
+        for name in ("P", "Q", "R"):
+            member = example[name]
+            base = f"/api/v1/settlement/months/{YEAR}/{M1}/statements/{member.id}/ftrs"
+            old, new = (
+                {
+                    (row["hour_ending"], row["ftr_id"]): tuple(row[m] for m in money)
+                    for row in client.get(base, params={"version": v}, headers=oi).json()
+                }
+                for v in (1, 2)
+            )
+            assert set(old) == set(new)
+            for key in old:
+                if old[key] != new[key]:
+                    pairs = [x for o, n in zip(old[key], new[key], strict=True) for x in (o, n)]
+                    expected.add((str(member.id), *key, *pairs))
+        assert expected, "the correction changes some FTR-hours"
+        r = client.get(f"/api/v1/settlement/runs/{second['id']}/ftr-differences.csv", headers=oi)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text
+        header, *lines = list(csv.reader(io.StringIO(r.text)))
+        assert header == ["participant_id", "hour_ending", "ftr_id"] + [
+            f"{m}_{side}" for m in money for side in ("old", "new")
+        ]
+        assert {tuple(line) for line in lines} == expected and len(lines) == len(expected)
+        credit_change: dict[str, Decimal] = {}
+        for line in lines:
+            row = dict(zip(header, line, strict=True))
+            change = Decimal(row["credit_new"]) - Decimal(row["credit_old"])
+            credit_change[row["participant_id"]] = (
+                credit_change.get(row["participant_id"], Decimal(0)) + change
+            )
+        stored = client.get(f"/api/v1/settlement/runs/{second['id']}/differences", headers=oi).json()
+        assert credit_change == {
+            str(c["participant_id"]): Decimal(c["change"]) for c in stored if c["amount"] == "credit"
+        }
+        r = client.get(f"/api/v1/settlement/runs/{first['id']}/ftr-differences.csv", headers=oi)
+        assert r.status_code == 200 and r.text.splitlines() == [",".join(header)]
