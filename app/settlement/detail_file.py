@@ -82,11 +82,6 @@ def holder_tables(result: MonthSettlement) -> Iterator[pa.Table]:
         yield _holder_table(result, holder, stamps, ratios).sort_by(SORT)
 
 
-def detail_table(result: MonthSettlement) -> pa.Table:
-    """The whole detail as one table (tests; the service writes holder by holder)."""
-    return pa.concat_tables([SCHEMA.empty_table(), *holder_tables(result)])
-
-
 def parquet_bytes(tables: Iterable[pa.Table]) -> bytes:
     """One file of the tables in order, each written as its own row groups (one holder's at a time)."""
     out = io.BytesIO()

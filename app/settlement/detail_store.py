@@ -89,9 +89,14 @@ def register_store(engine: Engine, store: FileStore) -> None:
     _STORES[engine] = store
 
 
+def store_of_engine(engine: Engine) -> FileStore:
+    """The store registered for ``engine``, else the default directory."""
+    found = _STORES.get(engine)
+    return found if found is not None else store_for(DEFAULT_STORE)
+
+
 def store_of(session: Session) -> FileStore:
     """The store registered for the session's engine, else the default directory."""
     bind = session.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
-    found = _STORES.get(engine) if isinstance(engine, Engine) else None
-    return found if found is not None else store_for(DEFAULT_STORE)
+    return store_of_engine(engine) if isinstance(engine, Engine) else store_for(DEFAULT_STORE)

@@ -8,8 +8,9 @@
                                   old version from its stored inputs and diff it
                                   (settlement.revision.holder_differences)
                                   -> each run's per-FTR-hour detail written to the file store
-                                  (app.settlement.detail_file; content-addressed, so a failure
-                                  later leaves at most an unreferenced file)
+                                  outside any transaction (app.settlement.detail_file;
+                                  content-addressed, so a failure later leaves at most an
+                                  unreferenced file)
                                   -> ONE transaction: new run versions (old ones kept, no longer current),
                                   their statements and differences, the ``settlement.run`` audit link
                                   (runs with their input sets and input/result hashes), job succeeded
@@ -37,7 +38,7 @@ from app.db import after_commit, transaction
 from app.jobs import JobRunner, mark_interrupted, record_failure
 from app.settlement import records
 from app.settlement.detail_file import holder_tables, put_detail
-from app.settlement.detail_store import store_of
+from app.settlement.detail_store import store_of_engine
 from app.settlement.errors import MissingInputs, MonthOutOfOrder, SettlementJobRunning
 from app.settlement.holdings_source import holdings_snapshot
 from app.settlement.input_kinds import FORFEITURE_KINDS, REQUIRED_FOR_A_RUN, InputKind
@@ -225,6 +226,7 @@ def _store(
     snapshot: _Snapshot,
     results: tuple[MonthSettlement, ...],
     old_results: dict[int, MonthSettlement],
+    details: list[tuple[str, str]],
     now: datetime,
 ) -> list[int]:
     repo = SettlementRepository(session)
@@ -234,9 +236,7 @@ def _store(
         raise RuntimeError(f"the settled months of {snapshot.year} changed while this job ran")
     run_ids: list[int] = []
     audited: list[dict[str, object]] = []
-    store = store_of(session)
-    for data, result in zip(snapshot.months, results, strict=True):
-        detail_key, detail_sha256 = put_detail(store, holder_tables(result))
+    for data, result, (detail_key, detail_sha256) in zip(snapshot.months, results, details, strict=True):
         old = current.get(data.month)
         if old is not None:
             old.is_current = False
@@ -355,9 +355,17 @@ def run_settlement_job(engine: Engine, clock: Clock, job_id: int) -> None:
                     else "(DIFFERS from what was stored: differences use the recomputation)"
                 ),
             )
-        _log(engine, clock, job_id, f"settled in {time.monotonic() - started:.2f} s; storing", 0.8)
+        store = store_of_engine(engine)
+        details = [put_detail(store, holder_tables(result)) for result in results]
+        _log(
+            engine,
+            clock,
+            job_id,
+            f"settled and detail files written in {time.monotonic() - started:.2f} s",
+            0.8,
+        )
         with transaction(engine) as session:
-            _store(session, job_id, snapshot, results, old_results, clock.now())
+            _store(session, job_id, snapshot, results, old_results, details, clock.now())
     except Exception as exc:  # recorded on the job: the worker must never die silently
         logger.exception("settlement job %s failed", job_id)
         record_failure(engine, SettlementJob, job_id, clock, exc)
