@@ -8,7 +8,8 @@ URL) is the extension point: a class with the same two methods, chosen by :func:
 
 The service registers its store against its database engine (:func:`register_store`), so a request,
 a background job and the audit verification of one service all use the same store
-(:func:`store_of`); an engine nobody registered (a command) uses the default directory.
+(:func:`store_of`); an engine nobody registered (a command such as ``ftr audit verify``) uses
+``FTR_SETTLEMENT_STORE`` from the environment, else the default directory.
 """
 
 from __future__ import annotations
@@ -89,14 +90,18 @@ def register_store(engine: Engine, store: FileStore) -> None:
     _STORES[engine] = store
 
 
+def _unregistered() -> FileStore:
+    return store_for(os.environ.get("FTR_SETTLEMENT_STORE") or DEFAULT_STORE)
+
+
 def store_of_engine(engine: Engine) -> FileStore:
-    """The store registered for ``engine``, else the default directory."""
+    """The store registered for ``engine``, else ``FTR_SETTLEMENT_STORE`` or the default directory."""
     found = _STORES.get(engine)
-    return found if found is not None else store_for(DEFAULT_STORE)
+    return found if found is not None else _unregistered()
 
 
 def store_of(session: Session) -> FileStore:
-    """The store registered for the session's engine, else the default directory."""
+    """The store registered for the session's engine (see :func:`store_of_engine`)."""
     bind = session.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
-    return store_of_engine(engine) if isinstance(engine, Engine) else store_for(DEFAULT_STORE)
+    return store_of_engine(engine) if isinstance(engine, Engine) else _unregistered()
