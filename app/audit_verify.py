@@ -15,7 +15,9 @@ and then checks what the chain alone cannot:
   hash of its stored fills, nodal prices and binding constraints
   (:func:`app.clearing.results_seal.clearing_results_hash`); it is recomputed from the tables, as
   is the ``output_hash`` of each run in a ``settlement.run`` link
-  (:func:`app.settlement.output_seal.settlement_output_hash`).
+  (:func:`app.settlement.output_seal.settlement_output_hash`). A run's per-FTR-hour detail file
+  must still hash to the ``detail_sha256`` of its link (and of its row)
+  (:func:`app.settlement.output_seal.detail_file_problem`).
 
 * **Sub-chains.** Each participant's chain of bids and offers is walked against its stored head,
   and every ``audit.sealed`` link of the global chain must still match the sub-chain links it
@@ -40,7 +42,7 @@ from app.audit.signing import checkpoint_signed, key_id, signing_key
 from app.audit_chain import AuditEntry, Break, ChainVerdict, verify_chain
 from app.clearing.results_seal import clearing_results_hash
 from app.errors import FieldError, ValidationFailed
-from app.settlement.output_seal import settlement_output_hash
+from app.settlement.output_seal import detail_file_problem, settlement_output_hash
 
 RESULTS_ACTIONS = ("clearing.run", "auction.posted")
 _HEAD = re.compile(r"^([0-9]{1,18}):([0-9a-f]{64})$")
@@ -71,6 +73,7 @@ def verify_audit(
     results: dict[int, tuple[int, str]] = {}
     seals: list[tuple[int, Mapping[str, Any]]] = []
     outputs: list[tuple[int, int, str]] = []
+    details: dict[int, tuple[int, str]] = {}
 
     def watch(entries: Iterable[AuditEntry]) -> Iterator[AuditEntry]:
         for e in entries:
@@ -88,6 +91,8 @@ def verify_audit(
                 for run in payload.get("runs") or []:
                     if isinstance(run, Mapping) and "output_hash" in run:
                         outputs.append((e.seq, int(run["run_id"]), str(run["output_hash"])))
+                        if "detail_sha256" in run:
+                            details[int(run["run_id"])] = (e.seq, str(run["detail_sha256"]))
             yield e
 
     verdict = verify_chain(watch(stored_entries(session)), wanted)
@@ -153,6 +158,9 @@ def verify_audit(
                 Break.RESULTS_CHANGED,
                 f"the stored output of settlement run {run_id} no longer matches entry {seq}",
             )
+        problem = detail_file_problem(session, run_id, details.get(run_id, (seq, None))[1])
+        if problem is not None:
+            return ChainVerdict(False, checked, seq, Break.RESULTS_CHANGED, f"{problem} (entry {seq})")
     return verdict
 
 

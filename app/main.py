@@ -45,6 +45,7 @@ from app.routers import (
 )
 from app.security_headers import SecurityHeaders
 from app.settings import Environment, MarketClockMode, Settings
+from app.settlement.detail_store import register_store, store_for
 from app.web.pages import install_portal
 
 API_DESCRIPTION = """
@@ -66,6 +67,7 @@ def create_app(
     settings = settings if settings is not None else Settings()
     engine = engine if engine is not None else create_db_engine(settings.database_url)
     register_signing_key(engine, settings.audit_signing_key_file)
+    register_store(engine, store_for(settings.settlement_store))
     if clock is None:
         movable = settings.market_clock_mode is MarketClockMode.MOVABLE
         clock = MovableClock(SystemClock()) if movable else SystemClock()

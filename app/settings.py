@@ -8,7 +8,8 @@ SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hash
 ``FTR_BODY_TIMEOUT_S`` (the deadline of a request body, see :class:`app.limits.BodyLimits`),
 ``FTR_SQLITE_WRITE_WAIT_S`` (how long a request's write waits for SQLite's write lock before a 503),
 ``FTR_MAX_CONCURRENT_BULK_UPLOADS`` (bulk uploads at once, see :class:`app.limits.ConcurrencyCap`),
-``FTR_AUDIT_SIGNING_KEY_FILE`` (Ed25519 key of the audit checkpoints, see :mod:`app.audit.signing`).
+``FTR_AUDIT_SIGNING_KEY_FILE`` (Ed25519 key of the audit checkpoints, see :mod:`app.audit.signing`),
+``FTR_SETTLEMENT_STORE`` (where settlement runs' detail files go, see :mod:`app.settlement.detail_store`).
 
 Rate limits (:mod:`app.rate_limit`, per process; 0 switches one off): ``FTR_RATE_LIMIT_ADDRESS_PER_S``
 and ``..._BURST`` (every request from one client address: 100/s, bursts of 1,000),
@@ -103,6 +104,7 @@ class Settings(BaseSettings):
     job_queue: str = Field(default="in_process", pattern="^(in_process|postgres)$")
     job_heartbeat_s: float = Field(default=10.0, gt=0)
     job_stalled_s: float = Field(default=60.0, gt=0)
+    settlement_store: str = str(DEFAULT_DATA_DIR / "settlement-detail")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -1,15 +1,19 @@
 """Service settlement speed: uploads of a month's inputs and the settlement job, per database.
 
-    python -m benchmarks.settlement_service [--ftrs 500 2000] [--nodes 200] [--postgres URL]
+    python -m benchmarks.settlement_service [--ftrs 500 2000] [--nodes 200] [--postgres URL [--only-postgres]]
 
 For each database (a temporary SQLite file; PostgreSQL in a throwaway schema when ``--postgres`` is
 given and reachable) and each FTR count: migrate, create the OI and 100 holders, record the FTRs as
 allocations for January 2027 (744 hours), then time (a) the upload of the day-ahead prices
 (nodes x 744 rows, checked row by row and by the engine), (b) the upload of the hourly charges,
-(c) the settlement job (snapshot, engine, storing every statement row in one transaction), and
-(d) a re-settlement after a corrected charges upload (the old version recomputed and diffed). Inputs
-are random (seeded). Each run is written to ``benchmarks/results/settlement_service/`` as JSON;
-``docs/benchmarks/settlement_service.md`` is the reference page.
+(c) the settlement job (snapshot, engine, the per-FTR-hour detail written as one Parquet file to a
+temporary file store, every other statement row stored in one transaction), (d) a re-settlement
+after a corrected charges upload (the old version recomputed and diffed), and (e) one holder's
+per-FTR-hour CSV statement read from the file and drained chunk by chunk. The peak resident memory
+of the process (``ru_maxrss``) is recorded after each run: run one FTR count per invocation for a
+clean figure. Inputs are random (seeded). Each run is written to
+``benchmarks/results/settlement_service/`` as JSON; ``docs/benchmarks/settlement_service.md`` is the
+reference page.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import tempfile
 import time
@@ -24,9 +29,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
@@ -39,10 +46,11 @@ from app.jobs.repository import JobRepository
 from app.migrations import upgrade
 from app.participants.roles import Role
 from app.participants.service import Caller, ParticipantService
+from app.settlement.detail_store import LocalDirectoryStore, register_store
 from app.settlement.flows import start_settlement
 from app.settlement.input_kinds import InputKind
 from app.settlement.service import SettlementService
-from app.settlement.tables import SettlementFtrHour, SettlementHolderHour
+from app.settlement.tables import SettlementHolderHour, SettlementRun
 from benchmarks.results import write_run
 from market_calendar import month_hour_index
 
@@ -83,6 +91,15 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def run_one(engine: Engine, n_ftrs: int, n_nodes: int, seed: int = 11) -> dict[str, float | int]:
+    with tempfile.TemporaryDirectory() as files:
+        store = LocalDirectoryStore(Path(files))
+        register_store(engine, store)
+        return _run_one(engine, store, n_ftrs, n_nodes, seed)
+
+
+def _run_one(
+    engine: Engine, store: LocalDirectoryStore, n_ftrs: int, n_nodes: int, seed: int
+) -> dict[str, float | int]:
     rng = np.random.default_rng(seed)
     hours = month_hour_index(YEAR, MONTH)
     with transaction(engine) as session:
@@ -172,11 +189,24 @@ def run_one(engine: Engine, n_ftrs: int, n_nodes: int, seed: int = 11) -> dict[s
     upload(InputKind.DA_CONGESTION, charges_csv(charges * 0.9))
     out["resettle_s"] = _timed(settle)
     jobs.shutdown()
+    first = holders[0].id
+    assert first is not None
+    first_holder: int = first
+
+    def export() -> None:
+        with transaction(engine) as session:
+            chunks = SettlementService(session).statement_ftr_csv(caller, YEAR, MONTH, first_holder, None)
+            out["csv_bytes"] = sum(len(c.encode()) for c in chunks)
+
+    out["holder_csv_s"] = _timed(export)
     with transaction(engine) as session:
-        out["ftr_hour_rows"] = int(session.exec(select(func.count()).select_from(SettlementFtrHour)).one())
+        keys = [r.detail_key for r in session.exec(select(SettlementRun)).all() if r.detail_key is not None]
+        out["ftr_hour_rows"] = sum(pq.ParquetFile(store.path(k)).metadata.num_rows for k in keys)
+        out["detail_file_bytes"] = sum(store.path(k).stat().st_size for k in keys)
         out["holder_hour_rows"] = int(
             session.exec(select(func.count()).select_from(SettlementHolderHour)).one()
         )
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     return out
 
 
@@ -191,8 +221,9 @@ def main() -> None:
     parser.add_argument("--ftrs", type=int, nargs="+", default=[500, 2000])
     parser.add_argument("--nodes", type=int, default=200)
     parser.add_argument("--postgres", default=None)
+    parser.add_argument("--only-postgres", action="store_true", help="skip SQLite")
     args = parser.parse_args()
-    backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
+    backends = ([] if args.only_postgres else ["sqlite"]) + (["postgresql"] if args.postgres else [])
     rows = []
     runs: list[dict[str, Any]] = []
     for backend in backends:
@@ -204,11 +235,13 @@ def main() -> None:
             rows.append(
                 f"| {backend} | {n} | {r['price_rows']} | {r['upload_prices_s']:.2f} s | "
                 f"{r['upload_charges_s']:.2f} s | {r['settle_s']:.2f} s | {r['resettle_s']:.2f} s | "
-                f"{r['ftr_hour_rows']} | {r['holder_hour_rows']} |"
+                f"{r['ftr_hour_rows']} | {r['detail_file_bytes']} | {r['holder_hour_rows']} | "
+                f"{r['holder_csv_s']:.2f} s | {r['peak_rss_mib']} MiB |"
             )
     command = "python -m benchmarks.settlement_service " + " ".join(
         ["--ftrs", *map(str, args.ftrs), "--nodes", str(args.nodes)]
         + (["--postgres", "$URL"] if args.postgres else [])
+        + (["--only-postgres"] if args.only_postgres else [])
     )
     print("\n".join(rows))
     write_run("settlement_service", command, {"holders": HOLDERS, "nodes": args.nodes, "runs": runs})

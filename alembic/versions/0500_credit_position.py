@@ -1,7 +1,7 @@
 """credit_position: each participant's credit in use as a running total
 
 Revision ID: 0500_credit_position
-Revises: 0300_forecast
+Revises: 0401_procrastinate
 Create Date: 2026-12-03 13:30:00.000000
 
 The total starts as the sum of ``bid.credit_cents`` over the participant's active bids in

@@ -1,7 +1,7 @@
 """market_clock: the stored offset of a non-production deployment's market clock
 
 Revision ID: 0700_market_clock
-Revises: 0300_forecast
+Revises: 0550_settlement_detail_file
 Create Date: 2026-12-03 13:45:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0700_market_clock"
-down_revision: str | None = "0520_audit_sub_chains"
+down_revision: str | None = "0550_settlement_detail_file"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

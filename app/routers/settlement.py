@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api_schemas.settlement import (
@@ -250,6 +250,19 @@ def read_run_differences(
 ) -> list[ChangePublic]:
     """Per holder, each amount that changed against the version this run replaced (empty for a first run)."""
     return [mapping.change_public(c) for c in SettlementService(session).run_changes(run_id)]
+
+
+@router.get("/runs/{run_id}/ftr-differences.csv", response_class=PlainTextResponse, responses=CSV_RESPONSE)
+def export_run_ftr_differences(
+    run_id: ObjectId, caller: SettlementReader, session: SessionDep
+) -> StreamingResponse:
+    """Per holder, FTR and hour, each amount's old and new value where any changed against the version
+    this run replaced, compared column by column from the two runs' detail files (streamed CSV:
+    ``participant_id,hour_ending,ftr_id`` then ``<amount>_old,<amount>_new`` for TA before
+    forfeiture, forfeited, TA and credit; only the header for a first run)."""
+    return StreamingResponse(
+        SettlementService(session).run_ftr_differences_csv(run_id), media_type="text/csv"
+    )
 
 
 @router.post("/years/{year}/year-end", status_code=status.HTTP_201_CREATED, response_model=YearEndPublic)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from api_schemas.settlement import FtrHourPublic, HolderHourPublic, StatementPublic
 from app.deps import CurrentParticipant, ObjectId, SessionDep
@@ -83,8 +83,7 @@ def read_statement_ftrs(
     version: Version = None,
 ) -> list[FtrHourPublic]:
     """Per FTR held and hour: TA before forfeiture, forfeited, TA, credit, payout ratio."""
-    rows = SettlementService(session).statement_ftr_hours(caller, year, month, participant_id, version)
-    return [mapping.ftr_hour_public(h) for h in rows]
+    return SettlementService(session).statement_ftr_hours(caller, year, month, participant_id, version)
 
 
 @router.get("/{participant_id}/ftrs.csv", response_class=PlainTextResponse, responses=CSV_RESPONSE)
@@ -95,7 +94,7 @@ def export_statement_ftrs(
     caller: CurrentParticipant,
     session: SessionDep,
     version: Version = None,
-) -> PlainTextResponse:
-    """Per FTR and hour, as CSV."""
-    rows = read_statement_ftrs(year, month, participant_id, caller, session, version)
-    return PlainTextResponse(mapping.to_csv(rows, list(FtrHourPublic.model_fields)), media_type="text/csv")
+) -> StreamingResponse:
+    """Per FTR and hour, as CSV (streamed in chunks)."""
+    chunks = SettlementService(session).statement_ftr_csv(caller, year, month, participant_id, version)
+    return StreamingResponse(chunks, media_type="text/csv")

@@ -6,11 +6,13 @@ Conflict (409)
 └── NotSettled               the month (or December, for year end) has no settled run
 Unprocessable (422)
 └── MissingInputs            a required input table has not been uploaded
+ServiceError (500)
+└── DetailFileDamaged        a run's detail file is missing or does not match its hash
 """
 
 from __future__ import annotations
 
-from app.errors import Conflict, Unprocessable
+from app.errors import Conflict, ServiceError, Unprocessable
 
 
 class MonthOutOfOrder(Conflict):
@@ -31,3 +33,11 @@ class NotSettled(Conflict):
 class MissingInputs(Unprocessable):
     slug = "missing-inputs"
     title = "Required settlement inputs are missing"
+
+
+class DetailFileDamaged(ServiceError):
+    """A run's per-FTR-hour file is missing or its bytes no longer hash to the recorded sha256."""
+
+    status = 500
+    slug = "settlement-detail-damaged"
+    title = "The settlement run's detail file is missing or changed"

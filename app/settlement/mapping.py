@@ -12,7 +12,6 @@ from api_schemas.auctions import PeriodClassName
 from api_schemas.clearing import JobStatusName
 from api_schemas.settlement import (
     ChangePublic,
-    FtrHourPublic,
     HolderHourPublic,
     HolderMonthPublic,
     HourCaseName,
@@ -28,7 +27,6 @@ from app.csv_export import models_csv
 from app.jobs import Job
 from app.settlement.tables import (
     SettlementChange,
-    SettlementFtrHour,
     SettlementHolderHour,
     SettlementHolderMonth,
     SettlementHour,
@@ -37,7 +35,7 @@ from app.settlement.tables import (
     SettlementYearEnd,
     SettlementYearEndShare,
 )
-from app.units import from_cents, from_tenths
+from app.units import from_cents
 
 
 def input_set_public(s: SettlementInputSet) -> InputSetPublic:
@@ -126,21 +124,6 @@ def holder_month_public(m: SettlementHolderMonth) -> HolderMonthPublic:
 def holder_hour_public(h: SettlementHolderHour) -> HolderHourPublic:
     return HolderHourPublic(
         hour_ending=h.hour_ending,
-        target_allocation=from_cents(h.target_allocation_cents),
-        credit=from_cents(h.credit_cents),
-        payout_ratio=h.payout_ratio,
-    )
-
-
-def ftr_hour_public(h: SettlementFtrHour) -> FtrHourPublic:
-    return FtrHourPublic(
-        hour_ending=h.hour_ending,
-        ftr_id=h.ftr_id,
-        source=h.source,
-        sink=h.sink,
-        mw=from_tenths(h.mw_tenths),
-        target_allocation_before_forfeiture=from_cents(h.target_allocation_before_forfeiture_cents),
-        forfeited=from_cents(h.forfeited_cents),
         target_allocation=from_cents(h.target_allocation_cents),
         credit=from_cents(h.credit_cents),
         payout_ratio=h.payout_ratio,

@@ -20,7 +20,6 @@ from market_terms.money import array_to_cents, to_cents
 from settlement.month import MonthSettlement
 from settlement.revision import AMOUNT_COLUMNS
 from settlement.statements import (
-    ftr_hourly_frame,
     holder_hourly_frame,
     holder_monthly_frame,
     month_summary,
@@ -137,37 +136,6 @@ def holder_hour_rows(run_id: int, result: MonthSettlement) -> list[dict[str, Any
         "payout_ratio": hours.ratios(frame["hour_ending"]),
     }
     return _records(columns, {"run_id": run_id})
-
-
-def ftr_hour_rows(run_id: int, result: MonthSettlement) -> list[dict[str, Any]]:
-    """Per holder (:func:`settlement.statements.ftr_hourly_frame`), per FTR and hour.
-
-    A holding whose MW changes within the month is several positions; they never share an hour, but
-    the rows are summed per (hour, FTR) anyway so that the key stays unique.
-    """
-    hours = _Hours(result)
-    rows: list[dict[str, Any]] = []
-    money = ("target_allocation_before_forfeiture", "forfeited", "target_allocation", "credit")
-    for holder in result.holders.names:
-        frame = ftr_hourly_frame(result, holder)
-        if frame.duplicated(["hour_ending", "ftr_id"]).any():
-            frame = frame.groupby(["hour_ending", "ftr_id"], sort=False, as_index=False).agg(
-                source=("source", "first"),
-                sink=("sink", "first"),
-                mw=("mw", "sum"),
-                **{m: (m, "sum") for m in money},
-            )
-        columns = {
-            "ftr_id": frame["ftr_id"].tolist(),
-            "hour_ending": hours.stamps(frame["hour_ending"]),
-            "source": frame["source"].tolist(),
-            "sink": frame["sink"].tolist(),
-            "mw_tenths": np.rint(frame["mw"].to_numpy(dtype=np.float64) * 10).astype(np.int64).tolist(),
-            **{f"{m}_cents": _cents(frame[m]) for m in money},
-            "payout_ratio": hours.ratios(frame["hour_ending"]),
-        }
-        rows.extend(_records(columns, {"run_id": run_id, "participant_id": int(holder)}))
-    return rows
 
 
 def change_rows(run_id: int, differences: pd.DataFrame) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ from app.db import is_postgresql
 from app.participants.tables import Participant
 from app.settlement.tables import (
     SettlementChange,
-    SettlementFtrHour,
     SettlementHolderHour,
     SettlementHolderMonth,
     SettlementHour,
@@ -160,13 +159,6 @@ class SettlementRepository:
                 SettlementHolderHour.run_id == run_id, SettlementHolderHour.participant_id == participant_id
             )
             .order_by(col(SettlementHolderHour.hour_ending))
-        ).all()
-
-    def ftr_hours(self, run_id: int, participant_id: int) -> Sequence[SettlementFtrHour]:
-        return self.session.exec(
-            select(SettlementFtrHour)
-            .where(SettlementFtrHour.run_id == run_id, SettlementFtrHour.participant_id == participant_id)
-            .order_by(col(SettlementFtrHour.hour_ending), col(SettlementFtrHour.ftr_id))
         ).all()
 
     def changes(self, run_id: int) -> Sequence[SettlementChange]:

@@ -7,12 +7,14 @@ is a month it holds nothing in. The OI and auditors read everything.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
 from sqlmodel import Session
 
+from api_schemas.settlement import FtrHourPublic
 from app.audit.service import actor_of, record_audit
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.jobs import Job, JobKind
@@ -22,7 +24,15 @@ from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES
 from app.participants.service import Caller
 from app.settlement import engine_inputs as build
 from app.settlement import tables as stored
-from app.settlement.errors import MissingInputs, NotSettled
+from app.settlement.detail_file import (
+    csv_chunks,
+    differences_csv_chunks,
+    ftr_differences,
+    public_rows,
+    read_detail,
+)
+from app.settlement.detail_store import store_of
+from app.settlement.errors import DetailFileDamaged, MissingInputs, NotSettled
 from app.settlement.input_kinds import SPECS, InputKind
 from app.settlement.month_data import month_network_document, parse_network
 from app.settlement.repository import SettlementRepository
@@ -183,13 +193,39 @@ class SettlementService:
         assert run.id is not None
         return run, totals, self.repo.holder_hours(run.id, participant_id)
 
+    def _detail(self, run: SettlementRun, participant_id: int | None = None) -> pa.Table:
+        if run.detail_key is None or run.detail_sha256 is None:
+            raise DetailFileDamaged(f"settlement run {run.id} has no detail file recorded")
+        return read_detail(store_of(self.session), run.detail_key, run.detail_sha256, participant_id)
+
+    def run_ftr_differences_csv(self, run_id: int) -> Iterator[str]:
+        """Per holder, FTR and hour, the amounts that changed against the replaced version (CSV chunks).
+
+        Both runs' detail files are read (and checked) before the first chunk; a first run has none.
+        """
+        run = self.run(run_id)
+        new = self._detail(run)
+        old = self._detail(self.run(run.replaces_run_id)) if run.replaces_run_id is not None else new
+        return differences_csv_chunks(ftr_differences(old, new))
+
+    def statement_ftr_table(
+        self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
+    ) -> pa.Table:
+        """A holder's statement per FTR and hour, read from the run's detail file (checked by its hash)."""
+        run, _ = self.statement_run(caller, year, month, participant_id, version)
+        return self._detail(run, participant_id)
+
     def statement_ftr_hours(
         self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
-    ) -> Sequence[stored.SettlementFtrHour]:
+    ) -> list[FtrHourPublic]:
         """A holder's statement per FTR and hour (see :meth:`statement_run`)."""
-        run, _ = self.statement_run(caller, year, month, participant_id, version)
-        assert run.id is not None
-        return self.repo.ftr_hours(run.id, participant_id)
+        return public_rows(self.statement_ftr_table(caller, year, month, participant_id, version))
+
+    def statement_ftr_csv(
+        self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
+    ) -> Iterator[str]:
+        """The same as CSV text in chunks (the file is read and checked before the first chunk)."""
+        return csv_chunks(self.statement_ftr_table(caller, year, month, participant_id, version))
 
     # ------------------------------------------------------------------ year end (OA 5.2.6(c))
     def distribute_year_end(self, caller: Caller, year: int, now: datetime) -> SettlementYearEnd:

@@ -8,7 +8,10 @@
     settlement_hour           the OI's hourly totals of a run
     settlement_holder_month   per holder: TA, credit, forfeiture, OA 5.2.6(a),(b) distributions
     settlement_holder_hour    per holder and hour: TA and credit
-    settlement_ftr_hour       per holding (FTR) and hour: TA before/after forfeiture and credit
+    settlement_ftr_hour       no longer written: a run's per-FTR-hour detail is one Parquet file
+                              (app.settlement.detail_file) named by ``settlement_run.detail_sha256``;
+                              the table only holds rows of runs stored before the files existed,
+                              and migration 0550 moves those into files
     settlement_change         per holder and amount: old, new, change against the version replaced
     settlement_year_end       an OA 5.2.6(c) distribution of a year's carried excess, versioned
     settlement_year_end_share one customer's share of it
@@ -90,6 +93,8 @@ class SettlementRun(SQLModel, table=True):
     state_before: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     state_after: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    detail_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
+    detail_sha256: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
 
 
 class SettlementHour(SQLModel, table=True):

@@ -26,6 +26,8 @@ from app.db import transaction
 from app.jobs import Job, JobContext, JobKind, finish, task
 from app.jobs.repository import JobRepository
 from app.settlement import records
+from app.settlement.detail_file import holder_tables, put_detail
+from app.settlement.detail_store import store_of_engine
 from app.settlement.errors import MissingInputs, MonthOutOfOrder
 from app.settlement.holdings_source import holdings_snapshot
 from app.settlement.input_kinds import FORFEITURE_KINDS, REQUIRED_FOR_A_RUN, InputKind
@@ -35,7 +37,6 @@ from app.settlement.repository import SettlementRepository
 from app.settlement.storage import find_or_add_input_set
 from app.settlement.tables import (
     SettlementChange,
-    SettlementFtrHour,
     SettlementHolderHour,
     SettlementHolderMonth,
     SettlementHour,
@@ -165,6 +166,7 @@ def _store(
     snapshot: _Snapshot,
     results: tuple[MonthSettlement, ...],
     old_results: dict[int, MonthSettlement],
+    details: list[tuple[str, str]],
     now: datetime,
 ) -> list[int]:
     repo = SettlementRepository(session)
@@ -174,7 +176,7 @@ def _store(
         raise RuntimeError(f"the settled months of {snapshot.year} changed while this job ran")
     run_ids: list[int] = []
     audited: list[dict[str, object]] = []
-    for data, result in zip(snapshot.months, results, strict=True):
+    for data, result, (detail_key, detail_sha256) in zip(snapshot.months, results, details, strict=True):
         old = current.get(data.month)
         if old is not None:
             old.is_current = False
@@ -197,13 +199,14 @@ def _store(
             state_before=json.dumps(result.state_before.to_json(), sort_keys=True),
             state_after=json.dumps(result.state_after.to_json(), sort_keys=True),
             created_at=now,
+            detail_key=detail_key,
+            detail_sha256=detail_sha256,
         )
         repo.add(run)
         assert run.id is not None
         repo.insert_rows(SettlementHour, records.hour_rows(run.id, result))
         repo.insert_rows(SettlementHolderMonth, records.holder_month_rows(run.id, result))
         repo.insert_rows(SettlementHolderHour, records.holder_hour_rows(run.id, result))
-        repo.insert_rows(SettlementFtrHour, records.ftr_hour_rows(run.id, result))
         if data.month in old_results:
             differences = holder_differences(old_results[data.month], result)
             repo.insert_rows(SettlementChange, records.change_rows(run.id, differences))
@@ -219,6 +222,7 @@ def _store(
                 "input_hash": run.input_hash,
                 "result_hash": run.result_hash,
                 "output_hash": settlement_output_hash(session, run.id),
+                "detail_sha256": detail_sha256,
             }
         )
     job = finish(session, ctx, now, f"stored runs {run_ids}")
@@ -271,6 +275,12 @@ def settle_month_job(ctx: JobContext) -> None:
             f"month {m}: replaced version recomputed from its stored inputs "
             + ("(identical)" if same else "(DIFFERS from what was stored: differences use the recomputation)")
         )
-    ctx.progress("store", fraction=0.8, line=f"settled in {ctx.elapsed_s():.2f} s; storing")
+    # Each run's per-FTR-hour detail goes to the file store outside any transaction (content-addressed:
+    # a failure later leaves at most an unreferenced file).
+    store = store_of_engine(ctx.engine)
+    details = [put_detail(store, holder_tables(result)) for result in results]
+    ctx.progress(
+        "store", fraction=0.8, line=f"settled and detail files written in {ctx.elapsed_s():.2f} s; storing"
+    )
     with transaction(ctx.engine) as session:
-        _store(session, ctx, snapshot, results, old_results, ctx.clock.now())
+        _store(session, ctx, snapshot, results, old_results, details, ctx.clock.now())

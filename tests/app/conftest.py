@@ -132,8 +132,13 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(env=Environment.TEST, secret_key=TEST_SECRET, database_url="sqlite://")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        env=Environment.TEST,
+        secret_key=TEST_SECRET,
+        database_url="sqlite://",
+        settlement_store=str(tmp_path_factory.mktemp("settlement-detail")),
+    )
 
 
 @pytest.fixture

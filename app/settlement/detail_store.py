@@ -1,0 +1,107 @@
+"""Where the per-FTR-hour detail files of settlement runs live: one small content-addressed store.
+
+A store has two operations: ``put(bytes) -> key`` (the key is the sha256 of the bytes, so the same
+file is stored once) and ``open(key) -> bytes``. :class:`LocalDirectoryStore` keeps each file as
+``<root>/<key[:2]>/<key>.parquet``; it is the default, under the service's data directory
+(``FTR_SETTLEMENT_STORE``, default ``data/settlement-detail``). An object store (an ``s3://bucket/prefix``
+URL) is the extension point: a class with the same two methods, chosen by :func:`store_for`.
+
+The service registers its store against its database engine (:func:`register_store`), so a request,
+a background job and the audit verification of one service all use the same store
+(:func:`store_of`); an engine nobody registered (a command such as ``ftr audit verify``) uses
+``FTR_SETTLEMENT_STORE`` from the environment, else the default directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import weakref
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from app.settings import DEFAULT_DATA_DIR
+
+DEFAULT_STORE = str(DEFAULT_DATA_DIR / "settlement-detail")
+
+
+class FileStore(Protocol):
+    def put(self, content: bytes) -> str:
+        """Store ``content``; its key (the sha256 hex digest)."""
+        ...
+
+    def open(self, key: str) -> bytes:
+        """The bytes stored under ``key``; :class:`FileNotFoundError` if there are none."""
+        ...
+
+
+def content_key(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+class LocalDirectoryStore:
+    """Files under one directory, written atomically (a temporary file renamed into place)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, key: str) -> Path:
+        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+            raise ValueError(f"not a content key: {key!r}")
+        return self.root / key[:2] / f"{key}.parquet"
+
+    def put(self, content: bytes) -> str:
+        key = content_key(content)
+        target = self.path(key)
+        if target.exists():
+            return key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(content)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return key
+
+    def open(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+
+def store_for(location: str) -> FileStore:
+    """The store at ``location``: a directory path (or ``file://`` URL); other schemes are not built in."""
+    if location.startswith("file://"):
+        return LocalDirectoryStore(Path(location.removeprefix("file://")))
+    if "://" in location:
+        raise ValueError(f"no settlement file store for {location!r}: only a directory path is built in")
+    return LocalDirectoryStore(Path(location))
+
+
+_STORES: weakref.WeakKeyDictionary[Engine, FileStore] = weakref.WeakKeyDictionary()
+
+
+def register_store(engine: Engine, store: FileStore) -> None:
+    _STORES[engine] = store
+
+
+def _unregistered() -> FileStore:
+    return store_for(os.environ.get("FTR_SETTLEMENT_STORE") or DEFAULT_STORE)
+
+
+def store_of_engine(engine: Engine) -> FileStore:
+    """The store registered for ``engine``, else ``FTR_SETTLEMENT_STORE`` or the default directory."""
+    found = _STORES.get(engine)
+    return found if found is not None else _unregistered()
+
+
+def store_of(session: Session) -> FileStore:
+    """The store registered for the session's engine (see :func:`store_of_engine`)."""
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    return store_of_engine(engine) if isinstance(engine, Engine) else _unregistered()
