@@ -21,18 +21,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from weakref import WeakKeyDictionary
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import Pool
 from sqlmodel import Session
 
-# Keyed by the engine's connection pool: the option engines the service derives from its engine
-# (read-only requests, bounded SQLite write waits) share the pool, so they find the same key.
-_KEYS: WeakKeyDictionary[Pool, Ed25519PrivateKey] = WeakKeyDictionary()
+from app.engine_registry import EngineRegistry
+
+_KEYS: EngineRegistry[Ed25519PrivateKey] = EngineRegistry()
 
 
 def checkpoint_message(seq: int, head_hash: str) -> bytes:
@@ -89,10 +87,8 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 def register_signing_key(engine: Engine, key_file: Path | None) -> None:
     """Attach the checkpoint key to ``engine`` (nothing when no key file is configured)."""
     if key_file is not None:
-        _KEYS[engine.pool] = load_private_key(key_file)
+        _KEYS.register(engine, load_private_key(key_file))
 
 
 def signing_key(session: Session) -> Ed25519PrivateKey | None:
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    return _KEYS.get(engine.pool)
+    return _KEYS.of_session(session)

@@ -17,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import weakref
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.engine_registry import EngineRegistry
 from app.settings import DEFAULT_DATA_DIR
 
 DEFAULT_STORE = str(DEFAULT_DATA_DIR / "settlement-detail")
@@ -83,11 +83,11 @@ def store_for(location: str) -> FileStore:
     return LocalDirectoryStore(Path(location))
 
 
-_STORES: weakref.WeakKeyDictionary[Engine, FileStore] = weakref.WeakKeyDictionary()
+_STORES: EngineRegistry[FileStore] = EngineRegistry()
 
 
 def register_store(engine: Engine, store: FileStore) -> None:
-    _STORES[engine] = store
+    _STORES.register(engine, store)
 
 
 def _unregistered() -> FileStore:
@@ -96,12 +96,11 @@ def _unregistered() -> FileStore:
 
 def store_of_engine(engine: Engine) -> FileStore:
     """The store registered for ``engine``, else ``FTR_SETTLEMENT_STORE`` or the default directory."""
-    found = _STORES.get(engine)
+    found = _STORES.of_engine(engine)
     return found if found is not None else _unregistered()
 
 
 def store_of(session: Session) -> FileStore:
     """The store registered for the session's engine (see :func:`store_of_engine`)."""
-    bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
-    return store_of_engine(engine) if isinstance(engine, Engine) else _unregistered()
+    found = _STORES.of_session(session)
+    return found if found is not None else _unregistered()

@@ -70,6 +70,7 @@ EXPECTED_FOR_OTHER: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/settlement/runs/{run_id}/hours.csv"): 403,
     ("GET", "/api/v1/settlement/runs/{run_id}/holders"): 403,
     ("GET", "/api/v1/settlement/runs/{run_id}/holders.csv"): 403,
+    ("GET", "/api/v1/settlement/runs/{run_id}/ftr-differences.csv"): 403,
     ("GET", "/api/v1/settlement/runs/{run_id}/differences"): 403,
     ("GET", "/api/v1/settlement/runs/{run_id}/year-state"): 403,
     ("GET", "/api/v1/settlement/months/{year}/{month}/statements/{participant_id}"): 404,
