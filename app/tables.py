@@ -1,60 +1,25 @@
-"""Every table, imported in one place so the metadata (and Alembic) sees them all."""
+"""Every table module, imported in one place so the metadata (and Alembic) sees every table.
+
+A module that defines a table (``table=True``) is listed here; ``tests/app/test_migrations.py``
+compares this metadata with the migrated schema.
+"""
 
 from __future__ import annotations
 
-from app.applications.tables import FtrApplication
-from app.auction_revenue.tables import RevenueRequirement
-from app.auctions.tables import Auction, ClassAuction
-from app.audit.tables import AuditHead, AuditLog
-from app.bid_fills import BidFill
-from app.bids.tables import Bid
-from app.clearing.tables import BindingConstraint, NodalPrice
-from app.holdings.tables import FtrHolding
-from app.jobs.tables import Job
-from app.market_clock.tables import MarketClock
-from app.networks.tables import NetworkPricingPoint, NetworkVersion
-from app.participants.tables import ApiKey, Participant
-from app.settlement.tables import (
-    SettlementChange,
-    SettlementFtrHour,
-    SettlementHolderHour,
-    SettlementHolderMonth,
-    SettlementHour,
-    SettlementInputSet,
-    SettlementRun,
-    SettlementYearEnd,
-    SettlementYearEndShare,
-)
+import app.applications.tables
+import app.auction_revenue.tables
+import app.auctions.tables
+import app.audit.tables
+import app.bid_fills
+import app.bids.tables
+import app.clearing.tables
+import app.holdings.tables
+import app.jobs.tables
+import app.market_clock.tables
+import app.networks.tables
+import app.participants.tables
+import app.settlement.tables
+import app.transfers.tables  # noqa: F401
 from app.tables_base import metadata
-from app.transfers.tables import FtrTransfer
 
-__all__ = [
-    "ApiKey",
-    "Auction",
-    "AuditHead",
-    "AuditLog",
-    "Bid",
-    "BidFill",
-    "BindingConstraint",
-    "ClassAuction",
-    "FtrApplication",
-    "FtrHolding",
-    "FtrTransfer",
-    "Job",
-    "MarketClock",
-    "NetworkPricingPoint",
-    "NetworkVersion",
-    "NodalPrice",
-    "Participant",
-    "RevenueRequirement",
-    "SettlementChange",
-    "SettlementFtrHour",
-    "SettlementHolderHour",
-    "SettlementHolderMonth",
-    "SettlementHour",
-    "SettlementInputSet",
-    "SettlementRun",
-    "SettlementYearEnd",
-    "SettlementYearEndShare",
-    "metadata",
-]
+__all__ = ["metadata"]

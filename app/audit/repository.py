@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.audit.tables import AuditCheckpoint, AuditHead, AuditLog, AuditSubHead, AuditSubLog
 from app.audit_chain import GENESIS_HASH
@@ -28,18 +28,7 @@ class AuditRepository:
         NOTHING``. SQLite: the transaction already holds the write lock (``BEGIN IMMEDIATE``).
         """
         stmt = sa.select(col(AuditHead.seq), col(AuditHead.hash)).where(col(AuditHead.id) == HEAD_ID)
-        if is_postgresql(self.session):
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        if row is None:
-            dialect = postgresql if is_postgresql(self.session) else sqlite
-            self.session.execute(
-                dialect.insert(AuditHead)
-                .values(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
-                .on_conflict_do_nothing(index_elements=["id"])
-            )
-            row = self.session.execute(stmt).one()
-        return int(row[0]), str(row[1])
+        return self._locked_head(stmt, AuditHead, "id", HEAD_ID)
 
     def head(self) -> AuditHead | None:
         return self.session.get(AuditHead, HEAD_ID)
@@ -67,15 +56,21 @@ class AuditRepository:
         stmt = sa.select(col(AuditSubHead.seq), col(AuditSubHead.hash)).where(
             col(AuditSubHead.chain) == chain
         )
+        return self._locked_head(stmt, AuditSubHead, "chain", chain)
+
+    def _locked_head(
+        self, stmt: sa.Select[int, str], table: type[SQLModel], key: str, value: object
+    ) -> tuple[int, str]:
+        """``stmt``'s head row ``(seq, hash)``, locked on PostgreSQL; created at the genesis if missing."""
         if is_postgresql(self.session):
             stmt = stmt.with_for_update()
         row = self.session.execute(stmt).first()
         if row is None:
             dialect = postgresql if is_postgresql(self.session) else sqlite
             self.session.execute(
-                dialect.insert(AuditSubHead)
-                .values(chain=chain, seq=0, hash=GENESIS_HASH)
-                .on_conflict_do_nothing(index_elements=["chain"])
+                dialect.insert(table)
+                .values({key: value, "seq": 0, "hash": GENESIS_HASH})
+                .on_conflict_do_nothing(index_elements=[key])
             )
             row = self.session.execute(stmt).one()
         return int(row[0]), str(row[1])

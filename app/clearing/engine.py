@@ -178,32 +178,20 @@ def clear_class(snapshot: ClassSnapshot, progress: ProgressCallback | None = Non
         loop_flow_mw={k: float(Decimal(v)) for k, v in snapshot.loop_flow_mw},
     )
     orders = sorted(snapshot.orders, key=lambda o: o.bid_id)
-    bids = [
-        Bid(
-            bid_id=str(o.bid_id),
-            participant=str(o.participant_id),
-            source=o.source,
-            sink=o.sink,
-            mw=o.mw_tenths / 10,
-            price=o.price_cents / 100,
-            hedge=Hedge(o.hedge),
-        )
-        for o in orders
-        if o.side == "buy"
-    ]
-    offers = [
-        Offer(
-            offer_id=str(o.bid_id),
-            participant=str(o.participant_id),
-            source=o.source,
-            sink=o.sink,
-            mw=o.mw_tenths / 10,
-            price=o.price_cents / 100,
-            hedge=Hedge(o.hedge),
-        )
-        for o in orders
-        if o.side == "sell"
-    ]
+
+    def terms(o: OrderRow) -> dict[str, Any]:
+        """What a bid and an offer share, in the engine's units (MW, $/MW)."""
+        return {
+            "participant": str(o.participant_id),
+            "source": o.source,
+            "sink": o.sink,
+            "mw": o.mw_tenths / 10,
+            "price": o.price_cents / 100,
+            "hedge": Hedge(o.hedge),
+        }
+
+    bids = [Bid(bid_id=str(o.bid_id), **terms(o)) for o in orders if o.side == "buy"]
+    offers = [Offer(offer_id=str(o.bid_id), **terms(o)) for o in orders if o.side == "sell"]
     held = [
         HeldFtr(holder=str(h), source=s, sink=t, mw=mw / 10, hedge=Hedge(hedge))
         for h, s, t, hedge, mw in _base_model(snapshot)

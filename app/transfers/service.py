@@ -118,18 +118,21 @@ class TransferService:
         effective_from: datetime,
         now: datetime,
     ) -> FtrTransfer:
-        try:
-            draft = request_transfer(
-                "requested",
-                holder_name(caller.participant_id),
-                holder_name(buyer_id),
-                keys,
-                mw_tenths,
-                effective_from,
-                now,
-            )
-        except ValueError as exc:
-            raise ValidationFailed(str(exc), errors=[FieldError("body", str(exc))]) from None
+        def requested(transfer_id: str) -> Transfer:
+            try:
+                return request_transfer(
+                    transfer_id,
+                    holder_name(caller.participant_id),
+                    holder_name(buyer_id),
+                    keys,
+                    mw_tenths,
+                    effective_from,
+                    now,
+                )
+            except ValueError as exc:
+                raise ValidationFailed(str(exc), errors=[FieldError("body", str(exc))]) from None
+
+        draft = requested("requested")
         # The seller's rights first: a caller that holds nothing learns nothing about other ids.
         self._check_seller_holds(caller, draft)
         buyer = ParticipantRepository(self.session).get(buyer_id)
@@ -151,18 +154,7 @@ class TransferService:
             updated_at=now,
         )
         self.repo.save(row)
-        try:
-            t = request_transfer(
-                str(row.id),
-                holder_name(caller.participant_id),
-                holder_name(buyer_id),
-                keys,
-                mw_tenths,
-                effective_from,
-                now,
-            )
-        except ValueError as exc:
-            raise ValidationFailed(str(exc), errors=[FieldError("body", str(exc))]) from None
+        t = requested(str(row.id))
         row.keys = _keys_json(t.keys)
         row.effective_from = t.effective_from
         _store(row, t, now)
