@@ -19,7 +19,8 @@ the network with its hubs as JSON, and one bid file per class.
   row reading ``succeeded`` (polled every 0.1 s) and the first page of its results answering.
 * **latency while the job runs**: an open-loop client sends ``GET /api/v1/auctions`` (a trader's key)
   at ``--get-rate`` per second from the clear request to the job's end; p50/p95/p99 of those, of
-  those sent while the clear request itself was in flight, and of the others (the job running).
+  those sent while the clear request itself was in flight, while the job ran (202 to ``succeeded``)
+  and while the first results page was fetched.
   The auction is closed (``POST /auctions/{id}/close`` seals the bid book) before, and timed apart.
 * **load**: the load average before and after, and the CPU time of the worker and the API process.
 
@@ -232,11 +233,12 @@ async def service_run(
         for _ in range(20):  # warm the GET path (connection, key cache) before timing it
             assert (await http.get("/api/v1/auctions", headers=trader)).status_code == 200
 
-        latencies: list[float] = []
-        during_request: list[float] = []  # GETs sent while the clear request itself was in flight
+        # GET latencies by what the service was doing when they were sent: the clear request in
+        # flight, the job running (queued to succeeded), the first results page being fetched
+        by_phase: dict[str, list[float]] = {"clear_request": [], "job_running": [], "results_fetch": []}
+        phase = ["clear_request"]
         errors: dict[int, int] = {}
         done = asyncio.Event()
-        accepted = asyncio.Event()
         slow: list[tuple[float, float]] = []
         clear_sent = time.perf_counter()
 
@@ -246,10 +248,10 @@ async def service_run(
 
             async def one() -> None:
                 t = time.perf_counter()
-                in_request = not accepted.is_set()
+                sent_in = phase[0]
                 resp = await http.get("/api/v1/auctions", headers=trader)
                 elapsed = time.perf_counter() - t
-                (during_request if in_request else latencies).append(elapsed)
+                by_phase[sent_in].append(elapsed)
                 if elapsed > TARGET_P99_MS / 1000:  # when, from the clear request, and how slow
                     slow.append((round(t - clear_sent, 2), round(elapsed * 1000, 1)))
                 if resp.status_code != 200:
@@ -265,7 +267,7 @@ async def service_run(
         getter = asyncio.create_task(poll_gets())
         t0 = clear_sent = time.perf_counter()
         r = await http.post(f"/api/v1/auctions/{auction_id}/clear", headers=oi)
-        accepted.set()
+        phase[0] = "job_running"
         assert r.status_code == 202, r.text
         job_id = r.json()["id"]
         out["clear_request_ms"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -276,6 +278,7 @@ async def service_run(
             await asyncio.sleep(0.1)
         out["job_done_s"] = round(time.perf_counter() - t0, 2)
         assert job["status"] == "succeeded", job
+        phase[0] = "results_fetch"
         r = await http.get(f"/api/v1/auctions/{auction_id}/results/on_peak", headers=oi)
         out["results_status"] = r.status_code
         out["service_s"] = round(time.perf_counter() - t0, 2)
@@ -283,13 +286,12 @@ async def service_run(
         await getter
         out["job_log"] = job.get("log")
         out["slow_gets_s_ms"] = slow
+        every = [x for v in by_phase.values() for x in v]
         out["gets"] = {
-            "count": len(latencies) + len(during_request),
             "rate_per_s": get_rate,
             "errors": errors,
-            **_percentiles(latencies + during_request),
-            "while_job_runs": {"count": len(latencies), **_percentiles(latencies)},
-            "while_clear_request_in_flight": {"count": len(during_request), **_percentiles(during_request)},
+            "all": {"count": len(every), **_percentiles(every)},
+            **{name: {"count": len(v), **_percentiles(v)} for name, v in by_phase.items()},
         }
         out["auction_id"] = auction_id
         out["job_id"] = job_id
@@ -410,9 +412,10 @@ def main() -> int:
         ),
         "overhead_target_pct": 100 * TARGET_OVERHEAD,
         "overhead_met": overhead <= TARGET_OVERHEAD,
-        "get_p99_ms": svc["gets"]["p99_ms"],
+        "get_p99_ms": {
+            k: svc["gets"][k]["p99_ms"] for k in ("all", "clear_request", "job_running", "results_fetch")
+        },
         "get_p99_target_ms": TARGET_P99_MS,
-        "get_p99_met": svc["gets"]["p99_ms"] is not None and svc["gets"]["p99_ms"] < TARGET_P99_MS,
         "bids_awarded_engine": engine_awarded,
         "bids_awarded_service": svc["bids_awarded"],
     }
