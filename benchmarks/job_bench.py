@@ -1,7 +1,7 @@
 """Clearing job through the service (PostgreSQL queue, ``ftr serve`` + ``ftr worker``) against ``ftr clear``.
 
     python -m benchmarks.job_bench [--case case_ACTIVSg200] [--bids 20000] [--seed 0]
-                                   [--get-rate 20] [--postgres URL]
+                                   [--get-rate 20] [--postgres URL | --sqlite]
 
 One seeded bid book (:mod:`benchmarks.clearing_bids`: ``--bids`` bids on ``--case`` with 8 hubs) is
 split by bid number into the two class auctions (even: on-peak, odd: off-peak) and written as files:
@@ -23,6 +23,9 @@ the network with its hubs as JSON, and one bid file per class.
   and while the first results page was fetched.
   The auction is closed (``POST /auctions/{id}/close`` seals the bid book) before, and timed apart.
 * **load**: the load average before and after, and the CPU time of the worker and the API process.
+
+``--sqlite``: the same on a SQLite file with ``FTR_JOB_QUEUE=in_process`` (the embedded shape: the
+job runs on a thread of the one ``ftr serve`` process; no worker).
 
 Targets (``docs/benchmarks/jobs.md``): service time at most 1.2 x the engine's; GET p99 under 50 ms.
 Results go to ``benchmarks/results/jobs/<UTC time>.json``.
@@ -314,13 +317,19 @@ def _stop(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait(timeout=30)
 
 
-def service(directory: Path, postgres: str, year: int, month: int, get_rate: float) -> dict[str, Any]:
-    """The clearing job through ``ftr serve`` + one ``ftr worker`` on a throwaway schema."""
+def service(directory: Path, postgres: str | None, year: int, month: int, get_rate: float) -> dict[str, Any]:
+    """The clearing job through ``ftr serve`` + one ``ftr worker`` on a throwaway PostgreSQL schema,
+    or (``postgres`` None) through ``ftr serve`` alone with its in-process runner on a SQLite file."""
     schema = f"jobbench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(postgres)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_db_engine(postgres, connect_args={"options": f"-csearch_path={schema}"})
+    admin = sa.create_engine(postgres) if postgres else None
+    if postgres is not None and admin is not None:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        engine = create_db_engine(postgres, connect_args={"options": f"-csearch_path={schema}"})
+        database_url = f"{postgres}?options={quote(f'-csearch_path={schema}')}"
+    else:
+        database_url = f"sqlite:///{directory / 'service.sqlite3'}"
+        engine = create_db_engine(database_url)
     server: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
     try:
@@ -333,29 +342,30 @@ def service(directory: Path, postgres: str, year: int, month: int, get_rate: flo
         port = _free_port()
         env = {
             **os.environ,
-            "DATABASE_URL": f"{postgres}?options={quote(f'-csearch_path={schema}')}",
+            "DATABASE_URL": database_url,
             "FTR_ENV": "development",
             "FTR_SECRET_KEY": SECRET,
-            "FTR_JOB_QUEUE": "postgres",
+            "FTR_JOB_QUEUE": "postgres" if admin is not None else "in_process",
             "FTR_MARKET_CLOCK": "movable",
             "FTR_JOB_STALLED_S": "300",
         }
         server = _start([*_ftr(), "serve", "--port", str(port)], env, directory / "serve.log")
-        worker = _start([*_ftr(), "worker", "--concurrency", "1"], env, directory / "worker.log")
+        if admin is not None:
+            worker = _start([*_ftr(), "worker", "--concurrency", "1"], env, directory / "worker.log")
         base_url = f"http://127.0.0.1:{port}"
         asyncio.run(_wait_ready(base_url, server))
-        cpu_before = {"worker": _cpu_s(worker.pid), "api": _cpu_s(server.pid)}
+        processes = {"api": server} if worker is None else {"api": server, "worker": worker}
+        cpu_before = {name: _cpu_s(proc.pid) for name, proc in processes.items()}
         measured = asyncio.run(service_run(base_url, oi_key, directory, year, month, get_rate))
         measured["cpu_s_during_run"] = {
-            "worker": round(_cpu_s(worker.pid) - cpu_before["worker"], 2),
-            "api": round(_cpu_s(server.pid) - cpu_before["api"], 2),
+            name: round(_cpu_s(proc.pid) - cpu_before[name], 2) for name, proc in processes.items()
         }
         with engine.connect() as conn:
             fills = "SELECT count(*) FROM bid_fill"
             measured["stored_fills"] = int(conn.execute(sa.text(fills)).scalar_one())
             awarded = fills + " WHERE cleared_mw_tenths > 0"
             measured["bids_awarded"] = int(conn.execute(sa.text(awarded)).scalar_one())
-        if worker.poll() is not None:
+        if worker is not None and worker.poll() is not None:
             raise RuntimeError("the worker died: " + (directory / "worker.log").read_text()[-2000:])
         return measured
     except Exception:
@@ -368,9 +378,10 @@ def service(directory: Path, postgres: str, year: int, month: int, get_rate: flo
         _stop(worker)
         _stop(server)
         engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
 
 
 def main() -> int:
@@ -385,6 +396,9 @@ def main() -> int:
         "--postgres",
         default=os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     )
+    parser.add_argument(
+        "--sqlite", action="store_true", help="SQLite and the in-process runner (no worker) instead"
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not write a results file")
     args = parser.parse_args()
     before = machine()
@@ -395,7 +409,7 @@ def main() -> int:
         book_s = round(time.perf_counter() - t0, 2)
         engine_before = engine_run(directory)
         print("engine (before):", engine_before)
-        svc = service(directory, args.postgres, args.year, args.month, args.get_rate)
+        svc = service(directory, None if args.sqlite else args.postgres, args.year, args.month, args.get_rate)
         print("service:", {k: v for k, v in svc.items() if k not in ("job_log", "slow_gets_s_ms")})
         print("GETs over 50 ms (s after the clear request, ms):", svc["slow_gets_s_ms"])
         engine_after = engine_run(directory)
@@ -422,15 +436,19 @@ def main() -> int:
     print("summary:", summary)
     command = (
         f"python -m benchmarks.job_bench --case {args.case} --bids {args.bids} --seed {args.seed} "
-        f"--get-rate {args.get_rate:g}"
+        f"--get-rate {args.get_rate:g}{' --sqlite' if args.sqlite else ''}"
     )
     if not args.no_write:
         write_run(
             "jobs",
             command,
             {
-                "database": "postgresql",
-                "queue": "postgres (procrastinate), ftr serve x1 + ftr worker x1",
+                "database": "sqlite" if args.sqlite else "postgresql",
+                "queue": (
+                    "in_process, ftr serve x1"
+                    if args.sqlite
+                    else "postgres (procrastinate), ftr serve x1 + ftr worker x1"
+                ),
                 "machine_before": before,
                 "case": args.case,
                 "bids": args.bids,
