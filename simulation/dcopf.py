@@ -13,7 +13,10 @@ without loop flow), ``H`` the constraint sensitivities relative to the reference
 flow, ``F`` the limit. Line limits are added lazily (Egret's lazy PTDF loop): solve with the
 constraints in ``A`` (initially the caller's guess), recompute every constraint's flow from the
 injections, add the violated ones, re-solve, until none is violated (``OPTIMAL``) or the
-iteration limit is reached (``ITERATION_LIMIT``, a value, not an exception).
+iteration limit is reached (``ITERATION_LIMIT``, a value, not an exception). The constraint model
+may hold post-contingency rows (the auction's contingency set, each at its emergency rating, see
+:mod:`simulation.network_adapter`); they are checked and added by the same loop, so an hour solves
+with the base rows it needs plus only the (constraint, contingency) rows its dispatch violates.
 
 Prices (reference-bus convention). ``lambda`` is the marginal cost of serving 1 MW more at the
 reference bus: the **energy component**, the same at every bus. With the signed shadow price

@@ -20,7 +20,7 @@ from network.model import Network, PeriodConditions
 from network.sensitivity import build_sensitivity_model
 from simulation.forecast import FtrPosition, OutageScenario, RevenueAdequacyReport, forecast_revenue_adequacy
 from simulation.market import DayAheadResult, OutageSet, SimulationSettings, simulate_hours
-from simulation.network_adapter import constraint_model, market_inputs
+from simulation.network_adapter import Contingencies, constraint_model, market_inputs
 from simulation.topology import ConstraintModel
 
 
@@ -43,8 +43,13 @@ def simulate_day_ahead(
     settings: SimulationSettings | None = None,
     point_ids: Sequence[str] | None = None,
     enforce_pmin: bool = False,
+    contingencies: Contingencies = (),
 ) -> DayAheadResult:
-    """Simulate ``hours`` of the day-ahead market on ``net`` (see :mod:`simulation.market`)."""
+    """Simulate ``hours`` of the day-ahead market on ``net`` (see :mod:`simulation.market`).
+
+    ``contingencies``: the auction's contingency set, imposed lazily with emergency ratings
+    (:mod:`simulation.network_adapter`); ``()`` clears the base case only.
+    """
     inputs = market_inputs(
         net,
         conditions,
@@ -52,6 +57,7 @@ def simulate_day_ahead(
         extra_outage_sets=(extra_outages or {}).values(),
         enforce_pmin=enforce_pmin,
         holidays=_holidays(hours),
+        contingencies=contingencies,
     )
     return simulate_hours(inputs, hours, settings, extra_outages)
 
@@ -66,6 +72,7 @@ def simulate_month(
     settings: SimulationSettings | None = None,
     point_ids: Sequence[str] | None = None,
     enforce_pmin: bool = False,
+    contingencies: Contingencies = (),
 ) -> DayAheadResult:
     """Simulate every hour of an EPT calendar month."""
     return simulate_day_ahead(
@@ -76,6 +83,7 @@ def simulate_month(
         settings=settings,
         point_ids=point_ids,
         enforce_pmin=enforce_pmin,
+        contingencies=contingencies,
     )
 
 
@@ -92,6 +100,7 @@ def forecast_month(
     top_n: int = 10,
     settings: SimulationSettings | None = None,
     enforce_pmin: bool = False,
+    contingencies: Contingencies = (),
 ) -> RevenueAdequacyReport:
     """Revenue-adequacy forecast of ``ftrs`` for a month (``period_class`` ``on_peak``/``off_peak``).
 
@@ -99,18 +108,27 @@ def forecast_month(
     the most congestion rent in the base run, each with ``auto_probability``. Bridges (branches
     whose outage cuts buses off) are not candidates: cutting load off is a reliability event,
     not a congestion scenario (the OI can still list such an outage explicitly).
+
+    ``contingencies`` is the auction's contingency set (the clearing's ``engine_contingencies``
+    form): every run imposes its post-contingency rows, so a shortfall from N-1 congestion is
+    attributed to its (constraint, contingency) pair.
     """
     hours = month_hours(year, month)
     points = sorted({p for f in ftrs for p in (f.source, f.sink)})
     base = market_inputs(
-        net, conditions, point_ids=points, enforce_pmin=enforce_pmin, holidays=_holidays(hours)
+        net,
+        conditions,
+        point_ids=points,
+        enforce_pmin=enforce_pmin,
+        holidays=_holidays(hours),
+        contingencies=contingencies,
     )
 
     bridges = build_sensitivity_model(net, conditions).bridge_mask
     candidates = [b for b, bridge in zip(net.branch_ids, bridges, strict=True) if not bridge]
 
     def topology_for(outages: OutageSet) -> ConstraintModel:
-        return constraint_model(net, conditions, outages)
+        return constraint_model(net, conditions, outages, contingencies)
 
     return forecast_revenue_adequacy(
         base,

@@ -12,6 +12,9 @@ A :class:`ConstraintModel` is what the DC-OPF needs from the network layer, and 
   market; a bus cut off by an outage has its load unserved and its generators unavailable,
   and its price is that of the nearest connected bus (CAISO App. A).
 
+``contingency_ids[k]`` is ``""`` for a base-case row and the contingency's id for a
+post-contingency row (several rows may share a ``constraint_ids`` entry, one per contingency).
+
 The constraint on ``k`` is ``-limit_k <= offset_k + sensitivity[k] @ injection <= limit_k``.
 The matrices come from ``network`` (see :func:`simulation.network_adapter.constraint_model`);
 this module holds no PTDF code of its own.

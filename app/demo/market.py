@@ -32,7 +32,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_schemas.forecast import ForecastRequest
+from api_schemas.forecast import ForecastRequest, OutageScenarioIn
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
@@ -81,8 +81,18 @@ PARTICIPANTS = (
     (TO, Role.TRANSMISSION_OWNER, 0),
     (AUDITOR, Role.AUDITOR, 0),
 )
-FORECAST = ForecastRequest(n_auto=2, auto_probability=0.05, top_n=10, seed=0)
-"""The demo's forecast: the base case and single outages of the two branches collecting most rent."""
+FORECAST = ForecastRequest(
+    scenarios=[
+        OutageScenarioIn(id="outage 184", branch_ids=["184"], probability=0.05),
+        OutageScenarioIn(id="outage 242", branch_ids=["242"], probability=0.05),
+    ],
+    top_n=10,
+    seed=0,
+)
+"""The demo's forecast: the base case and single outages of the two branches of the month's binding
+N-1 row (branch 242 after the loss of 184). The auction cleared with full N-1, so the base case pays
+in full; with 184 out, N-2 rows bind that the auction did not model and the forecast shows a
+shortfall on a named constraint and contingency."""
 SIMULATION_SEED = 0
 MAX_INPUT_ROWS = 1_000_000
 

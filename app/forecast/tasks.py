@@ -7,7 +7,10 @@
 
 The simulation (OA 7.4: is congestion revenue enough "under expected conditions"?) runs the
 auction's month hour by hour in EPT with the auction's scheduled outages and loop flow as the base
-case, then each outage scenario on top of it (see :mod:`simulation.forecast` for the maths).
+case, then each outage scenario on top of it (see :mod:`simulation.forecast` for the maths). Every
+run imposes the contingency set the auction was cleared with (its ``contingency_set`` and
+``contingencies`` columns, read as the clearing reads them), so N-1 congestion that underfunds FTRs
+shows up as a shortfall on a named (constraint, contingency) pair.
 A failure stores no report; the job records the error.
 """
 
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy.engine import Engine
 
@@ -30,7 +35,7 @@ from app.jobs import JobContext, JobKind, finish, task
 from app.jobs.repository import JobRepository
 from app.networks.outages import network_from_document
 from app.networks.tables import NetworkVersion
-from network.model import Network, PeriodConditions
+from network.model import Contingency, Network, PeriodConditions
 from simulation.forecast import FtrPosition, OutageScenario
 
 DEFAULT_WORKERS = max(1, min(2, os.cpu_count() or 1))
@@ -45,6 +50,27 @@ class _Snapshot:
     conditions: PeriodConditions
     ftrs: tuple[FtrPosition, ...]
     request: ForecastRequest
+    contingencies: Sequence[Contingency] | Literal["all"] | None
+
+
+def auction_contingencies(
+    contingency_set: str, contingencies_json: str
+) -> Sequence[Contingency] | Literal["all"] | None:
+    """An auction's stored contingency set in the simulator's form, read as the clearing reads it.
+
+    ``network`` -> ``None`` (the version's own list), ``none`` -> ``()``, ``all_n_1`` -> ``"all"``,
+    ``list`` -> its ``[id, [branch ids]]`` entries.
+    """
+    if contingency_set == "none":
+        return ()
+    if contingency_set == "all_n_1":
+        return "all"
+    if contingency_set == "list":
+        return tuple(
+            Contingency(str(cid), tuple(str(b) for b in branches))
+            for cid, branches in json.loads(contingencies_json)
+        )
+    return None
 
 
 def _snapshot(engine: Engine, job_id: int) -> _Snapshot:
@@ -66,6 +92,7 @@ def _snapshot(engine: Engine, job_id: int) -> _Snapshot:
             conditions=conditions,
             ftrs=forecast_positions(session, auction.id),
             request=ForecastRequest.model_validate_json(job.parameters),
+            contingencies=auction_contingencies(auction.contingency_set, auction.contingencies),
         )
 
 
@@ -103,6 +130,7 @@ def forecast_auction(ctx: JobContext, *, workers: int = DEFAULT_WORKERS) -> None
         auto_probability=req.auto_probability,
         top_n=req.top_n,
         settings=SimulationSettings(seed=req.seed, workers=workers),
+        contingencies=snap.contingencies,
     )
     document = report_document(report)
     ctx.progress("store", fraction=0.95)

@@ -156,6 +156,15 @@ def test_oi_sees_the_forecast(demo: Demo) -> None:
         assert {c["period_class"] for c in report["classes"]} == {"on_peak", "off_peak"}
         assert len(report["scenarios"]) >= 2
         assert report["exposed"]
+        # the auction's N-1 rows hold in the day-ahead market: the base case pays in full, the
+        # outage of the N-1 row's contingency branch does not, and the shortfall is named
+        scenarios = {s["scenario_id"]: s for s in report["scenarios"]}
+        assert all(c["hourly_ratio"] > 1.0 - 1e-6 for c in scenarios["base"]["classes"])
+        assert any(c["hourly_ratio"] < 0.95 for c in scenarios["outage 184"]["classes"])
+        assert any(c["expected_shortfall"] > 0.0 for c in report["classes"])
+        top = report["causes"][0]
+        assert top["constraint_id"] and top["contingency_id"]
+        assert top["worst_scenario_id"] == "outage 184" and top["worst_contribution"] > 0.0
     r = demo.client.get(
         f"/api/v1/auctions/{previous['id']}/forecast-jobs", headers=demo.keys["Demo Trader A"]
     )

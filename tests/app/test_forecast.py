@@ -27,7 +27,9 @@ from app.db import transaction
 from app.forecast.positions import forecast_positions
 from network.examples import three_bus
 from network.json_format import dump_network_json
-from network.model import Generator
+from network.model import Contingency, Generator
+from simulation.forecast import FtrPosition
+from simulation.monthly import forecast_month
 from tests.app.conftest import (
     JANUARY_2027_CLOSES,
     JANUARY_2027_OPENS,
@@ -244,3 +246,56 @@ def test_positions_count_a_posted_auction_once(
     assert client.post(f"/api/v1/auctions/{aid}/post", headers=bearer(operator_key)).status_code == 200
     with transaction(app.state.engine) as session:
         assert forecast_positions(session, aid) == before
+
+
+def test_forecast_imposes_the_auctions_contingency_set(
+    client: SyncClient, operator_key: str, clock: FixedClock, make_participant: Callable[..., Member]
+) -> None:
+    """The dear unit at bus 3: the base case allows 90 MW from bus 1, the outage of 1-2 only 60 MW.
+
+    The auction clears with that contingency; the forecast's day-ahead market must impose the same
+    N-1 row, so its congestion rent is the contingency-constrained one, not the base-case one.
+    """
+    net = replace(
+        three_bus(),
+        bus_demand_mw=np.array([0.0, 0.0, 150.0]),
+        generators=(
+            Generator(id="G1", bus_id="1", pmin_mw=0.0, pmax_mw=400.0, cost_c1=10.0),
+            Generator(id="G3", bus_id="3", pmin_mw=0.0, pmax_mw=400.0, cost_c1=30.0),
+        ),
+    )
+    oi = bearer(operator_key)
+    r = upload_network(client, operator_key, json.dumps(dump_network_json(net)).encode(), "json", name="n-1")
+    assert r.status_code == 201, r.text
+    outage = [{"id": "1-2 out", "branches": ["1-2"]}]
+    body = {"year": 2027, "month": 1, "network_version_id": r.json()["id"], "contingency_set": "list"}
+    r = client.post("/api/v1/auctions", json={**body, "contingencies": outage}, headers=oi)
+    assert r.status_code == 201, r.text
+    aid = r.json()["id"]
+    assert client.post(f"/api/v1/auctions/{aid}/open", headers=oi).status_code == 200
+    clock.set(JANUARY_2027_OPENS.replace(hour=6))
+    trader = make_participant(name="n-1-trader")
+    bid = {"period_class": "on_peak", "source": "1", "sink": "3", "mw": "80.0", "price": "500.00"}
+    assert client.post(f"/api/v1/auctions/{aid}/bids", json=bid, headers=trader.headers).status_code == 201
+    clock.set(JANUARY_2027_CLOSES)
+    r = client.post(f"/api/v1/auctions/{aid}/clear", headers=oi)
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 120
+    while client.get(f"/api/v1/clearing-jobs/{r.json()['id']}", headers=oi).json()["status"] != "succeeded":
+        assert time.monotonic() < deadline, "clearing did not finish"
+        time.sleep(0.05)
+    r = client.post(f"/api/v1/auctions/{aid}/forecast", json={"scenarios": []}, headers=oi)
+    assert r.status_code == 202, r.text
+    job = wait_for(client, operator_key, r.json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    base = job["report"]["scenarios"][0]
+    # 60 MW of 1 -> 3 clear (the N-1 limit), and the market's N-1 row funds them in full
+    assert base["classes"][0]["hourly_ratio"] == pytest.approx(1.0, abs=TOL)
+
+    ftrs = [FtrPosition("x", "h", "1", "3", 60.0, "on_peak")]
+    with_row = forecast_month(
+        net, None, ftrs, 2027, 1, scenarios=[], contingencies=[Contingency("1-2 out", ("1-2",))]
+    )
+    base_only = forecast_month(net, None, ftrs, 2027, 1, scenarios=[])
+    assert base["congestion_rent"] == pytest.approx(with_row.scenarios[0].congestion_rent, rel=1e-6)
+    assert abs(with_row.scenarios[0].congestion_rent - base_only.scenarios[0].congestion_rent) > 1.0
