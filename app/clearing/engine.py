@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
+from app.contingency_sets import engine_contingencies
 from app.networks.outages import network_from_document
 from feasibility.progress import ProgressCallback
 from feasibility.result import Status
@@ -147,19 +148,6 @@ def _base_model(snapshot: ClassSnapshot) -> list[tuple[int, str, str, str, int]]
 def _contingencies(snapshot: ClassSnapshot) -> list[Contingency] | Literal["all"] | None:
     """The auction's contingency set as the engine takes it (``None``: the network version's own)."""
     return engine_contingencies(snapshot.contingency_set, snapshot.contingencies)
-
-
-def engine_contingencies(
-    contingency_set: str, listed: Sequence[tuple[str, Sequence[str]]]
-) -> list[Contingency] | Literal["all"] | None:
-    """A stored contingency set (its kind and, for ``list``, its entries) as the engine takes it."""
-    if contingency_set == "none":
-        return []
-    if contingency_set == "all_n_1":
-        return "all"
-    if contingency_set == "list":
-        return [Contingency(cid, tuple(branches)) for cid, branches in listed]
-    return None
 
 
 def clear_class(snapshot: ClassSnapshot, progress: ProgressCallback | None = None) -> ClassOutcome:

@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from api_schemas.path_price import PathPricePublic, PathPriceTerm
 from app.auctions.repository import AuctionRepository
-from app.clearing.engine import engine_contingencies
 from app.clearing.results import ResultsService
+from app.contingency_sets import engine_contingencies
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.networks.outages import network_from_document
 from app.networks.repository import NetworkRepository

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from api_schemas.forecast import ForecastRequest
 from app.auctions.repository import AuctionRepository
 from app.audit.service import actor_of, record_audit
+from app.contingency_sets import engine_contingencies
 from app.db import transaction
 from app.forecast.positions import forecast_positions
 from app.forecast.report import report_document
@@ -53,26 +54,6 @@ class _Snapshot:
     contingencies: Sequence[Contingency] | Literal["all"] | None
 
 
-def auction_contingencies(
-    contingency_set: str, contingencies_json: str
-) -> Sequence[Contingency] | Literal["all"] | None:
-    """An auction's stored contingency set in the simulator's form, read as the clearing reads it.
-
-    ``network`` -> ``None`` (the version's own list), ``none`` -> ``()``, ``all_n_1`` -> ``"all"``,
-    ``list`` -> its ``[id, [branch ids]]`` entries.
-    """
-    if contingency_set == "none":
-        return ()
-    if contingency_set == "all_n_1":
-        return "all"
-    if contingency_set == "list":
-        return tuple(
-            Contingency(str(cid), tuple(str(b) for b in branches))
-            for cid, branches in json.loads(contingencies_json)
-        )
-    return None
-
-
 def _snapshot(engine: Engine, job_id: int) -> _Snapshot:
     with transaction(engine) as session:
         job = JobRepository(session).get(job_id, JobKind.FORECAST)
@@ -92,7 +73,7 @@ def _snapshot(engine: Engine, job_id: int) -> _Snapshot:
             conditions=conditions,
             ftrs=forecast_positions(session, auction.id),
             request=ForecastRequest.model_validate_json(job.parameters),
-            contingencies=auction_contingencies(auction.contingency_set, auction.contingencies),
+            contingencies=engine_contingencies(auction.contingency_set, json.loads(auction.contingencies)),
         )
 
 
