@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The suite runs in one process per core (at most 4); TEST_PARALLEL= runs it in one process.
+TEST_PARALLEL ?= --numprocesses=auto --maxprocesses=4 --dist=loadgroup
 
 .PHONY: install install-dev demo serve test lint typecheck bench clean
 
@@ -30,7 +32,7 @@ typecheck: install-dev
 	$(BIN)/mypy network feasibility auction settlement simulation app api_schemas market_calendar market_terms
 
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(TEST_PARALLEL)
 
 bench: install-dev
 	$(BIN)/python -m benchmarks.run_all

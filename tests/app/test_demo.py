@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,10 +28,8 @@ from app.settings import Environment, Settings
 from app.tables import metadata
 from market_calendar import month_hour_index
 from tests.app.http import SyncClient, sync_client
+from tests.demo_build import KEY_LINE, DemoBuild
 
-KEY_LINE = re.compile(
-    r"^\s+(Demo [A-Za-z ]+?)\s+(operator|trader|lse|transmission_owner|auditor)\s+(ftr_\S+)$"
-)
 ROWS_THAT_MAY_GROW = {"api_key", "audit_log", "audit_head", "audit_sub_log", "audit_sub_head"}
 """Keys are issued on every run (stored hashed, the old ones cannot be shown again)."""
 
@@ -171,28 +168,9 @@ def test_oi_sees_the_forecast(demo: Demo) -> None:
     assert r.status_code == 404
 
 
-def test_a_fresh_demo_process_prints_no_solver_banner(tmp_path: Path) -> None:
+@pytest.mark.xdist_group("demo")
+def test_a_fresh_demo_process_prints_no_solver_banner(demo_build: DemoBuild) -> None:
     """``make demo`` runs ``ftr demo`` in a new process: its clearing and simulator print no HiGHS banner."""
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "FTR_ENV": "development"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))",
-            "demo",
-            "--no-serve",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "API keys" in done.stdout
-    assert "HiGHS" not in done.stdout and "HiGHS" not in done.stderr
+    assert demo_build.returncode == 0, demo_build.stderr
+    assert "API keys" in demo_build.stdout
+    assert "HiGHS" not in demo_build.stdout and "HiGHS" not in demo_build.stderr

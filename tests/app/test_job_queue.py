@@ -195,8 +195,13 @@ class TestWorkerKilled:
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=20)
         deadline = time.monotonic() + WAIT_S
-        while not _finished(engine, job_id)():
-            assert _result_rows(engine) == 0, "a partial result became visible"
+        while True:
+            # Rows first, then the status: the store commits both at once, so rows seen before a
+            # finished status would be a partial result (the other order races the commit).
+            rows = _result_rows(engine)
+            if _finished(engine, job_id)():
+                break
+            assert rows == 0, "a partial result became visible"
             assert time.monotonic() < deadline, workers.output()
             time.sleep(0.1)
         taken_over = _job(engine, job_id)

@@ -1,7 +1,7 @@
 """Fixtures of the browser tests: a demo market, live servers and Chromium, each bounded in time.
 
 - The demo market (:mod:`app.demo`) is built once per run into a SQLite file by a subprocess
-  (``ftr demo --no-serve``, bounded by :data:`BUILD_TIMEOUT_S`); every server gets its own copy.
+  (``ftr demo --no-serve``, the shared ``demo_build`` of tests/demo_build.py); every server gets its own copy.
 - A server is ``python -m tests.browser.serve`` in a new process group, with its environment and
   market clock from its arguments (nothing of this pytest process leaks in), on a free port; it is
   killed with its group at teardown.
@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -34,15 +33,12 @@ import pytest
 
 from app.commands.demo import demo_clock
 from market_calendar import bid_window
+from tests.demo_build import DemoBuild, clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("FTR_CHROMIUM", "/usr/bin/chromium")
-BUILD_TIMEOUT_S = 900
 START_TIMEOUT_S = 60
 ACTION_TIMEOUT_MS = 15_000
-KEY_LINE = re.compile(
-    r"^\s+(Demo [A-Za-z ]+?)\s+(operator|trader|lse|transmission_owner|auditor)\s+(ftr_\S+)$"
-)
 
 
 def _chromium_or_skip() -> str:
@@ -58,14 +54,6 @@ def _chromium_or_skip() -> str:
     if os.environ.get("FTR_REQUIRE_BROWSER") == "1":
         pytest.fail(f"browser tests required (FTR_REQUIRE_BROWSER=1) but {reason}")
     pytest.skip(reason)
-
-
-def _clean_env() -> dict[str, str]:
-    """The subprocess environment: this process's, less every setting of the service."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FTR_") and k != "DATABASE_URL"}
-    env["PYTHONPATH"] = str(ROOT)
-    env["FTR_ENV"] = "development"
-    return env
 
 
 @dataclass(frozen=True)
@@ -85,23 +73,11 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_template(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> DemoTemplate:
-    path = tmp_path_factory.mktemp("browser-demo") / "demo.sqlite3"
-    env = {**_clean_env(), "DATABASE_URL": f"sqlite:///{path}"}
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "demo", "--no-serve"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_S,
-        check=False,
-    )
-    assert done.returncode == 0, f"the demo build failed:\n{done.stdout}\n{done.stderr}"
-    keys = {m.group(1): m.group(3) for m in map(KEY_LINE.match, done.stdout.splitlines()) if m}
+def demo_template(chromium_path: str, demo_build: DemoBuild) -> DemoTemplate:
+    assert demo_build.returncode == 0, f"the demo build failed:\n{demo_build.stdout}\n{demo_build.stderr}"
     clock, year, month = demo_clock(datetime.now(UTC))
     _, closes_at = bid_window(year, month)
-    return DemoTemplate(path=path, keys=keys, at=clock.now(), closes_at=closes_at)
+    return DemoTemplate(path=demo_build.path, keys=demo_build.keys, at=clock.now(), closes_at=closes_at)
 
 
 def _free_port() -> int:
@@ -137,7 +113,7 @@ def _start_server(template: DemoTemplate, tmp: Path, at: datetime) -> LiveServer
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.browser.serve", f"sqlite:///{db}", str(port), at.isoformat()],
             cwd=ROOT,
-            env=_clean_env(),
+            env=clean_env(),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

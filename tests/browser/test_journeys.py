@@ -18,7 +18,7 @@ import pytest
 
 from tests.browser.conftest import LiveServer
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180, func_only=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo"), pytest.mark.timeout(180, func_only=True)]
 
 TRADER_A, TRADER_B, LSE, TO, AUDITOR, OI = (
     "Demo Trader A",
