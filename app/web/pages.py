@@ -8,7 +8,7 @@ of the session cookie; a form whose token does not match is refused (403) before
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
@@ -16,21 +16,21 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from api_schemas.auctions import PeriodClassName
-from api_schemas.bids import BidCreate
+from api_schemas.bids import BidCreate, BidUpdate
 from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
 from app.audit import mapping as audit_mapping
-from app.audit.service import actor_of, audit_page, verify_stored_chain
+from app.audit.service import actor_of, verify_stored_chain
 from app.bid_book import close_window
 from app.bids.credit_service import CreditService
-from app.bids.mapping import bid_public, credit_public, order_spec, request_hash
-from app.bids.service import BidService
+from app.bids.mapping import credit_public, order_spec, request_hash
+from app.bids.service import BidService, fills_visible
 from app.bids.upload import CSV_COLUMNS, spool_upload
 from app.clearing.flows import start_clearing
 from app.clearing.path_price import PathPriceService
@@ -45,7 +45,26 @@ from app.security import key_prefix
 from app.settings import Settings
 from app.settlement import mapping as settlement_mapping
 from app.settlement.service import SettlementService
+from app.units import to_cents, to_tenths
+from app.web.paged import csv_lines, page_of, page_of_list, read_state, stream_csv
 from app.web.session_cookie import clear_session, csrf_matches, new_session, write_session
+from app.web.table_queries import (
+    AUDIT_CSV_HEADER,
+    AWARD_CSV_HEADER,
+    AWARD_SPEC,
+    BID_CSV_HEADER,
+    NODAL_SPEC,
+    audit_csv_row,
+    audit_table,
+    award_csv_row,
+    award_row,
+    awards_query,
+    bid_csv_row,
+    bid_row,
+    bid_spec,
+    bids_query,
+    nodal_csv_row,
+)
 from app.web.visitor import (
     PageAuditReader,
     PageBidder,
@@ -192,13 +211,19 @@ def _auction_page(
         "upload_error": None,
         "action_error": None,
         "bid_columns": CSV_COLUMNS,
+        "edit_bid": None,
+        "edit_form": {},
+        "edit_error": None,
         **extra,
     }
     caller = visitor.caller
     if caller is not None:
-        rows, total = _bids(db, settings).list_for_auction(caller, auction_id, limit=500, offset=0, now=now)
-        context["bids"] = [bid_public(b, f) for b, f in rows]
-        context["bids_total"] = total
+        shown = fills_visible(caller, auction.status.value)
+        bid_page = page_of(
+            db, bids_query(caller, auction_id), read_state(bid_spec(shown), request.query_params)
+        )
+        context["bid_page"] = bid_page
+        context["bids"] = [bid_row(found, shown) for found in bid_page.items]
         context["credit"] = credit_public(CreditService(db, settings).position(caller.participant_id))
         results = ResultsService(db)
         jobs = _visible(lambda: results.jobs(caller, auction_id, limit=100, offset=0)[0])
@@ -222,9 +247,18 @@ def auction_page(
     clock: ClockDep,
     uploaded: Annotated[int | None, Query(ge=0)] = None,
     created: Annotated[int | None, Query(ge=1)] = None,
+    edited: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
     return _auction_page(
-        request, visitor, db, settings, clock.now(), auction_id, uploaded=uploaded, created=created
+        request,
+        visitor,
+        db,
+        settings,
+        clock.now(),
+        auction_id,
+        uploaded=uploaded,
+        created=created,
+        edited=edited,
     )
 
 
@@ -316,6 +350,80 @@ def bid_template() -> PlainTextResponse:
     )
 
 
+@router.get("/portal/auctions/{auction_id}/bids.csv")
+def bids_download(
+    auction_id: ObjectId,
+    request: Request,
+    visitor: VisitorDep,
+    caller: SignedIn,
+    db: SessionDep,
+    clock: ClockDep,
+) -> StreamingResponse:
+    """The caller's readable bids of the auction, the whole filtered set in the table's order."""
+    auction = AuctionService(db).get_readable(caller, auction_id, clock.now())
+    shown = fills_visible(caller, auction.status.value)
+    state = read_state(bid_spec(shown), request.query_params)
+    lines = stream_csv(
+        request.app.state.engine,
+        bids_query(caller, auction_id),
+        state,
+        BID_CSV_HEADER,
+        partial(bid_csv_row, fills_shown=shown),
+    )
+    return _csv_response(lines, f"auction-{auction_id}-bids.csv")
+
+
+def _csv_response(lines: Iterator[str], name: str) -> StreamingResponse:
+    return StreamingResponse(
+        lines, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.post("/portal/bids/{bid_id}/edit", response_class=HTMLResponse)
+def edit_bid(
+    bid_id: ObjectId,
+    request: Request,
+    visitor: VisitorDep,
+    caller: PageBidder,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    csrf: CsrfField = "",
+    mw: Annotated[str, Form(max_length=40)] = "",
+    price: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Change an active bid's MW and price while the window is open (the service's update: one audited
+    ``bid.modified`` with the bid before and after)."""
+    _check_csrf(visitor, csrf)
+    bids = _bids(db, settings)
+    bid, _ = bids.get(caller, bid_id)
+    fields = {k: v.strip() for k, v in (("mw", mw), ("price", price)) if v.strip()}
+    try:
+        body = BidUpdate.model_validate(fields)
+        bids.update(
+            caller,
+            bid_id,
+            mw_tenths=to_tenths(body.mw) if body.mw is not None else None,
+            price_cents=to_cents(body.price) if body.price is not None else None,
+            clock=clock,
+        )
+    except ValidationError as exc:
+        errors = {str(e["loc"][-1]) if e["loc"] else "form": e["msg"] for e in exc.errors()}
+        return _auction_page(
+            request, visitor, db, settings, clock.now(), bid.auction_id, status_code=422,
+            edit_bid=bid_id, edit_form=fields, edit_error="; ".join(f"{k}: {v}" for k, v in errors.items()),
+        )  # fmt: skip
+    except ServiceError as exc:
+        db.rollback()
+        return _auction_page(
+            request, visitor, db, settings, clock.now(), bid.auction_id, status_code=exc.status,
+            edit_bid=bid_id, edit_form=fields, edit_error=exc.detail,
+        )  # fmt: skip
+    return RedirectResponse(
+        f"/portal/auctions/{bid.auction_id}?edited={bid_id}#bid-{bid_id}", status_code=303
+    )
+
+
 @router.post("/portal/bids/{bid_id}/withdraw")
 def withdraw_bid(
     bid_id: ObjectId,
@@ -392,20 +500,45 @@ def results_page(
     visitor: VisitorDep,
     db: SessionDep,
 ) -> HTMLResponse:
-    results = ResultsService(db).class_results(visitor.reader, auction_id, period_class.value)
-    return render(request, visitor, "results.html", {"results": results})
+    service = ResultsService(db)
+    _, cls = service.visible_class(visitor.reader, auction_id, period_class.value)
+    assert cls.id is not None
+    results = service.class_results(visitor.reader, auction_id, period_class.value, with_awards=False)
+    award_page = page_of(db, awards_query(cls.id), read_state(AWARD_SPEC, request.query_params))
+    node_page, _ = page_of_list(results.nodal_prices, read_state(NODAL_SPEC, request.query_params))
+    context = {
+        "results": results,
+        "award_page": award_page,
+        "awards": [award_row(found) for found in award_page.items],
+        "node_page": node_page,
+    }
+    return render(request, visitor, "results.html", context)
 
 
-@router.get("/portal/results/{auction_id}/{period_class}/{table}.csv", response_class=PlainTextResponse)
+@router.get("/portal/results/{auction_id}/{period_class}/{table}.csv")
 def results_download(
     auction_id: ObjectId,
     period_class: PeriodClassName,
     table: ResultTable,
+    request: Request,
     visitor: VisitorDep,
     db: SessionDep,
-) -> PlainTextResponse:
-    results = ResultsService(db).class_results(visitor.reader, auction_id, period_class.value)
+) -> Response:
+    """One posted table as CSV: the whole set the table's filters (in the query) keep, in its order."""
+    service = ResultsService(db)
+    _, cls = service.visible_class(visitor.reader, auction_id, period_class.value)
+    assert cls.id is not None
     name = f"auction-{auction_id}-{period_class.value}-{table.value}.csv"
+    if table is ResultTable.AWARDS:
+        state = read_state(AWARD_SPEC, request.query_params)
+        lines = stream_csv(
+            request.app.state.engine, awards_query(cls.id), state, AWARD_CSV_HEADER, award_csv_row
+        )
+        return _csv_response(lines, name)
+    results = service.class_results(visitor.reader, auction_id, period_class.value, with_awards=False)
+    if table is ResultTable.NODAL_PRICES:
+        _, kept = page_of_list(results.nodal_prices, read_state(NODAL_SPEC, request.query_params))
+        return _csv_response(csv_lines(("point_id", "price"), map(nodal_csv_row, kept)), name)
     return PlainTextResponse(
         results_csv(results, table.value),
         media_type="text/csv",
@@ -483,18 +616,28 @@ def audit_page_view(
     visitor: VisitorDep,
     caller: PageAuditReader,
     db: SessionDep,
-    action: Annotated[str | None, Query(max_length=64)] = None,
     chain: Annotated[str | None, Query(max_length=64)] = None,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
-    rows, total = audit_page(db, action=action or None, limit=100, offset=offset, chain=chain or None)
+    table = audit_table(chain or None)
+    audit_rows = page_of(db, table.query(), read_state(table.spec, request.query_params))
     verdict = audit_mapping.verdict_public(verify_stored_chain(db))
     context = {
-        "entries": [audit_mapping.entry_public(r) for r in rows],
-        "total": total,
-        "offset": offset,
-        "action": action or "",
+        "page": audit_rows,
+        "entries": [audit_mapping.entry_public(found[0]) for found in audit_rows.items],
         "chain": chain or "",
         "verdict": verdict,
     }
     return render(request, visitor, "audit.html", context)
+
+
+@router.get("/portal/audit.csv")
+def audit_download(
+    request: Request,
+    caller: PageAuditReader,
+    chain: Annotated[str | None, Query(max_length=64)] = None,
+) -> StreamingResponse:
+    """The audit log (or one sub-chain) as CSV: every entry the filters keep, in the table's order."""
+    table = audit_table(chain or None)
+    state = read_state(table.spec, request.query_params)
+    lines = stream_csv(request.app.state.engine, table.query(), state, AUDIT_CSV_HEADER, audit_csv_row)
+    return _csv_response(lines, f"audit-{chain or 'global'}.csv".replace(":", "-"))

@@ -74,6 +74,23 @@ def _text(r: httpx.Response) -> str:
     return unescape(re.sub(r"<[^>]+>", " ", r.text))
 
 
+def _tbody(r: httpx.Response, table_id: str) -> str:
+    """The text of the body rows of the table ``table_id``."""
+    found = re.search(rf'<table id="{table_id}".*?<tbody>(.*?)</tbody>', r.text, re.S)
+    assert found is not None, f"no table {table_id}"
+    return unescape(re.sub(r"<[^>]+>", " ", found.group(1)))
+
+
+def _rows(r: httpx.Response, table_id: str) -> list[list[str]]:
+    """The cells of the body rows of the table ``table_id``."""
+    found = re.search(rf'<table id="{table_id}".*?<tbody>(.*?)</tbody>', r.text, re.S)
+    assert found is not None, f"no table {table_id}"
+    return [
+        [unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", found.group(1), re.S)
+    ]
+
+
 def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(
     client: SyncClient, make_participant: Callable[..., Member]
 ) -> None:
@@ -262,11 +279,22 @@ def test_auditor_sees_the_chain_verified_and_filters_by_action(
     auditor.sign_in(make_participant(role="auditor").key)
     r = auditor.get("/portal/audit")
     assert r.status_code == 200 and "Chain verified" in _text(r)
-    assert "window.opened" in _text(r) and "bid.created" not in _text(r)  # bids: the bidder's sub-chain
-    r = auditor.get(f"/portal/audit?chain=participant:{trader.id}")
-    assert "window.opened" not in _text(r) and "bid.created" in _text(r)
-    r = auditor.get("/portal/audit?action=audit.sealed")
-    assert "window.opened" not in _text(r) and "audit.sealed" in _text(r)
+    shown = _tbody(r, "audit-entries")
+    assert "window.opened" in shown and "bid.created" not in shown  # bids: the bidder's sub-chain
+    shown = _tbody(auditor.get(f"/portal/audit?chain=participant:{trader.id}"), "audit-entries")
+    assert "window.opened" not in shown and "bid.created" in shown
+    shown = _tbody(auditor.get("/portal/audit?action=opened"), "audit-entries")
+    assert "window.opened" in shown
+    assert "No entry matches" in _tbody(auditor.get("/portal/audit?action=posted"), "audit-entries")
+    assert "No entry matches" in _tbody(auditor.get("/portal/audit?until=2000-01-01"), "audit-entries")
+    assert "window.opened" in _tbody(auditor.get("/portal/audit?since=2000-01-01"), "audit-entries")
+    r = auditor.get("/portal/audit?since=yesterday")
+    assert r.status_code == 422 and "since" in _text(r)
+    csv = auditor.get(f"/portal/audit.csv?chain=participant:{trader.id}&action=bid")
+    lines = csv.text.splitlines()
+    assert csv.status_code == 200 and lines[0] == "chain,seq,at,actor,action,payload,prev_hash,hash"
+    assert len(lines) == 2 and lines[1].startswith(f"participant:{trader.id},") and ",bid.created," in lines[1]
+    assert auditor.get("/portal/audit.csv?action=nothing-like-this").text.count("\n") == 1, "the header alone"
 
 
 def test_a_participant_never_sees_another_participants_bids(
