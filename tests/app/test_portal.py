@@ -256,6 +256,21 @@ def test_operator_clears_reviews_and_posts_then_everyone_reads_the_results(
     csv = public.get(f"/portal/results/{auction_id}/on_peak/awards.csv")
     assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("participant,side,source,sink")
     assert WORKED_EXAMPLE["B2"]["price"] not in r.text, "no bid price is ever shown"
+    awards = _rows(r, "awards-table")
+    assert len(awards) > 1 and {a[0] for a in awards} >= {"holder-B1"}
+    r = public.get(f"/portal/results/{auction_id}/on_peak?participant=b1&sort=mw&dir=desc")
+    assert [a[0] for a in _rows(r, "awards-table")] == ["holder-B1"]
+    csv = public.get(f"/portal/results/{auction_id}/on_peak/awards.csv?participant=b1").text.splitlines()
+    assert len(csv) == 2 and csv[1].startswith("holder-B1,")
+    prices = _rows(
+        public.get(f"/portal/results/{auction_id}/on_peak?nodes-sort=price&nodes-dir=desc"),
+        "nodal-prices-table",
+    )
+    assert len(prices) == 3 and [float(p[1]) for p in prices] == sorted(
+        (float(p[1]) for p in prices), reverse=True
+    )
+    node_csv = public.get(f"/portal/results/{auction_id}/on_peak/nodal_prices.csv?nodes-point=3").text
+    assert node_csv.splitlines()[0] == "point_id,price" and len(node_csv.splitlines()) == 2
 
     member, _ = bids["B1"]
     trader = Visit(client)
@@ -293,7 +308,9 @@ def test_auditor_sees_the_chain_verified_and_filters_by_action(
     csv = auditor.get(f"/portal/audit.csv?chain=participant:{trader.id}&action=bid")
     lines = csv.text.splitlines()
     assert csv.status_code == 200 and lines[0] == "chain,seq,at,actor,action,payload,prev_hash,hash"
-    assert len(lines) == 2 and lines[1].startswith(f"participant:{trader.id},") and ",bid.created," in lines[1]
+    assert (
+        len(lines) == 2 and lines[1].startswith(f"participant:{trader.id},") and ",bid.created," in lines[1]
+    )
     assert auditor.get("/portal/audit.csv?action=nothing-like-this").text.count("\n") == 1, "the header alone"
 
 
@@ -348,3 +365,92 @@ def test_statement_without_a_settled_month_says_so(
 
 def test_operator_api_key_still_works_for_the_api(client: SyncClient, operator_key: str) -> None:
     assert client.get("/api/v1/auctions", headers=bearer(operator_key)).status_code == 200
+
+
+def _upload(visit: Visit, auction_id: int, rows: list[str]) -> None:
+    content = "side,period_class,source,sink,hedge,mw,price\n" + "\n".join(rows) + "\n"
+    visit.get(f"/portal/auctions/{auction_id}")
+    r = visit.post(
+        f"/portal/auctions/{auction_id}/bids/upload", files={"file": ("b.csv", content.encode(), "text/csv")}
+    )
+    assert r.status_code == 303, _text(r)
+
+
+def test_my_bids_are_paged_sorted_and_filtered_on_the_server_and_download_whole(
+    client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    member = make_participant()
+    other = make_participant()
+    visit = Visit(client)
+    visit.sign_in(member.key)
+    # 120 bids: prices 1..120 $/MW; every third one 2 -> 3, the others 1 -> 3
+    _upload(
+        visit,
+        auction_id,
+        [f"buy,on_peak,{2 if i % 3 == 0 else 1},3,obligation,1.0,{i}.00" for i in range(1, 121)],
+    )
+    body = {"period_class": "on_peak", "source": "2", "sink": "3", "mw": "1.0", "price": "999.00"}
+    assert client.post(f"/api/v1/auctions/{auction_id}/bids", json=body, headers=other.headers).is_success
+    base = f"/portal/auctions/{auction_id}"
+
+    r = visit.get(base)
+    rows = _rows(r, "bids-table")
+    assert len(rows) == 50 and "Rows 1–50 of 120" in _text(r)
+    assert [row[7] for row in rows[:2]] == ["1.00", "2.00"], "by id, oldest first"
+    assert "999.00" not in r.text, "another participant's bid is never shown"
+
+    rows = _rows(visit.get(f"{base}?sort=price&dir=desc&page=3"), "bids-table")
+    assert [row[7] for row in rows] == [f"{p}.00" for p in range(20, 0, -1)], "the last page, highest first"
+
+    r = visit.get(f"{base}?source=2&sort=price&dir=desc&size=25")
+    rows = _rows(r, "bids-table")
+    assert "Rows 1–25 of 40" in _text(r) and {row[3] for row in rows} == {"2"}
+    assert rows[0][7] == "120.00"
+    assert visit.get(f"{base}?source=2&page=99").status_code == 200, "past the last page: the last page"
+
+    csv = visit.get(f"/portal/auctions/{auction_id}/bids.csv?source=2&sort=price&dir=desc")
+    lines = csv.text.splitlines()
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert lines[0].startswith("id,side,period_class,source,sink") and len(lines) == 41
+    assert lines[1].split(",")[7] == "120.00" and lines[-1].split(",")[7] == "3.00"
+    assert "999.00" not in csv.text
+
+    for bad, param in (
+        ("sort=credit_cents", "sort"),
+        ("dir=up", "dir"),
+        ("side=hold", "side"),
+        ("page=0", "page"),
+    ):
+        r = visit.get(f"{base}?{bad}")
+        assert r.status_code == 422 and f"'{param}'" in _text(r), bad
+
+
+def test_a_bid_is_changed_in_place_while_the_window_is_open(
+    client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    member, other = make_participant(), make_participant()
+    body = {"period_class": "on_peak", "source": "1", "sink": "3", "mw": "5.0", "price": "10.00"}
+    bid_id = client.post(f"/api/v1/auctions/{auction_id}/bids", json=body, headers=member.headers).json()[
+        "id"
+    ]
+    visit = Visit(client)
+    visit.sign_in(member.key)
+    page = visit.get(f"/portal/auctions/{auction_id}")
+    assert f'action="/portal/bids/{bid_id}/edit"' in page.text
+    r = visit.post(f"/portal/bids/{bid_id}/edit", {"mw": "5.05", "price": "11.00"})
+    assert r.status_code == 422 and 'id="edit-error"' in r.text and 'value="5.05"' in r.text
+    r = visit.post(f"/portal/bids/{bid_id}/edit", {"mw": "7.5", "price": "11.00"})
+    assert r.status_code == 303
+    assert f"Bid {bid_id} changed" in _text(visit.get(r.headers["location"]))
+    stored = client.get(f"/api/v1/bids/{bid_id}", headers=member.headers).json()
+    assert (stored["mw"], stored["price"], stored["status"]) == ("7.5", "11.00", "active")
+
+    auditor = Visit(client)
+    auditor.sign_in(make_participant(role="auditor").key)
+    csv = auditor.get(f"/portal/audit.csv?chain=participant:{member.id}&action=bid.modified").text
+    assert csv.count("bid.modified") == 1 and '""mw_tenths"": 75' in csv
+
+    stranger = Visit(client)
+    stranger.sign_in(other.key)
+    stranger.get(f"/portal/auctions/{auction_id}")
+    assert stranger.post(f"/portal/bids/{bid_id}/edit", {"mw": "1.0"}).status_code == 404
