@@ -40,12 +40,16 @@ from app.deps import ClockDep, ObjectId, SessionDep, SettingsDep
 from app.errors import Forbidden, NotFound, ServiceError, Unauthenticated
 from app.holdings.mapping import holding_public
 from app.holdings.service import HoldingService
+from app.networks.outages import network_from_document
+from app.networks.service import NetworkService
 from app.participants.service import ParticipantService
 from app.security import key_prefix
 from app.settings import Settings
 from app.settlement import mapping as settlement_mapping
 from app.settlement.service import SettlementService
 from app.units import to_cents, to_tenths
+from app.web.grid_layout import layout_of
+from app.web.grid_picture import grid_picture
 from app.web.paged import csv_lines, page_of, page_of_list, read_state, stream_csv
 from app.web.session_cookie import clear_session, csrf_matches, new_session, write_session
 from app.web.table_queries import (
@@ -501,9 +505,13 @@ def results_page(
     db: SessionDep,
 ) -> HTMLResponse:
     service = ResultsService(db)
-    _, cls = service.visible_class(visitor.reader, auction_id, period_class.value)
+    auction, cls = service.visible_class(visitor.reader, auction_id, period_class.value)
     assert cls.id is not None
     results = service.class_results(visitor.reader, auction_id, period_class.value, with_awards=False)
+    version_id = auction.network_version_id
+    network, layout = layout_of(
+        version_id, lambda: network_from_document(NetworkService(db).get(version_id).document)
+    )
     award_page = page_of(db, awards_query(cls.id), read_state(AWARD_SPEC, request.query_params))
     node_page, _ = page_of_list(results.nodal_prices, read_state(NODAL_SPEC, request.query_params))
     context = {
@@ -511,6 +519,7 @@ def results_page(
         "award_page": award_page,
         "awards": [award_row(found) for found in award_page.items],
         "node_page": node_page,
+        "grid": grid_picture(network, layout, results.nodal_prices, results.binding_constraints),
     }
     return render(request, visitor, "results.html", context)
 
@@ -564,6 +573,7 @@ def path_price_page(
         "sink": sink,
         "period_class": period_class.value,
         "lookup": None,
+        "named": {(b.constraint_id, b.contingency_id): b for b in results.binding_constraints},
         "errors": {},
         "error": None,
     }

@@ -256,6 +256,10 @@ def test_operator_clears_reviews_and_posts_then_everyone_reads_the_results(
     csv = public.get(f"/portal/results/{auction_id}/on_peak/awards.csv")
     assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("participant,side,source,sink")
     assert WORKED_EXAMPLE["B2"]["price"] not in r.text, "no bid price is ever shown"
+    assert r.text.count("data-bus=") == 3 and 'id="grid-desc"' in r.text, "the grid picture, with its text"
+    binding = [row[0].split(" ")[0] for row in _rows(r, "binding-table") if len(row) > 1]
+    assert binding and all(f'class="br br-binding" data-branch="{b}"' in r.text for b in binding)
+    assert sum(int(row[3]) for row in _rows(r, "grid-legend") if len(row) == 4) == 3
     awards = _rows(r, "awards-table")
     assert len(awards) > 1 and {a[0] for a in awards} >= {"holder-B1"}
     r = public.get(f"/portal/results/{auction_id}/on_peak?participant=b1&sort=mw&dir=desc")
