@@ -37,7 +37,7 @@ from app.clearing.path_price import PathPriceService
 from app.clearing.posting import post_auction
 from app.clearing.results import ResultsService, job_public, results_csv
 from app.deps import ClockDep, ObjectId, SessionDep, SettingsDep
-from app.errors import Forbidden, NotFound, ServiceError, Unauthenticated
+from app.errors import NotFound, ServiceError, Unauthenticated
 from app.holdings.mapping import holding_public
 from app.holdings.service import HoldingService
 from app.networks.outages import network_from_document
@@ -48,10 +48,11 @@ from app.settings import Settings
 from app.settlement import mapping as settlement_mapping
 from app.settlement.service import SettlementService
 from app.units import to_cents, to_tenths
+from app.web import oi_pages
 from app.web.grid_layout import layout_of
 from app.web.grid_picture import grid_picture
 from app.web.paged import csv_lines, page_of, page_of_list, read_state, stream_csv
-from app.web.session_cookie import clear_session, csrf_matches, new_session, write_session
+from app.web.session_cookie import clear_session, new_session, write_session
 from app.web.table_queries import (
     AUDIT_CSV_HEADER,
     AWARD_CSV_HEADER,
@@ -77,6 +78,7 @@ from app.web.visitor import (
     SignedIn,
     Visitor,
     VisitorDep,
+    check_csrf,
     field_errors,
     render,
 )
@@ -104,12 +106,8 @@ class Lifecycle(StrEnum):
 def install_portal(app: FastAPI) -> None:
     """Add the portal's pages and its static assets (served by the app: no other origin)."""
     app.include_router(router)
+    app.include_router(oi_pages.router)
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
-
-
-def _check_csrf(visitor: Visitor, token: str) -> None:
-    if not csrf_matches(visitor.session, token):
-        raise Forbidden("the form is out of date or was not sent by this portal: reload the page and retry")
 
 
 def _visible(read: Callable[[], T]) -> T | None:
@@ -151,7 +149,7 @@ def sign_in(
     api_key: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/portal",
 ) -> Response:
-    _check_csrf(visitor, csrf)
+    check_csrf(visitor, csrf)
     key = api_key.strip()
     try:
         ParticipantService(db, settings.secret_key).authenticate(key)
@@ -165,7 +163,7 @@ def sign_in(
 
 @router.post("/portal/sign-out")
 def sign_out(visitor: VisitorDep, settings: SettingsDep, csrf: CsrfField = "") -> RedirectResponse:
-    _check_csrf(visitor, csrf)
+    check_csrf(visitor, csrf)
     response = RedirectResponse("/portal", status_code=303)
     clear_session(response, settings)
     return response
@@ -277,7 +275,7 @@ async def submit_bid(
     clock: ClockDep,
 ) -> Response:
     form = {k: str(v).strip() for k, v in (await request.form()).items() if isinstance(v, str)}
-    _check_csrf(visitor, form.pop("csrf", ""))
+    check_csrf(visitor, form.pop("csrf", ""))
     fields = {k: v for k, v in form.items() if k in CSV_COLUMNS and v != ""}
     try:
         body = BidCreate.model_validate(fields)
@@ -322,7 +320,7 @@ async def upload_bids(
     file: UploadFile,
     csrf: CsrfField = "",
 ) -> Response:
-    _check_csrf(visitor, csrf)
+    check_csrf(visitor, csrf)
     try:
         upload = await spool_upload(
             _file_chunks(file), auction_id=auction_id, media_type="text/csv", max_rows=settings.max_bulk_rows
@@ -398,7 +396,7 @@ def edit_bid(
 ) -> Response:
     """Change an active bid's MW and price while the window is open (the service's update: one audited
     ``bid.modified`` with the bid before and after)."""
-    _check_csrf(visitor, csrf)
+    check_csrf(visitor, csrf)
     bids = _bids(db, settings)
     bid, _ = bids.get(caller, bid_id)
     fields = {k: v.strip() for k, v in (("mw", mw), ("price", price)) if v.strip()}
@@ -438,7 +436,7 @@ def withdraw_bid(
     clock: ClockDep,
     csrf: CsrfField = "",
 ) -> RedirectResponse:
-    _check_csrf(visitor, csrf)
+    check_csrf(visitor, csrf)
     bid, _ = _bids(db, settings).withdraw(caller, bid_id, clock)
     return RedirectResponse(f"/portal/auctions/{bid.auction_id}", status_code=303)
 
@@ -455,7 +453,7 @@ def lifecycle(
     clock: ClockDep,
     csrf: CsrfField = "",
 ) -> Response:
-    _check_csrf(visitor, csrf)
+    check_csrf(visitor, csrf)
     now, actor = clock.now(), actor_of(caller.participant_id)
     try:
         if action is Lifecycle.OPEN:
