@@ -105,8 +105,8 @@ class Lifecycle(StrEnum):
 
 def install_portal(app: FastAPI) -> None:
     """Add the portal's pages and its static assets (served by the app: no other origin)."""
+    app.include_router(oi_pages.router)  # first: /portal/results/{id}/network before .../{period_class}
     app.include_router(router)
-    app.include_router(oi_pages.router)
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
 
 

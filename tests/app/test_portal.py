@@ -7,6 +7,7 @@ The cookie jar is kept by hand (:class:`Visit`): outside development the session
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from app.clock import FixedClock
 from app.db import transaction
 from app.participants.tables import ApiKey
 from app.web.session_cookie import COOKIE_NAME
-from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer
+from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer, three_bus_json
 from tests.app.http import SyncClient
 from tests.app.test_clearing import WORKED_EXAMPLE, submit_worked_example
 
@@ -249,6 +250,7 @@ def test_operator_clears_reviews_and_posts_then_everyone_reads_the_results(
 
     public = Visit(client)
     assert public.get(f"/portal/results/{auction_id}/on_peak").status_code == 404, "not posted yet"
+    assert public.get(f"/portal/results/{auction_id}/network").status_code == 404, "not posted yet"
     assert oi.post(f"/portal/auctions/{auction_id}/lifecycle/post").status_code == 303
     r = public.get(f"/portal/results/{auction_id}/on_peak")
     assert r.status_code == 200
@@ -260,6 +262,11 @@ def test_operator_clears_reviews_and_posts_then_everyone_reads_the_results(
     binding = [row[0].split(" ")[0] for row in _rows(r, "binding-table") if len(row) > 1]
     assert binding and all(f'class="br br-binding" data-branch="{b}"' in r.text for b in binding)
     assert sum(int(row[3]) for row in _rows(r, "grid-legend") if len(row) == 4) == 3
+    net = public.get(f"/portal/results/{auction_id}/network")
+    assert net.status_code == 200 and 'id="contingencies"' in net.text and 'id="loop-flows"' in net.text
+    assert public.get(f"/portal/results/{auction_id}/network/contingencies.csv").text.startswith(
+        "contingency,"
+    )
     awards = _rows(r, "awards-table")
     assert len(awards) > 1 and {a[0] for a in awards} >= {"holder-B1"}
     r = public.get(f"/portal/results/{auction_id}/on_peak?participant=b1&sort=mw&dir=desc")
@@ -458,3 +465,64 @@ def test_a_bid_is_changed_in_place_while_the_window_is_open(
     stranger.sign_in(other.key)
     stranger.get(f"/portal/auctions/{auction_id}")
     assert stranger.post(f"/portal/bids/{bid_id}/edit", {"mw": "1.0"}).status_code == 404
+
+
+def test_operator_creates_a_participant_issues_a_key_and_sets_its_credit_limit(
+    client: SyncClient, operator_key: str, make_participant: Callable[..., Member]
+) -> None:
+    oi = Visit(client)
+    oi.sign_in(operator_key)
+    oi.get("/portal/participants")
+    r = oi.post("/portal/participants", {"name": "", "role": "trader", "credit_limit": "10.00"})
+    assert r.status_code == 422 and 'id="participant-error"' in r.text
+    r = oi.post("/portal/participants", {"name": "Newco", "role": "trader", "credit_limit": "2500.00"})
+    assert r.status_code == 200
+    key = re.search(r'id="issued-key-value" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    me = client.get("/api/v1/participants/me", headers=bearer(key)).json()
+    assert me["name"] == "Newco" and me["credit_limit"] == "2500.00"
+    r = oi.post(f"/portal/participants/{me['id']}/credit-limit", {"credit_limit": "-5"})
+    assert r.status_code == 422
+    r = oi.post(f"/portal/participants/{me['id']}/credit-limit", {"credit_limit": "4000.00"})
+    assert r.status_code == 303
+    assert client.get("/api/v1/participants/me", headers=bearer(key)).json()["credit_limit"] == "4000.00"
+    row = next(row for row in _rows(oi.get("/portal/participants"), "participants") if row[1] == "Newco")
+    assert row[3] == "4,000.00"
+    r = oi.post(f"/portal/participants/{me['id']}/keys")
+    second = re.search(r'id="issued-key-value" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    assert second != key and client.get("/api/v1/participants/me", headers=bearer(second)).status_code == 200
+
+    trader = Visit(client)
+    trader.sign_in(make_participant().key)
+    assert trader.get("/portal/participants").status_code == 403
+    assert trader.post("/portal/participants", {"name": "X", "role": "operator"}).status_code == 403
+
+
+def test_network_versions_are_listed_uploaded_and_downloaded(
+    client: SyncClient, operator_key: str, network_id: int, make_participant: Callable[..., Member]
+) -> None:
+    oi = Visit(client)
+    oi.sign_in(operator_key)
+    listed = _rows(oi.get("/portal/networks"), "networks")
+    assert [row[0] for row in listed] == [f"Version {network_id}"]
+    files = {"file": ("again.json", three_bus_json(), "application/json")}
+    r = oi.post("/portal/networks", {"format": "json"}, files=files)
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/networks/{network_id}", "same content"
+    r = oi.post(
+        "/portal/networks", {"format": "json"}, files={"file": ("bad.json", b"{nope", "application/json")}
+    )
+    assert r.status_code == 422 and "bad.json" in _text(r)
+    page = oi.get(f"/portal/networks/{network_id}")
+    assert page.status_code == 200 and "Buses 3" in " ".join(_text(page).split())
+    model = oi.get(f"/portal/networks/{network_id}/network.json")
+    assert model.status_code == 200 and json.loads(model.text)["buses"]
+    assert oi.get(f"/portal/networks/{network_id}/contingencies.csv").text.startswith(
+        "contingency,branches_out"
+    )
+
+    trader = Visit(client)
+    trader.sign_in(make_participant().key)
+    assert trader.get(f"/portal/networks/{network_id}").status_code == 200
+    assert 'id="upload-network"' not in trader.get("/portal/networks").text
+    r = trader.post("/portal/networks", {"format": "json"}, files=files)
+    assert r.status_code == 403
+    assert Visit(client).get("/portal/networks").status_code == 303, "the public signs in first"
