@@ -89,7 +89,7 @@ def add_big_tables(engine: Any, trader: str) -> dict[str, int]:
                 b.source
                 for b in session.exec(select(Bid).where(Bid.auction_id == auction.id).limit(50)).all()
             ]
-            points = sorted(set(points)) or ["1", "2"]
+            points = sorted(set(points)) if len(set(points)) > 1 else ["1", "2"]
             now = datetime.now(UTC)
             first = (session.exec(select(Bid.id).order_by(Bid.id.desc())).first() or 0) + 1  # type: ignore[union-attr]
             rows = [
@@ -101,7 +101,9 @@ def add_big_tables(engine: Any, trader: str) -> dict[str, int]:
                     "period_class": "on_peak",
                     "side": "buy",
                     "source": points[i % len(points)],
-                    "sink": points[(i * 7 + 1) % len(points)],
+                    "sink": points[
+                        (i % len(points) + 1 + (i // len(points)) % (len(points) - 1)) % len(points)
+                    ],
                     "hedge": "obligation",
                     "mw_tenths": 10 + i % 50,
                     "price_cents": (i * 7919) % 500_000,

@@ -4,8 +4,8 @@ Drawn on the server as SVG (template ``grid.html``; no script). A bus takes the 
 pricing point that is that bus alone (every bus is a point of its own id; hubs and zones are
 averages of buses and are not drawn); a bus with no such point is grey. Branches that bind in the
 base case are drawn thick red, branches that bind after a contingency thick orange, and the
-branches that the binding contingencies take out dashed. The legend's price bands double as the
-text alternative's summary (count of buses per band); the page's tables of nodal prices and
+branches that the binding contingencies take out dashed. The legend's price bands (quantiles) double as
+the text alternative's summary (count of buses per band); the page's tables of nodal prices and
 binding constraints hold every figure.
 """
 
@@ -69,11 +69,15 @@ class GridPicture:
 
 
 def _bands(prices: np.ndarray) -> np.ndarray:
-    """Band edges: equal steps from the lowest to the highest price."""
+    """Band edges at the prices' quantiles (each colour about as many buses: a few extreme prices do
+    not wash the rest into one colour); equal steps where the quantiles coincide."""
     low, high = float(prices.min()), float(prices.max())
     if high - low < 1e-9:
-        high = low + 1.0
-    return np.linspace(low, high, len(PALETTE) + 1)
+        return np.linspace(low, low + 1.0, len(PALETTE) + 1)
+    edges = np.quantile(prices, np.linspace(0.0, 1.0, len(PALETTE) + 1))
+    if np.any(np.diff(edges) <= 1e-9):
+        edges = np.linspace(low, high, len(PALETTE) + 1)
+    return np.asarray(edges)
 
 
 def grid_picture(
