@@ -247,6 +247,12 @@ def test_operator_clears_reviews_and_posts_then_everyone_reads_the_results(
     assert "succeeded" in fragment.text and fragment.headers["HX-Refresh"] == "true"
     review = _text(oi.get(f"/portal/auctions/{auction_id}"))
     assert "Review before posting" in review and "holder-B1" in review and "1-3" in review
+    page = oi.get(f"/portal/auctions/{auction_id}")
+    hashes = _rows(page, "clearing-hashes")
+    assert len(hashes) == 1 and len(hashes[0][3]) == 64 and len(hashes[0][4]) == 64
+    book = oi.get(f"/portal/auctions/{auction_id}/bids.csv?status=active").text.splitlines()
+    assert len(book) == len(bids) + 1, "the bid book: every active bid and offer"
+    assert oi.get(f"/portal/results/{auction_id}/network/contingencies.csv").status_code == 200
 
     public = Visit(client)
     assert public.get(f"/portal/results/{auction_id}/on_peak").status_code == 404, "not posted yet"
