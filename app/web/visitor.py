@@ -23,7 +23,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from app.deps import SessionDep, SettingsDep, require_audit_reader, require_bidder, require_operator
+from app.deps import (
+    SessionDep,
+    SettingsDep,
+    require_audit_reader,
+    require_bidder,
+    require_operator,
+    require_settlement_reader,
+)
 from app.errors import FieldError, Forbidden, ServiceError, Unauthenticated
 from app.participants.roles import Role
 from app.participants.service import Caller, ParticipantService
@@ -103,7 +110,12 @@ def page_audit_reader(caller: Annotated[Caller, Depends(signed_in)]) -> Caller:
     return require_audit_reader(caller)
 
 
+def page_settlement_reader(caller: Annotated[Caller, Depends(signed_in)]) -> Caller:
+    return require_settlement_reader(caller)
+
+
 SignedIn = Annotated[Caller, Depends(signed_in)]
+PageSettlementReader = Annotated[Caller, Depends(page_settlement_reader)]
 PageOperator = Annotated[Caller, Depends(page_operator)]
 PageBidder = Annotated[Caller, Depends(page_bidder)]
 PageAuditReader = Annotated[Caller, Depends(page_audit_reader)]

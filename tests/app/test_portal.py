@@ -532,3 +532,22 @@ def test_network_versions_are_listed_uploaded_and_downloaded(
     r = trader.post("/portal/networks", {"format": "json"}, files=files)
     assert r.status_code == 403
     assert Visit(client).get("/portal/networks").status_code == 303, "the public signs in first"
+
+
+def test_settlement_runs_are_for_the_oi_and_auditors(
+    client: SyncClient, operator_key: str, make_participant: Callable[..., Member]
+) -> None:
+    oi = Visit(client)
+    oi.sign_in(operator_key)
+    r = oi.get("/portal/settlement/runs?year=2026&month=11")
+    assert r.status_code == 200 and 'id="no-runs"' in r.text
+    assert oi.get("/portal/settlement/runs/999999/hours.csv").status_code == 404
+    auditor = Visit(client)
+    auditor.sign_in(make_participant(role="auditor").key)
+    assert auditor.get("/portal/settlement/runs").status_code == 200
+    for role in ("trader", "lse"):
+        visit = Visit(client)
+        visit.sign_in(make_participant(role=role).key)
+        r = visit.get("/portal/settlement/runs")
+        assert r.status_code == 403 and "holders read their statements" in _text(r)
+        assert visit.get("/portal/settlement/runs/1/holders.csv").status_code == 403

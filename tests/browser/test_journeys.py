@@ -350,3 +350,11 @@ def test_operator_pages_for_participants_and_networks(open_market: LiveServer, v
     assert_accessible(page)
     page.goto("/portal/audit")
     assert_accessible(page)
+    page.get_by_role("link", name="Settlement runs").click()
+    runs = page.locator("section[id^=run-]")
+    assert runs.count() >= 1, "the demo settled a month"
+    assert_accessible(page)
+    shoot(page, "settlement-runs")
+    href = runs.first.locator("a.ftr-differences").get_attribute("href") or ""
+    differences = page.request.get(href)
+    assert differences.ok and differences.text().startswith("participant_id,hour_ending,ftr_id")
