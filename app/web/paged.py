@@ -229,15 +229,29 @@ def ordered(stmt: AnySelect, state: TableState) -> AnySelect:
     return filtered(stmt, state).order_by(*(k.desc() if state.desc else k.asc() for k in keys))
 
 
-def page_of(session: Session, stmt: AnySelect, state: TableState) -> TablePage[Any]:
-    """One page of ``stmt``'s rows, filtered and sorted, and the count of the filtered set.
+def page_of(
+    session: Session, stmt: AnySelect, state: TableState, *, count_from: AnySelect | None = None
+) -> TablePage[Any]:
+    """One page of ``stmt``'s rows, filtered and sorted, and the count of the filtered set (counted on
+    ``count_from`` where given: the same rows without the joins only the columns need).
 
     A page past the last shows the last page."""
-    total = int(session.execute(select_count(filtered(stmt, state))).scalar_one())
+    counted = filtered(count_from if count_from is not None else stmt, state)
+    total = int(session.execute(select_count(counted)).scalar_one())
     pages = max(1, -(-total // state.size))
     state = replace(state, page=min(state.page, pages))
-    rows = session.execute(ordered(stmt, state).limit(state.size).offset((state.page - 1) * state.size))
-    return TablePage(state, list(rows.all()), total)
+    start = (state.page - 1) * state.size
+    key = state.spec.tiebreak
+    if key is None:
+        rows = session.execute(ordered(stmt, state).limit(state.size).offset(start)).all()
+        return TablePage(state, list(rows), total)
+    # a deferred join: sort and skip the narrow (sort key, id) pairs, then read the page's rows alone
+    column = state.spec.column(state.sort)
+    assert column is not None
+    keys = ordered(stmt, state).with_only_columns(column.expr, key).limit(state.size).offset(start)
+    ids = [found[1] for found in session.execute(keys)]
+    rows = session.execute(ordered(stmt.where(key.in_(ids)), state)).all() if ids else []
+    return TablePage(state, list(rows), total)
 
 
 def select_count(stmt: AnySelect) -> AnySelect:

@@ -67,6 +67,7 @@ from app.web.table_queries import (
     bid_csv_row,
     bid_row,
     bid_spec,
+    bids_count_query,
     bids_query,
     nodal_csv_row,
 )
@@ -223,7 +224,10 @@ def _auction_page(
     if caller is not None:
         shown = fills_visible(caller, auction.status.value)
         bid_page = page_of(
-            db, bids_query(caller, auction_id), read_state(bid_spec(shown), request.query_params)
+            db,
+            bids_query(caller, auction_id),
+            read_state(bid_spec(shown), request.query_params),
+            count_from=bids_count_query(caller, auction_id),
         )
         context["bid_page"] = bid_page
         context["bids"] = [bid_row(found, shown) for found in bid_page.items]
@@ -231,12 +235,16 @@ def _auction_page(
         results = ResultsService(db)
         jobs = _visible(lambda: results.jobs(caller, auction_id, limit=100, offset=0)[0])
         context["jobs"] = [job_public(j, now) for j in jobs] if jobs is not None else None
-        context["review"] = {
-            c.period_class.value: _visible(
-                partial(results.class_results, caller, auction_id, c.period_class.value)
-            )
-            for c in auction.classes
-        }
+        context["review"] = (  # the review before posting: read only while there is one to make
+            {
+                c.period_class.value: _visible(
+                    partial(results.class_results, caller, auction_id, c.period_class.value)
+                )
+                for c in auction.classes
+            }
+            if auction.status.value == "cleared"
+            else {}
+        )
     return render(request, visitor, "auction.html", context, status_code=status_code)
 
 

@@ -80,6 +80,14 @@ def bids_query(caller: Caller, auction_id: int) -> AnySelect:
     return stmt
 
 
+def bids_count_query(caller: Caller, auction_id: int) -> AnySelect:
+    """The rows of :func:`bids_query` without the fills (to count them: the filters read bids alone)."""
+    stmt = select(col(Bid.id)).where(col(Bid.auction_id) == auction_id)
+    if caller.role not in READ_ALL_ROLES:
+        stmt = stmt.where(col(Bid.participant_id) == caller.participant_id)
+    return stmt
+
+
 def bid_row(found: Any, fills_shown: bool) -> BidPublic:
     bid, fill = found
     return bid_public(bid, fill if fills_shown else None)
@@ -219,6 +227,7 @@ class AuditTable:
             ),
             default_sort="seq",
             default_desc=True,
+            tiebreak=col(m.seq),
         )
 
     def query(self) -> AnySelect:

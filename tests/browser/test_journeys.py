@@ -128,7 +128,7 @@ def test_trader_bids_by_form_and_sees_the_bad_row_of_an_upload(open_market: Live
     assert_accessible(page)
     shoot(page, "auction-trader")
 
-    page.get_by_label(f"MW of bid {bid_id}").fill("3.0")
+    page.get_by_label(f"MW of bid {bid_id}", exact=True).fill("3.0")
     page.get_by_label(f"Price $/MW of bid {bid_id}").fill("120.00")
     page.locator(f"#edit-{bid_id}").get_by_role("button", name="Change").click()
     page.locator("#bid-edited").wait_for()
