@@ -92,7 +92,7 @@ def add_big_tables(engine: Any, trader: str) -> dict[str, int]:
             points = sorted(set(points)) if len(set(points)) > 1 else ["1", "2"]
             now = datetime.now(UTC)
             first = (session.exec(select(Bid.id).order_by(Bid.id.desc())).first() or 0) + 1  # type: ignore[union-attr]
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {
                     "id": first + i,
                     "participant_id": pid,
@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                 "/portal",
                 f"/portal/results/{posted}/on_peak",
                 f"/portal/results/{posted}/off_peak",
+                f"/portal/results/{posted}/network",
                 "/portal/sign-in",
             ],
             "Demo Trader A": [
@@ -207,8 +208,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"/portal/auctions/{open_}",
                 f"/portal/auctions/{posted}",
                 "/portal/audit",
+                "/portal/participants",
+                "/portal/networks",
+                "/portal/networks/1",
+                "/portal/settlement/runs",
             ],
-            "Demo Auditor": ["/portal/audit", "/portal/audit?action=bid"],
+            "Demo Auditor": ["/portal/audit", "/portal/audit?action=bid", "/portal/audit?sort=action&page=3"],
         }
         rows: list[dict[str, Any]] = []
         with TestClient(app) as client:
