@@ -326,9 +326,10 @@ def test_operator_pages_for_participants_and_networks(open_market: LiveServer, v
     assert page.locator("#participants tbody tr").count() >= 6
     assert_accessible(page)
     shoot(page, "participants")
-    page.get_by_label("Name").fill("Browser Trading")
-    page.get_by_label("Credit limit $").fill("1000.00")
-    page.get_by_role("button", name="Create and issue a key").click()
+    create = page.locator("#create-participant")
+    create.get_by_label("Name").fill("Browser Trading")
+    create.get_by_label("Credit limit $").fill("1000.00")
+    create.get_by_role("button", name="Create and issue a key").click()
     key = page.get_by_label("API key").input_value()
     assert key.startswith("ftr_")
     me = json.loads(
