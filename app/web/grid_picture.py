@@ -69,15 +69,15 @@ class GridPicture:
 
 
 def _bands(prices: np.ndarray) -> np.ndarray:
-    """Band edges at the prices' quantiles (each colour about as many buses: a few extreme prices do
-    not wash the rest into one colour); equal steps where the quantiles coincide."""
+    """Band edges at the quantiles of the distinct prices (each colour about as many price levels: a
+    few extreme prices do not wash the rest into one colour); equal steps for a few levels."""
     low, high = float(prices.min()), float(prices.max())
     if high - low < 1e-9:
         return np.linspace(low, low + 1.0, len(PALETTE) + 1)
-    edges = np.quantile(prices, np.linspace(0.0, 1.0, len(PALETTE) + 1))
-    if np.any(np.diff(edges) <= 1e-9):
-        edges = np.linspace(low, high, len(PALETTE) + 1)
-    return np.asarray(edges)
+    distinct = np.unique(np.round(prices, 2))  # many buses share a price (uncongested areas)
+    if len(distinct) <= len(PALETTE):
+        return np.linspace(low, high, len(PALETTE) + 1)
+    return np.asarray(np.quantile(distinct, np.linspace(0.0, 1.0, len(PALETTE) + 1)))
 
 
 def grid_picture(
