@@ -104,6 +104,10 @@ SettlementReader = Annotated[
     ),
 ]
 """The OI or an auditor (settlement inputs, runs and jobs)."""
+require_settlement_reader = _require_read_all(
+    "only the OI and auditors read settlement runs; holders read their statements"
+)
+"""The settlement guard as a function (the portal applies it to a signed-in visitor)."""
 
 
 @dataclass(frozen=True, slots=True)

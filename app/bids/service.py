@@ -66,7 +66,7 @@ class CreatedBid:
     replayed: bool
 
 
-def _fills_visible(caller: Caller, auction_status: str) -> bool:
+def fills_visible(caller: Caller, auction_status: str) -> bool:
     """OA 7.3.7: nothing of a clearing reaches participants before posting (the OI and auditors see it)."""
     return caller.role in READ_ALL_ROLES or auction_status == AuctionStatus.POSTED.value
 
@@ -87,7 +87,7 @@ class BidService:
         assert bid.id is not None
         auction = AuctionRepository(self.session).get(bid.auction_id)
         assert auction is not None
-        fill = self.repo.fill(bid.id) if _fills_visible(caller, auction.status) else None
+        fill = self.repo.fill(bid.id) if fills_visible(caller, auction.status) else None
         return bid, fill
 
     def list_for_auction(
@@ -96,7 +96,7 @@ class BidService:
         """The readable bids of an auction with their fills (a participant's only once posted)."""
         view = AuctionService(self.session).get_readable(caller, auction_id, now)
         rows, total = self.repo.list_readable(caller, auction_id, limit=limit, offset=offset)
-        if not _fills_visible(caller, view.status.value):
+        if not fills_visible(caller, view.status.value):
             rows = [(bid, None) for bid, _ in rows]
         return rows, total
 

@@ -26,6 +26,7 @@ from api_schemas.clearing import (
 )
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
+from app.auctions.tables import Auction, ClassAuction
 from app.bid_fills import BidFill
 from app.bids.tables import Bid
 from app.clearing.constraint_names import ConstraintNamer
@@ -103,7 +104,11 @@ class ResultsService:
             JobKind.CLEARING, auction_id, limit=limit, offset=offset
         )
 
-    def class_results(self, caller: Caller, auction_id: int, period_class: str) -> ClassResultsPublic:
+    def visible_class(
+        self, caller: Caller, auction_id: int, period_class: str
+    ) -> tuple[Auction, ClassAuction]:
+        """The auction and its class whose results the caller may read: posted, or cleared for the OI
+        and auditors (404 otherwise)."""
         auctions = AuctionRepository(self.session)
         auction = auctions.readable(caller, auction_id)
         status = AuctionStatus(auction.status) if auction else None
@@ -113,19 +118,32 @@ class ResultsService:
         cls = auctions.class_of(auction_id, period_class) if auction is not None and visible else None
         if auction is None or cls is None or cls.id is None:
             raise NotFound(f"no posted results for auction {auction_id} ({period_class})")
+        return auction, cls
+
+    def class_results(
+        self, caller: Caller, auction_id: int, period_class: str, *, with_awards: bool = True
+    ) -> ClassResultsPublic:
+        """The class's results; ``with_awards=False`` leaves the awards out (a page reads them a page at
+        a time)."""
+        auction, cls = self.visible_class(caller, auction_id, period_class)
+        assert cls.id is not None
         version = NetworkRepository(self.session).get(auction.network_version_id)
         if version is None:
             raise NotFound(f"auction {auction_id}: network version {auction.network_version_id} not found")
         names = ConstraintNamer(
             network_from_document(version.document), auction.contingency_set, auction.contingencies
         )
-        rows = self.session.exec(
-            select(BidFill, Bid, Participant)
-            .join(Bid, col(Bid.id) == col(BidFill.bid_id))
-            .join(Participant, col(Participant.id) == col(Bid.participant_id))
-            .where(BidFill.class_auction_id == cls.id, col(BidFill.cleared_mw_tenths) > 0)
-            .order_by(col(Bid.source), col(Bid.sink), col(Participant.name), col(Bid.id))
-        ).all()
+        rows = (
+            []
+            if not with_awards
+            else self.session.exec(
+                select(BidFill, Bid, Participant)
+                .join(Bid, col(Bid.id) == col(BidFill.bid_id))
+                .join(Participant, col(Participant.id) == col(Bid.participant_id))
+                .where(BidFill.class_auction_id == cls.id, col(BidFill.cleared_mw_tenths) > 0)
+                .order_by(col(Bid.source), col(Bid.sink), col(Participant.name), col(Bid.id))
+            ).all()
+        )
         awards = [
             AwardPublic(
                 participant=p.name,

@@ -8,7 +8,7 @@ of the session cookie; a form whose token does not match is refused (403) before
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
@@ -16,36 +16,61 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from api_schemas.auctions import PeriodClassName
-from api_schemas.bids import BidCreate
+from api_schemas.bids import BidCreate, BidUpdate
 from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
 from app.audit import mapping as audit_mapping
-from app.audit.service import actor_of, audit_page, verify_stored_chain
+from app.audit.service import actor_of, verify_stored_chain
 from app.bid_book import close_window
 from app.bids.credit_service import CreditService
-from app.bids.mapping import bid_public, credit_public, order_spec, request_hash
-from app.bids.service import BidService
+from app.bids.mapping import credit_public, order_spec, request_hash
+from app.bids.service import BidService, fills_visible
 from app.bids.upload import CSV_COLUMNS, spool_upload
 from app.clearing.flows import start_clearing
 from app.clearing.path_price import PathPriceService
 from app.clearing.posting import post_auction
 from app.clearing.results import ResultsService, job_public, results_csv
 from app.deps import ClockDep, ObjectId, SessionDep, SettingsDep
-from app.errors import Forbidden, NotFound, ServiceError, Unauthenticated
+from app.errors import NotFound, ServiceError, Unauthenticated
 from app.holdings.mapping import holding_public
 from app.holdings.service import HoldingService
+from app.networks.outages import network_from_document
+from app.networks.service import NetworkService
 from app.participants.service import ParticipantService
 from app.security import key_prefix
 from app.settings import Settings
 from app.settlement import mapping as settlement_mapping
 from app.settlement.service import SettlementService
-from app.web.session_cookie import clear_session, csrf_matches, new_session, write_session
+from app.units import to_cents, to_tenths
+from app.web import oi_pages, settlement_pages
+from app.web.grid_layout import layout_of
+from app.web.grid_picture import grid_picture
+from app.web.paged import csv_lines, page_of, page_of_list, read_state, stream_csv
+from app.web.session_cookie import clear_session, new_session, write_session
+from app.web.table_queries import (
+    AUDIT_CSV_HEADER,
+    AWARD_CSV_HEADER,
+    AWARD_SPEC,
+    BID_CSV_HEADER,
+    NODAL_SPEC,
+    audit_csv_row,
+    audit_table,
+    award_csv_row,
+    award_row,
+    awards_query,
+    bid_csv_row,
+    bid_row,
+    bid_spec,
+    bids_count_query,
+    bids_query,
+    nodal_csv_row,
+)
 from app.web.visitor import (
     PageAuditReader,
     PageBidder,
@@ -54,6 +79,7 @@ from app.web.visitor import (
     SignedIn,
     Visitor,
     VisitorDep,
+    check_csrf,
     field_errors,
     render,
 )
@@ -80,13 +106,10 @@ class Lifecycle(StrEnum):
 
 def install_portal(app: FastAPI) -> None:
     """Add the portal's pages and its static assets (served by the app: no other origin)."""
+    app.include_router(oi_pages.router)  # first: /portal/results/{id}/network before .../{period_class}
     app.include_router(router)
+    app.include_router(settlement_pages.router)
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
-
-
-def _check_csrf(visitor: Visitor, token: str) -> None:
-    if not csrf_matches(visitor.session, token):
-        raise Forbidden("the form is out of date or was not sent by this portal: reload the page and retry")
 
 
 def _visible(read: Callable[[], T]) -> T | None:
@@ -128,7 +151,7 @@ def sign_in(
     api_key: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/portal",
 ) -> Response:
-    _check_csrf(visitor, csrf)
+    check_csrf(visitor, csrf)
     key = api_key.strip()
     try:
         ParticipantService(db, settings.secret_key).authenticate(key)
@@ -142,7 +165,7 @@ def sign_in(
 
 @router.post("/portal/sign-out")
 def sign_out(visitor: VisitorDep, settings: SettingsDep, csrf: CsrfField = "") -> RedirectResponse:
-    _check_csrf(visitor, csrf)
+    check_csrf(visitor, csrf)
     response = RedirectResponse("/portal", status_code=303)
     clear_session(response, settings)
     return response
@@ -192,23 +215,36 @@ def _auction_page(
         "upload_error": None,
         "action_error": None,
         "bid_columns": CSV_COLUMNS,
+        "edit_bid": None,
+        "edit_form": {},
+        "edit_error": None,
         **extra,
     }
     caller = visitor.caller
     if caller is not None:
-        rows, total = _bids(db, settings).list_for_auction(caller, auction_id, limit=500, offset=0, now=now)
-        context["bids"] = [bid_public(b, f) for b, f in rows]
-        context["bids_total"] = total
+        shown = fills_visible(caller, auction.status.value)
+        bid_page = page_of(
+            db,
+            bids_query(caller, auction_id),
+            read_state(bid_spec(shown), request.query_params),
+            count_from=bids_count_query(caller, auction_id),
+        )
+        context["bid_page"] = bid_page
+        context["bids"] = [bid_row(found, shown) for found in bid_page.items]
         context["credit"] = credit_public(CreditService(db, settings).position(caller.participant_id))
         results = ResultsService(db)
         jobs = _visible(lambda: results.jobs(caller, auction_id, limit=100, offset=0)[0])
         context["jobs"] = [job_public(j, now) for j in jobs] if jobs is not None else None
-        context["review"] = {
-            c.period_class.value: _visible(
-                partial(results.class_results, caller, auction_id, c.period_class.value)
-            )
-            for c in auction.classes
-        }
+        context["review"] = (  # the review before posting: read only while there is one to make
+            {
+                c.period_class.value: _visible(
+                    partial(results.class_results, caller, auction_id, c.period_class.value)
+                )
+                for c in auction.classes
+            }
+            if auction.status.value == "cleared"
+            else {}
+        )
     return render(request, visitor, "auction.html", context, status_code=status_code)
 
 
@@ -222,9 +258,18 @@ def auction_page(
     clock: ClockDep,
     uploaded: Annotated[int | None, Query(ge=0)] = None,
     created: Annotated[int | None, Query(ge=1)] = None,
+    edited: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
     return _auction_page(
-        request, visitor, db, settings, clock.now(), auction_id, uploaded=uploaded, created=created
+        request,
+        visitor,
+        db,
+        settings,
+        clock.now(),
+        auction_id,
+        uploaded=uploaded,
+        created=created,
+        edited=edited,
     )
 
 
@@ -239,7 +284,7 @@ async def submit_bid(
     clock: ClockDep,
 ) -> Response:
     form = {k: str(v).strip() for k, v in (await request.form()).items() if isinstance(v, str)}
-    _check_csrf(visitor, form.pop("csrf", ""))
+    check_csrf(visitor, form.pop("csrf", ""))
     fields = {k: v for k, v in form.items() if k in CSV_COLUMNS and v != ""}
     try:
         body = BidCreate.model_validate(fields)
@@ -284,7 +329,7 @@ async def upload_bids(
     file: UploadFile,
     csrf: CsrfField = "",
 ) -> Response:
-    _check_csrf(visitor, csrf)
+    check_csrf(visitor, csrf)
     try:
         upload = await spool_upload(
             _file_chunks(file), auction_id=auction_id, media_type="text/csv", max_rows=settings.max_bulk_rows
@@ -316,6 +361,80 @@ def bid_template() -> PlainTextResponse:
     )
 
 
+@router.get("/portal/auctions/{auction_id}/bids.csv")
+def bids_download(
+    auction_id: ObjectId,
+    request: Request,
+    visitor: VisitorDep,
+    caller: SignedIn,
+    db: SessionDep,
+    clock: ClockDep,
+) -> StreamingResponse:
+    """The caller's readable bids of the auction, the whole filtered set in the table's order."""
+    auction = AuctionService(db).get_readable(caller, auction_id, clock.now())
+    shown = fills_visible(caller, auction.status.value)
+    state = read_state(bid_spec(shown), request.query_params)
+    lines = stream_csv(
+        request.app.state.engine,
+        bids_query(caller, auction_id),
+        state,
+        BID_CSV_HEADER,
+        partial(bid_csv_row, fills_shown=shown),
+    )
+    return _csv_response(lines, f"auction-{auction_id}-bids.csv")
+
+
+def _csv_response(lines: Iterator[str], name: str) -> StreamingResponse:
+    return StreamingResponse(
+        lines, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.post("/portal/bids/{bid_id}/edit", response_class=HTMLResponse)
+def edit_bid(
+    bid_id: ObjectId,
+    request: Request,
+    visitor: VisitorDep,
+    caller: PageBidder,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    csrf: CsrfField = "",
+    mw: Annotated[str, Form(max_length=40)] = "",
+    price: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Change an active bid's MW and price while the window is open (the service's update: one audited
+    ``bid.modified`` with the bid before and after)."""
+    check_csrf(visitor, csrf)
+    bids = _bids(db, settings)
+    bid, _ = bids.get(caller, bid_id)
+    fields = {k: v.strip() for k, v in (("mw", mw), ("price", price)) if v.strip()}
+    try:
+        body = BidUpdate.model_validate(fields)
+        bids.update(
+            caller,
+            bid_id,
+            mw_tenths=to_tenths(body.mw) if body.mw is not None else None,
+            price_cents=to_cents(body.price) if body.price is not None else None,
+            clock=clock,
+        )
+    except ValidationError as exc:
+        errors = {str(e["loc"][-1]) if e["loc"] else "form": e["msg"] for e in exc.errors()}
+        return _auction_page(
+            request, visitor, db, settings, clock.now(), bid.auction_id, status_code=422,
+            edit_bid=bid_id, edit_form=fields, edit_error="; ".join(f"{k}: {v}" for k, v in errors.items()),
+        )  # fmt: skip
+    except ServiceError as exc:
+        db.rollback()
+        return _auction_page(
+            request, visitor, db, settings, clock.now(), bid.auction_id, status_code=exc.status,
+            edit_bid=bid_id, edit_form=fields, edit_error=exc.detail,
+        )  # fmt: skip
+    return RedirectResponse(
+        f"/portal/auctions/{bid.auction_id}?edited={bid_id}#bid-{bid_id}", status_code=303
+    )
+
+
 @router.post("/portal/bids/{bid_id}/withdraw")
 def withdraw_bid(
     bid_id: ObjectId,
@@ -326,7 +445,7 @@ def withdraw_bid(
     clock: ClockDep,
     csrf: CsrfField = "",
 ) -> RedirectResponse:
-    _check_csrf(visitor, csrf)
+    check_csrf(visitor, csrf)
     bid, _ = _bids(db, settings).withdraw(caller, bid_id, clock)
     return RedirectResponse(f"/portal/auctions/{bid.auction_id}", status_code=303)
 
@@ -343,7 +462,7 @@ def lifecycle(
     clock: ClockDep,
     csrf: CsrfField = "",
 ) -> Response:
-    _check_csrf(visitor, csrf)
+    check_csrf(visitor, csrf)
     now, actor = clock.now(), actor_of(caller.participant_id)
     try:
         if action is Lifecycle.OPEN:
@@ -392,20 +511,50 @@ def results_page(
     visitor: VisitorDep,
     db: SessionDep,
 ) -> HTMLResponse:
-    results = ResultsService(db).class_results(visitor.reader, auction_id, period_class.value)
-    return render(request, visitor, "results.html", {"results": results})
+    service = ResultsService(db)
+    auction, cls = service.visible_class(visitor.reader, auction_id, period_class.value)
+    assert cls.id is not None
+    results = service.class_results(visitor.reader, auction_id, period_class.value, with_awards=False)
+    version_id = auction.network_version_id
+    network, layout = layout_of(
+        version_id, lambda: network_from_document(NetworkService(db).get(version_id).document)
+    )
+    award_page = page_of(db, awards_query(cls.id), read_state(AWARD_SPEC, request.query_params))
+    node_page, _ = page_of_list(results.nodal_prices, read_state(NODAL_SPEC, request.query_params))
+    context = {
+        "results": results,
+        "award_page": award_page,
+        "awards": [award_row(found) for found in award_page.items],
+        "node_page": node_page,
+        "grid": grid_picture(network, layout, results.nodal_prices, results.binding_constraints),
+    }
+    return render(request, visitor, "results.html", context)
 
 
-@router.get("/portal/results/{auction_id}/{period_class}/{table}.csv", response_class=PlainTextResponse)
+@router.get("/portal/results/{auction_id}/{period_class}/{table}.csv")
 def results_download(
     auction_id: ObjectId,
     period_class: PeriodClassName,
     table: ResultTable,
+    request: Request,
     visitor: VisitorDep,
     db: SessionDep,
-) -> PlainTextResponse:
-    results = ResultsService(db).class_results(visitor.reader, auction_id, period_class.value)
+) -> Response:
+    """One posted table as CSV: the whole set the table's filters (in the query) keep, in its order."""
+    service = ResultsService(db)
+    _, cls = service.visible_class(visitor.reader, auction_id, period_class.value)
+    assert cls.id is not None
     name = f"auction-{auction_id}-{period_class.value}-{table.value}.csv"
+    if table is ResultTable.AWARDS:
+        state = read_state(AWARD_SPEC, request.query_params)
+        lines = stream_csv(
+            request.app.state.engine, awards_query(cls.id), state, AWARD_CSV_HEADER, award_csv_row
+        )
+        return _csv_response(lines, name)
+    results = service.class_results(visitor.reader, auction_id, period_class.value, with_awards=False)
+    if table is ResultTable.NODAL_PRICES:
+        _, kept = page_of_list(results.nodal_prices, read_state(NODAL_SPEC, request.query_params))
+        return _csv_response(csv_lines(("point_id", "price"), map(nodal_csv_row, kept)), name)
     return PlainTextResponse(
         results_csv(results, table.value),
         media_type="text/csv",
@@ -431,6 +580,7 @@ def path_price_page(
         "sink": sink,
         "period_class": period_class.value,
         "lookup": None,
+        "named": {(b.constraint_id, b.contingency_id): b for b in results.binding_constraints},
         "errors": {},
         "error": None,
     }
@@ -483,18 +633,28 @@ def audit_page_view(
     visitor: VisitorDep,
     caller: PageAuditReader,
     db: SessionDep,
-    action: Annotated[str | None, Query(max_length=64)] = None,
     chain: Annotated[str | None, Query(max_length=64)] = None,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
-    rows, total = audit_page(db, action=action or None, limit=100, offset=offset, chain=chain or None)
+    table = audit_table(chain or None)
+    audit_rows = page_of(db, table.query(), read_state(table.spec, request.query_params))
     verdict = audit_mapping.verdict_public(verify_stored_chain(db))
     context = {
-        "entries": [audit_mapping.entry_public(r) for r in rows],
-        "total": total,
-        "offset": offset,
-        "action": action or "",
+        "page": audit_rows,
+        "entries": [audit_mapping.entry_public(found[0]) for found in audit_rows.items],
         "chain": chain or "",
         "verdict": verdict,
     }
     return render(request, visitor, "audit.html", context)
+
+
+@router.get("/portal/audit.csv")
+def audit_download(
+    request: Request,
+    caller: PageAuditReader,
+    chain: Annotated[str | None, Query(max_length=64)] = None,
+) -> StreamingResponse:
+    """The audit log (or one sub-chain) as CSV: every entry the filters keep, in the table's order."""
+    table = audit_table(chain or None)
+    state = read_state(table.spec, request.query_params)
+    lines = stream_csv(request.app.state.engine, table.query(), state, AUDIT_CSV_HEADER, audit_csv_row)
+    return _csv_response(lines, f"audit-{chain or 'global'}.csv".replace(":", "-"))

@@ -23,11 +23,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from app.deps import SessionDep, SettingsDep, require_audit_reader, require_bidder, require_operator
-from app.errors import FieldError, ServiceError, Unauthenticated
+from app.deps import (
+    SessionDep,
+    SettingsDep,
+    require_audit_reader,
+    require_bidder,
+    require_operator,
+    require_settlement_reader,
+)
+from app.errors import FieldError, Forbidden, ServiceError, Unauthenticated
 from app.participants.roles import Role
 from app.participants.service import Caller, ParticipantService
-from app.web.session_cookie import PortalSession, new_session, read_session, write_session
+from app.web.session_cookie import PortalSession, csrf_matches, new_session, read_session, write_session
 from market_calendar.eastern_time import EPT
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -103,7 +110,12 @@ def page_audit_reader(caller: Annotated[Caller, Depends(signed_in)]) -> Caller:
     return require_audit_reader(caller)
 
 
+def page_settlement_reader(caller: Annotated[Caller, Depends(signed_in)]) -> Caller:
+    return require_settlement_reader(caller)
+
+
 SignedIn = Annotated[Caller, Depends(signed_in)]
+PageSettlementReader = Annotated[Caller, Depends(page_settlement_reader)]
 PageOperator = Annotated[Caller, Depends(page_operator)]
 PageBidder = Annotated[Caller, Depends(page_bidder)]
 PageAuditReader = Annotated[Caller, Depends(page_audit_reader)]
@@ -127,6 +139,12 @@ def render(
     if visitor.fresh:
         write_session(response, visitor.session, request.app.state.settings)
     return response
+
+
+def check_csrf(visitor: Visitor, token: str) -> None:
+    """Refuse a form whose CSRF token is not the session's (403), before any service runs."""
+    if not csrf_matches(visitor.session, token):
+        raise Forbidden("the form is out of date or was not sent by this portal: reload the page and retry")
 
 
 def field_errors(errors: tuple[FieldError, ...]) -> dict[str, str]:

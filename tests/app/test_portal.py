@@ -7,6 +7,7 @@ The cookie jar is kept by hand (:class:`Visit`): outside development the session
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from app.clock import FixedClock
 from app.db import transaction
 from app.participants.tables import ApiKey
 from app.web.session_cookie import COOKIE_NAME
-from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer
+from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer, three_bus_json
 from tests.app.http import SyncClient
 from tests.app.test_clearing import WORKED_EXAMPLE, submit_worked_example
 
@@ -72,6 +73,23 @@ class Visit:
 
 def _text(r: httpx.Response) -> str:
     return unescape(re.sub(r"<[^>]+>", " ", r.text))
+
+
+def _tbody(r: httpx.Response, table_id: str) -> str:
+    """The text of the body rows of the table ``table_id``."""
+    found = re.search(rf'<table id="{table_id}".*?<tbody>(.*?)</tbody>', r.text, re.S)
+    assert found is not None, f"no table {table_id}"
+    return unescape(re.sub(r"<[^>]+>", " ", found.group(1)))
+
+
+def _rows(r: httpx.Response, table_id: str) -> list[list[str]]:
+    """The cells of the body rows of the table ``table_id``."""
+    found = re.search(rf'<table id="{table_id}".*?<tbody>(.*?)</tbody>', r.text, re.S)
+    assert found is not None, f"no table {table_id}"
+    return [
+        [unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", found.group(1), re.S)
+    ]
 
 
 def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(
@@ -229,9 +247,16 @@ def test_operator_clears_reviews_and_posts_then_everyone_reads_the_results(
     assert "succeeded" in fragment.text and fragment.headers["HX-Refresh"] == "true"
     review = _text(oi.get(f"/portal/auctions/{auction_id}"))
     assert "Review before posting" in review and "holder-B1" in review and "1-3" in review
+    page = oi.get(f"/portal/auctions/{auction_id}")
+    hashes = _rows(page, "clearing-hashes")
+    assert len(hashes) == 1 and len(hashes[0][3]) == 64 and len(hashes[0][4]) == 64
+    book = oi.get(f"/portal/auctions/{auction_id}/bids.csv?status=active").text.splitlines()
+    assert len(book) == len(bids) + 1, "the bid book: every active bid and offer"
+    assert oi.get(f"/portal/results/{auction_id}/network/contingencies.csv").status_code == 200
 
     public = Visit(client)
     assert public.get(f"/portal/results/{auction_id}/on_peak").status_code == 404, "not posted yet"
+    assert public.get(f"/portal/results/{auction_id}/network").status_code == 404, "not posted yet"
     assert oi.post(f"/portal/auctions/{auction_id}/lifecycle/post").status_code == 303
     r = public.get(f"/portal/results/{auction_id}/on_peak")
     assert r.status_code == 200
@@ -239,6 +264,30 @@ def test_operator_clears_reviews_and_posts_then_everyone_reads_the_results(
     csv = public.get(f"/portal/results/{auction_id}/on_peak/awards.csv")
     assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("participant,side,source,sink")
     assert WORKED_EXAMPLE["B2"]["price"] not in r.text, "no bid price is ever shown"
+    assert r.text.count("data-bus=") == 3 and 'id="grid-desc"' in r.text, "the grid picture, with its text"
+    binding = [row[0].split(" ")[0] for row in _rows(r, "binding-table") if len(row) > 1]
+    assert binding and all(f'class="br br-binding" data-branch="{b}"' in r.text for b in binding)
+    assert sum(int(row[3]) for row in _rows(r, "grid-legend") if len(row) == 4) == 3
+    net = public.get(f"/portal/results/{auction_id}/network")
+    assert net.status_code == 200 and 'id="contingencies"' in net.text and 'id="loop-flows"' in net.text
+    assert public.get(f"/portal/results/{auction_id}/network/contingencies.csv").text.startswith(
+        "contingency,"
+    )
+    awards = _rows(r, "awards-table")
+    assert len(awards) > 1 and {a[0] for a in awards} >= {"holder-B1"}
+    r = public.get(f"/portal/results/{auction_id}/on_peak?participant=b1&sort=mw&dir=desc")
+    assert [a[0] for a in _rows(r, "awards-table")] == ["holder-B1"]
+    csv = public.get(f"/portal/results/{auction_id}/on_peak/awards.csv?participant=b1").text.splitlines()
+    assert len(csv) == 2 and csv[1].startswith("holder-B1,")
+    prices = _rows(
+        public.get(f"/portal/results/{auction_id}/on_peak?nodes-sort=price&nodes-dir=desc"),
+        "nodal-prices-table",
+    )
+    assert len(prices) == 3 and [float(p[1]) for p in prices] == sorted(
+        (float(p[1]) for p in prices), reverse=True
+    )
+    node_csv = public.get(f"/portal/results/{auction_id}/on_peak/nodal_prices.csv?nodes-point=3").text
+    assert node_csv.splitlines()[0] == "point_id,price" and len(node_csv.splitlines()) == 2
 
     member, _ = bids["B1"]
     trader = Visit(client)
@@ -262,11 +311,24 @@ def test_auditor_sees_the_chain_verified_and_filters_by_action(
     auditor.sign_in(make_participant(role="auditor").key)
     r = auditor.get("/portal/audit")
     assert r.status_code == 200 and "Chain verified" in _text(r)
-    assert "window.opened" in _text(r) and "bid.created" not in _text(r)  # bids: the bidder's sub-chain
-    r = auditor.get(f"/portal/audit?chain=participant:{trader.id}")
-    assert "window.opened" not in _text(r) and "bid.created" in _text(r)
-    r = auditor.get("/portal/audit?action=audit.sealed")
-    assert "window.opened" not in _text(r) and "audit.sealed" in _text(r)
+    shown = _tbody(r, "audit-entries")
+    assert "window.opened" in shown and "bid.created" not in shown  # bids: the bidder's sub-chain
+    shown = _tbody(auditor.get(f"/portal/audit?chain=participant:{trader.id}"), "audit-entries")
+    assert "window.opened" not in shown and "bid.created" in shown
+    shown = _tbody(auditor.get("/portal/audit?action=opened"), "audit-entries")
+    assert "window.opened" in shown
+    assert "No entry matches" in _tbody(auditor.get("/portal/audit?action=posted"), "audit-entries")
+    assert "No entry matches" in _tbody(auditor.get("/portal/audit?until=2000-01-01"), "audit-entries")
+    assert "window.opened" in _tbody(auditor.get("/portal/audit?since=2000-01-01"), "audit-entries")
+    r = auditor.get("/portal/audit?since=yesterday")
+    assert r.status_code == 422 and "since" in _text(r)
+    csv = auditor.get(f"/portal/audit.csv?chain=participant:{trader.id}&action=bid")
+    lines = csv.text.splitlines()
+    assert csv.status_code == 200 and lines[0] == "chain,seq,at,actor,action,payload,prev_hash,hash"
+    assert (
+        len(lines) == 2 and lines[1].startswith(f"participant:{trader.id},") and ",bid.created," in lines[1]
+    )
+    assert auditor.get("/portal/audit.csv?action=nothing-like-this").text.count("\n") == 1, "the header alone"
 
 
 def test_a_participant_never_sees_another_participants_bids(
@@ -320,3 +382,172 @@ def test_statement_without_a_settled_month_says_so(
 
 def test_operator_api_key_still_works_for_the_api(client: SyncClient, operator_key: str) -> None:
     assert client.get("/api/v1/auctions", headers=bearer(operator_key)).status_code == 200
+
+
+def _upload(visit: Visit, auction_id: int, rows: list[str]) -> None:
+    content = "side,period_class,source,sink,hedge,mw,price\n" + "\n".join(rows) + "\n"
+    visit.get(f"/portal/auctions/{auction_id}")
+    r = visit.post(
+        f"/portal/auctions/{auction_id}/bids/upload", files={"file": ("b.csv", content.encode(), "text/csv")}
+    )
+    assert r.status_code == 303, _text(r)
+
+
+def test_my_bids_are_paged_sorted_and_filtered_on_the_server_and_download_whole(
+    client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    member = make_participant()
+    other = make_participant()
+    visit = Visit(client)
+    visit.sign_in(member.key)
+    # 120 bids: prices 1..120 $/MW; every third one 2 -> 3, the others 1 -> 3
+    _upload(
+        visit,
+        auction_id,
+        [f"buy,on_peak,{2 if i % 3 == 0 else 1},3,obligation,1.0,{i}.00" for i in range(1, 121)],
+    )
+    body = {"period_class": "on_peak", "source": "2", "sink": "3", "mw": "1.0", "price": "999.00"}
+    assert client.post(f"/api/v1/auctions/{auction_id}/bids", json=body, headers=other.headers).is_success
+    base = f"/portal/auctions/{auction_id}"
+
+    r = visit.get(base)
+    rows = _rows(r, "bids-table")
+    assert len(rows) == 50 and "Rows 1–50 of 120" in _text(r)
+    assert [row[7] for row in rows[:2]] == ["1.00", "2.00"], "by id, oldest first"
+    assert "999.00" not in r.text, "another participant's bid is never shown"
+
+    rows = _rows(visit.get(f"{base}?sort=price&dir=desc&page=3"), "bids-table")
+    assert [row[7] for row in rows] == [f"{p}.00" for p in range(20, 0, -1)], "the last page, highest first"
+
+    r = visit.get(f"{base}?source=2&sort=price&dir=desc&size=25")
+    rows = _rows(r, "bids-table")
+    assert "Rows 1–25 of 40" in _text(r) and {row[3] for row in rows} == {"2"}
+    assert rows[0][7] == "120.00"
+    assert visit.get(f"{base}?source=2&page=99").status_code == 200, "past the last page: the last page"
+
+    csv = visit.get(f"/portal/auctions/{auction_id}/bids.csv?source=2&sort=price&dir=desc")
+    lines = csv.text.splitlines()
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert lines[0].startswith("id,side,period_class,source,sink") and len(lines) == 41
+    assert lines[1].split(",")[7] == "120.00" and lines[-1].split(",")[7] == "3.00"
+    assert "999.00" not in csv.text
+
+    for bad, param in (
+        ("sort=credit_cents", "sort"),
+        ("dir=up", "dir"),
+        ("side=hold", "side"),
+        ("page=0", "page"),
+    ):
+        r = visit.get(f"{base}?{bad}")
+        assert r.status_code == 422 and f"'{param}'" in _text(r), bad
+
+
+def test_a_bid_is_changed_in_place_while_the_window_is_open(
+    client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    member, other = make_participant(), make_participant()
+    body = {"period_class": "on_peak", "source": "1", "sink": "3", "mw": "5.0", "price": "10.00"}
+    bid_id = client.post(f"/api/v1/auctions/{auction_id}/bids", json=body, headers=member.headers).json()[
+        "id"
+    ]
+    visit = Visit(client)
+    visit.sign_in(member.key)
+    page = visit.get(f"/portal/auctions/{auction_id}")
+    assert f'action="/portal/bids/{bid_id}/edit"' in page.text
+    r = visit.post(f"/portal/bids/{bid_id}/edit", {"mw": "5.05", "price": "11.00"})
+    assert r.status_code == 422 and 'id="edit-error"' in r.text and 'value="5.05"' in r.text
+    r = visit.post(f"/portal/bids/{bid_id}/edit", {"mw": "7.5", "price": "11.00"})
+    assert r.status_code == 303
+    assert f"Bid {bid_id} changed" in _text(visit.get(r.headers["location"]))
+    stored = client.get(f"/api/v1/bids/{bid_id}", headers=member.headers).json()
+    assert (stored["mw"], stored["price"], stored["status"]) == ("7.5", "11.00", "active")
+
+    auditor = Visit(client)
+    auditor.sign_in(make_participant(role="auditor").key)
+    csv = auditor.get(f"/portal/audit.csv?chain=participant:{member.id}&action=bid.modified").text
+    assert csv.count("bid.modified") == 1 and '""mw_tenths"": 75' in csv
+
+    stranger = Visit(client)
+    stranger.sign_in(other.key)
+    stranger.get(f"/portal/auctions/{auction_id}")
+    assert stranger.post(f"/portal/bids/{bid_id}/edit", {"mw": "1.0"}).status_code == 404
+
+
+def test_operator_creates_a_participant_issues_a_key_and_sets_its_credit_limit(
+    client: SyncClient, operator_key: str, make_participant: Callable[..., Member]
+) -> None:
+    oi = Visit(client)
+    oi.sign_in(operator_key)
+    oi.get("/portal/participants")
+    r = oi.post("/portal/participants", {"name": "", "role": "trader", "credit_limit": "10.00"})
+    assert r.status_code == 422 and 'id="participant-error"' in r.text
+    r = oi.post("/portal/participants", {"name": "Newco", "role": "trader", "credit_limit": "2500.00"})
+    assert r.status_code == 200
+    key = re.search(r'id="issued-key-value" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    me = client.get("/api/v1/participants/me", headers=bearer(key)).json()
+    assert me["name"] == "Newco" and me["credit_limit"] == "2500.00"
+    r = oi.post(f"/portal/participants/{me['id']}/credit-limit", {"credit_limit": "-5"})
+    assert r.status_code == 422
+    r = oi.post(f"/portal/participants/{me['id']}/credit-limit", {"credit_limit": "4000.00"})
+    assert r.status_code == 303
+    assert client.get("/api/v1/participants/me", headers=bearer(key)).json()["credit_limit"] == "4000.00"
+    row = next(row for row in _rows(oi.get("/portal/participants"), "participants") if row[1] == "Newco")
+    assert row[3] == "4,000.00"
+    r = oi.post(f"/portal/participants/{me['id']}/keys")
+    second = re.search(r'id="issued-key-value" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    assert second != key and client.get("/api/v1/participants/me", headers=bearer(second)).status_code == 200
+
+    trader = Visit(client)
+    trader.sign_in(make_participant().key)
+    assert trader.get("/portal/participants").status_code == 403
+    assert trader.post("/portal/participants", {"name": "X", "role": "operator"}).status_code == 403
+
+
+def test_network_versions_are_listed_uploaded_and_downloaded(
+    client: SyncClient, operator_key: str, network_id: int, make_participant: Callable[..., Member]
+) -> None:
+    oi = Visit(client)
+    oi.sign_in(operator_key)
+    listed = _rows(oi.get("/portal/networks"), "networks")
+    assert [row[0] for row in listed] == [f"Version {network_id}"]
+    files = {"file": ("again.json", three_bus_json(), "application/json")}
+    r = oi.post("/portal/networks", {"format": "json"}, files=files)
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/networks/{network_id}", "same content"
+    r = oi.post(
+        "/portal/networks", {"format": "json"}, files={"file": ("bad.json", b"{nope", "application/json")}
+    )
+    assert r.status_code == 422 and "bad.json" in _text(r)
+    page = oi.get(f"/portal/networks/{network_id}")
+    assert page.status_code == 200 and "Buses 3" in " ".join(_text(page).split())
+    model = oi.get(f"/portal/networks/{network_id}/network.json")
+    assert model.status_code == 200 and json.loads(model.text)["buses"]
+    assert oi.get(f"/portal/networks/{network_id}/contingencies.csv").text.startswith(
+        "contingency,branches_out"
+    )
+
+    trader = Visit(client)
+    trader.sign_in(make_participant().key)
+    assert trader.get(f"/portal/networks/{network_id}").status_code == 200
+    assert 'id="upload-network"' not in trader.get("/portal/networks").text
+    r = trader.post("/portal/networks", {"format": "json"}, files=files)
+    assert r.status_code == 403
+    assert Visit(client).get("/portal/networks").status_code == 303, "the public signs in first"
+
+
+def test_settlement_runs_are_for_the_oi_and_auditors(
+    client: SyncClient, operator_key: str, make_participant: Callable[..., Member]
+) -> None:
+    oi = Visit(client)
+    oi.sign_in(operator_key)
+    r = oi.get("/portal/settlement/runs?year=2026&month=11")
+    assert r.status_code == 200 and 'id="no-runs"' in r.text
+    assert oi.get("/portal/settlement/runs/999999/hours.csv").status_code == 404
+    auditor = Visit(client)
+    auditor.sign_in(make_participant(role="auditor").key)
+    assert auditor.get("/portal/settlement/runs").status_code == 200
+    for role in ("trader", "lse"):
+        visit = Visit(client)
+        visit.sign_in(make_participant(role=role).key)
+        r = visit.get("/portal/settlement/runs")
+        assert r.status_code == 403 and "holders read their statements" in _text(r)
+        assert visit.get("/portal/settlement/runs/1/holders.csv").status_code == 403

@@ -54,6 +54,47 @@ def shoot(page: Any, name: str, focus: str | None = None) -> None:
         page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=False)
 
 
+ACCESSIBILITY_PROBLEMS = """() => {
+  const problems = [];
+  const short = (el) => el.outerHTML.slice(0, 100);
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    const named = (el.labels && el.labels.length)
+      || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+    if (!named) problems.push(`input without a label: ${short(el)}`);
+  }
+  for (const el of document.querySelectorAll("img, svg, [role=img]")) {
+    if (el.closest("[aria-hidden=true]")) continue;
+    const alt = el.getAttribute("alt") || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+    if (!alt) problems.push(`image without a text alternative: ${short(el)}`);
+    for (const id of (el.getAttribute("aria-labelledby") || "").split(" ").filter(Boolean)) {
+      if (!document.getElementById(id)) problems.push(`aria-labelledby names no element: ${id}`);
+    }
+  }
+  const levels = [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")]
+    .map((h) => Number(h.tagName[1]));
+  if (levels[0] !== 1) problems.push(`the first heading is h${levels[0]}, not h1`);
+  levels.forEach((l, i) => {
+    if (i && l > levels[i - 1] + 1) problems.push(`h${levels[i - 1]} followed by h${l}`);
+  });
+  for (const el of document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")) {
+    if (el.tabIndex < 0) {
+      problems.push(`not reachable by keyboard: ${short(el)}`);
+    }
+  }
+  const ids = [...document.querySelectorAll("[id]")].map((e) => e.id);
+  const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
+  if (twice.length) problems.push(`ids used twice: ${[...new Set(twice)].join(", ")}`);
+  return problems;
+}"""
+
+
+def assert_accessible(page: Any) -> None:
+    """Every input has a label, every image a text alternative, headings go down one level at a time,
+    every control takes the keyboard's focus, no id is used twice."""
+    problems = page.evaluate(ACCESSIBILITY_PROBLEMS)
+    assert problems == [], (page.url, problems)
+
+
 def sign_in(page: Any, who: str, server: LiveServer) -> None:
     page.goto("/portal/sign-in")
     page.get_by_label("API key issued by the OI").fill(server.keys[who])
@@ -84,7 +125,28 @@ def test_trader_bids_by_form_and_sees_the_bad_row_of_an_upload(open_market: Live
     created = page.locator("#bid-created").inner_text()
     bid_id = int(re.search(r"Bid (\d+) stored", created).group(1))  # type: ignore[union-attr]
     assert page.locator(f"#bid-{bid_id}").is_visible()
+    assert_accessible(page)
     shoot(page, "auction-trader")
+
+    page.get_by_label(f"MW of bid {bid_id}", exact=True).fill("3.0")
+    page.get_by_label(f"Price $/MW of bid {bid_id}").fill("120.00")
+    page.locator(f"#edit-{bid_id}").get_by_role("button", name="Change").click()
+    page.locator("#bid-edited").wait_for()
+    row = page.locator(f"#bid-{bid_id} td")
+    assert row.nth(6).inner_text() == "3.0" and row.nth(7).inner_text() == "120.00"
+    page.locator("#bids-filters").get_by_label("Source contains").fill("189")
+    page.locator("#bids-filters").get_by_role("button", name="Filter").click()
+    sources = page.locator("#bids-table tbody tr td:nth-child(4)").all_inner_texts()
+    assert sources and all("189" in s for s in sources)
+    page.locator("#bids-table thead").get_by_role("link", name="Price $/MW").click()
+    page.locator("#bids-table thead").get_by_role("link", name="Price $/MW ▲").wait_for()
+    prices = [
+        float(p.replace(",", ""))
+        for p in page.locator("#bids-table tbody tr td:nth-child(8)").all_inner_texts()
+    ]
+    assert prices == sorted(prices)
+    download = page.request.get(page.locator("#bids-csv").get_attribute("href") or "")
+    assert download.ok and download.text().count("\n") == len(sources) + 1, "the CSV is the filtered set"
 
     template = page.request.get("/portal/bids/template.csv")
     assert template.ok and template.text().startswith("side,period_class,source,sink,hedge,mw,price")
@@ -163,6 +225,19 @@ def test_public_reads_posted_results_and_downloads_them(open_market: LiveServer,
     assert page.locator("#binding-constraints tbody tr").count() >= 1
     page.locator("#nodal-chart canvas").first.wait_for()
     shoot(page, "public-results")
+    assert page.locator("#grid-picture svg circle").count() > 100
+    assert (
+        page.locator("#grid-picture line.br-binding, #grid-picture line.br-binding-contingency").count() >= 1
+    )
+    assert_accessible(page)
+    shoot(page, "grid", "#grid")
+    page.locator("#awards-filters").get_by_label("Participant contains").fill("Trader A")
+    page.locator("#awards-filters").get_by_role("button", name="Filter").click()
+    names = page.locator("#awards-table tbody tr td:nth-child(1)").all_inner_texts()
+    assert names and set(names) == {TRADER_A}
+    page.get_by_role("link", name="network model and contingencies").click()
+    assert page.locator("#contingencies tbody tr").count() >= 1
+    assert_accessible(page)
     for table in ("awards", "nodal_prices", "binding_constraints"):
         r = page.request.get(f"/portal/results/{posted}/on_peak/{table}.csv")
         assert r.ok and r.headers["content-type"].startswith("text/csv") and r.text().count("\n") > 1
@@ -188,7 +263,11 @@ def test_auditor_verifies_the_chain(open_market: LiveServer, visit: Any) -> None
     page.get_by_role("button", name="Filter").click()
     actions = page.locator("#audit-entries tbody tr td:nth-child(4)").all_inner_texts()
     assert actions and set(actions) == {"auction.posted"}
+    assert_accessible(page)
     shoot(page, "audit")
+    csv = page.request.get(page.locator("#audit-csv").get_attribute("href") or "")
+    lines = csv.text().splitlines()
+    assert csv.ok and len(lines) == len(actions) + 1 and all(",auction.posted," in line for line in lines[1:])
 
 
 @pytest.mark.parametrize("who", [TRADER_A, TRADER_B, LSE, TO])
@@ -217,12 +296,19 @@ def test_every_page_shows_a_participant_only_its_own_private_data(
         f"/portal/results/{posted}/on_peak",
         f"/portal/results/{posted}/off_peak",
         f"/portal/path-price?auction_id={posted}&period_class=on_peak&source=189&sink=121",
+        f"/portal/results/{posted}/network",
+        "/portal/networks",
+        *(f"/portal/auctions/{aid}?sort=price&dir=desc" for aid in ids.values()),
     ]
     for url in pages:
         page.goto(url)
+        assert_accessible(page)
         element_ids = page.locator("[id^=bid-]").evaluate_all("es => es.map(e => e.id)")
         shown = {int(i.split("-")[1]) for i in element_ids if re.fullmatch(r"bid-\d+", i)}
         assert shown <= own_bids, (url, shown - own_bids)
+    for private in ("/portal/participants", "/portal/audit", "/portal/audit.csv"):
+        response = page.goto(private)
+        assert response is not None and response.status == 403, private
     page.goto("/portal")
     rows = page.locator("#my-holdings tbody tr")
     assert rows.count() == max(own_holdings, 1)
@@ -231,3 +317,45 @@ def test_every_page_shows_a_participant_only_its_own_private_data(
     if statement.status == 200:
         link = page.get_by_role("link", name="The API's CSV of the hours").get_attribute("href") or ""
         assert f"/statements/{api(open_market, who, '/api/v1/participants/me')['id']}/" in link
+
+
+def test_operator_pages_for_participants_and_networks(open_market: LiveServer, visit: Any) -> None:
+    page = visit(open_market)
+    sign_in(page, OI, open_market)
+    page.get_by_role("link", name="Participants").click()
+    assert page.locator("#participants tbody tr").count() >= 6
+    assert_accessible(page)
+    shoot(page, "participants")
+    create = page.locator("#create-participant")
+    create.get_by_label("Name").fill("Browser Trading")
+    create.get_by_label("Credit limit $").fill("1000.00")
+    create.get_by_role("button", name="Create and issue a key").click()
+    key = page.get_by_label("API key").input_value()
+    assert key.startswith("ftr_")
+    me = json.loads(
+        urllib.request.urlopen(
+            urllib.request.Request(
+                open_market.url + "/api/v1/participants/me", headers={"Authorization": f"Bearer {key}"}
+            ),
+            timeout=15,
+        ).read()
+    )
+    assert me["name"] == "Browser Trading"
+    page.get_by_role("link", name="Networks").click()
+    page.locator("#networks tbody tr").first.get_by_role("link").click()
+    assert page.locator("#network-hash").inner_text().strip()
+    assert_accessible(page)
+    shoot(page, "network")
+    ids = auctions(open_market)
+    page.goto(f"/portal/auctions/{ids['open']}")
+    assert_accessible(page)
+    page.goto("/portal/audit")
+    assert_accessible(page)
+    page.get_by_role("link", name="Settlement runs").click()
+    runs = page.locator("section[id^=run-]")
+    assert runs.count() >= 1, "the demo settled a month"
+    assert_accessible(page)
+    shoot(page, "settlement-runs")
+    href = runs.first.locator("a.ftr-differences").get_attribute("href") or ""
+    differences = page.request.get(href)
+    assert differences.ok and differences.text().startswith("participant_id,hour_ending,ftr_id")
