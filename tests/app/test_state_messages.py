@@ -13,7 +13,7 @@ from datetime import timedelta
 import httpx
 
 from app.clock import FixedClock
-from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer
+from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer, upload_network
 from tests.app.http import SyncClient
 from tests.app.test_clearing import clear, submit_worked_example
 
@@ -94,6 +94,16 @@ class TestAuctionSteps:
         )
         unknown = client.get("/api/v1/auctions/999/results/on_peak", headers=trader.headers)
         assert refused(unknown, 404) == "no posted results for auction 999 (on_peak)"
+
+
+class TestOperatorMessages:
+    def test_an_unreadable_network_file_is_told_what_is_expected_not_the_parser_internals(
+        self, client: SyncClient, operator_key: str
+    ) -> None:
+        r = upload_network(client, operator_key, b"\x00\x01\x02 not a case", "matpower")
+        detail = refused(r, 422)
+        assert "not a readable MATPOWER case (expected the text of a MATLAB function" in detail
+        assert "Error" not in detail and "NoneType" not in detail and "/tmp" not in detail
 
 
 class TestParticipantMessages:
