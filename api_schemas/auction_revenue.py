@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api_schemas.auctions import PeriodClassName
 from api_schemas.bids import HedgeName
-from api_schemas.common import PlainDecimal, RequestModel
+from api_schemas.common import PlainDecimal, RequestModel, decimal_json_schema
 
 
 class StatementLinePublic(BaseModel):
@@ -37,7 +38,9 @@ class RevenueRequirementSet(RequestModel):
     """A transmission owner's revenue requirement (any consistent unit; only proportions count)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": "1250000.00"}]})
-    amount: PlainDecimal = Field(ge=0, le=Decimal("1e13"), decimal_places=2, description="$ per year")
+    amount: Annotated[PlainDecimal, decimal_json_schema(minimum=0, maximum=1e13, multiple_of=0.01)] = Field(
+        ge=0, le=Decimal("1e13"), decimal_places=2, description="$ per year"
+    )
 
 
 class RevenueRequirementPublic(BaseModel):

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from api_schemas.common import PlainDecimal, RequestModel
+from api_schemas.common import PlainDecimal, RequestModel, decimal_json_schema
 from market_terms import parse_period_class
 
 
@@ -74,7 +74,11 @@ class ContingencyIn(BaseModel):
     branches: list[BranchId] = Field(min_length=1, max_length=100)
 
 
-LoopFlowMW = Annotated[PlainDecimal, Field(ge=Decimal(-1_000_000), le=Decimal(1_000_000), decimal_places=3)]
+LoopFlowMW = Annotated[
+    PlainDecimal,
+    Field(ge=Decimal(-1_000_000), le=Decimal(1_000_000), decimal_places=3),
+    decimal_json_schema(minimum=-1_000_000, maximum=1_000_000, multiple_of=0.001),
+]
 
 
 class AuctionBase(BaseModel):

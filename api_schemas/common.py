@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 T = TypeVar("T")
 
@@ -49,14 +49,45 @@ IsoDateTime = Annotated[datetime, BeforeValidator(iso_date_time)]
 """A request's instant: ISO 8601 text only, never a number of seconds."""
 """A ``Decimal`` whose string form is a plain decimal (use for every number a request carries)."""
 
+DECIMAL_STRING_PATTERN = f"^{DECIMAL_STRING.pattern}$"
+
+
+def decimal_json_schema(
+    *,
+    exclusive_minimum: float | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    multiple_of: float | None = None,
+) -> WithJsonSchema:
+    """The OpenAPI schema of a request's number: a JSON number with its bounds, or a plain decimal string.
+
+    Pydantic cannot carry a ``Decimal``'s bounds into the union it documents (it wrote them as
+    ``gt``/``le``/``multiple_of``, which no JSON Schema reader knows): clients and generated tests
+    then sent any string. This states the bounds on the number and the format on the string
+    (:data:`DECIMAL_STRING`); the string's range and steps are in the field's description. The
+    schema is never narrower than the validation, so what it calls invalid is refused.
+    """
+    number: dict[str, Any] = {"type": "number"}
+    for key, value in (
+        ("exclusiveMinimum", exclusive_minimum),
+        ("minimum", minimum),
+        ("maximum", maximum),
+        ("multipleOf", multiple_of),
+    ):
+        if value is not None:
+            number[key] = value
+    return WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": DECIMAL_STRING_PATTERN}]})
+
+
 Megawatts = Annotated[
     PlainDecimal,
     Field(
         gt=0,
         le=Decimal("100000"),
         multiple_of=Decimal("0.1"),
-        description="MW, > 0, in 0.1 MW steps (OA 7.3.5(d))",
+        description="MW, > 0 and at most 100,000, in 0.1 MW steps (OA 7.3.5(d))",
     ),
+    decimal_json_schema(exclusive_minimum=0, maximum=100_000, multiple_of=0.1),
 ]
 DollarsPerMW = Annotated[
     PlainDecimal,
@@ -64,10 +95,14 @@ DollarsPerMW = Annotated[
         ge=Decimal("-1000000"),
         le=Decimal("1000000"),
         decimal_places=2,
-        description="$/MW for the whole period of the class (negative: the buyer is paid)",
+        description="$/MW for the whole period of the class, -1,000,000 to 1,000,000 (negative: the buyer "
+        "is paid)",
     ),
+    decimal_json_schema(minimum=-1_000_000, maximum=1_000_000, multiple_of=0.01),
 ]
-Dollars = Annotated[PlainDecimal, Field(decimal_places=2, description="US dollars")]
+Dollars = Annotated[
+    PlainDecimal, Field(decimal_places=2, description="US dollars"), decimal_json_schema()
+]
 
 
 class RequestModel(BaseModel):

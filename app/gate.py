@@ -23,7 +23,7 @@ from app.asgi_problem import send_problem
 from app.db import read_engine
 from app.errors import Unauthenticated
 from app.participants.service import Caller, ParticipantService
-from app.rate_limit import TokenBucket, client_address, send_too_many
+from app.rate_limit import Bucket, client_address, send_too_many, take, wait_s
 
 CALLER_SCOPE_KEY = "ftr.caller"
 API_PREFIX = "/api/v1/"
@@ -68,8 +68,8 @@ class AuthGate:
         engine: Engine,
         pepper: str,
         routes: list[BaseRoute],
-        per_key: TokenBucket | None = None,
-        failures_per_address: TokenBucket | None = None,
+        per_key: Bucket | None = None,
+        failures_per_address: Bucket | None = None,
     ) -> None:
         self.app = app
         self.engine = engine
@@ -83,14 +83,14 @@ class AuthGate:
             await self.app(scope, receive, send)
             return
         address = client_address(scope)
-        if self.failures is not None and (wait := self.failures.wait_s(address)):
+        if self.failures is not None and (wait := await wait_s(self.failures, address)):
             await send_too_many(scope, send, wait, "with invalid API keys from this address")
             return
         try:
             caller = await to_thread.run_sync(authenticate_key, self.engine, self.pepper, bearer_key(scope))
         except Unauthenticated as exc:
             if self.failures is not None:
-                self.failures.take(address)
+                await take(self.failures, address)
             await send_problem(
                 scope,
                 send,
@@ -101,7 +101,7 @@ class AuthGate:
                 headers=[(b"www-authenticate", b"Bearer")],
             )
             return
-        if self.per_key is not None and (wait := self.per_key.take(caller.participant_id)):
+        if self.per_key is not None and (wait := await take(self.per_key, caller.participant_id)):
             await send_too_many(scope, send, wait, "with this API key")
             return
         scope[CALLER_SCOPE_KEY] = caller

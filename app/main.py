@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -100,18 +101,20 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_request_bytes, timeout_s=settings.body_timeout_s)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
+    store = functools.partial(bucket, store=settings.rate_limit_store, engine=engine)
     app.add_middleware(
         AuthGate,
         engine=engine,
         pepper=settings.secret_key,
         routes=app.router.routes,
-        per_key=bucket(settings.rate_limit_key_per_s, settings.rate_limit_key_burst),
-        failures_per_address=bucket(
-            settings.rate_limit_failed_keys_per_s, settings.rate_limit_failed_keys_burst
+        per_key=store(settings.rate_limit_key_per_s, settings.rate_limit_key_burst, name="key"),
+        failures_per_address=store(
+            settings.rate_limit_failed_keys_per_s, settings.rate_limit_failed_keys_burst, name="failed_keys"
         ),
     )
     app.add_middleware(
-        AddressRateLimit, per_s=settings.rate_limit_address_per_s, burst=settings.rate_limit_address_burst
+        AddressRateLimit,
+        limit=store(settings.rate_limit_address_per_s, settings.rate_limit_address_burst, name="address"),
     )
     if settings.cors_origins:
         app.add_middleware(

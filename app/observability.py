@@ -3,7 +3,14 @@
     /healthz   the process is alive (no database)
     /readyz    the database answers and its migrations are at the head of ``alembic/``; 503 otherwise
     /metrics   Prometheus text: request latency by route, queue depth by job kind, job durations by
-               kind, bids accepted and refused
+               kind, bids accepted and refused, and the OA 7.3.7 posting deadlines (read from the
+               tables at each scrape on the market clock):
+               ``ftr_posting_deadline_seconds{auction_id,month,state}`` seconds left to the posting
+               deadline of each closed auction whose results are not posted (negative: overdue;
+               ``state`` is ``due``, ``due_soon`` within 24 h, or ``overdue``), and
+               ``ftr_late_postings_total`` auctions posted after their deadline. Alert on
+               ``ftr_posting_deadline_seconds < 86400`` (the OI is also warned in the log and by
+               ``posting_state`` on the auction).
 
 Several processes (``ftr serve --workers N``): set ``PROMETHEUS_MULTIPROC_DIR`` to an empty
 directory shared by them and ``/metrics`` adds up every process's samples. ``ftr worker
@@ -21,6 +28,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,11 +43,15 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.auctions.posting_watch import late_posting_count, posting_dues
 from app.jobs.repository import JobRepository
 from app.jobs.runner import observe_durations
 from app.migrations import alembic_config
@@ -99,17 +111,48 @@ class RequestMetrics:
                 BIDS.labels(outcome="accepted" if status < 400 else "refused").inc()
 
 
-def metrics_text(engine: Engine) -> tuple[bytes, str]:
-    """The ``/metrics`` body and content type (queue depth read from the job table now)."""
+class PostingDeadlines(Collector):
+    """The posting-deadline metrics, read from the tables when collected (never process state)."""
+
+    def __init__(self, engine: Engine, now: datetime) -> None:
+        self.engine = engine
+        self.now = now
+
+    def collect(self) -> Iterator[Metric]:
+        with Session(self.engine) as session:
+            dues = posting_dues(session, self.now)
+            late = late_posting_count(session)
+        left = GaugeMetricFamily(
+            "ftr_posting_deadline_seconds",
+            "Seconds to the OA 7.3.7 posting deadline of each closed, unposted auction (negative: overdue)",
+            labels=["auction_id", "month", "state"],
+        )
+        for due in dues:
+            left.add_metric(
+                [str(due.auction_id), f"{due.year}-{due.month:02d}", due.state.value], due.seconds_left
+            )
+        yield left
+        yield CounterMetricFamily(
+            "ftr_late_postings", "Auctions whose results were posted after the posting deadline", value=late
+        )
+
+
+def metrics_text(engine: Engine, now: datetime) -> tuple[bytes, str]:
+    """The ``/metrics`` body and content type (queue depth and posting deadlines read now).
+
+    ``now`` is the market clock: the posting deadlines are counted on it, as the API counts them.
+    """
     with Session(engine) as session:
         depth = JobRepository(session).queued_by_kind()
     for kind in ("clearing", "settlement", "forecast"):
         QUEUE_DEPTH.labels(kind=kind).set(depth.get(kind, 0))
+    tables = CollectorRegistry()
+    tables.register(PostingDeadlines(engine, now))
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(), CONTENT_TYPE_LATEST
+        return generate_latest(registry) + generate_latest(tables), CONTENT_TYPE_LATEST
+    return generate_latest() + generate_latest(tables), CONTENT_TYPE_LATEST
 
 
 def readiness(engine: Engine) -> dict[str, Any]:

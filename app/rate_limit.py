@@ -11,8 +11,10 @@ back) and does nothing else. Three budgets (defaults in :mod:`app.settings`, eac
 - failed authentications from one client address (also in the gate): key guessing is slowed to
   the refill rate after a short burst, before any database lookup.
 
-The buckets live in the process's memory: with several worker processes each has its own, so the
-service-wide limit is the per-process limit times the workers. The client address is the ASGI
+Where the buckets live is ``FTR_RATE_LIMIT_STORE``: ``memory`` (the default) keeps them in the
+process's memory, so with several worker processes each has its own and the service-wide limit is
+the per-process limit times the workers; ``postgres`` keeps them in the database
+(:mod:`app.rate_limit_store`), shared by every process and host on it. The client address is the ASGI
 ``client``: behind a reverse proxy run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so it
 is the caller's, not the proxy's.
 """
@@ -23,10 +25,15 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Protocol
 
+from anyio import to_thread
+from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.asgi_problem import send_problem
+from app.rate_limit_store import PostgresBucket
+from app.settings import RateLimitStore
 
 MAX_TRACKED = 100_000
 """Buckets kept at most per budget (the least recently used go first): memory stays bounded."""
@@ -66,9 +73,47 @@ class TokenBucket:
             self._buckets.popitem(last=False)
 
 
-def bucket(per_s: float, burst: int) -> TokenBucket | None:
-    """A bucket, or ``None`` when the budget is switched off (``per_s`` or ``burst`` is 0)."""
-    return TokenBucket(per_s, burst) if per_s > 0 and burst > 0 else None
+class Bucket(Protocol):
+    """A budget's buckets, one per key (:class:`TokenBucket` in memory, or a shared store)."""
+
+    def take(self, key: Hashable) -> int: ...
+
+    def wait_s(self, key: Hashable) -> int: ...
+
+
+def bucket(
+    per_s: float,
+    burst: int,
+    *,
+    name: str = "",
+    store: RateLimitStore = RateLimitStore.MEMORY,
+    engine: Engine | None = None,
+) -> Bucket | None:
+    """A budget's bucket, or ``None`` when it is switched off (``per_s`` or ``burst`` is 0).
+
+    ``store=postgres`` keeps the budget ``name`` in ``engine``'s database, shared by every process.
+    """
+    if per_s <= 0 or burst <= 0:
+        return None
+    if store is RateLimitStore.POSTGRES:
+        if engine is None:
+            raise ValueError("a shared rate-limit store needs the database engine")
+        return PostgresBucket(engine, name, per_s, burst)
+    return TokenBucket(per_s, burst)
+
+
+async def take(limit: Bucket, key: Hashable) -> int:
+    """:meth:`Bucket.take` without blocking the event loop (a shared store is a database round trip)."""
+    if isinstance(limit, TokenBucket):
+        return limit.take(key)
+    return await to_thread.run_sync(limit.take, key)
+
+
+async def wait_s(limit: Bucket, key: Hashable) -> int:
+    """:meth:`Bucket.wait_s`, off the event loop for a shared store."""
+    if isinstance(limit, TokenBucket):
+        return limit.wait_s(key)
+    return await to_thread.run_sync(limit.wait_s, key)
 
 
 def client_address(scope: Scope) -> str:
@@ -89,13 +134,13 @@ async def send_too_many(scope: Scope, send: Send, retry_after_s: int, what: str)
 
 
 class AddressRateLimit:
-    def __init__(self, app: ASGIApp, *, per_s: float, burst: int) -> None:
+    def __init__(self, app: ASGIApp, *, limit: Bucket | None) -> None:
         self.app = app
-        self.bucket = bucket(per_s, burst)
+        self.bucket = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.bucket is not None:
-            wait = self.bucket.take(client_address(scope))
+            wait = await take(self.bucket, client_address(scope))
             if wait:
                 await send_too_many(scope, send, wait, "from this address")
                 return

@@ -11,7 +11,9 @@ SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hash
 ``FTR_AUDIT_SIGNING_KEY_FILE`` (Ed25519 key of the audit checkpoints, see :mod:`app.audit.signing`),
 ``FTR_SETTLEMENT_STORE`` (where settlement runs' detail files go, see :mod:`app.settlement.detail_store`).
 
-Rate limits (:mod:`app.rate_limit`, per process; 0 switches one off): ``FTR_RATE_LIMIT_ADDRESS_PER_S``
+Rate limits (:mod:`app.rate_limit`; 0 switches one off): ``FTR_RATE_LIMIT_STORE`` (``memory``, the
+default: each process counts its own requests; ``postgres``: every process shares the buckets in
+the database, see :mod:`app.rate_limit_store`), ``FTR_RATE_LIMIT_ADDRESS_PER_S``
 and ``..._BURST`` (every request from one client address: 100/s, bursts of 1,000),
 ``FTR_RATE_LIMIT_KEY_PER_S`` and ``..._BURST`` (one API key: 50/s, bursts of 500),
 ``FTR_RATE_LIMIT_FAILED_KEYS_PER_S`` and ``..._BURST`` (invalid keys from one address: one every 2 s
@@ -58,6 +60,13 @@ class MarketClockMode(StrEnum):
     MOVABLE = "movable"
 
 
+class RateLimitStore(StrEnum):
+    """Where the rate limits' buckets live (``FTR_RATE_LIMIT_STORE``)."""
+
+    MEMORY = "memory"  # each process its own
+    POSTGRES = "postgres"  # shared by every process on the database (app.rate_limit_store)
+
+
 class InsecureSettingsError(RuntimeError):
     """The settings are not safe for the chosen environment; the message names the variable."""
 
@@ -90,6 +99,7 @@ class Settings(BaseSettings):
     rate_limit_key_burst: int = Field(default=500, ge=0)
     rate_limit_failed_keys_per_s: float = Field(default=0.5, ge=0)
     rate_limit_failed_keys_burst: int = Field(default=20, ge=0)
+    rate_limit_store: RateLimitStore = RateLimitStore.MEMORY
     cors_allow_origins: str = ""
     allow_sqlite_in_production: bool = False
     market_clock: MarketClockMode | None = None

@@ -18,6 +18,7 @@ import app.jobs.tables
 import app.market_clock.tables
 import app.networks.tables
 import app.participants.tables
+import app.rate_limit_store
 import app.settlement.tables
 import app.transfers.tables  # noqa: F401
 from app.tables_base import metadata

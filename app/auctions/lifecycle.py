@@ -145,3 +145,48 @@ def posting_state(
     if now > deadline:
         return PostingState.OVERDUE
     return PostingState.DUE_SOON if deadline - now <= POSTING_WARNING else PostingState.DUE
+
+
+def transition_refusal(
+    auction_id: int, stored: AuctionStatus, target: AuctionStatus, closes_at: datetime, now: datetime
+) -> str:
+    """Why auction ``auction_id`` cannot move to ``target`` at ``now``, and what it waits for instead.
+
+    Named by its effective status (an open auction is ``closed`` from ``closes_at`` on, as the API
+    shows it), so the message never contradicts the auction's own ``status``.
+    """
+    status = effective_status(stored, closes_at, now)
+    clock = f"market clock {now.isoformat()}"
+    name = f"auction {auction_id}"
+    if status is target or (target is AuctionStatus.CLOSED and status is AuctionStatus.CLOSED):
+        return f"{name} is already {status.value}"
+    if status is AuctionStatus.POSTED:
+        return f"{name} is posted: its results are final and it changes no more"
+    if target is AuctionStatus.OPEN:
+        return f"{name} is {status.value}: only a draft auction is opened, before its window closes"
+    if target is AuctionStatus.CLOSED:
+        if status is AuctionStatus.DRAFT:
+            return (
+                f"{name} is a draft ({clock}): the OI opens it first; it can be closed from "
+                f"{closes_at.isoformat()} on"
+            )
+        return f"{name} is {status.value}: it closed at {closes_at.isoformat()}"
+    if target is AuctionStatus.CLEARED:
+        if status is AuctionStatus.DRAFT:
+            return (
+                f"{name} is a draft ({clock}): the OI opens it, it takes bids until "
+                f"{closes_at.isoformat()} and can be cleared from then on"
+            )
+        return f"{name} takes bids until {closes_at.isoformat()} ({clock}): it can be cleared from then on"
+    if target is AuctionStatus.POSTED:
+        if status is AuctionStatus.CLOSED:
+            return f"{name} is closed but not cleared: results are posted once a clearing has succeeded"
+        if status is AuctionStatus.DRAFT:
+            return (
+                f"{name} is a draft ({clock}): results are posted once it has been opened, closed and cleared"
+            )
+        return (
+            f"{name} takes bids until {closes_at.isoformat()} ({clock}): results are posted once it has "
+            "closed and been cleared"
+        )
+    return f"{name} is {status.value}; it cannot become {target.value}"

@@ -22,6 +22,7 @@ from app.auctions.lifecycle import (
     effective_status,
     next_change_at,
     posting_state,
+    transition_refusal,
     window_is_open,
 )
 from app.auctions.repository import AuctionRepository
@@ -165,8 +166,11 @@ class AuctionService:
         current = AuctionStatus(auction.status)
         if target not in ALLOWED_TRANSITIONS[current]:
             raise InvalidStateTransition(
-                f"auction {auction_id} is {current.value}; it cannot become {target.value}",
-                extensions={"current_status": current.value, "requested_status": target.value},
+                transition_refusal(auction_id, current, target, auction.closes_at, now),
+                extensions={
+                    "current_status": effective_status(current, auction.closes_at, now).value,
+                    "requested_status": target.value,
+                },
             )
         return auction
 
@@ -214,8 +218,13 @@ class AuctionService:
         """Move a locked auction to ``target`` (used by the clearing and posting flows)."""
         current = AuctionStatus(auction.status)
         if target not in ALLOWED_TRANSITIONS[current]:
+            assert auction.id is not None
             raise InvalidStateTransition(
-                f"auction {auction.id} is {current.value}; it cannot become {target.value}"
+                transition_refusal(auction.id, current, target, auction.closes_at, now),
+                extensions={
+                    "current_status": effective_status(current, auction.closes_at, now).value,
+                    "requested_status": target.value,
+                },
             )
         auction.status = target.value
         if target is AuctionStatus.CLEARED:

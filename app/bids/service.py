@@ -52,7 +52,7 @@ from app.participants.repository import ParticipantRepository
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 from app.units import from_cents
-from auction.holdings import OfferClaim, check_offer
+from auction.holdings import OfferCheckStatus, OfferClaim, check_offer
 from auction.ledger_time import DeliveryMonth
 
 _OTHER_ROUTE = (
@@ -416,6 +416,12 @@ class BidService:
             verdict = check_offer(ledger, claim, open_offers)
             if verdict.accepted:
                 open_offers.append(claim)
+            elif verdict.status is OfferCheckStatus.NOT_HELD:  # the ledger names holders by id
+                reason = (
+                    f"participant {caller.name!r} ({caller.participant_id}) does not hold {key} in every "
+                    f"hour of {key.month}: an offer sells only an FTR held for the whole month (OA 7.3.5(b))"
+                )
+                errors.append(FieldError(_field(row, "mw"), reason, row))
             else:
                 errors.append(FieldError(_field(row, "mw"), verdict.reason, row))
         if errors:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.auctions.lifecycle import AuctionStatus, effective_status
+from app.auctions.lifecycle import AuctionStatus, effective_status, transition_refusal
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
 from app.bid_book import check_bid_book, seal_and_record_close
@@ -39,9 +39,10 @@ def start_clearing(
     status = effective_status(AuctionStatus(auction.status), auction.closes_at, now)
     if status not in RERUNNABLE:
         raise InvalidStateTransition(
-            f"auction {auction_id} is {status.value}; "
-            "only a closed or cleared (not posted) auction can be cleared",
-            extensions={"current_status": status.value},
+            transition_refusal(
+                auction_id, AuctionStatus(auction.status), AuctionStatus.CLEARED, auction.closes_at, now
+            ),
+            extensions={"current_status": status.value, "closes_at": auction.closes_at.isoformat()},
         )
     if AuctionStatus(auction.status) is AuctionStatus.OPEN:
         service = AuctionService(session)

@@ -14,14 +14,14 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.auctions.lifecycle import AuctionStatus
+from app.auctions.lifecycle import AuctionStatus, effective_status, transition_refusal
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService, AuctionView
 from app.audit.service import actor_of, record_audit
 from app.bids.repository import BidRepository
 from app.clearing.results_seal import clearing_results_hash
 from app.clearing.trades import cleared_trades
-from app.errors import FieldError, NotFound, ValidationFailed
+from app.errors import FieldError, InvalidStateTransition, NotFound, ValidationFailed
 from app.holdings.ledger_mapping import EntryContext
 from app.holdings.service import HoldingService
 from auction.holdings import auction_result_postings
@@ -41,9 +41,15 @@ def post_auction(
     auction = auctions.lock(auction_id)
     if auction is None:
         raise NotFound(f"auction {auction_id} not found")
+    stored = AuctionStatus(auction.status)
+    if stored is not AuctionStatus.CLEARED:  # before anything is written: a second post hit a unique key
+        raise InvalidStateTransition(
+            transition_refusal(auction_id, stored, AuctionStatus.POSTED, auction.closes_at, now),
+            extensions={"current_status": effective_status(stored, auction.closes_at, now).value},
+        )
     deadline = posting_deadline(auction.closes_at)
     late = now > deadline
-    if late and not (late_reason or "").strip() and AuctionStatus(auction.status) is AuctionStatus.CLEARED:
+    if late and not (late_reason or "").strip():
         raise ValidationFailed(
             f"the results of auction {auction_id} were due by {deadline.isoformat()} (OA 7.3.7: two "
             f"business days from the window close); it is {now.isoformat()}: a late posting needs a "

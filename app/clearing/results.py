@@ -42,6 +42,7 @@ from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 from app.participants.tables import Participant
 from app.units import from_cents, from_tenths
+from market_calendar import posting_deadline
 
 
 def binding_public(b: BindingConstraint, names: ConstraintNamer) -> BindingConstraintPublic:
@@ -115,7 +116,12 @@ class ResultsService:
         visible = status is AuctionStatus.POSTED or (
             status is AuctionStatus.CLEARED and caller.role in READ_ALL_ROLES
         )
-        cls = auctions.class_of(auction_id, period_class) if auction is not None and visible else None
+        if auction is not None and not visible:
+            raise NotFound(
+                f"the results of auction {auction_id} are not posted yet: the OI posts them after the "
+                f"clearing, due by {posting_deadline(auction.closes_at).isoformat()} (OA 7.3.7)"
+            )
+        cls = auctions.class_of(auction_id, period_class) if auction is not None else None
         if auction is None or cls is None or cls.id is None:
             raise NotFound(f"no posted results for auction {auction_id} ({period_class})")
         return auction, cls

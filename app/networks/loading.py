@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
@@ -35,6 +36,16 @@ class ParsedNetwork:
     """(point id, kind): every bus (OA 7.2.2: any bus with a posted LMP) plus the defined aggregates."""
 
 
+UNREADABLE_PARSER_ERROR = re.compile(r"not a readable MATPOWER case \(.*\)$", re.DOTALL)
+UNREADABLE = (
+    "not a readable MATPOWER case (expected the text of a MATLAB function that sets mpc.baseMVA, mpc.bus, "
+    "mpc.gen and mpc.branch)"
+)
+"""What an upload the MATPOWER parser cannot read is told, in place of the parser library's own
+exception (its class and message are internals of a third-party library, not a fault of the file a
+user can act on)."""
+
+
 def _load(fmt: NetworkFormat, content: bytes) -> Any:
     # The loaders raise ValueError subclasses (network.errors.NetworkError) naming the bad element;
     # they (pandas, matpowercaseframes) load on the first upload, not at every start of the CLI.
@@ -55,7 +66,8 @@ def _load(fmt: NetworkFormat, content: bytes) -> Any:
         try:
             return load_matpower(path)
         except Exception as exc:  # the parser names the file it read: never say where the server keeps it
-            raise ValueError(str(exc).replace(str(path), "the uploaded file").replace(tmp, "")) from None
+            message = str(exc).replace(str(path), "the uploaded file").replace(tmp, "")
+            raise ValueError(UNREADABLE_PARSER_ERROR.sub(UNREADABLE, message)) from None
 
 
 def parse_network(fmt: NetworkFormat, content: bytes, name: str | None) -> ParsedNetwork:

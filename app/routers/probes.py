@@ -25,5 +25,5 @@ def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
-    body, media_type = metrics_text(request.app.state.engine)
+    body, media_type = metrics_text(request.app.state.engine, request.app.state.clock.now())
     return Response(body, media_type=media_type)

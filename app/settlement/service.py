@@ -177,12 +177,19 @@ class SettlementService:
         where = f"no statement of participant {participant_id} for {year}-{month:02d}"
         if caller.role not in READ_ALL_ROLES and caller.participant_id != participant_id:
             raise NotFound(where)
+        if caller.participant_id == participant_id:
+            where = f"no statement of participant {caller.name!r} ({participant_id}) for {year}-{month:02d}"
         run = self.repo.run_version(year, month, version)
         if run is None or run.id is None:
-            raise NotFound(where + (f" version {version}" if version is not None else ""))
+            if version is not None:
+                raise NotFound(f"{where}: {year}-{month:02d} has no settlement run version {version}")
+            raise NotFound(
+                f"{where}: {year}-{month:02d} has not been settled yet (statements exist once the OI "
+                "settles the month, after it ends and its day-ahead inputs are in)"
+            )
         totals = self.repo.holder_month(run.id, participant_id)
         if totals is None:
-            raise NotFound(where)
+            raise NotFound(f"{where}: it held no FTR in {year}-{month:02d} (settlement run {run.id})")
         return run, totals
 
     def statement(

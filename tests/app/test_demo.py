@@ -80,9 +80,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         after_second = _counts(url)
     grown = {t for t in after_first if after_first[t] != after_second[t]}
     assert grown <= ROWS_THAT_MAY_GROW, f"the second run added rows to {sorted(grown - ROWS_THAT_MAY_GROW)}"
-    assert after_second["api_key"] == after_first["api_key"] + 6
     keys = _keys(second.getvalue())
-    assert set(keys) == {"Demo OI", "Demo Trader A", "Demo Trader B", "Demo LSE", "Demo TO", "Demo Auditor"}
+    assert set(keys) == {
+        "Demo OI", "Demo Trader A", "Demo Trader B", "Demo LSE", "Demo TO", "Demo TO B", "Demo Auditor"
+    }  # fmt: skip
+    assert after_second["api_key"] == after_first["api_key"] + len(keys)
     clock, year, month = demo_clock(datetime.now(UTC))
     settings = Settings(env=Environment.DEVELOPMENT, database_url=url)
     engine = create_db_engine(url)
@@ -166,6 +168,28 @@ def test_oi_sees_the_forecast(demo: Demo) -> None:
         f"/api/v1/auctions/{previous['id']}/forecast-jobs", headers=demo.keys["Demo Trader A"]
     )
     assert r.status_code == 404
+
+
+@pytest.mark.slow
+def test_revenue_is_allocated_by_the_entered_requirements(demo: Demo) -> None:
+    """OA 7.3.9: the previous auction's net revenue goes 60/40 to the two owners, to the cent."""
+    previous = _auctions(demo, "Demo OI")[demo.previous]
+    url = f"/api/v1/auctions/{previous['id']}/revenue-allocation"
+    r = demo.client.get(url, headers=demo.keys["Demo OI"])
+    assert r.status_code == 200, r.text
+    allocation = r.json()
+    net = Decimal(allocation["net_revenue"])
+    assert net > 0, "the demo book's buyers pay more than its sellers are paid"
+    shares = {s["owner_id"]: Decimal(s["amount"]) for s in allocation["shares"]}
+    to, to_b = demo.ids["Demo TO"], demo.ids["Demo TO B"]
+    assert set(shares) == {to, to_b}
+    assert sum(shares.values()) == net
+    assert abs(shares[to] - net * Decimal("0.6")) <= Decimal("0.01")
+    own = demo.client.get(url, headers=demo.keys["Demo TO B"])
+    assert own.status_code == 200, own.text
+    assert [s["owner_id"] for s in own.json()["shares"]] == [to_b], "an owner sees its own share"
+    trader = demo.client.get(url, headers=demo.keys["Demo Trader A"])
+    assert trader.status_code == 200 and trader.json()["shares"] == [], "a trader sees no owner's share"
 
 
 @pytest.mark.xdist_group("demo")

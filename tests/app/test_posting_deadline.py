@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -90,3 +91,58 @@ class TestDeadline:
         [entry] = log["items"]
         assert entry["payload"]["late"] is True and entry["payload"]["late_reason"] == "solver outage"
         assert entry["payload"]["posting_deadline"] == "2026-12-19T05:00:00Z"
+
+
+def deadline_samples(client: SyncClient) -> dict[str, tuple[str, float]]:
+    """``ftr_posting_deadline_seconds`` of ``/metrics``: {auction id: (state, seconds left)}."""
+    found = {}
+    for line in client.get("/metrics").text.splitlines():
+        m = re.match(r"ftr_posting_deadline_seconds\{(.*)\} (\S+)$", line)
+        if m:
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+            found[labels["auction_id"]] = (labels["state"], float(m.group(2)))
+    return found
+
+
+def late_postings(client: SyncClient) -> float:
+    [value] = [
+        float(line.split()[1])
+        for line in client.get("/metrics").text.splitlines()
+        if line.startswith("ftr_late_postings_total ")
+    ]
+    return value
+
+
+class TestMetrics:
+    def test_seconds_to_the_deadline_until_posted(
+        self, client: SyncClient, operator_key: str, auction_id: int, clock: FixedClock
+    ) -> None:
+        assert deadline_samples(client) == {}, "nothing is due while the window is open"
+        clock.set(JANUARY_2027_CLOSES)
+        left = (DEADLINE - JANUARY_2027_CLOSES).total_seconds()
+        assert deadline_samples(client) == {str(auction_id): ("due", left)}
+        clock.set(DEADLINE - timedelta(hours=3))
+        assert deadline_samples(client) == {str(auction_id): ("due_soon", 3 * 3600.0)}
+        clock.set(DEADLINE + timedelta(hours=1))
+        assert deadline_samples(client) == {str(auction_id): ("overdue", -3600.0)}
+        assert 'month="2027-01"' in client.get("/metrics").text
+
+    def test_late_postings_counted(
+        self, client: SyncClient, operator_key: str, cleared: int, clock: FixedClock
+    ) -> None:
+        assert late_postings(client) == 0
+        clock.set(DEADLINE + timedelta(hours=2))
+        assert deadline_samples(client)[str(cleared)][0] == "overdue"
+        r = client.post(
+            f"/api/v1/auctions/{cleared}/post",
+            json={"late_reason": "solver outage"},
+            headers=bearer(operator_key),
+        )
+        assert r.status_code == 200, r.text
+        assert deadline_samples(client) == {}, "a posted auction is no longer due"
+        assert late_postings(client) == 1
+
+    def test_on_time_posting_is_not_late(self, client: SyncClient, operator_key: str, cleared: int) -> None:
+        r = client.post(f"/api/v1/auctions/{cleared}/post", headers=bearer(operator_key))
+        assert r.status_code == 200, r.text
+        assert deadline_samples(client) == {} and late_postings(client) == 0
