@@ -2,12 +2,16 @@
 
     /healthz   the process is alive (no database)
     /readyz    the database answers and its migrations are at the head of ``alembic/``; 503 otherwise
-    /metrics   Prometheus text: request latency by route, queue depth by job kind, job durations by
-               kind, bids accepted and refused
+    /metrics   Prometheus text: request latency by route, bids accepted and refused (this process,
+               or every API process of the host), and the job metrics of the whole service
 
-Several processes (``ftr serve --workers N``): set ``PROMETHEUS_MULTIPROC_DIR`` to an empty
-directory shared by them and ``/metrics`` adds up every process's samples. ``ftr worker
---metrics-port`` serves the job durations of a worker process.
+Job metrics are read from the ``job`` table at scrape (:class:`JobTableCollector`): queue depth and
+running jobs by kind, and job durations by kind and outcome (``started_at`` to ``finished_at`` of
+every finished job). Whichever API process answers the scrape, and whichever worker ran the jobs,
+one scrape sees the same figures for the whole service. Request latency and bid counts are counted
+in the process that answered; with several processes (``ftr serve --workers N``) set
+``PROMETHEUS_MULTIPROC_DIR`` to an empty directory shared by them and ``/metrics`` adds up every
+process's samples (each host of a fleet is scraped apart, as Prometheus does).
 
 ``FTR_LOG_FORMAT=json`` writes one JSON object per log line (time, level, logger, message). Log
 messages never carry prices or keys; the formatter also drops any ``Bearer`` credential and any
@@ -21,6 +25,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,42 +35,79 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import read_engine
 from app.jobs.repository import JobRepository
-from app.jobs.runner import observe_durations
+from app.jobs.status import JobKind, JobStatus
 from app.migrations import alembic_config
 
 REQUEST_SECONDS = Histogram(
     "ftr_request_duration_seconds", "HTTP request latency by route template", ["method", "route"]
 )
-QUEUE_DEPTH = Gauge(
-    "ftr_jobs_queued", "Jobs waiting to run, by kind (read at scrape)", ["kind"], multiprocess_mode="max"
-)
-JOB_SECONDS = Histogram(
-    "ftr_job_duration_seconds",
-    "Job run time from start to finish, by kind and outcome",
-    ["kind", "status"],
-    buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
-)
 BIDS = Counter("ftr_bid_requests", "Bid submissions (single and bulk) by outcome", ["outcome"])
 
 BID_ROUTES = ("/api/v1/auctions/{auction_id}/bids", "/api/v1/auctions/{auction_id}/bids/bulk")
+JOB_KINDS = tuple(k.value for k in JobKind)
+JOB_BUCKETS_S = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
 
-def observe_job(kind: str, status: str, seconds: float) -> None:
-    JOB_SECONDS.labels(kind=kind, status=status).observe(seconds)
+class JobTableCollector(Collector):
+    """The job metrics of the whole service, read from the ``job`` table at each scrape."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        with Session(read_engine(self.engine)) as session:
+            repo = JobRepository(session)
+            queued = repo.count_by_kind(JobStatus.QUEUED)
+            running = repo.count_by_kind(JobStatus.RUNNING)
+            durations = repo.run_times()
+        for name, doc, counts in (
+            ("ftr_jobs_queued", "Jobs waiting to run, by kind", queued),
+            ("ftr_jobs_running", "Jobs running, by kind", running),
+        ):
+            gauge = GaugeMetricFamily(name, doc, labels=["kind"])
+            for kind in JOB_KINDS:
+                gauge.add_metric([kind], counts.get(kind, 0))
+            yield gauge
+        histogram = HistogramMetricFamily(
+            "ftr_job_duration_seconds",
+            "Run time of finished jobs (start to finish), by kind and outcome",
+            labels=["kind", "status"],
+        )
+        by_label: dict[tuple[str, str], list[float]] = {}
+        for kind, status, seconds in durations:
+            by_label.setdefault((kind, status), []).append(seconds)
+        for (kind, status), values in sorted(by_label.items()):
+            buckets = [(str(float(b)), sum(1 for v in values if v <= b)) for b in JOB_BUCKETS_S]
+            buckets.append(("+Inf", len(values)))
+            histogram.add_metric([kind, status], buckets, sum(values))
+        yield histogram
 
 
-observe_durations(observe_job)
+def metrics_text(engine: Engine) -> tuple[bytes, str]:
+    """The ``/metrics`` body and content type: this process's (or every API process's) request
+    and bid metrics, then the job metrics read from the job table now."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        local = generate_latest(registry)
+    else:
+        local = generate_latest()
+    jobs = CollectorRegistry()
+    jobs.register(JobTableCollector(engine))
+    return local + generate_latest(jobs), CONTENT_TYPE_LATEST
 
 
 class RequestMetrics:
@@ -97,19 +139,6 @@ class RequestMetrics:
             )
             if scope["method"] == "POST" and template in BID_ROUTES:
                 BIDS.labels(outcome="accepted" if status < 400 else "refused").inc()
-
-
-def metrics_text(engine: Engine) -> tuple[bytes, str]:
-    """The ``/metrics`` body and content type (queue depth read from the job table now)."""
-    with Session(engine) as session:
-        depth = JobRepository(session).queued_by_kind()
-    for kind in ("clearing", "settlement", "forecast"):
-        QUEUE_DEPTH.labels(kind=kind).set(depth.get(kind, 0))
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(), CONTENT_TYPE_LATEST
 
 
 def readiness(engine: Engine) -> dict[str, Any]:
