@@ -55,7 +55,12 @@ def run(args: argparse.Namespace) -> int:
     if settings.market_clock_mode is MarketClockMode.MOVABLE:  # the OI's market clock, as the API reads it
         clock = MovableClock(SystemClock())
     queue = Queue(
-        settings.database_url, engine, clock=clock, before_job=lambda: sync_market_clock(engine, clock)
+        settings.database_url,
+        engine,
+        clock=clock,
+        before_job=lambda: sync_market_clock(engine, clock),
+        isolate=settings.job_solve_process,
+        preload="app.clearing.engine",
     )
     try:
         asyncio.run(

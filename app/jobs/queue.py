@@ -43,6 +43,7 @@ from sqlmodel import Session
 
 from app.clock import Clock, SystemClock
 from app.errors import JobAlreadyRunning
+from app.jobs import isolation
 from app.jobs.repository import JobRepository
 from app.jobs.runner import TransientJobError, run_job
 from app.jobs.status import JobKind, JobStatus
@@ -100,8 +101,12 @@ class Queue:
         clock: Clock | None = None,
         connect_args: dict[str, Any] | None = None,
         before_job: Callable[[], None] | None = None,
+        isolate: bool = True,
+        preload: str | None = None,
     ) -> None:
         self.engine = engine
+        self.isolate = isolate
+        self.preload = preload
         self.clock = clock if clock is not None else SystemClock()
         self.before_job = before_job
         self.app = procrastinate.App(
@@ -121,6 +126,7 @@ class Queue:
             job_id,
             takeover=attempts > 0,
             retry_transient=attempts < TRANSIENT_RETRIES,
+            isolate=self.isolate,
         )
 
     # ---------------------------------------------------------------- the API side
@@ -170,6 +176,8 @@ class Queue:
 
     async def work(self, *, concurrency: int, heartbeat_s: float, stalled_s: float) -> None:
         """Run jobs until cancelled (``ftr worker``)."""
+        if self.isolate and self.preload is not None:  # the solves' fork server, before any job
+            await asyncio.to_thread(isolation.warm, self.preload)
         async with self.app.open_async():
             watcher = asyncio.create_task(self._retry_stalled(stalled_s, heartbeat_s))
             try:

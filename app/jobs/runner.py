@@ -64,6 +64,8 @@ class JobContext:
     clock: Clock
     job_id: int
     kind: JobKind
+    isolate: bool = False
+    """run long computations in a child process (:mod:`app.jobs.isolation`): queue workers"""
     started: float = field(default_factory=time.monotonic)
 
     def elapsed_s(self) -> float:
@@ -160,7 +162,8 @@ def claim(engine: Engine, clock: Clock, job_id: int, *, takeover: bool = False) 
         now = clock.now()
         if takeover and job.status == JobStatus.RUNNING:
             job.log += (
-                f"{now.isoformat()} taken over: the worker running it stopped; run again from its inputs\n"
+                f"{now.isoformat()} taken over: its previous run stopped (worker lost or transient "
+                "failure); run again from its inputs\n"
             )
         elif job.status != JobStatus.QUEUED:
             return None
@@ -220,7 +223,13 @@ def _note_transient(engine: Engine, clock: Clock, job_id: int, exc: BaseExceptio
 
 
 def run_job(
-    engine: Engine, clock: Clock, job_id: int, *, takeover: bool = False, retry_transient: bool = False
+    engine: Engine,
+    clock: Clock,
+    job_id: int,
+    *,
+    takeover: bool = False,
+    retry_transient: bool = False,
+    isolate: bool = False,
 ) -> None:
     """Run one job by its kind's task; a failure is recorded on the job. With ``retry_transient``
     (the queue, while its retry budget lasts) a :data:`TRANSIENT` failure is raised instead as
@@ -233,7 +242,7 @@ def run_job(
     try:
         if body is None:
             raise LookupError(f"no task registered for {kind.value} jobs")
-        body(JobContext(engine, clock, job_id, kind))
+        body(JobContext(engine, clock, job_id, kind, isolate=isolate))
     except Exception as exc:  # recorded on the job: the worker must never die silently
         if retry_transient and isinstance(exc, TRANSIENT):
             logger.warning(
