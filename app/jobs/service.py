@@ -58,8 +58,8 @@ class JobService:
         )
         if unfinished is not None:
             raise JobAlreadyRunning(
-                f"{kind.value} job {unfinished.id} of the same subject is {unfinished.status}: "
-                "wait for it or cancel it",
+                f"{kind.value} job {unfinished.id} {unfinished.status} for the same "
+                f"{'year' if kind == JobKind.SETTLEMENT else 'auction'}: wait for it or cancel it",
                 extensions={"job_id": unfinished.id, "job_status": unfinished.status},
             )
         job = self.repo.add(

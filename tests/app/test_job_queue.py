@@ -340,6 +340,7 @@ class TestRetry:
         engine = app.state.engine
         oi = bearer(operator_key)
         workers.start()
+        assert client.post(f"/api/v1/auctions/{closed_book}/close", headers=oi).status_code == 200  # sealed
         _negate_a_price(engine, closed_book)
         bad = _start_clearing(client, operator_key, closed_book)  # the request does not read the book
         _wait(_finished(engine, bad), "the job on the altered book", workers)
