@@ -1,7 +1,8 @@
 """Clearing job through the service (PostgreSQL queue, ``ftr serve`` + ``ftr worker``) against ``ftr clear``.
 
     python -m benchmarks.job_bench [--case case_ACTIVSg200] [--bids 20000] [--seed 0]
-                                   [--get-rate 20] [--postgres URL | --sqlite]
+                                   [--get-rate 20] [--postgres URL | --sqlite] [--api-workers K]
+                                   [--solve-in-worker] [--engine-runs 1|2]
 
 One seeded bid book (:mod:`benchmarks.clearing_bids`: ``--bids`` bids on ``--case`` with 8 hubs) is
 split by bid number into the two class auctions (even: on-peak, odd: off-peak) and written as files:
@@ -22,7 +23,16 @@ the network with its hubs as JSON, and one bid file per class.
   those sent while the clear request itself was in flight, while the job ran (202 to ``succeeded``)
   and while the first results page was fetched.
   The auction is closed (``POST /auctions/{id}/close`` seals the bid book) before, and timed apart.
-* **load**: the load average before and after, and the CPU time of the worker and the API process.
+* **heartbeat**: the worker's heartbeat period is 1 s here (``FTR_JOB_HEARTBEAT_S``); a thread polls
+  ``procrastinate_workers.last_heartbeat`` every 0.2 s and keeps its largest age seen during the run
+  (a worker starved by its solve would show an age far above 1 s). ``--solve-in-worker`` runs the
+  solve on the worker's job thread (``FTR_JOB_SOLVE_PROCESS=false``) instead of a child process.
+* **load**: the load average before and after, and the CPU time of the worker and the API process
+  (the solve's child processes are children of the worker's fork server: not counted in the
+  worker's CPU time).
+
+``--api-workers K``: ``ftr serve --workers K`` (with ``PROMETHEUS_MULTIPROC_DIR``). ``--engine-runs 1``:
+``ftr clear`` only before the service (for books whose clearing takes minutes).
 
 ``--sqlite``: the same on a SQLite file with ``FTR_JOB_QUEUE=in_process`` (the embedded shape: the
 job runs on a thread of the one ``ftr serve`` process; no worker).
@@ -469,6 +479,13 @@ def main() -> int:
         action="store_true",
         help="FTR_JOB_SOLVE_PROCESS=false: the solve on the worker's thread, not in a child process",
     )
+    parser.add_argument(
+        "--engine-runs",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="ftr clear before and after the service (2), or before only (1: for books that take minutes)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not write a results file")
     args = parser.parse_args()
     before = machine()
@@ -490,8 +507,8 @@ def main() -> int:
         )
         print("service:", {k: v for k, v in svc.items() if k not in ("job_log", "slow_gets_s_ms")})
         print("GETs over 50 ms (s after the clear request, ms):", svc["slow_gets_s_ms"])
-        engine_after = engine_run(directory)
-        print("engine (after):", engine_after)
+        engine_after = engine_run(directory) if args.engine_runs > 1 else engine_before
+        print("engine (after):", engine_after if args.engine_runs > 1 else "not run (--engine-runs 1)")
     engine_awarded = sum(c["bids_awarded"] or 0 for c in engine_before["per_class"].values())
     engine_s = (engine_before["total_s"] + engine_after["total_s"]) / 2
     overhead = svc["service_s"] / engine_s - 1
@@ -518,6 +535,7 @@ def main() -> int:
         f"--get-rate {args.get_rate:g}{' --sqlite' if args.sqlite else ''}"
         f"{f' --api-workers {args.api_workers}' if args.api_workers > 1 else ''}"
         f"{' --solve-in-worker' if args.solve_in_worker else ''}"
+        f"{' --engine-runs 1' if args.engine_runs == 1 else ''}"
     )
     if not args.no_write:
         write_run(
