@@ -45,7 +45,7 @@ from app.clock import Clock, SystemClock
 from app.errors import JobAlreadyRunning
 from app.jobs import isolation
 from app.jobs.repository import JobRepository
-from app.jobs.runner import TransientJobError, run_job
+from app.jobs.runner import TRANSIENT, TransientJobError, run_job
 from app.jobs.status import JobKind, JobStatus
 from app.jobs.tables import Job
 
@@ -118,16 +118,22 @@ class Queue:
 
     def _run(self, context: procrastinate.JobContext, job_id: int) -> None:
         attempts = context.job.attempts if context.job is not None else 0
-        if self.before_job is not None:  # e.g. take the stored market clock
-            self.before_job()
-        run_job(
-            self.engine,
-            self.clock,
-            job_id,
-            takeover=attempts > 0,
-            retry_transient=attempts < TRANSIENT_RETRIES,
-            isolate=self.isolate,
-        )
+        retry_transient = attempts < TRANSIENT_RETRIES
+        try:
+            if self.before_job is not None:  # e.g. take the stored market clock
+                self.before_job()
+            run_job(
+                self.engine,
+                self.clock,
+                job_id,
+                takeover=attempts > 0,
+                retry_transient=retry_transient,
+                isolate=self.isolate,
+            )
+        except TRANSIENT as exc:  # the database away before the task started, or while recording
+            if not retry_transient:
+                raise
+            raise TransientJobError(f"job {job_id}: {type(exc).__name__}") from exc
 
     # ---------------------------------------------------------------- the API side
     def enqueue(self, session: Session, job_id: int) -> None:
