@@ -100,9 +100,7 @@ DollarsPerMW = Annotated[
     ),
     decimal_json_schema(minimum=-1_000_000, maximum=1_000_000, multiple_of=0.01),
 ]
-Dollars = Annotated[
-    PlainDecimal, Field(decimal_places=2, description="US dollars"), decimal_json_schema()
-]
+Dollars = Annotated[PlainDecimal, Field(decimal_places=2, description="US dollars"), decimal_json_schema()]
 
 
 class RequestModel(BaseModel):

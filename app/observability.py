@@ -2,9 +2,9 @@
 
     /healthz   the process is alive (no database)
     /readyz    the database answers and its migrations are at the head of ``alembic/``; 503 otherwise
-    /metrics   Prometheus text: request latency by route, queue depth by job kind, job durations by
-               kind, bids accepted and refused, and the OA 7.3.7 posting deadlines (read from the
-               tables at each scrape on the market clock):
+    /metrics   Prometheus text: request latency by route, bids accepted and refused (this process,
+               or every API process of the host), the job metrics of the whole service, and the
+               OA 7.3.7 posting deadlines (read from the tables at each scrape on the market clock):
                ``ftr_posting_deadline_seconds{auction_id,month,state}`` seconds left to the posting
                deadline of each closed auction whose results are not posted (negative: overdue;
                ``state`` is ``due``, ``due_soon`` within 24 h, or ``overdue``), and
@@ -12,9 +12,13 @@
                ``ftr_posting_deadline_seconds < 86400`` (the OI is also warned in the log and by
                ``posting_state`` on the auction).
 
-Several processes (``ftr serve --workers N``): set ``PROMETHEUS_MULTIPROC_DIR`` to an empty
-directory shared by them and ``/metrics`` adds up every process's samples. ``ftr worker
---metrics-port`` serves the job durations of a worker process.
+Job metrics are read from the ``job`` table at scrape (:class:`JobTableCollector`): queue depth and
+running jobs by kind, and job durations by kind and outcome (``started_at`` to ``finished_at`` of
+every finished job). Whichever API process answers the scrape, and whichever worker ran the jobs,
+one scrape sees the same figures for the whole service. Request latency and bid counts are counted
+in the process that answered; with several processes (``ftr serve --workers N``) set
+``PROMETHEUS_MULTIPROC_DIR`` to an empty directory shared by them and ``/metrics`` adds up every
+process's samples (each host of a fleet is scraped apart, as Prometheus does).
 
 ``FTR_LOG_FORMAT=json`` writes one JSON object per log line (time, level, logger, message). Log
 messages never carry prices or keys; the formatter also drops any ``Bearer`` credential and any
@@ -38,13 +42,11 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -52,32 +54,98 @@ from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auctions.posting_watch import late_posting_count, posting_dues
+from app.db import read_engine
 from app.jobs.repository import JobRepository
-from app.jobs.runner import observe_durations
+from app.jobs.status import JobKind, JobStatus
 from app.migrations import alembic_config
 
 REQUEST_SECONDS = Histogram(
     "ftr_request_duration_seconds", "HTTP request latency by route template", ["method", "route"]
 )
-QUEUE_DEPTH = Gauge(
-    "ftr_jobs_queued", "Jobs waiting to run, by kind (read at scrape)", ["kind"], multiprocess_mode="max"
-)
-JOB_SECONDS = Histogram(
-    "ftr_job_duration_seconds",
-    "Job run time from start to finish, by kind and outcome",
-    ["kind", "status"],
-    buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
-)
 BIDS = Counter("ftr_bid_requests", "Bid submissions (single and bulk) by outcome", ["outcome"])
 
 BID_ROUTES = ("/api/v1/auctions/{auction_id}/bids", "/api/v1/auctions/{auction_id}/bids/bulk")
+JOB_KINDS = tuple(k.value for k in JobKind)
+JOB_BUCKETS_S = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
 
-def observe_job(kind: str, status: str, seconds: float) -> None:
-    JOB_SECONDS.labels(kind=kind, status=status).observe(seconds)
+class JobTableCollector(Collector):
+    """The job metrics of the whole service, read from the ``job`` table at each scrape."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        with Session(read_engine(self.engine)) as session:
+            repo = JobRepository(session)
+            queued = repo.count_by_kind(JobStatus.QUEUED)
+            running = repo.count_by_kind(JobStatus.RUNNING)
+            durations = repo.run_times()
+        for name, doc, counts in (
+            ("ftr_jobs_queued", "Jobs waiting to run, by kind", queued),
+            ("ftr_jobs_running", "Jobs running, by kind", running),
+        ):
+            gauge = GaugeMetricFamily(name, doc, labels=["kind"])
+            for kind in JOB_KINDS:
+                gauge.add_metric([kind], counts.get(kind, 0))
+            yield gauge
+        histogram = HistogramMetricFamily(
+            "ftr_job_duration_seconds",
+            "Run time of finished jobs (start to finish), by kind and outcome",
+            labels=["kind", "status"],
+        )
+        by_label: dict[tuple[str, str], list[float]] = {}
+        for kind, status, seconds in durations:
+            by_label.setdefault((kind, status), []).append(seconds)
+        for (kind, status), values in sorted(by_label.items()):
+            buckets = [(str(float(b)), sum(1 for v in values if v <= b)) for b in JOB_BUCKETS_S]
+            buckets.append(("+Inf", len(values)))
+            histogram.add_metric([kind, status], buckets, sum(values))
+        yield histogram
 
 
-observe_durations(observe_job)
+class PostingDeadlines(Collector):
+    """The posting-deadline metrics, read from the tables when collected (never process state)."""
+
+    def __init__(self, engine: Engine, now: datetime) -> None:
+        self.engine = engine
+        self.now = now
+
+    def collect(self) -> Iterator[Metric]:
+        with Session(read_engine(self.engine)) as session:
+            dues = posting_dues(session, self.now)
+            late = late_posting_count(session)
+        left = GaugeMetricFamily(
+            "ftr_posting_deadline_seconds",
+            "Seconds to the OA 7.3.7 posting deadline of each closed, unposted auction (negative: overdue)",
+            labels=["auction_id", "month", "state"],
+        )
+        for due in dues:
+            left.add_metric(
+                [str(due.auction_id), f"{due.year}-{due.month:02d}", due.state.value], due.seconds_left
+            )
+        yield left
+        yield CounterMetricFamily(
+            "ftr_late_postings", "Auctions whose results were posted after the posting deadline", value=late
+        )
+
+
+def metrics_text(engine: Engine, now: datetime) -> tuple[bytes, str]:
+    """The ``/metrics`` body and content type: this process's (or every API process's) request
+    and bid metrics, then the job metrics and posting deadlines read from the tables now.
+
+    ``now`` is the market clock: the posting deadlines are counted on it, as the API counts them.
+    """
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        local = generate_latest(registry)
+    else:
+        local = generate_latest()
+    tables = CollectorRegistry()
+    tables.register(JobTableCollector(engine))
+    tables.register(PostingDeadlines(engine, now))
+    return local + generate_latest(tables), CONTENT_TYPE_LATEST
 
 
 class RequestMetrics:
@@ -109,50 +177,6 @@ class RequestMetrics:
             )
             if scope["method"] == "POST" and template in BID_ROUTES:
                 BIDS.labels(outcome="accepted" if status < 400 else "refused").inc()
-
-
-class PostingDeadlines(Collector):
-    """The posting-deadline metrics, read from the tables when collected (never process state)."""
-
-    def __init__(self, engine: Engine, now: datetime) -> None:
-        self.engine = engine
-        self.now = now
-
-    def collect(self) -> Iterator[Metric]:
-        with Session(self.engine) as session:
-            dues = posting_dues(session, self.now)
-            late = late_posting_count(session)
-        left = GaugeMetricFamily(
-            "ftr_posting_deadline_seconds",
-            "Seconds to the OA 7.3.7 posting deadline of each closed, unposted auction (negative: overdue)",
-            labels=["auction_id", "month", "state"],
-        )
-        for due in dues:
-            left.add_metric(
-                [str(due.auction_id), f"{due.year}-{due.month:02d}", due.state.value], due.seconds_left
-            )
-        yield left
-        yield CounterMetricFamily(
-            "ftr_late_postings", "Auctions whose results were posted after the posting deadline", value=late
-        )
-
-
-def metrics_text(engine: Engine, now: datetime) -> tuple[bytes, str]:
-    """The ``/metrics`` body and content type (queue depth and posting deadlines read now).
-
-    ``now`` is the market clock: the posting deadlines are counted on it, as the API counts them.
-    """
-    with Session(engine) as session:
-        depth = JobRepository(session).queued_by_kind()
-    for kind in ("clearing", "settlement", "forecast"):
-        QUEUE_DEPTH.labels(kind=kind).set(depth.get(kind, 0))
-    tables = CollectorRegistry()
-    tables.register(PostingDeadlines(engine, now))
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry) + generate_latest(tables), CONTENT_TYPE_LATEST
-    return generate_latest() + generate_latest(tables), CONTENT_TYPE_LATEST
 
 
 def readiness(engine: Engine) -> dict[str, Any]:

@@ -28,7 +28,9 @@ database and shared by ``ftr demo``, ``ftr serve`` and ``ftr clock``; default ``
 ``system`` otherwise; refused in production).
 ``FTR_JOB_QUEUE`` (``in_process``: jobs run on a thread of the service; ``postgres``: on ``ftr worker``
 processes, see :mod:`app.jobs.queue`), ``FTR_JOB_HEARTBEAT_S`` and ``FTR_JOB_STALLED_S`` (a worker's
-heartbeat period, and how long without one before its job is run again elsewhere).
+heartbeat period, and how long without one before its job is run again elsewhere),
+``FTR_JOB_SOLVE_PROCESS`` (a worker runs each clearing solve in a child process, so its heartbeat
+is never starved; ``false`` runs it on the worker's thread).
 
 Outside development the service refuses to start with the default secret: a leaked default
 pepper would let anyone who reads the database brute-force nothing, but it would make every
@@ -114,6 +116,7 @@ class Settings(BaseSettings):
     job_queue: str = Field(default="in_process", pattern="^(in_process|postgres)$")
     job_heartbeat_s: float = Field(default=10.0, gt=0)
     job_stalled_s: float = Field(default=60.0, gt=0)
+    job_solve_process: bool = True
     settlement_store: str = str(DEFAULT_DATA_DIR / "settlement-detail")
 
     @model_validator(mode="after")

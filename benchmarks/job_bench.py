@@ -1,7 +1,8 @@
 """Clearing job through the service (PostgreSQL queue, ``ftr serve`` + ``ftr worker``) against ``ftr clear``.
 
     python -m benchmarks.job_bench [--case case_ACTIVSg200] [--bids 20000] [--seed 0]
-                                   [--get-rate 20] [--postgres URL | --sqlite]
+                                   [--get-rate 20] [--postgres URL | --sqlite] [--api-workers K]
+                                   [--solve-in-worker] [--engine-runs 1|2]
 
 One seeded bid book (:mod:`benchmarks.clearing_bids`: ``--bids`` bids on ``--case`` with 8 hubs) is
 split by bid number into the two class auctions (even: on-peak, odd: off-peak) and written as files:
@@ -22,7 +23,16 @@ the network with its hubs as JSON, and one bid file per class.
   those sent while the clear request itself was in flight, while the job ran (202 to ``succeeded``)
   and while the first results page was fetched.
   The auction is closed (``POST /auctions/{id}/close`` seals the bid book) before, and timed apart.
-* **load**: the load average before and after, and the CPU time of the worker and the API process.
+* **heartbeat**: the worker's heartbeat period is 1 s here (``FTR_JOB_HEARTBEAT_S``); a thread polls
+  ``procrastinate_workers.last_heartbeat`` every 0.2 s and keeps its largest age seen during the run
+  (a worker starved by its solve would show an age far above 1 s). ``--solve-in-worker`` runs the
+  solve on the worker's job thread (``FTR_JOB_SOLVE_PROCESS=false``) instead of a child process.
+* **load**: the load average before and after, and the CPU time of the worker and the API process
+  (the solve's child processes are children of the worker's fork server: not counted in the
+  worker's CPU time).
+
+``--api-workers K``: ``ftr serve --workers K`` (with ``PROMETHEUS_MULTIPROC_DIR``). ``--engine-runs 1``:
+``ftr clear`` only before the service (for books whose clearing takes minutes).
 
 ``--sqlite``: the same on a SQLite file with ``FTR_JOB_QUEUE=in_process`` (the embedded shape: the
 job runs on a thread of the one ``ftr serve`` process; no worker).
@@ -43,6 +53,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -65,6 +76,8 @@ from network.json_format import dump_network_json
 from network.matpower import load_matpower
 
 SECRET = "job-benchmark-secret-0123456789abcdef"
+HEARTBEAT_S = 1.0
+"""the worker's heartbeat period in the benchmark (the default is 10 s): a finer view of its gaps"""
 CLASSES = ("on_peak", "off_peak")
 TARGET_OVERHEAD = 0.20
 TARGET_P99_MS = 50.0
@@ -317,7 +330,44 @@ def _stop(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait(timeout=30)
 
 
-def service(directory: Path, postgres: str | None, year: int, month: int, get_rate: float) -> dict[str, Any]:
+class HeartbeatWatch:
+    """Polls the worker's last heartbeat (``procrastinate_workers``) every 0.2 s on a thread and keeps
+    the largest age seen: how long the worker went without a heartbeat while the job ran."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.max_age_s = 0.0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        query = sa.text("SELECT max(extract(epoch FROM now() - last_heartbeat)) FROM procrastinate_workers")
+        while not self._stop.wait(0.2):
+            with self.engine.connect() as conn:
+                age = conn.execute(query).scalar_one()
+            if age is not None:
+                self.samples += 1
+                self.max_age_s = max(self.max_age_s, float(age))
+
+
+def service(
+    directory: Path,
+    postgres: str | None,
+    year: int,
+    month: int,
+    get_rate: float,
+    *,
+    api_workers: int = 1,
+    solve_in_child: bool = True,
+) -> dict[str, Any]:
     """The clearing job through ``ftr serve`` + one ``ftr worker`` on a throwaway PostgreSQL schema,
     or (``postgres`` None) through ``ftr serve`` alone with its in-process runner on a SQLite file."""
     schema = f"jobbench_{uuid.uuid4().hex[:8]}"
@@ -348,15 +398,39 @@ def service(directory: Path, postgres: str | None, year: int, month: int, get_ra
             "FTR_JOB_QUEUE": "postgres" if admin is not None else "in_process",
             "FTR_MARKET_CLOCK": "movable",
             "FTR_JOB_STALLED_S": "300",
+            "FTR_JOB_HEARTBEAT_S": str(HEARTBEAT_S),
+            "FTR_JOB_SOLVE_PROCESS": "true" if solve_in_child else "false",
         }
-        server = _start([*_ftr(), "serve", "--port", str(port)], env, directory / "serve.log")
+        if api_workers > 1:
+            metrics_dir = directory / "prometheus"
+            metrics_dir.mkdir(exist_ok=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        server = _start(
+            [*_ftr(), "serve", "--port", str(port), "--workers", str(api_workers)],
+            env,
+            directory / "serve.log",
+        )
         if admin is not None:
             worker = _start([*_ftr(), "worker", "--concurrency", "1"], env, directory / "worker.log")
         base_url = f"http://127.0.0.1:{port}"
         asyncio.run(_wait_ready(base_url, server))
         processes = {"api": server} if worker is None else {"api": server, "worker": worker}
         cpu_before = {name: _cpu_s(proc.pid) for name, proc in processes.items()}
-        measured = asyncio.run(service_run(base_url, oi_key, directory, year, month, get_rate))
+        watch = HeartbeatWatch(engine) if worker is not None else None
+        if watch is not None:
+            watch.start()
+        try:
+            measured = asyncio.run(service_run(base_url, oi_key, directory, year, month, get_rate))
+        finally:
+            if watch is not None:
+                watch.stop()
+        if watch is not None:
+            measured["heartbeat"] = {
+                "interval_s": HEARTBEAT_S,
+                "max_age_s": round(watch.max_age_s, 2),
+                "samples": watch.samples,
+                "solve_in_child_process": solve_in_child,
+            }
         measured["cpu_s_during_run"] = {
             name: round(_cpu_s(proc.pid) - cpu_before[name], 2) for name, proc in processes.items()
         }
@@ -399,6 +473,19 @@ def main() -> int:
     parser.add_argument(
         "--sqlite", action="store_true", help="SQLite and the in-process runner (no worker) instead"
     )
+    parser.add_argument("--api-workers", type=int, default=1, help="ftr serve --workers (PostgreSQL only)")
+    parser.add_argument(
+        "--solve-in-worker",
+        action="store_true",
+        help="FTR_JOB_SOLVE_PROCESS=false: the solve on the worker's thread, not in a child process",
+    )
+    parser.add_argument(
+        "--engine-runs",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="ftr clear before and after the service (2), or before only (1: for books that take minutes)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not write a results file")
     args = parser.parse_args()
     before = machine()
@@ -409,11 +496,19 @@ def main() -> int:
         book_s = round(time.perf_counter() - t0, 2)
         engine_before = engine_run(directory)
         print("engine (before):", engine_before)
-        svc = service(directory, None if args.sqlite else args.postgres, args.year, args.month, args.get_rate)
+        svc = service(
+            directory,
+            None if args.sqlite else args.postgres,
+            args.year,
+            args.month,
+            args.get_rate,
+            api_workers=args.api_workers,
+            solve_in_child=not args.solve_in_worker,
+        )
         print("service:", {k: v for k, v in svc.items() if k not in ("job_log", "slow_gets_s_ms")})
         print("GETs over 50 ms (s after the clear request, ms):", svc["slow_gets_s_ms"])
-        engine_after = engine_run(directory)
-        print("engine (after):", engine_after)
+        engine_after = engine_run(directory) if args.engine_runs > 1 else engine_before
+        print("engine (after):", engine_after if args.engine_runs > 1 else "not run (--engine-runs 1)")
     engine_awarded = sum(c["bids_awarded"] or 0 for c in engine_before["per_class"].values())
     engine_s = (engine_before["total_s"] + engine_after["total_s"]) / 2
     overhead = svc["service_s"] / engine_s - 1
@@ -430,6 +525,7 @@ def main() -> int:
             k: svc["gets"][k]["p99_ms"] for k in ("all", "clear_request", "job_running", "results_fetch")
         },
         "get_p99_target_ms": TARGET_P99_MS,
+        "heartbeat_max_age_s": svc.get("heartbeat", {}).get("max_age_s"),
         "bids_awarded_engine": engine_awarded,
         "bids_awarded_service": svc["bids_awarded"],
     }
@@ -437,6 +533,9 @@ def main() -> int:
     command = (
         f"python -m benchmarks.job_bench --case {args.case} --bids {args.bids} --seed {args.seed} "
         f"--get-rate {args.get_rate:g}{' --sqlite' if args.sqlite else ''}"
+        f"{f' --api-workers {args.api_workers}' if args.api_workers > 1 else ''}"
+        f"{' --solve-in-worker' if args.solve_in_worker else ''}"
+        f"{' --engine-runs 1' if args.engine_runs == 1 else ''}"
     )
     if not args.no_write:
         write_run(
@@ -447,7 +546,7 @@ def main() -> int:
                 "queue": (
                     "in_process, ftr serve x1"
                     if args.sqlite
-                    else "postgres (procrastinate), ftr serve x1 + ftr worker x1"
+                    else f"postgres (procrastinate), ftr serve --workers {args.api_workers} + ftr worker x1"
                 ),
                 "machine_before": before,
                 "case": args.case,

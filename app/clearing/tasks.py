@@ -42,6 +42,7 @@ from app.db import transaction
 from app.errors import InvalidStateTransition
 from app.holdings.repository import HoldingRepository
 from app.jobs import JobContext, JobKind, finish, task
+from app.jobs.isolation import call as run_solver
 from app.jobs.repository import JobRepository
 from app.networks.tables import NetworkVersion
 from feasibility.progress import ProgressEvent, format_event
@@ -193,7 +194,9 @@ def clear_snapshots(ctx: JobContext, snapshots: list[ClassSnapshot], clear: Clea
 
 
 def _engine_clear(ctx: JobContext) -> Clear:
-    """The engine's clearing, its rounds written to the job's progress (a cancel stops it between rounds)."""
+    """The engine's clearing, its rounds written to the job's progress (a cancel stops it between
+    rounds). On a queue worker the solve runs in a child process (:mod:`app.jobs.isolation`), so the
+    worker's heartbeat is never starved by a solver holding the interpreter lock."""
 
     def clear(snap: ClassSnapshot) -> ClassOutcome:
         def report(event: ProgressEvent) -> None:
@@ -204,7 +207,7 @@ def _engine_clear(ctx: JobContext) -> Clear:
                 line=f"{snap.period_class} {format_event(event)}",
             )
 
-        return clear_class(snap, progress=report)
+        return run_solver(clear_class, snap, progress=report, isolate=ctx.isolate)
 
     return clear
 

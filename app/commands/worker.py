@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import sys
 
-from prometheus_client import start_http_server
+from prometheus_client import CollectorRegistry, start_http_server
 
 import app.clearing.tasks
 import app.forecast.tasks
@@ -21,7 +21,7 @@ from app.clock import Clock, MovableClock, SystemClock
 from app.db import create_db_engine
 from app.jobs.queue import Queue
 from app.market_clock.service import sync_market_clock
-from app.observability import configure_logging
+from app.observability import JobTableCollector, configure_logging
 from app.settings import MarketClockMode, Settings
 
 
@@ -29,7 +29,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("worker", help="run queued jobs (PostgreSQL queue)")
     parser.add_argument("--concurrency", type=int, default=1, help="jobs run at once by this process")
     parser.add_argument(
-        "--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port"
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve the job metrics (read from the job table, as the API's /metrics) on this port",
     )
     parser.set_defaults(func=run)
 
@@ -43,14 +46,21 @@ def run(args: argparse.Namespace) -> int:
         print("ftr worker: --concurrency must be at least 1", file=sys.stderr)
         return 2
     configure_logging()
-    if args.metrics_port is not None:
-        start_http_server(args.metrics_port)
     engine = create_db_engine(settings.database_url)
+    if args.metrics_port is not None:  # the job table's metrics, as the API's /metrics serves them
+        registry = CollectorRegistry()
+        registry.register(JobTableCollector(engine))
+        start_http_server(args.metrics_port, registry=registry)
     clock: Clock = SystemClock()
     if settings.market_clock_mode is MarketClockMode.MOVABLE:  # the OI's market clock, as the API reads it
         clock = MovableClock(SystemClock())
     queue = Queue(
-        settings.database_url, engine, clock=clock, before_job=lambda: sync_market_clock(engine, clock)
+        settings.database_url,
+        engine,
+        clock=clock,
+        before_job=lambda: sync_market_clock(engine, clock),
+        isolate=settings.job_solve_process,
+        preload="app.clearing.engine",
     )
     try:
         asyncio.run(

@@ -5,8 +5,11 @@
     repository.py  every query on the job table
     runner.py      the generic part: enqueue after commit, claim, progress, log, fail, finish,
                    the task registry and the in-process :class:`JobRunner`
-    queue.py       the PostgreSQL queue (Procrastinate): the API defers, ``ftr worker`` runs
-    service.py     cancelling a job (the OI)
+    queue.py       the PostgreSQL queue (Procrastinate): the API defers in its transaction, with a
+                   queueing lock per subject; ``ftr worker`` runs, retrying transient failures
+    isolation.py   a long computation (the clearing solve) in a child process of the worker, so its
+                   heartbeat is never starved
+    service.py     cancelling and retrying a job (the OI)
 
 The task bodies live beside their domain (``app/<domain>/tasks.py``) and register themselves with
 :func:`app.jobs.runner.task`; this package never imports a domain folder.

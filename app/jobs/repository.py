@@ -40,12 +40,25 @@ class JobRepository:
             stmt = stmt.where(Job.year == year)
         return self.session.exec(stmt.order_by(col(Job.id))).first()
 
-    def queued_by_kind(self) -> dict[str, int]:
-        """How many jobs of each kind wait to run (the queue depth)."""
+    def count_by_kind(self, status: JobStatus) -> dict[str, int]:
+        """How many jobs of each kind are in ``status`` (queue depth: ``queued``)."""
         rows = self.session.exec(
-            select(Job.kind, func.count()).where(Job.status == JobStatus.QUEUED).group_by(Job.kind)
+            select(Job.kind, func.count()).where(Job.status == status).group_by(Job.kind)
         ).all()
         return {str(kind): int(n) for kind, n in rows}
+
+    def run_times(self) -> list[tuple[str, str, float]]:
+        """``(kind, status, seconds from start to finish)`` of every finished job that started."""
+        rows = self.session.exec(
+            select(Job.kind, Job.status, Job.started_at, Job.finished_at).where(
+                col(Job.started_at).is_not(None), col(Job.finished_at).is_not(None)
+            )
+        ).all()
+        return [
+            (str(kind), str(status), max((finished - started).total_seconds(), 0.0))
+            for kind, status, started, finished in rows
+            if started is not None and finished is not None
+        ]
 
     def all_unfinished(self) -> Sequence[Job]:
         return self.session.exec(select(Job).where(col(Job.status).in_(UNFINISHED))).all()

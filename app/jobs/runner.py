@@ -1,7 +1,9 @@
 """The generic part of every job: enqueue after commit, claim, progress and log, fail, cancel, finish.
 
-A job row is created by a service in the request's transaction and handed to the runner only after
-that transaction committed (:func:`enqueue`), so a job never starts on data that may still roll back.
+A job row is created by a service in the request's transaction and queued with it (:func:`enqueue`):
+the in-process runner gets it only after that transaction committed, the PostgreSQL queue inserts
+its queue entry in the same transaction; either way a job never starts on data that may still roll
+back, and a committed job is never left unqueued.
 The runner looks the job's task up by its kind (:func:`task` registers the bodies, which live in
 ``app/<domain>/tasks.py``) and calls it with a :class:`JobContext`:
 
@@ -12,7 +14,10 @@ The runner looks the job's task up by its kind (:func:`task` registers the bodie
     finish       in the task's store transaction: the row (locked) becomes ``succeeded`` with its
                  result; a cancellation requested meanwhile rolls the whole store back
     fail         any exception: ``failed`` with the error, in a transaction of its own; nothing of the
-                 task's results was stored (they are written in one transaction with :func:`finish`)
+                 task's results was stored (they are written in one transaction with :func:`finish`).
+                 A refusal of the service (e.g. ``bid-book-altered``) is recorded as its problem
+                 type and detail. On the queue, a transient failure (the database connection lost)
+                 is retried instead, a bounded number of times (:mod:`app.jobs.queue`)
 
 Task bodies are long computations outside any transaction; they read their inputs in one snapshot
 transaction and store everything in one more. Running a task again from its stored inputs gives the
@@ -30,11 +35,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+import psycopg
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.clock import Clock
 from app.db import after_commit, transaction
+from app.errors import ServiceError
 from app.jobs.repository import JobRepository
 from app.jobs.status import UNFINISHED, JobKind, JobStatus
 from app.jobs.tables import Job
@@ -56,6 +64,8 @@ class JobContext:
     clock: Clock
     job_id: int
     kind: JobKind
+    isolate: bool = False
+    """run long computations in a child process (:mod:`app.jobs.isolation`): queue workers"""
     started: float = field(default_factory=time.monotonic)
 
     def elapsed_s(self) -> float:
@@ -112,13 +122,6 @@ class JobContext:
 
 Task = Callable[[JobContext], None]
 _TASKS: dict[JobKind, Task] = {}
-_OBSERVERS: list[Callable[[str, str, float], None]] = []
-
-
-def observe_durations(observer: Callable[[str, str, float], None]) -> None:
-    """Call ``observer(kind, status, seconds)`` when a job run ends (the metrics)."""
-    if observer not in _OBSERVERS:
-        _OBSERVERS.append(observer)
 
 
 def task(kind: JobKind) -> Callable[[Task], Task]:
@@ -159,7 +162,8 @@ def claim(engine: Engine, clock: Clock, job_id: int, *, takeover: bool = False) 
         now = clock.now()
         if takeover and job.status == JobStatus.RUNNING:
             job.log += (
-                f"{now.isoformat()} taken over: the worker running it stopped; run again from its inputs\n"
+                f"{now.isoformat()} taken over: its previous run stopped (worker lost or transient "
+                "failure); run again from its inputs\n"
             )
         elif job.status != JobStatus.QUEUED:
             return None
@@ -182,32 +186,73 @@ def _finish_unsuccessfully(engine: Engine, clock: Clock, job_id: int, exc: BaseE
             job.log += f"{now.isoformat()} cancelled; nothing was stored\n"
         else:
             job.status = JobStatus.FAILED
-            job.error = f"{type(exc).__name__}: {exc}"
+            job.error = describe_failure(exc)
             job.log += f"{now.isoformat()} failed: {job.error}; nothing was stored\n"
         session.add(job)
 
 
-def run_job(engine: Engine, clock: Clock, job_id: int, *, takeover: bool = False) -> None:
-    """Run one job by its kind's task; never raises (a failure is recorded on the job)."""
+def describe_failure(exc: BaseException) -> str:
+    """A failed job's ``error``: the problem type and its detail for a refusal of the service
+    (``bid-book-altered: the bid book of auction 7 is not the one sealed ...``), else the exception."""
+    if isinstance(exc, ServiceError):
+        return f"{exc.slug}: {exc.detail}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.OperationalError, ConnectionError)
+"""Failures the queue retries (:class:`TransientJobError`): the database connection lost or refused."""
+
+
+class TransientJobError(Exception):
+    """A job stopped by a transient failure (:data:`TRANSIENT`); the queue runs it again later."""
+
+
+def _note_transient(engine: Engine, clock: Clock, job_id: int, exc: BaseException) -> None:
+    """Log the transient failure on the job if the database answers (it may not)."""
+    try:
+        with transaction(engine) as session:
+            job = JobRepository(session).lock(job_id)
+            if job is not None and job.status == JobStatus.RUNNING:
+                job.log += (
+                    f"{clock.now().isoformat()} transient failure ({type(exc).__name__}); "
+                    "the queue runs the job again; nothing was stored\n"
+                )
+                session.add(job)
+    except Exception:  # the database is still away: the retry's "taken over" line will say it
+        logger.warning("job %s: could not log its transient failure", job_id)
+
+
+def run_job(
+    engine: Engine,
+    clock: Clock,
+    job_id: int,
+    *,
+    takeover: bool = False,
+    retry_transient: bool = False,
+    isolate: bool = False,
+) -> None:
+    """Run one job by its kind's task; a failure is recorded on the job. With ``retry_transient``
+    (the queue, while its retry budget lasts) a :data:`TRANSIENT` failure is raised instead as
+    :class:`TransientJobError`, the job row left ``running`` for the retry to take over."""
     job = claim(engine, clock, job_id, takeover=takeover)
     if job is None:
         return
     kind = JobKind(job.kind)
     body = _TASKS.get(kind)
-    started = time.monotonic()
-    outcome = JobStatus.SUCCEEDED
     try:
         if body is None:
             raise LookupError(f"no task registered for {kind.value} jobs")
-        body(JobContext(engine, clock, job_id, kind))
+        body(JobContext(engine, clock, job_id, kind, isolate=isolate))
     except Exception as exc:  # recorded on the job: the worker must never die silently
-        outcome = JobStatus.CANCELLED if isinstance(exc, JobCancelled) else JobStatus.FAILED
-        if outcome is JobStatus.FAILED:
+        if retry_transient and isinstance(exc, TRANSIENT):
+            logger.warning(
+                "%s job %s: transient failure (%s), retried", kind.value, job_id, type(exc).__name__
+            )
+            _note_transient(engine, clock, job_id, exc)
+            raise TransientJobError(f"{kind.value} job {job_id}: {type(exc).__name__}") from exc
+        if not isinstance(exc, JobCancelled):
             logger.exception("%s job %s failed", kind.value, job_id)
         _finish_unsuccessfully(engine, clock, job_id, exc)
-    finally:
-        for observe in _OBSERVERS:
-            observe(kind.value, outcome.value, time.monotonic() - started)
 
 
 def request_cancel(session: Session, job: Job, now: datetime) -> Job:
@@ -245,7 +290,9 @@ def mark_interrupted(engine: Engine, clock: Clock) -> int:
 class Runner(Protocol):
     """Where committed jobs go: :class:`JobRunner` (in-process) or :class:`app.jobs.queue.Queue`."""
 
-    def submit(self, job_id: int) -> object: ...
+    def enqueue(self, session: Session, job_id: int) -> None:
+        """Queue the job created in ``session``'s transaction (it runs only if that commits)."""
+        ...
 
     def wait_idle(self, timeout: float | None = None) -> None: ...
 
@@ -261,6 +308,14 @@ class JobRunner:
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ftr-job")
         self._lock = threading.Lock()
         self._pending: set[Future[None]] = set()
+
+    def enqueue(self, session: Session, job_id: int) -> None:
+        """Submit the job once ``session``'s transaction committed (never if it rolls back)."""
+
+        def submit() -> None:
+            self.submit(job_id)
+
+        after_commit(session, submit)
 
     def submit(self, job_id: int) -> Future[None]:
         future = self._executor.submit(run_job, self.engine, self.clock, job_id)
@@ -285,9 +340,6 @@ class JobRunner:
 
 
 def enqueue(session: Session, runner: Runner, job_id: int) -> None:
-    """Hand the job to the runner once ``session``'s transaction committed (never if it rolls back)."""
-
-    def submit() -> None:
-        runner.submit(job_id)
-
-    after_commit(session, submit)
+    """Queue the job created in ``session``'s transaction: the in-process runner submits it after
+    the commit; the PostgreSQL queue defers it in the same transaction (both or neither commit)."""
+    runner.enqueue(session, job_id)

@@ -8,7 +8,7 @@ from api_schemas.auctions import AuctionPublic, PostRequest
 from api_schemas.clearing import ClearingJobPublic
 from api_schemas.common import Page
 from app.auctions.mapping import auction_public
-from app.clearing.flows import start_clearing
+from app.clearing.flows import retry_clearing, start_clearing
 from app.clearing.posting import post_auction
 from app.clearing.results import ResultsService, job_public
 from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
@@ -56,6 +56,27 @@ def cancel_job(job_id: ObjectId, caller: Operator, session: SessionDep, clock: C
     """Cancel a clearing job: a queued one at once, a running one at its next progress point; a
     cancelled job stores nothing. OI only."""
     job = JobService(session).cancel(job_id, JobKind.CLEARING, by=caller.participant_id, now=clock.now())
+    return job_public(job, clock.now())
+
+
+@router.post(
+    "/clearing-jobs/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=ClearingJobPublic
+)
+def retry_job(
+    job_id: ObjectId,
+    request: Request,
+    response: Response,
+    caller: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+) -> ClearingJobPublic:
+    """Queue a failed or cancelled clearing job again from its stored inputs: a new job (its log
+    names the one retried), audited. 409 while the auction has a clearing job queued or running,
+    or once it is posted. OI only. ``Location`` names the new job."""
+    job = retry_clearing(
+        session, job_id=job_id, requested_by=caller.participant_id, clock=clock, jobs=request.app.state.jobs
+    )
+    response.headers["Location"] = f"/api/v1/clearing-jobs/{job.id}"
     return job_public(job, clock.now())
 
 

@@ -65,6 +65,27 @@ def cancel_forecast_job(
     return forecast_job_public(job, clock.now())
 
 
+@router.post(
+    "/forecast-jobs/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=ForecastJobPublic
+)
+def retry_forecast_job(
+    job_id: ObjectId,
+    request: Request,
+    response: Response,
+    caller: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+) -> ForecastJobPublic:
+    """Queue a failed or cancelled forecast job again with its stored parameters: a new job (its log
+    names the one retried), audited. 409 while the auction has a forecast job queued or running.
+    OI only. ``Location`` names the new job."""
+    job = JobService(session).retry(
+        job_id, JobKind.FORECAST, by=caller.participant_id, now=clock.now(), jobs=request.app.state.jobs
+    )
+    response.headers["Location"] = f"/api/v1/forecast-jobs/{job.id}"
+    return forecast_job_public(job, clock.now())
+
+
 @router.get("/auctions/{auction_id}/forecast-jobs", response_model=Page[ForecastJobPublic])
 def list_forecast_jobs(
     auction_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep, page: PageDep

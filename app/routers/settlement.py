@@ -201,6 +201,25 @@ def cancel_job(
     return mapping.job_public(job, run_ids, clock.now())
 
 
+@router.post("/jobs/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=SettlementJobPublic)
+def retry_job(
+    job_id: ObjectId,
+    request: Request,
+    response: Response,
+    caller: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+) -> SettlementJobPublic:
+    """Queue a failed or cancelled settlement job again from its stored inputs: a new job (its log
+    names the one retried), audited. 409 while a settlement job of the year is queued or running.
+    OI only. ``Location`` names the new job."""
+    job = SettlementService(session).retry_job(
+        job_id, by=caller.participant_id, now=clock.now(), jobs=request.app.state.jobs
+    )
+    response.headers["Location"] = f"/api/v1/settlement/jobs/{job.id}"
+    return mapping.job_public(job, [], clock.now())
+
+
 @router.get("/runs/{run_id}", response_model=SettlementRunPublic)
 def read_run(run_id: ObjectId, caller: SettlementReader, session: SessionDep) -> SettlementRunPublic:
     """One version of a month: inputs used, year state fingerprints, month summary (OI and auditors)."""

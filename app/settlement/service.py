@@ -17,7 +17,7 @@ from sqlmodel import Session
 from api_schemas.settlement import FtrHourPublic
 from app.audit.service import actor_of, record_audit
 from app.errors import FieldError, NotFound, ValidationFailed
-from app.jobs import Job, JobKind
+from app.jobs import Job, JobKind, Runner
 from app.jobs.repository import JobRepository
 from app.jobs.service import JobService
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES
@@ -137,6 +137,15 @@ class SettlementService:
         """Cancel a settlement job (a cancelled job stores no run); the job and the runs it stored."""
         job = JobService(self.session).cancel(job_id, JobKind.SETTLEMENT, by=by, now=now)
         return job, self.repo.runs_of_job(job_id)
+
+    def retry_job(self, job_id: int, *, by: int, now: datetime, jobs: Runner) -> Job:
+        """Queue a failed or cancelled settlement job again from its stored inputs (year, month,
+        reason), under the year's lock; audited ``job.retry``."""
+        old = JobRepository(self.session).get(job_id, JobKind.SETTLEMENT)
+        if old is None:
+            raise NotFound(f"settlement job {job_id} not found")
+        self.repo.lock_year(old.year)
+        return JobService(self.session).retry(job_id, JobKind.SETTLEMENT, by=by, now=now, jobs=jobs)
 
     def run(self, run_id: int) -> SettlementRun:
         run = self.repo.run(run_id)

@@ -16,7 +16,7 @@ from app.cli import main
 from app.clock import FixedClock
 from tests.app.conftest import JANUARY_2027_CLOSES, Database, Member, bearer
 from tests.app.http import SyncClient
-from tests.app.test_clearing import clear, order
+from tests.app.test_clearing import clear, order, wait_for_job
 
 
 def _url(database: Database) -> str:
@@ -179,8 +179,14 @@ class TestBidBookSeal:
         assert r.status_code == 200, r.text
         with app.state.engine.begin() as conn:
             conn.execute(sa.text("UPDATE bid SET price_cents = 1 WHERE auction_id = :a"), {"a": auction_id})
+        # The request only checks the auction's state; the job checks the seal and fails, storing nothing.
         r = client.post(f"/api/v1/auctions/{auction_id}/clear", headers=oi)
-        assert r.status_code == 409 and r.json()["type"].endswith("/bid-book-altered")
+        assert r.status_code == 202, r.text
+        failed = wait_for_job(client, operator_key, r.json()["id"])
+        assert failed["status"] == "failed"
+        assert failed["error"].startswith("bid-book-altered: the bid book of auction")
+        assert "not the one sealed at window close" in failed["log"][-1]
+        assert client.get(f"/api/v1/auctions/{auction_id}", headers=oi).json()["status"] == "closed"
         with app.state.engine.begin() as conn:
             conn.execute(sa.text("UPDATE bid SET price_cents = 700 WHERE auction_id = :a"), {"a": auction_id})
         assert clear(client, operator_key, auction_id)["status"] == "succeeded"

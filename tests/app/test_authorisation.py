@@ -83,6 +83,9 @@ EXPECTED_FOR_OTHER: dict[tuple[str, str], int] = {
     ("POST", "/api/v1/clearing-jobs/{job_id}/cancel"): 403,
     ("POST", "/api/v1/forecast-jobs/{job_id}/cancel"): 403,
     ("POST", "/api/v1/settlement/jobs/{job_id}/cancel"): 403,
+    ("POST", "/api/v1/clearing-jobs/{job_id}/retry"): 403,
+    ("POST", "/api/v1/forecast-jobs/{job_id}/retry"): 403,
+    ("POST", "/api/v1/settlement/jobs/{job_id}/retry"): 403,
 }
 
 OPERATOR_ONLY: list[tuple[str, str]] = [
@@ -107,6 +110,9 @@ OPERATOR_ONLY: list[tuple[str, str]] = [
     ("POST", "/api/v1/clearing-jobs/{job_id}/cancel"),
     ("POST", "/api/v1/forecast-jobs/{job_id}/cancel"),
     ("POST", "/api/v1/settlement/jobs/{job_id}/cancel"),
+    ("POST", "/api/v1/clearing-jobs/{job_id}/retry"),
+    ("POST", "/api/v1/forecast-jobs/{job_id}/retry"),
+    ("POST", "/api/v1/settlement/jobs/{job_id}/retry"),
 ]
 BIDDER_ONLY: list[tuple[str, str]] = [
     ("POST", "/api/v1/auctions/{auction_id}/bids"),
@@ -141,7 +147,7 @@ def _body(method: str, path: str) -> dict[str, Any]:
         return {"json": {"credit_limit": "1.00"}}
     if method == "PUT":
         return {"json": {"amount": "1.00"}}
-    if path.endswith(("/decline", "/cancel", "/election")):
+    if path.endswith(("/decline", "/cancel", "/election", "/retry")):
         return {"json": {}}
     if path.endswith("/transfers"):
         return {"json": TRANSFER | {"buyer_id": 1}}

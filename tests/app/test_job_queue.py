@@ -29,7 +29,10 @@ from app.audit.tables import AuditLog
 from app.bid_fills import BidFill
 from app.clearing.tables import BindingConstraint, NodalPrice
 from app.clock import FixedClock
+from app.db import transaction
+from app.errors import JobAlreadyRunning
 from app.jobs import Job
+from app.jobs.repository import JobRepository
 from app.migrations import PROJECT_ROOT
 from app.settings import Environment, Settings
 from tests.app.conftest import JANUARY_2027_CLOSES, TEST_SECRET, Database, Member, bearer
@@ -73,7 +76,9 @@ class Workers:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.files: list[Any] = []
 
-    def start(self, pause_in: str | None = None, pause_s: float = 60.0) -> subprocess.Popen[bytes]:
+    def start(
+        self, pause_in: str | None = None, pause_s: float = 60.0, fail_connect: int = 0
+    ) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env.update(
             DATABASE_URL=self.settings.database_url,
@@ -86,6 +91,8 @@ class Workers:
         )
         if pause_in is not None:
             env.update(FTR_TEST_PAUSE_IN=pause_in, FTR_TEST_PAUSE_S=str(pause_s))
+        if fail_connect:
+            env.update(FTR_TEST_FAIL_CONNECT=str(fail_connect))
         log = (self.logs / f"worker-{len(self.procs)}.log").open("wb")
         self.files.append(log)
         proc = subprocess.Popen(
@@ -244,6 +251,7 @@ class TestQueue:
         r = client.post(f"/api/v1/auctions/{closed_book}/clear", headers=bearer(operator_key))
         assert r.status_code == 409
         assert r.json()["type"].endswith("/job-already-running") and str(closed_book) in r.json()["detail"]
+        assert f"clearing job {job_id} running" in r.json()["detail"] and r.json()["job_id"] == job_id
         _wait(_finished(engine, job_id), "the first job", workers)
         assert _job(engine, job_id).status == "succeeded"
         assert _runs_audited(engine) == [job_id]
@@ -262,6 +270,119 @@ class TestQueue:
         assert _result_rows(engine) == 0 and _runs_audited(engine) == []
         auction = client.get(f"/api/v1/auctions/{closed_book}", headers=bearer(operator_key)).json()
         assert auction["status"] == "closed"
+
+
+def _queue_entries(engine: Any, lock: str) -> list[tuple[str, int]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT status::text, (args->>'job_id')::int FROM procrastinate_jobs "
+                "WHERE queueing_lock = :lock ORDER BY id"
+            ),
+            {"lock": lock},
+        ).all()
+    return [(str(status), int(job_id)) for status, job_id in rows]
+
+
+def _negate_a_price(engine: Any, auction_id: int) -> None:
+    """Change one bid's price after the seal; a second call puts it back as sealed."""
+    with engine.begin() as conn:
+        bid_id = conn.execute(
+            sa.text("SELECT min(id) FROM bid WHERE auction_id = :a"), {"a": auction_id}
+        ).scalar_one()
+        conn.execute(sa.text("UPDATE bid SET price_cents = -price_cents WHERE id = :b"), {"b": bid_id})
+
+
+class TestQueueingLock:
+    def test_a_second_clearing_of_the_same_class_auctions_is_refused_by_the_queueing_lock(
+        self, app: Any, client: SyncClient, operator_key: str, closed_book: int
+    ) -> None:
+        """No worker runs: the first job waits in the queue under ``clearing:auction:<id>``. A second
+        job row of the same auction (made past the service's job-table check) cannot be queued: 409
+        naming the waiting job. Cancelled while waiting, the first job's queue entry no longer
+        blocks the next clearing."""
+        engine = app.state.engine
+        lock = f"clearing:auction:{closed_book}"
+        first = _start_clearing(client, operator_key, closed_book)
+        assert _queue_entries(engine, lock) == [("todo", first)]
+        r = client.post(f"/api/v1/auctions/{closed_book}/clear", headers=bearer(operator_key))
+        assert r.status_code == 409 and r.json()["type"].endswith("/job-already-running")
+        assert f"clearing job {first} queued" in r.json()["detail"] and r.json()["job_id"] == first
+        with transaction(engine) as session:
+            template = JobRepository(session).get(first)
+            assert template is not None
+            second = Job(
+                kind=template.kind,
+                status="queued",
+                auction_id=template.auction_id,
+                year=template.year,
+                month=template.month,
+                requested_by_id=template.requested_by_id,
+                created_at=template.created_at,
+            )
+            session.add(second)
+            session.flush()
+            assert second.id is not None
+            with pytest.raises(JobAlreadyRunning) as refused:
+                app.state.jobs.enqueue(session, second.id)
+            session.rollback()
+        assert refused.value.extensions["job_id"] == first and lock in refused.value.detail
+        assert _queue_entries(engine, lock) == [("todo", first)]
+        assert (
+            client.post(f"/api/v1/clearing-jobs/{first}/cancel", headers=bearer(operator_key)).json()[
+                "status"
+            ]
+            == "cancelled"
+        )
+        third = _start_clearing(client, operator_key, closed_book)
+        assert _queue_entries(engine, lock) == [("todo", third)]
+
+
+class TestRetry:
+    def test_book_problems_fail_the_job_and_a_retry_stores_the_clean_runs_result(
+        self, app: Any, client: SyncClient, operator_key: str, closed_book: int, workers: Workers
+    ) -> None:
+        engine = app.state.engine
+        oi = bearer(operator_key)
+        workers.start()
+        assert client.post(f"/api/v1/auctions/{closed_book}/close", headers=oi).status_code == 200  # sealed
+        _negate_a_price(engine, closed_book)
+        bad = _start_clearing(client, operator_key, closed_book)  # the request does not read the book
+        _wait(_finished(engine, bad), "the job on the altered book", workers)
+        failed = _job(engine, bad)
+        assert failed.status == "failed" and failed.error is not None
+        assert failed.error.startswith("bid-book-altered:") and "not the one sealed" in failed.log
+        assert _result_rows(engine) == 0 and _runs_audited(engine) == []
+        r = client.post(f"/api/v1/clearing-jobs/{bad}/retry", headers=oi)
+        assert r.status_code == 202 and r.json()["status"] == "queued", r.text
+        _negate_a_price(engine, closed_book)  # the book back as sealed, before the retry runs
+        retried = int(r.json()["id"])
+        _wait(_finished(engine, retried), "the retried job", workers)
+        assert _job(engine, retried).status == "succeeded", _job(engine, retried).error
+        assert f"retry of job {bad}" in _job(engine, retried).log
+        r = client.post(f"/api/v1/clearing-jobs/{retried}/retry", headers=oi)
+        assert r.status_code == 409 and "succeeded" in r.json()["detail"]
+        clean = _start_clearing(client, operator_key, closed_book)
+        _wait(_finished(engine, clean), "the clean run", workers)
+        assert (_job(engine, clean).input_hash, _job(engine, clean).result_hash) == (
+            _job(engine, retried).input_hash,
+            _job(engine, retried).result_hash,
+        )
+        with Session(engine) as session:
+            audit = session.exec(select(AuditLog).where(AuditLog.action == "job.retry")).all()
+        assert [json.loads(a.payload)["retry_of"] for a in audit] == [bad]
+
+    def test_a_lost_database_connection_is_retried_by_the_queue(
+        self, app: Any, client: SyncClient, operator_key: str, closed_book: int, workers: Workers
+    ) -> None:
+        engine = app.state.engine
+        workers.start(fail_connect=1)
+        job_id = _start_clearing(client, operator_key, closed_book)
+        _wait(_finished(engine, job_id), "the retried job", workers)
+        job = _job(engine, job_id)
+        assert job.status == "succeeded", (job.error, workers.output())
+        assert "transient failure (OperationalError)" in job.log and "taken over" in job.log
+        assert job.log.count("results stored") == 1 and _runs_audited(engine) == [job_id]
 
 
 class TestServeProcesses:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import Session, func, select
 
+from app.audit.tables import AuditLog
 from app.bid_fills import BidFill
 from app.clearing import tasks
 from app.clearing.engine import ClassOutcome, ClassSnapshot, clear_class
@@ -161,3 +164,71 @@ class TestCancel:
         # A finished job stays as it was.
         r = client.post(f"/api/v1/clearing-jobs/{job['id']}/cancel", headers=bearer(operator_key))
         assert r.status_code == 200 and r.json()["status"] == "succeeded"
+
+
+class TestRetry:
+    def test_a_failed_clearing_is_retried_from_its_inputs_once_and_audited(
+        self,
+        app: FastAPI,
+        client: SyncClient,
+        operator_key: str,
+        auction_id: int,
+        clock: FixedClock,
+        make_participant: Callable[..., Member],
+    ) -> None:
+        oi = bearer(operator_key)
+        submit_worked_example(client, auction_id, make_participant)
+        clock.set(JANUARY_2027_CLOSES)
+        client.post(f"/api/v1/auctions/{auction_id}/close", headers=oi)
+        flip = "UPDATE bid SET price_cents = -price_cents WHERE id = (SELECT min(id) FROM bid)"
+        with app.state.engine.begin() as conn:
+            conn.execute(sa.text(flip))
+        failed = clear(client, operator_key, auction_id)
+        assert failed["status"] == "failed" and failed["error"].startswith("bid-book-altered:")
+        # The book put back as sealed, the OI retries the failed job; a job that succeeded cannot be.
+        with app.state.engine.begin() as conn:
+            conn.execute(sa.text(flip))
+        r = client.post(f"/api/v1/clearing-jobs/{failed['id']}/retry", headers=oi)
+        assert r.status_code == 202, r.text
+        assert r.headers["location"] == f"/api/v1/clearing-jobs/{r.json()['id']}"
+        retried = wait_for_job(client, operator_key, r.json()["id"])
+        assert retried["status"] == "succeeded", retried["error"]
+        assert f"retry of job {failed['id']}" in retried["log"][0]
+        r = client.post(f"/api/v1/clearing-jobs/{retried['id']}/retry", headers=oi)
+        assert r.status_code == 409 and r.json()["type"].endswith("/invalid-step")
+        for path in (f"/api/v1/forecast-jobs/{failed['id']}", f"/api/v1/settlement/jobs/{failed['id']}"):
+            assert client.post(f"{path}/retry", headers=oi).status_code == 404
+        clean = clear(client, operator_key, auction_id)
+        assert (clean["input_hash"], clean["result_hash"]) == (retried["input_hash"], retried["result_hash"])
+        with Session(app.state.engine) as session:
+            audit = session.exec(select(AuditLog).where(AuditLog.action == "job.retry")).all()
+        assert [json.loads(a.payload) for a in audit] == [
+            {"job_id": retried["id"], "retry_of": failed["id"], "kind": "clearing", "status_before": "failed"}
+        ]
+
+    def test_a_retry_is_refused_while_a_clearing_of_the_auction_runs(
+        self,
+        client: SyncClient,
+        operator_key: str,
+        auction_id: int,
+        clock: FixedClock,
+        make_participant: Callable[..., Member],
+        gate: Gate,
+    ) -> None:
+        oi = bearer(operator_key)
+        submit_worked_example(client, auction_id, make_participant)
+        clock.set(JANUARY_2027_CLOSES)
+        first = client.post(f"/api/v1/auctions/{auction_id}/clear", headers=oi).json()["id"]
+        assert gate.inside.wait(WAIT_S)
+        assert client.post(f"/api/v1/clearing-jobs/{first}/cancel", headers=oi).status_code == 200
+        gate.open.set()
+        assert wait_for_job(client, operator_key, first)["status"] == "cancelled"
+        gate.open.clear()
+        gate.inside.clear()
+        second = client.post(f"/api/v1/auctions/{auction_id}/clear", headers=oi).json()["id"]
+        assert gate.inside.wait(WAIT_S)
+        r = client.post(f"/api/v1/clearing-jobs/{first}/retry", headers=oi)
+        assert r.status_code == 409 and r.json()["job_id"] == second
+        assert f"clearing job {second} running" in r.json()["detail"]
+        gate.open.set()
+        assert wait_for_job(client, operator_key, second)["status"] == "succeeded"

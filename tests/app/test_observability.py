@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from app.clock import FixedClock
+from app.db import transaction
+from app.jobs import Job, JobKind, JobStatus
 from app.observability import JsonFormatter
+from app.participants.repository import ParticipantRepository
 from tests.app.conftest import JANUARY_2027_CLOSES, Member
 from tests.app.http import SyncClient
 from tests.app.test_clearing import clear, submit_worked_example
@@ -92,6 +98,46 @@ class TestMetrics:
         )
         assert _sample(after, "ftr_jobs_queued", kind="clearing") == 0
         assert f"/api/v1/auctions/{auction_id}/bids" not in after, "routes are templates, never raw paths"
+
+    def test_job_metrics_come_from_the_job_table_whoever_ran_the_jobs(
+        self, app: FastAPI, client: SyncClient, operator_key: str, auction_id: int, clock: FixedClock
+    ) -> None:
+        """Jobs recorded by other processes (rows written straight to the table here) are in this
+        process's scrape: queue depth, running jobs and durations by kind and outcome."""
+        now = clock.now()
+        with transaction(app.state.engine) as session:
+            oi = ParticipantRepository(session).get_by_name("The OI")
+            assert oi is not None and oi.id is not None
+            oi_id = oi.id
+
+            def job(kind: JobKind, status: JobStatus, seconds: float | None = None) -> Job:
+                return Job(
+                    kind=kind,
+                    status=status,
+                    auction_id=auction_id,
+                    year=2027,
+                    month=1,
+                    requested_by_id=oi_id,
+                    created_at=now,
+                    started_at=None if status == JobStatus.QUEUED else now,
+                    finished_at=None if seconds is None else now + timedelta(seconds=seconds),
+                )
+
+            session.add(job(JobKind.CLEARING, JobStatus.QUEUED))
+            session.add(job(JobKind.FORECAST, JobStatus.RUNNING))
+            session.add(job(JobKind.CLEARING, JobStatus.SUCCEEDED, 3.0))
+            session.add(job(JobKind.CLEARING, JobStatus.SUCCEEDED, 40.0))
+            session.add(job(JobKind.CLEARING, JobStatus.FAILED, 7.0))
+        text = client.get("/metrics").text
+        assert _sample(text, "ftr_jobs_queued", kind="clearing") == 1
+        assert _sample(text, "ftr_jobs_running", kind="forecast") == 1
+        assert _sample(text, "ftr_jobs_running", kind="clearing") == 0
+        done = {"kind": "clearing", "status": "succeeded"}
+        assert _sample(text, "ftr_job_duration_seconds_count", **done) == 2
+        assert _sample(text, "ftr_job_duration_seconds_sum", **done) == pytest.approx(43.0, abs=1e-6)
+        assert _sample(text, "ftr_job_duration_seconds_bucket", le="5.0", **done) == 1
+        assert _sample(text, "ftr_job_duration_seconds_bucket", le="60.0", **done) == 2
+        assert _sample(text, "ftr_job_duration_seconds_count", kind="clearing", status="failed") == 1
 
 
 class TestJsonLogs:

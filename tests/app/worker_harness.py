@@ -1,8 +1,10 @@
 """``ftr worker`` for the queue tests, with a pause the test can kill it in.
 
-``FTR_TEST_PAUSE_IN`` = ``solve`` (inside the first class's solve) or ``store`` (inside the results
-transaction, after the fills were written); ``FTR_TEST_PAUSE_S`` is how long. Without them this is
-plain ``ftr worker``.
+``FTR_TEST_PAUSE_IN`` = ``solve`` (at the start of the first class's solve, in the worker process,
+before the solver's child process starts) or ``store`` (inside the results transaction, after the
+fills were written); ``FTR_TEST_PAUSE_S`` is how long. ``FTR_TEST_FAIL_CONNECT`` = N makes the first
+N snapshots fail as if the database connection had dropped (a transient failure the queue retries).
+Without them this is plain ``ftr worker``.
 """
 
 from __future__ import annotations
@@ -10,23 +12,25 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
+import psycopg
+
 import app.clearing.tasks as clearing_tasks
-from app.clearing.engine import ClassOutcome, ClassSnapshot, clear_class
 from app.clearing.repository import ClearingRepository
 from app.cli import main
-from feasibility.progress import ProgressCallback
 
 
 def _install_pause(where: str, seconds: float) -> None:
     if where == "solve":
+        real_solver = clearing_tasks.run_solver
 
-        def slow_clear(snapshot: ClassSnapshot, progress: ProgressCallback | None = None) -> ClassOutcome:
+        def slow_solver(fn: Callable[..., Any], arg: Any, **kwargs: Any) -> Any:
             time.sleep(seconds)
-            return clear_class(snapshot, progress=progress)
+            return real_solver(fn, arg, **kwargs)
 
-        clearing_tasks.clear_class = slow_clear  # type: ignore[assignment]
+        clearing_tasks.run_solver = slow_solver
     elif where == "store":
         real = ClearingRepository.add_nodal_prices
 
@@ -37,8 +41,24 @@ def _install_pause(where: str, seconds: float) -> None:
         ClearingRepository.add_nodal_prices = slow_prices  # type: ignore[method-assign]
 
 
+def _install_connection_failures(times: int) -> None:
+    real_snapshot = clearing_tasks.snapshot
+    left = [times]
+
+    def failing_snapshot(engine: Any, job_id: int) -> Any:
+        if left[0] > 0:
+            left[0] -= 1
+            raise psycopg.OperationalError("server closed the connection unexpectedly (test)")
+        return real_snapshot(engine, job_id)
+
+    clearing_tasks.snapshot = failing_snapshot
+
+
 if __name__ == "__main__":
     pause_in = os.environ.get("FTR_TEST_PAUSE_IN")
     if pause_in:
         _install_pause(pause_in, float(os.environ.get("FTR_TEST_PAUSE_S", "30")))
+    failures = int(os.environ.get("FTR_TEST_FAIL_CONNECT", "0"))
+    if failures:
+        _install_connection_failures(failures)
     sys.exit(main(["worker", *sys.argv[1:]]))
