@@ -62,6 +62,16 @@ class NetworkRepository:
             stmt = stmt.limit(limit)
         return self.session.exec(stmt).all()
 
+    def point_ids(self, version_id: int) -> list[str]:
+        """Every pricing point id of the version."""
+        return list(
+            self.session.exec(
+                select(NetworkPricingPoint.point_id).where(
+                    NetworkPricingPoint.network_version_id == version_id
+                )
+            ).all()
+        )
+
     def known_points(self, version_id: int, point_ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(point_ids))
         found: set[str] = set()

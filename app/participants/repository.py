@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -32,6 +33,15 @@ class ParticipantRepository:
             stmt = stmt.with_for_update()
         participant = self.session.exec(stmt.execution_options(populate_existing=True)).first()
         return participant
+
+    def lock_credit_limit(self, participant_id: int) -> int | None:
+        """:meth:`lock` reading only the credit limit (cents; ``None``: no such participant), without
+        loading the row into the session."""
+        stmt = sa.select(col(Participant.credit_limit_cents)).where(col(Participant.id) == participant_id)
+        if is_postgresql(self.session):
+            stmt = stmt.with_for_update()
+        found = self.session.execute(stmt).scalar()
+        return int(found) if found is not None else None
 
     def list_all(self, *, limit: int, offset: int) -> tuple[Sequence[Participant], int]:
         total = self.session.exec(select(func.count()).select_from(Participant)).one()
