@@ -109,6 +109,7 @@ def create_app(
         failures_per_address=bucket(
             settings.rate_limit_failed_keys_per_s, settings.rate_limit_failed_keys_burst
         ),
+        key_cache_ttl_s=settings.key_cache_ttl_s,
     )
     app.add_middleware(
         AddressRateLimit, per_s=settings.rate_limit_address_per_s, burst=settings.rate_limit_address_burst

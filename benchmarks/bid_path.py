@@ -1,6 +1,6 @@
 """Cost of one single bid on PostgreSQL: CPU ms, wall ms and SQL statements per request, in-process.
 
-    python -m benchmarks.bid_path [--bids 400] [--traders 4] [--book 0] [--profile OUT.prof] [--top 25]
+    python -m benchmarks.bid_path [--bids 400] [--traders 4] [--book 0] [--profile-top 25] [--profile OUT]
 
 Builds the application (:func:`app.main.create_app`) on a throwaway PostgreSQL schema, sets up the
 OI, ``--traders`` traders, the ``case_ACTIVSg200`` network and an open January 2027 auction through
@@ -12,9 +12,10 @@ reports per bid:
 * ``wall_ms``: elapsed time (database round trips included);
 * ``sql_statements``: statements the engine sent (counted by a ``before_cursor_execute`` listener),
   with the distinct statements of the last request listed;
-* a CPU profile of every thread (``yappi``, CPU clock: the service runs sync routes in worker
-  threads): the functions of the service with the most CPU time, inclusive, per bid (``--top``),
-  and the whole profile in ``--profile`` (pstats format).
+* with ``--profile-top N``, a CPU profile of every thread (``yappi``, CPU clock: the service runs
+  sync routes in worker threads): the N functions with the most CPU time, inclusive, per bid,
+  and the whole profile in ``--profile`` (pstats format). The profiler about doubles the CPU time:
+  compare ``cpu_ms_per_bid`` of runs without it.
 
 Results go to ``benchmarks/results/bid_path/<UTC time>.json`` with the machine and its load.
 """
@@ -135,24 +136,28 @@ async def _measure(
             r = await http.post(url, json=bid_body(rng), headers=traders[i % len(traders)])
             assert r.status_code == 201, r.text
         counter.reset()
-        yappi.set_clock_type("cpu")
-        yappi.clear_stats()
+        if args.profile_top:
+            yappi.set_clock_type("cpu")
+            yappi.clear_stats()
+            yappi.start(builtins=False, profile_threads=True)
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        yappi.start(builtins=False, profile_threads=True)
         last_count = 0
         for i in range(args.bids):
             if i == args.bids - 1:
                 last_count, counter.texts = counter.count, Counter()
             r = await http.post(url, json=bid_body(rng), headers=traders[i % len(traders)])
             assert r.status_code == 201, r.text
-        yappi.stop()
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        yappi.stop()
         last_request = dict(counter.texts)
         statements = counter.count
         last_statements = statements - last_count
-    stats = yappi.get_func_stats()
-    if args.profile:
-        stats.save(args.profile, type="pstat")
+    profile: list[str] = []
+    if args.profile_top:
+        stats = yappi.get_func_stats()
+        if args.profile:
+            stats.save(args.profile, type="pstat")
+        profile = _top(stats, args.bids, args.profile_top)
     return {
         "bids": args.bids,
         "book_per_trader": args.book,
@@ -161,7 +166,8 @@ async def _measure(
         "sql_statements_per_bid": round(statements / args.bids, 2),
         "last_request_statements": last_statements,
         "last_request_sql": last_request,
-        "profile_cpu_ms_per_bid": _top(stats, args.bids, args.top),
+        "profiled": bool(args.profile_top),
+        "profile_cpu_ms_per_bid": profile,
     }
 
 
@@ -192,8 +198,13 @@ def main() -> int:
     parser.add_argument("--bids", type=int, default=400)
     parser.add_argument("--traders", type=int, default=4)
     parser.add_argument("--book", type=int, default=0, help="bids each trader holds before the timed ones")
-    parser.add_argument("--profile", help="write the cProfile stats here")
-    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--profile-top",
+        type=int,
+        default=0,
+        help="profile (yappi, every thread) and list this many functions",
+    )
+    parser.add_argument("--profile", help="also write the whole profile here (pstats format)")
     parser.add_argument(
         "--postgres",
         default=os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
@@ -231,7 +242,10 @@ def main() -> int:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-    command = f"python -m benchmarks.bid_path --bids {args.bids} --traders {args.traders} --book {args.book}"
+    command = (
+        f"python -m benchmarks.bid_path --bids {args.bids} --traders {args.traders} --book {args.book}"
+        + (f" --profile-top {args.profile_top}" if args.profile_top else "")
+    )
     write_run("bid_path", command, {"database": "postgresql", "machine_before": before, **measured})
     for key in ("cpu_ms_per_bid", "wall_ms_per_bid", "sql_statements_per_bid", "last_request_statements"):
         print(f"{key}: {measured[key]}")

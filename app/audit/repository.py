@@ -76,12 +76,19 @@ class AuditRepository:
         return int(row[0]), str(row[1])
 
     def add_sub(self, values: dict[str, Any]) -> None:
-        self.session.execute(sa.insert(AuditSubLog).values(**values))
-        self.session.execute(
+        """Insert one link of a sub-chain and move its head (PostgreSQL: one statement, the insert as a
+        data-modifying CTE of the head's update; SQLite: two)."""
+        insert = sa.insert(AuditSubLog).values(**values)
+        move = (
             sa.update(AuditSubHead)
             .where(col(AuditSubHead.chain) == values["chain"])
             .values(seq=values["seq"], hash=values["hash"])
         )
+        if is_postgresql(self.session):
+            self.session.execute(move.add_cte(insert.cte("new_link")))
+            return
+        self.session.execute(insert)
+        self.session.execute(move)
 
     def sub_heads(self) -> dict[str, tuple[int, str]]:
         """Every sub-chain's head (committed state: a seal reads them without locking)."""
