@@ -9,7 +9,6 @@ is never checked here: repositories only find what the caller may read (404 othe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -23,6 +22,7 @@ from app.errors import BulkUploadsBusy, Forbidden
 from app.gate import authenticate_key, caller_of
 from app.limits import ConcurrencyCap
 from app.market_clock.service import MarketClockService
+from app.paging import Pagination
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
 from app.participants.service import Caller
 from app.settings import Settings
@@ -126,12 +126,6 @@ SettlementReader = Annotated[
 """The OI or an auditor (settlement inputs, runs and jobs)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Pagination:
-    limit: int
-    offset: int
-
-
 async def pagination(
     limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")] = 0,
@@ -139,7 +133,21 @@ async def pagination(
     return Pagination(limit=limit, offset=offset)
 
 
+async def cursor_pagination(
+    limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip (or page by cursor)")] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="the next_cursor of the page before (opaque)"),
+    ] = None,
+) -> Pagination:
+    return Pagination(limit=limit, offset=offset, cursor=cursor)
+
+
 PageDep = Annotated[Pagination, Depends(pagination)]
+"""``?limit=&offset=`` (lists that page by offset only)."""
+CursorPageDep = Annotated[Pagination, Depends(cursor_pagination)]
+"""``?limit=&cursor=`` or ``?limit=&offset=`` (lists that page by key, :mod:`app.paging`)."""
 
 
 ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1, description="object id")]

@@ -12,6 +12,7 @@ from sqlmodel import Session, SQLModel, col, select
 from app.audit.tables import AuditCheckpoint, AuditHead, AuditLog, AuditSubHead, AuditSubLog
 from app.audit_chain import GENESIS_HASH
 from app.db import is_postgresql
+from app.paging import KeyedPage, Pagination, page_by_key
 
 HEAD_ID = 1
 
@@ -133,6 +134,17 @@ class AuditRepository:
         total = self.session.exec(select(func.count()).select_from(stmt.subquery())).one()
         rows = self.session.exec(stmt.order_by(col(AuditSubLog.seq)).limit(limit).offset(offset)).all()
         return list(rows), int(total)
+
+    def keyed_page(self, *, action: str | None, chain: str | None, page: Pagination) -> KeyedPage:
+        """The global chain, or the sub-chain ``chain``, in seq order, paged by cursor or offset."""
+        table: type[AuditLog] | type[AuditSubLog] = AuditLog if chain is None else AuditSubLog
+        stmt = select(table)
+        if chain is not None:
+            stmt = stmt.where(col(AuditSubLog.chain) == chain)
+        if action is not None:
+            stmt = stmt.where(col(table.action) == action)
+        name = "audit-log" if chain is None else f"audit-log:{chain}"
+        return page_by_key(self.session, stmt, col(table.seq), page, name)
 
     def add_checkpoint(self, checkpoint: AuditCheckpoint) -> None:
         self.session.add(checkpoint)

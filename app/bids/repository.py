@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -15,8 +16,21 @@ from app.auctions.tables import Auction
 from app.bid_fills import BidFill
 from app.bids.tables import Bid, CreditPosition
 from app.db import is_postgresql
+from app.paging import KeyedPage, Pagination, page_by_key
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
+
+
+@dataclass(frozen=True, slots=True)
+class BidFilter:
+    """What a bid list keeps (``None``: any): class, state, side, and the path's source and sink."""
+
+    period_class: str | None = None
+    status: str | None = None
+    side: str | None = None
+    source: str | None = None
+    sink: str | None = None
+
 
 ACTIVE = "active"
 WITHDRAWN = "withdrawn"
@@ -52,19 +66,27 @@ class BidRepository:
         ).first()
 
     def list_readable(
-        self, caller: Caller, auction_id: int, *, limit: int, offset: int
-    ) -> tuple[Sequence[tuple[Bid, BidFill | None]], int]:
-        stmt = self._readable(caller).where(Bid.auction_id == auction_id)
-        total = self.session.exec(select(func.count()).select_from(stmt.subquery())).one()
-        rows = self.session.exec(
+        self, caller: Caller, auction_id: int, filters: BidFilter, page: Pagination
+    ) -> KeyedPage:
+        """The readable bids of an auction that pass ``filters``, in id order, paged by cursor or offset;
+        rows are ``(Bid, BidFill | None)``."""
+        stmt = (
             select(Bid, BidFill)
             .outerjoin(BidFill, col(BidFill.bid_id) == col(Bid.id))
-            .where(col(Bid.id).in_(stmt.with_only_columns(col(Bid.id)).scalar_subquery()))
-            .order_by(col(Bid.id))
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        return [(b, f) for b, f in rows], int(total)
+            .where(Bid.auction_id == auction_id)
+        )
+        if caller.role not in READ_ALL_ROLES:
+            stmt = stmt.where(Bid.participant_id == caller.participant_id)
+        for column, wanted in (
+            (Bid.period_class, filters.period_class),
+            (Bid.status, filters.status),
+            (Bid.side, filters.side),
+            (Bid.source, filters.source),
+            (Bid.sink, filters.sink),
+        ):
+            if wanted is not None:
+                stmt = stmt.where(column == wanted)
+        return page_by_key(self.session, stmt, col(Bid.id), page, "bids")
 
     def fill(self, bid_id: int) -> BidFill | None:
         return self.session.get(BidFill, bid_id)

@@ -31,7 +31,7 @@ from app.bid_fills import BidFill
 from app.bids.credit import Side, order_credit_cents, orders_credit_cents
 from app.bids.errors import BidNotActive
 from app.bids.orders import OrderSpec
-from app.bids.repository import ACTIVE, WITHDRAWN, BidRepository
+from app.bids.repository import ACTIVE, WITHDRAWN, BidFilter, BidRepository
 from app.bids.tables import Bid
 from app.bids.upload import CSV_COLUMNS, Batch, SpooledUpload, read_batches
 from app.clock import Clock
@@ -47,6 +47,7 @@ from app.errors import (
 from app.holdings.ledger_mapping import holder_name, key_of
 from app.holdings.service import HoldingService
 from app.networks.point_sets import POINT_SETS
+from app.paging import Pagination
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
@@ -57,6 +58,13 @@ from auction.ledger_time import DeliveryMonth
 _OTHER_ROUTE = (
     "idempotency key {key!r} was already used for {route}; a key is scoped to the route it was first used on"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class BidPage:
+    rows: list[tuple[Bid, BidFill | None]]
+    total: int
+    next_cursor: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,24 +98,32 @@ class BidService:
         return bid, fill
 
     def list_for_auction(
-        self, caller: Caller, auction_id: int, *, limit: int, offset: int, now: datetime
-    ) -> tuple[Sequence[tuple[Bid, BidFill | None]], int]:
+        self,
+        caller: Caller,
+        auction_id: int,
+        *,
+        page: Pagination,
+        now: datetime,
+        filters: BidFilter | None = None,
+    ) -> BidPage:
         """The readable bids of an auction with their fills (a participant's only once posted)."""
         view = AuctionService(self.session).get_readable(caller, auction_id, now)
-        rows, total = self.repo.list_readable(caller, auction_id, limit=limit, offset=offset)
-        if not _fills_visible(caller, view.status.value):
-            rows = [(bid, None) for bid, _ in rows]
-        return rows, total
+        found = self.repo.list_readable(caller, auction_id, filters or BidFilter(), page)
+        visible = _fills_visible(caller, view.status.value)
+        rows = [(bid, fill if visible else None) for bid, fill in found.rows]
+        return BidPage(rows, found.total, found.next_cursor)
 
     def all_for_auction(
         self, caller: Caller, auction_id: int, *, now: datetime
     ) -> list[tuple[Bid, BidFill | None]]:
         """Every bid the caller may read in an auction (for the CSV export), in pages of 1000."""
         rows: list[tuple[Bid, BidFill | None]] = []
+        cursor: str | None = None
         while True:
-            page, total = self.list_for_auction(caller, auction_id, limit=1000, offset=len(rows), now=now)
-            rows.extend(page)
-            if not page or len(rows) >= total:
+            found = self.list_for_auction(caller, auction_id, page=Pagination(1000, cursor=cursor), now=now)
+            rows.extend(found.rows)
+            cursor = found.next_cursor
+            if cursor is None:
                 return rows
 
     # -- writes ------------------------------------------------------------------------------

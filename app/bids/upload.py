@@ -28,8 +28,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 import json
+import re
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field

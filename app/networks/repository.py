@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
+from app.paging import KeyedPage, Pagination, page_by_key
 
 _DIGITS = re.compile(r"\d+")
 
@@ -37,6 +38,10 @@ class NetworkRepository:
             select(NetworkVersion).order_by(col(NetworkVersion.id)).limit(limit).offset(offset)
         ).all()
         return rows, int(total)
+
+    def page(self, page: Pagination) -> KeyedPage:
+        """Every version in id order, paged by cursor or offset (rows ``(NetworkVersion,)``)."""
+        return page_by_key(self.session, select(NetworkVersion), col(NetworkVersion.id), page, "networks")
 
     def add(self, version: NetworkVersion, points: Iterable[tuple[str, str]]) -> NetworkVersion:
         self.session.add(version)

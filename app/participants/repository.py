@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.db import is_postgresql
+from app.paging import KeyedPage, Pagination, page_by_key
 from app.participants.tables import ApiKey, Participant
 
 
@@ -49,6 +50,10 @@ class ParticipantRepository:
             select(Participant).order_by(col(Participant.id)).limit(limit).offset(offset)
         ).all()
         return rows, int(total)
+
+    def page(self, page: Pagination) -> KeyedPage:
+        """Every participant in id order, paged by cursor or offset (rows ``(Participant,)``)."""
+        return page_by_key(self.session, select(Participant), col(Participant.id), page, "participants")
 
     def add(self, participant: Participant) -> Participant:
         self.session.add(participant)

@@ -40,6 +40,7 @@ from app.deps import ClockDep, ObjectId, SessionDep, SettingsDep
 from app.errors import Forbidden, NotFound, ServiceError, Unauthenticated
 from app.holdings.mapping import holding_public
 from app.holdings.service import HoldingService
+from app.paging import Pagination
 from app.participants.service import ParticipantService
 from app.security import key_prefix
 from app.settings import Settings
@@ -196,7 +197,8 @@ def _auction_page(
     }
     caller = visitor.caller
     if caller is not None:
-        rows, total = _bids(db, settings).list_for_auction(caller, auction_id, limit=500, offset=0, now=now)
+        found = _bids(db, settings).list_for_auction(caller, auction_id, page=Pagination(500), now=now)
+        rows, total = found.rows, found.total
         context["bids"] = [bid_public(b, f) for b, f in rows]
         context["bids_total"] = total
         context["credit"] = credit_public(CreditService(db, settings).position(caller.participant_id))
