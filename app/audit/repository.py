@@ -65,15 +65,15 @@ class AuditRepository:
         """``stmt``'s head row ``(seq, hash)``, locked on PostgreSQL; created at the genesis if missing."""
         if is_postgresql(self.session):
             stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
+        row = self.session.connection().execute(stmt).first()
         if row is None:
             dialect = postgresql if is_postgresql(self.session) else sqlite
-            self.session.execute(
+            self.session.connection().execute(
                 dialect.insert(table)
                 .values({key: value, "seq": 0, "hash": GENESIS_HASH})
                 .on_conflict_do_nothing(index_elements=[key])
             )
-            row = self.session.execute(stmt).one()
+            row = self.session.connection().execute(stmt).one()
         return int(row[0]), str(row[1])
 
     def add_sub(self, values: dict[str, Any]) -> None:
@@ -86,10 +86,10 @@ class AuditRepository:
             .values(seq=values["seq"], hash=values["hash"])
         )
         if is_postgresql(self.session):
-            self.session.execute(move.add_cte(insert.cte("new_link")))
+            self.session.connection().execute(move.add_cte(insert.cte("new_link")))
             return
-        self.session.execute(insert)
-        self.session.execute(move)
+        self.session.connection().execute(insert)
+        self.session.connection().execute(move)
 
     def sub_heads(self) -> dict[str, tuple[int, str]]:
         """Every sub-chain's head (committed state: a seal reads them without locking)."""

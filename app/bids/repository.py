@@ -116,11 +116,15 @@ class BidRepository:
 
     def credit_totals(self, participant_id: int) -> tuple[int, int]:
         """``(open orders, unsettled awards)`` in cents: the participant's running totals (one row)."""
-        row = self.session.execute(
-            sa.select(_position.c.in_use_cents, _position.c.awards_cents).where(
-                _position.c.participant_id == participant_id
+        row = (
+            self.session.connection()
+            .execute(
+                sa.select(_position.c.in_use_cents, _position.c.awards_cents).where(
+                    _position.c.participant_id == participant_id
+                )
             )
-        ).first()
+            .first()
+        )
         return (int(row[0]), int(row[1])) if row is not None else (0, 0)
 
     def reserve_credit(
@@ -132,15 +136,19 @@ class BidRepository:
         nothing changed). One conditional ``UPDATE ... RETURNING`` in the usual case; it reads the row
         as last committed (the caller holds the participant lock), so no concurrent change is missed.
         """
-        row = self.session.execute(
-            sa.update(_position)
-            .where(
-                _position.c.participant_id == participant_id,
-                _position.c.in_use_cents + _position.c.awards_cents + delta_cents <= limit_cents,
+        row = (
+            self.session.connection()
+            .execute(
+                sa.update(_position)
+                .where(
+                    _position.c.participant_id == participant_id,
+                    _position.c.in_use_cents + _position.c.awards_cents + delta_cents <= limit_cents,
+                )
+                .values(in_use_cents=_position.c.in_use_cents + delta_cents)
+                .returning(_position.c.in_use_cents, _position.c.awards_cents)
             )
-            .values(in_use_cents=_position.c.in_use_cents + delta_cents)
-            .returning(_position.c.in_use_cents, _position.c.awards_cents)
-        ).first()
+            .first()
+        )
         if row is not None:
             return True, int(row[0]), int(row[1])
         orders, awards = self.credit_totals(participant_id)
@@ -151,7 +159,11 @@ class BidRepository:
 
     def insert_one(self, values: dict[str, Any]) -> int:
         """Insert one bid (column values) and return its id: one ``INSERT ... RETURNING``."""
-        return int(self.session.execute(sa.insert(_bid).values(**values).returning(_bid.c.id)).scalar_one())
+        return int(
+            self.session.connection()
+            .execute(sa.insert(_bid).values(**values).returning(_bid.c.id))
+            .scalar_one()
+        )
 
     def add_credit(self, participant_id: int, delta_cents: int) -> None:
         """Move the participant's running total by ``delta_cents`` (one ``UPDATE``; the row is made once)."""

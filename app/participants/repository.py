@@ -41,7 +41,7 @@ class ParticipantRepository:
         stmt = sa.select(col(Participant.credit_limit_cents)).where(col(Participant.id) == participant_id)
         if is_postgresql(self.session):
             stmt = stmt.with_for_update()
-        found = self.session.execute(stmt).scalar()
+        found = self.session.connection().execute(stmt).scalar()
         return int(found) if found is not None else None
 
     def list_all(self, *, limit: int, offset: int) -> tuple[Sequence[Participant], int]:

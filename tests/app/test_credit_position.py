@@ -31,13 +31,13 @@ def positions(app: FastAPI, members: list[Member]) -> list[tuple[int, int]]:
 def in_use(client: SyncClient, member: Member) -> Decimal:
     r = client.get("/api/v1/participants/me/credit", headers=member.headers)
     assert r.status_code == 200, r.text
-    return Decimal(r.json()["in_use"])
+    return Decimal(r.json()["credit_in_use"])
 
 
 def in_use_by_awards(client: SyncClient, member: Member) -> Decimal:
     r = client.get("/api/v1/participants/me/credit", headers=member.headers)
     assert r.status_code == 200, r.text
-    return Decimal(r.json()["in_use_by_awards"])
+    return Decimal(r.json()["credit_in_use_by_awards"])
 
 
 class TestRunningTotal:
