@@ -35,7 +35,10 @@ class TestAwardCredit:
         clock.set(JANUARY_2027_CLOSES + timedelta(minutes=5))
         assert clear(client, operator_key, auction_id)["status"] == "succeeded"
         # Cleared but not posted: the orders still hold their credit, so nothing of the result shows.
-        assert credit(client, b1)["credit_in_use"] == "4200.00" and credit(client, b1)["credit_in_use_by_awards"] == "0.00"
+        assert (
+            credit(client, b1)["credit_in_use"] == "4200.00"
+            and credit(client, b1)["credit_in_use_by_awards"] == "0.00"
+        )
         r = client.post(f"/api/v1/auctions/{auction_id}/post", headers=bearer(operator_key))
         assert r.status_code == 200, r.text
         # awards: B1 50 MW at 10 $/MW -> (10 + 32) x 50; B3 30 MW of counterflow at -10 $/MW -> 32 x 30,
@@ -74,7 +77,10 @@ class TestAwardCredit:
         for kind, text in (("da_prices", prices_csv(1, [])), ("da_congestion", charges_csv(1, []))):
             assert upload(client, operator_key, 1, kind, text).status_code == 201
         settle(client, operator_key, 1)
-        assert credit(client, b1)["credit_in_use"] == "0.00" and credit(client, b3)["credit_in_use_by_awards"] == "0.00"
+        assert (
+            credit(client, b1)["credit_in_use"] == "0.00"
+            and credit(client, b3)["credit_in_use_by_awards"] == "0.00"
+        )
         clock.set(datetime(2027, 2, 10, tzinfo=UTC))  # March's window
         accepted = client.post(f"/api/v1/auctions/{march}/bids", json=order, headers=b1.headers)
         assert accepted.status_code == 201, accepted.text
