@@ -110,12 +110,16 @@ class RequestModel(BaseModel):
 
 
 class Page(BaseModel, Generic[T]):
-    """One page of a list, newest last; ``total`` counts every item the caller may see."""
+    """One page of a list, newest last; ``total`` counts every item the caller may see (with the filters)."""
 
     items: list[T]
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        default=None,
+        description="pass as `cursor` for the next page (lists that page by cursor); null on the last page",
+    )
 
 
 class FieldProblem(BaseModel):

@@ -66,12 +66,18 @@ class ParticipantCreated(BaseModel):
 
 
 class CreditPublic(BaseModel):
-    """A participant's credit position under the documented credit rule."""
+    """A participant's credit position under the documented credit rule, in $.
+
+    Credit fields have one name on every response: ``credit_limit`` (here, on participants and in an
+    ``insufficient-credit`` problem), ``credit_in_use``, ``credit_available`` (here and in the
+    problem), ``credit_in_use_by_awards`` (here), ``credit_held`` (one bid or offer) and
+    ``credit_required`` (the problem).
+    """
 
     participant_id: int
-    credit_limit: Decimal
-    in_use: Decimal
-    available: Decimal
-    in_use_by_awards: Decimal = Field(
-        default=Decimal(0), description="the part of in_use held by awards not yet settled, $"
+    credit_limit: Decimal = Field(description="the limit set by the OI, $")
+    credit_in_use: Decimal = Field(description="held by open orders and unsettled awards, $")
+    credit_available: Decimal = Field(description="credit_limit - credit_in_use (not below 0), $")
+    credit_in_use_by_awards: Decimal = Field(
+        default=Decimal(0), description="the part of credit_in_use held by awards not yet settled, $"
     )

@@ -26,3 +26,8 @@ class BidFill(SQLModel, table=True):
     )
     cleared_mw_tenths: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     clearing_price_cents: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    award_credit_cents: int = Field(
+        default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
+    )
+    """Credit the award holds from posting until its month is settled (:mod:`app.bids.credit`); set at
+    posting, with the credit floor then in force, and released by the same amount."""

@@ -8,20 +8,21 @@ is never checked here: repositories only find what the caller may read (404 othe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.clock import Clock
+from app.clock import Clock, MovableClock
 from app.db import get_session
 from app.errors import BulkUploadsBusy, Forbidden
 from app.gate import authenticate_key, caller_of
 from app.limits import ConcurrencyCap
 from app.market_clock.service import MarketClockService
+from app.paging import Pagination
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
 from app.participants.service import Caller
 from app.settings import Settings
@@ -29,16 +30,21 @@ from app.settings import Settings
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request, session: SessionDep) -> Clock:
+async def get_clock(request: Request, session: SessionDep) -> Clock:
     """The market clock; a movable one (non-production) first takes the stored offset, in the request's
-    transaction, so a move made by ``ftr clock`` or another process is seen at once."""
+    transaction, so a move made by ``ftr clock`` or another process is seen at once.
+
+    The cheap dependencies are ``async`` so that they run on the event loop instead of a worker
+    thread; the one database read here (a movable clock only) goes to a thread.
+    """
     clock: Clock = request.app.state.clock
-    MarketClockService(session).sync(clock)
+    if isinstance(clock, MovableClock):
+        await run_in_threadpool(MarketClockService(session).sync, clock)
     return clock
 
 
@@ -50,7 +56,7 @@ _bearer = HTTPBearer(
 )
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -64,26 +70,29 @@ def authenticate(
     if found is not None:
         return found
     key = credentials.credentials if credentials is not None else None
-    return authenticate_key(request.app.state.engine, settings.secret_key, key)
+    caller: Caller = await run_in_threadpool(
+        authenticate_key, request.app.state.engine, settings.secret_key, key
+    )
+    return caller
 
 
 CurrentParticipant = Annotated[Caller, Depends(authenticate)]
 
 
-def require_operator(caller: CurrentParticipant) -> Caller:
+def require_operator(caller: Caller) -> Caller:
     if caller.role != Role.OPERATOR:
         raise Forbidden("only the Office of the Interconnection (role operator) may do this")
     return caller
 
 
-def require_bidder(caller: CurrentParticipant) -> Caller:
+def require_bidder(caller: Caller) -> Caller:
     if caller.role not in BIDDING_ROLES:
         raise Forbidden(f"role {caller.role.value} may not submit, change or withdraw bids and offers")
     return caller
 
 
 def _require_read_all(message: str) -> Callable[[Caller], Caller]:
-    def guard(caller: CurrentParticipant) -> Caller:
+    def guard(caller: Caller) -> Caller:
         if caller.role not in READ_ALL_ROLES:
             raise Forbidden(message)
         return caller
@@ -91,16 +100,27 @@ def _require_read_all(message: str) -> Callable[[Caller], Caller]:
     return guard
 
 
-Operator = Annotated[Caller, Depends(require_operator)]
-Bidder = Annotated[Caller, Depends(require_bidder)]
-AuditReader = Annotated[Caller, Depends(_require_read_all("only the OI and auditors read the audit trail"))]
-"""The OI or an auditor (the audit trail)."""
+def _dependency(check: Callable[[Caller], Caller]) -> Callable[[Caller], Awaitable[Caller]]:
+    """``check`` as a dependency on the authenticated caller (``async``: it runs on the event loop)."""
+
+    async def dependency(caller: CurrentParticipant) -> Caller:
+        return check(caller)
+
+    return dependency
+
+
+Operator = Annotated[Caller, Depends(_dependency(require_operator))]
+Bidder = Annotated[Caller, Depends(_dependency(require_bidder))]
 require_audit_reader = _require_read_all("only the OI and auditors read the audit trail")
 """The audit-trail guard as a function (the portal applies it to a signed-in visitor)."""
+AuditReader = Annotated[Caller, Depends(_dependency(require_audit_reader))]
+"""The OI or an auditor (the audit trail)."""
 SettlementReader = Annotated[
     Caller,
     Depends(
-        _require_read_all("only the OI and auditors read settlement runs; holders read their statements")
+        _dependency(
+            _require_read_all("only the OI and auditors read settlement runs; holders read their statements")
+        )
     ),
 ]
 """The OI or an auditor (settlement inputs, runs and jobs)."""
@@ -110,20 +130,28 @@ require_settlement_reader = _require_read_all(
 """The settlement guard as a function (the portal applies it to a signed-in visitor)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Pagination:
-    limit: int
-    offset: int
-
-
-def pagination(
+async def pagination(
     limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")] = 0,
 ) -> Pagination:
     return Pagination(limit=limit, offset=offset)
 
 
+async def cursor_pagination(
+    limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip (or page by cursor)")] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="the next_cursor of the page before (opaque)"),
+    ] = None,
+) -> Pagination:
+    return Pagination(limit=limit, offset=offset, cursor=cursor)
+
+
 PageDep = Annotated[Pagination, Depends(pagination)]
+"""``?limit=&offset=`` (lists that page by offset only)."""
+CursorPageDep = Annotated[Pagination, Depends(cursor_pagination)]
+"""``?limit=&cursor=`` or ``?limit=&offset=`` (lists that page by key, :mod:`app.paging`)."""
 
 
 ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1, description="object id")]
@@ -135,7 +163,7 @@ async def bulk_upload_slot(request: Request, caller: CurrentParticipant) -> Asyn
     cap: ConcurrencyCap | None = getattr(request.app.state, "bulk_upload_cap", None)
     if cap is None:
         cap = request.app.state.bulk_upload_cap = ConcurrencyCap(
-            get_settings(request).max_concurrent_bulk_uploads
+            (await get_settings(request)).max_concurrent_bulk_uploads
         )
     if not cap.try_acquire():
         raise BulkUploadsBusy(

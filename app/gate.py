@@ -9,9 +9,17 @@ transaction of its own (:func:`authenticate_key`); the caller found is kept in t
 the ``authenticate`` dependency (:mod:`app.deps`), which does not look it up again. A path or
 method no route serves passes through to the router's 404 or 405 (which read no body either).
 The gate also applies the per-key and the failed-key rate limits (:mod:`app.rate_limit`).
+
+A key verified by the database is kept for ``FTR_KEY_CACHE_TTL_S`` (default 5 s) by the process
+(:class:`VerifiedKeys`), so a client sending many requests costs one lookup every few seconds, not
+one per request; a revoked key (revocation is a database change) is refused by every process at
+most that long after. A key that fails is never kept.
 """
 
 from __future__ import annotations
+
+import time
+from collections import OrderedDict
 
 from anyio import to_thread
 from sqlalchemy.engine import Engine
@@ -24,6 +32,7 @@ from app.db import read_engine
 from app.errors import Unauthenticated
 from app.participants.service import Caller, ParticipantService
 from app.rate_limit import Bucket, client_address, send_too_many, take, wait_s
+from app.security import hash_api_key
 
 CALLER_SCOPE_KEY = "ftr.caller"
 API_PREFIX = "/api/v1/"
@@ -35,6 +44,37 @@ def authenticate_key(engine: Engine, pepper: str, key: str | None) -> Caller:
     """The caller holding ``key``, read in a transaction of its own that never takes a write lock."""
     with Session(read_engine(engine)) as session:
         return ParticipantService(session, pepper).authenticate(key)
+
+
+class VerifiedKeys:
+    """Keys the database verified in the last ``ttl_s`` seconds, by their keyed hash (never in clear).
+
+    Used from the event loop only (no lock); holds at most ``capacity`` keys, dropping the oldest.
+    """
+
+    def __init__(self, pepper: str, ttl_s: float, capacity: int = 10_000) -> None:
+        self.pepper = pepper
+        self.ttl_s = ttl_s
+        self.capacity = capacity
+        self._callers: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
+
+    def get(self, key: str | None) -> Caller | None:
+        if not key or self.ttl_s <= 0:
+            return None
+        found = self._callers.get(hash_api_key(key, self.pepper))
+        if found is None:
+            return None
+        expires, caller = found
+        return caller if time.monotonic() < expires else None
+
+    def put(self, key: str | None, caller: Caller) -> None:
+        if not key or self.ttl_s <= 0:
+            return
+        digest = hash_api_key(key, self.pepper)
+        self._callers[digest] = (time.monotonic() + self.ttl_s, caller)
+        self._callers.move_to_end(digest)
+        while len(self._callers) > self.capacity:
+            self._callers.popitem(last=False)
 
 
 def caller_of(scope: Scope) -> Caller | None:
@@ -70,8 +110,10 @@ class AuthGate:
         routes: list[BaseRoute],
         per_key: Bucket | None = None,
         failures_per_address: Bucket | None = None,
+        key_cache_ttl_s: float = 0.0,
     ) -> None:
         self.app = app
+        self.verified = VerifiedKeys(pepper, key_cache_ttl_s)
         self.engine = engine
         self.pepper = pepper
         self.routes = routes
@@ -86,8 +128,12 @@ class AuthGate:
         if self.failures is not None and (wait := await wait_s(self.failures, address)):
             await send_too_many(scope, send, wait, "with invalid API keys from this address")
             return
+        key = bearer_key(scope)
         try:
-            caller = await to_thread.run_sync(authenticate_key, self.engine, self.pepper, bearer_key(scope))
+            caller = self.verified.get(key)
+            if caller is None:
+                caller = await to_thread.run_sync(authenticate_key, self.engine, self.pepper, key)
+                self.verified.put(key, caller)
         except Unauthenticated as exc:
             if self.failures is not None:
                 await take(self.failures, address)

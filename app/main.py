@@ -111,6 +111,7 @@ def create_app(
         failures_per_address=store(
             settings.rate_limit_failed_keys_per_s, settings.rate_limit_failed_keys_burst, name="failed_keys"
         ),
+        key_cache_ttl_s=settings.key_cache_ttl_s,
     )
     app.add_middleware(
         AddressRateLimit,

@@ -9,7 +9,9 @@ SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hash
 ``FTR_SQLITE_WRITE_WAIT_S`` (how long a request's write waits for SQLite's write lock before a 503),
 ``FTR_MAX_CONCURRENT_BULK_UPLOADS`` (bulk uploads at once, see :class:`app.limits.ConcurrencyCap`),
 ``FTR_AUDIT_SIGNING_KEY_FILE`` (Ed25519 key of the audit checkpoints, see :mod:`app.audit.signing`),
-``FTR_SETTLEMENT_STORE`` (where settlement runs' detail files go, see :mod:`app.settlement.detail_store`).
+``FTR_SETTLEMENT_STORE`` (where settlement runs' detail files go, see :mod:`app.settlement.detail_store`),
+``FTR_KEY_CACHE_TTL_S`` (how long a process keeps an API key it has verified, default 5 s, 0 = never;
+see :class:`app.gate.VerifiedKeys`).
 
 Rate limits (:mod:`app.rate_limit`; 0 switches one off): ``FTR_RATE_LIMIT_STORE`` (``memory``, the
 default: each process counts its own requests; ``postgres``: every process shares the buckets in
@@ -102,6 +104,7 @@ class Settings(BaseSettings):
     rate_limit_failed_keys_per_s: float = Field(default=0.5, ge=0)
     rate_limit_failed_keys_burst: int = Field(default=20, ge=0)
     rate_limit_store: RateLimitStore = RateLimitStore.MEMORY
+    key_cache_ttl_s: float = Field(default=5.0, ge=0, le=300)
     cors_allow_origins: str = ""
     allow_sqlite_in_production: bool = False
     market_clock: MarketClockMode | None = None

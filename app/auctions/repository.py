@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -11,6 +12,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.tables import Auction, ClassAuction
 from app.db import is_postgresql
+from app.networks.tables import NetworkVersion
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 
@@ -34,6 +36,25 @@ class AuctionRepository:
         if share_lock and is_postgresql(self.session):
             stmt = stmt.with_for_update(read=True)
         return self.session.exec(stmt).first()
+
+    def for_bidding(self, caller: Caller, auction_id: int) -> tuple[Auction, list[ClassAuction], str] | None:
+        """The auction if the caller may see it, its class auctions and its network's content hash, in
+        one statement; the auction row is held against a concurrent close (PostgreSQL ``FOR SHARE``)."""
+        stmt = (
+            sa.select(Auction, ClassAuction, col(NetworkVersion.content_hash))
+            .join(ClassAuction, col(ClassAuction.auction_id) == col(Auction.id))
+            .join(NetworkVersion, col(NetworkVersion.id) == col(Auction.network_version_id))
+            .where(col(Auction.id) == auction_id)
+            .order_by(col(ClassAuction.period_class).desc())
+        )
+        if caller.role not in READ_ALL_ROLES:
+            stmt = stmt.where(col(Auction.status) != AuctionStatus.DRAFT.value)
+        if is_postgresql(self.session):
+            stmt = stmt.with_for_update(read=True, of=Auction)
+        rows = self.session.execute(stmt).all()
+        if not rows:
+            return None
+        return rows[0][0], [row[1] for row in rows], str(rows[0][2])
 
     def list_readable(self, caller: Caller, *, limit: int, offset: int) -> tuple[Sequence[Auction], int]:
         stmt = self._readable(caller)

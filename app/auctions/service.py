@@ -69,6 +69,15 @@ class AuctionView:
     posting_state: PostingState
 
 
+@dataclass(frozen=True, slots=True)
+class BiddingAuction:
+    """An auction whose bid window is open: the row, its class auctions by class, its network's hash."""
+
+    auction: Auction
+    classes: dict[str, ClassAuction]
+    network_hash: str
+
+
 class AuctionService:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -235,11 +244,13 @@ class AuctionService:
             auction.closed_at = now
         return self.repo.save(auction)
 
-    def for_bidding(self, caller: Caller, auction_id: int, now: datetime) -> Auction:
-        """The auction, if its window is open at ``now`` (read inside the bid's transaction)."""
-        auction = self.repo.readable(caller, auction_id, share_lock=True)
-        if auction is None:
+    def for_bidding(self, caller: Caller, auction_id: int, now: datetime) -> BiddingAuction:
+        """The auction, its class auctions and network hash, if its window is open at ``now`` (read inside
+        the bid's transaction, the auction row share-locked against a concurrent close)."""
+        found = self.repo.for_bidding(caller, auction_id)
+        if found is None:
             raise NotFound(f"auction {auction_id} not found")
+        auction, classes, network_hash = found
         if not window_is_open(AuctionStatus(auction.status), auction.opens_at, auction.closes_at, now):
             stored = AuctionStatus(auction.status)
             raise BidWindowClosed(
@@ -250,4 +261,4 @@ class AuctionService:
                     "market_time": now.isoformat(),
                 },
             )
-        return auction
+        return BiddingAuction(auction, {c.period_class: c for c in classes}, network_hash)

@@ -12,6 +12,7 @@ from sqlmodel import Session, SQLModel, col, select
 from app.audit.tables import AuditCheckpoint, AuditHead, AuditLog, AuditSubHead, AuditSubLog
 from app.audit_chain import GENESIS_HASH
 from app.db import is_postgresql
+from app.paging import KeyedPage, Pagination, page_by_key
 
 HEAD_ID = 1
 
@@ -64,24 +65,31 @@ class AuditRepository:
         """``stmt``'s head row ``(seq, hash)``, locked on PostgreSQL; created at the genesis if missing."""
         if is_postgresql(self.session):
             stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
+        row = self.session.connection().execute(stmt).first()
         if row is None:
             dialect = postgresql if is_postgresql(self.session) else sqlite
-            self.session.execute(
+            self.session.connection().execute(
                 dialect.insert(table)
                 .values({key: value, "seq": 0, "hash": GENESIS_HASH})
                 .on_conflict_do_nothing(index_elements=[key])
             )
-            row = self.session.execute(stmt).one()
+            row = self.session.connection().execute(stmt).one()
         return int(row[0]), str(row[1])
 
     def add_sub(self, values: dict[str, Any]) -> None:
-        self.session.execute(sa.insert(AuditSubLog).values(**values))
-        self.session.execute(
+        """Insert one link of a sub-chain and move its head (PostgreSQL: one statement, the insert as a
+        data-modifying CTE of the head's update; SQLite: two)."""
+        insert = sa.insert(AuditSubLog).values(**values)
+        move = (
             sa.update(AuditSubHead)
             .where(col(AuditSubHead.chain) == values["chain"])
             .values(seq=values["seq"], hash=values["hash"])
         )
+        if is_postgresql(self.session):
+            self.session.connection().execute(move.add_cte(insert.cte("new_link")))
+            return
+        self.session.connection().execute(insert)
+        self.session.connection().execute(move)
 
     def sub_heads(self) -> dict[str, tuple[int, str]]:
         """Every sub-chain's head (committed state: a seal reads them without locking)."""
@@ -126,6 +134,17 @@ class AuditRepository:
         total = self.session.exec(select(func.count()).select_from(stmt.subquery())).one()
         rows = self.session.exec(stmt.order_by(col(AuditSubLog.seq)).limit(limit).offset(offset)).all()
         return list(rows), int(total)
+
+    def keyed_page(self, *, action: str | None, chain: str | None, page: Pagination) -> KeyedPage:
+        """The global chain, or the sub-chain ``chain``, in seq order, paged by cursor or offset."""
+        table: type[AuditLog] | type[AuditSubLog] = AuditLog if chain is None else AuditSubLog
+        stmt = select(table)
+        if chain is not None:
+            stmt = stmt.where(col(AuditSubLog.chain) == chain)
+        if action is not None:
+            stmt = stmt.where(col(table.action) == action)
+        name = "audit-log" if chain is None else f"audit-log:{chain}"
+        return page_by_key(self.session, stmt, col(table.seq), page, name)
 
     def add_checkpoint(self, checkpoint: AuditCheckpoint) -> None:
         self.session.add(checkpoint)

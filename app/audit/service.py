@@ -27,6 +27,7 @@ from app.audit.signing import key_id, sign_checkpoint, signing_key
 from app.audit.tables import AuditCheckpoint, AuditLog, AuditSubLog
 from app.audit_chain import AuditEntry, ChainVerdict, canonical_json, entry_hash, verify_chain
 from app.errors import NotFound
+from app.paging import KeyedPage, Pagination
 
 ACTIONS = (
     "bid.created",
@@ -195,6 +196,13 @@ def audit_page(
         return sub_rows, total
     rows, total = repo.page(action=action, limit=limit, offset=offset)
     return rows, total
+
+
+def audit_keyed_page(
+    session: Session, *, action: str | None, chain: str | None, page: Pagination
+) -> KeyedPage:
+    """:func:`audit_page` paged by cursor or offset (rows ``(AuditLog,)`` or ``(AuditSubLog,)``)."""
+    return AuditRepository(session).keyed_page(action=action, chain=chain, page=page)
 
 
 def latest_checkpoint(session: Session) -> AuditCheckpoint:

@@ -107,7 +107,7 @@ def credit_public(position: CreditPosition) -> CreditPublic:
     return CreditPublic(
         participant_id=position.participant_id,
         credit_limit=from_cents(position.limit_cents),
-        in_use=from_cents(position.in_use_cents),
-        available=from_cents(position.available_cents),
-        in_use_by_awards=from_cents(position.awards_cents),
+        credit_in_use=from_cents(position.in_use_cents),
+        credit_available=from_cents(position.available_cents),
+        credit_in_use_by_awards=from_cents(position.awards_cents),
     )

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
+import sqlalchemy as sa
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.auctions.lifecycle import AuctionStatus
-from app.auctions.tables import Auction, ClassAuction
+from app.auctions.tables import Auction
 from app.bid_fills import BidFill
 from app.bids.tables import Bid, CreditPosition
 from app.db import is_postgresql
+from app.paging import KeyedPage, Pagination, page_by_key
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
-from app.settlement.tables import SettlementRun
+
+
+@dataclass(frozen=True, slots=True)
+class BidFilter:
+    """What a bid list keeps (``None``: any): class, state, side, and the path's source and sink."""
+
+    period_class: str | None = None
+    status: str | None = None
+    side: str | None = None
+    source: str | None = None
+    sink: str | None = None
+
 
 ACTIVE = "active"
 WITHDRAWN = "withdrawn"
@@ -27,6 +41,9 @@ UNPOSTED = (
     AuctionStatus.CLEARED.value,
 )
 """An order holds credit until its auction's results are posted; from then on its award does."""
+
+_position = cast(sa.Table, sa.inspect(CreditPosition).local_table)
+_bid = cast(sa.Table, sa.inspect(Bid).local_table)
 
 
 class BidRepository:
@@ -49,19 +66,27 @@ class BidRepository:
         ).first()
 
     def list_readable(
-        self, caller: Caller, auction_id: int, *, limit: int, offset: int
-    ) -> tuple[Sequence[tuple[Bid, BidFill | None]], int]:
-        stmt = self._readable(caller).where(Bid.auction_id == auction_id)
-        total = self.session.exec(select(func.count()).select_from(stmt.subquery())).one()
-        rows = self.session.exec(
+        self, caller: Caller, auction_id: int, filters: BidFilter, page: Pagination
+    ) -> KeyedPage:
+        """The readable bids of an auction that pass ``filters``, in id order, paged by cursor or offset;
+        rows are ``(Bid, BidFill | None)``."""
+        stmt = (
             select(Bid, BidFill)
             .outerjoin(BidFill, col(BidFill.bid_id) == col(Bid.id))
-            .where(col(Bid.id).in_(stmt.with_only_columns(col(Bid.id)).scalar_subquery()))
-            .order_by(col(Bid.id))
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        return [(b, f) for b, f in rows], int(total)
+            .where(Bid.auction_id == auction_id)
+        )
+        if caller.role not in READ_ALL_ROLES:
+            stmt = stmt.where(Bid.participant_id == caller.participant_id)
+        for column, wanted in (
+            (Bid.period_class, filters.period_class),
+            (Bid.status, filters.status),
+            (Bid.side, filters.side),
+            (Bid.source, filters.source),
+            (Bid.sink, filters.sink),
+        ):
+            if wanted is not None:
+                stmt = stmt.where(column == wanted)
+        return page_by_key(self.session, stmt, col(Bid.id), page, "bids")
 
     def fill(self, bid_id: int) -> BidFill | None:
         return self.session.get(BidFill, bid_id)
@@ -88,6 +113,57 @@ class BidRepository:
             select(CreditPosition.in_use_cents).where(CreditPosition.participant_id == participant_id)
         ).first()
         return int(held or 0)
+
+    def credit_totals(self, participant_id: int) -> tuple[int, int]:
+        """``(open orders, unsettled awards)`` in cents: the participant's running totals (one row)."""
+        row = (
+            self.session.connection()
+            .execute(
+                sa.select(_position.c.in_use_cents, _position.c.awards_cents).where(
+                    _position.c.participant_id == participant_id
+                )
+            )
+            .first()
+        )
+        return (int(row[0]), int(row[1])) if row is not None else (0, 0)
+
+    def reserve_credit(
+        self, participant_id: int, delta_cents: int, limit_cents: int
+    ) -> tuple[bool, int, int]:
+        """Move the open orders' total by ``delta_cents`` if the totals stay within ``limit_cents``.
+
+        ``(done, orders, awards)``: the totals after the move, or as they are when it is refused (then
+        nothing changed). One conditional ``UPDATE ... RETURNING`` in the usual case; it reads the row
+        as last committed (the caller holds the participant lock), so no concurrent change is missed.
+        """
+        row = (
+            self.session.connection()
+            .execute(
+                sa.update(_position)
+                .where(
+                    _position.c.participant_id == participant_id,
+                    _position.c.in_use_cents + _position.c.awards_cents + delta_cents <= limit_cents,
+                )
+                .values(in_use_cents=_position.c.in_use_cents + delta_cents)
+                .returning(_position.c.in_use_cents, _position.c.awards_cents)
+            )
+            .first()
+        )
+        if row is not None:
+            return True, int(row[0]), int(row[1])
+        orders, awards = self.credit_totals(participant_id)
+        if orders + awards + delta_cents > limit_cents:
+            return False, orders, awards
+        self.add_credit(participant_id, delta_cents)  # no row yet: the participant's first order
+        return True, orders + delta_cents, awards
+
+    def insert_one(self, values: dict[str, Any]) -> int:
+        """Insert one bid (column values) and return its id: one ``INSERT ... RETURNING``."""
+        return int(
+            self.session.connection()
+            .execute(sa.insert(_bid).values(**values).returning(_bid.c.id))
+            .scalar_one()
+        )
 
     def add_credit(self, participant_id: int, delta_cents: int) -> None:
         """Move the participant's running total by ``delta_cents`` (one ``UPDATE``; the row is made once)."""
@@ -129,28 +205,6 @@ class BidRepository:
             )
         )
         return int(self.session.exec(stmt).one())
-
-    def unsettled_awards(self, participant_id: int) -> list[tuple[str, int, int, int]]:
-        """``(side, clearing price cents/MW, cleared MW tenths, class hours)`` of every filled order of
-        the participant in a posted auction whose month has no settlement run yet."""
-        settled = (
-            select(SettlementRun.id)
-            .where(SettlementRun.year == Auction.year, SettlementRun.month == Auction.month)
-            .exists()
-        )
-        stmt = (
-            select(Bid.side, BidFill.clearing_price_cents, BidFill.cleared_mw_tenths, ClassAuction.hours)
-            .join(BidFill, col(BidFill.bid_id) == col(Bid.id))
-            .join(ClassAuction, col(ClassAuction.id) == col(Bid.class_auction_id))
-            .join(Auction, col(Auction.id) == col(Bid.auction_id))
-            .where(
-                Bid.participant_id == participant_id,
-                BidFill.cleared_mw_tenths > 0,
-                Auction.status == AuctionStatus.POSTED.value,
-                ~settled,
-            )
-        )
-        return [(str(s), int(p), int(q), int(h)) for s, p, q, h in self.session.exec(stmt).all()]
 
     def open_offers(self, participant_id: int, class_auction_id: int) -> Sequence[Bid]:
         """The participant's active offers in a class auction (they reserve the MW they offer)."""

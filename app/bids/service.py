@@ -24,15 +24,14 @@ from sqlmodel import Session
 
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
-from app.auctions.service import AuctionService
-from app.auctions.tables import Auction, ClassAuction
+from app.auctions.service import AuctionService, BiddingAuction
+from app.auctions.tables import ClassAuction
 from app.audit.service import actor_of, record_audit
 from app.bid_fills import BidFill
 from app.bids.credit import Side, order_credit_cents, orders_credit_cents
-from app.bids.credit_service import award_credit_in_use
 from app.bids.errors import BidNotActive
 from app.bids.orders import OrderSpec
-from app.bids.repository import ACTIVE, WITHDRAWN, BidRepository
+from app.bids.repository import ACTIVE, WITHDRAWN, BidFilter, BidRepository
 from app.bids.tables import Bid
 from app.bids.upload import CSV_COLUMNS, Batch, SpooledUpload, read_batches
 from app.clock import Clock
@@ -47,7 +46,8 @@ from app.errors import (
 )
 from app.holdings.ledger_mapping import holder_name, key_of
 from app.holdings.service import HoldingService
-from app.networks.repository import NetworkRepository
+from app.networks.point_sets import POINT_SETS
+from app.paging import Pagination
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
@@ -58,6 +58,13 @@ from auction.ledger_time import DeliveryMonth
 _OTHER_ROUTE = (
     "idempotency key {key!r} was already used for {route}; a key is scoped to the route it was first used on"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class BidPage:
+    rows: list[tuple[Bid, BidFill | None]]
+    total: int
+    next_cursor: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,24 +98,32 @@ class BidService:
         return bid, fill
 
     def list_for_auction(
-        self, caller: Caller, auction_id: int, *, limit: int, offset: int, now: datetime
-    ) -> tuple[Sequence[tuple[Bid, BidFill | None]], int]:
+        self,
+        caller: Caller,
+        auction_id: int,
+        *,
+        page: Pagination,
+        now: datetime,
+        filters: BidFilter | None = None,
+    ) -> BidPage:
         """The readable bids of an auction with their fills (a participant's only once posted)."""
         view = AuctionService(self.session).get_readable(caller, auction_id, now)
-        rows, total = self.repo.list_readable(caller, auction_id, limit=limit, offset=offset)
-        if not fills_visible(caller, view.status.value):
-            rows = [(bid, None) for bid, _ in rows]
-        return rows, total
+        found = self.repo.list_readable(caller, auction_id, filters or BidFilter(), page)
+        visible = fills_visible(caller, view.status.value)
+        rows = [(bid, fill if visible else None) for bid, fill in found.rows]
+        return BidPage(rows, found.total, found.next_cursor)
 
     def all_for_auction(
         self, caller: Caller, auction_id: int, *, now: datetime
     ) -> list[tuple[Bid, BidFill | None]]:
         """Every bid the caller may read in an auction (for the CSV export), in pages of 1000."""
         rows: list[tuple[Bid, BidFill | None]] = []
+        cursor: str | None = None
         while True:
-            page, total = self.list_for_auction(caller, auction_id, limit=1000, offset=len(rows), now=now)
-            rows.extend(page)
-            if not page or len(rows) >= total:
+            found = self.list_for_auction(caller, auction_id, page=Pagination(1000, cursor=cursor), now=now)
+            rows.extend(found.rows)
+            cursor = found.next_cursor
+            if cursor is None:
                 return rows
 
     # -- writes ------------------------------------------------------------------------------
@@ -123,7 +138,7 @@ class BidService:
         request_hash: str,
         clock: Clock,
     ) -> CreatedBid:
-        self._lock_participant(caller)
+        limit = self._lock_participant(caller)
         if idempotency_key is not None:
             existing = self.repo.by_idempotency_key(caller.participant_id, idempotency_key)
             if existing is not None:
@@ -136,15 +151,14 @@ class BidService:
             if self.repo.by_idempotency_key(caller.participant_id, f"{idempotency_key}#1") is not None:
                 raise IdempotencyKeyReused(_OTHER_ROUTE.format(key=idempotency_key, route="a bulk upload"))
         now = clock.now()
-        auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
-        classes = self._classes(auction)
-        credits = self._validate(caller, auction, classes, [(None, spec)])
-        self._check_credit(caller, credits[0])
-        bid = self._new_bid(caller, auction, classes, spec, credits[0], now)
-        bid.idempotency_key = idempotency_key
-        bid.request_hash = request_hash if idempotency_key is not None else None
-        stored = self.repo.add(bid)
-        self.repo.add_credit(caller.participant_id, credits[0])
+        bidding = AuctionService(self.session).for_bidding(caller, auction_id, now)
+        credit = self._validate(caller, bidding, [(None, spec)])[0]
+        self._reserve_credit(caller, limit, credit)
+        values = self._bid_values(caller, bidding, spec, credit, now)
+        if idempotency_key is not None:
+            values["idempotency_key"] = idempotency_key
+            values["request_hash"] = request_hash
+        stored = Bid(id=self.repo.insert_one(values), **values)
         record_audit(
             self.session, actor_of(caller.participant_id), "bid.created", _audit_record(stored), at=now
         )
@@ -172,7 +186,7 @@ class BidService:
         returns the same bids (``True``: replayed); another upload under the key is refused (422);
         a key whose ``<key>#<n>`` names are taken by other bids is a conflict (409).
         """
-        self._lock_participant(caller)
+        limit = self._lock_participant(caller)
         if idempotency_key is not None:
             first = self.repo.by_idempotency_key(caller.participant_id, f"{idempotency_key}#1")
             if first is not None:
@@ -189,15 +203,12 @@ class BidService:
                     f"(named {idempotency_key!r}#<n>); choose another key"
                 )
         now = clock.now()
-        auction = AuctionService(self.session).for_bidding(caller, auction_id, now)
-        classes = self._classes(auction)
-        held_before = self.repo.credit_held(caller.participant_id)
-        intake = _BulkIntake(self, caller, auction, classes, now, idempotency_key, upload.request_hash)
+        bidding = AuctionService(self.session).for_bidding(caller, auction_id, now)
+        intake = _BulkIntake(self, caller, bidding, now, idempotency_key, upload.request_hash)
         for batch in read_batches(upload, max_rows):
             intake.take(batch)
         intake.raise_problems()
-        self._check_credit(caller, intake.credit_cents, in_use=held_before)
-        self.repo.add_credit(caller.participant_id, intake.credit_cents)
+        self._reserve_credit(caller, limit, intake.credit_cents)
         record_audit(
             self.session,
             actor_of(caller.participant_id),
@@ -217,11 +228,10 @@ class BidService:
     def update(
         self, caller: Caller, bid_id: int, *, mw_tenths: int | None, price_cents: int | None, clock: Clock
     ) -> tuple[Bid, BidFill | None]:
-        self._lock_participant(caller)
+        limit = self._lock_participant(caller)
         bid = self._owned_active(caller, bid_id)
         now = clock.now()
-        auction = AuctionService(self.session).for_bidding(caller, bid.auction_id, now)
-        classes = self._classes(auction)
+        bidding = AuctionService(self.session).for_bidding(caller, bid.auction_id, now)
         spec = OrderSpec(
             side=Side(bid.side),
             period_class=bid.period_class,
@@ -235,9 +245,8 @@ class BidService:
             raise ValidationFailed(
                 "an option's price must be >= 0", errors=[FieldError("body.price", "must be >= 0")]
             )
-        credits = self._validate(caller, auction, classes, [(None, spec)], excluding_bid=bid.id)
-        self._check_credit(caller, credits[0], released_cents=bid.credit_cents)
-        self.repo.add_credit(caller.participant_id, credits[0] - bid.credit_cents)
+        credits = self._validate(caller, bidding, [(None, spec)], excluding_bid=bid.id)
+        self._reserve_credit(caller, limit, credits[0], released_cents=bid.credit_cents)
         before = _audit_record(bid)
         bid.mw_tenths = spec.mw_tenths
         bid.price_cents = spec.price_cents
@@ -273,9 +282,12 @@ class BidService:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _lock_participant(self, caller: Caller) -> None:
-        if ParticipantRepository(self.session).lock(caller.participant_id) is None:
+    def _lock_participant(self, caller: Caller) -> int:
+        """Take the participant's lock (the first statement of every change to its book); its credit limit."""
+        limit = ParticipantRepository(self.session).lock_credit_limit(caller.participant_id)
+        if limit is None:
             raise NotFound(f"participant {caller.participant_id} not found")
+        return limit
 
     def _owned_active(self, caller: Caller, bid_id: int) -> Bid:
         bid = self.repo.owned(caller, bid_id)
@@ -288,37 +300,17 @@ class BidService:
             )
         return bid
 
-    def _classes(self, auction: Auction) -> dict[str, ClassAuction]:
-        assert auction.id is not None
-        return {c.period_class: c for c in AuctionRepository(self.session).classes(auction.id)}
-
-    def _new_bid(
-        self,
-        caller: Caller,
-        auction: Auction,
-        classes: dict[str, ClassAuction],
-        spec: OrderSpec,
-        credit: int,
-        now: datetime,
-    ) -> Bid:
-        return Bid(**self._bid_values(caller, auction, classes, spec, credit, now))
-
     @staticmethod
     def _bid_values(
-        caller: Caller,
-        auction: Auction,
-        classes: dict[str, ClassAuction],
-        spec: OrderSpec,
-        credit: int,
-        now: datetime,
+        caller: Caller, bidding: BiddingAuction, spec: OrderSpec, credit: int, now: datetime
     ) -> dict[str, Any]:
-        """The column values of a new bid (a plain dict: bulk inserts skip building ORM objects)."""
-        assert auction.id is not None
-        class_id = classes[spec.period_class].id
+        """The column values of a new bid (a plain dict: inserts skip the ORM's unit of work)."""
+        assert bidding.auction.id is not None
+        class_id = bidding.classes[spec.period_class].id
         assert class_id is not None
         return {
             "participant_id": caller.participant_id,
-            "auction_id": auction.id,
+            "auction_id": bidding.auction.id,
             "class_auction_id": class_id,
             "period_class": spec.period_class,
             "side": spec.side.value,
@@ -338,18 +330,18 @@ class BidService:
     def _validate(
         self,
         caller: Caller,
-        auction: Auction,
-        classes: dict[str, ClassAuction],
+        bidding: BiddingAuction,
         rows: Sequence[tuple[int | None, OrderSpec]],
         *,
         excluding_bid: int | None = None,
     ) -> list[int]:
         """Check points and holdings for every row; return each order's credit in cents."""
+        auction, classes = bidding.auction, bidding.classes
         points: list[tuple[int | None, str, str]] = [
             (row, name, getattr(spec, name)) for row, spec in rows for name in ("source", "sink")
         ]
-        known = NetworkRepository(self.session).known_points(
-            auction.network_version_id, {point for _, _, point in points}
+        known = POINT_SETS.known(
+            self.session, auction.network_version_id, bidding.network_hash, {point for _, _, point in points}
         )
         errors: list[FieldError] = []
         for row, name, point in points:
@@ -363,7 +355,7 @@ class BidService:
                 )
         if errors:
             raise ValidationFailed(f"{len(errors)} problem(s) in the bids and offers", errors=errors)
-        self._check_holdings(caller, auction, classes, rows, excluding_bid)
+        self._check_holdings(caller, bidding, rows, excluding_bid)
         return [
             order_credit_cents(
                 side=spec.side,
@@ -378,8 +370,7 @@ class BidService:
     def _check_holdings(
         self,
         caller: Caller,
-        auction: Auction,
-        classes: dict[str, ClassAuction],
+        bidding: BiddingAuction,
         rows: Sequence[tuple[int | None, OrderSpec]],
         excluding_bid: int | None,
     ) -> None:
@@ -392,6 +383,7 @@ class BidService:
         offers = [(row, spec) for row, spec in rows if spec.side is Side.SELL]
         if not offers:
             return
+        auction, classes = bidding.auction, bidding.classes
         month = DeliveryMonth(auction.year, auction.month)
         holder = holder_name(caller.participant_id)
         ledger = HoldingService(self.session).ledger([month], holder_id=caller.participant_id)
@@ -427,29 +419,29 @@ class BidService:
         if errors:
             raise InsufficientHolding(errors[0].reason, errors=errors)
 
-    def _check_credit(
-        self, caller: Caller, added_cents: int, *, released_cents: int = 0, in_use: int | None = None
+    def _reserve_credit(
+        self, caller: Caller, limit: int, added_cents: int, *, released_cents: int = 0
     ) -> None:
-        """Refuse orders needing more credit than the limit leaves; ``released_cents``: held by the
-        order being replaced. ``in_use`` defaults to the participant's running total."""
-        participant = ParticipantRepository(self.session).get(caller.participant_id)
-        assert participant is not None
-        held = self.repo.credit_held(caller.participant_id) if in_use is None else in_use
-        in_use = held - released_cents
-        in_use += award_credit_in_use(self.repo, caller.participant_id, self.floor)
-        limit = participant.credit_limit_cents
-        if in_use + added_cents > limit:
-            raise InsufficientCredit(
-                f"these orders need ${from_cents(added_cents)} of credit; ${from_cents(in_use)} of the "
-                f"${from_cents(limit)} limit is already held, "
-                f"${from_cents(max(limit - in_use, 0))} is available",
-                extensions={
-                    "credit_limit": str(from_cents(limit)),
-                    "credit_in_use": str(from_cents(in_use)),
-                    "credit_required": str(from_cents(added_cents)),
-                    "credit_available": str(from_cents(max(limit - in_use, 0))),
-                },
-            )
+        """Hold ``added_cents`` more (less ``released_cents``, held by the order being replaced) or refuse
+        the orders if the participant's open orders and unsettled awards would then exceed its limit
+        (nothing is changed then). The caller holds the participant lock."""
+        done, orders, awards = self.repo.reserve_credit(
+            caller.participant_id, added_cents - released_cents, limit
+        )
+        if done:
+            return
+        in_use = orders + awards - released_cents
+        raise InsufficientCredit(
+            f"these orders need ${from_cents(added_cents)} of credit; ${from_cents(in_use)} of the "
+            f"${from_cents(limit)} limit is already held, "
+            f"${from_cents(max(limit - in_use, 0))} is available",
+            extensions={
+                "credit_limit": str(from_cents(limit)),
+                "credit_in_use": str(from_cents(in_use)),
+                "credit_required": str(from_cents(added_cents)),
+                "credit_available": str(from_cents(max(limit - in_use, 0))),
+            },
+        )
 
 
 INSERT_COLUMNS = (
@@ -484,16 +476,17 @@ class _BulkIntake:
         self,
         service: BidService,
         caller: Caller,
-        auction: Auction,
-        classes: dict[str, ClassAuction],
+        bidding: BiddingAuction,
         now: datetime,
         idempotency_key: str | None,
         request_hash: str,
     ) -> None:
-        assert auction.id is not None
+        assert bidding.auction.id is not None
         self.service = service
         self.caller = caller
-        self.auction = auction
+        self.bidding = bidding
+        self.auction = bidding.auction
+        classes: dict[str, ClassAuction] = bidding.classes
         self.classes = classes
         self.now = now
         self.key = idempotency_key
@@ -520,8 +513,8 @@ class _BulkIntake:
             - self.unknown
         )
         if points:
-            found = NetworkRepository(self.service.session).known_points(
-                self.auction.network_version_id, points
+            found = POINT_SETS.known(
+                self.service.session, self.auction.network_version_id, self.bidding.network_hash, points
             )
             self.known |= found
             self.unknown |= points - found
@@ -582,7 +575,7 @@ class _BulkIntake:
             for i in sells
         ]
         try:
-            self.service._check_holdings(self.caller, self.auction, self.classes, specs, None)
+            self.service._check_holdings(self.caller, self.bidding, specs, None)
         except InsufficientHolding as exc:
             self.holding_errors.extend(exc.errors)
 

@@ -53,16 +53,25 @@ class Bid(SQLModel, table=True):
 
 
 class CreditPosition(SQLModel, table=True):
-    """The credit a participant's open orders hold, kept as a running total (cents).
+    """The credit a participant's open orders and unsettled awards hold, kept as running totals (cents).
 
-    Changed in the transaction that changes the book: + a new order's credit, +/- a modified
-    order's difference, - a withdrawn order's, - every open order of an auction when it clears
-    (:mod:`app.bids.credit`: an order holds credit while its auction is not yet cleared). It equals
-    the sum of ``bid.credit_cents`` over the participant's active bids in auctions not yet cleared.
+    ``in_use_cents`` (open orders) changes in the transaction that changes the book: + a new order's
+    credit, +/- a modified order's difference, - a withdrawn order's, - every open order of an
+    auction when its results are posted. It equals the sum of ``bid.credit_cents`` over the
+    participant's active bids in auctions not yet posted.
+
+    ``awards_cents`` (awards) changes at posting (+ the credit of each award,
+    ``bid_fill.award_credit_cents``, unless the month is already settled) and at the month's first
+    settlement run (- the same amounts, :mod:`app.bids.award_credit`). It equals the sum of
+    ``bid_fill.award_credit_cents`` over the participant's fills in posted auctions whose month has
+    no settlement run.
     """
 
     __tablename__ = "credit_position"
-    __table_args__ = (sa.CheckConstraint("in_use_cents >= 0", name="in_use_nonnegative"),)
+    __table_args__ = (
+        sa.CheckConstraint("in_use_cents >= 0", name="in_use_nonnegative"),
+        sa.CheckConstraint("awards_cents >= 0", name="awards_nonnegative"),
+    )
 
     participant_id: int = Field(
         sa_column=sa.Column(
@@ -73,3 +82,6 @@ class CreditPosition(SQLModel, table=True):
         )
     )
     in_use_cents: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False))
+    awards_cents: int = Field(
+        default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
+    )

@@ -18,6 +18,7 @@ from app.auctions.lifecycle import AuctionStatus, effective_status, transition_r
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService, AuctionView
 from app.audit.service import actor_of, record_audit
+from app.bids.award_credit import hold_awards
 from app.bids.repository import BidRepository
 from app.clearing.results_seal import clearing_results_hash
 from app.clearing.trades import cleared_trades
@@ -33,10 +34,14 @@ def post_auction(
     auction_id: int,
     now: datetime,
     *,
+    credit_floor_cents_per_mwh: int,
     posted_by: int | None = None,
     late_reason: str | None = None,
 ) -> AuctionView:
-    """cleared -> posted. After the OA 7.3.7 deadline, ``late_reason`` is required and audited."""
+    """cleared -> posted. After the OA 7.3.7 deadline, ``late_reason`` is required and audited.
+
+    The orders' credit is released and the awards' credit held from here on (:mod:`app.bids.award_credit`,
+    with the floor ``credit_floor_cents_per_mwh`` in force now)."""
     auctions = AuctionRepository(session)
     auction = auctions.lock(auction_id)
     if auction is None:
@@ -60,6 +65,7 @@ def post_auction(
     service = AuctionService(session)
     # Orders hold credit until posting; from then on their awards hold it (docs/service.md).
     BidRepository(session).release_auction_credit(auction_id)
+    hold_awards(session, auction_id, auction.year, auction.month, credit_floor_cents_per_mwh)
     service.mark(auction, AuctionStatus.POSTED, now)
     trades = cleared_trades(session, auction)
     postings = auction_result_postings(t.trade for t in trades)

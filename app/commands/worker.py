@@ -14,6 +14,7 @@ import sys
 
 from prometheus_client import CollectorRegistry, start_http_server
 
+import app.bids.award_credit  # (a settled month releases its awards' credit, in the run's transaction)
 import app.clearing.tasks
 import app.forecast.tasks
 import app.settlement.tasks  # noqa: F401  (the task bodies register themselves)

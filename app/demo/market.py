@@ -308,7 +308,13 @@ def _previous_auction(engine: Engine, settings: Settings, year: int, month: int,
     if status is AuctionStatus.CLEARED:
         say(f"  {year}-{month:02d}: cleared and forecast; posting")
         with transaction(engine) as session:
-            post_auction(session, auction_id, closes_at + timedelta(days=1), posted_by=oi.participant_id)
+            post_auction(
+                session,
+                auction_id,
+                closes_at + timedelta(days=1),
+                credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh,
+                posted_by=oi.participant_id,
+            )
     return auction_id, forecast_job_id
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from app.holdings.tables import FtrHolding
+from app.paging import KeyedPage, Pagination, page_by_key
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 
@@ -79,6 +80,19 @@ class HoldingRepository:
         total = self.session.exec(select(func.count()).select_from(stmt.subquery())).one()
         rows = self.session.exec(stmt.order_by(col(FtrHolding.id)).limit(limit).offset(offset)).all()
         return rows, int(total)
+
+    def page_readable(
+        self, caller: Caller, *, year: int | None, month: int | None, page: Pagination
+    ) -> KeyedPage:
+        """:meth:`list_readable` paged by cursor or offset (rows ``(FtrHolding,)``)."""
+        stmt = select(FtrHolding)
+        if caller.role not in READ_ALL_ROLES:
+            stmt = stmt.where(FtrHolding.holder_id == caller.participant_id)
+        if year is not None:
+            stmt = stmt.where(FtrHolding.year == year)
+        if month is not None:
+            stmt = stmt.where(FtrHolding.month == month)
+        return page_by_key(self.session, stmt, col(FtrHolding.id), page, "holdings")
 
     def add_all(self, entries: Sequence[FtrHolding]) -> None:
         self.session.add_all(entries)

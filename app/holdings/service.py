@@ -27,6 +27,7 @@ from app.holdings.feasibility import (
 from app.holdings.ledger_mapping import EntryContext, holder_name, key_of, ledger_of, row_of
 from app.holdings.repository import HoldingRepository
 from app.holdings.tables import FtrHolding
+from app.paging import KeyedPage, Pagination
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import BIDDING_ROLES, READ_ALL_ROLES, Role
 from app.participants.service import Caller, participant_label
@@ -151,6 +152,12 @@ class HoldingService:
         self, caller: Caller, *, year: int | None, month: int | None, limit: int, offset: int
     ) -> tuple[Sequence[FtrHolding], int]:
         return self.repo.list_readable(caller, year=year, month=month, limit=limit, offset=offset)
+
+    def page_readable(
+        self, caller: Caller, *, year: int | None, month: int | None, page: Pagination
+    ) -> KeyedPage:
+        """The caller's ledger entries (the OI and auditors: all) in sequence, paged by cursor or offset."""
+        return self.repo.page_readable(caller, year=year, month=month, page=page)
 
     def positions_at(
         self, caller: Caller, hour_ending: datetime, *, holder_id: int | None

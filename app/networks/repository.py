@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
+from app.paging import KeyedPage, Pagination, page_by_key
 
 _DIGITS = re.compile(r"\d+")
 
@@ -38,6 +39,10 @@ class NetworkRepository:
         ).all()
         return rows, int(total)
 
+    def page(self, page: Pagination) -> KeyedPage:
+        """Every version in id order, paged by cursor or offset (rows ``(NetworkVersion,)``)."""
+        return page_by_key(self.session, select(NetworkVersion), col(NetworkVersion.id), page, "networks")
+
     def add(self, version: NetworkVersion, points: Iterable[tuple[str, str]]) -> NetworkVersion:
         self.session.add(version)
         self.session.flush()
@@ -61,6 +66,16 @@ class NetworkRepository:
         if limit is not None:
             stmt = stmt.limit(limit)
         return self.session.exec(stmt).all()
+
+    def point_ids(self, version_id: int) -> list[str]:
+        """Every pricing point id of the version."""
+        return list(
+            self.session.exec(
+                select(NetworkPricingPoint.point_id).where(
+                    NetworkPricingPoint.network_version_id == version_id
+                )
+            ).all()
+        )
 
     def known_points(self, version_id: int, point_ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(point_ids))

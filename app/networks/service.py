@@ -13,6 +13,7 @@ from app.networks.loading import NetworkFormat, parse_network
 from app.networks.outages import network_from_document
 from app.networks.repository import NetworkRepository
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
+from app.paging import KeyedPage, Pagination
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,9 @@ class NetworkService:
 
     def list_all(self, *, limit: int, offset: int) -> tuple[Sequence[NetworkVersion], int]:
         return self.repo.list_all(limit=limit, offset=offset)
+
+    def page(self, page: Pagination) -> KeyedPage:
+        return self.repo.page(page)
 
     def pricing_points(
         self, version_id: int, *, limit: int, offset: int

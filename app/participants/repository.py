@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.db import is_postgresql
+from app.paging import KeyedPage, Pagination, page_by_key
 from app.participants.tables import ApiKey, Participant
 
 
@@ -33,12 +35,25 @@ class ParticipantRepository:
         participant = self.session.exec(stmt.execution_options(populate_existing=True)).first()
         return participant
 
+    def lock_credit_limit(self, participant_id: int) -> int | None:
+        """:meth:`lock` reading only the credit limit (cents; ``None``: no such participant), without
+        loading the row into the session."""
+        stmt = sa.select(col(Participant.credit_limit_cents)).where(col(Participant.id) == participant_id)
+        if is_postgresql(self.session):
+            stmt = stmt.with_for_update()
+        found = self.session.connection().execute(stmt).scalar()
+        return int(found) if found is not None else None
+
     def list_all(self, *, limit: int, offset: int) -> tuple[Sequence[Participant], int]:
         total = self.session.exec(select(func.count()).select_from(Participant)).one()
         rows = self.session.exec(
             select(Participant).order_by(col(Participant.id)).limit(limit).offset(offset)
         ).all()
         return rows, int(total)
+
+    def page(self, page: Pagination) -> KeyedPage:
+        """Every participant in id order, paged by cursor or offset (rows ``(Participant,)``)."""
+        return page_by_key(self.session, select(Participant), col(Participant.id), page, "participants")
 
     def add(self, participant: Participant) -> Participant:
         self.session.add(participant)

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.audit.service import record_audit
 from app.errors import AlreadyExists, NotFound, Unauthenticated
+from app.paging import KeyedPage, Pagination
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import Role
 from app.participants.tables import ApiKey, Participant
@@ -90,6 +91,9 @@ class ParticipantService:
 
     def list_all(self, *, limit: int, offset: int) -> tuple[Sequence[Participant], int]:
         return self.repo.list_all(limit=limit, offset=offset)
+
+    def page(self, page: Pagination) -> KeyedPage:
+        return self.repo.page(page)
 
     def set_credit_limit(
         self,

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from api_schemas.audit import AuditEntryPublic, ChainVerdictPublic, CheckpointPublic
 from api_schemas.common import Page
 from app.audit import mapping
-from app.audit.service import audit_page, latest_checkpoint
+from app.audit.service import audit_keyed_page, latest_checkpoint
 from app.audit_verify import verify_audit_text
-from app.deps import AuditReader, CurrentParticipant, PageDep, SessionDep
+from app.deps import AuditReader, CurrentParticipant, CursorPageDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/audit-log", tags=["audit"])
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/audit-log", tags=["audit"])
 def list_audit_log(
     caller: AuditReader,
     session: SessionDep,
-    page: PageDep,
+    page: CursorPageDep,
     action: Annotated[str | None, Query(max_length=64)] = None,
     chain: Annotated[
         str | None,
@@ -28,9 +28,11 @@ def list_audit_log(
     ] = None,
 ) -> Page[AuditEntryPublic]:
     """The links of the global chain or of one sub-chain in seq order (optionally of one action)."""
-    rows, total = audit_page(session, action=action, limit=page.limit, offset=page.offset, chain=chain)
-    items = [mapping.entry_public(r) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    found = audit_keyed_page(session, action=action, chain=chain, page=page)
+    items = [mapping.entry_public(r) for (r,) in found.rows]
+    return Page(
+        items=items, total=found.total, limit=page.limit, offset=page.offset, next_cursor=found.next_cursor
+    )
 
 
 @router.get("/verify", response_model=ChainVerdictPublic)

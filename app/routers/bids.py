@@ -11,13 +11,15 @@ from collections.abc import AsyncIterator
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from api_schemas.bids import BidCreate, BidPublic, BidUpdate, BulkResult
+from api_schemas.auctions import PeriodClassIn
+from api_schemas.bids import BidCreate, BidPublic, BidStatusName, BidUpdate, BulkResult, SideName
 from api_schemas.common import Page
 from app.bids.mapping import bid_public, bids_csv, order_spec, request_hash
+from app.bids.repository import BidFilter
 from app.bids.service import BidService
 from app.bids.upload import SpooledUpload, spool_upload
 from app.deps import (
@@ -25,8 +27,8 @@ from app.deps import (
     BulkUploadSlot,
     ClockDep,
     CurrentParticipant,
+    CursorPageDep,
     ObjectId,
-    PageDep,
     SessionDep,
     SettingsDep,
 )
@@ -223,14 +225,35 @@ def list_bids(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    page: PageDep,
+    page: CursorPageDep,
+    period_class: Annotated[
+        PeriodClassIn | None, Query(alias="class", description="on_peak or off_peak")
+    ] = None,
+    status: Annotated[BidStatusName | None, Query(description="active or withdrawn")] = None,
+    side: Annotated[SideName | None, Query(description="buy (bids) or sell (offers)")] = None,
+    source: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="the path's source")
+    ] = None,
+    sink: Annotated[str | None, Query(min_length=1, max_length=100, description="the path's sink")] = None,
 ) -> Page[BidPublic]:
-    """The caller's own bids and offers in an auction, with fills once cleared (OI and auditors: all)."""
+    """The caller's own bids and offers in an auction, with fills once posted (OI and auditors: all, from
+    the clearing on), in id order; filtered by class, state, side and path; paged by cursor or offset."""
     service = BidService(session, credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh)
-    rows, total = service.list_for_auction(
-        caller, auction_id, limit=page.limit, offset=page.offset, now=clock.now()
+    filters = BidFilter(
+        period_class=period_class.value if period_class is not None else None,
+        status=status.value if status is not None else None,
+        side=side.value if side is not None else None,
+        source=source,
+        sink=sink,
     )
-    return Page(items=[bid_public(b, f) for b, f in rows], total=total, limit=page.limit, offset=page.offset)
+    found = service.list_for_auction(caller, auction_id, page=page, now=clock.now(), filters=filters)
+    return Page(
+        items=[bid_public(b, f) for b, f in found.rows],
+        total=found.total,
+        limit=page.limit,
+        offset=page.offset,
+        next_cursor=found.next_cursor,
+    )
 
 
 @router.get(

@@ -11,7 +11,7 @@ from app.auctions.mapping import auction_public
 from app.clearing.flows import retry_clearing, start_clearing
 from app.clearing.posting import post_auction
 from app.clearing.results import ResultsService, job_public
-from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
+from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep, SettingsDep
 from app.jobs import JobKind
 from app.jobs.service import JobService
 
@@ -96,6 +96,7 @@ def post_results(
     auction_id: ObjectId,
     caller: Operator,
     session: SessionDep,
+    settings: SettingsDep,
     clock: ClockDep,
     body: PostRequest | None = None,
 ) -> AuctionPublic:
@@ -106,6 +107,11 @@ def post_results(
     late_reason = body.late_reason if body is not None else None
     return auction_public(
         post_auction(
-            session, auction_id, clock.now(), posted_by=caller.participant_id, late_reason=late_reason
+            session,
+            auction_id,
+            clock.now(),
+            credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh,
+            posted_by=caller.participant_id,
+            late_reason=late_reason,
         )
     )

@@ -17,7 +17,7 @@ from api_schemas.holdings import (
     PortfolioPublic,
     PositionsPublic,
 )
-from app.deps import ClockDep, CurrentParticipant, Operator, PageDep, SessionDep
+from app.deps import ClockDep, CurrentParticipant, CursorPageDep, Operator, SessionDep
 from app.holdings.mapping import (
     history_public,
     holding_public,
@@ -64,15 +64,19 @@ def record_allocation(
 def list_holdings(
     caller: CurrentParticipant,
     session: SessionDep,
-    page: PageDep,
+    page: CursorPageDep,
     year: Annotated[int | None, Query(ge=2000, le=2200)] = None,
     month: Annotated[int | None, Query(ge=1, le=12)] = None,
 ) -> Page[HoldingPublic]:
     """The caller's ledger entries in sequence (the OI and auditors see all)."""
-    rows, total = HoldingService(session).list_readable(
-        caller, year=year, month=month, limit=page.limit, offset=page.offset
+    found = HoldingService(session).page_readable(caller, year=year, month=month, page=page)
+    return Page(
+        items=[holding_public(h) for (h,) in found.rows],
+        total=found.total,
+        limit=page.limit,
+        offset=page.offset,
+        next_cursor=found.next_cursor,
     )
-    return Page(items=[holding_public(h) for h in rows], total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/positions", response_model=PositionsPublic)

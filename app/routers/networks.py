@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from api_schemas.common import Page
 from api_schemas.networks import NetworkFormatName, NetworkVersionPublic, PricingPointPublic
-from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
+from app.deps import ClockDep, CurrentParticipant, CursorPageDep, ObjectId, Operator, PageDep, SessionDep
 from app.networks.loading import NetworkFormat
 from app.networks.mapping import network_public, pricing_point_public
 from app.networks.service import NetworkService
@@ -42,11 +42,17 @@ def upload_network(
 
 @router.get("", response_model=Page[NetworkVersionPublic])
 def list_networks(
-    caller: CurrentParticipant, session: SessionDep, page: PageDep
+    caller: CurrentParticipant, session: SessionDep, page: CursorPageDep
 ) -> Page[NetworkVersionPublic]:
-    """Every stored network version."""
-    rows, total = NetworkService(session).list_all(limit=page.limit, offset=page.offset)
-    return Page(items=[network_public(v) for v in rows], total=total, limit=page.limit, offset=page.offset)
+    """Every stored network version, in id order, paged by cursor or offset."""
+    found = NetworkService(session).page(page)
+    return Page(
+        items=[network_public(v) for (v,) in found.rows],
+        total=found.total,
+        limit=page.limit,
+        offset=page.offset,
+        next_cursor=found.next_cursor,
+    )
 
 
 @router.get("/{version_id}", response_model=NetworkVersionPublic)

@@ -16,7 +16,15 @@ from api_schemas.participants import (
 from app.audit.service import actor_of
 from app.bids.credit_service import CreditService
 from app.bids.mapping import credit_public
-from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep, SettingsDep
+from app.deps import (
+    ClockDep,
+    CurrentParticipant,
+    CursorPageDep,
+    ObjectId,
+    Operator,
+    SessionDep,
+    SettingsDep,
+)
 from app.participants.mapping import key_issued, participant_public
 from app.participants.roles import Role
 from app.participants.service import ParticipantService
@@ -42,14 +50,16 @@ def create_participant(
 
 @router.get("", response_model=Page[ParticipantPublic])
 def list_participants(
-    caller: Operator, session: SessionDep, settings: SettingsDep, page: PageDep
+    caller: Operator, session: SessionDep, settings: SettingsDep, page: CursorPageDep
 ) -> Page[ParticipantPublic]:
     """Every participant. OI only."""
-    rows, total = ParticipantService(session, settings.secret_key).list_all(
-        limit=page.limit, offset=page.offset
-    )
+    found = ParticipantService(session, settings.secret_key).page(page)
     return Page(
-        items=[participant_public(p) for p in rows], total=total, limit=page.limit, offset=page.offset
+        items=[participant_public(p) for (p,) in found.rows],
+        total=found.total,
+        limit=page.limit,
+        offset=page.offset,
+        next_cursor=found.next_cursor,
     )
 
 

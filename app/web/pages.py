@@ -478,7 +478,13 @@ def lifecycle(
                 jobs=request.app.state.jobs,
             )
         else:
-            post_auction(db, auction_id, now, posted_by=caller.participant_id)
+            post_auction(
+                db,
+                auction_id,
+                now,
+                credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh,
+                posted_by=caller.participant_id,
+            )
     except ServiceError as exc:
         db.rollback()
         return _auction_page(

@@ -29,13 +29,16 @@ class TestAwardCredit:
         bids = submit_worked_example(client, auction_id, make_participant)
         b1, b3 = bids["B1"][0], bids["B3"][0]
         # orders: (max(p, 0) + 0.10 $/MWh x 320 h) x MW; B1 100 MW at 10 $/MW, B3 30 MW at 1 $/MW
-        assert credit(client, b1)["in_use"] == "4200.00"
-        assert credit(client, b3)["in_use"] == "990.00"
+        assert credit(client, b1)["credit_in_use"] == "4200.00"
+        assert credit(client, b3)["credit_in_use"] == "990.00"
 
         clock.set(JANUARY_2027_CLOSES + timedelta(minutes=5))
         assert clear(client, operator_key, auction_id)["status"] == "succeeded"
         # Cleared but not posted: the orders still hold their credit, so nothing of the result shows.
-        assert credit(client, b1)["in_use"] == "4200.00" and credit(client, b1)["in_use_by_awards"] == "0.00"
+        assert (
+            credit(client, b1)["credit_in_use"] == "4200.00"
+            and credit(client, b1)["credit_in_use_by_awards"] == "0.00"
+        )
         r = client.post(f"/api/v1/auctions/{auction_id}/post", headers=bearer(operator_key))
         assert r.status_code == 200, r.text
         # awards: B1 50 MW at 10 $/MW -> (10 + 32) x 50; B3 30 MW of counterflow at -10 $/MW -> 32 x 30,
@@ -43,11 +46,11 @@ class TestAwardCredit:
         assert credit(client, b1) | {"participant_id": ""} == {
             "participant_id": "",
             "credit_limit": "1000000.00",
-            "in_use": "2100.00",
-            "available": "997900.00",
-            "in_use_by_awards": "2100.00",
+            "credit_in_use": "2100.00",
+            "credit_available": "997900.00",
+            "credit_in_use_by_awards": "2100.00",
         }
-        assert credit(client, b3)["in_use_by_awards"] == "960.00"
+        assert credit(client, b3)["credit_in_use_by_awards"] == "960.00"
 
         # A later auction's bids see the awards' credit.
         oi = bearer(operator_key)
@@ -74,7 +77,10 @@ class TestAwardCredit:
         for kind, text in (("da_prices", prices_csv(1, [])), ("da_congestion", charges_csv(1, []))):
             assert upload(client, operator_key, 1, kind, text).status_code == 201
         settle(client, operator_key, 1)
-        assert credit(client, b1)["in_use"] == "0.00" and credit(client, b3)["in_use_by_awards"] == "0.00"
+        assert (
+            credit(client, b1)["credit_in_use"] == "0.00"
+            and credit(client, b3)["credit_in_use_by_awards"] == "0.00"
+        )
         clock.set(datetime(2027, 2, 10, tzinfo=UTC))  # March's window
         accepted = client.post(f"/api/v1/auctions/{march}/bids", json=order, headers=b1.headers)
         assert accepted.status_code == 201, accepted.text

@@ -191,7 +191,7 @@ class TestUpload:
         listed = client.get(f"/api/v1/auctions/{auction_id}/bids?limit=1000", headers=alice.headers).json()
         held = sum(Decimal(b["credit_held"]) for b in listed["items"])
         credit = client.get("/api/v1/participants/me/credit", headers=alice.headers)
-        assert credit.status_code == 200 and Decimal(credit.json()["in_use"]) == held > 0
+        assert credit.status_code == 200 and Decimal(credit.json()["credit_in_use"]) == held > 0
 
     def test_bad_rows_in_later_batches_all_reported_nothing_stored(
         self,

@@ -178,7 +178,10 @@ class TestModifyWithdraw:
         assert r.status_code == 200 and r.json()["status"] == "withdrawn"
         assert r.json()["credit_held"] == "0.00", "a withdrawn bid holds no credit"
         assert client.get(f"/api/v1/bids/{bid_id}", headers=alice.headers).json()["credit_held"] == "0.00"
-        assert client.get("/api/v1/participants/me/credit", headers=alice.headers).json()["in_use"] == "0.00"
+        assert (
+            client.get("/api/v1/participants/me/credit", headers=alice.headers).json()["credit_in_use"]
+            == "0.00"
+        )
         again = client.delete(f"/api/v1/bids/{bid_id}", headers=alice.headers)
         assert again.status_code == 409 and again.json()["type"].endswith("/bid-not-active")
         modify = client.patch(f"/api/v1/bids/{bid_id}", json={"mw": "1.0"}, headers=alice.headers)
@@ -281,7 +284,8 @@ class TestCredit:
         r = post_bid(client, auction_id, alice, bid(source="3", sink="1", price="-100.00", mw="10.0"))
         assert r.status_code == 422, "a second counterflow bid needs another 320 $"
         assert (
-            client.get("/api/v1/participants/me/credit", headers=alice.headers).json()["in_use"] == "1640.00"
+            client.get("/api/v1/participants/me/credit", headers=alice.headers).json()["credit_in_use"]
+            == "1640.00"
         )
 
     def test_modify_rechecks_credit(

@@ -88,9 +88,9 @@ class TestOperatorAdministers:
         assert credit == {
             "participant_id": alice.id,
             "credit_limit": "99.99",
-            "in_use": "0.00",
-            "available": "99.99",
-            "in_use_by_awards": "0.00",
+            "credit_in_use": "0.00",
+            "credit_available": "99.99",
+            "credit_in_use_by_awards": "0.00",
         }
 
     def test_negative_credit_limit_is_field_error(
