@@ -1,7 +1,7 @@
 """rate_limit_bucket: rate-limit token buckets shared by every process (UNLOGGED on PostgreSQL)
 
-Revision ID: 0710_hardening_rate_limit_bucket
-Revises: 0702_pricing_point_sort_key
+Revision ID: 0711_rate_limit_bucket
+Revises: 0710_award_credit
 Create Date: 2026-12-03 16:20:00.000000
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0710_hardening_rate_limit_bucket"
-down_revision: str | None = "0702_pricing_point_sort_key"
+revision: str = "0711_rate_limit_bucket"
+down_revision: str | None = "0710_award_credit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

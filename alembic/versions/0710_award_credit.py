@@ -1,6 +1,6 @@
 """award credit as a running total: bid_fill.award_credit_cents, credit_position.awards_cents
 
-Revision ID: 0710_datapaths_award_credit
+Revision ID: 0710_award_credit
 Revises: 0702_pricing_point_sort_key
 Create Date: 2026-12-03 16:30:00.000000
 
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0710_datapaths_award_credit"
+revision: str = "0710_award_credit"
 down_revision: str | None = "0702_pricing_point_sort_key"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
