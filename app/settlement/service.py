@@ -25,9 +25,12 @@ from app.participants.service import Caller
 from app.settlement import engine_inputs as build
 from app.settlement import tables as stored
 from app.settlement.detail_file import (
+    SCHEMA,
     csv_chunks,
+    detail_batches,
     differences_csv_chunks,
     ftr_differences,
+    parquet_chunks,
     public_rows,
     read_detail,
 )
@@ -198,6 +201,12 @@ class SettlementService:
             raise DetailFileDamaged(f"settlement run {run.id} has no detail file recorded")
         return read_detail(store_of(self.session), run.detail_key, run.detail_sha256, participant_id)
 
+    def _detail_batches(self, run: SettlementRun, participant_id: int) -> Iterator[pa.RecordBatch]:
+        """The holder's rows, read lazily (the file is checked before this returns)."""
+        if run.detail_key is None or run.detail_sha256 is None:
+            raise DetailFileDamaged(f"settlement run {run.id} has no detail file recorded")
+        return detail_batches(store_of(self.session), run.detail_key, run.detail_sha256, participant_id)
+
     def run_ftr_differences_csv(self, run_id: int) -> Iterator[str]:
         """Per holder, FTR and hour, the amounts that changed against the replaced version (CSV chunks).
 
@@ -224,8 +233,16 @@ class SettlementService:
     def statement_ftr_csv(
         self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
     ) -> Iterator[str]:
-        """The same as CSV text in chunks (the file is read and checked before the first chunk)."""
-        return csv_chunks(self.statement_ftr_table(caller, year, month, participant_id, version))
+        """The same as CSV text, streamed a batch at a time (the file is checked before the first chunk)."""
+        run, _ = self.statement_run(caller, year, month, participant_id, version)
+        return csv_chunks(self._detail_batches(run, participant_id))
+
+    def statement_ftr_parquet(
+        self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
+    ) -> Iterator[bytes]:
+        """The same as a Parquet file (the detail file's columns), streamed a row group at a time."""
+        run, _ = self.statement_run(caller, year, month, participant_id, version)
+        return parquet_chunks(self._detail_batches(run, participant_id), SCHEMA)
 
     # ------------------------------------------------------------------ year end (OA 5.2.6(c))
     def distribute_year_end(self, caller: Caller, year: int, now: datetime) -> SettlementYearEnd:

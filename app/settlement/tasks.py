@@ -26,7 +26,7 @@ from app.db import transaction
 from app.jobs import Job, JobContext, JobKind, finish, task
 from app.jobs.repository import JobRepository
 from app.settlement import records
-from app.settlement.detail_file import holder_tables, put_detail
+from app.settlement.detail_file import holder_tables, write_detail
 from app.settlement.detail_store import store_of_engine
 from app.settlement.errors import MissingInputs, MonthOutOfOrder
 from app.settlement.holdings_source import holdings_snapshot
@@ -278,7 +278,7 @@ def settle_month_job(ctx: JobContext) -> None:
     # Each run's per-FTR-hour detail goes to the file store outside any transaction (content-addressed:
     # a failure later leaves at most an unreferenced file).
     store = store_of_engine(ctx.engine)
-    details = [put_detail(store, holder_tables(result)) for result in results]
+    details = [write_detail(store, holder_tables(result)) for result in results]
     ctx.progress(
         "store", fraction=0.8, line=f"settled and detail files written in {ctx.elapsed_s():.2f} s; storing"
     )
