@@ -261,7 +261,7 @@ def _settle(
 
     def export() -> None:
         with transaction(engine) as session:
-            chunks = SettlementService(session).statement_ftr_csv(caller, YEAR, MONTH, first_holder, None)
+            chunks, _ = SettlementService(session).statement_ftr_csv(caller, YEAR, MONTH, first_holder, None)
             out["csv_bytes"] = sum(len(c.encode()) for c in chunks)
 
     out["holder_csv_s"] = _timed(export)

@@ -135,7 +135,8 @@ def _simple_runs(entries: pd.DataFrame, delivery: DeliveryMonth) -> pd.DataFrame
         row = entries[award & entries["price_cents"].isna().to_numpy()].iloc[0]
         raise ValueError(f"ledger entry {row['id']}: an auction award without its clearing price")
     mw = entries["mw_tenths"].astype(np.int64)
-    paid = np.where(award, mw * entries["price_cents"].fillna(0).astype(np.int64), 0)
+    price = pd.to_numeric(entries["price_cents"]).fillna(0).astype(np.int64)
+    paid = np.where(award, mw * price, 0)
     amounts = (
         entries.assign(way=ways, mw=mw, bought=np.where(award, mw, 0), paid=paid)
         .groupby([*_KEY, "way"], sort=False)[["mw", "bought", "paid"]]
