@@ -201,7 +201,7 @@ AWARD_SCHEMA = pa.schema(
 
 def _award_batches(engine: Engine, class_auction_id: int) -> Iterator[list[AwardPublic]]:
     statement = (
-        select(
+        select(  # type: ignore[call-overload]
             Participant.name,
             Bid.side,
             Bid.source,

@@ -143,13 +143,17 @@ def _simple_runs(entries: pd.DataFrame, delivery: DeliveryMonth) -> pd.DataFrame
         .sum()
         .unstack("way", fill_value=0)
     )
-    held = pd.DataFrame(
-        {w: amounts["mw"].get(w.value, 0) for w in NETTING_ORDER},
-        index=amounts.index,
-    ).astype(np.int64)
-    deficit = sum(np.maximum(-held[w], 0) for w in NETTING_ORDER)
-    bought = amounts["bought"].sum(axis=1)
-    paid_total = amounts["paid"].sum(axis=1)
+    holdings = amounts.index
+    zeros = np.zeros(len(holdings), dtype=np.int64)
+    held: dict[Acquisition, np.ndarray] = {
+        w: amounts["mw"][w.value].to_numpy(np.int64) if w.value in amounts["mw"] else zeros
+        for w in NETTING_ORDER
+    }
+    deficit = zeros.copy()
+    for w in NETTING_ORDER:
+        deficit += np.maximum(-held[w], 0)
+    bought = amounts["bought"].to_numpy(np.int64).sum(axis=1)
+    paid_total = amounts["paid"].to_numpy(np.int64).sum(axis=1)
     first = delivery.first_hour_ending().isoformat()
     last = delivery.last_hour_ending().isoformat()
     frames = []
@@ -161,14 +165,13 @@ def _simple_runs(entries: pd.DataFrame, delivery: DeliveryMonth) -> pd.DataFrame
         keep = part > 0
         if not keep.any():
             continue
-        index = part.index[keep]
-        prices = [""] * len(index)
+        prices = [""] * int(keep.sum())
         if way is Acquisition.AUCTION:
             prices = [
                 _text(Decimal(int(p)) / Decimal(int(b)) / 100) if b > 0 else ""
                 for p, b in zip(paid_total[keep], bought[keep], strict=True)
             ]
-        keys = index.to_frame(index=False)
+        keys = holdings[keep].to_frame(index=False)
         frames.append(
             keys.assign(
                 holding_id=[
@@ -182,7 +185,7 @@ def _simple_runs(entries: pd.DataFrame, delivery: DeliveryMonth) -> pd.DataFrame
                 last_hour_ending=last,
             )
         )
-    if (deficit > 0).any():
+    if bool((deficit > 0).any()):
         return None
     if not frames:
         return pd.DataFrame(columns=list(SNAPSHOT_COLUMNS))

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -58,9 +59,9 @@ def bidders(
     return bids
 
 
-def _links(client: SyncClient, operator_key: str, action: str) -> list[dict[str, object]]:
+def _links(client: SyncClient, operator_key: str, action: str) -> list[dict[str, Any]]:
     r = client.get("/api/v1/audit-log", params={"action": action}, headers=bearer(operator_key))
-    items: list[dict[str, object]] = r.json()["items"]
+    items: list[dict[str, Any]] = r.json()["items"]
     return items
 
 
@@ -112,8 +113,8 @@ def test_a_posting_carries_its_link_sealed_heads_and_signed_head(
     assert own["chain"] == f"participant:{trader.id}", "a trader sees its own sub-chain head"
     everyone = client.get(base, headers=bearer(operator_key)).json()["audit"]["sub_chain_heads"]
     assert {h["chain"] for h in everyone} == {f"participant:{m.id}" for m, _ in bidders.values()}
-    [seal] = [s for s in _links(client, operator_key, "audit.sealed") if s["seq"] == link["seq"] - 1]  # type: ignore[operator]
-    sealed = seal["payload"]["heads"]  # type: ignore[index]
+    [seal] = [s for s in _links(client, operator_key, "audit.sealed") if s["seq"] == link["seq"] - 1]
+    sealed = seal["payload"]["heads"]
     assert {h["chain"]: {"seq": h["seq"], "hash": h["hash"]} for h in everyone} == sealed
     csv_response = client.get(base + "/awards.csv", headers=trader.headers)
     assert csv_response.headers["x-audit-link"] == f"auction.posted:{link['seq']}:{link['hash']}"
