@@ -109,7 +109,8 @@ def run_one(
         engine = create_db_engine(url, connect_args=connect_args)
         register_store(engine, store)
         try:
-            return {**setup, **_settle(engine, store, setup, profile)}
+            settled = _settle(engine, store, setup, profile)
+            return {**setup, **settled}
         finally:
             engine.dispose()
 
