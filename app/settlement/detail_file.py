@@ -36,9 +36,8 @@ from app.settlement.detail_store import FileStore, stream_key
 from app.settlement.errors import DetailFileDamaged
 from app.settlement.records import ratio
 from app.units import from_cents, from_tenths
-from market_terms.money import array_to_cents
 from settlement.month import MonthSettlement
-from settlement.statements import ftr_hourly_frame
+from settlement.statements import ftr_hourly_cents
 
 MONEY = ("target_allocation_before_forfeiture", "forfeited", "target_allocation", "credit")
 RATIO_TYPE = pa.decimal128(20, 12)
@@ -60,28 +59,47 @@ CSV_CHUNK = 20_000
 
 
 def _holder_table(result: MonthSettlement, holder: str, stamps: pa.Array, ratios: pa.Array) -> pa.Table:
-    frame = ftr_hourly_frame(result, holder)
-    if frame.duplicated(["hour_ending", "ftr_id"]).any():
-        # a holding whose MW changes within the month is several positions; summed per (hour, FTR)
-        frame = frame.groupby(["hour_ending", "ftr_id"], sort=False, as_index=False).agg(
-            source=("source", "first"),
-            sink=("sink", "first"),
-            mw=("mw", "sum"),
-            **{m: (m, "sum") for m in MONEY},
-        )
-    hours = pd.Index([t.isoformat() for t in result.hours]).get_indexer(pd.Index(frame["hour_ending"]))
-    take = pa.array(hours, pa.int64())
+    """The holder's rows in file order (hour, then FTR id): the cents as the statements round them."""
+    hours = ftr_hourly_cents(result, holder)
+    pos, hour = hours.position, hours.hour
+    ftr_ids = result.positions.ftr_id[pos]
     columns: dict[str, Any] = {
-        "participant_id": pa.array(np.full(len(frame), int(holder), dtype=np.int64)),
-        "hour_ending": stamps.take(take),
-        "ftr_id": pa.array(frame["ftr_id"].astype(str).to_numpy(), pa.string()),
-        "source": pa.array(frame["source"].astype(str).to_numpy(), pa.string()),
-        "sink": pa.array(frame["sink"].astype(str).to_numpy(), pa.string()),
-        "mw_tenths": pa.array(np.rint(frame["mw"].to_numpy(dtype=np.float64) * 10).astype(np.int64)),
-        **{f"{m}_cents": pa.array(array_to_cents(frame[m].to_numpy(dtype=np.float64))) for m in MONEY},
-        "payout_ratio": ratios.take(take),
+        "hour": hour,
+        "ftr_id": ftr_ids,
+        "source": result.positions.source[pos],
+        "sink": result.positions.sink[pos],
+        "mw_tenths": np.rint(result.positions.mw[pos].astype(np.float64) * 10).astype(np.int64),
+        **{f"{m}_cents": hours.cents[m] for m in MONEY},
     }
-    return pa.table(columns, schema=SCHEMA)
+    held = result.positions.ftr_id[result.positions.holder == holder]
+    if len(set(held.tolist())) != len(held):
+        # a holding whose MW changes within the month is several positions; summed per (hour, FTR)
+        frame = (
+            pd.DataFrame(columns)
+            .groupby(["hour", "ftr_id"], sort=True, as_index=False)
+            .agg(
+                source=("source", "first"),
+                sink=("sink", "first"),
+                mw_tenths=("mw_tenths", "sum"),
+                **{f"{m}_cents": (f"{m}_cents", "sum") for m in MONEY},
+            )
+        )
+        columns = {c: frame[c].to_numpy() for c in frame.columns}
+    take = pa.array(columns["hour"], pa.int64())
+    table = pa.table(
+        {
+            "participant_id": pa.array(np.full(len(take), int(holder), dtype=np.int64)),
+            "hour_ending": stamps.take(take),
+            "ftr_id": pa.array(columns["ftr_id"].astype(str), pa.string()),
+            "source": pa.array(columns["source"].astype(str), pa.string()),
+            "sink": pa.array(columns["sink"].astype(str), pa.string()),
+            "mw_tenths": pa.array(columns["mw_tenths"].astype(np.int64)),
+            **{f"{m}_cents": pa.array(columns[f"{m}_cents"].astype(np.int64)) for m in MONEY},
+            "payout_ratio": ratios.take(take),
+        },
+        schema=SCHEMA,
+    )
+    return table
 
 
 def holder_tables(result: MonthSettlement) -> Iterator[pa.Table]:
@@ -89,7 +107,7 @@ def holder_tables(result: MonthSettlement) -> Iterator[pa.Table]:
     stamps = pa.array([h.to_pydatetime() for h in result.hours], pa.timestamp("us", tz="UTC"))
     ratios = pa.array([ratio(r) for r in result.hourly.payout_ratio.tolist()], RATIO_TYPE)
     for holder in sorted(result.holders.names, key=int):
-        yield _holder_table(result, holder, stamps, ratios).sort_by(SORT)
+        yield _holder_table(result, holder, stamps, ratios)
 
 
 def write_detail(store: FileStore, tables: Iterable[pa.Table]) -> tuple[str, str]:
