@@ -5,9 +5,9 @@
 In a throwaway PostgreSQL schema: migrate, then store a posted auction with ``--awards`` cleared bids of
 200 traders directly (one insert per table, no clearing), start the service (``uvicorn
 app.main:create_app --factory``, one process, a free port) and download, as one trader, the
-class auction's awards as streamed CSV, then as streamed Parquet. The server's resident memory (``VmRSS``) is read before
-the downloads and its peak (``VmHWM`` from ``/proc``) after each, so each figure is the peak up to that
-point. Written to ``benchmarks/results/results_export/`` as JSON; ``docs/benchmarks/settlement_service.md``
+class auction's awards as streamed CSV, then as streamed Parquet. The server's resident memory
+(``VmRSS``) is read before the downloads and its peak (``VmHWM`` from ``/proc``) after each, so each
+figure is the peak up to that point. Written to ``benchmarks/results/results_export/`` as JSON; ``docs/benchmarks/settlement_service.md``
 is the reference page.
 """
 
