@@ -7,8 +7,8 @@ In a throwaway PostgreSQL schema: migrate, then store a posted auction with ``--
 app.main:create_app --factory``, one process, a free port) and download, as one trader, the
 class auction's awards as streamed CSV, then as streamed Parquet. The server's resident memory
 (``VmRSS``) is read before the downloads and its peak (``VmHWM`` from ``/proc``) after each, so each
-figure is the peak up to that point. Written to ``benchmarks/results/results_export/`` as JSON; ``docs/benchmarks/settlement_service.md``
-is the reference page.
+figure is the peak up to that point. Written to ``benchmarks/results/results_export/`` as JSON;
+``docs/benchmarks/settlement_service.md`` is the reference page.
 """
 
 from __future__ import annotations
