@@ -37,7 +37,7 @@ from app.settlement.errors import DetailFileDamaged
 from app.settlement.records import ratio
 from app.units import from_cents, from_tenths
 from settlement.month import MonthSettlement
-from settlement.statements import ftr_hourly_cents
+from settlement.statements import FtrHours, ftr_hourly_cents
 
 MONEY = ("target_allocation_before_forfeiture", "forfeited", "target_allocation", "credit")
 RATIO_TYPE = pa.decimal128(20, 12)
@@ -62,44 +62,67 @@ def _holder_table(result: MonthSettlement, holder: str, stamps: pa.Array, ratios
     """The holder's rows in file order (hour, then FTR id): the cents as the statements round them."""
     hours = ftr_hourly_cents(result, holder)
     pos, hour = hours.position, hours.hour
-    ftr_ids = result.positions.ftr_id[pos]
-    columns: dict[str, Any] = {
-        "hour": hour,
-        "ftr_id": ftr_ids,
-        "source": result.positions.source[pos],
-        "sink": result.positions.sink[pos],
-        "mw_tenths": np.rint(result.positions.mw[pos].astype(np.float64) * 10).astype(np.int64),
-        **{f"{m}_cents": hours.cents[m] for m in MONEY},
-    }
-    held = result.positions.ftr_id[result.positions.holder == holder]
+    positions = result.positions
+    held = positions.ftr_id[positions.holder == holder]
     if len(set(held.tolist())) != len(held):
-        # a holding whose MW changes within the month is several positions; summed per (hour, FTR)
-        frame = (
-            pd.DataFrame(columns)
-            .groupby(["hour", "ftr_id"], sort=True, as_index=False)
-            .agg(
-                source=("source", "first"),
-                sink=("sink", "first"),
-                mw_tenths=("mw_tenths", "sum"),
-                **{f"{m}_cents": (f"{m}_cents", "sum") for m in MONEY},
-            )
-        )
-        columns = {c: frame[c].to_numpy() for c in frame.columns}
-    take = pa.array(columns["hour"], pa.int64())
-    table = pa.table(
+        return _summed_holder_table(result, holder, hours, stamps, ratios)
+    # The text columns repeat per hour: taken from the holder's positions' values (one Arrow string
+    # each) by index, in Arrow, never as one Python string per row.
+    held_positions, index = np.unique(pos, return_inverse=True)
+    take_position = pa.array(index.reshape(-1).astype(np.int64))
+    take_hour = pa.array(hour, pa.int64())
+    return pa.table(
         {
-            "participant_id": pa.array(np.full(len(take), int(holder), dtype=np.int64)),
+            "participant_id": pa.array(np.full(len(pos), int(holder), dtype=np.int64)),
+            "hour_ending": stamps.take(take_hour),
+            **{
+                name: pa.array(getattr(positions, name)[held_positions], pa.string()).take(take_position)
+                for name in ("ftr_id", "source", "sink")
+            },
+            "mw_tenths": pa.array(np.rint(positions.mw[pos].astype(np.float64) * 10).astype(np.int64)),
+            **{f"{m}_cents": pa.array(hours.cents[m]) for m in MONEY},
+            "payout_ratio": ratios.take(take_hour),
+        },
+        schema=SCHEMA,
+    )
+
+
+def _summed_holder_table(
+    result: MonthSettlement, holder: str, hours: FtrHours, stamps: pa.Array, ratios: pa.Array
+) -> pa.Table:
+    """A holding whose MW changes within the month is several positions: summed per (hour, FTR)."""
+    pos = hours.position
+    frame = (
+        pd.DataFrame(
+            {
+                "hour": hours.hour,
+                "ftr_id": result.positions.ftr_id[pos],
+                "source": result.positions.source[pos],
+                "sink": result.positions.sink[pos],
+                "mw_tenths": np.rint(result.positions.mw[pos].astype(np.float64) * 10).astype(np.int64),
+                **{f"{m}_cents": hours.cents[m] for m in MONEY},
+            }
+        )
+        .groupby(["hour", "ftr_id"], sort=True, as_index=False)
+        .agg(
+            source=("source", "first"),
+            sink=("sink", "first"),
+            mw_tenths=("mw_tenths", "sum"),
+            **{f"{m}_cents": (f"{m}_cents", "sum") for m in MONEY},
+        )
+    )
+    take = pa.array(frame["hour"].to_numpy(np.int64))
+    return pa.table(
+        {
+            "participant_id": pa.array(np.full(len(frame), int(holder), dtype=np.int64)),
             "hour_ending": stamps.take(take),
-            "ftr_id": pa.array(columns["ftr_id"].astype(str), pa.string()),
-            "source": pa.array(columns["source"].astype(str), pa.string()),
-            "sink": pa.array(columns["sink"].astype(str), pa.string()),
-            "mw_tenths": pa.array(columns["mw_tenths"].astype(np.int64)),
-            **{f"{m}_cents": pa.array(columns[f"{m}_cents"].astype(np.int64)) for m in MONEY},
+            **{name: pa.array(frame[name].to_numpy(), pa.string()) for name in ("ftr_id", "source", "sink")},
+            "mw_tenths": pa.array(frame["mw_tenths"].to_numpy(np.int64)),
+            **{f"{m}_cents": pa.array(frame[f"{m}_cents"].to_numpy(np.int64)) for m in MONEY},
             "payout_ratio": ratios.take(take),
         },
         schema=SCHEMA,
     )
-    return table
 
 
 def holder_tables(result: MonthSettlement) -> Iterator[pa.Table]:
