@@ -41,3 +41,26 @@ class CheckpointPublic(BaseModel):
     key_id: str = Field(description="first 16 hex digits of sha256 of the raw Ed25519 public key")
     signature: str = Field(description='Ed25519 signature (hex) of "ftr-audit-checkpoint|<seq>|<hash>"')
     at: datetime
+
+
+class SubChainHeadPublic(BaseModel):
+    """A participant's own chain of bid links, as sealed into the global chain."""
+
+    chain: str = Field(description="participant:<id>")
+    seq: int
+    hash: str = Field(description="sha256 of that chain's link at seq")
+
+
+class AuditAnchorPublic(BaseModel):
+    """Where a posting or a statement stands in the audit chain: keep it to check the chain later.
+
+    ``link_seq``/``link_hash`` are the global link recording it (``auction.posted``, ``settlement.run``);
+    ``sub_chain_heads`` the heads sealed just before that link (yours only, unless you may read all);
+    ``checkpoint`` the Ed25519-signed head at that link (null when the service signs none).
+    """
+
+    action: str
+    link_seq: int
+    link_hash: str
+    sub_chain_heads: list[SubChainHeadPublic]
+    checkpoint: CheckpointPublic | None

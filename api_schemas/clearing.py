@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api_schemas.auctions import PeriodClassName
+from api_schemas.audit import AuditAnchorPublic
 from api_schemas.bids import HedgeName, SideName
 
 
@@ -84,3 +85,7 @@ class ClassResultsPublic(BaseModel):
     awards: list[AwardPublic]
     nodal_prices: list[NodalPricePublic]
     binding_constraints: list[BindingConstraintPublic]
+    audit: AuditAnchorPublic | None = Field(
+        default=None,
+        description="the auction.posted link, the sub-chain heads sealed before it, the signed head",
+    )

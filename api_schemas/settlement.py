@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api_schemas.auctions import PeriodClassName
+from api_schemas.audit import AuditAnchorPublic
 from api_schemas.clearing import JobStatusName
 
 
@@ -155,6 +156,10 @@ class StatementPublic(BaseModel):
     is_current: bool
     month_totals: HolderMonthPublic
     hours: list[HolderHourPublic]
+    audit: AuditAnchorPublic | None = Field(
+        default=None,
+        description="the run's settlement.run link, your sub-chain head sealed before it and the signed head",
+    )
 
 
 class ChangePublic(BaseModel):

@@ -19,8 +19,11 @@ reference page.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import multiprocessing
 import os
 import platform
+import pstats
 import resource
 import subprocess
 import tempfile
@@ -41,8 +44,9 @@ from sqlmodel import func, select
 from app.clock import FixedClock
 from app.db import create_db_engine, transaction
 from app.holdings.tables import FtrHolding
-from app.jobs import JobKind, JobRunner, JobStatus
+from app.jobs import JobContext, JobKind, JobRunner, JobStatus
 from app.jobs.repository import JobRepository
+from app.jobs.runner import _TASKS
 from app.migrations import upgrade
 from app.participants.roles import Role
 from app.participants.service import Caller, ParticipantService
@@ -60,25 +64,28 @@ NOW = datetime(2027, 2, 3, 12, 0, tzinfo=UTC)
 
 
 @contextmanager
-def database(backend: str, postgres_url: str | None) -> Iterator[Engine]:
+def database(backend: str, postgres_url: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A migrated empty database: ``(url, connect_args)`` for :func:`app.db.create_db_engine`."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
-            engine = create_db_engine(f"sqlite:///{tmp}/bench.sqlite3")
+            url = f"sqlite:///{tmp}/bench.sqlite3"
+            engine = create_db_engine(url)
             upgrade(engine)
-            yield engine
             engine.dispose()
+            yield url, {}
         return
     assert postgres_url is not None
     schema = f"b_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(postgres_url)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_db_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"})
+    connect_args = {"options": f"-csearch_path={schema}"}
     try:
+        engine = create_db_engine(postgres_url, connect_args=connect_args)
         upgrade(engine)
-        yield engine
-    finally:
         engine.dispose()
+        yield postgres_url, connect_args
+    finally:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
@@ -90,25 +97,71 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def run_one(engine: Engine, n_ftrs: int, n_nodes: int, seed: int = 11) -> dict[str, float | int]:
+def run_one(
+    url: str, connect_args: dict[str, Any], n_ftrs: int, n_nodes: int, profile: Path | None, seed: int = 11
+) -> dict[str, float | int]:
+    """Set up and upload in a forked child (its own peak memory), then settle in this process."""
     with tempfile.TemporaryDirectory() as files:
         store = LocalDirectoryStore(Path(files))
+        fork = multiprocessing.get_context("fork")
+        with fork.Pool(1) as pool:
+            setup = pool.apply(_setup, (url, connect_args, n_ftrs, n_nodes, seed))
+        engine = create_db_engine(url, connect_args=connect_args)
         register_store(engine, store)
-        return _run_one(engine, store, n_ftrs, n_nodes, seed)
+        try:
+            settled = _settle(engine, store, setup, profile)
+            return {**setup, **settled}
+        finally:
+            engine.dispose()
 
 
-def _run_one(
-    engine: Engine, store: LocalDirectoryStore, n_ftrs: int, n_nodes: int, seed: int
-) -> dict[str, float | int]:
+def _caller(engine: Engine) -> Caller:
+    with transaction(engine) as session:
+        oi = ParticipantService(session, "bench-secret").create(
+            name="The OI", role=Role.OPERATOR, credit_limit_cents=0, now=NOW
+        )
+    assert oi.id is not None
+    return Caller(participant_id=oi.id, name="The OI", role=Role.OPERATOR)
+
+
+def _upload(engine: Engine, caller: Caller, kind: InputKind, content: bytes) -> None:
+    with transaction(engine) as session:
+        SettlementService(session).upload(
+            caller,
+            year=YEAR,
+            month=MONTH,
+            kind=kind,
+            content=content,
+            media_type="text/csv",
+            max_rows=50_000_000,
+            now=NOW,
+        )
+
+
+def _charges_csv(values: np.ndarray) -> bytes:
+    hours = month_hour_index(YEAR, MONTH)
+    rows = [f"{t.isoformat()},{v}" for t, v in zip(hours, values, strict=True)]
+    return ("hour_ending,da_congestion\n" + "\n".join(rows) + "\n").encode()
+
+
+def _setup(url: str, connect_args: dict[str, Any], n_ftrs: int, n_nodes: int, seed: int) -> dict[str, Any]:
+    """Participants, the FTRs as allocations, and the uploads (run in a child process)."""
+    engine = create_db_engine(url, connect_args=connect_args)
+    try:
+        return _setup_in(engine, n_ftrs, n_nodes, seed)
+    finally:
+        engine.dispose()
+
+
+def _setup_in(engine: Engine, n_ftrs: int, n_nodes: int, seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     hours = month_hour_index(YEAR, MONTH)
+    caller = _caller(engine)
     with transaction(engine) as session:
         people = ParticipantService(session, "bench-secret")
-        oi = people.create(name="The OI", role=Role.OPERATOR, credit_limit_cents=0, now=NOW)
         holders = [
             people.create(name=f"h{i}", role=Role.LSE, credit_limit_cents=0, now=NOW) for i in range(HOLDERS)
         ]
-        assert oi.id is not None
         src = rng.integers(0, n_nodes, n_ftrs)
         snk = (src + rng.integers(1, n_nodes, n_ftrs)) % n_nodes
         session.execute(
@@ -131,32 +184,50 @@ def _run_one(
                 for i in range(n_ftrs)
             ],
         )
-    caller = Caller(participant_id=oi.id, name="The OI", role=Role.OPERATOR)
     prices = rng.normal(30.0, 10.0, size=(n_nodes, len(hours))).round(2)
     lines = ["hour_ending,node,price"]
     for h, stamp in enumerate(hours):
         text = stamp.isoformat()
         lines += [f"{text},n{n},{prices[n, h]}" for n in range(n_nodes)]
     price_csv = ("\n".join(lines) + "\n").encode()
+    del lines, prices
     charges = rng.uniform(0, 50_000, len(hours)).round(2)
+    out: dict[str, Any] = {
+        "upload_prices_s": _timed(lambda: _upload(engine, caller, InputKind.DA_PRICES, price_csv)),
+        "price_rows": n_nodes * len(hours),
+        "upload_charges_s": _timed(
+            lambda: _upload(engine, caller, InputKind.DA_CONGESTION, _charges_csv(charges))
+        ),
+        "setup_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "caller_id": caller.participant_id,
+        "first_holder": holders[0].id,
+        "charges": charges.tolist(),
+    }
+    return out
 
-    def charges_csv(values: np.ndarray) -> bytes:
-        rows = [f"{t.isoformat()},{v}" for t, v in zip(hours, values, strict=True)]
-        return ("hour_ending,da_congestion\n" + "\n".join(rows) + "\n").encode()
 
-    def upload(kind: InputKind, content: bytes) -> None:
-        with transaction(engine) as session:
-            SettlementService(session).upload(
-                caller,
-                year=YEAR,
-                month=MONTH,
-                kind=kind,
-                content=content,
-                media_type="text/csv",
-                max_rows=50_000_000,
-                now=NOW,
-            )
+def _profiled(profiler: cProfile.Profile) -> None:
+    """Run the settlement task under ``profiler`` (the job runs in a worker thread)."""
+    body = _TASKS[JobKind.SETTLEMENT]
 
+    def run(ctx: JobContext) -> None:
+        profiler.enable()
+        try:
+            body(ctx)
+        finally:
+            profiler.disable()
+
+    _TASKS[JobKind.SETTLEMENT] = run
+
+
+def _settle(
+    engine: Engine, store: LocalDirectoryStore, setup: dict[str, Any], profile: Path | None
+) -> dict[str, float | int]:
+    caller = Caller(participant_id=int(setup["caller_id"]), name="The OI", role=Role.OPERATOR)
+    charges = np.asarray(setup.pop("charges"))
+    profiler = cProfile.Profile() if profile is not None else None
+    if profiler is not None:
+        _profiled(profiler)
     clock = FixedClock(NOW)
     jobs = JobRunner(engine, clock, max_workers=1)
 
@@ -180,22 +251,18 @@ def _run_one(
             job = JobRepository(session).get(runs[-1].job_id)
             assert job is not None and job.status == JobStatus.SUCCEEDED, job.error if job else None
 
-    out: dict[str, float | int] = {
-        "upload_prices_s": _timed(lambda: upload(InputKind.DA_PRICES, price_csv)),
-        "price_rows": n_nodes * len(hours),
-        "upload_charges_s": _timed(lambda: upload(InputKind.DA_CONGESTION, charges_csv(charges))),
-        "settle_s": _timed(settle),
-    }
-    upload(InputKind.DA_CONGESTION, charges_csv(charges * 0.9))
+    out: dict[str, float | int] = {"settle_s": _timed(settle)}
+    _upload(engine, caller, InputKind.DA_CONGESTION, _charges_csv(charges * 0.9))
     out["resettle_s"] = _timed(settle)
     jobs.shutdown()
-    first = holders[0].id
-    assert first is not None
-    first_holder: int = first
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(str(profile))
+        pstats.Stats(str(profile)).sort_stats("cumulative").print_stats(40)
+    first_holder = int(setup["first_holder"])
 
     def export() -> None:
         with transaction(engine) as session:
-            chunks = SettlementService(session).statement_ftr_csv(caller, YEAR, MONTH, first_holder, None)
+            chunks, _ = SettlementService(session).statement_ftr_csv(caller, YEAR, MONTH, first_holder, None)
             out["csv_bytes"] = sum(len(c.encode()) for c in chunks)
 
     out["holder_csv_s"] = _timed(export)
@@ -222,21 +289,22 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=200)
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--only-postgres", action="store_true", help="skip SQLite")
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile the settlement jobs into FILE")
     args = parser.parse_args()
     backends = ([] if args.only_postgres else ["sqlite"]) + (["postgresql"] if args.postgres else [])
     rows = []
     runs: list[dict[str, Any]] = []
     for backend in backends:
         for n in args.ftrs:
-            with database(backend, args.postgres) as engine:
-                r = run_one(engine, n, args.nodes)
+            with database(backend, args.postgres) as (url, connect_args):
+                r = run_one(url, connect_args, n, args.nodes, args.profile)
             print(backend, n, r, flush=True)
             runs.append({"database": backend, "ftrs": n, **r})
             rows.append(
                 f"| {backend} | {n} | {r['price_rows']} | {r['upload_prices_s']:.2f} s | "
                 f"{r['upload_charges_s']:.2f} s | {r['settle_s']:.2f} s | {r['resettle_s']:.2f} s | "
                 f"{r['ftr_hour_rows']} | {r['detail_file_bytes']} | {r['holder_hour_rows']} | "
-                f"{r['holder_csv_s']:.2f} s | {r['peak_rss_mib']} MiB |"
+                f"{r['holder_csv_s']:.2f} s | {r['peak_rss_mib']} MiB | {r['setup_peak_rss_mib']} MiB |"
             )
     command = "python -m benchmarks.settlement_service " + " ".join(
         ["--ftrs", *map(str, args.ftrs), "--nodes", str(args.nodes)]

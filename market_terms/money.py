@@ -37,8 +37,6 @@ ROUNDING = ROUND_HALF_EVEN
 
 FLOAT_QUANTUM_DOLLARS = Decimal("1e-7")
 """$: a float amount is read as a decimal to this step before it is rounded to the cent."""
-_TIE_WINDOW = 1e-4
-"""Cents: how close to a half cent a float must be before :func:`to_cents` decides it (>> the quantum)."""
 
 
 def _decimal(amount: Decimal | float | int | str) -> Decimal:
@@ -65,24 +63,47 @@ def to_cents(amount: Decimal | float | int | str) -> int:
     return int((_decimal(amount) * CENTS_PER_DOLLAR).to_integral_value(rounding=ROUNDING))
 
 
-def array_to_cents(amounts: ArrayLike) -> NDArray[np.int64]:
-    """Vectorised :func:`to_cents` for float dollars; the same cents, entry by entry.
+_QUANTA_PER_DOLLAR = 10**7
+"""``1 / FLOAT_QUANTUM_DOLLARS``: a float amount is first a whole number of these quanta."""
+_QUANTA_PER_CENT = _QUANTA_PER_DOLLAR // CENTS_PER_DOLLAR
+_VECTOR_LIMIT_DOLLARS = 1e8
+"""Below this, ``dollars x 10^7`` is exact in the integers a float holds (< 2^53); larger amounts (rare)
+are decided one by one by :func:`to_cents`."""
 
-    Away from a half cent the nearest integer of ``dollars x 100`` is the answer; entries within a hair
-    of a half cent (rare for computed amounts) are decided one by one by :func:`to_cents`.
+
+def array_to_cents(amounts: ArrayLike) -> NDArray[np.int64]:
+    """Vectorised :func:`to_cents` for float dollars: the same cents, entry by entry, exactly.
+
+    The scalar rule in two integer steps. (1) The amount as a whole number ``q`` of quanta (1e-7 $):
+    the nearest integer of ``dollars x 10^7``; the float product is within a few units in the last place
+    of the decimal value of ``repr(dollars)`` that :func:`to_cents` reads, so wherever it is not within that
+    error of a half quantum the nearest integer is the same, and the few that are (or that are too large)
+    go to :func:`to_cents`. (2) ``q`` quanta to cents half-even in integer arithmetic: ``q = 10^5 c + r``
+    with ``0 <= r < 10^5``; up when ``r > 5 x 10^4``, and on the exact half cent ``r = 5 x 10^4`` to the
+    even one of ``c, c + 1``. Exact half-cent ties (``0.1 MW x $0.25``) are therefore decided by
+    integers, never by the float's last bits.
     """
     dollars = np.asarray(amounts, dtype=np.float64)
     if not np.all(np.isfinite(dollars)):
         raise ValueError("amounts are not all finite")
-    scaled = dollars * CENTS_PER_DOLLAR
-    out = np.rint(scaled)
-    window = _TIE_WINDOW + 8 * np.spacing(np.abs(scaled))
-    near_tie = np.abs(scaled - np.floor(scaled) - 0.5) <= window
-    flat = out.reshape(-1)
-    source = dollars.reshape(-1)
-    for i in np.flatnonzero(near_tie.reshape(-1)):
-        flat[i] = to_cents(float(source[i]))
-    result: NDArray[np.int64] = flat.reshape(dollars.shape).astype(np.int64)
+    flat = dollars.reshape(-1)
+    scaled = flat * _QUANTA_PER_DOLLAR
+    quanta = np.rint(scaled)
+    # The float product is within half an ulp of the amount (x 10^7) plus its own rounding of the decimal
+    # value x 10^7, both < |scaled| x 2^-52; a margin of 16 times that.
+    distance = np.abs(scaled - quanta)
+    distance -= 0.5
+    np.abs(distance, out=distance)
+    doubtful = distance <= np.abs(scaled) * 2.0**-48
+    doubtful |= np.abs(flat) >= _VECTOR_LIMIT_DOLLARS
+    q = np.where(doubtful, 0.0, quanta).astype(np.int64)
+    whole = q // _QUANTA_PER_CENT
+    rest = q - whole * _QUANTA_PER_CENT
+    half = _QUANTA_PER_CENT // 2
+    cents = whole + (rest > half) + ((rest == half) & (whole % 2 == 1))
+    for i in np.flatnonzero(doubtful):
+        cents[i] = to_cents(float(flat[i]))
+    result: NDArray[np.int64] = cents.reshape(dollars.shape)
     return result
 
 

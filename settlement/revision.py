@@ -73,8 +73,14 @@ def holder_differences(old: MonthSettlement, new: MonthSettlement) -> pd.DataFra
     """
     if (old.year, old.month) != (new.year, new.month):
         raise ValueError(f"comparing {old.year}-{old.month:02d} with {new.year}-{new.month:02d}")
-    before = holder_monthly_frame(old).set_index("holder")[list(AMOUNT_COLUMNS)]
-    after = holder_monthly_frame(new).set_index("holder")[list(AMOUNT_COLUMNS)]
+    return monthly_differences(holder_monthly_frame(old), holder_monthly_frame(new))
+
+
+def monthly_differences(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """:func:`holder_differences` from the two versions' :func:`holder_monthly_frame` (so the old
+    version's matrices need not be kept while the new one is settled)."""
+    before = old.set_index("holder")[list(AMOUNT_COLUMNS)]
+    after = new.set_index("holder")[list(AMOUNT_COLUMNS)]
     holders = before.index.union(after.index)
     before = before.reindex(holders, fill_value=0.0)
     after = after.reindex(holders, fill_value=0.0)

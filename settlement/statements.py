@@ -7,13 +7,15 @@ holder's FTR-hour table is built for that holder alone ("a holder sees only its 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from market_terms import PeriodClass
-from market_terms.money import array_round_to_cent, round_to_cent
+from market_terms.money import CENTS_PER_DOLLAR, array_round_to_cent, array_to_cents, round_to_cent
 from settlement.month import MonthSettlement
 
 
@@ -65,13 +67,27 @@ def holder_monthly_frame(result: MonthSettlement) -> pd.DataFrame:
     )
 
 
-def ftr_hourly_frame(result: MonthSettlement, holder: str) -> pd.DataFrame:
-    """One holder's FTRs hour by hour: TA before forfeiture, forfeited, TA, credit ($), in earning hours."""
+FTR_AMOUNTS = ("target_allocation_before_forfeiture", "forfeited", "target_allocation", "credit")
+
+
+@dataclass(frozen=True, slots=True)
+class FtrHours:
+    """One holder's earning FTR-hours: ``position[i]`` (row of ``result.positions``) in ``hour[i]`` (index
+    of ``result.hours``), sorted by hour then FTR id (code-point order), and each amount of
+    :data:`FTR_AMOUNTS` in integer cents, rounded per position and hour by the money rule."""
+
+    position: NDArray[np.int64]
+    hour: NDArray[np.int64]
+    cents: dict[str, NDArray[np.int64]]
+
+
+def ftr_hourly_cents(result: MonthSettlement, holder: str) -> FtrHours:
+    """:class:`FtrHours` of ``holder`` (``KeyError`` if it holds nothing this month)."""
     rows = np.flatnonzero(result.positions.holder == holder)
     if len(rows) == 0:
         raise KeyError(f"holder {holder!r} holds no FTR in {result.year}-{result.month:02d}")
-    active = result.active[rows]
-    pos_local, hour_idx = np.nonzero(active)
+    rows = rows[np.argsort(result.positions.ftr_id[rows], kind="stable")]
+    hour_idx, pos_local = np.nonzero(result.active[rows].T)
     pos = rows[pos_local]
     forfeited: np.ndarray = np.zeros(len(pos))
     if len(result.forfeiture.position):
@@ -82,6 +98,20 @@ def ftr_hourly_frame(result: MonthSettlement, holder: str) -> pd.DataFrame:
         forfeited = lookup.reindex(pos * len(result.hours) + hour_idx).fillna(0.0).to_numpy(dtype=np.float64)
     ta = result.target_allocation[pos, hour_idx]
     credit = ta * result.hourly.payout_ratio[hour_idx]
+    cents = {
+        "target_allocation_before_forfeiture": array_to_cents(ta + forfeited),
+        "forfeited": array_to_cents(forfeited),
+        "target_allocation": array_to_cents(ta),
+        "credit": array_to_cents(credit),
+    }
+    return FtrHours(pos.astype(np.int64), hour_idx.astype(np.int64), cents)
+
+
+def ftr_hourly_frame(result: MonthSettlement, holder: str) -> pd.DataFrame:
+    """One holder's FTRs hour by hour: TA before forfeiture, forfeited, TA, credit ($), in earning hours
+    (sorted by hour, then FTR id)."""
+    hours = ftr_hourly_cents(result, holder)
+    pos, hour_idx = hours.position, hours.hour
     return pd.DataFrame(
         {
             "hour_ending": np.asarray(_iso(result.hours), dtype=object)[hour_idx],
@@ -89,10 +119,7 @@ def ftr_hourly_frame(result: MonthSettlement, holder: str) -> pd.DataFrame:
             "source": result.positions.source[pos],
             "sink": result.positions.sink[pos],
             "mw": result.positions.mw[pos],
-            "target_allocation_before_forfeiture": array_round_to_cent(ta + forfeited),
-            "forfeited": array_round_to_cent(forfeited),
-            "target_allocation": array_round_to_cent(ta),
-            "credit": array_round_to_cent(credit),
+            **{m: hours.cents[m] / CENTS_PER_DOLLAR + 0.0 for m in FTR_AMOUNTS},
             "payout_ratio": result.hourly.payout_ratio[hour_idx],
         }
     )

@@ -9,12 +9,16 @@ of a posted result; a participant sees its own bids with fills through the bids 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
+import pyarrow as pa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api_schemas.auctions import PeriodClassName
+from api_schemas.audit import AuditAnchorPublic
 from api_schemas.bids import HedgeName, SideName
 from api_schemas.clearing import (
     AwardPublic,
@@ -27,6 +31,8 @@ from api_schemas.clearing import (
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.auctions.tables import Auction, ClassAuction
+from app.audit.anchors import anchor_of, latest_link
+from app.audit.service import actor_of
 from app.bid_fills import BidFill
 from app.bids.tables import Bid
 from app.clearing.constraint_names import ConstraintNamer
@@ -126,6 +132,15 @@ class ResultsService:
             raise NotFound(f"no posted results for auction {auction_id} ({period_class})")
         return auction, cls
 
+    def posting_anchor(self, caller: Caller, auction_id: int) -> AuditAnchorPublic | None:
+        """The auction's ``auction.posted`` link, the sub-chain heads sealed before it (the caller's own
+        unless it may read all) and the signed head at it; ``None`` before posting."""
+        link = latest_link(self.session, "auction.posted", lambda p: p.get("auction_id") == auction_id)
+        if link is None:
+            return None
+        chains = None if caller.role in READ_ALL_ROLES else {actor_of(caller.participant_id)}
+        return anchor_of(self.session, link, chains)
+
     def class_results(
         self, caller: Caller, auction_id: int, period_class: str, *, with_awards: bool = True
     ) -> ClassResultsPublic:
@@ -174,6 +189,90 @@ class ResultsService:
             awards=awards,
             nodal_prices=prices,
             binding_constraints=binding,
+            audit=self.posting_anchor(caller, auction_id),
+        )
+
+    def award_batches(
+        self, caller: Caller, auction_id: int, period_class: str
+    ) -> Iterator[list[AwardPublic]]:
+        """The class auction's awards in :meth:`class_results` order, a batch at a time, read lazily on a
+        connection of their own (the visibility is checked now; the rows are read as they are sent)."""
+        _, cls = self.visible_class(caller, auction_id, period_class)
+        bind = self.session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        return _award_batches(engine, int(cls.id))
+
+
+AWARD_BATCH = 10_000
+AWARD_SCHEMA = pa.schema(
+    [
+        ("participant", pa.string()),
+        ("side", pa.string()),
+        ("source", pa.string()),
+        ("sink", pa.string()),
+        ("hedge", pa.string()),
+        ("mw_tenths", pa.int64()),
+        ("clearing_price_cents", pa.int64()),
+    ]
+)
+"""The awards as Parquet: MW in integer tenths, the clearing price ($/MW for the period) in cents."""
+
+
+def _award_batches(engine: Engine, class_auction_id: int) -> Iterator[list[AwardPublic]]:
+    statement = (
+        select(  # type: ignore[call-overload]
+            Participant.name,
+            Bid.side,
+            Bid.source,
+            Bid.sink,
+            Bid.hedge,
+            BidFill.cleared_mw_tenths,
+            BidFill.clearing_price_cents,
+        )
+        .join(Bid, col(Bid.id) == col(BidFill.bid_id))
+        .join(Participant, col(Participant.id) == col(Bid.participant_id))
+        .where(BidFill.class_auction_id == class_auction_id, col(BidFill.cleared_mw_tenths) > 0)
+        .order_by(col(Bid.source), col(Bid.sink), col(Participant.name), col(Bid.id))
+        .execution_options(yield_per=AWARD_BATCH)
+    )
+    with Session(engine) as session:
+        for part in session.execute(statement).partitions():
+            yield [
+                AwardPublic(
+                    participant=name,
+                    side=SideName(side),
+                    source=source,
+                    sink=sink,
+                    hedge=HedgeName(hedge),
+                    mw=from_tenths(tenths),
+                    clearing_price=from_cents(cents),
+                )
+                for name, side, source, sink, hedge, tenths, cents in part
+            ]
+
+
+def awards_csv_chunks(batches: Iterator[list[AwardPublic]]) -> Iterator[str]:
+    """The awards table as CSV, the same text as :func:`results_csv`, a batch at a time."""
+    fields = list(AwardPublic.model_fields)
+    yield write_csv(fields, [])
+    for batch in batches:
+        dumped = (item.model_dump(mode="json") for item in batch)
+        yield write_csv(fields, ([d[c] for c in fields] for d in dumped)).split("\n", 1)[1]
+
+
+def awards_record_batches(batches: Iterator[list[AwardPublic]]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        yield pa.RecordBatch.from_pydict(
+            {
+                "participant": [a.participant for a in batch],
+                "side": [a.side.value for a in batch],
+                "source": [a.source for a in batch],
+                "sink": [a.sink for a in batch],
+                "hedge": [a.hedge.value for a in batch],
+                "mw_tenths": [int(a.mw * 10) for a in batch],
+                "clearing_price_cents": [int(a.clearing_price * 100) for a in batch],
+            },
+            schema=AWARD_SCHEMA,
         )
 
 

@@ -5,13 +5,22 @@ from __future__ import annotations
 from enum import StrEnum
 
 from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from api_schemas.auctions import PeriodClassIn
 from api_schemas.clearing import ClassResultsPublic
-from app.clearing.results import ResultsService, results_csv
+from app.audit.anchors import anchor_headers
+from app.clearing.results import (
+    AWARD_SCHEMA,
+    ResultsService,
+    awards_csv_chunks,
+    awards_record_batches,
+    results_csv,
+)
 from app.deps import CurrentParticipant, ObjectId, SessionDep
+from app.settlement.detail_file import parquet_chunks
 
+PARQUET = "application/vnd.apache.parquet"
 router = APIRouter(prefix="/api/v1/auctions/{auction_id}/results", tags=["results"])
 
 
@@ -40,7 +49,32 @@ def export_results(
     table: ResultTable,
     caller: CurrentParticipant,
     session: SessionDep,
-) -> PlainTextResponse:
-    """One results table of a posted class auction as CSV."""
-    results = ResultsService(session).class_results(caller, auction_id, period_class.value)
-    return PlainTextResponse(results_csv(results, table.value), media_type="text/csv")
+) -> Response:
+    """One results table of a posted class auction as CSV (the awards streamed a batch at a time); the
+    posting's audit anchor in the ``X-Audit-*`` headers."""
+    service = ResultsService(session)
+    if table is ResultTable.AWARDS:
+        batches = service.award_batches(caller, auction_id, period_class.value)
+        headers = anchor_headers(service.posting_anchor(caller, auction_id))
+        return StreamingResponse(awards_csv_chunks(batches), media_type="text/csv", headers=headers)
+    results = service.class_results(caller, auction_id, period_class.value)
+    return PlainTextResponse(
+        results_csv(results, table.value), media_type="text/csv", headers=anchor_headers(results.audit)
+    )
+
+
+@router.get(
+    "/{period_class}/awards.parquet",
+    response_class=StreamingResponse,
+    responses={200: {"content": {PARQUET: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def export_awards_parquet(
+    auction_id: ObjectId, period_class: PeriodClassIn, caller: CurrentParticipant, session: SessionDep
+) -> StreamingResponse:
+    """The awards of a posted class auction as Parquet (MW in tenths, prices in cents), streamed."""
+    service = ResultsService(session)
+    batches = service.award_batches(caller, auction_id, period_class.value)
+    anchor = service.posting_anchor(caller, auction_id)
+    metadata = {"audit": anchor.model_dump_json()} if anchor is not None else {}
+    chunks = parquet_chunks(awards_record_batches(batches), AWARD_SCHEMA, metadata)
+    return StreamingResponse(chunks, media_type=PARQUET, headers=anchor_headers(anchor))

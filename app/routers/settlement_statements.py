@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from api_schemas.settlement import FtrHourPublic, HolderHourPublic, StatementPublic
+from app.audit.anchors import anchor_headers
 from app.deps import CurrentParticipant, ObjectId, SessionDep
 from app.settlement import mapping
 from app.settlement.service import SettlementService
@@ -24,6 +25,7 @@ router = APIRouter(
 Year = Annotated[int, Path(ge=2000, le=2200, description="calendar year")]
 Month = Annotated[int, Path(ge=1, le=12, description="EPT calendar month")]
 Version = Annotated[int | None, Query(ge=1, le=100_000, description="run version (default: current)")]
+PARQUET = "application/vnd.apache.parquet"
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"example": "a,b\n1,2\n"}}}}
 
 
@@ -45,7 +47,8 @@ def read_statement(
     version: Version = None,
 ) -> StatementPublic:
     """Month totals (TA, credit, forfeiture, OA 5.2.6(a),(b) distributions, payout ratio) and each hour."""
-    run, totals, hours = SettlementService(session).statement(caller, year, month, participant_id, version)
+    service = SettlementService(session)
+    run, totals, hours = service.statement(caller, year, month, participant_id, version)
     assert run.id is not None
     return StatementPublic(
         year=year,
@@ -55,6 +58,7 @@ def read_statement(
         is_current=run.is_current,
         month_totals=mapping.holder_month_public(totals),
         hours=[mapping.holder_hour_public(h) for h in hours],
+        audit=service.statement_anchor(run, participant_id),
     )
 
 
@@ -95,6 +99,29 @@ def export_statement_ftrs(
     session: SessionDep,
     version: Version = None,
 ) -> StreamingResponse:
-    """Per FTR and hour, as CSV (streamed in chunks)."""
-    chunks = SettlementService(session).statement_ftr_csv(caller, year, month, participant_id, version)
-    return StreamingResponse(chunks, media_type="text/csv")
+    """Per FTR and hour, as CSV (streamed in chunks); the audit anchor in the ``X-Audit-*`` headers."""
+    chunks, anchor = SettlementService(session).statement_ftr_csv(
+        caller, year, month, participant_id, version
+    )
+    return StreamingResponse(chunks, media_type="text/csv", headers=anchor_headers(anchor))
+
+
+@router.get(
+    "/{participant_id}/ftrs.parquet",
+    response_class=StreamingResponse,
+    responses={200: {"content": {PARQUET: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def export_statement_ftrs_parquet(
+    year: Year,
+    month: Month,
+    participant_id: ObjectId,
+    caller: CurrentParticipant,
+    session: SessionDep,
+    version: Version = None,
+) -> StreamingResponse:
+    """Per FTR and hour, as Parquet (integer cents and tenths of a MW, streamed a row group at a time);
+    the audit anchor in the ``X-Audit-*`` headers and the file's ``audit`` metadata."""
+    chunks, anchor = SettlementService(session).statement_ftr_parquet(
+        caller, year, month, participant_id, version
+    )
+    return StreamingResponse(chunks, media_type=PARQUET, headers=anchor_headers(anchor))

@@ -3,16 +3,26 @@
 One row per holder, FTR and hour the FTR earns in, sorted by ``participant_id, hour_ending, ftr_id``
 (code-point order of the id); the columns are :data:`SCHEMA`'s: integer cents and tenths of a MW,
 the hour's payout ratio as a 12-place decimal. The file's sha256 is its key in the store
-(:mod:`app.settlement.detail_store`) and is recorded on the run (``settlement_run.detail_sha256``);
-every read recomputes it, so a changed or missing file is an error, never a wrong statement.
+(:mod:`app.settlement.detail_store`) and is recorded on the run (``settlement_run.detail_sha256``).
+
+When the hash is checked (docs/audit.md, "The detail files"): a process checks a file's sha256 the
+first time it reads it (and the job when it writes it) and remembers the file's ``(size, mtime_ns)``
+as verified; later reads re-hash only if either changed, so a statement read costs the holder's row
+groups, not the whole file. ``ftr audit verify`` (:func:`check_file`) always re-hashes the whole file.
+A missing file, or one that no longer matches, is an error, never a wrong statement.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import UTC
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -22,13 +32,12 @@ import pyarrow.parquet as pq
 
 from api_schemas.settlement import FtrHourPublic
 from app.csv_export import models_csv, write_csv
-from app.settlement.detail_store import FileStore, content_key
+from app.settlement.detail_store import FileStore, stream_key
 from app.settlement.errors import DetailFileDamaged
 from app.settlement.records import ratio
 from app.units import from_cents, from_tenths
-from market_terms.money import array_to_cents
 from settlement.month import MonthSettlement
-from settlement.statements import ftr_hourly_frame
+from settlement.statements import FtrHours, ftr_hourly_cents
 
 MONEY = ("target_allocation_before_forfeiture", "forfeited", "target_allocation", "credit")
 RATIO_TYPE = pa.decimal128(20, 12)
@@ -50,28 +59,70 @@ CSV_CHUNK = 20_000
 
 
 def _holder_table(result: MonthSettlement, holder: str, stamps: pa.Array, ratios: pa.Array) -> pa.Table:
-    frame = ftr_hourly_frame(result, holder)
-    if frame.duplicated(["hour_ending", "ftr_id"]).any():
-        # a holding whose MW changes within the month is several positions; summed per (hour, FTR)
-        frame = frame.groupby(["hour_ending", "ftr_id"], sort=False, as_index=False).agg(
+    """The holder's rows in file order (hour, then FTR id): the cents as the statements round them."""
+    hours = ftr_hourly_cents(result, holder)
+    pos, hour = hours.position, hours.hour
+    positions = result.positions
+    held = positions.ftr_id[positions.holder == holder]
+    if len(set(held.tolist())) != len(held):
+        return _summed_holder_table(result, holder, hours, stamps, ratios)
+    # The text columns repeat per hour: taken from the holder's positions' values (one Arrow string
+    # each) by index, in Arrow, never as one Python string per row.
+    held_positions, index = np.unique(pos, return_inverse=True)
+    take_position = pa.array(index.reshape(-1).astype(np.int64))
+    take_hour = pa.array(hour, pa.int64())
+    return pa.table(
+        {
+            "participant_id": pa.array(np.full(len(pos), int(holder), dtype=np.int64)),
+            "hour_ending": stamps.take(take_hour),
+            **{
+                name: pa.array(getattr(positions, name)[held_positions], pa.string()).take(take_position)
+                for name in ("ftr_id", "source", "sink")
+            },
+            "mw_tenths": pa.array(np.rint(positions.mw[pos].astype(np.float64) * 10).astype(np.int64)),
+            **{f"{m}_cents": pa.array(hours.cents[m]) for m in MONEY},
+            "payout_ratio": ratios.take(take_hour),
+        },
+        schema=SCHEMA,
+    )
+
+
+def _summed_holder_table(
+    result: MonthSettlement, holder: str, hours: FtrHours, stamps: pa.Array, ratios: pa.Array
+) -> pa.Table:
+    """A holding whose MW changes within the month is several positions: summed per (hour, FTR)."""
+    pos = hours.position
+    frame = (
+        pd.DataFrame(
+            {
+                "hour": hours.hour,
+                "ftr_id": result.positions.ftr_id[pos],
+                "source": result.positions.source[pos],
+                "sink": result.positions.sink[pos],
+                "mw_tenths": np.rint(result.positions.mw[pos].astype(np.float64) * 10).astype(np.int64),
+                **{f"{m}_cents": hours.cents[m] for m in MONEY},
+            }
+        )
+        .groupby(["hour", "ftr_id"], sort=True, as_index=False)
+        .agg(
             source=("source", "first"),
             sink=("sink", "first"),
-            mw=("mw", "sum"),
-            **{m: (m, "sum") for m in MONEY},
+            mw_tenths=("mw_tenths", "sum"),
+            **{f"{m}_cents": (f"{m}_cents", "sum") for m in MONEY},
         )
-    hours = pd.Index([t.isoformat() for t in result.hours]).get_indexer(pd.Index(frame["hour_ending"]))
-    take = pa.array(hours, pa.int64())
-    columns: dict[str, Any] = {
-        "participant_id": pa.array(np.full(len(frame), int(holder), dtype=np.int64)),
-        "hour_ending": stamps.take(take),
-        "ftr_id": pa.array(frame["ftr_id"].astype(str).to_numpy(), pa.string()),
-        "source": pa.array(frame["source"].astype(str).to_numpy(), pa.string()),
-        "sink": pa.array(frame["sink"].astype(str).to_numpy(), pa.string()),
-        "mw_tenths": pa.array(np.rint(frame["mw"].to_numpy(dtype=np.float64) * 10).astype(np.int64)),
-        **{f"{m}_cents": pa.array(array_to_cents(frame[m].to_numpy(dtype=np.float64))) for m in MONEY},
-        "payout_ratio": ratios.take(take),
-    }
-    return pa.table(columns, schema=SCHEMA)
+    )
+    take = pa.array(frame["hour"].to_numpy(np.int64))
+    return pa.table(
+        {
+            "participant_id": pa.array(np.full(len(frame), int(holder), dtype=np.int64)),
+            "hour_ending": stamps.take(take),
+            **{name: pa.array(frame[name].to_numpy(), pa.string()) for name in ("ftr_id", "source", "sink")},
+            "mw_tenths": pa.array(frame["mw_tenths"].to_numpy(np.int64)),
+            **{f"{m}_cents": pa.array(frame[f"{m}_cents"].to_numpy(np.int64)) for m in MONEY},
+            "payout_ratio": ratios.take(take),
+        },
+        schema=SCHEMA,
+    )
 
 
 def holder_tables(result: MonthSettlement) -> Iterator[pa.Table]:
@@ -79,42 +130,116 @@ def holder_tables(result: MonthSettlement) -> Iterator[pa.Table]:
     stamps = pa.array([h.to_pydatetime() for h in result.hours], pa.timestamp("us", tz="UTC"))
     ratios = pa.array([ratio(r) for r in result.hourly.payout_ratio.tolist()], RATIO_TYPE)
     for holder in sorted(result.holders.names, key=int):
-        yield _holder_table(result, holder, stamps, ratios).sort_by(SORT)
+        yield _holder_table(result, holder, stamps, ratios)
 
 
-def parquet_bytes(tables: Iterable[pa.Table]) -> bytes:
-    """One file of the tables in order, each written as its own row groups (one holder's at a time)."""
-    out = io.BytesIO()
-    with pq.ParquetWriter(out, SCHEMA, compression="zstd") as writer:
-        for table in tables:
-            writer.write_table(table, row_group_size=ROW_GROUP)
-    return out.getvalue()
+def write_detail(store: FileStore, tables: Iterable[pa.Table]) -> tuple[str, str]:
+    """The tables as one file in the store, written a holder at a time to a staging file, never held
+    in memory whole: ``(key, sha256)`` (equal in a content-addressed store). The file counts as verified
+    in this process."""
+    store.staging.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=store.staging, suffix=".part")
+    os.close(handle)
+    staged = Path(name)
+    try:
+        with pq.ParquetWriter(name, SCHEMA, compression="zstd") as writer:
+            for table in tables:
+                writer.write_table(table, row_group_size=ROW_GROUP)
+        key = store.put_file(staged)
+    finally:
+        staged.unlink(missing_ok=True)
+    _remember(store, key, key)
+    return key, key
 
 
-def put_detail(store: FileStore, tables: Iterable[pa.Table]) -> tuple[str, str]:
-    """The tables as one file in the store: ``(key, sha256)`` (equal in a content-addressed store)."""
-    content = parquet_bytes(tables)
-    return store.put(content), content_key(content)
+_VERIFIED: OrderedDict[tuple[int, str, str], tuple[int, int]] = OrderedDict()
+"""(store, key, sha256) -> the (size, mtime_ns) the file had when its sha256 was last found right."""
+_VERIFIED_MAX = 4096
+_LOCK = threading.Lock()
+
+
+def _remember(store: FileStore, key: str, sha256: str) -> None:
+    stamp = store.stamp(key)
+    with _LOCK:
+        _VERIFIED[(id(store), key, sha256)] = stamp
+        _VERIFIED.move_to_end((id(store), key, sha256))
+        while len(_VERIFIED) > _VERIFIED_MAX:
+            _VERIFIED.popitem(last=False)
+
+
+def _missing(key: str) -> DetailFileDamaged:
+    return DetailFileDamaged(f"the detail file {key} of the settlement run is missing")
+
+
+def check_file(store: FileStore, key: str, sha256: str) -> None:
+    """Hash the whole stored file now (no cache): :class:`DetailFileDamaged` if missing or changed."""
+    try:
+        with store.open(key) as reader:
+            found = stream_key(reader)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _missing(key) from exc
+    if found != sha256:
+        raise DetailFileDamaged(
+            f"the detail file {key} of the settlement run does not match its recorded sha256 {sha256}"
+        )
+    _remember(store, key, sha256)
+
+
+def open_checked(store: FileStore, key: str, sha256: str) -> BinaryIO:
+    """A reader of the stored file, its sha256 checked unless this process already found it right at
+    the file's present size and modification time."""
+    try:
+        stamp = store.stamp(key)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _missing(key) from exc
+    with _LOCK:
+        known = _VERIFIED.get((id(store), key, sha256))
+    if known != stamp:
+        check_file(store, key, sha256)
+    try:
+        return store.open(key)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _missing(key) from exc
+
+
+def _row_groups(parquet: pq.ParquetFile, participant_id: int | None) -> list[int]:
+    """The row groups that may hold ``participant_id``'s rows (from the column statistics)."""
+    groups = range(parquet.metadata.num_row_groups)
+    if participant_id is None:
+        return list(groups)
+    out = []
+    for g in groups:
+        stats = parquet.metadata.row_group(g).column(0).statistics
+        if stats is None or not stats.has_min_max or stats.min <= participant_id <= stats.max:
+            out.append(g)
+    return out
+
+
+def detail_batches(
+    store: FileStore, key: str, sha256: str, participant_id: int | None = None, batch_rows: int = 20_000
+) -> Iterator[pa.RecordBatch]:
+    """The run's detail (one holder's rows if given) in batches, read lazily; the file is checked
+    (:func:`open_checked`) before the first batch is produced (call :func:`next` or check first)."""
+    reader = open_checked(store, key, sha256)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        with reader:
+            parquet = pq.ParquetFile(reader)
+            groups = _row_groups(parquet, participant_id)
+            if not groups:
+                return
+            for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=groups):
+                if participant_id is not None:
+                    batch = batch.filter(pc.equal(batch.column("participant_id"), participant_id))
+                if batch.num_rows:
+                    yield batch.cast(SCHEMA) if batch.schema != SCHEMA else batch
+
+    return batches()
 
 
 def read_detail(store: FileStore, key: str, sha256: str, participant_id: int | None = None) -> pa.Table:
     """The run's detail (one holder's rows if given); :class:`DetailFileDamaged` if missing or changed."""
-    content = open_checked(store, key, sha256)
-    filters = None if participant_id is None else [("participant_id", "=", int(participant_id))]
-    table = pq.read_table(io.BytesIO(content), filters=filters, schema=SCHEMA)
-    return table
-
-
-def open_checked(store: FileStore, key: str, sha256: str) -> bytes:
-    try:
-        content = store.open(key)
-    except (FileNotFoundError, ValueError) as exc:
-        raise DetailFileDamaged(f"the detail file {key} of the settlement run is missing") from exc
-    if content_key(content) != sha256:
-        raise DetailFileDamaged(
-            f"the detail file {key} of the settlement run does not match its recorded sha256 {sha256}"
-        )
-    return content
+    return pa.Table.from_batches(list(detail_batches(store, key, sha256, participant_id)), schema=SCHEMA)
 
 
 def _models(batch: pa.RecordBatch) -> Iterator[FtrHourPublic]:
@@ -135,12 +260,54 @@ def public_rows(table: pa.Table) -> list[FtrHourPublic]:
     return [m for batch in table.to_batches() for m in _models(batch)]
 
 
-def csv_chunks(table: pa.Table) -> Iterator[str]:
-    """The detail as CSV text, a header then ``CSV_CHUNK`` rows at a time (the same text as one piece)."""
+def csv_chunks(batches: Iterable[pa.RecordBatch], preamble: str = "") -> Iterator[str]:
+    """The detail as CSV text: ``preamble``, a header, then one chunk per batch (the same text as one
+    piece)."""
     columns = list(FtrHourPublic.model_fields)
-    yield models_csv([], columns)
-    for batch in table.to_batches(max_chunksize=CSV_CHUNK):
-        yield models_csv(_models(batch), columns).split("\n", 1)[1]
+    yield preamble + models_csv([], columns)
+    for batch in batches:
+        for start in range(0, batch.num_rows, CSV_CHUNK):
+            part = batch.slice(start, CSV_CHUNK)
+            yield models_csv(_models(part), columns).split("\n", 1)[1]
+
+
+class _Drain(io.RawIOBase):
+    """A write-only file whose bytes are taken out as they come (a Parquet file streamed)."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.position += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self.position
+
+    def take(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts.clear()
+        return out
+
+
+def parquet_chunks(
+    batches: Iterable[pa.RecordBatch], schema: pa.Schema, metadata: dict[str, str] | None = None
+) -> Iterator[bytes]:
+    """A Parquet file of ``batches`` as bytes, one row group per batch, yielded as it is written."""
+    drain = _Drain()
+    with pq.ParquetWriter(drain, schema.with_metadata(metadata or {}), compression="zstd") as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+            if chunk := drain.take():
+                yield chunk
+    if chunk := drain.take():
+        yield chunk
 
 
 def holder_sums(table: pa.Table) -> dict[int, dict[str, int]]:

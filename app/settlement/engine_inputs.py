@@ -168,16 +168,30 @@ def holding_positions(frame: pd.DataFrame, hours: pd.DatetimeIndex) -> Positions
     starts = _hour_positions(frame, "first_hour_ending", hours, default=0)
     stops = _hour_positions(frame, "last_hour_ending", hours, default=len(hours) - 1) + 1
     mw = pd.to_numeric(frame["mw"]).to_numpy(dtype=np.float64)
+    columns = np.array([column_of[h] for h in ids], dtype=np.int64)
+    empty = np.flatnonzero(stops <= starts)
+    if len(empty):
+        r = int(empty[0])
+        raise SettlementInputError(
+            source, f"holding {ids[r]!r}: last hour before first hour", row=r + 1, column="last_hour_ending"
+        )
     matrix = np.zeros((len(hours), len(order)), dtype=np.float64)
-    for r, holding_id in enumerate(ids):
+    # A holding of one row (almost all) is one slice of its column, set by column for each distinct
+    # (first, last) hour; only holdings of several rows are set row by row, checking for overlaps.
+    alone = np.bincount(columns, minlength=len(order))[columns] == 1
+    single = np.flatnonzero(alone)
+    if len(single):
+        pairs, which = np.unique(
+            np.stack([starts[single], stops[single]], axis=1), axis=0, return_inverse=True
+        )
+        by_pair = np.argsort(which.reshape(-1), kind="stable")
+        bounds = np.cumsum(np.bincount(which.reshape(-1), minlength=len(pairs)))
+        for k, (begin, end) in enumerate(pairs.tolist()):
+            taken = single[by_pair[(bounds[k - 1] if k else 0) : bounds[k]]]
+            matrix[begin:end, columns[taken]] = mw[taken]
+    for r in np.flatnonzero(~alone).tolist():
+        holding_id = ids[r]
         j, begin, end = column_of[holding_id], int(starts[r]), int(stops[r])
-        if end <= begin:
-            raise SettlementInputError(
-                source,
-                f"holding {holding_id!r}: last hour before first hour",
-                row=r + 1,
-                column="last_hour_ending",
-            )
         if np.any(matrix[begin:end, j]):
             raise SettlementInputError(
                 source,
@@ -186,22 +200,35 @@ def holding_positions(frame: pd.DataFrame, hours: pd.DatetimeIndex) -> Positions
                 column="first_hour_ending",
             )
         matrix[begin:end, j] = mw[r]
-    records = []
-    for holding_id in order:
-        row = frame.iloc[first_row[holding_id]]
-        price = row["auction_price_per_mw"] if "auction_price_per_mw" in frame.columns else ""
-        records.append(
-            HoldingRecord(
-                holding_id=holding_id,
-                holder=str(row["participant_id"]),
-                source=str(row["source"]),
-                sink=str(row["sink"]),
-                period_class=PeriodClass(str(row["period_class"])),
-                hedge=Hedge(str(row["hedge"])),
-                acquisition=Acquisition(str(row["acquisition"])),
-                auction_price_per_mw=float(price) if price else None,
-            )
+    first = frame.iloc[[first_row[h] for h in order]]
+    prices = (
+        first["auction_price_per_mw"].astype(str).tolist()
+        if "auction_price_per_mw" in frame.columns
+        else [""] * len(order)
+    )
+    records = [
+        HoldingRecord(
+            holding_id=holding_id,
+            holder=str(holder),
+            source=str(src),
+            sink=str(snk),
+            period_class=PeriodClass(str(period_class)),
+            hedge=Hedge(str(hedge)),
+            acquisition=Acquisition(str(acquisition)),
+            auction_price_per_mw=float(price) if price else None,
         )
+        for holding_id, holder, src, snk, period_class, hedge, acquisition, price in zip(
+            order,
+            first["participant_id"].tolist(),
+            first["source"].tolist(),
+            first["sink"].tolist(),
+            first["period_class"].tolist(),
+            first["hedge"].tolist(),
+            first["acquisition"].tolist(),
+            prices,
+            strict=True,
+        )
+    ]
     return positions_from_holdings(records, matrix, hours)
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from app.audit_chain import canonical_json, sha256_hex
-from app.settlement.detail_file import open_checked
+from app.settlement.detail_file import check_file
 from app.settlement.detail_store import store_of
 from app.settlement.errors import DetailFileDamaged
 from app.settlement.repository import SettlementRepository
@@ -77,7 +77,7 @@ def detail_file_problem(session: Session, run_id: int, recorded: str | None) -> 
     if recorded is not None and run.detail_sha256 != recorded:
         return f"the detail file hash of settlement run {run_id} no longer matches its audit link"
     try:
-        open_checked(store_of(session), run.detail_key, run.detail_sha256)
+        check_file(store_of(session), run.detail_key, run.detail_sha256)
     except DetailFileDamaged as exc:
         return f"settlement run {run_id}: {exc.detail}"
     return None

@@ -14,7 +14,9 @@ from typing import Any
 import pyarrow as pa
 from sqlmodel import Session
 
+from api_schemas.audit import AuditAnchorPublic
 from api_schemas.settlement import FtrHourPublic
+from app.audit.anchors import anchor_of, latest_link
 from app.audit.service import actor_of, record_audit
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.jobs import Job, JobKind, Runner
@@ -25,9 +27,12 @@ from app.participants.service import Caller
 from app.settlement import engine_inputs as build
 from app.settlement import tables as stored
 from app.settlement.detail_file import (
+    SCHEMA,
     csv_chunks,
+    detail_batches,
     differences_csv_chunks,
     ftr_differences,
+    parquet_chunks,
     public_rows,
     read_detail,
 )
@@ -209,10 +214,25 @@ class SettlementService:
         assert run.id is not None
         return run, totals, self.repo.holder_hours(run.id, participant_id)
 
+    def statement_anchor(self, run: SettlementRun, participant_id: int) -> AuditAnchorPublic | None:
+        """The run's ``settlement.run`` link, the holder's sub-chain head sealed before it, signed head."""
+        link = latest_link(
+            self.session,
+            "settlement.run",
+            lambda payload: any(r.get("run_id") == run.id for r in payload.get("runs", [])),
+        )
+        return anchor_of(self.session, link, {actor_of(participant_id)}) if link is not None else None
+
     def _detail(self, run: SettlementRun, participant_id: int | None = None) -> pa.Table:
         if run.detail_key is None or run.detail_sha256 is None:
             raise DetailFileDamaged(f"settlement run {run.id} has no detail file recorded")
         return read_detail(store_of(self.session), run.detail_key, run.detail_sha256, participant_id)
+
+    def _detail_batches(self, run: SettlementRun, participant_id: int) -> Iterator[pa.RecordBatch]:
+        """The holder's rows, read lazily (the file is checked before this returns)."""
+        if run.detail_key is None or run.detail_sha256 is None:
+            raise DetailFileDamaged(f"settlement run {run.id} has no detail file recorded")
+        return detail_batches(store_of(self.session), run.detail_key, run.detail_sha256, participant_id)
 
     def run_ftr_differences_csv(self, run_id: int) -> Iterator[str]:
         """Per holder, FTR and hour, the amounts that changed against the replaced version (CSV chunks).
@@ -239,9 +259,22 @@ class SettlementService:
 
     def statement_ftr_csv(
         self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
-    ) -> Iterator[str]:
-        """The same as CSV text in chunks (the file is read and checked before the first chunk)."""
-        return csv_chunks(self.statement_ftr_table(caller, year, month, participant_id, version))
+    ) -> tuple[Iterator[str], AuditAnchorPublic | None]:
+        """The same as CSV text, streamed a batch at a time (the file is checked before the first chunk),
+        and the run's audit anchor."""
+        run, _ = self.statement_run(caller, year, month, participant_id, version)
+        anchor = self.statement_anchor(run, participant_id)
+        return csv_chunks(self._detail_batches(run, participant_id)), anchor
+
+    def statement_ftr_parquet(
+        self, caller: Caller, year: int, month: int, participant_id: int, version: int | None
+    ) -> tuple[Iterator[bytes], AuditAnchorPublic | None]:
+        """The same as a Parquet file (the detail file's columns; the anchor as file metadata ``audit``),
+        streamed a row group at a time, and the anchor."""
+        run, _ = self.statement_run(caller, year, month, participant_id, version)
+        anchor = self.statement_anchor(run, participant_id)
+        metadata = {"audit": anchor.model_dump_json()} if anchor is not None else {}
+        return parquet_chunks(self._detail_batches(run, participant_id), SCHEMA, metadata), anchor
 
     # ------------------------------------------------------------------ year end (OA 5.2.6(c))
     def distribute_year_end(self, caller: Caller, year: int, now: datetime) -> SettlementYearEnd:

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -26,7 +27,7 @@ from app.db import transaction
 from app.jobs import Job, JobContext, JobKind, finish, task
 from app.jobs.repository import JobRepository
 from app.settlement import records
-from app.settlement.detail_file import holder_tables, put_detail
+from app.settlement.detail_file import holder_tables, write_detail
 from app.settlement.detail_store import store_of_engine
 from app.settlement.errors import MissingInputs, MonthOutOfOrder
 from app.settlement.holdings_source import holdings_snapshot
@@ -44,7 +45,8 @@ from app.settlement.tables import (
 )
 from app.settlement.upload import canonical_table
 from settlement.month import MonthSettlement, settle_month
-from settlement.revision import holder_differences, resettle
+from settlement.revision import monthly_differences, resettle
+from settlement.statements import holder_monthly_frame
 from settlement.year_state import YearState
 
 
@@ -165,7 +167,7 @@ def _store(
     ctx: JobContext,
     snapshot: _Snapshot,
     results: tuple[MonthSettlement, ...],
-    old_results: dict[int, MonthSettlement],
+    old_monthly: dict[int, pd.DataFrame],
     details: list[tuple[str, str]],
     now: datetime,
 ) -> list[int]:
@@ -207,8 +209,8 @@ def _store(
         repo.insert_rows(SettlementHour, records.hour_rows(run.id, result))
         repo.insert_rows(SettlementHolderMonth, records.holder_month_rows(run.id, result))
         repo.insert_rows(SettlementHolderHour, records.holder_hour_rows(run.id, result))
-        if data.month in old_results:
-            differences = holder_differences(old_results[data.month], result)
+        if data.month in old_monthly:
+            differences = monthly_differences(old_monthly[data.month], holder_monthly_frame(result))
             repo.insert_rows(SettlementChange, records.change_rows(run.id, differences))
         run_ids.append(run.id)
         audited.append(
@@ -257,11 +259,12 @@ def settle_month_job(ctx: JobContext) -> None:
     snapshot = _snapshot(ctx.engine, job)
     months = [d.month for d in snapshot.months]
     ctx.progress("settle", rows=len(months), fraction=0.2, line=f"settling {snapshot.year} months {months}")
-    results = resettle(snapshot.year, [month_inputs(d) for d in snapshot.months], snapshot.state_before)
-    old_results: dict[int, MonthSettlement] = {}
+    # The replaced versions first, each reduced to its holder totals before the next is settled: the
+    # FTR-hour matrices of two versions are never held at once (100,000 FTRs: ~1.2 GB each).
+    old_monthly: dict[int, pd.DataFrame] = {}
     for m, old in snapshot.replaced.items():
         inputs = month_inputs(old.data)
-        old_results[m] = settle_month(
+        recomputed = settle_month(
             snapshot.year,
             m,
             inputs.ftrs,
@@ -270,17 +273,20 @@ def settle_month_job(ctx: JobContext) -> None:
             old.state_before,
             forfeiture_inputs=inputs.forfeiture_inputs,
         )
-        same = records.result_hash(old_results[m]) == old.result_hash
+        same = records.result_hash(recomputed) == old.result_hash
+        old_monthly[m] = holder_monthly_frame(recomputed)
+        del recomputed, inputs
         ctx.log(
             f"month {m}: replaced version recomputed from its stored inputs "
             + ("(identical)" if same else "(DIFFERS from what was stored: differences use the recomputation)")
         )
+    results = resettle(snapshot.year, [month_inputs(d) for d in snapshot.months], snapshot.state_before)
     # Each run's per-FTR-hour detail goes to the file store outside any transaction (content-addressed:
     # a failure later leaves at most an unreferenced file).
     store = store_of_engine(ctx.engine)
-    details = [put_detail(store, holder_tables(result)) for result in results]
+    details = [write_detail(store, holder_tables(result)) for result in results]
     ctx.progress(
         "store", fraction=0.8, line=f"settled and detail files written in {ctx.elapsed_s():.2f} s; storing"
     )
     with transaction(ctx.engine) as session:
-        _store(session, ctx, snapshot, results, old_results, details, ctx.clock.now())
+        _store(session, ctx, snapshot, results, old_monthly, details, ctx.clock.now())

@@ -21,15 +21,34 @@ def test_a_file_is_stored_once_under_its_sha256(tmp_path: Path) -> None:
     key = store.put(b"detail")
     assert key == content_key(b"detail") and len(key) == 64
     assert store.put(b"detail") == key
-    assert store.open(key) == b"detail"
+    with store.open(key) as reader:
+        assert reader.read() == b"detail"
     assert store.path(key) == tmp_path / key[:2] / f"{key}.parquet"
     assert [p.name for p in tmp_path.rglob("*")] == [key[:2], f"{key}.parquet"]
+
+
+def test_a_file_is_moved_in_under_its_sha256(tmp_path: Path) -> None:
+    store = LocalDirectoryStore(tmp_path / "store")
+    content = bytes(range(256)) * 9000  # more than one read chunk
+    staged = tmp_path / "staged.parquet"
+    staged.write_bytes(content)
+    key = store.put_file(staged)
+    assert key == content_key(content) and not staged.exists()
+    with store.open(key) as reader:
+        assert reader.read() == content
+    assert store.stamp(key)[0] == len(content)
+    again = tmp_path / "again.parquet"
+    again.write_bytes(content)
+    assert store.put_file(again) == key and not again.exists()
+    assert [p.name for p in (tmp_path / "store").rglob("*")] == [key[:2], f"{key}.parquet"]
 
 
 def test_unknown_and_malformed_keys(tmp_path: Path) -> None:
     store = LocalDirectoryStore(tmp_path)
     with pytest.raises(FileNotFoundError):
         store.open(content_key(b"never stored"))
+    with pytest.raises(FileNotFoundError):
+        store.stamp(content_key(b"never stored"))
     with pytest.raises(ValueError, match="not a content key"):
         store.open("../../etc/passwd")
 

@@ -19,7 +19,7 @@ from app.holdings.service import HoldingService
 from app.holdings.tables import FtrHolding
 from app.settlement.engine_inputs import holding_positions
 from app.settlement.holding_runs import ACQUISITION_OF, HoldingRun, holding_runs, net_parts
-from app.settlement.holdings_source import holdings_snapshot
+from app.settlement.holdings_source import _pure_snapshot, holdings_snapshot
 from auction.ledger import FtrKey, Ledger, LedgerError, Origin, PeriodClass, Posting
 from auction.ledger_queries import position_matrix
 from auction.ledger_time import DeliveryMonth
@@ -107,6 +107,65 @@ class TestSnapshot:
         }
         seller_ids = {r["holding_id"] for r in rows if r["participant_id"] == str(seller.id)}
         assert len(seller_ids) == 1, "one holding, two runs"
+
+    def test_by_column_equals_the_pure_ledger_entry_by_entry(
+        self, app: FastAPI, make_participant: Callable[..., Member]
+    ) -> None:
+        """The column path (holdings settled from the first hour) and the pure ledger give the same
+        rows in the same order; a transfer mid-month goes through the ledger, the rest by column."""
+        holders = [make_participant("lse") for _ in range(11)]  # ids 1..11+: "10" sorts before "2"
+        postings: list[Posting] = []
+        prices: list[int | None] = []
+        for i, h in enumerate(holders):
+            postings += [
+                _post(h, Origin.NSU_ALLOCATION, 100 + i),
+                _post(h, Origin.AUCTION_AWARD, 30 + i, sink="2"),
+                _post(h, Origin.AUCTION_AWARD, 70, sink="2"),
+                _post(h, Origin.AUCTION_AWARD, 40, sink="4"),
+                _post(h, Origin.SALE, -(50 + i)),
+            ]
+            prices += [None, 1000 + i, -333, 777, 1500]
+        _append(app, postings, prices)
+        at = FIRST + timedelta(hours=100)
+        _append(
+            app,
+            [
+                _post(holders[0], Origin.TRANSFER, -20, sink="4", at=at),
+                _post(holders[1], Origin.TRANSFER, 20, sink="4", at=at),
+            ],
+            [None, None],
+        )
+        with transaction(app.state.engine) as session:
+            fast = holdings_snapshot(session, YEAR, MONTH)
+            pure = _pure_snapshot(session, YEAR, MONTH, None)
+        assert len(fast) > 3 * len(holders)
+        pd.testing.assert_frame_equal(fast, pure)
+
+    def test_a_position_below_zero_is_refused_by_the_ledger(
+        self, app: FastAPI, make_participant: Callable[..., Member]
+    ) -> None:
+        lse = make_participant("lse")
+        _append(app, [_post(lse, Origin.NSU_ALLOCATION, 10)], [None])
+        with transaction(app.state.engine) as session:  # written around the ledger's own check
+            session.add(
+                FtrHolding(
+                    holder_id=lse.id,
+                    year=YEAR,
+                    month=MONTH,
+                    period_class="on_peak",
+                    source="1",
+                    sink="3",
+                    hedge="obligation",
+                    mw_tenths=-20,
+                    price_cents=100,
+                    origin="sale",
+                    effective_from=FIRST,
+                    reference="test:oversold",
+                    created_at=START,
+                )
+            )
+        with transaction(app.state.engine) as session, pytest.raises(LedgerError, match="cannot be negative"):
+            holdings_snapshot(session, YEAR, MONTH)
 
     def test_unknown_origin_is_an_error(self, app: FastAPI, make_participant: Callable[..., Member]) -> None:
         lse = make_participant("lse")

@@ -85,6 +85,48 @@ class TestMoney:
     def test_array_matches_scalar(self, dollars: float) -> None:
         assert int(array_to_cents([dollars])[0]) == to_cents(dollars)
 
+    @given(st.lists(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False), max_size=50))
+    def test_array_matches_scalar_many(self, amounts: list[float]) -> None:
+        assert array_to_cents(np.array(amounts, dtype=np.float64)).tolist() == [to_cents(a) for a in amounts]
+
+    @given(
+        st.lists(
+            st.tuples(st.integers(-10_000, 10_000), st.integers(-100_000, 100_000)), min_size=1, max_size=50
+        )
+    )
+    def test_tenths_times_cents_match_scalar(self, pairs: list[tuple[int, int]]) -> None:
+        """MW in tenths times $/MW in cents, computed in floats: exact half cents are common here."""
+        amounts = [(tenths / 10) * (cents / 100) for tenths, cents in pairs]
+        assert array_to_cents(amounts).tolist() == [to_cents(a) for a in amounts]
+
+    @given(st.lists(st.integers(min_value=-(10**11), max_value=10**11), min_size=1, max_size=50))
+    def test_exact_half_cent_ties_match_scalar(self, half_cents: list[int]) -> None:
+        """Every odd count of half cents is an exact tie in decimal; the float nearest it too."""
+        amounts = [float(Decimal(h) / 200) for h in half_cents]
+        cents = array_to_cents(amounts).tolist()
+        assert cents == [to_cents(a) for a in amounts]
+        for h, c in zip(half_cents, cents, strict=True):
+            if h % 2 and abs(h) < 2 * 10**10:
+                assert c % 2 == 0 and abs(2 * c - h) == 1
+
+    @given(st.lists(st.integers(min_value=-(10**14), max_value=10**14), min_size=1, max_size=50))
+    def test_quantum_ties_match_scalar(self, half_quanta: list[int]) -> None:
+        """Amounts on a half of the 1e-7 $ quantum (the first rounding step of the rule)."""
+        amounts = [float(Decimal(h) / (2 * 10**7)) for h in half_quanta]
+        assert array_to_cents(amounts).tolist() == [to_cents(a) for a in amounts]
+
+    def test_half_cent_ties_decided_without_the_scalar(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Ties are common in settlement amounts; they are decided in the vector, not one by one."""
+        import market_terms.money as money
+
+        def refuse(amount: object) -> int:
+            raise AssertionError(f"{amount!r} decided one by one")
+
+        amounts = np.arange(-20_001, 20_001, 2) / 200  # every odd half cent from -$100.005 to $100.005
+        expected = [to_cents(float(a)) for a in amounts]
+        monkeypatch.setattr(money, "to_cents", refuse)
+        assert money.array_to_cents(amounts).tolist() == expected
+
     @given(st.integers(min_value=-(10**9), max_value=10**9))
     def test_half_cents_go_to_even(self, half_cents: int) -> None:
         cents = to_cents(Decimal(half_cents) / 200)
