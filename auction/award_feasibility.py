@@ -95,6 +95,17 @@ _MAX_CONFIRM = 50
 """Full checks at most (each adds the rows it finds overloaded; in practice 1-3 are needed)."""
 
 
+def _adverse(a: FloatArray, groups: ProductGroups, g: IntArray, *, group_axis: int) -> FloatArray:
+    """Obligation coefficients ``a`` of groups ``g`` made path coefficients (options: adverse part,
+    sales negative); a no-op copy-free pass when none of ``g`` is an option."""
+    opt = groups.is_option[g]
+    if not opt.any():
+        return a
+    shape = (-1, 1) if group_axis == 0 else (1, -1)
+    out: FloatArray = path_coefficients(a, opt.reshape(shape), groups.is_sale[g].reshape(shape))
+    return out
+
+
 @dataclass
 class _WorkingRows:
     """Rows whose slack is tracked: sensitivities (rows x points), direction, rhs and slack (MW)."""
@@ -113,8 +124,7 @@ class _WorkingRows:
         negative)."""
         sens = self.sens[rows]
         a = self.direction[rows][:, None] * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
-        out: FloatArray = path_coefficients(a, groups.is_option[g][None, :], groups.is_sale[g][None, :])
-        return out
+        return _adverse(a, groups, g, group_axis=1)
 
     def reach(self) -> FloatArray:
         """``2 max_p |S_rp|`` per row: a bound on any group's ``|a_rg|`` (MW per MW)."""
@@ -124,15 +134,20 @@ class _WorkingRows:
             )
         return self._reach
 
-    def group_columns(self, groups: ProductGroups, g: IntArray) -> FloatArray:
-        """``a_rg`` of groups ``g`` on every row, group-major (len(g) x rows): read from point-major
-        sensitivities, so a group's column is two contiguous rows."""
+    def group_columns(self, groups: ProductGroups, g: IntArray, rows: IntArray | None = None) -> FloatArray:
+        """``a_rg`` of groups ``g`` on every row (or on ``rows`` only), group-major (len(g) x rows): read
+        from point-major sensitivities, so a group's column is two contiguous rows (and only the
+        entries of ``rows`` are gathered)."""
         if self._sens_t is None:
             self._sens_t = np.ascontiguousarray(self.sens.T)
         s_t = self._sens_t
-        a = (s_t[groups.source[g]] - s_t[groups.sink[g]]) * self.direction[None, :]
-        out: FloatArray = path_coefficients(a, groups.is_option[g][:, None], groups.is_sale[g][:, None])
-        return out
+        if rows is None:
+            a = (s_t[groups.source[g]] - s_t[groups.sink[g]]) * self.direction[None, :]
+        else:
+            a = s_t[groups.source[g][:, None], rows[None, :]]
+            a -= s_t[groups.sink[g][:, None], rows[None, :]]
+            a *= self.direction[rows][None, :]
+        return _adverse(a, groups, g, group_axis=0)
 
     def move(self, groups: ProductGroups, g: IntArray, delta_steps: IntArray) -> None:
         """Apply ``delta_steps`` to groups ``g``: each slack moves by the groups' own columns."""
@@ -277,7 +292,7 @@ class _Rounding:
         if tight.size == 0:
             return np.arange(cand.size), np.zeros(cand.size)
         slack = rows.slack[tight]
-        cols = rows.group_columns(self.groups, cand)[:, tight]
+        cols = rows.group_columns(self.groups, cand, tight)
         after = slack[None, :] - cols * (delta * AWARD_STEP_MW)[:, None]
         floor = np.minimum(slack, -self.tol)[None, :]
         clean = np.flatnonzero(~(after < floor).any(axis=1))
