@@ -17,7 +17,9 @@ flows are updated by the group's own column, never recomputed.
    once per group); otherwise the loading group (``a_rg > 0``, MW awarded) with the least surplus
    per MW of relief ``v_g / a_rg`` (ties: canonical order) whose cut by the steps the row needs (at
    most its award) overloads no other row nor worsens an overloaded one, among the cheapest 4,096;
-   failing that, the cut among them leaving the least total overload. Passes repeat until no working
+   failing that, the cut leaving the least total overload among the cheapest :data:`_FALLBACK_LIMIT`.
+   A move is tested on the rows least slack first, in growing chunks, and dropped at the first row
+   it overloads: the near-binding rows reject most moves after a few reads. Passes repeat until no working
    row is overloaded. Cuts only go down and raises happen once per group, so the passes end; at zero
    awards only the base model is left, which the LP found feasible.
 2. **Confirm** on the full network: one check of every monitored row in every case
@@ -87,6 +89,10 @@ _SEARCH_LIMIT = 4096
 """Loading groups looked at, cheapest first, for a clean cut."""
 _REACH_MARGIN = 1.0 + 1e-6
 """Head room on a row's reach, far above the rounding of the values it bounds."""
+_FALLBACK_LIMIT = 4096
+"""When no cut is clean, the cut leaving the least total overload is taken among this many cheapest."""
+_FIRST_CHUNK = 16
+"""Rows read first (least slack) when looking for clean moves; each further chunk is 4 times larger."""
 _RAISE_LIMIT = 1024
 """Rounded-down relieving groups looked at, most relief first, for a clean raise."""
 _ADD_BLOCK = 512
@@ -255,29 +261,52 @@ class _Rounding:
         """
         up = np.flatnonzero(self.can_raise & (a < -_MIN_COEFF))
         up = up[np.lexsort((up, a[up]))][:_RAISE_LIMIT]
-        for start in range(0, up.size, _CANDIDATES):
-            block = up[start : start + _CANDIDATES]
-            clean, _ = self._clean(block, np.ones(block.size, dtype=np.int64))
+        if up.size:
+            clean = self._clean_positions(up, np.ones(up.size, dtype=np.int64))
             if clean.size:
-                return int(block[int(clean[0])]), 1
+                return int(up[int(clean[0])]), 1
         loads = np.flatnonzero((self.totals > 0) & (a > _MIN_COEFF))
         if loads.size == 0:
             return -1, 0
         loads = loads[np.lexsort((loads, self.groups.value[loads] / a[loads]))][:_SEARCH_LIMIT]
         need = np.ceil(-self.rows.slack[r] / a[loads] / AWARD_STEP_MW - 1e-9).astype(np.int64)
         cut = np.maximum(1, np.minimum(need, self.totals[loads]))
+        clean = self._clean_positions(loads, -cut)
+        if clean.size:
+            j = int(clean[0])
+            return int(loads[j]), -int(cut[j])
         best: tuple[float, int, int] | None = None
-        for start in range(0, loads.size, _CANDIDATES):
+        for start in range(0, min(loads.size, _FALLBACK_LIMIT), _CANDIDATES):
             block = loads[start : start + _CANDIDATES]
-            clean, overload = self._clean(block, -cut[start : start + _CANDIDATES])
-            if clean.size:
-                j = int(clean[0])
-                return int(block[j]), -int(cut[start + j])
+            _, overload = self._clean(block, -cut[start : start + _CANDIDATES])
             j = int(np.argmax(overload))
             if best is None or overload[j] > best[0]:
                 best = (float(overload[j]), int(block[j]), -int(cut[start + j]))
         assert best is not None
         return best[1], best[2]
+
+    def _clean_positions(self, cand: IntArray, delta: IntArray) -> IntArray:
+        """Positions of the moves that overload no working row (nor worsen an overloaded one): the
+        same set as :meth:`_clean`'s, found by reading the rows least slack first in growing chunks and
+        dropping a move at the first row it overloads (near-binding rows reject most moves at once)."""
+        rows = self.rows
+        reach_mw = float(np.abs(delta).max()) * AWARD_STEP_MW * rows.reach() * _REACH_MARGIN
+        tight = np.flatnonzero(rows.slack < reach_mw)
+        alive = np.arange(cand.size)
+        if tight.size == 0:
+            return alive
+        tight = tight[np.argsort(rows.slack[tight], kind="stable")]
+        start, size = 0, _FIRST_CHUNK
+        while start < tight.size and alive.size:
+            chunk = tight[start : start + size]
+            slack = rows.slack[chunk]
+            cols = rows.group_columns(self.groups, cand[alive], chunk)
+            after = slack[None, :] - cols * (delta[alive] * AWARD_STEP_MW)[:, None]
+            floor = np.minimum(slack, -self.tol)[None, :]
+            alive = alive[~(after < floor).any(axis=1)]
+            start += size
+            size *= 4
+        return alive
 
     def _clean(self, cand: IntArray, delta: IntArray) -> tuple[IntArray, FloatArray]:
         """Positions of the moves that overload no working row (nor worsen an overloaded one), and

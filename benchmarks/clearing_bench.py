@@ -4,6 +4,7 @@
     python -m benchmarks.clearing_bench --quick         # case_ACTIVSg2000, 10k bids, base and N-1
     python -m benchmarks.clearing_bench --cases case_ACTIVSg10k --bids 100000 --modes n1
     python -m benchmarks.clearing_bench --cases case_ACTIVSg10k --bids 100000 --modes n1 --book hard
+    python -m benchmarks.clearing_bench --classes --cases case_ACTIVSg10k --bids 100000 --processes 2
 
 Every configuration runs in its own process (peak RSS from ``getrusage`` is then that run's alone).
 Bid sets come from :mod:`benchmarks.clearing_bids` (seeded; ``--book hard``: the harder book with a
@@ -12,7 +13,10 @@ non-radial branch. The straightforward full formulation (every row of every case
 coefficient per bid: ``Formulation.DENSE`` + ``Strategy.FULL``) is timed in the same run where its
 coefficient matrix fits the memory budget; otherwise its size is reported. The nodal formulation with
 constraint generation is also compared with the dense one (same generation loop) on the small cases.
-Each run is written to ``benchmarks/results/clearing/`` as JSON (:mod:`benchmarks.results`) with the machine
+``--classes``: the two period classes of one month (two books of the same size, seeds 2026 and 2027)
+cleared by :func:`auction.classes.clear_classes` in ``--processes`` worker processes, timed end to end
+(process start, network load, grid build and clearing of both). Each run is written to
+``benchmarks/results/clearing/`` as JSON (:mod:`benchmarks.results`) with the machine
 and its load; ``docs/benchmarks/clearing.md`` is the reference page.
 """
 
@@ -114,6 +118,50 @@ def run_one(case: str, n_bids: int, mode: str, variant: str, book: str = "standa
     return out
 
 
+def run_classes(case: str, n_bids: int, mode: str, book: str, processes: int) -> dict[str, Any]:
+    """Both classes of a month (books of seeds 2026 and 2027) through ``clear_classes``, timed whole."""
+    from auction.classes import ClassBook, clear_classes
+    from benchmarks.clearing_bids import generate_book
+    from network.matpower import load_matpower, matpower_case_path
+
+    net = load_matpower(matpower_case_path(case))
+    on = generate_book(net, n_bids, 2026, book)
+    off = generate_book(net, n_bids, 2027, book)
+    books = [ClassBook("onpeak", on.bids), ClassBook("offpeak", off.bids)]
+    load_before = os.getloadavg()
+    t0 = time.perf_counter()
+    results = clear_classes(
+        on.network, books, contingencies="all" if mode == "n1" else (), processes=processes
+    )
+    wall = time.perf_counter() - t0
+    out: dict[str, Any] = {
+        "case": case,
+        "bids": n_bids,
+        "book": book,
+        "mode": mode,
+        "processes": processes,
+        "wall_s": wall,
+        "load_before": load_before,
+        "load_after": os.getloadavg(),
+        "peak_rss_mib_parent": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib_largest_worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "classes": {},
+    }
+    for label, r in results.items():
+        s = r.summary
+        out["classes"][label] = {
+            "status": s["status"],
+            "iterations": s["iterations"],
+            "binding": s["counts"]["binding_constraints"],
+            "times": s["times_s"],
+            "surplus": s["surplus"],
+            "surplus_lp": s["surplus_lp"],
+            "rounding": s["rounding"],
+            "awards_feasible": s["checks"]["awards_feasible"],
+        }
+    return out
+
+
 def _subprocess(
     case: str, n_bids: int, mode: str, variant: str, timeout_s: float, book: str = "standard"
 ) -> dict[str, Any]:
@@ -201,12 +249,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--book", choices=BOOKS, default="standard", help="bid book (benchmarks.clearing_bids)"
     )
+    parser.add_argument("--classes", action="store_true", help="both classes of a month, clear_classes")
+    parser.add_argument("--processes", type=int, default=2, help="worker processes with --classes")
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     args = parser.parse_args(argv)
     if args.one:
         case, n, mode, variant = args.one
         print(json.dumps(run_one(case, int(n), mode, variant, args.book)))
+        return 0
+    if args.classes:
+        before = _machine()
+        runs = [
+            run_classes(case, n, mode, args.book, args.processes)
+            for case in args.cases
+            for n in args.bids
+            for mode in args.modes
+        ]
+        for r in runs:
+            print(json.dumps(r), flush=True)
+        command = "python -m benchmarks.clearing_bench " + " ".join(sys.argv[1:] if argv is None else argv)
+        write_run("clearing", command.strip(), {"machine_before": before, "classes": runs}, args.out)
         return 0
     if args.quick:
         args.cases, args.bids = ["case_ACTIVSg2000"], [10_000]
