@@ -35,7 +35,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from auction.bids import BidError
+from auction.bids import BidError, validate
 from auction.classes import ClassBook, clear_classes
 from auction.clearing import clear_auction
 from auction.files import (
@@ -177,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
             if held_path is not None:
                 inputs["held"] = held_path
                 held = read_held(held_path, points)
+            validate(bids, offers, held)  # every class's book is checked before any is solved
             books.append(ClassBook(label, bids, offers, held))
             class_inputs[label] = inputs
         outages: tuple[str, ...] = ()
