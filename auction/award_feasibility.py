@@ -278,12 +278,41 @@ class _Rounding:
         best: tuple[float, int, int] | None = None
         for start in range(0, min(loads.size, _FALLBACK_LIMIT), _CANDIDATES):
             block = loads[start : start + _CANDIDATES]
-            _, overload = self._clean(block, -cut[start : start + _CANDIDATES])
+            delta = -cut[start : start + _CANDIDATES]
+            # a move whose overload on part of the rows is already worse than the best cannot win
+            keep = np.arange(block.size) if best is None else self._not_worse(block, delta, best[0])
+            if keep.size == 0:
+                continue
+            _, overload = self._clean(block[keep], delta[keep])
             j = int(np.argmax(overload))
             if best is None or overload[j] > best[0]:
-                best = (float(overload[j]), int(block[j]), -int(cut[start + j]))
+                best = (float(overload[j]), int(block[keep[j]]), int(delta[keep[j]]))
         assert best is not None
         return best[1], best[2]
+
+    def _not_worse(self, cand: IntArray, delta: IntArray, bound: float) -> IntArray:
+        """Positions of the moves whose total overload (:meth:`_clean`) may reach ``bound``: the
+        overload summed over part of the rows (least slack first) only falls as rows are added, so a
+        move below ``bound`` on a part (by more than rounding) is dropped."""
+        rows = self.rows
+        reach_mw = float(np.abs(delta).max()) * AWARD_STEP_MW * rows.reach() * _REACH_MARGIN
+        tight = np.flatnonzero(rows.slack < reach_mw)
+        alive = np.arange(cand.size)
+        if tight.size == 0:
+            return alive
+        tight = tight[np.argsort(rows.slack[tight], kind="stable")]
+        floor = bound - 1e-9 * max(1.0, abs(bound))
+        partial = np.zeros(cand.size)
+        start, size = 0, _FIRST_CHUNK
+        while start < tight.size and alive.size:
+            chunk = tight[start : start + size]
+            cols = rows.group_columns(self.groups, cand[alive], chunk)
+            after = rows.slack[chunk][None, :] - cols * (delta[alive] * AWARD_STEP_MW)[:, None]
+            partial[alive] += np.minimum(after, 0.0).sum(axis=1)
+            alive = alive[partial[alive] >= floor]
+            start += size
+            size *= 4
+        return alive
 
     def _clean_positions(self, cand: IntArray, delta: IntArray) -> IntArray:
         """Positions of the moves that overload no working row (nor worsen an overloaded one): the
