@@ -150,8 +150,9 @@ class _WorkingRows:
         if rows is None:
             a = (s_t[groups.source[g]] - s_t[groups.sink[g]]) * self.direction[None, :]
         else:
-            a = s_t[groups.source[g][:, None], rows[None, :]]
-            a -= s_t[groups.sink[g][:, None], rows[None, :]]
+            sub = s_t.take(rows, axis=1)  # points x rows: two contiguous gathers beat one 2-D gather
+            a = sub.take(groups.source[g], axis=0)
+            a -= sub.take(groups.sink[g], axis=0)
             a *= self.direction[rows][None, :]
         return _adverse(a, groups, g, group_axis=0)
 
