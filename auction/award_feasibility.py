@@ -149,8 +149,12 @@ class _WorkingRows:
         s_t = self._sens_t
         if rows is None:
             a = (s_t[groups.source[g]] - s_t[groups.sink[g]]) * self.direction[None, :]
-        else:
-            sub = s_t.take(rows, axis=1)  # points x rows: two contiguous gathers beat one 2-D gather
+        elif 2 * g.size < s_t.shape[0]:  # few groups: gather their entries only
+            a = s_t[groups.source[g][:, None], rows[None, :]]
+            a -= s_t[groups.sink[g][:, None], rows[None, :]]
+            a *= self.direction[rows][None, :]
+        else:  # many groups: the rows' block of every point first (two contiguous gathers)
+            sub = s_t.take(rows, axis=1)
             a = sub.take(groups.source[g], axis=0)
             a -= sub.take(groups.sink[g], axis=0)
             a *= self.direction[rows][None, :]
