@@ -17,7 +17,9 @@ flows are updated by the group's own column, never recomputed.
    once per group); otherwise the loading group (``a_rg > 0``, MW awarded) with the least surplus
    per MW of relief ``v_g / a_rg`` (ties: canonical order) whose cut by the steps the row needs (at
    most its award) overloads no other row nor worsens an overloaded one, among the cheapest 4,096;
-   failing that, the cut among them leaving the least total overload. Passes repeat until no working
+   failing that, the cut leaving the least total overload among the cheapest :data:`_FALLBACK_LIMIT`.
+   A move is tested on the rows least slack first, in growing chunks, and dropped at the first row
+   it overloads: the near-binding rows reject most moves after a few reads. Passes repeat until no working
    row is overloaded. Cuts only go down and raises happen once per group, so the passes end; at zero
    awards only the base model is left, which the LP found feasible.
 2. **Confirm** on the full network: one check of every monitored row in every case
@@ -87,12 +89,27 @@ _SEARCH_LIMIT = 4096
 """Loading groups looked at, cheapest first, for a clean cut."""
 _REACH_MARGIN = 1.0 + 1e-6
 """Head room on a row's reach, far above the rounding of the values it bounds."""
+_FALLBACK_LIMIT = 4096
+"""When no cut is clean, the cut leaving the least total overload is taken among this many cheapest."""
+_FIRST_CHUNK = 16
+"""Rows read first (least slack) when looking for clean moves; each further chunk is 4 times larger."""
 _RAISE_LIMIT = 1024
 """Rounded-down relieving groups looked at, most relief first, for a clean raise."""
 _ADD_BLOCK = 512
 """Add-back candidates whose columns are computed together."""
 _MAX_CONFIRM = 50
 """Full checks at most (each adds the rows it finds overloaded; in practice 1-3 are needed)."""
+
+
+def _adverse(a: FloatArray, groups: ProductGroups, g: IntArray, *, group_axis: int) -> FloatArray:
+    """Obligation coefficients ``a`` of groups ``g`` made path coefficients (options: adverse part,
+    sales negative); a no-op copy-free pass when none of ``g`` is an option."""
+    opt = groups.is_option[g]
+    if not opt.any():
+        return a
+    shape = (-1, 1) if group_axis == 0 else (1, -1)
+    out: FloatArray = path_coefficients(a, opt.reshape(shape), groups.is_sale[g].reshape(shape))
+    return out
 
 
 @dataclass
@@ -113,8 +130,7 @@ class _WorkingRows:
         negative)."""
         sens = self.sens[rows]
         a = self.direction[rows][:, None] * (sens[:, groups.source[g]] - sens[:, groups.sink[g]])
-        out: FloatArray = path_coefficients(a, groups.is_option[g][None, :], groups.is_sale[g][None, :])
-        return out
+        return _adverse(a, groups, g, group_axis=1)
 
     def reach(self) -> FloatArray:
         """``2 max_p |S_rp|`` per row: a bound on any group's ``|a_rg|`` (MW per MW)."""
@@ -124,15 +140,25 @@ class _WorkingRows:
             )
         return self._reach
 
-    def group_columns(self, groups: ProductGroups, g: IntArray) -> FloatArray:
-        """``a_rg`` of groups ``g`` on every row, group-major (len(g) x rows): read from point-major
-        sensitivities, so a group's column is two contiguous rows."""
+    def group_columns(self, groups: ProductGroups, g: IntArray, rows: IntArray | None = None) -> FloatArray:
+        """``a_rg`` of groups ``g`` on every row (or on ``rows`` only), group-major (len(g) x rows): read
+        from point-major sensitivities, so a group's column is two contiguous rows (and only the
+        entries of ``rows`` are gathered)."""
         if self._sens_t is None:
             self._sens_t = np.ascontiguousarray(self.sens.T)
         s_t = self._sens_t
-        a = (s_t[groups.source[g]] - s_t[groups.sink[g]]) * self.direction[None, :]
-        out: FloatArray = path_coefficients(a, groups.is_option[g][:, None], groups.is_sale[g][:, None])
-        return out
+        if rows is None:
+            a = (s_t[groups.source[g]] - s_t[groups.sink[g]]) * self.direction[None, :]
+        elif 2 * g.size < s_t.shape[0]:  # few groups: gather their entries only
+            a = s_t[groups.source[g][:, None], rows[None, :]]
+            a -= s_t[groups.sink[g][:, None], rows[None, :]]
+            a *= self.direction[rows][None, :]
+        else:  # many groups: the rows' block of every point first (two contiguous gathers)
+            sub = s_t.take(rows, axis=1)
+            a = sub.take(groups.source[g], axis=0)
+            a -= sub.take(groups.sink[g], axis=0)
+            a *= self.direction[rows][None, :]
+        return _adverse(a, groups, g, group_axis=0)
 
     def move(self, groups: ProductGroups, g: IntArray, delta_steps: IntArray) -> None:
         """Apply ``delta_steps`` to groups ``g``: each slack moves by the groups' own columns."""
@@ -240,29 +266,81 @@ class _Rounding:
         """
         up = np.flatnonzero(self.can_raise & (a < -_MIN_COEFF))
         up = up[np.lexsort((up, a[up]))][:_RAISE_LIMIT]
-        for start in range(0, up.size, _CANDIDATES):
-            block = up[start : start + _CANDIDATES]
-            clean, _ = self._clean(block, np.ones(block.size, dtype=np.int64))
+        if up.size:
+            clean = self._clean_positions(up, np.ones(up.size, dtype=np.int64))
             if clean.size:
-                return int(block[int(clean[0])]), 1
+                return int(up[int(clean[0])]), 1
         loads = np.flatnonzero((self.totals > 0) & (a > _MIN_COEFF))
         if loads.size == 0:
             return -1, 0
         loads = loads[np.lexsort((loads, self.groups.value[loads] / a[loads]))][:_SEARCH_LIMIT]
         need = np.ceil(-self.rows.slack[r] / a[loads] / AWARD_STEP_MW - 1e-9).astype(np.int64)
         cut = np.maximum(1, np.minimum(need, self.totals[loads]))
+        clean = self._clean_positions(loads, -cut)
+        if clean.size:
+            j = int(clean[0])
+            return int(loads[j]), -int(cut[j])
         best: tuple[float, int, int] | None = None
-        for start in range(0, loads.size, _CANDIDATES):
+        for start in range(0, min(loads.size, _FALLBACK_LIMIT), _CANDIDATES):
             block = loads[start : start + _CANDIDATES]
-            clean, overload = self._clean(block, -cut[start : start + _CANDIDATES])
-            if clean.size:
-                j = int(clean[0])
-                return int(block[j]), -int(cut[start + j])
+            delta = -cut[start : start + _CANDIDATES]
+            # a move whose overload on part of the rows is already worse than the best cannot win
+            keep = np.arange(block.size) if best is None else self._not_worse(block, delta, best[0])
+            if keep.size == 0:
+                continue
+            _, overload = self._clean(block[keep], delta[keep])
             j = int(np.argmax(overload))
             if best is None or overload[j] > best[0]:
-                best = (float(overload[j]), int(block[j]), -int(cut[start + j]))
+                best = (float(overload[j]), int(block[keep[j]]), int(delta[keep[j]]))
         assert best is not None
         return best[1], best[2]
+
+    def _not_worse(self, cand: IntArray, delta: IntArray, bound: float) -> IntArray:
+        """Positions of the moves whose total overload (:meth:`_clean`) may reach ``bound``: the
+        overload summed over part of the rows (least slack first) only falls as rows are added, so a
+        move below ``bound`` on a part (by more than rounding) is dropped."""
+        rows = self.rows
+        reach_mw = float(np.abs(delta).max()) * AWARD_STEP_MW * rows.reach() * _REACH_MARGIN
+        tight = np.flatnonzero(rows.slack < reach_mw)
+        alive = np.arange(cand.size)
+        if tight.size == 0:
+            return alive
+        tight = tight[np.argsort(rows.slack[tight], kind="stable")]
+        floor = bound - 1e-9 * max(1.0, abs(bound))
+        partial = np.zeros(cand.size)
+        start, size = 0, _FIRST_CHUNK
+        while start < tight.size and alive.size:
+            chunk = tight[start : start + size]
+            cols = rows.group_columns(self.groups, cand[alive], chunk)
+            after = rows.slack[chunk][None, :] - cols * (delta[alive] * AWARD_STEP_MW)[:, None]
+            partial[alive] += np.minimum(after, 0.0).sum(axis=1)
+            alive = alive[partial[alive] >= floor]
+            start += size
+            size *= 4
+        return alive
+
+    def _clean_positions(self, cand: IntArray, delta: IntArray) -> IntArray:
+        """Positions of the moves that overload no working row (nor worsen an overloaded one): the
+        same set as :meth:`_clean`'s, found by reading the rows least slack first in growing chunks and
+        dropping a move at the first row it overloads (near-binding rows reject most moves at once)."""
+        rows = self.rows
+        reach_mw = float(np.abs(delta).max()) * AWARD_STEP_MW * rows.reach() * _REACH_MARGIN
+        tight = np.flatnonzero(rows.slack < reach_mw)
+        alive = np.arange(cand.size)
+        if tight.size == 0:
+            return alive
+        tight = tight[np.argsort(rows.slack[tight], kind="stable")]
+        start, size = 0, _FIRST_CHUNK
+        while start < tight.size and alive.size:
+            chunk = tight[start : start + size]
+            slack = rows.slack[chunk]
+            cols = rows.group_columns(self.groups, cand[alive], chunk)
+            after = slack[None, :] - cols * (delta[alive] * AWARD_STEP_MW)[:, None]
+            floor = np.minimum(slack, -self.tol)[None, :]
+            alive = alive[~(after < floor).any(axis=1)]
+            start += size
+            size *= 4
+        return alive
 
     def _clean(self, cand: IntArray, delta: IntArray) -> tuple[IntArray, FloatArray]:
         """Positions of the moves that overload no working row (nor worsen an overloaded one), and
@@ -277,7 +355,7 @@ class _Rounding:
         if tight.size == 0:
             return np.arange(cand.size), np.zeros(cand.size)
         slack = rows.slack[tight]
-        cols = rows.group_columns(self.groups, cand)[:, tight]
+        cols = rows.group_columns(self.groups, cand, tight)
         after = slack[None, :] - cols * (delta * AWARD_STEP_MW)[:, None]
         floor = np.minimum(slack, -self.tol)[None, :]
         clean = np.flatnonzero(~(after < floor).any(axis=1))

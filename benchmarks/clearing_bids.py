@@ -5,6 +5,11 @@ Sources are drawn mostly from generator buses and hubs, sinks mostly from load b
 are log-uniform in 0.1-200 MW (to 0.1 MW). Prices follow a *path value model* so that constraints
 bind: a hidden set of congested branches with shadow values ``m_k`` ($/MW) gives expected nodal values
 ``pi = - sum_k m_k PTDF_k``; a bid on ``s -> t`` is priced ``(pi_t - pi_s) x U(0.5, 1.5) + N(0, 0.5)``.
+
+The *hard* book (:func:`generate_hard_bids`, ``clearing_bench --book hard``) is what a user tried as a
+stress test: 400 hidden congested branches with larger shadow values (so hundreds of base-case rows
+bind), a third of the bids drawn on reversed paths (load or hub to generator) whose value is negative,
+priced as the counterflow they offer (a negative price: paid to take the path), and larger MW.
 """
 
 from __future__ import annotations
@@ -46,10 +51,48 @@ def with_hubs(net: Network, n_hubs: int, seed: int) -> Network:
     return dataclasses.replace(net, pricing_points=tuple(net.pricing_points) + tuple(hubs))
 
 
+BOOKS = ("standard", "hard")
+"""Bid books of the benchmark: :func:`generate_bids` and :func:`generate_hard_bids`."""
+
+
+def generate_book(net: Network, n_bids: int, seed: int, book: str = "standard") -> BidSet:
+    """The named book (:data:`BOOKS`)."""
+    if book == "standard":
+        return generate_bids(net, n_bids, seed)
+    if book == "hard":
+        return generate_hard_bids(net, n_bids, seed)
+    raise ValueError(f"unknown bid book {book!r}: expected one of {', '.join(BOOKS)}")
+
+
+def generate_hard_bids(net: Network, n_bids: int, seed: int = 0) -> BidSet:
+    """The hard book (module doc): congested base case, a third of the bids negative-priced counterflow."""
+    return generate_bids(
+        net,
+        n_bids,
+        seed,
+        n_congested=400,
+        shadow_range=(1.0, 10.0),
+        counterflow_share=1.0 / 3.0,
+        mw_range=(0.1, 400.0),
+    )
+
+
 def generate_bids(
-    net: Network, n_bids: int, seed: int = 0, *, n_hubs: int = 8, n_congested: int = 40
+    net: Network,
+    n_bids: int,
+    seed: int = 0,
+    *,
+    n_hubs: int = 8,
+    n_congested: int = 40,
+    shadow_range: tuple[float, float] = (0.5, 5.0),
+    counterflow_share: float = 0.0,
+    mw_range: tuple[float, float] = (0.1, 200.0),
 ) -> BidSet:
-    """``n_bids`` bids on ``net`` (with hubs added); same seed, same bids."""
+    """``n_bids`` bids on ``net`` (with hubs added); same seed, same bids.
+
+    ``counterflow_share``: share of bids drawn on reversed paths (sources mostly load buses and hubs,
+    sinks mostly generator buses and hubs), whose expected value is mostly negative: their prices follow
+    the same path value model, so they are mostly negative (paid to take the counterflow)."""
     rng = np.random.default_rng(seed)
     net = with_hubs(net, n_hubs, seed)
     grid = NetworkGrid.build(net, None, ())
@@ -61,7 +104,7 @@ def generate_bids(
     # hidden congestion: shadow values on random monitored branches, base case
     n_cons = len(grid.constraint_ids)
     congested = rng.choice(n_cons, size=min(n_congested, n_cons), replace=False)
-    m = rng.uniform(0.5, 5.0, size=len(congested)) * rng.choice([-1.0, 1.0], size=len(congested))
+    m = rng.uniform(*shadow_range, size=len(congested)) * rng.choice([-1.0, 1.0], size=len(congested))
     sens = grid.sensitivities(congested, np.full(len(congested), -1), grid.injection_matrix(points))
     pi = -(m @ sens)
 
@@ -75,9 +118,15 @@ def generate_bids(
 
     src = draw(gen_buses, hubs, 0.8, n_bids)
     snk = draw(load_buses, hubs, 0.8, n_bids)
+    if counterflow_share > 0.0:
+        rev = rng.random(n_bids) < counterflow_share
+        n_rev = int(rev.sum())
+        src[rev] = draw(load_buses, hubs, 0.8, n_rev)
+        snk[rev] = draw(gen_buses, hubs, 0.8, n_rev)
     same = src == snk
     snk[same] = (snk[same] + 1) % len(points)
-    mw = np.round(np.exp(rng.uniform(np.log(0.1), np.log(200.0), size=n_bids)), 1)
+    lo, hi = mw_range
+    mw = np.round(np.exp(rng.uniform(np.log(lo), np.log(hi), size=n_bids)), 1)
     mw = np.maximum(mw, 0.1)
     price = (pi[snk] - pi[src]) * rng.uniform(0.5, 1.5, size=n_bids) + rng.normal(0.0, 0.5, size=n_bids)
     price = np.round(price, 2)

@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from feasibility.grid import Grid
+from feasibility.network_grid import NetworkGrid
 from feasibility.result import ClearingResult
 from market_terms import BindingConstraint, FloatArray, IntArray
 
@@ -40,25 +42,33 @@ def _binding_arrays(result: ClearingResult) -> tuple[IntArray, IntArray, IntArra
     return cons, case, d, mu
 
 
-def nodal_prices(grid: Grid, result: ClearingResult, point_ids: Sequence[str]) -> FloatArray:
-    """Nodal FTR price ($/MW) of any pricing points or buses, from the result's binding rows."""
+def _prices(grid: Grid, result: ClearingResult, injections: sp.csc_matrix) -> FloatArray:
+    """``pi = - sum_r mu_r d_r S_r`` over the binding rows for the injection columns given."""
     cons, case, d, mu = _binding_arrays(result)
     if cons.size == 0:
-        return np.zeros(len(point_ids))
-    sens = grid.sensitivities(cons, case, grid.injection_matrix(point_ids))
+        return np.zeros(injections.shape[1])
+    if isinstance(grid, NetworkGrid):
+        # one solve for the weighted sum of the rows, not one per binding row
+        out: FloatArray = -grid.combined_sensitivities(cons, case, mu * d.astype(np.float64), injections)
+        return out + 0.0  # no negative zeros in published prices
+    sens = grid.sensitivities(cons, case, injections)
     return prices_from_sensitivities(sens, mu, d)
+
+
+def nodal_prices(grid: Grid, result: ClearingResult, point_ids: Sequence[str]) -> FloatArray:
+    """Nodal FTR price ($/MW) of any pricing points or buses, from the result's binding rows."""
+    if not result.binding_rows:
+        return np.zeros(len(point_ids))
+    return _prices(grid, result, grid.injection_matrix(point_ids))
 
 
 def bus_prices(grid: Grid, result: ClearingResult) -> FloatArray:
     """Nodal FTR price of every bus of the grid ($/MW, reference bus 0; cut-off buses substituted)."""
-    cons, case, d, mu = _binding_arrays(result)
-    n = len(grid.bus_ids)
-    if cons.size == 0:
-        return np.zeros(n)
+    if not result.binding_rows:
+        return np.zeros(len(grid.bus_ids))
     # through the grid's injection matrix, so that a bus cut off by a scheduled outage takes the
     # price of the bus the network substitutes for it (CAISO App. A)
-    sens = grid.sensitivities(cons, case, grid.injection_matrix(grid.bus_ids))
-    return prices_from_sensitivities(sens, mu, d)
+    return _prices(grid, result, grid.injection_matrix(grid.bus_ids))
 
 
 @dataclass(frozen=True, slots=True)

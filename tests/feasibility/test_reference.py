@@ -154,3 +154,33 @@ class TestIslandingAndOutages:
             fast = solve(problem, grid, ClearingOptions(formulation=formulation))
             assert fast.surplus == pytest.approx(ref.surplus, rel=1e-9)
             assert check_awards(problem, grid, fast.product_mw, 1e-5).amount_mw.size == 0
+
+
+class TestCombinedSensitivities:
+    def test_weighted_rows_in_one_solve_equal_the_weighted_sum_of_the_rows(self) -> None:
+        # bus 4 hangs on 3-4 alone: rows of C34 cut it off and are combined apart from the others
+        net = build_network(
+            "four_bus",
+            ("1", "2", "3", "4"),
+            (
+                ("1-2", "1", "2", 0.1, 80.0),
+                ("2-3", "2", "3", 0.1, 80.0),
+                ("1-3", "1", "3", 0.1, 60.0),
+                ("3-4", "3", "4", 0.05, 50.0),
+            ),
+            "3",
+            contingencies=(Contingency("C34", ("3-4",)), Contingency("C12", ("1-2",))),
+        )
+        grid = NetworkGrid.build(net, None)
+        n_cons = len(grid.constraint_ids)
+        cons = np.tile(np.arange(n_cons), 3)
+        case = np.repeat(np.array([-1, 0, 1]), n_cons)
+        coeffs = np.linspace(-2.0, 3.0, cons.size)
+        inj = grid.injection_matrix(grid.bus_ids)
+        want = coeffs @ grid.sensitivities(cons, case, inj)
+        np.testing.assert_allclose(grid.combined_sensitivities(cons, case, coeffs, inj), want, atol=1e-12)
+        # bus 4 is cut off in C34: its rows give bus 4 nothing, the others do
+        c34 = case == 0
+        alone = grid.combined_sensitivities(cons[c34], case[c34], coeffs[c34], inj)
+        assert alone[grid.bus_ids.index("4")] == 0.0
+        assert np.any(alone != 0.0)

@@ -366,3 +366,42 @@ class TestClearWarmStart:
         assert main([*args, "--warm-start", str(warm), "--out", str(out)]) == 2
         assert "warm.csv" in (err := capsys.readouterr().err) and "direction" in err and "row 2" in err
         assert not out.exists()
+
+
+class TestClearClasses:
+    def test_one_bids_file_per_class_writes_one_folder_per_class(
+        self, tmp_path: Path, net_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        on = write(tmp_path, "onpeak.csv", BIDS)
+        off = write(tmp_path, "offpeak.csv", "bid_id,participant,source,sink,mw,price\nC1,P,1,3,80,4\n")
+        offers = write(
+            tmp_path, "on_offers.csv", "offer_id,participant,source,sink,mw,price\nO1,H,1,3,21,6\n"
+        )
+        no_offers = write(tmp_path, "off_offers.csv", "offer_id,participant,source,sink,mw,price\n")
+        out = tmp_path / "out"
+        args = ["clear", "--network", str(net_file), "--bids", str(on), "--bids", str(off)]
+        args += ["--offers", str(offers), "--offers", str(no_offers), "--processes", "1", "--out", str(out)]
+        assert main(args) == 0
+        alone = tmp_path / "alone"
+        single = ["clear", "--network", str(net_file), "--bids", str(on), "--offers", str(offers)]
+        assert main([*single, "--out", str(alone)]) == 0
+        assert read_csv(out / "onpeak" / "awards.csv") == read_csv(alone / "awards.csv")
+        off_awards = {r["id"]: float(r["mw_awarded"]) for r in read_csv(out / "offpeak" / "awards.csv")}
+        assert off_awards == {"C1": 80.0}  # two thirds of it on 1-3 (rated 60 MW)
+        summary = json.loads((out / "offpeak" / "summary.json").read_text())
+        assert summary["input_files"]["bids"]["name"] == "offpeak.csv"
+        assert summary["counts"]["offers"] == 0
+        err = capsys.readouterr().err
+        assert "ftr clear: onpeak: build" in err and "ftr clear: offpeak: prices" in err
+
+    def test_offers_given_once_for_two_classes_is_an_error(
+        self, tmp_path: Path, net_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        on = write(tmp_path, "onpeak.csv", BIDS)
+        off = write(tmp_path, "offpeak.csv", BIDS)
+        offers = write(tmp_path, "offers.csv", "offer_id,participant,source,sink,mw,price\n")
+        out = tmp_path / "out"
+        args = ["clear", "--network", str(net_file), "--bids", str(on), "--bids", str(off)]
+        assert main([*args, "--offers", str(offers), "--out", str(out)]) == 2
+        assert "--offers once per --bids" in capsys.readouterr().err
+        assert not out.exists()
