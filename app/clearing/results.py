@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
 
 import pyarrow as pa
 from sqlalchemy.engine import Engine
@@ -198,9 +197,10 @@ class ResultsService:
         """The class auction's awards in :meth:`class_results` order, a batch at a time, read lazily on a
         connection of their own (the visibility is checked now; the rows are read as they are sent)."""
         _, cls = self.visible_class(caller, auction_id, period_class)
+        assert cls.id is not None
         bind = self.session.get_bind()
         engine = bind if isinstance(bind, Engine) else bind.engine
-        return _award_batches(engine, int(cls.id))
+        return _award_batches(engine, cls.id)
 
 
 AWARD_BATCH = 10_000
