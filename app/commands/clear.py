@@ -6,7 +6,9 @@
     ftr clear --network NET --bids ONPEAK.csv --bids OFFPEAK.csv [--offers ON.csv --offers OFF.csv]
               [--held ON.csv --held OFF.csv] [--processes N] ... --out DIR
 
-NET is a MATPOWER ``.m`` case or our JSON network. File formats: :mod:`auction.files`. Every input is
+NET is a MATPOWER ``.m`` case or our JSON network. ``--contingencies`` takes our CONT.csv, a MATPOWER
+change table of branch outages (``contab``: a ``.m`` function or a CSV with its seven columns,
+:mod:`network.contab`) or ``all``. File formats: :mod:`auction.files`. Every input is
 read and checked before anything is solved; an error names the file, row and column, exits with
 code 2 and writes nothing to DIR. A solved auction exits 0; a base model that is infeasible or a solver
 limit exits 1 (its status is in ``summary.json``). While it runs, one line per phase and LP round
@@ -53,6 +55,7 @@ from auction.files import (
 from feasibility.progress import ProgressEvent, format_event
 from feasibility.result import ClearingOptions, Status
 from network.constraints import monitored_constraints
+from network.contab import is_contab_csv, read_contab
 from network.errors import NetworkError
 from network.model import Contingency, Network, PeriodConditions
 
@@ -72,7 +75,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="OFFERS.csv: offer_id,participant,source,sink,mw,price; once per class when given",
     )
     parser.add_argument("--held", action="append", help="HELD.csv: holder,source,sink,mw; once per class")
-    parser.add_argument("--contingencies", help="CONT.csv (contingency_id,branch_id) or 'all' for full N-1")
+    parser.add_argument(
+        "--contingencies",
+        help="CONT.csv (contingency_id,branch_id), a MATPOWER change table (contab .m, or .csv with "
+        "label,probability,table,row,column,change_type,new_value) or 'all' for full N-1",
+    )
     parser.add_argument("--outages", help="OUT.csv: branch_id")
     parser.add_argument("--loop-flow", dest="loop_flow", help="LOOP.csv: constraint_id,mw")
     parser.add_argument(
@@ -188,8 +195,11 @@ def run(args: argparse.Namespace) -> int:
         if args.contingencies == "all":
             contingencies = "all"
         elif args.contingencies:
-            shared["contingencies"] = Path(args.contingencies)
-            contingencies = read_contingencies(shared["contingencies"], branches)
+            shared["contingencies"] = cont_path = Path(args.contingencies)
+            if cont_path.suffix.lower() == ".m" or is_contab_csv(cont_path):
+                contingencies = read_contab(cont_path, net)
+            else:
+                contingencies = read_contingencies(cont_path, branches)
         loop: dict[str, float] = {}
         if args.loop_flow:
             shared["loop_flow"] = Path(args.loop_flow)
