@@ -385,7 +385,8 @@ def clear_auction(
     Raises ``auction.bids.BidError`` or a ``network.errors.NetworkError`` on bad input; an infeasible
     base model or a solver limit is a ``status`` of the result, not an exception.
     """
-    grid = NetworkGrid.build(network, conditions, contingencies)
+    budget = (options or ClearingOptions()).sensitivity_cache_mib * 2**20
+    grid = NetworkGrid.build(network, conditions, contingencies, cache_bytes=budget)
     points = [p.id for p in network.pricing_points]
     extra = {
         "network": network.name,

@@ -19,7 +19,7 @@ from feasibility.grid import BASE_CASE
 from market_terms import FloatArray, IntArray
 from network.constraints import MonitoredSet, monitored_constraints
 from network.contingency import single_branch_contingencies
-from network.flows import FlowEvaluator
+from network.flows import DEFAULT_CACHE_BYTES, FlowEvaluator
 from network.model import Contingency, Network, PeriodConditions
 from network.sensitivity import SensitivityModel, build_sensitivity_model
 
@@ -38,11 +38,14 @@ class NetworkGrid:
         network: Network,
         conditions: PeriodConditions | None = None,
         contingencies: Sequence[Contingency] | Literal["all"] | None = None,
+        *,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> NetworkGrid:
         """Build for ``network`` in the period ``conditions``.
 
         ``contingencies``: ``None`` for the network's own list, ``"all"`` for full N-1 (one contingency
         per energised non-radial branch of the period's topology, id = branch id), or an explicit list.
+        ``cache_bytes``: memory budget of the evaluator's sensitivity cache (:mod:`network.flows`).
         """
         model = build_sensitivity_model(network, conditions)
         monitored = monitored_constraints(network, conditions)
@@ -54,7 +57,7 @@ class NetworkGrid:
             conts = single_branch_contingencies(model)
         else:
             conts = tuple(contingencies)
-        return cls(model, monitored, FlowEvaluator.build(model, monitored, conts))
+        return cls(model, monitored, FlowEvaluator.build(model, monitored, conts, cache_bytes=cache_bytes))
 
     @property
     def bus_ids(self) -> tuple[str, ...]:

@@ -6,8 +6,11 @@ the injections is computed once in :meth:`FlowEvaluator.build`:
 - ``C`` the constraint coefficients (``n_cons x n_branches``) and, per contingency, the opened set
   ``M`` with ``(I - H_MM)^-1`` (see :mod:`network.contingency`);
 - ``Wc = C (PTDF[:, (O)] - I[:, O])`` for the union ``O`` of all opened branches: constraint MW per MW
-  moved across each opened branch. It is cached when it fits ``cache_bytes``; otherwise it is
-  recomputed in memory-bounded blocks on every call (slower, same result).
+  moved across each opened branch. ``cache_bytes`` is the memory budget for it: as many of its
+  columns as fit (the first ones, in branch order, so the first contingencies of an N-1 list) are
+  computed once and kept; the others are recomputed in memory-bounded blocks (``SOLVE_BLOCK_BYTES``)
+  on every call that needs them. A case whose ``Wc`` does not fit (case_ACTIVSg25k: 23,330 rows x
+  ~25,000 outages, 4.6 GB) thus recomputes only the share beyond the budget, not the whole matrix.
 
 A call then needs one sparse solve for the net bus injections (``theta = B_r^-1 p``), branch flows
 ``f``, base constraint flows ``C f`` and, per contingency, ``C f + Wc[:, M] (I - H_MM)^-1 f_M``.
@@ -123,22 +126,34 @@ class FlowEvaluator:
         self._o_pos = np.full(model.n_branches, -1, dtype=np.int64)
         self._o_pos[self.outage_union] = np.arange(len(self.outage_union))
         n_cons = monitored.n_constraints
+        n_union = len(self.outage_union)
         itemsize = np.dtype(cache_dtype).itemsize
-        cache = n_cons * len(self.outage_union) * itemsize <= cache_bytes
-        # one pass over the outage union: h = PTDF[o, (o)] for every column, and Wc if cached
+        column_bytes = max(1, n_cons * itemsize)
+        self.cache_bytes = int(cache_bytes)
+        #: Columns of ``Wc`` held in memory: the first ``cached_columns`` of the outage union.
+        self.cached_columns = int(min(n_union, max(0, cache_bytes) // column_bytes))
+        cache = self.cached_columns == n_union
+        # one pass over the outage union: h = PTDF[o, (o)] for every column, and Wc where cached
         self._wc: NDArray[np.floating[Any]] | None = (
-            np.empty((n_cons, len(self.outage_union)), dtype=cache_dtype) if cache else None
+            np.empty((n_cons, self.cached_columns), dtype=cache_dtype) if self.cached_columns else None
         )
-        self._h = np.empty(len(self.outage_union))
+        self._h = np.empty(n_union)
         step = self._columns_per_block()
-        for c0 in range(0, len(self.outage_union), step):
-            cols = np.arange(c0, min(c0 + step, len(self.outage_union)))
-            wc, h = self._wc_and_h(cols, need_wc=cache)
+        for c0 in range(0, n_union, step):
+            cols = np.arange(c0, min(c0 + step, n_union))
+            wc, h = self._wc_and_h(cols, need_wc=c0 < self.cached_columns)
             self._h[cols] = h
             if self._wc is not None and wc is not None:
-                self._wc[:, c0 : c0 + len(cols)] = wc
+                keep = min(len(cols), self.cached_columns - c0)
+                self._wc[:, c0 : c0 + keep] = wc[:, :keep]
         self._plan(plans)
-        self._plan_radial(cache_dtype, cache)
+        left = max(0, cache_bytes) - self.cached_columns * column_bytes
+        n_radial = sum(
+            1
+            for p in self.plans
+            if p.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST and len(p.opened) == 1
+        )
+        self._plan_radial(cache_dtype, cache and left >= column_bytes * n_radial)
 
     def _plan_radial(self, cache_dtype: type[np.floating[Any]], cache: bool) -> None:
         """Closed form for a single radial branch (bridge) ``c`` cutting off buses ``S`` behind bus ``m``.
@@ -298,8 +313,14 @@ class FlowEvaluator:
     # ------------------------------------------------------------------ precomputation
     @property
     def is_cached(self) -> bool:
-        """Whether ``Wc`` is held in memory (else recomputed block-wise on each call)."""
-        return self._wc is not None
+        """Whether all of ``Wc`` is held in memory (else its uncached columns are recomputed per call)."""
+        return self.cached_columns == len(self.outage_union)
+
+    @property
+    def cached_bytes(self) -> int:
+        """Memory held by the cached part of ``Wc`` and the radial columns (bytes)."""
+        radial = 0 if self._radial_v is None else self._radial_v.nbytes
+        return (0 if self._wc is None else self._wc.nbytes) + radial
 
     def _columns_per_block(self) -> int:
         per_col = 8 * (2 * self.model.n_buses + self.monitored.n_constraints)
@@ -335,13 +356,20 @@ class FlowEvaluator:
         return wc, h
 
     def _wc_cols(self, o_cols: IntArray) -> FloatArray:
-        if self._wc is not None:
+        """``Wc[:, o_cols]`` in float64: cached columns read, the others solved in blocks."""
+        o_cols = np.asarray(o_cols, dtype=np.int64)
+        in_cache = o_cols < self.cached_columns
+        if self._wc is not None and bool(in_cache.all()):
             return np.asarray(self._wc[:, o_cols], dtype=np.float64)
         out = np.empty((self.monitored.n_constraints, len(o_cols)))
+        if self._wc is not None and in_cache.any():
+            out[:, in_cache] = self._wc[:, o_cols[in_cache]]
+        missing = np.flatnonzero(~in_cache)
         step = self._columns_per_block()
-        for c0 in range(0, len(o_cols), step):
-            wc, _ = self._wc_and_h(o_cols[c0 : c0 + step], need_wc=True)
-            out[:, c0 : c0 + step] = wc
+        for c0 in range(0, len(missing), step):
+            at = missing[c0 : c0 + step]
+            wc, _ = self._wc_and_h(o_cols[at], need_wc=True)
+            out[:, at] = wc
         return out
 
     # ------------------------------------------------------------------ evaluation
@@ -373,12 +401,13 @@ class FlowEvaluator:
         single = o >= 0
         local = np.flatnonzero(single)
         delta = self._single_g[sl][single] * f[self._single_branch[sl][single]]
-        if len(local) == len(rows) and self._wc is not None:
+        cached = self._wc is not None and (len(local) == 0 or int(o[local].max()) < self.cached_columns)
+        if len(local) == len(rows) and cached and self._wc is not None:
             if len(o) and o[-1] - o[0] == len(o) - 1 and bool(np.all(np.diff(o) == 1)):
                 np.multiply(self._wc[:, o[0] : o[-1] + 1], delta[None, :], out=out_t)
             else:
                 np.multiply(self._wc[:, o], delta[None, :], out=out_t)
-        elif len(local) and self._wc is not None:
+        elif len(local) and cached and self._wc is not None:
             # mixed block: one gather with a zero factor on the rows that are handled below
             padded = np.where(single, o, o[local[0]])
             factor = np.zeros(len(rows))
@@ -551,7 +580,7 @@ class FlowEvaluator:
 
     def _wc_row(self, i: int, o_cols: IntArray) -> FloatArray:
         """``Wc[i, o_cols]``: one row's entries (a contiguous read of the cache, not a column block)."""
-        if self._wc is not None:
+        if self._wc is not None and bool((np.asarray(o_cols) < self.cached_columns).all()):
             return np.asarray(self._wc[i, o_cols], dtype=np.float64)
         return self._wc_cols(o_cols)[i]
 

@@ -2,7 +2,7 @@
 
     ftr clear --network NET --bids BIDS.csv [--offers OFFERS.csv] [--held HELD.csv]
               [--contingencies CONT.csv|all] [--outages OUT.csv] [--loop-flow LOOP.csv]
-              [--warm-start WARM.csv] [--bid-pricing] --out DIR
+              [--warm-start WARM.csv] [--bid-pricing] [--cache-mib MIB] --out DIR
     ftr clear --network NET --bids ONPEAK.csv --bids OFFPEAK.csv [--offers ON.csv --offers OFF.csv]
               [--held ON.csv --held OFF.csv] [--processes N] ... --out DIR
 
@@ -19,6 +19,8 @@ limit exits 1 (its status is in ``summary.json``). While it runs, one line per p
 period class of the month, then the other from its binding rows; or start from the last clearing of
 the same network): the same result in fewer rounds. ``--bid-pricing`` prices bids in and out of the
 LP each round instead of keeping every bid in it (``ClearingOptions.price_columns``); same result.
+``--cache-mib`` is the memory budget of the N-1 sensitivity cache (``ClearingOptions.
+sensitivity_cache_mib``): what does not fit is recomputed in blocks on each check; same result.
 
 Several period classes at once: ``--bids`` given once per class (``--offers`` and ``--held``, when
 given, once per class too, paired by order) clears each class in its own process
@@ -92,6 +94,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         dest="bid_pricing",
         action="store_true",
         help="price bids in and out of the LP each round (column generation; same result)",
+    )
+    parser.add_argument(
+        "--cache-mib",
+        dest="cache_mib",
+        type=int,
+        help="memory budget (MiB) for cached N-1 sensitivities (default 2048; beyond it they are "
+        "recomputed per check, same result)",
     )
     parser.add_argument(
         "--processes",
@@ -212,6 +221,10 @@ def run(args: argparse.Namespace) -> int:
         conditions = PeriodConditions(scheduled_outages=outages, loop_flow_mw=loop)
         books = [dataclasses.replace(b, conditions=conditions, warm_start=warm) for b in books]
         options = ClearingOptions(price_columns=args.bid_pricing)
+        if args.cache_mib is not None:
+            if args.cache_mib < 0:
+                raise InputFileError("--cache-mib", None, None, f"must be >= 0, got {args.cache_mib}")
+            options = dataclasses.replace(options, sensitivity_cache_mib=args.cache_mib)
         if len(books) == 1:
             b = books[0]
             results = {
