@@ -25,7 +25,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -392,7 +392,7 @@ def clear_auction(
         "network": network.name,
         "scheduled_outages": sorted(conditions.scheduled_outages) if conditions else [],
     }
-    return clear_on_grid(
+    result = clear_on_grid(
         grid,
         bids,
         offers,
@@ -403,3 +403,4 @@ def clear_auction(
         progress=progress,
         warm_start=warm_start,
     )
+    return replace(result, summary={**result.summary, "islands": grid.island_report()})

@@ -84,6 +84,18 @@ class Overloads:
 
 
 @dataclass(frozen=True)
+class IslandCut:
+    """Buses a row's contingency cuts off, and the kept island's own reference when the model's
+    reference is among them (-1 otherwise): sensitivities are then taken against that bus."""
+
+    buses: IntArray
+    reference: int
+
+    def __len__(self) -> int:
+        return len(self.buses)
+
+
+@dataclass(frozen=True)
 class _Inverse:
     """``(I - H_MM)^-1`` of one contingency, with the positions of ``M`` in the union ``O``."""
 
@@ -151,7 +163,9 @@ class FlowEvaluator:
         n_radial = sum(
             1
             for p in self.plans
-            if p.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST and len(p.opened) == 1
+            if p.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
+            and len(p.opened) == 1
+            and p.reference < 0
         )
         self._plan_radial(cache_dtype, cache and left >= column_bytes * n_radial)
 
@@ -167,7 +181,9 @@ class FlowEvaluator:
         radial = [
             j
             for j, p in enumerate(self.plans)
-            if p.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST and len(p.opened) == 1
+            if p.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
+            and len(p.opened) == 1
+            and p.reference < 0  # the closed form assumes the reference stays on the kept side
         ]
         self._radial = np.array(radial, dtype=np.int64)
         self._is_radial = np.zeros(len(self.plans), dtype=np.bool_)
@@ -273,7 +289,12 @@ class FlowEvaluator:
         self.plans = tuple(handled)
         bus_ids = self.model.network.bus_ids
         self.islanding: tuple[ContingencyReport, ...] = tuple(
-            ContingencyReport(p.id, p.handling, tuple(bus_ids[i] for i in p.cut_off_buses.tolist()))
+            ContingencyReport(
+                p.id,
+                p.handling,
+                tuple(bus_ids[i] for i in p.cut_off_buses.tolist()),
+                bus_ids[p.reference] if p.reference >= 0 else None,
+            )
             for p in self.plans
             if p.handling is not ContingencyHandling.LODF
         )
@@ -386,6 +407,8 @@ class FlowEvaluator:
         pp = np.repeat(p[:, None], len(plans), axis=1)
         for j, plan in enumerate(plans):
             pp[plan.cut_off_buses, j] = 0.0
+            if plan.reference >= 0:  # the kept island balanced at its own reference
+                pp[plan.reference, j] -= pp[:, j].sum()
         return self.model.flows_from_angles(self.model.angles(pp))
 
     def _post_block(
@@ -584,9 +607,12 @@ class FlowEvaluator:
             return np.asarray(self._wc[i, o_cols], dtype=np.float64)
         return self._wc_cols(o_cols)[i]
 
-    def row_weights(self, rows: Sequence[tuple[int, int | None]]) -> tuple[sp.csr_matrix, list[IntArray]]:
+    def row_weights(
+        self, rows: Sequence[tuple[int, int | None]]
+    ) -> tuple[sp.csr_matrix, list[IntArray | IslandCut]]:
         """Branch weights ``W`` (``len(rows) x n_branches``) with ``d row flow / d p = PTDF^T w``, and
-        for each row the buses to zero (cut off by an islanding contingency; empty otherwise).
+        for each row the buses to zero (cut off by an islanding contingency; empty otherwise; an
+        :class:`IslandCut` when the contingency also moves the reference).
 
         The row flow is ``W f`` for the branch flows ``f`` of the intact network (contingency
         compensation included) unless buses are cut off.
@@ -595,17 +621,21 @@ class FlowEvaluator:
         indptr = [0]
         indices: list[IntArray] = []
         data: list[FloatArray] = []
-        cuts: list[IntArray] = []
+        cuts: list[IntArray | IslandCut] = []
         none = np.zeros(0, dtype=np.int64)
         for i, j in rows:
             cols = c.indices[c.indptr[i] : c.indptr[i + 1]]
             vals = c.data[c.indptr[i] : c.indptr[i + 1]]
-            cut = none
+            cut: IntArray | IslandCut = none
             if j is not None:
                 plan = self.plans[j]
                 inv = self._inv[j]
                 if plan.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST:
-                    cut = plan.cut_off_buses
+                    cut = (
+                        plan.cut_off_buses
+                        if plan.reference < 0
+                        else IslandCut(plan.cut_off_buses, plan.reference)
+                    )
                 if inv is not None and plan.handling is not ContingencyHandling.SINGULAR_BASE_FLOWS_KEPT:
                     beta = inv.inv.T @ self._wc_row(i, inv.o_cols)
                     cols = np.concatenate([cols, inv.branches])
@@ -626,7 +656,10 @@ class FlowEvaluator:
         return w, cuts
 
     def sensitivities_from_weights(
-        self, weights: sp.csr_matrix, cuts: Sequence[IntArray], injections: sp.spmatrix | FloatArray
+        self,
+        weights: sp.csr_matrix,
+        cuts: Sequence[IntArray | IslandCut],
+        injections: sp.spmatrix | FloatArray,
     ) -> FloatArray:
         """``(len(weights), k)`` sensitivities of rows given by :meth:`row_weights` (one solve a row)."""
         inj: Any = injections.tocsc() if sp.issparse(injections) else np.asarray(injections)  # type: ignore[union-attr]
@@ -643,7 +676,11 @@ class FlowEvaluator:
             g = np.zeros((model.n_buses, w.shape[0]))
             g[model.reduced_buses] = y
             for c, cut in enumerate(cuts[r0 : r0 + step]):
-                g[cut, c] = 0.0
+                if isinstance(cut, IslandCut):
+                    g[:, c] -= g[cut.reference, c]  # injections withdrawn at the island's reference
+                    g[cut.buses, c] = 0.0
+                else:
+                    g[cut, c] = 0.0
             out[r0 : r0 + w.shape[0]] = g.T @ inj if isinstance(inj, np.ndarray) else np.asarray(inj.T @ g).T
         return out
 
@@ -670,6 +707,8 @@ class FlowEvaluator:
                 if j not in isl_cache:
                     pp = dense.copy()
                     pp[plan.cut_off_buses] = 0.0
+                    if plan.reference >= 0:
+                        pp[plan.reference] -= pp.sum(axis=0)
                     isl_cache[j] = model.branch_flows(pp)
                 fr = isl_cache[j]
                 row = self._c[i] @ fr

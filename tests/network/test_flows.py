@@ -104,7 +104,11 @@ class TestFlowEvaluator:
         ev = FlowEvaluator.build(build_sensitivity_model(net), monitored_constraints(net), net.contingencies)
         report = {r.contingency_id: r for r in ev.islanding}
         assert set(report) == {"b+d", "tail", "tail+a", "cut-2"}
-        assert report["b+d"].cut_off_bus_ids == ("3", "4", "5", "6")
+        # b+d splits {1, 2} (the reference's) from {3, 4, 5, 6}: the larger island is kept, its
+        # reference the lowest bus (no generators); docs/rules.md, "Islands"
+        assert report["b+d"].cut_off_bus_ids == ("1", "2")
+        assert report["b+d"].reference_bus_id == "3"
+        assert report["tail"].reference_bus_id is None
         assert report["tail"].cut_off_bus_ids == ("5", "6")
         assert report["cut-2"].cut_off_bus_ids == ("2",)
         assert report["tail"].handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
