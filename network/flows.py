@@ -9,8 +9,8 @@ the injections is computed once in :meth:`FlowEvaluator.build`:
   moved across each opened branch. ``cache_bytes`` is the memory budget for it: as many of its
   columns as fit (the first ones, in branch order, so the first contingencies of an N-1 list) are
   computed once and kept; the others are recomputed in memory-bounded blocks (``SOLVE_BLOCK_BYTES``)
-  on every call that needs them. A case whose ``Wc`` does not fit (case_ACTIVSg25k: 23,330 rows x
-  ~25,000 outages, 4.6 GB) thus recomputes only the share beyond the budget, not the whole matrix.
+  on every call that needs them. A case whose ``Wc`` does not fit (case_ACTIVSg25k, full N-1: 23,330 rows x
+  21,290 outages, 4.0 GB) thus recomputes only the share beyond the budget, not the whole matrix.
 
 A call then needs one sparse solve for the net bus injections (``theta = B_r^-1 p``), branch flows
 ``f``, base constraint flows ``C f`` and, per contingency, ``C f + Wc[:, M] (I - H_MM)^-1 f_M``.
