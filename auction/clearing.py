@@ -25,7 +25,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -385,13 +385,14 @@ def clear_auction(
     Raises ``auction.bids.BidError`` or a ``network.errors.NetworkError`` on bad input; an infeasible
     base model or a solver limit is a ``status`` of the result, not an exception.
     """
-    grid = NetworkGrid.build(network, conditions, contingencies)
+    budget = (options or ClearingOptions()).sensitivity_cache_mib * 2**20
+    grid = NetworkGrid.build(network, conditions, contingencies, cache_bytes=budget)
     points = [p.id for p in network.pricing_points]
     extra = {
         "network": network.name,
         "scheduled_outages": sorted(conditions.scheduled_outages) if conditions else [],
     }
-    return clear_on_grid(
+    result = clear_on_grid(
         grid,
         bids,
         offers,
@@ -402,3 +403,4 @@ def clear_auction(
         progress=progress,
         warm_start=warm_start,
     )
+    return replace(result, summary={**result.summary, "islands": grid.island_report()})

@@ -7,9 +7,10 @@ flow evaluator of the contingency list (LODF, islanding handled by the network p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,9 +20,11 @@ from feasibility.grid import BASE_CASE
 from market_terms import FloatArray, IntArray
 from network.constraints import MonitoredSet, monitored_constraints
 from network.contingency import single_branch_contingencies
-from network.flows import FlowEvaluator
+from network.flows import DEFAULT_CACHE_BYTES, FlowEvaluator
 from network.model import Contingency, Network, PeriodConditions
 from network.sensitivity import SensitivityModel, build_sensitivity_model
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,14 @@ class NetworkGrid:
         network: Network,
         conditions: PeriodConditions | None = None,
         contingencies: Sequence[Contingency] | Literal["all"] | None = None,
+        *,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> NetworkGrid:
         """Build for ``network`` in the period ``conditions``.
 
         ``contingencies``: ``None`` for the network's own list, ``"all"`` for full N-1 (one contingency
         per energised non-radial branch of the period's topology, id = branch id), or an explicit list.
+        ``cache_bytes``: memory budget of the evaluator's sensitivity cache (:mod:`network.flows`).
         """
         model = build_sensitivity_model(network, conditions)
         monitored = monitored_constraints(network, conditions)
@@ -54,7 +60,59 @@ class NetworkGrid:
             conts = single_branch_contingencies(model)
         else:
             conts = tuple(contingencies)
-        return cls(model, monitored, FlowEvaluator.build(model, monitored, conts))
+        grid = cls(model, monitored, FlowEvaluator.build(model, monitored, conts, cache_bytes=cache_bytes))
+        grid._log_islands()
+        return grid
+
+    def island_report(self) -> dict[str, Any]:
+        """What the period's islands drop (docs/rules.md, "Islands"), for the clearing summary.
+
+        ``cut_off_buses``: buses outside the kept island of the period's topology, each with the bus
+        whose price it takes (``None``: none, its price is undefined). ``moved_reference_contingencies``:
+        contingencies that leave the reference bus on the smaller island, with the buses they drop and
+        the kept island's reference; ``islanding_contingencies`` counts every islanding contingency.
+        """
+        model = self.model
+        moved = [r for r in self.evaluator.islanding if r.reference_bus_id is not None]
+        return {
+            "network_reference_bus": model.network.reference_bus,
+            "reference_bus": model.reference_bus_id,
+            "reference_moved": bool(model.reference_moved),
+            "cut_off_buses": [
+                {"bus": s.bus_id, "priced_as": s.substitute_bus_id} for s in model.substitutions
+            ],
+            "islanding_contingencies": len(self.evaluator.islanding),
+            "moved_reference_contingencies": [
+                {
+                    "contingency": r.contingency_id,
+                    "reference_bus": r.reference_bus_id,
+                    "dropped_buses": list(r.cut_off_bus_ids),
+                }
+                for r in moved
+            ],
+        }
+
+    def _log_islands(self) -> None:
+        model = self.model
+        if model.reference_moved:
+            LOG.warning(
+                "network %r: the period's outages leave reference bus %s on a smaller island; the largest "
+                "island is kept with reference bus %s and %d buses are cut off",
+                model.network.name,
+                model.network.reference_bus,
+                model.reference_bus_id,
+                len(model.substitutions),
+            )
+        for r in self.evaluator.islanding:
+            if r.reference_bus_id is not None:
+                LOG.warning(
+                    "contingency %r leaves the reference bus on a smaller island: the largest island is "
+                    "kept with reference bus %s; %d buses dropped (%s)",
+                    r.contingency_id,
+                    r.reference_bus_id,
+                    len(r.cut_off_bus_ids),
+                    ", ".join(r.cut_off_bus_ids[:20]) + (" ..." if len(r.cut_off_bus_ids) > 20 else ""),
+                )
 
     @property
     def bus_ids(self) -> tuple[str, ...]:

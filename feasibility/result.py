@@ -80,6 +80,9 @@ class ClearingOptions:
     round and enters when it is in the money. Off (the default), every group is free in every round.
     Same optimum; measured slower on the benchmark books (more rounds and pivots, see
     docs/benchmarks/clearing.md), so it is an option.
+    ``sensitivity_cache_mib``: memory budget (MiB) for the cached post-contingency sensitivities of
+    the N-1 check (``network.flows``: the columns of ``Wc`` that fit are kept, the others are solved
+    again in blocks on each check). Same results at any budget; a larger one is faster.
     """
 
     formulation: Formulation = Formulation.ANGLE
@@ -92,6 +95,7 @@ class ClearingOptions:
     highs_tol: float = 1e-9
     interior_rounds: bool = True
     price_columns: bool = False
+    sensitivity_cache_mib: int = 2048
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +109,7 @@ class ClearingOptions:
             "highs_tol": self.highs_tol,
             "interior_rounds": self.interior_rounds,
             "price_columns": self.price_columns,
+            "sensitivity_cache_mib": self.sensitivity_cache_mib,
         }
 
 

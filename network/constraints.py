@@ -26,8 +26,7 @@ import scipy.sparse as sp
 from market_terms import FloatArray
 from network.errors import InvalidElementError, UnknownElementError
 from network.model import Network, PeriodConditions
-from network.sensitivity import branch_position, closed_branches
-from network.topology import island_labels
+from network.sensitivity import branch_position, closed_branches, energised_island
 
 
 class ConstraintKind(StrEnum):
@@ -72,11 +71,8 @@ class MonitoredSet:
 
 def _energised_branches(net: Network, conditions: PeriodConditions | None) -> np.ndarray:
     closed = closed_branches(net, conditions)
-    f = np.asarray(net.branch_from, dtype=np.int64)
-    t = np.asarray(net.branch_to, dtype=np.int64)
-    _, labels = island_labels(net.n_buses, f[closed], t[closed])
-    ref = net.bus_index(net.reference_bus)
-    return closed & (labels[f] == labels[ref])
+    island, _, _ = energised_island(net, closed)
+    return closed & island[np.asarray(net.branch_from, dtype=np.int64)]
 
 
 def monitored_constraints(net: Network, conditions: PeriodConditions | None = None) -> MonitoredSet:

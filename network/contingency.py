@@ -14,6 +14,13 @@ Islanding is decided from the topology (bridges, connected components), never fr
   Exactly: injections in ``S`` are zeroed, and of the opened branches a spanning set ``K`` that
   re-attaches every cut-off piece as a tree is left closed (with no injection behind it a hanging
   tree carries 0 MW); the rest ``M \\ K`` is opened by the formula above, which is then non-singular.
+- A contingency that leaves the reference bus on the *smaller* side keeps the largest island instead
+  (by bus count; among equal largest, the reference bus's, else the one holding the lowest bus
+  position; docs/rules.md, "Islands"). The reference's side is then the cut-off part, and the kept
+  island gets its own reference (``ContingencyPlan.reference``): the bus with the largest in-service
+  generation capacity, ties and no generation by lowest position. The kept island's injections are
+  balanced at that bus (its net injection is withdrawn there), so the cut-off part, old reference
+  included, carries no flow, and flows stay linear in the injections.
 - Opened branches that are already open (out of service or scheduled out) are ignored; a contingency
   with nothing left to open leaves the flows unchanged.
 - A non-islanding contingency whose ``I - H_MM`` is numerically singular (reactances that cancel out
@@ -32,7 +39,7 @@ from market_terms import IntArray
 from network.errors import InvalidElementError
 from network.model import Contingency
 from network.sensitivity import SensitivityModel, branch_position
-from network.topology import island_labels
+from network.topology import island_labels, island_reference, kept_island
 
 
 class ContingencyHandling(StrEnum):
@@ -53,15 +60,21 @@ class ContingencyPlan:
     effective: IntArray
     cut_off_buses: IntArray
     handling: ContingencyHandling
+    reference: int = -1
+    """Reference bus of the kept island when the model's reference is cut off, else -1."""
 
 
 @dataclass(frozen=True, slots=True)
 class ContingencyReport:
-    """A contingency that is not a plain LODF case: which buses it cuts off and what was done."""
+    """A contingency that is not a plain LODF case: which buses it cuts off and what was done.
+
+    ``reference_bus_id`` is the kept island's reference when the contingency cut off the model's.
+    """
 
     contingency_id: str
     handling: ContingencyHandling
     cut_off_bus_ids: tuple[str, ...]
+    reference_bus_id: str | None = None
 
 
 def plan_contingency(model: SensitivityModel, contingency: Contingency) -> ContingencyPlan:
@@ -84,15 +97,25 @@ def plan_contingency(model: SensitivityModel, contingency: Contingency) -> Conti
             return ContingencyPlan(contingency.id, opened, opened, empty, ContingencyHandling.LODF)
         # a single bridge: its own cut-off side from the bridge tree; the bridge itself is the kept link
         cut = model.bridge_cut_off(int(opened[0]))
+        n_kept = int(model.energised_bus.sum()) - len(cut)
+        reference = -1
+        if len(cut) > n_kept:  # the reference's side is the smaller one: keep the other
+            side = np.zeros(model.n_buses, dtype=np.bool_)
+            side[cut] = True
+            reference = island_reference(side, model.reference_index, model.generation_capacity_mw)
+            cut = np.flatnonzero(model.energised_bus & ~side)
         return ContingencyPlan(
-            contingency.id, opened, empty, cut, ContingencyHandling.ISLANDING_INJECTIONS_LOST
+            contingency.id, opened, empty, cut, ContingencyHandling.ISLANDING_INJECTIONS_LOST, reference
         )
     keep = model.energised_branch.copy()
     keep[opened] = False
     f, t = model.branch_from[keep], model.branch_to[keep]
     _, labels = island_labels(model.n_buses, f, t)
-    main = labels[model.reference_index]
-    cut = np.flatnonzero(model.energised_bus & (labels != main))
+    main = kept_island(labels, model.energised_bus, model.reference_index)
+    cut = np.flatnonzero(model.energised_bus & ~main)
+    reference = -1
+    if not main[model.reference_index]:
+        reference = island_reference(main, model.reference_index, model.generation_capacity_mw)
     if len(cut) == 0:
         return ContingencyPlan(contingency.id, opened, opened, empty, ContingencyHandling.LODF)
     # union-find over the pieces: keep closed the opened branches that re-attach a new piece
@@ -112,7 +135,7 @@ def plan_contingency(model: SensitivityModel, contingency: Contingency) -> Conti
             kept.add(br)
     effective = np.array([b for b in opened.tolist() if b not in kept], dtype=np.int64)
     return ContingencyPlan(
-        contingency.id, opened, effective, cut, ContingencyHandling.ISLANDING_INJECTIONS_LOST
+        contingency.id, opened, effective, cut, ContingencyHandling.ISLANDING_INJECTIONS_LOST, reference
     )
 
 

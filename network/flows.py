@@ -6,8 +6,11 @@ the injections is computed once in :meth:`FlowEvaluator.build`:
 - ``C`` the constraint coefficients (``n_cons x n_branches``) and, per contingency, the opened set
   ``M`` with ``(I - H_MM)^-1`` (see :mod:`network.contingency`);
 - ``Wc = C (PTDF[:, (O)] - I[:, O])`` for the union ``O`` of all opened branches: constraint MW per MW
-  moved across each opened branch. It is cached when it fits ``cache_bytes``; otherwise it is
-  recomputed in memory-bounded blocks on every call (slower, same result).
+  moved across each opened branch. ``cache_bytes`` is the memory budget for it: as many of its
+  columns as fit (the first ones, in branch order, so the first contingencies of an N-1 list) are
+  computed once and kept; the others are recomputed in memory-bounded blocks (``SOLVE_BLOCK_BYTES``)
+  on every call that needs them. A case whose ``Wc`` does not fit (case_ACTIVSg25k, full N-1: 23,330 rows x
+  21,290 outages, 4.0 GB) thus recomputes only the share beyond the budget, not the whole matrix.
 
 A call then needs one sparse solve for the net bus injections (``theta = B_r^-1 p``), branch flows
 ``f``, base constraint flows ``C f`` and, per contingency, ``C f + Wc[:, M] (I - H_MM)^-1 f_M``.
@@ -81,6 +84,18 @@ class Overloads:
 
 
 @dataclass(frozen=True)
+class IslandCut:
+    """Buses a row's contingency cuts off, and the kept island's own reference when the model's
+    reference is among them (-1 otherwise): sensitivities are then taken against that bus."""
+
+    buses: IntArray
+    reference: int
+
+    def __len__(self) -> int:
+        return len(self.buses)
+
+
+@dataclass(frozen=True)
 class _Inverse:
     """``(I - H_MM)^-1`` of one contingency, with the positions of ``M`` in the union ``O``."""
 
@@ -123,22 +138,36 @@ class FlowEvaluator:
         self._o_pos = np.full(model.n_branches, -1, dtype=np.int64)
         self._o_pos[self.outage_union] = np.arange(len(self.outage_union))
         n_cons = monitored.n_constraints
+        n_union = len(self.outage_union)
         itemsize = np.dtype(cache_dtype).itemsize
-        cache = n_cons * len(self.outage_union) * itemsize <= cache_bytes
-        # one pass over the outage union: h = PTDF[o, (o)] for every column, and Wc if cached
+        column_bytes = max(1, n_cons * itemsize)
+        self.cache_bytes = int(cache_bytes)
+        #: Columns of ``Wc`` held in memory: the first ``cached_columns`` of the outage union.
+        self.cached_columns = int(min(n_union, max(0, cache_bytes) // column_bytes))
+        cache = self.cached_columns == n_union
+        # one pass over the outage union: h = PTDF[o, (o)] for every column, and Wc where cached
         self._wc: NDArray[np.floating[Any]] | None = (
-            np.empty((n_cons, len(self.outage_union)), dtype=cache_dtype) if cache else None
+            np.empty((n_cons, self.cached_columns), dtype=cache_dtype) if self.cached_columns else None
         )
-        self._h = np.empty(len(self.outage_union))
+        self._h = np.empty(n_union)
         step = self._columns_per_block()
-        for c0 in range(0, len(self.outage_union), step):
-            cols = np.arange(c0, min(c0 + step, len(self.outage_union)))
-            wc, h = self._wc_and_h(cols, need_wc=cache)
+        for c0 in range(0, n_union, step):
+            cols = np.arange(c0, min(c0 + step, n_union))
+            wc, h = self._wc_and_h(cols, need_wc=c0 < self.cached_columns)
             self._h[cols] = h
             if self._wc is not None and wc is not None:
-                self._wc[:, c0 : c0 + len(cols)] = wc
+                keep = min(len(cols), self.cached_columns - c0)
+                self._wc[:, c0 : c0 + keep] = wc[:, :keep]
         self._plan(plans)
-        self._plan_radial(cache_dtype, cache)
+        left = max(0, cache_bytes) - self.cached_columns * column_bytes
+        n_radial = sum(
+            1
+            for p in self.plans
+            if p.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
+            and len(p.opened) == 1
+            and p.reference < 0
+        )
+        self._plan_radial(cache_dtype, cache and left >= column_bytes * n_radial)
 
     def _plan_radial(self, cache_dtype: type[np.floating[Any]], cache: bool) -> None:
         """Closed form for a single radial branch (bridge) ``c`` cutting off buses ``S`` behind bus ``m``.
@@ -152,7 +181,9 @@ class FlowEvaluator:
         radial = [
             j
             for j, p in enumerate(self.plans)
-            if p.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST and len(p.opened) == 1
+            if p.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
+            and len(p.opened) == 1
+            and p.reference < 0  # the closed form assumes the reference stays on the kept side
         ]
         self._radial = np.array(radial, dtype=np.int64)
         self._is_radial = np.zeros(len(self.plans), dtype=np.bool_)
@@ -258,7 +289,12 @@ class FlowEvaluator:
         self.plans = tuple(handled)
         bus_ids = self.model.network.bus_ids
         self.islanding: tuple[ContingencyReport, ...] = tuple(
-            ContingencyReport(p.id, p.handling, tuple(bus_ids[i] for i in p.cut_off_buses.tolist()))
+            ContingencyReport(
+                p.id,
+                p.handling,
+                tuple(bus_ids[i] for i in p.cut_off_buses.tolist()),
+                bus_ids[p.reference] if p.reference >= 0 else None,
+            )
             for p in self.plans
             if p.handling is not ContingencyHandling.LODF
         )
@@ -298,8 +334,14 @@ class FlowEvaluator:
     # ------------------------------------------------------------------ precomputation
     @property
     def is_cached(self) -> bool:
-        """Whether ``Wc`` is held in memory (else recomputed block-wise on each call)."""
-        return self._wc is not None
+        """Whether all of ``Wc`` is held in memory (else its uncached columns are recomputed per call)."""
+        return self.cached_columns == len(self.outage_union)
+
+    @property
+    def cached_bytes(self) -> int:
+        """Memory held by the cached part of ``Wc`` and the radial columns (bytes)."""
+        radial = 0 if self._radial_v is None else self._radial_v.nbytes
+        return (0 if self._wc is None else self._wc.nbytes) + radial
 
     def _columns_per_block(self) -> int:
         per_col = 8 * (2 * self.model.n_buses + self.monitored.n_constraints)
@@ -335,13 +377,20 @@ class FlowEvaluator:
         return wc, h
 
     def _wc_cols(self, o_cols: IntArray) -> FloatArray:
-        if self._wc is not None:
+        """``Wc[:, o_cols]`` in float64: cached columns read, the others solved in blocks."""
+        o_cols = np.asarray(o_cols, dtype=np.int64)
+        in_cache = o_cols < self.cached_columns
+        if self._wc is not None and bool(in_cache.all()):
             return np.asarray(self._wc[:, o_cols], dtype=np.float64)
         out = np.empty((self.monitored.n_constraints, len(o_cols)))
+        if self._wc is not None and in_cache.any():
+            out[:, in_cache] = self._wc[:, o_cols[in_cache]]
+        missing = np.flatnonzero(~in_cache)
         step = self._columns_per_block()
-        for c0 in range(0, len(o_cols), step):
-            wc, _ = self._wc_and_h(o_cols[c0 : c0 + step], need_wc=True)
-            out[:, c0 : c0 + step] = wc
+        for c0 in range(0, len(missing), step):
+            at = missing[c0 : c0 + step]
+            wc, _ = self._wc_and_h(o_cols[at], need_wc=True)
+            out[:, at] = wc
         return out
 
     # ------------------------------------------------------------------ evaluation
@@ -358,6 +407,8 @@ class FlowEvaluator:
         pp = np.repeat(p[:, None], len(plans), axis=1)
         for j, plan in enumerate(plans):
             pp[plan.cut_off_buses, j] = 0.0
+            if plan.reference >= 0:  # the kept island balanced at its own reference
+                pp[plan.reference, j] -= pp[:, j].sum()
         return self.model.flows_from_angles(self.model.angles(pp))
 
     def _post_block(
@@ -373,12 +424,13 @@ class FlowEvaluator:
         single = o >= 0
         local = np.flatnonzero(single)
         delta = self._single_g[sl][single] * f[self._single_branch[sl][single]]
-        if len(local) == len(rows) and self._wc is not None:
+        cached = self._wc is not None and (len(local) == 0 or int(o[local].max()) < self.cached_columns)
+        if len(local) == len(rows) and cached and self._wc is not None:
             if len(o) and o[-1] - o[0] == len(o) - 1 and bool(np.all(np.diff(o) == 1)):
                 np.multiply(self._wc[:, o[0] : o[-1] + 1], delta[None, :], out=out_t)
             else:
                 np.multiply(self._wc[:, o], delta[None, :], out=out_t)
-        elif len(local) and self._wc is not None:
+        elif len(local) and cached and self._wc is not None:
             # mixed block: one gather with a zero factor on the rows that are handled below
             padded = np.where(single, o, o[local[0]])
             factor = np.zeros(len(rows))
@@ -551,13 +603,16 @@ class FlowEvaluator:
 
     def _wc_row(self, i: int, o_cols: IntArray) -> FloatArray:
         """``Wc[i, o_cols]``: one row's entries (a contiguous read of the cache, not a column block)."""
-        if self._wc is not None:
+        if self._wc is not None and bool((np.asarray(o_cols) < self.cached_columns).all()):
             return np.asarray(self._wc[i, o_cols], dtype=np.float64)
         return self._wc_cols(o_cols)[i]
 
-    def row_weights(self, rows: Sequence[tuple[int, int | None]]) -> tuple[sp.csr_matrix, list[IntArray]]:
+    def row_weights(
+        self, rows: Sequence[tuple[int, int | None]]
+    ) -> tuple[sp.csr_matrix, list[IntArray | IslandCut]]:
         """Branch weights ``W`` (``len(rows) x n_branches``) with ``d row flow / d p = PTDF^T w``, and
-        for each row the buses to zero (cut off by an islanding contingency; empty otherwise).
+        for each row the buses to zero (cut off by an islanding contingency; empty otherwise; an
+        :class:`IslandCut` when the contingency also moves the reference).
 
         The row flow is ``W f`` for the branch flows ``f`` of the intact network (contingency
         compensation included) unless buses are cut off.
@@ -566,17 +621,21 @@ class FlowEvaluator:
         indptr = [0]
         indices: list[IntArray] = []
         data: list[FloatArray] = []
-        cuts: list[IntArray] = []
+        cuts: list[IntArray | IslandCut] = []
         none = np.zeros(0, dtype=np.int64)
         for i, j in rows:
             cols = c.indices[c.indptr[i] : c.indptr[i + 1]]
             vals = c.data[c.indptr[i] : c.indptr[i + 1]]
-            cut = none
+            cut: IntArray | IslandCut = none
             if j is not None:
                 plan = self.plans[j]
                 inv = self._inv[j]
                 if plan.handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST:
-                    cut = plan.cut_off_buses
+                    cut = (
+                        plan.cut_off_buses
+                        if plan.reference < 0
+                        else IslandCut(plan.cut_off_buses, plan.reference)
+                    )
                 if inv is not None and plan.handling is not ContingencyHandling.SINGULAR_BASE_FLOWS_KEPT:
                     beta = inv.inv.T @ self._wc_row(i, inv.o_cols)
                     cols = np.concatenate([cols, inv.branches])
@@ -597,7 +656,10 @@ class FlowEvaluator:
         return w, cuts
 
     def sensitivities_from_weights(
-        self, weights: sp.csr_matrix, cuts: Sequence[IntArray], injections: sp.spmatrix | FloatArray
+        self,
+        weights: sp.csr_matrix,
+        cuts: Sequence[IntArray | IslandCut],
+        injections: sp.spmatrix | FloatArray,
     ) -> FloatArray:
         """``(len(weights), k)`` sensitivities of rows given by :meth:`row_weights` (one solve a row)."""
         inj: Any = injections.tocsc() if sp.issparse(injections) else np.asarray(injections)  # type: ignore[union-attr]
@@ -614,7 +676,11 @@ class FlowEvaluator:
             g = np.zeros((model.n_buses, w.shape[0]))
             g[model.reduced_buses] = y
             for c, cut in enumerate(cuts[r0 : r0 + step]):
-                g[cut, c] = 0.0
+                if isinstance(cut, IslandCut):
+                    g[:, c] -= g[cut.reference, c]  # injections withdrawn at the island's reference
+                    g[cut.buses, c] = 0.0
+                else:
+                    g[cut, c] = 0.0
             out[r0 : r0 + w.shape[0]] = g.T @ inj if isinstance(inj, np.ndarray) else np.asarray(inj.T @ g).T
         return out
 
@@ -641,6 +707,8 @@ class FlowEvaluator:
                 if j not in isl_cache:
                     pp = dense.copy()
                     pp[plan.cut_off_buses] = 0.0
+                    if plan.reference >= 0:
+                        pp[plan.reference] -= pp.sum(axis=0)
                     isl_cache[j] = model.branch_flows(pp)
                 fr = isl_cache[j]
                 row = self._c[i] @ fr

@@ -20,7 +20,13 @@ Deliberate modelling choices
 - **Zero reactance** on a closed branch is rejected with an error naming the branch (its flow is not
   determined by the DC equations); open branches may have any reactance.
 - **Scheduled outages** (OA 7.3.6(a), OA 7.4) are removed before factorising: one model per period.
-- **Islands**: the model is the island holding the reference bus (the *energised* island). Buses
+- **Islands**: the model is one island, the *energised* island: the largest island of the period's
+  topology (by bus count; among equal largest, the reference bus's, else the one holding the lowest
+  bus position). Its reference is the network's reference bus when inside; when a scheduled outage
+  leaves the reference bus on a smaller island, the island's bus with the largest in-service
+  generation capacity (sum of ``pmax``; ties and no generation: lowest bus position) becomes the
+  reference (:attr:`SensitivityModel.reference_index`, ``reference_moved``), and the buses left out,
+  the old reference among them, are cut off like any other (docs/rules.md, "Islands"). Buses
   outside it are *cut off*; their branches carry no flow and have zero PTDF rows. A pricing point's
   weight on a cut-off bus moves to the closest electrically connected bus of the energised island
   (CAISO App. C: "the closest electrically connected Pricing Node"): closest by the smallest sum of
@@ -50,7 +56,7 @@ from network.errors import (
 )
 from network.factor import SparseFactor
 from network.model import Network, PeriodConditions, PricingPoint
-from network.topology import bridges, island_labels
+from network.topology import bridges, island_labels, island_reference, kept_island
 
 #: Working memory (bytes) for one block of dense right-hand sides in a multi-column solve.
 SOLVE_BLOCK_BYTES = 128 * 2**20
@@ -78,6 +84,26 @@ def closed_branches(net: Network, conditions: PeriodConditions | None) -> BoolAr
         for branch_id in conditions.scheduled_outages:
             closed[branch_position(net, branch_id, "scheduled outage")] = False
     return closed
+
+
+def generation_capacity_mw(net: Network) -> FloatArray:
+    """In-service generation capacity (sum of ``pmax``, MW) at every bus; zeros without generators."""
+    cap = np.zeros(net.n_buses)
+    for g in net.generators:
+        if g.in_service and np.isfinite(g.pmax_mw) and g.pmax_mw > 0:
+            cap[net.bus_index(g.bus_id)] += g.pmax_mw
+    return cap
+
+
+def energised_island(net: Network, closed: BoolArray) -> tuple[BoolArray, IntArray, int]:
+    """The kept island of the topology with ``closed`` branches: (bus mask, island labels, reference
+    position); see the module docstring, "Islands"."""
+    f = np.asarray(net.branch_from, dtype=np.int64)
+    t = np.asarray(net.branch_to, dtype=np.int64)
+    _, labels = island_labels(net.n_buses, f[closed], t[closed])
+    ref = bus_position(net, net.reference_bus, "reference bus")
+    island = kept_island(labels, np.ones(net.n_buses, dtype=np.bool_), ref)
+    return island, labels, island_reference(island, ref, generation_capacity_mw(net))
 
 
 def branch_position(net: Network, branch_id: str, context: str) -> int:
@@ -129,7 +155,6 @@ class SensitivityModel:
         self.network = net
         self.conditions = conditions if conditions is not None else PeriodConditions()
         ref = bus_position(net, net.reference_bus, "reference bus")
-        self.reference_index = ref
         from_idx = np.asarray(net.branch_from, dtype=np.int64)
         to_idx = np.asarray(net.branch_to, dtype=np.int64)
         for name, arr in (("from", from_idx), ("to", to_idx)):
@@ -147,10 +172,14 @@ class SensitivityModel:
         self.branch_to = to_idx
         closed = closed_branches(net, conditions)
         susceptance = branch_susceptance(net, closed)
-        n_islands, labels = island_labels(net.n_buses, from_idx[closed], to_idx[closed])
-        self.n_islands = n_islands
+        island, labels, ref_kept = energised_island(net, closed)
+        self.n_islands = int(labels.max()) + 1 if len(labels) else 0
         self.island_label = labels
-        self.energised_bus: BoolArray = labels == labels[ref]
+        #: Whether the network's reference bus was left out (a scheduled outage islanded it).
+        self.reference_moved = ref_kept != ref
+        ref = ref_kept
+        self.reference_index = ref
+        self.energised_bus: BoolArray = island
         self.energised_branch: BoolArray = closed & self.energised_bus[from_idx]
         self.closed_branch: BoolArray = closed
         self.susceptance_pu: FloatArray = np.where(self.energised_branch, susceptance, 0.0)
@@ -224,6 +253,16 @@ class SensitivityModel:
         return tuple(out)
 
     # ------------------------------------------------------------------ topology facts
+    @property
+    def reference_bus_id(self) -> str:
+        """The model's reference bus (the network's, unless ``reference_moved``)."""
+        return self.network.bus_ids[self.reference_index]
+
+    @cached_property
+    def generation_capacity_mw(self) -> FloatArray:
+        """In-service generation capacity at every bus (MW); picks an island's new reference."""
+        return generation_capacity_mw(self.network)
+
     @property
     def n_buses(self) -> int:
         return self.network.n_buses

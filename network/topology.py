@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from market_terms import BoolArray, IntArray
+from market_terms import BoolArray, FloatArray, IntArray
 
 
 def adjacency(n_buses: int, from_idx: IntArray, to_idx: IntArray) -> sp.csr_matrix:
@@ -78,3 +78,30 @@ def bridges(n_buses: int, from_idx: IntArray, to_idx: IntArray) -> BoolArray:
                     if low[v] > disc[parent]:
                         is_bridge[in_edge] = True
     return is_bridge
+
+
+def kept_island(labels: IntArray, eligible: BoolArray, reference: int) -> BoolArray:
+    """Mask of the island a model keeps when the network splits (docs/rules.md, "Islands").
+
+    The largest island by number of eligible buses; among islands of that size the reference bus's,
+    else the one holding the lowest bus position. ``labels`` are island labels of every bus,
+    ``eligible`` the buses that count (e.g. the energised ones).
+    """
+    live = np.flatnonzero(eligible)
+    if len(live) == 0:
+        return np.zeros(len(labels), dtype=np.bool_)
+    counts = np.bincount(labels[live])
+    largest = counts == counts.max()
+    if eligible[reference] and largest[labels[reference]]:
+        return (labels == labels[reference]) & eligible
+    first = int(live[np.flatnonzero(largest[labels[live]])[0]])  # live is sorted: lowest position
+    return (labels == labels[first]) & eligible
+
+
+def island_reference(island: BoolArray, reference: int, capacity_mw: FloatArray) -> int:
+    """The reference bus of a kept island: ``reference`` if inside, else the island's bus with the
+    largest generation capacity (MW), ties (and an island without generation) by lowest position."""
+    if island[reference]:
+        return reference
+    cap = np.where(island, np.nan_to_num(np.asarray(capacity_mw, dtype=np.float64)), -np.inf)
+    return int(np.argmax(cap))  # first maximum: lowest position

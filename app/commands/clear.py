@@ -2,11 +2,13 @@
 
     ftr clear --network NET --bids BIDS.csv [--offers OFFERS.csv] [--held HELD.csv]
               [--contingencies CONT.csv|all] [--outages OUT.csv] [--loop-flow LOOP.csv]
-              [--warm-start WARM.csv] [--bid-pricing] --out DIR
+              [--warm-start WARM.csv] [--bid-pricing] [--cache-mib MIB] --out DIR
     ftr clear --network NET --bids ONPEAK.csv --bids OFFPEAK.csv [--offers ON.csv --offers OFF.csv]
               [--held ON.csv --held OFF.csv] [--processes N] ... --out DIR
 
-NET is a MATPOWER ``.m`` case or our JSON network. File formats: :mod:`auction.files`. Every input is
+NET is a MATPOWER ``.m`` case or our JSON network. ``--contingencies`` takes our CONT.csv, a MATPOWER
+change table of branch outages (``contab``: a ``.m`` function or a CSV with its seven columns,
+:mod:`network.contab`) or ``all``. File formats: :mod:`auction.files`. Every input is
 read and checked before anything is solved; an error names the file, row and column, exits with
 code 2 and writes nothing to DIR. A solved auction exits 0; a base model that is infeasible or a solver
 limit exits 1 (its status is in ``summary.json``). While it runs, one line per phase and LP round
@@ -17,6 +19,8 @@ limit exits 1 (its status is in ``summary.json``). While it runs, one line per p
 period class of the month, then the other from its binding rows; or start from the last clearing of
 the same network): the same result in fewer rounds. ``--bid-pricing`` prices bids in and out of the
 LP each round instead of keeping every bid in it (``ClearingOptions.price_columns``); same result.
+``--cache-mib`` is the memory budget of the N-1 sensitivity cache (``ClearingOptions.
+sensitivity_cache_mib``): what does not fit is recomputed in blocks on each check; same result.
 
 Several period classes at once: ``--bids`` given once per class (``--offers`` and ``--held``, when
 given, once per class too, paired by order) clears each class in its own process
@@ -53,6 +57,7 @@ from auction.files import (
 from feasibility.progress import ProgressEvent, format_event
 from feasibility.result import ClearingOptions, Status
 from network.constraints import monitored_constraints
+from network.contab import is_contab_csv, read_contab
 from network.errors import NetworkError
 from network.model import Contingency, Network, PeriodConditions
 
@@ -72,7 +77,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="OFFERS.csv: offer_id,participant,source,sink,mw,price; once per class when given",
     )
     parser.add_argument("--held", action="append", help="HELD.csv: holder,source,sink,mw; once per class")
-    parser.add_argument("--contingencies", help="CONT.csv (contingency_id,branch_id) or 'all' for full N-1")
+    parser.add_argument(
+        "--contingencies",
+        help="CONT.csv (contingency_id,branch_id), a MATPOWER change table (contab .m, or .csv with "
+        "label,probability,table,row,column,change_type,new_value) or 'all' for full N-1",
+    )
     parser.add_argument("--outages", help="OUT.csv: branch_id")
     parser.add_argument("--loop-flow", dest="loop_flow", help="LOOP.csv: constraint_id,mw")
     parser.add_argument(
@@ -85,6 +94,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         dest="bid_pricing",
         action="store_true",
         help="price bids in and out of the LP each round (column generation; same result)",
+    )
+    parser.add_argument(
+        "--cache-mib",
+        dest="cache_mib",
+        type=int,
+        help="memory budget (MiB) for cached N-1 sensitivities (default 2048; beyond it they are "
+        "recomputed per check, same result)",
     )
     parser.add_argument(
         "--processes",
@@ -188,8 +204,11 @@ def run(args: argparse.Namespace) -> int:
         if args.contingencies == "all":
             contingencies = "all"
         elif args.contingencies:
-            shared["contingencies"] = Path(args.contingencies)
-            contingencies = read_contingencies(shared["contingencies"], branches)
+            shared["contingencies"] = cont_path = Path(args.contingencies)
+            if cont_path.suffix.lower() == ".m" or is_contab_csv(cont_path):
+                contingencies = read_contab(cont_path, net)
+            else:
+                contingencies = read_contingencies(cont_path, branches)
         loop: dict[str, float] = {}
         if args.loop_flow:
             shared["loop_flow"] = Path(args.loop_flow)
@@ -202,6 +221,10 @@ def run(args: argparse.Namespace) -> int:
         conditions = PeriodConditions(scheduled_outages=outages, loop_flow_mw=loop)
         books = [dataclasses.replace(b, conditions=conditions, warm_start=warm) for b in books]
         options = ClearingOptions(price_columns=args.bid_pricing)
+        if args.cache_mib is not None:
+            if args.cache_mib < 0:
+                raise InputFileError("--cache-mib", None, None, f"must be >= 0, got {args.cache_mib}")
+            options = dataclasses.replace(options, sensitivity_cache_mib=args.cache_mib)
         if len(books) == 1:
             b = books[0]
             results = {

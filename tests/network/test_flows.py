@@ -104,7 +104,11 @@ class TestFlowEvaluator:
         ev = FlowEvaluator.build(build_sensitivity_model(net), monitored_constraints(net), net.contingencies)
         report = {r.contingency_id: r for r in ev.islanding}
         assert set(report) == {"b+d", "tail", "tail+a", "cut-2"}
-        assert report["b+d"].cut_off_bus_ids == ("3", "4", "5", "6")
+        # b+d splits {1, 2} (the reference's) from {3, 4, 5, 6}: the larger island is kept, its
+        # reference the lowest bus (no generators); docs/rules.md, "Islands"
+        assert report["b+d"].cut_off_bus_ids == ("1", "2")
+        assert report["b+d"].reference_bus_id == "3"
+        assert report["tail"].reference_bus_id is None
         assert report["tail"].cut_off_bus_ids == ("5", "6")
         assert report["cut-2"].cut_off_bus_ids == ("2",)
         assert report["tail"].handling is ContingencyHandling.ISLANDING_INJECTIONS_LOST
@@ -209,3 +213,50 @@ class TestEdgeCases:
         single = FlowEvaluator.build(model, mon, net.contingencies, cache_dtype=np.float32)
         p = np.array([100.0, -40.0, 10.0, 0.0, 50.0, -120.0])
         np.testing.assert_allclose(single.flows(p).post_mw, exact.flows(p).post_mw, rtol=1e-6, atol=1e-4)
+
+
+class TestCacheBudget:
+    """``cache_bytes`` is a budget: the columns of ``Wc`` that fit are kept, the rest solved per call."""
+
+    def _n1(self, budget_columns: int | None) -> FlowEvaluator:
+        from network.contingency import single_branch_contingencies
+        from network.matpower import load_matpower, matpower_case_path
+
+        net = load_matpower(matpower_case_path("case30"))
+        model = build_sensitivity_model(net)
+        mon = monitored_constraints(net)
+        conts = single_branch_contingencies(model, include_radial=True)
+        budget = 10**9 if budget_columns is None else budget_columns * mon.n_constraints * 8
+        return FlowEvaluator.build(model, mon, conts, cache_bytes=budget)
+
+    def test_partial_cache_same_flows_overloads_and_sensitivities(self) -> None:
+        full = self._n1(None)
+        n_union = len(full.outage_union)
+        partial = self._n1(n_union // 3)
+        none = self._n1(0)
+        assert full.is_cached and full.cached_columns == n_union
+        assert not partial.is_cached and partial.cached_columns == n_union // 3
+        assert none.cached_columns == 0 and none.cached_bytes == 0
+        assert 0 < partial.cached_bytes < full.cached_bytes
+        assert partial.cached_bytes <= (n_union // 3) * full.monitored.n_constraints * 8
+        p = np.random.default_rng(5).normal(size=full.model.n_buses) * 40
+        p -= p.mean()
+        ref = full.flows(p)
+        for ev in (partial, none):
+            res = ev.flows(p)
+            np.testing.assert_allclose(res.base_mw, ref.base_mw, atol=TOL)
+            np.testing.assert_allclose(res.post_mw, ref.post_mw, atol=1e-8)
+            a, b = full.overloads(p * 3), ev.overloads(p * 3)
+            assert len(a) > 0
+            np.testing.assert_array_equal(a.constraint_index, b.constraint_index)
+            np.testing.assert_array_equal(a.contingency_index, b.contingency_index)
+            pairs = zip(a.constraint_index[:20].tolist(), a.contingency_index[:20].tolist(), strict=True)
+            rows: list[tuple[int, int | None]] = [(i, None if j < 0 else j) for i, j in pairs]
+            rows.append((0, len(ev.plans) - 1))
+            inj = np.eye(full.model.n_buses)[:, :7]
+            np.testing.assert_allclose(
+                ev.constraint_sensitivities(rows, inj), full.constraint_sensitivities(rows, inj), atol=1e-10
+            )
+            np.testing.assert_allclose(
+                ev.row_weights(rows)[0].toarray(), full.row_weights(rows)[0].toarray(), atol=1e-10
+            )

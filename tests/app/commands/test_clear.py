@@ -126,6 +126,55 @@ class TestClearCommand:
             "loop_flow",
         }
 
+    @pytest.mark.parametrize(
+        ("name", "text"),
+        [
+            (
+                "contab.m",
+                "function t = contab\nt = [\n  4  0  CT_TBRCH  1  BR_STATUS  CT_REP  0;\n];\n",
+            ),
+            (
+                "contab.csv",
+                "label,probability,table,row,column,change_type,new_value\n4,0,3,1,11,1,0\n",
+            ),
+        ],
+    )
+    def test_matpower_change_table_as_contingencies(
+        self, tmp_path: Path, net_file: Path, name: str, text: str
+    ) -> None:
+        out = tmp_path / "out"
+        args = ["clear", "--network", str(net_file), "--bids", str(write(tmp_path, "bids.csv", BIDS))]
+        args += ["--contingencies", str(write(tmp_path, name, text)), "--out", str(out)]
+        assert main(args) == 0
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["counts"]["contingencies"] == 1
+        assert summary["input_files"]["contingencies"]["name"] == name
+        assert summary["checks"]["awards_feasible"] is True
+
+    def test_a_refused_change_table_row_exits_2(
+        self, tmp_path: Path, net_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        out = tmp_path / "out"
+        table = "label,probability,table,row,column,change_type,new_value\n4,0,CT_TGEN,1,8,CT_REP,0\n"
+        args = ["clear", "--network", str(net_file), "--bids", str(write(tmp_path, "bids.csv", BIDS))]
+        args += ["--contingencies", str(write(tmp_path, "tab.csv", table)), "--out", str(out)]
+        assert main(args) == 2
+        assert "tab.csv, row 2, column 'table'" in capsys.readouterr().err
+        assert not out.exists()
+
+    def test_cache_budget_is_recorded_and_gives_the_same_awards(self, tmp_path: Path) -> None:
+        bids = "bid_id,participant,source,sink,mw,price\nX1,P,1,9,250,4\nX2,P,3,5,200,3\nX3,Q,9,1,80,1\n"
+        bids_path = write(tmp_path, "bids.csv", bids)
+        awards = {}
+        for mib in ("0", "2048"):
+            out = tmp_path / f"out{mib}"
+            args = ["clear", "--network", str(matpower_case_path("case9")), "--bids", str(bids_path)]
+            assert main([*args, "--contingencies", "all", "--cache-mib", mib, "--out", str(out)]) == 0
+            summary = json.loads((out / "summary.json").read_text())
+            assert summary["solver"]["options"]["sensitivity_cache_mib"] == int(mib)
+            awards[mib] = (out / "awards.csv").read_text()
+        assert awards["0"] == awards["2048"]
+
     @pytest.mark.parametrize("option", ["option", "OPT", "Option"])
     def test_held_and_offered_options(self, tmp_path: Path, net_file: Path, option: str) -> None:
         # a held 3->1 option makes no room on 1-3 (an obligation would); the offered 1->3 option
