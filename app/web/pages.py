@@ -48,7 +48,7 @@ from app.settings import Settings
 from app.settlement import mapping as settlement_mapping
 from app.settlement.service import SettlementService
 from app.units import to_cents, to_tenths
-from app.web import oi_pages, settlement_pages
+from app.web import lse_pages, oi_pages, settlement_pages
 from app.web.grid_layout import layout_of
 from app.web.grid_picture import grid_picture
 from app.web.paged import csv_lines, page_of, page_of_list, read_state, stream_csv
@@ -109,6 +109,7 @@ def install_portal(app: FastAPI) -> None:
     app.include_router(oi_pages.router)  # first: /portal/results/{id}/network before .../{period_class}
     app.include_router(router)
     app.include_router(settlement_pages.router)
+    app.include_router(lse_pages.router)
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
 
 

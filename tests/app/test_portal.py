@@ -551,3 +551,35 @@ def test_settlement_runs_are_for_the_oi_and_auditors(
         r = visit.get("/portal/settlement/runs")
         assert r.status_code == 403 and "holders read their statements" in _text(r)
         assert visit.get("/portal/settlement/runs/1/holders.csv").status_code == 403
+
+
+def test_an_lse_sees_its_own_allocations_and_distribution_and_downloads_them(
+    client: SyncClient, operator_key: str, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    lse, other = make_participant(role="lse"), make_participant(role="lse")
+    oi = bearer(operator_key)
+    for holder, mw in ((lse, "7.0"), (other, "3.0")):
+        body = {"holder_id": holder.id, "year": 2027, "month": 1, "period_class": "on_peak"}
+        r = client.post("/api/v1/holdings", json={**body, "source": "1", "sink": "3", "mw": mw}, headers=oi)
+        assert r.status_code == 201, r.text
+    visit = Visit(client)
+    visit.sign_in(lse.key)
+    r = visit.get("/portal/allocations?year=2027")
+    assert r.status_code == 200
+    rows = _tbody(r, "allocated-ftrs")
+    assert "7.0" in rows and "nsu_allocation" in rows and "3.0" not in rows
+    assert "No settled month in 2027" in _tbody(r, "distribution")
+    csv = visit.get("/portal/allocations/holdings.csv")
+    lines = csv.text.splitlines()
+    assert csv.headers["content-type"].startswith("text/csv") and len(lines) == 2
+    assert f",{lse.id}," in lines[1] and ",7.0," in lines[1]
+    assert visit.get("/portal/allocations/applications.csv").text.splitlines() == [
+        "id,kind,period,last_month,state,reason,ftrs"
+    ]
+    dist = visit.get("/portal/allocations/distribution.csv?year=2027").text.splitlines()
+    assert dist[0].startswith("year,month,run_id") and len(dist) == 1
+    assert visit.get("/portal/statement/hours.csv?year=2027&month=1").status_code == 404
+    assert visit.get("/portal/allocations?year=1999").status_code == 422
+    anonymous = Visit(client)
+    assert anonymous.get("/portal/allocations").status_code == 303
+    assert anonymous.get("/portal/allocations/holdings.csv").status_code == 303
