@@ -48,7 +48,7 @@ from app.settings import Settings
 from app.settlement import mapping as settlement_mapping
 from app.settlement.service import SettlementService
 from app.units import to_cents, to_tenths
-from app.web import lse_pages, oi_pages, settlement_pages
+from app.web import lse_pages, oi_pages, portfolio_pages, settlement_pages
 from app.web.grid_layout import layout_of
 from app.web.grid_picture import grid_picture
 from app.web.paged import csv_lines, page_of, page_of_list, read_state, stream_csv
@@ -110,6 +110,7 @@ def install_portal(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(settlement_pages.router)
     app.include_router(lse_pages.router)
+    app.include_router(portfolio_pages.router)
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
 
 
@@ -271,6 +272,7 @@ def auction_page(
         uploaded=uploaded,
         created=created,
         edited=edited,
+        form=portfolio_pages.bid_form_prefill(request.query_params),
     )
 
 

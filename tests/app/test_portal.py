@@ -583,3 +583,40 @@ def test_an_lse_sees_its_own_allocations_and_distribution_and_downloads_them(
     anonymous = Visit(client)
     assert anonymous.get("/portal/allocations").status_code == 303
     assert anonymous.get("/portal/allocations/holdings.csv").status_code == 303
+
+
+def test_portfolio_shows_own_holdings_and_offers_one_for_resale_by_the_bid_form(
+    client: SyncClient, operator_key: str, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    lse, other = make_participant(role="lse"), make_participant(role="lse")
+    oi = bearer(operator_key)
+    for holder, mw in ((lse, "7.0"), (other, "3.0")):
+        body = {"holder_id": holder.id, "year": 2027, "month": 1, "period_class": "on_peak"}
+        r = client.post("/api/v1/holdings", json={**body, "source": "1", "sink": "3", "mw": mw}, headers=oi)
+        assert r.status_code == 201, r.text
+    visit = Visit(client)
+    visit.sign_in(lse.key)
+    page = visit.get("/portal/portfolio")  # the open auction's month by default
+    assert page.status_code == 200 and "2027-01" in page.text
+    held = _rows(page, "portfolio-on_peak")
+    assert len(held) == 1 and held[0][:5] == ["1 → 3", "obligation", "7.0", "7.0", "7.0"]
+    assert "3.0" not in _tbody(page, "portfolio-on_peak")
+    assert "No off_peak FTR held" in _tbody(page, "portfolio-off_peak")
+    csv = visit.get("/portal/portfolio.csv?year=2027&month=1").text.splitlines()
+    assert len(csv) == 2 and str(lse.id) in csv[1] and str(other.id) not in csv[1].split(",")[:1]
+    link = unescape(re.search(r'class="offer" href="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+    form = visit.get(link)
+    assert '<option value="sell" selected>' in form.text and 'value="7.0"' in form.text
+    offer = {"side": "sell", "period_class": "on_peak", "source": "1", "sink": "3", "hedge": "obligation"}
+    too_much = visit.post(f"/portal/auctions/{auction_id}/bids", {**offer, "mw": "70.0", "price": "5.00"})
+    assert too_much.status_code == 422 and 'id="bid-error"' in too_much.text
+    r = visit.post(f"/portal/auctions/{auction_id}/bids", {**offer, "mw": "7.0", "price": "5.00"})
+    assert r.status_code == 303, r.text
+    bids = client.get(f"/api/v1/auctions/{auction_id}/bids", headers=lse.headers).json()["items"]
+    assert [(b["side"], b["mw"], b["price"]) for b in bids] == [("sell", "7.0", "5.00")]
+    outsider = Visit(client)
+    outsider.sign_in(other.key)
+    assert "7.0" not in _tbody(outsider.get("/portal/portfolio?year=2027&month=1"), "portfolio-on_peak")
+    auditor = Visit(client)
+    auditor.sign_in(make_participant(role="auditor").key)
+    assert auditor.get("/portal/portfolio").status_code == 403

@@ -254,7 +254,16 @@ def test_lse_opens_its_statement(open_market: LiveServer, visit: Any) -> None:
     shoot(page, "allocations")
     dist = page.request.get(page.locator("#distribution-csv").get_attribute("href") or "")
     assert dist.ok and len(dist.text().splitlines()) == settled.count() + 1
-    settled.last.click()
+    page.get_by_role("link", name="Portfolio").click()
+    offers = page.locator("a.offer")
+    assert offers.count() >= 1, page.locator("main").inner_text()
+    assert_accessible(page)
+    shoot(page, "portfolio")
+    offers.first.click()
+    assert page.locator("#side").input_value() == "sell" and page.locator("#mw").input_value()
+    page.go_back()
+    page.get_by_role("link", name="Allocations").click()
+    page.locator("#distribution tbody tr a").last.click()
     assert "Target allocation" in page.locator("#statement-totals").inner_text()
     assert page.locator("#payout-ratio").inner_text().strip()
     page.locator("#statement-chart canvas").first.wait_for()
@@ -309,6 +318,7 @@ def test_every_page_shows_a_participant_only_its_own_private_data(
         f"/portal/results/{posted}/network",
         "/portal/networks",
         "/portal/allocations",
+        *(["/portal/portfolio"] if who != TO else []),
         *(f"/portal/auctions/{aid}?sort=price&dir=desc" for aid in ids.values()),
     ]
     for url in pages:
