@@ -68,6 +68,7 @@ from app.web.table_queries import (
     bid_row,
     bid_spec,
     bids_count_query,
+    bids_csv_query,
     bids_query,
     nodal_csv_row,
 )
@@ -379,7 +380,7 @@ def bids_download(
     state = read_state(bid_spec(shown), request.query_params)
     lines = stream_csv(
         request.app.state.engine,
-        bids_query(caller, auction_id),
+        bids_csv_query(caller, auction_id),
         state,
         BID_CSV_HEADER,
         partial(bid_csv_row, fills_shown=shown),

@@ -16,13 +16,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
+from app.bids.tables import Bid
 from app.clock import FixedClock
 from app.db import transaction
 from app.participants.tables import ApiKey
+from app.web.paged import page_of, read_state
 from app.web.session_cookie import COOKIE_NAME
-from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer, three_bus_json
+from app.web.table_queries import bid_spec
+from tests.app.conftest import JANUARY_2027_CLOSES, Database, Member, bearer, three_bus_json
 from tests.app.http import SyncClient
 from tests.app.test_clearing import WORKED_EXAMPLE, submit_worked_example
 
@@ -394,7 +397,7 @@ def _upload(visit: Visit, auction_id: int, rows: list[str]) -> None:
 
 
 def test_my_bids_are_paged_sorted_and_filtered_on_the_server_and_download_whole(
-    client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+    client: SyncClient, database: Database, auction_id: int, make_participant: Callable[..., Member]
 ) -> None:
     member = make_participant()
     other = make_participant()
@@ -431,6 +434,18 @@ def test_my_bids_are_paged_sorted_and_filtered_on_the_server_and_download_whole(
     assert lines[0].startswith("id,side,period_class,source,sink") and len(lines) == 41
     assert lines[1].split(",")[7] == "120.00" and lines[-1].split(",")[7] == "3.00"
     assert "999.00" not in csv.text
+
+    # a large set is counted only as far as needed: "more than" the rows counted, and no "Last" link
+    own = select(Bid).where(col(Bid.participant_id) == member.id)
+    with Session(database.engine) as session:
+        for page, exact, total, pages, text in ((1, False, 100, 2, "more than 2"), (3, True, 120, 3, "3")):
+            state = read_state(bid_spec(False), {"page": str(page)})
+            found = page_of(session, own, state, count_cap=100)
+            assert (found.exact, found.total, found.pages, found.pages_text) == (exact, total, pages, text)
+        assert (
+            page_of(session, own, read_state(bid_spec(False), {}), count_cap=100).total_text
+            == "more than 100"
+        )
 
     for bad, param in (
         ("sort=credit_cents", "sort"),
