@@ -255,14 +255,15 @@ def page_of(
     """One page of ``stmt``'s rows, filtered and sorted, and the count of the filtered set (counted on
     ``count_from`` where given: the same rows without the joins only the columns need).
 
-    The count stops at ``count_cap`` rows or at the rows up to the page asked for, whichever is
-    more (a table of 100,000 rows shows "more than 10,000" without counting them all); a page past
-    the last shows the last page."""
+    For a page within the first ``count_cap`` rows the count stops there (a table of 100,000 rows
+    shows "more than 10,000" without counting them all); a page beyond is counted exactly. A page
+    past the last shows the last page."""
     counted = filtered(count_from if count_from is not None else stmt, state)
-    cap = max(count_cap, state.page * state.size)
-    total = int(session.execute(select_count(counted, limit=cap + 1)).scalar_one())
-    exact = total <= cap
-    total = min(total, cap)
+    if state.page * state.size <= count_cap:
+        total = int(session.execute(select_count(counted, limit=count_cap + 1)).scalar_one())
+        exact, total = total <= count_cap, min(total, count_cap)
+    else:  # a page deep in the set: a plain count (a LIMIT would stop the database's count shortcuts)
+        total, exact = int(session.execute(select_count(counted)).scalar_one()), True
     pages = max(1, -(-total // state.size))
     state = replace(state, page=min(state.page, pages))
     start = (state.page - 1) * state.size

@@ -438,7 +438,11 @@ def test_my_bids_are_paged_sorted_and_filtered_on_the_server_and_download_whole(
     # a large set is counted only as far as needed: "more than" the rows counted, and no "Last" link
     own = select(Bid).where(col(Bid.participant_id) == member.id)
     with Session(database.engine) as session:
-        for page, exact, total, pages, text in ((1, False, 100, 2, "more than 2"), (3, True, 120, 3, "3")):
+        for page, exact, total, pages, text in (
+            (1, False, 100, 2, "more than 2"),
+            (2, False, 100, 3, "more than 2"),
+            (3, True, 120, 3, "3"),
+        ):
             state = read_state(bid_spec(False), {"page": str(page)})
             found = page_of(session, own, state, count_cap=100)
             assert (found.exact, found.total, found.pages, found.pages_text) == (exact, total, pages, text)
