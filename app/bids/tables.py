@@ -25,6 +25,7 @@ class Bid(SQLModel, table=True):
         sa.CheckConstraint("source <> sink", name="source_not_sink"),
         sa.Index("ix_bid_participant_status", "participant_id", "status"),
         sa.Index("ix_bid_class_auction_status", "class_auction_id", "status"),
+        sa.Index("ix_bid_auction_participant", "auction_id", "participant_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

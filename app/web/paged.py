@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, func
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -32,6 +32,8 @@ T = TypeVar("T")
 AnySelect = Select[*tuple[Any, ...]]
 PAGE_SIZES = (25, 50, 100, 500)
 CSV_BATCH_ROWS = 2000
+COUNT_CAP = 10_000
+"""rows a table counts at most beyond the page asked for (a larger set is shown as "more than")"""
 
 
 class FilterKind(StrEnum):
@@ -133,10 +135,23 @@ class TablePage(Generic[T]):
     state: TableState
     items: Sequence[T]
     total: int
+    """the rows of the filtered set, or as many as were counted when ``exact`` is false"""
+    exact: bool = True
+    """``False``: the filtered set has more than ``total`` rows (the count stopped there)"""
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.state.size))
+        """The number of pages (when not ``exact``: those counted, and one more at least)."""
+        counted = max(1, -(-self.total // self.state.size))
+        return counted if self.exact else max(counted, self.state.page + 1)
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total:,}" if self.exact else f"more than {self.total:,}"
+
+    @property
+    def pages_text(self) -> str:
+        return f"{self.pages:,}" if self.exact else f"more than {self.total // self.state.size:,}"
 
     @property
     def first(self) -> int:
@@ -230,34 +245,47 @@ def ordered(stmt: AnySelect, state: TableState) -> AnySelect:
 
 
 def page_of(
-    session: Session, stmt: AnySelect, state: TableState, *, count_from: AnySelect | None = None
+    session: Session,
+    stmt: AnySelect,
+    state: TableState,
+    *,
+    count_from: AnySelect | None = None,
+    count_cap: int = COUNT_CAP,
 ) -> TablePage[Any]:
     """One page of ``stmt``'s rows, filtered and sorted, and the count of the filtered set (counted on
     ``count_from`` where given: the same rows without the joins only the columns need).
 
-    A page past the last shows the last page."""
+    For a page within the first ``count_cap`` rows the count stops there (a table of 100,000 rows
+    shows "more than 10,000" without counting them all); a page beyond is counted exactly. A page
+    past the last shows the last page."""
     counted = filtered(count_from if count_from is not None else stmt, state)
-    total = int(session.execute(select_count(counted)).scalar_one())
+    if state.page * state.size <= count_cap:
+        total = int(session.execute(select_count(counted, limit=count_cap + 1)).scalar_one())
+        exact, total = total <= count_cap, min(total, count_cap)
+    else:  # a page deep in the set: a plain count (a LIMIT would stop the database's count shortcuts)
+        total, exact = int(session.execute(select_count(counted)).scalar_one()), True
     pages = max(1, -(-total // state.size))
     state = replace(state, page=min(state.page, pages))
     start = (state.page - 1) * state.size
     key = state.spec.tiebreak
     if key is None:
         rows = session.execute(ordered(stmt, state).limit(state.size).offset(start)).all()
-        return TablePage(state, list(rows), total)
+        return TablePage(state, list(rows), total, exact)
     # a deferred join: sort and skip the narrow (sort key, id) pairs, then read the page's rows alone
     column = state.spec.column(state.sort)
     assert column is not None
     keys = ordered(stmt, state).with_only_columns(column.expr, key).limit(state.size).offset(start)
     ids = [found[1] for found in session.execute(keys)]
     rows = session.execute(ordered(stmt.where(key.in_(ids)), state)).all() if ids else []
-    return TablePage(state, list(rows), total)
+    return TablePage(state, list(rows), total, exact)
 
 
-def select_count(stmt: AnySelect) -> AnySelect:
-    from sqlalchemy import select
-
-    return select(func.count()).select_from(stmt.order_by(None).subquery())
+def select_count(stmt: AnySelect, *, limit: int | None = None) -> AnySelect:
+    """The count of ``stmt``'s rows, or of its first ``limit`` rows (the scan stops there)."""
+    rows = stmt.order_by(None)
+    if limit is not None:
+        rows = rows.limit(limit)
+    return select(func.count()).select_from(rows.subquery())
 
 
 def _matches(f: Filter, value: str, item: Any) -> bool:

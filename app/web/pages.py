@@ -48,7 +48,7 @@ from app.settings import Settings
 from app.settlement import mapping as settlement_mapping
 from app.settlement.service import SettlementService
 from app.units import to_cents, to_tenths
-from app.web import oi_pages, settlement_pages
+from app.web import lse_pages, oi_pages, portfolio_pages, settlement_pages
 from app.web.grid_layout import layout_of
 from app.web.grid_picture import grid_picture
 from app.web.paged import csv_lines, page_of, page_of_list, read_state, stream_csv
@@ -68,6 +68,7 @@ from app.web.table_queries import (
     bid_row,
     bid_spec,
     bids_count_query,
+    bids_csv_query,
     bids_query,
     nodal_csv_row,
 )
@@ -109,6 +110,8 @@ def install_portal(app: FastAPI) -> None:
     app.include_router(oi_pages.router)  # first: /portal/results/{id}/network before .../{period_class}
     app.include_router(router)
     app.include_router(settlement_pages.router)
+    app.include_router(lse_pages.router)
+    app.include_router(portfolio_pages.router)
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
 
 
@@ -270,6 +273,7 @@ def auction_page(
         uploaded=uploaded,
         created=created,
         edited=edited,
+        form=portfolio_pages.bid_form_prefill(request.query_params),
     )
 
 
@@ -376,7 +380,7 @@ def bids_download(
     state = read_state(bid_spec(shown), request.query_params)
     lines = stream_csv(
         request.app.state.engine,
-        bids_query(caller, auction_id),
+        bids_csv_query(caller, auction_id),
         state,
         BID_CSV_HEADER,
         partial(bid_csv_row, fills_shown=shown),

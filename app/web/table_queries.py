@@ -21,12 +21,13 @@ from api_schemas.bids import BidPublic
 from api_schemas.clearing import AwardPublic, NodalPricePublic
 from app.audit.tables import AuditLog, AuditSubLog
 from app.bid_fills import BidFill
+from app.bids.credit import Side
 from app.bids.mapping import BID_CSV_COLUMNS, bid_public
 from app.bids.tables import Bid
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 from app.participants.tables import Participant
-from app.units import from_cents, from_tenths
+from app.units import from_cents, from_tenths, to_cents
 from app.web.paged import AnySelect, Column, Filter, FilterKind, TableSpec
 
 # -- bids and offers of one auction ------------------------------------------------------------
@@ -93,19 +94,42 @@ def bid_row(found: Any, fills_shown: bool) -> BidPublic:
     return bid_public(bid, fill if fills_shown else None)
 
 
+def bids_csv_query(caller: Caller, auction_id: int) -> AnySelect:
+    """:func:`bids_query` as the plain columns of the CSV (no object is built per row)."""
+    return bids_query(caller, auction_id).with_only_columns(
+        col(Bid.id),
+        col(Bid.side),
+        col(Bid.period_class),
+        col(Bid.source),
+        col(Bid.sink),
+        col(Bid.hedge),
+        col(Bid.mw_tenths),
+        col(Bid.price_cents),
+        col(Bid.status),
+        col(BidFill.cleared_mw_tenths),
+        col(BidFill.clearing_price_cents),
+    )
+
+
 def bid_csv_row(found: Any, fills_shown: bool) -> tuple[Any, ...]:
-    b = bid_row(found, fills_shown)
-    fill = (b.fill.cleared_mw, b.fill.clearing_price, b.fill.amount) if b.fill else ("", "", "")
+    """A row of :func:`bids_csv_query` in the units of :func:`app.bids.mapping.bid_public` (MW to 0.1,
+    $/MW and the fill's $ amount to the cent; the fill's cells empty until fills are shown)."""
+    bid_id, side, period_class, source, sink, hedge, mw_tenths, price_cents, status, cleared, price = found
+    fill: tuple[Any, ...] = ("", "", "")
+    if fills_shown and cleared is not None:
+        mw, clearing = from_tenths(cleared), from_cents(price)
+        sign = 1 if side == Side.BUY.value else -1
+        fill = (mw, clearing, from_cents(to_cents(sign * clearing * mw)))
     return (
-        b.id,
-        b.side.value,
-        b.period_class.value,
-        b.source,
-        b.sink,
-        b.hedge.value,
-        b.mw,
-        b.price,
-        b.status.value,
+        bid_id,
+        side,
+        period_class,
+        source,
+        sink,
+        hedge,
+        from_tenths(mw_tenths),
+        from_cents(price_cents),
+        status,
         *fill,
     )
 
@@ -170,8 +194,9 @@ def award_row(found: Any) -> AwardPublic:
 
 
 def award_csv_row(found: Any) -> tuple[Any, ...]:
-    a = award_row(found)
-    return (a.participant, a.side.value, a.source, a.sink, a.hedge.value, a.mw, a.clearing_price)
+    """A row of :func:`awards_query` in the units of :func:`award_row` (no model built per row)."""
+    mw, price, side, source, sink, hedge, name = found
+    return (name, side, source, sink, hedge, from_tenths(mw), from_cents(price))
 
 
 # -- nodal prices of one class (held in memory: one row per priced point) -----------------------

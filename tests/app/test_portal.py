@@ -16,13 +16,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
+from app.bids.tables import Bid
 from app.clock import FixedClock
 from app.db import transaction
 from app.participants.tables import ApiKey
+from app.web.paged import page_of, read_state
 from app.web.session_cookie import COOKIE_NAME
-from tests.app.conftest import JANUARY_2027_CLOSES, Member, bearer, three_bus_json
+from app.web.table_queries import bid_spec
+from tests.app.conftest import JANUARY_2027_CLOSES, Database, Member, bearer, three_bus_json
 from tests.app.http import SyncClient
 from tests.app.test_clearing import WORKED_EXAMPLE, submit_worked_example
 
@@ -394,7 +397,7 @@ def _upload(visit: Visit, auction_id: int, rows: list[str]) -> None:
 
 
 def test_my_bids_are_paged_sorted_and_filtered_on_the_server_and_download_whole(
-    client: SyncClient, auction_id: int, make_participant: Callable[..., Member]
+    client: SyncClient, database: Database, auction_id: int, make_participant: Callable[..., Member]
 ) -> None:
     member = make_participant()
     other = make_participant()
@@ -431,6 +434,22 @@ def test_my_bids_are_paged_sorted_and_filtered_on_the_server_and_download_whole(
     assert lines[0].startswith("id,side,period_class,source,sink") and len(lines) == 41
     assert lines[1].split(",")[7] == "120.00" and lines[-1].split(",")[7] == "3.00"
     assert "999.00" not in csv.text
+
+    # a large set is counted only as far as needed: "more than" the rows counted, and no "Last" link
+    own = select(Bid).where(col(Bid.participant_id) == member.id)
+    with Session(database.engine) as session:
+        for page, exact, total, pages, text in (
+            (1, False, 100, 2, "more than 2"),
+            (2, False, 100, 3, "more than 2"),
+            (3, True, 120, 3, "3"),
+        ):
+            state = read_state(bid_spec(False), {"page": str(page)})
+            found = page_of(session, own, state, count_cap=100)
+            assert (found.exact, found.total, found.pages, found.pages_text) == (exact, total, pages, text)
+        assert (
+            page_of(session, own, read_state(bid_spec(False), {}), count_cap=100).total_text
+            == "more than 100"
+        )
 
     for bad, param in (
         ("sort=credit_cents", "sort"),
@@ -551,3 +570,72 @@ def test_settlement_runs_are_for_the_oi_and_auditors(
         r = visit.get("/portal/settlement/runs")
         assert r.status_code == 403 and "holders read their statements" in _text(r)
         assert visit.get("/portal/settlement/runs/1/holders.csv").status_code == 403
+
+
+def test_an_lse_sees_its_own_allocations_and_distribution_and_downloads_them(
+    client: SyncClient, operator_key: str, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    lse, other = make_participant(role="lse"), make_participant(role="lse")
+    oi = bearer(operator_key)
+    for holder, mw in ((lse, "7.0"), (other, "3.0")):
+        body = {"holder_id": holder.id, "year": 2027, "month": 1, "period_class": "on_peak"}
+        r = client.post("/api/v1/holdings", json={**body, "source": "1", "sink": "3", "mw": mw}, headers=oi)
+        assert r.status_code == 201, r.text
+    visit = Visit(client)
+    visit.sign_in(lse.key)
+    r = visit.get("/portal/allocations?year=2027")
+    assert r.status_code == 200
+    rows = _tbody(r, "allocated-ftrs")
+    assert "7.0" in rows and "nsu_allocation" in rows and "3.0" not in rows
+    assert "No settled month in 2027" in _tbody(r, "distribution")
+    csv = visit.get("/portal/allocations/holdings.csv")
+    lines = csv.text.splitlines()
+    assert csv.headers["content-type"].startswith("text/csv") and len(lines) == 2
+    assert f",{lse.id}," in lines[1] and ",7.0," in lines[1]
+    assert visit.get("/portal/allocations/applications.csv").text.splitlines() == [
+        "id,kind,period,last_month,state,reason,ftrs"
+    ]
+    dist = visit.get("/portal/allocations/distribution.csv?year=2027").text.splitlines()
+    assert dist[0].startswith("year,month,run_id") and len(dist) == 1
+    assert visit.get("/portal/statement/hours.csv?year=2027&month=1").status_code == 404
+    assert visit.get("/portal/allocations?year=1999").status_code == 422
+    anonymous = Visit(client)
+    assert anonymous.get("/portal/allocations").status_code == 303
+    assert anonymous.get("/portal/allocations/holdings.csv").status_code == 303
+
+
+def test_portfolio_shows_own_holdings_and_offers_one_for_resale_by_the_bid_form(
+    client: SyncClient, operator_key: str, auction_id: int, make_participant: Callable[..., Member]
+) -> None:
+    lse, other = make_participant(role="lse"), make_participant(role="lse")
+    oi = bearer(operator_key)
+    for holder, mw in ((lse, "7.0"), (other, "3.0")):
+        body = {"holder_id": holder.id, "year": 2027, "month": 1, "period_class": "on_peak"}
+        r = client.post("/api/v1/holdings", json={**body, "source": "1", "sink": "3", "mw": mw}, headers=oi)
+        assert r.status_code == 201, r.text
+    visit = Visit(client)
+    visit.sign_in(lse.key)
+    page = visit.get("/portal/portfolio")  # the open auction's month by default
+    assert page.status_code == 200 and "2027-01" in page.text
+    held = _rows(page, "portfolio-on_peak")
+    assert len(held) == 1 and held[0][:5] == ["1 → 3", "obligation", "7.0", "7.0", "7.0"]
+    assert "3.0" not in _tbody(page, "portfolio-on_peak")
+    assert "No off_peak FTR held" in _tbody(page, "portfolio-off_peak")
+    csv = visit.get("/portal/portfolio.csv?year=2027&month=1").text.splitlines()
+    assert len(csv) == 2 and str(lse.id) in csv[1] and str(other.id) not in csv[1].split(",")[:1]
+    link = unescape(re.search(r'class="offer" href="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+    form = visit.get(link)
+    assert '<option value="sell" selected>' in form.text and 'value="7.0"' in form.text
+    offer = {"side": "sell", "period_class": "on_peak", "source": "1", "sink": "3", "hedge": "obligation"}
+    too_much = visit.post(f"/portal/auctions/{auction_id}/bids", {**offer, "mw": "70.0", "price": "5.00"})
+    assert too_much.status_code == 422 and 'id="bid-error"' in too_much.text
+    r = visit.post(f"/portal/auctions/{auction_id}/bids", {**offer, "mw": "7.0", "price": "5.00"})
+    assert r.status_code == 303, r.text
+    bids = client.get(f"/api/v1/auctions/{auction_id}/bids", headers=lse.headers).json()["items"]
+    assert [(b["side"], b["mw"], b["price"]) for b in bids] == [("sell", "7.0", "5.00")]
+    outsider = Visit(client)
+    outsider.sign_in(other.key)
+    assert "7.0" not in _tbody(outsider.get("/portal/portfolio?year=2027&month=1"), "portfolio-on_peak")
+    auditor = Visit(client)
+    auditor.sign_in(make_participant(role="auditor").key)
+    assert auditor.get("/portal/portfolio").status_code == 403

@@ -246,11 +246,30 @@ def test_public_reads_posted_results_and_downloads_them(open_market: LiveServer,
 def test_lse_opens_its_statement(open_market: LiveServer, visit: Any) -> None:
     page = visit(open_market)
     sign_in(page, LSE, open_market)
-    page.get_by_role("link", name="Statement").click()
+    page.get_by_role("link", name="Allocations").click()
+    assert page.locator("#allocated-ftrs tbody tr").count() >= 1
+    settled = page.locator("#distribution tbody tr a")
+    assert settled.count() >= 1, page.locator("#distribution").inner_text()
+    assert_accessible(page)
+    shoot(page, "allocations")
+    dist = page.request.get(page.locator("#distribution-csv").get_attribute("href") or "")
+    assert dist.ok and len(dist.text().splitlines()) == settled.count() + 1
+    page.get_by_role("link", name="Portfolio").click()
+    offers = page.locator("a.offer")
+    assert offers.count() >= 1, page.locator("main").inner_text()
+    assert_accessible(page)
+    shoot(page, "portfolio")
+    offers.first.click()
+    assert page.locator("#side").input_value() == "sell" and page.locator("#mw").input_value()
+    page.go_back()
+    page.get_by_role("link", name="Allocations").click()
+    page.locator("#distribution tbody tr a").last.click()
     assert "Target allocation" in page.locator("#statement-totals").inner_text()
     assert page.locator("#payout-ratio").inner_text().strip()
     page.locator("#statement-chart canvas").first.wait_for()
     assert page.locator("#statement-hours tbody tr").count() > 0
+    hours = page.request.get(page.locator("#statement-hours-csv").get_attribute("href") or "")
+    assert hours.ok and hours.text().startswith("hour_ending,target_allocation,credit,payout_ratio")
     shoot(page, "statement")
 
 
@@ -298,6 +317,8 @@ def test_every_page_shows_a_participant_only_its_own_private_data(
         f"/portal/path-price?auction_id={posted}&period_class=on_peak&source=189&sink=121",
         f"/portal/results/{posted}/network",
         "/portal/networks",
+        "/portal/allocations",
+        *(["/portal/portfolio"] if who != TO else []),
         *(f"/portal/auctions/{aid}?sort=price&dir=desc" for aid in ids.values()),
     ]
     for url in pages:
@@ -309,6 +330,10 @@ def test_every_page_shows_a_participant_only_its_own_private_data(
     for private in ("/portal/participants", "/portal/audit", "/portal/audit.csv"):
         response = page.goto(private)
         assert response is not None and response.status == 403, private
+    me = api(open_market, who, "/api/v1/participants/me")["id"]
+    allocated = page.request.get("/portal/allocations/holdings.csv").text().splitlines()
+    holder = allocated[0].split(",").index("holder_id")
+    assert {line.split(",")[holder] for line in allocated[1:]} <= {str(me)}
     page.goto("/portal")
     rows = page.locator("#my-holdings tbody tr")
     assert rows.count() == max(own_holdings, 1)
@@ -316,7 +341,7 @@ def test_every_page_shows_a_participant_only_its_own_private_data(
     assert statement is not None and statement.status in (200, 404)
     if statement.status == 200:
         link = page.get_by_role("link", name="The API's CSV of the hours").get_attribute("href") or ""
-        assert f"/statements/{api(open_market, who, '/api/v1/participants/me')['id']}/" in link
+        assert f"/statements/{me}/" in link
 
 
 def test_operator_pages_for_participants_and_networks(open_market: LiveServer, visit: Any) -> None:
