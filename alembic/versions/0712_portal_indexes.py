@@ -3,8 +3,8 @@
 The portal's "my bids" table reads one page of a participant's bids of one auction; without this
 index both databases scan every bid of the auction (100,000 rows) to count and sort them.
 
-Revision ID: 0711_portal_indexes
-Revises: 0702_pricing_point_sort_key
+Revision ID: 0712_portal_indexes
+Revises: 0711_rate_limit_bucket
 Create Date: 2026-12-03 17:20:00.000000
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0711_portal_indexes"
-down_revision: str | None = "0702_pricing_point_sort_key"
+revision: str = "0712_portal_indexes"
+down_revision: str | None = "0711_rate_limit_bucket"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
