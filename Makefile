@@ -3,8 +3,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The suite runs in one process per core (at most 4); TEST_PARALLEL= runs it in one process.
-TEST_PARALLEL ?= --numprocesses=auto --maxprocesses=4 --dist=loadgroup
+# The suite runs in one process per core (at most 4), a test file per process; TEST_PARALLEL= runs it in one process.
+TEST_PARALLEL ?= --numprocesses=auto --maxprocesses=4 --dist=loadfile
 
 .PHONY: install install-dev demo serve test lint typecheck bench clean
 

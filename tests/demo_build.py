@@ -2,8 +2,8 @@
 
 Building the demo market takes tens of seconds (it clears, posts, settles and forecasts a month), so
 the browser journeys (which copy the file for each live server) and the "a fresh process prints no
-solver banner" check read the same build. Tests that use it carry ``xdist_group("demo")`` so that a
-parallel run builds it once, on one worker.
+solver banner" check read the same build. They are in one file (tests/browser/test_journeys.py), and
+a parallel run sends a whole file to one process (``--dist=loadfile``), so the demo is built once.
 """
 
 from __future__ import annotations

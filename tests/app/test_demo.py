@@ -28,7 +28,7 @@ from app.settings import Environment, Settings
 from app.tables import metadata
 from market_calendar import month_hour_index
 from tests.app.http import SyncClient, sync_client
-from tests.demo_build import KEY_LINE, DemoBuild
+from tests.demo_build import KEY_LINE
 
 ROWS_THAT_MAY_GROW = {"api_key", "audit_log", "audit_head", "audit_sub_log", "audit_sub_head"}
 """Keys are issued on every run (stored hashed, the old ones cannot be shown again)."""
@@ -190,11 +190,3 @@ def test_revenue_is_allocated_by_the_entered_requirements(demo: Demo) -> None:
     assert [s["owner_id"] for s in own.json()["shares"]] == [to_b], "an owner sees its own share"
     trader = demo.client.get(url, headers=demo.keys["Demo Trader A"])
     assert trader.status_code == 200 and trader.json()["shares"] == [], "a trader sees no owner's share"
-
-
-@pytest.mark.xdist_group("demo")
-def test_a_fresh_demo_process_prints_no_solver_banner(demo_build: DemoBuild) -> None:
-    """``make demo`` runs ``ftr demo`` in a new process: its clearing and simulator print no HiGHS banner."""
-    assert demo_build.returncode == 0, demo_build.stderr
-    assert "API keys" in demo_build.stdout
-    assert "HiGHS" not in demo_build.stdout and "HiGHS" not in demo_build.stderr

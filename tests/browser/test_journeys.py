@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LiveServer
+from tests.demo_build import DemoBuild
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo"), pytest.mark.timeout(180, func_only=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180, func_only=True)]
 
 TRADER_A, TRADER_B, LSE, TO, AUDITOR, OI = (
     "Demo Trader A",
@@ -384,3 +385,14 @@ def test_operator_pages_for_participants_and_networks(open_market: LiveServer, v
     href = runs.first.locator("a.ftr-differences").get_attribute("href") or ""
     differences = page.request.get(href)
     assert differences.ok and differences.text().startswith("participant_id,hour_ending,ftr_id")
+
+
+def test_a_fresh_demo_process_prints_no_solver_banner(demo_build: DemoBuild) -> None:
+    """``make demo`` runs ``ftr demo`` in a new process: its clearing and simulator print no HiGHS banner.
+
+    Here (not in tests/app/test_demo.py) because it reads the same build as the journeys: the suite
+    runs a file per process (``--dist=loadfile``), so the demo is built once.
+    """
+    assert demo_build.returncode == 0, demo_build.stderr
+    assert "API keys" in demo_build.stdout
+    assert "HiGHS" not in demo_build.stdout and "HiGHS" not in demo_build.stderr
