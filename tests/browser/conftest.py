@@ -177,8 +177,11 @@ class Watch:
         return [*unexpected, *(f"request to another origin: {u}" for u in self.foreign_requests)]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+    # open, so it must close before the process goes on to other files (a parallel run sends other
+    # test files to the same process, and asyncio.run() refuses to start inside a running loop).
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
