@@ -56,8 +56,12 @@ class AuctionRepository:
             return None
         return rows[0][0], [row[1] for row in rows], str(rows[0][2])
 
-    def list_readable(self, caller: Caller, *, limit: int, offset: int) -> tuple[Sequence[Auction], int]:
+    def list_readable(
+        self, caller: Caller, *, limit: int, offset: int, year: int | None = None
+    ) -> tuple[Sequence[Auction], int]:
         stmt = self._readable(caller)
+        if year is not None:
+            stmt = stmt.where(Auction.year == year)
         total = self.session.exec(select(func.count()).select_from(stmt.subquery())).one()
         rows = self.session.exec(
             stmt.order_by(col(Auction.year), col(Auction.month)).limit(limit).offset(offset)

@@ -163,10 +163,25 @@ class AuctionService:
         return self._view(auction, now)
 
     def list_readable(
-        self, caller: Caller, *, limit: int, offset: int, now: datetime
+        self,
+        caller: Caller,
+        *,
+        limit: int,
+        offset: int,
+        now: datetime,
+        year: int | None = None,
+        status: AuctionStatus | None = None,
     ) -> tuple[list[AuctionView], int]:
-        rows, total = self.repo.list_readable(caller, limit=limit, offset=offset)
-        return [self._view(a, now) for a in rows], total
+        """The auctions the caller may read, by month; ``status`` filters on the effective status at
+        ``now`` (the status the API shows: an open auction whose window has passed is closed)."""
+        if status is None:
+            rows, total = self.repo.list_readable(caller, limit=limit, offset=offset, year=year)
+            return [self._view(a, now) for a in rows], total
+        # The effective status depends on the clock, so it is filtered on the views; a market holds
+        # one auction a month, so reading the readable ones whole stays small.
+        every, _ = self.repo.list_readable(caller, limit=1_000_000, offset=0, year=year)
+        views = [v for v in (self._view(a, now) for a in every) if v.status is status]
+        return views[offset : offset + limit], len(views)
 
     def _transition(self, auction_id: int, target: AuctionStatus, now: datetime) -> Auction:
         auction = self.repo.lock(auction_id)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
 
-from api_schemas.auctions import AuctionCreate, AuctionPublic
+from fastapi import APIRouter, Query, status
+
+from api_schemas.auctions import AuctionCreate, AuctionPublic, AuctionStatusName
 from api_schemas.common import Page
+from app.auctions.lifecycle import AuctionStatus
 from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
 from app.audit.service import actor_of
@@ -35,11 +38,27 @@ def create_auction(
 
 @router.get("", response_model=Page[AuctionPublic])
 def list_auctions(
-    caller: CurrentParticipant, session: SessionDep, clock: ClockDep, page: PageDep
+    caller: CurrentParticipant,
+    session: SessionDep,
+    clock: ClockDep,
+    page: PageDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="only auctions of this year")] = None,
+    in_status: Annotated[
+        AuctionStatusName | None,
+        Query(
+            alias="status",
+            description="only auctions in this status at the server clock (as each auction shows it)",
+        ),
+    ] = None,
 ) -> Page[AuctionPublic]:
-    """Auctions by month (drafts only for the OI and auditors)."""
+    """Auctions by month (drafts only for the OI and auditors), optionally of one year and status."""
     views, total = AuctionService(session).list_readable(
-        caller, limit=page.limit, offset=page.offset, now=clock.now()
+        caller,
+        limit=page.limit,
+        offset=page.offset,
+        now=clock.now(),
+        year=year,
+        status=AuctionStatus(in_status.value) if in_status is not None else None,
     )
     return Page(items=[auction_public(v) for v in views], total=total, limit=page.limit, offset=page.offset)
 

@@ -127,3 +127,34 @@ class TestLifecycle:
         for path in ("", "/open", "/close"):
             method = client.get if path == "" else client.post
             assert method(f"/api/v1/auctions/987654{path}", headers=bearer(operator_key)).status_code == 404
+
+
+class TestListFilters:
+    def test_by_year_and_by_the_status_the_clock_gives(
+        self, client: SyncClient, operator_key: str, auction_id: int, network_id: int, clock: FixedClock
+    ) -> None:
+        oi = bearer(operator_key)
+        body = {"year": 2027, "month": 2, "network_version_id": network_id}
+        february = client.post("/api/v1/auctions", json=body, headers=oi).json()["id"]
+
+        def ids(query: str) -> list[int]:
+            r = client.get(f"/api/v1/auctions?{query}", headers=oi)
+            assert r.status_code == 200, r.text
+            page = r.json()
+            assert page["total"] == len(page["items"])
+            return [a["id"] for a in page["items"]]
+
+        assert ids("status=open") == [auction_id]
+        assert ids("status=draft") == [february]
+        assert ids("year=2027") == [auction_id, february]
+        assert ids("year=2026") == []
+        clock.set(JANUARY_2027_CLOSES)
+        assert ids("status=open") == [], "the window passed: the January auction shows as closed"
+        assert ids("status=closed&year=2027") == [auction_id]
+
+    def test_unknown_status_is_refused_with_the_accepted_list(
+        self, client: SyncClient, operator_key: str
+    ) -> None:
+        r = client.get("/api/v1/auctions?status=running", headers=bearer(operator_key))
+        assert r.status_code == 422
+        assert "open" in r.text and "posted" in r.text
