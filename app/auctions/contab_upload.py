@@ -44,7 +44,8 @@ def file_name(raw: str | None, media_type: str) -> str:
     base = PureWindowsPath(PurePosixPath(raw or "").name).name.strip()[:MAX_NAME]
     if base:
         return base
-    return "contab.csv" if MEDIA_KINDS.get(media_type) == "csv" else "contab.m"
+    kind = MEDIA_KINDS.get(media_type)
+    return f"contab.{kind}" if kind else "contab"
 
 
 def read_contab_upload(document: str, raw_name: str | None, data: bytes, media_type: str) -> ContabFile:
