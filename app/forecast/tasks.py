@@ -98,12 +98,14 @@ def forecast_auction(ctx: JobContext, *, workers: int = DEFAULT_WORKERS) -> None
         if req.scenarios is None
         else [OutageScenario(s.id, tuple(s.branch_ids), s.probability) for s in req.scenarios]
     )
+    base_result = take_base_run(snap.base_run_key)
     ctx.progress(
         "simulate",
         rows=len(snap.ftrs),
         fraction=0.1,
         line=f"simulating {snap.year}-{snap.month:02d} for {len(snap.ftrs)} FTR positions, "
-        + ("automatic outage scenarios" if scenarios is None else f"{len(scenarios)} outage scenarios"),
+        + ("automatic outage scenarios" if scenarios is None else f"{len(scenarios)} outage scenarios")
+        + ("; the base case already simulated in this process is used" if base_result is not None else ""),
     )
     report = forecast_month(
         snap.network,
@@ -117,7 +119,7 @@ def forecast_auction(ctx: JobContext, *, workers: int = DEFAULT_WORKERS) -> None
         top_n=req.top_n,
         settings=SimulationSettings(seed=req.seed, workers=workers),
         contingencies=snap.contingencies,
-        base_result=take_base_run(snap.base_run_key),
+        base_result=base_result,
     )
     document = report_document(report)
     ctx.progress("store", fraction=0.95)

@@ -178,6 +178,7 @@ def test_settled_month_is_the_forecasts_base_case_with_n_1(demo: Demo) -> None:
     previous = _auctions(demo, "Demo OI")[demo.previous]
     assert previous["contingency_set"] == "all_n_1"
     (job,) = demo.client.get(f"/api/v1/auctions/{previous['id']}/forecast-jobs", headers=oi).json()["items"]
+    assert any("the base case already simulated in this process is used" in line for line in job["log"])
     base = {s["scenario_id"]: s for s in job["report"]["scenarios"]}["base"]
     py, pm = demo.previous
     runs = demo.client.get(f"/api/v1/settlement/months/{py}/{pm}/runs", headers=oi).json()
