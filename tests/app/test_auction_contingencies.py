@@ -303,3 +303,8 @@ class TestContabFile:
         assert binding & {"1", "2", "3"}, results["binding_constraints"]
         awarded = sum(float(a["mw"]) for a in results["awards"] if a["source"] == "1" and a["sink"] == "3")
         assert abs(awarded - 70.0) > 1e-9, "the clearing differs from the base case's 70 MW on 1->3"
+        page = client.get(f"/portal/results/{aid}/network")  # the posted model, public
+        assert page.status_code == 200
+        assert '<span id="contab-file">contab.csv</span>' in page.text
+        assert hashlib.sha256(CONTAB_CSV.encode()).hexdigest() in page.text
+        assert "1 generator outages not secured" in page.text
