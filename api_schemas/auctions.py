@@ -133,6 +133,40 @@ class AuctionCreate(AuctionBase, RequestModel):
         return self
 
 
+class ContingencySetUpdate(RequestModel):
+    """A new contingency set for a draft auction (JSON form; a contab file is sent as the body instead)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"contingency_set": "list", "contingencies": [{"id": "c1", "branches": ["1"]}]}]
+        },
+    )
+    contingency_set: ContingencySetName
+    contingencies: list[ContingencyIn] = Field(
+        default_factory=list, max_length=100_000, description="the contingencies of contingency_set=list"
+    )
+
+    @model_validator(mode="after")
+    def _contingencies_only_for_a_list(self) -> ContingencySetUpdate:
+        if self.contingency_set is ContingencySetName.LIST and not self.contingencies:
+            raise ValueError("contingency_set 'list' needs at least one entry in 'contingencies'")
+        if self.contingency_set is not ContingencySetName.LIST and self.contingencies:
+            raise ValueError("'contingencies' are given only with contingency_set 'list'")
+        return self
+
+
+class ContabFilePublic(BaseModel):
+    """The MATPOWER change table an auction's ``list`` was read from."""
+
+    name: str = Field(description="the file's name as uploaded")
+    sha256: str = Field(description="SHA-256 (hex) of the file's bytes")
+    generator_outages: int = Field(
+        description="generator-outage rows read and not secured: they do not change an FTR's flows "
+        "(docs/rules.md)"
+    )
+
+
 class ClassAuctionPublic(BaseModel):
     id: int
     period_class: PeriodClassName
@@ -141,6 +175,9 @@ class ClassAuctionPublic(BaseModel):
 
 class AuctionPublic(AuctionBase):
     id: int
+    contab_file: ContabFilePublic | None = Field(
+        default=None, description="the change table file the contingency list was read from, if any"
+    )
     status: AuctionStatusName = Field(description="effective status at the server clock")
     opens_at: datetime = Field(description="00:00 EPT, 15th business day before the month (OA 7.1.2)")
     closes_at: datetime = Field(description="00:00 EPT, 10th business day before the month (OA 7.1.2)")

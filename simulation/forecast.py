@@ -156,17 +156,27 @@ def forecast_revenue_adequacy(
     auto_probability: float = 0.05,
     top_n: int = 10,
     settings: SimulationSettings | None = None,
+    base_result: DayAheadResult | None = None,
 ) -> RevenueAdequacyReport:
     """Forecast the payout of ``ftrs`` over ``hours`` (see module doc).
 
     ``base`` must hold the period's topology under key ``()`` and price every FTR source and
     sink; ``topology_for(outages)`` builds the constraint model with extra ``outages``;
     ``hour_classes[h]`` is the period class of ``hours[h]``; ``outageable_branches`` are the
-    constraint ids that name a branch (candidates for automatic scenarios).
+    constraint ids that name a branch (candidates for automatic scenarios). ``base_result``, when
+    given, is the base run already simulated by the caller (``simulate_hours`` of ``base``, or of
+    inputs differing only in pricing more points, over ``hours`` with ``settings``) and is used
+    instead of simulating it again; its hours must be ``hours``.
     """
     run = settings or SimulationSettings()
     if len(hour_classes) != len(hours):
         raise ValueError(f"{len(hour_classes)} hour classes for {len(hours)} hours")
+    if base_result is not None:
+        if base_result.hour_endings != tuple(hours):
+            raise ValueError("the given base run does not cover the forecast's hours")
+        base = replace(
+            base, point_ids=base_result.inputs.point_ids, point_weights=base_result.inputs.point_weights
+        )
     point_index = {p: i for i, p in enumerate(base.point_ids)}
     for f in ftrs:
         for point in (f.source, f.sink):
@@ -177,7 +187,8 @@ def forecast_revenue_adequacy(
     active = np.array([[c == f.period_class for f in ftrs] for c in hour_classes], dtype=bool).reshape(
         len(hours), len(ftrs)
     )
-    base_result = simulate_hours(base, hours, run)
+    if base_result is None:
+        base_result = simulate_hours(base, hours, run)
     if scenarios is None:
         scenarios = _auto_scenarios(base_result, outageable_branches, n_auto, auto_probability)
     total_p = sum(s.probability for s in scenarios)

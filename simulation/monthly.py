@@ -101,6 +101,7 @@ def forecast_month(
     settings: SimulationSettings | None = None,
     enforce_pmin: bool = False,
     contingencies: Contingencies = (),
+    base_result: DayAheadResult | None = None,
 ) -> RevenueAdequacyReport:
     """Revenue-adequacy forecast of ``ftrs`` for a month (``period_class`` ``on_peak``/``off_peak``).
 
@@ -111,7 +112,9 @@ def forecast_month(
 
     ``contingencies`` is the auction's contingency set (the clearing's ``engine_contingencies``
     form): every run imposes its post-contingency rows, so a shortfall from N-1 congestion is
-    attributed to its (constraint, contingency) pair.
+    attributed to its (constraint, contingency) pair. ``base_result`` is the base run when the caller
+    has already simulated it (:func:`simulate_month` with the same network, conditions, contingencies
+    and settings; it may price more points): the month is then simulated once less.
     """
     hours = month_hours(year, month)
     points = sorted({p for f in ftrs for p in (f.source, f.sink)})
@@ -142,4 +145,5 @@ def forecast_month(
         auto_probability=auto_probability,
         top_n=top_n,
         settings=settings,
+        base_result=base_result,
     )

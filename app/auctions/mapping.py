@@ -10,6 +10,7 @@ from api_schemas.auctions import (
     AuctionPublic,
     AuctionStatusName,
     ClassAuctionPublic,
+    ContabFilePublic,
     ContingencyIn,
     ContingencySetName,
     PeriodClassName,
@@ -36,6 +37,13 @@ def auction_public(view: AuctionView) -> AuctionPublic:
         loop_flow_mw={k: Decimal(v) for k, v in json.loads(a.loop_flow).items()},
         contingency_set=ContingencySetName(a.contingency_set),
         contingencies=[ContingencyIn(id=cid, branches=b) for cid, b in json.loads(a.contingencies)],
+        contab_file=(
+            ContabFilePublic(
+                name=a.contab_name, sha256=a.contab_sha256, generator_outages=a.contab_generator_outages
+            )
+            if a.contab_name is not None and a.contab_sha256 is not None
+            else None
+        ),
         status=AuctionStatusName(view.status.value),
         opens_at=a.opens_at,
         closes_at=a.closes_at,

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from app.auctions.contab_upload import ContabFile, read_contab_upload
 from app.auctions.lifecycle import (
     ALLOWED_TRANSITIONS,
     AuctionAction,
@@ -116,11 +117,15 @@ class AuctionService:
         now: datetime,
         contingency_set: str = "network",
         contingencies: Sequence[tuple[str, Sequence[str]]] = (),
+        contab: ContabFile | None = None,
     ) -> AuctionView:
         """Create the month's auction (draft) with its on-peak and off-peak class auctions (OA 7.3.4).
 
         ``contingency_set`` (``network``, ``none``, ``all_n_1``, ``list``) chooses what the clearing checks;
-        ``contingencies`` are the ``(id, branch ids)`` of a ``list``."""
+        ``contingencies`` are the ``(id, branch ids)`` of a ``list``; ``contab``, a change table read
+        for the version, gives the ``list`` instead (and its name and digest are kept)."""
+        if contab is not None:
+            contingency_set, contingencies = "list", contab.contingencies
         version = NetworkRepository(self.session).get(network_version_id)
         if version is None:
             raise ValidationFailed(
@@ -150,11 +155,91 @@ class AuctionService:
             contingencies=json.dumps([[cid, list(branches)] for cid, branches in contingencies]),
             created_at=now,
         )
+        _keep_contab(auction, contab)
         classes = [
             ClassAuction(auction_id=0, period_class=cls.value, hours=hour_count(year, month, cls))
             for cls in (PeriodClass.ON_PEAK, PeriodClass.OFF_PEAK)
         ]
-        return self._view(self.repo.add(auction, classes), now)
+        created = self.repo.add(auction, classes)
+        if contab is not None:
+            self._audit_contingencies(created, now, contab, "system")
+        return self._view(created, now)
+
+    def set_contingencies(
+        self,
+        auction_id: int,
+        now: datetime,
+        *,
+        contingency_set: str,
+        contingencies: Sequence[tuple[str, Sequence[str]]] = (),
+        actor: str = "system",
+    ) -> AuctionView:
+        """Replace a draft auction's contingency set with a named set or a list."""
+        auction, document = self._editable(auction_id, now)
+        check_contingencies(document, contingency_set, contingencies)
+        return self._store_contingencies(auction, now, contingency_set, contingencies, None, actor)
+
+    def set_contab(
+        self, auction_id: int, now: datetime, *, name: str | None, data: bytes, media_type: str, actor: str
+    ) -> AuctionView:
+        """Replace a draft auction's contingency set with a MATPOWER change table's branch outages."""
+        auction, document = self._editable(auction_id, now)
+        contab = read_contab_upload(document, name, data, media_type)
+        check_contingencies(document, "list", contab.contingencies)
+        return self._store_contingencies(auction, now, "list", contab.contingencies, contab, actor)
+
+    def _editable(self, auction_id: int, now: datetime) -> tuple[Auction, str]:
+        """The locked draft auction and its network document. Only a draft may change its contingency
+        set: from opening on, participants bid against the model the auction announced (409 naming the
+        status otherwise)."""
+        auction = self.repo.lock(auction_id)
+        if auction is None:
+            raise NotFound(f"auction {auction_id} not found")
+        stored = AuctionStatus(auction.status)
+        if stored is not AuctionStatus.DRAFT:
+            shown = effective_status(stored, auction.closes_at, now)
+            raise InvalidStateTransition(
+                f"auction {auction_id} is {shown.value}: its contingency set can be changed only while it "
+                "is a draft (before it is opened)",
+                extensions={"current_status": shown.value},
+            )
+        version = NetworkRepository(self.session).get(auction.network_version_id)
+        assert version is not None  # a foreign key
+        return auction, version.document
+
+    def _store_contingencies(
+        self,
+        auction: Auction,
+        now: datetime,
+        contingency_set: str,
+        contingencies: Sequence[tuple[str, Sequence[str]]],
+        contab: ContabFile | None,
+        actor: str,
+    ) -> AuctionView:
+        auction.contingency_set = contingency_set
+        auction.contingencies = json.dumps([[cid, list(branches)] for cid, branches in contingencies])
+        _keep_contab(auction, contab)
+        saved = self.repo.save(auction)
+        self._audit_contingencies(saved, now, contab, actor)
+        return self._view(saved, now)
+
+    def _audit_contingencies(
+        self, auction: Auction, now: datetime, contab: ContabFile | None, actor: str
+    ) -> None:
+        record_audit(
+            self.session,
+            actor,
+            "auction.contingencies_set",
+            {
+                "auction_id": auction.id,
+                "contingency_set": auction.contingency_set,
+                "contingencies": len(json.loads(auction.contingencies)),
+                "contab_file": None if contab is None else contab.name,
+                "contab_sha256": None if contab is None else contab.sha256,
+                "contab_generator_outages": 0 if contab is None else contab.generator_outages,
+            },
+            at=now,
+        )
 
     def get_readable(self, caller: Caller, auction_id: int, now: datetime) -> AuctionView:
         auction = self.repo.readable(caller, auction_id)
@@ -277,3 +362,10 @@ class AuctionService:
                 },
             )
         return BiddingAuction(auction, {c.period_class: c for c in classes}, network_hash)
+
+
+def _keep_contab(auction: Auction, contab: ContabFile | None) -> None:
+    """Record (or clear) the change table file a ``list`` set was read from."""
+    auction.contab_name = None if contab is None else contab.name
+    auction.contab_sha256 = None if contab is None else contab.sha256
+    auction.contab_generator_outages = 0 if contab is None else contab.generator_outages

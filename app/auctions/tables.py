@@ -44,6 +44,14 @@ class Auction(SQLModel, table=True):
     contingencies: str = Field(
         default="[]", sa_column=sa.Column(sa.Text, nullable=False, server_default="[]")
     )
+    contab_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(255), nullable=True))
+    """The file name of the MATPOWER change table the ``list`` was read from (``None``: not a file)."""
+    contab_sha256: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    """SHA-256 (hex) of that file's bytes as uploaded."""
+    contab_generator_outages: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    """Generator-outage rows of that file: read and not secured (docs/rules.md)."""
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     opened_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime, nullable=True))

@@ -35,6 +35,7 @@ ACTIONS = (
     "bid.withdrawn",
     "window.opened",
     "window.closed",
+    "auction.contingencies_set",
     "clearing.run",
     "auction.posted",
     "holding.recorded",

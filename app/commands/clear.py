@@ -57,7 +57,7 @@ from auction.files import (
 from feasibility.progress import ProgressEvent, format_event
 from feasibility.result import ClearingOptions, Status
 from network.constraints import monitored_constraints
-from network.contab import is_contab_csv, read_contab
+from network.contab import is_contab_csv, read_contab_table
 from network.errors import NetworkError
 from network.model import Contingency, Network, PeriodConditions
 
@@ -206,7 +206,14 @@ def run(args: argparse.Namespace) -> int:
         elif args.contingencies:
             shared["contingencies"] = cont_path = Path(args.contingencies)
             if cont_path.suffix.lower() == ".m" or is_contab_csv(cont_path):
-                contingencies = read_contab(cont_path, net)
+                table = read_contab_table(cont_path, net)
+                contingencies = list(table.contingencies)
+                if table.generator_outages:
+                    print(
+                        f"ftr clear: {cont_path.name}: {len(table.generator_outages)} generator outage rows "
+                        "read and not secured (they do not change the network's flows; docs/rules.md)",
+                        file=sys.stderr,
+                    )
             else:
                 contingencies = read_contingencies(cont_path, branches)
         loop: dict[str, float] = {}

@@ -11,8 +11,11 @@ Steps (each idempotent: re-running adds nothing; an interrupted run resumes wher
    branch 73 on maintenance (:mod:`app.demo.book`), the LSE's allocated FTR (OA 5.2.2(b)), the
    seeded bid book, the close, clearing by the real engine, a revenue-adequacy forecast of the
    cleared auction (OA 7.4), posting (OA 7.3.7); then the month's day-ahead market simulated
-   hour by hour (every hour of the month, seed 0), its prices (with congestion components) and
-   congestion charges stored as settlement inputs, and the month settled (OA 5.2.5, 5.2.6);
+   hour by hour (every hour of the month, seed 0, the auction's scheduled outages and its N-1
+   contingency rows, imposed lazily as the clearing does), its prices (with congestion
+   components) and congestion charges stored as settlement inputs, and the month settled (OA
+   5.2.5, 5.2.6). That simulation is the forecast's base case exactly, so it runs once, before the
+   forecast, which takes it (:mod:`app.forecast.base_runs`) instead of simulating it again;
 4. the **upcoming month**: its auction, the LSE's allocation, opened, with its seeded bid book.
 
 A run killed midway is resumed by the next one: jobs it left unfinished are marked failed first
@@ -25,10 +28,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -45,8 +51,10 @@ from app.bids.service import BidService
 from app.clearing.flows import start_clearing
 from app.clearing.posting import post_auction
 from app.clock import Clock, FixedClock
+from app.contingency_sets import engine_contingencies
 from app.db import transaction
 from app.demo.book import LSE_ALLOCATION, MAINTENANCE_OUTAGES, DemoOrder, bid_book
+from app.forecast.base_runs import base_run_key, offer_base_run
 from app.forecast.flows import create_forecast_job
 from app.holdings.repository import HoldingRepository
 from app.holdings.service import HoldingService, key_from_query
@@ -67,6 +75,9 @@ from app.settlement.service import SettlementService
 from auction.ledger import Origin
 from market_calendar import bid_window
 from network.model import PeriodConditions
+
+if TYPE_CHECKING:  # the solver stack loads on first use
+    from simulation.market import DayAheadResult
 
 DEMO_CASE = "case_ACTIVSg200"
 OI, TRADER_A, TRADER_B, LSE, TO, TO_B, AUDITOR = (
@@ -102,7 +113,8 @@ FORECAST = ForecastRequest(
 N-1 row (branch 242 after the loss of 184). The auction cleared with full N-1, so the base case pays
 in full; with 184 out, N-2 rows bind that the auction did not model and the forecast shows a
 shortfall on a named constraint and contingency."""
-SIMULATION_SEED = 0
+SIMULATION_SEED = FORECAST.seed
+"""The settled month is the forecast's base case: the same seed, so one run serves both."""
 MAX_INPUT_ROWS = 1_000_000
 
 Say = Callable[[str], None]
@@ -283,7 +295,10 @@ def _forecast(engine: Engine, auction_id: int, oi: Caller, clock: Clock, status:
 
 
 def _previous_auction(engine: Engine, settings: Settings, year: int, month: int, version_id: int,
-                      callers: dict[str, Caller], say: Say) -> tuple[int, int | None]:  # fmt: skip
+                      callers: dict[str, Caller], say: Say
+                      ) -> tuple[int, int | None, DayAheadResult | None]:  # fmt: skip
+    """The previous month's auction, cleared, forecast and posted; and its simulated day-ahead month
+    when this run simulated it (before the forecast, which reuses it as its base case)."""
     oi = callers[OI]
     auction_id = _auction(engine, year, month, version_id, callers[LSE], oi)
     opens_at, closes_at = bid_window(year, month)
@@ -304,6 +319,10 @@ def _previous_auction(engine: Engine, settings: Settings, year: int, month: int,
         say(f"  {year}-{month:02d}: clearing ...")
         _clear(engine, auction_id, oi, FixedClock(closes_at + timedelta(hours=1)))
         status = AuctionStatus.CLEARED
+    simulated = None
+    if status is AuctionStatus.CLEARED and not _inputs_stored(engine, year, month):
+        simulated, key = _simulate_month(engine, auction_id, say)
+        offer_base_run(key, simulated)
     forecast_job_id = _forecast(engine, auction_id, oi, FixedClock(closes_at + timedelta(hours=2)), status)
     if status is AuctionStatus.CLEARED:
         say(f"  {year}-{month:02d}: cleared and forecast; posting")
@@ -315,7 +334,7 @@ def _previous_auction(engine: Engine, settings: Settings, year: int, month: int,
                 credit_floor_cents_per_mwh=settings.credit_floor_cents_per_mwh,
                 posted_by=oi.participant_id,
             )
-    return auction_id, forecast_job_id
+    return auction_id, forecast_job_id, simulated
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
@@ -326,32 +345,57 @@ def _csv(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _settlement_inputs(engine: Engine, year: int, month: int, version_id: int, oi: Caller, now: datetime,
-                       say: Say) -> None:  # fmt: skip
+def _inputs_stored(engine: Engine, year: int, month: int) -> bool:
     with transaction(engine) as session:
         repo = SettlementRepository(session)
-        if all(
+        return all(
             repo.latest_input(year, month, k.value) is not None
             for k in (InputKind.DA_PRICES, InputKind.DA_CONGESTION)
-        ):
-            return
-        version = session.get(NetworkVersion, version_id)
-        assert version is not None
-        network = network_from_document(version.document)
-    from simulation.frames import charges_frame, components_frame
+        )
+
+
+def _simulate_month(engine: Engine, auction_id: int, say: Say) -> tuple[DayAheadResult, str]:
+    """The auction's month in the day-ahead market, on its period conditions and contingency set (as
+    its forecast's base case), pricing every point; and the key its forecast finds it under."""
     from simulation.market import SimulationSettings
     from simulation.monthly import simulate_month
 
-    say(f"  {year}-{month:02d}: simulating the day-ahead market hour by hour ...")
+    with transaction(engine) as session:
+        auction = AuctionRepository(session).get(auction_id)
+        assert auction is not None
+        version = session.get(NetworkVersion, auction.network_version_id)
+        assert version is not None
+        network = network_from_document(version.document)
+        conditions = PeriodConditions(
+            scheduled_outages=tuple(json.loads(auction.scheduled_outages)),
+            loop_flow_mw={k: float(Decimal(v)) for k, v in json.loads(auction.loop_flow).items()},
+        )
+        contingencies = engine_contingencies(auction.contingency_set, json.loads(auction.contingencies))
+        key = base_run_key(auction, SIMULATION_SEED)
+        year, month = auction.year, auction.month
+    say(f"  {year}-{month:02d}: simulating the day-ahead market hour by hour (N-1 rows lazily) ...")
     result = simulate_month(
         network,
-        PeriodConditions(scheduled_outages=MAINTENANCE_OUTAGES),
+        conditions,
         year,
         month,
         settings=SimulationSettings(seed=SIMULATION_SEED, workers=2),
+        contingencies=contingencies,
     )
-    prices = components_frame(result)[["hour_ending", "node", "price", "congestion"]]
-    charges = charges_frame(result)
+    return result, key
+
+
+def _settlement_inputs(engine: Engine, year: int, month: int, auction_id: int, oi: Caller, now: datetime,
+                       simulated: DayAheadResult | None, say: Say) -> None:  # fmt: skip
+    """The month's day-ahead prices and congestion charges as settlement inputs (unless stored)."""
+    if _inputs_stored(engine, year, month):
+        return
+    from simulation.frames import charges_frame, components_frame
+
+    if simulated is None:  # an earlier run forecast the month but stopped before storing its inputs
+        simulated, _ = _simulate_month(engine, auction_id, say)
+    prices = components_frame(simulated)[["hour_ending", "node", "price", "congestion"]]
+    charges = charges_frame(simulated)
     for kind, frame in ((InputKind.DA_PRICES, prices), (InputKind.DA_CONGESTION, charges)):
         with transaction(engine) as session:
             SettlementService(session).upload(
@@ -395,10 +439,10 @@ def build_demo(
     oi = callers[OI]
     version_id = _network(engine, oi, now)
     prev_year, prev_month = previous_month(now)
-    previous_id, forecast_id = _previous_auction(
+    previous_id, forecast_id, simulated = _previous_auction(
         engine, settings, prev_year, prev_month, version_id, callers, say
     )
-    _settlement_inputs(engine, prev_year, prev_month, version_id, oi, now, say)
+    _settlement_inputs(engine, prev_year, prev_month, previous_id, oi, now, simulated, say)
     run_id = _settle(engine, prev_year, prev_month, oi, clock)
     year, month = upcoming
     open_id = _auction(engine, year, month, version_id, callers[LSE], oi)

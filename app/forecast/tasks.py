@@ -10,7 +10,8 @@ auction's month hour by hour in EPT with the auction's scheduled outages and loo
 case, then each outage scenario on top of it (see :mod:`simulation.forecast` for the maths). Every
 run imposes the contingency set the auction was cleared with (its ``contingency_set`` and
 ``contingencies`` columns, read as the clearing reads them), so N-1 congestion that underfunds FTRs
-shows up as a shortfall on a named (constraint, contingency) pair.
+shows up as a shortfall on a named (constraint, contingency) pair. A base run already simulated in
+this process for the same month and conditions (:mod:`app.forecast.base_runs`) is used, not redone.
 A failure stores no report; the job records the error.
 """
 
@@ -30,6 +31,7 @@ from app.auctions.repository import AuctionRepository
 from app.audit.service import actor_of, record_audit
 from app.contingency_sets import engine_contingencies
 from app.db import transaction
+from app.forecast.base_runs import base_run_key, take_base_run
 from app.forecast.positions import forecast_positions
 from app.forecast.report import report_document
 from app.jobs import JobContext, JobKind, finish, task
@@ -52,6 +54,7 @@ class _Snapshot:
     ftrs: tuple[FtrPosition, ...]
     request: ForecastRequest
     contingencies: Sequence[Contingency] | Literal["all"] | None
+    base_run_key: str
 
 
 def _snapshot(engine: Engine, job_id: int) -> _Snapshot:
@@ -62,6 +65,7 @@ def _snapshot(engine: Engine, job_id: int) -> _Snapshot:
         assert auction is not None and auction.id is not None
         version = session.get(NetworkVersion, auction.network_version_id)
         assert version is not None
+        request = ForecastRequest.model_validate_json(job.parameters)
         conditions = PeriodConditions(
             scheduled_outages=tuple(json.loads(auction.scheduled_outages)),
             loop_flow_mw={k: float(Decimal(v)) for k, v in json.loads(auction.loop_flow).items()},
@@ -72,8 +76,9 @@ def _snapshot(engine: Engine, job_id: int) -> _Snapshot:
             network=network_from_document(version.document),
             conditions=conditions,
             ftrs=forecast_positions(session, auction.id),
-            request=ForecastRequest.model_validate_json(job.parameters),
+            request=request,
             contingencies=engine_contingencies(auction.contingency_set, json.loads(auction.contingencies)),
+            base_run_key=base_run_key(auction, request.seed),
         )
 
 
@@ -93,12 +98,14 @@ def forecast_auction(ctx: JobContext, *, workers: int = DEFAULT_WORKERS) -> None
         if req.scenarios is None
         else [OutageScenario(s.id, tuple(s.branch_ids), s.probability) for s in req.scenarios]
     )
+    base_result = take_base_run(snap.base_run_key)
     ctx.progress(
         "simulate",
         rows=len(snap.ftrs),
         fraction=0.1,
         line=f"simulating {snap.year}-{snap.month:02d} for {len(snap.ftrs)} FTR positions, "
-        + ("automatic outage scenarios" if scenarios is None else f"{len(scenarios)} outage scenarios"),
+        + ("automatic outage scenarios" if scenarios is None else f"{len(scenarios)} outage scenarios")
+        + ("; the base case already simulated in this process is used" if base_result is not None else ""),
     )
     report = forecast_month(
         snap.network,
@@ -112,6 +119,7 @@ def forecast_auction(ctx: JobContext, *, workers: int = DEFAULT_WORKERS) -> None
         top_n=req.top_n,
         settings=SimulationSettings(seed=req.seed, workers=workers),
         contingencies=snap.contingencies,
+        base_result=base_result,
     )
     document = report_document(report)
     ctx.progress("store", fraction=0.95)

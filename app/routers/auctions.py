@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from api_schemas.auctions import AuctionCreate, AuctionPublic, AuctionStatusName
+from api_schemas.auctions import AuctionCreate, AuctionPublic, AuctionStatusName, ContingencySetUpdate
 from api_schemas.common import Page
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.mapping import auction_public
@@ -14,6 +16,7 @@ from app.auctions.service import AuctionService
 from app.audit.service import actor_of
 from app.bid_book import close_window
 from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
+from app.errors import FieldError, UploadFormatError, ValidationFailed
 
 router = APIRouter(prefix="/api/v1/auctions", tags=["auctions"])
 
@@ -89,3 +92,110 @@ def close_auction(
     return auction_public(
         close_window(session, auction_id, clock.now(), actor=actor_of(caller.participant_id))
     )
+
+
+_CONTAB_EXAMPLE = (
+    "label,probability,table,row,column,change_type,new_value\n"
+    "1,0.01,CT_TBRCH,2,BR_STATUS,CT_REP,0\n"
+    "2,0.01,CT_TGEN,1,GEN_STATUS,CT_REP,0\n"
+)
+_CONTINGENCY_SET_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ContingencySetUpdate"}},
+            "text/csv": {"schema": {"type": "string"}, "example": _CONTAB_EXAMPLE},
+            "text/x-matlab": {
+                "schema": {"type": "string"},
+                "example": "function chgtab = contab\ndefine_constants;\nchgtab = [\n"
+                "\t1\t0.01\tCT_TBRCH\t2\tBR_STATUS\tCT_REP\t0;\n];\n",
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                },
+            },
+        },
+    }
+}
+
+
+@router.put(
+    "/{auction_id}/contingency-set", response_model=AuctionPublic, openapi_extra=_CONTINGENCY_SET_BODY
+)
+async def set_contingency_set(
+    auction_id: ObjectId,
+    request: Request,
+    caller: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+    filename: Annotated[
+        str | None,
+        Query(max_length=255, description="the change table's file name (a raw body; `.m` or `.csv`)"),
+    ] = None,
+) -> AuctionPublic:
+    """Replace a draft auction's contingency set. OI only, while the auction is a draft.
+
+    JSON (``contingency_set`` and, for ``list``, ``contingencies``) as at creation, or a MATPOWER
+    change table (``contab``: a ``.m`` function or the seven-column CSV) as the body (``text/csv``,
+    ``text/x-matlab``, or any type with ``?filename=`` ending ``.m``/``.csv``) or as the multipart part
+    ``file``. A table's branch outages become a ``list`` set; its name and SHA-256 are kept; its
+    generator outages are not secured (docs/rules.md). A bad file is refused (422) naming file, row and
+    column; a non-draft auction is refused (409)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    actor = actor_of(caller.participant_id)
+    service = AuctionService(session)
+    if media_type == "application/json":
+        body = _json_update(await request.body())
+        view = await run_in_threadpool(
+            lambda: service.set_contingencies(
+                auction_id,
+                clock.now(),
+                contingency_set=body.contingency_set.value,
+                contingencies=[(c.id, c.branches) for c in body.contingencies],
+                actor=actor,
+            )
+        )
+    else:
+        name, data, sent_as = await _contab_body(request, media_type, filename)
+        view = await run_in_threadpool(
+            lambda: service.set_contab(
+                auction_id, clock.now(), name=name, data=data, media_type=sent_as, actor=actor
+            )
+        )
+    return auction_public(view)
+
+
+def _json_update(raw: bytes) -> ContingencySetUpdate:
+    try:
+        return ContingencySetUpdate.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "the contingency set is not valid",
+            errors=[
+                FieldError(".".join(["body", *(str(p) for p in e["loc"])]), e["msg"]) for e in exc.errors()
+            ],
+        ) from None
+
+
+async def _contab_body(
+    request: Request, media_type: str, filename: str | None
+) -> tuple[str | None, bytes, str]:
+    """``(file name, bytes, media type)`` of a change table sent raw or as the multipart part ``file``."""
+    if media_type != "multipart/form-data":
+        return filename, await request.body(), media_type
+    try:
+        async with request.form() as form:
+            part = form.get("file")
+            if part is None or isinstance(part, str):
+                raise UploadFormatError(
+                    "a multipart upload carries the change table as the part named 'file'"
+                )
+            own = (part.content_type or "").split(";")[0].strip().lower()
+            return filename or part.filename, await part.read(), own
+    except UploadFormatError:
+        raise
+    except Exception as exc:  # the multipart parser raises several unrelated types for a bad body
+        raise UploadFormatError(f"the multipart body cannot be read: {type(exc).__name__}") from exc

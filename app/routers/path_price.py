@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api_schemas.auctions import PeriodClassName
+from api_schemas.auctions import PeriodClassIn
 from api_schemas.bids import PointId
 from api_schemas.path_price import PathPricePublic
 from app.clearing.path_price import PathPriceService
@@ -20,7 +20,13 @@ def path_price(
     auction_id: ObjectId,
     source: Annotated[PointId, Query(description="receipt pricing point", examples=["1"])],
     sink: Annotated[PointId, Query(description="delivery pricing point", examples=["3"])],
-    period_class: Annotated[PeriodClassName, Query(alias="class", description="on_peak or off_peak")],
+    period_class: Annotated[
+        PeriodClassIn,
+        Query(
+            alias="class",
+            description="on_peak or off_peak (or as written: ONPEAK, on-peak, peak, OFFPEAK, ...)",
+        ),
+    ],
     caller: CurrentParticipant,
     session: SessionDep,
 ) -> PathPricePublic:

@@ -40,6 +40,7 @@ EXPECTED_FOR_OTHER: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/auctions/{auction_id}/path-price"): 404,
     ("POST", "/api/v1/auctions/{auction_id}/open"): 403,
     ("POST", "/api/v1/auctions/{auction_id}/close"): 403,
+    ("PUT", "/api/v1/auctions/{auction_id}/contingency-set"): 403,
     ("POST", "/api/v1/auctions/{auction_id}/clear"): 403,
     ("POST", "/api/v1/auctions/{auction_id}/post"): 403,
     ("GET", "/api/v1/auctions/{auction_id}"): 200,
@@ -100,6 +101,7 @@ OPERATOR_ONLY: list[tuple[str, str]] = [
     ("POST", "/api/v1/auctions"),
     ("POST", "/api/v1/auctions/{auction_id}/open"),
     ("POST", "/api/v1/auctions/{auction_id}/close"),
+    ("PUT", "/api/v1/auctions/{auction_id}/contingency-set"),
     ("POST", "/api/v1/auctions/{auction_id}/clear"),
     ("POST", "/api/v1/auctions/{auction_id}/post"),
     ("POST", "/api/v1/auctions/{auction_id}/forecast"),
@@ -147,6 +149,8 @@ def _body(method: str, path: str) -> dict[str, Any]:
         return {"json": {"mw": "1.0"}}
     if method == "PATCH":
         return {"json": {"credit_limit": "1.00"}}
+    if path.endswith("/contingency-set"):
+        return {"json": {"contingency_set": "none"}}
     if method == "PUT":
         return {"json": {"amount": "1.00"}}
     if path.endswith(("/decline", "/cancel", "/election", "/retry")):

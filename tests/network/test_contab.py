@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from network.contab import ContabError, is_contab_csv, read_contab
+from network.contab import (
+    ContabError,
+    GeneratorOutage,
+    is_contab_csv,
+    parse_contab,
+    read_contab,
+    read_contab_table,
+)
 from network.examples import three_bus
 from network.matpower import load_matpower, matpower_case_path
 from network.model import Contingency
@@ -67,12 +74,19 @@ class TestRefused:
     @pytest.mark.parametrize(
         ("line", "column", "expected"),
         [
-            ("1,0,CT_TGEN,2,8,CT_REP,0", "table", "only branch changes"),
+            ("1,0,CT_TBUS,2,8,CT_REP,0", "table", "CT_TBRCH (3) for a branch outage or CT_TGEN (2)"),
+            ("1,0,CT_TLOAD,2,8,CT_REP,0", "table", "CT_TBRCH (3) for a branch outage or CT_TGEN (2)"),
             ("1,0,CT_TBRCH,2,RATE_A,CT_REP,0", "column", "not a number or a known name"),
-            ("1,0,CT_TBRCH,2,6,CT_REP,0", "column", "only branch status changes"),
+            ("1,0,CT_TBRCH,2,6,CT_REP,0", "column", "expected BR_STATUS (11)"),
+            ("1,0,CT_TBRCH,2,GEN_STATUS,CT_REP,0", "column", "expected BR_STATUS (11)"),
+            ("1,0,CT_TGEN,2,BR_STATUS,CT_REP,0", "column", "expected GEN_STATUS (8)"),
+            ("1,0,CT_TGEN,2,PG,CT_REP,0", "column", "not a number or a known name"),
+            ("1,0,CT_TGEN,2,GEN_STATUS,CT_REL,0", "change_type", "only replaced values"),
+            ("1,0,CT_TGEN,2,GEN_STATUS,CT_REP,1", "new_value", "only outages"),
+            ("1,0,CT_TGEN,0,GEN_STATUS,CT_REP,0", "row", "not a generator row (1 or more)"),
             ("1,0,CT_TBRCH,2,BR_STATUS,CT_REL,0", "change_type", "only replaced values"),
             ("1,0,CT_TBRCH,2,BR_STATUS,2,0", "change_type", "only replaced values"),
-            ("1,0,CT_TBRCH,2,BR_STATUS,CT_REP,1", "new_value", "only branch outages"),
+            ("1,0,CT_TBRCH,2,BR_STATUS,CT_REP,1", "new_value", "only outages"),
             ("1,0,CT_TBRCH,0,BR_STATUS,CT_REP,0", "row", "not a branch row (1..3)"),
             ("1,0,CT_TBRCH,4,BR_STATUS,CT_REP,0", "row", "not a branch row (1..3)"),
             ("1,1.5,CT_TBRCH,1,BR_STATUS,CT_REP,0", "probability", "not in [0, 1]"),
@@ -90,7 +104,7 @@ class TestRefused:
         assert expected in str(err.value)
 
     def test_m_error_names_the_line_of_the_file(self, tmp_path: Path) -> None:
-        text = M_FILE.replace("7\t0\tCT_TBRCH\t3", "7\t0\tCT_TGEN\t3")
+        text = M_FILE.replace("7\t0\tCT_TBRCH\t3", "7\t0\tCT_TBUS\t3")
         with pytest.raises(ContabError, match=r"contab_small\.m, row 9, column 'table'"):
             read_contab(write(tmp_path, "contab_small.m", text), three_bus())
 
@@ -107,3 +121,39 @@ class TestRefused:
             read_contab(write(tmp_path, "u.m", "function t = u\nt = [\n1 0 3 1 11 1 0;\n"), three_bus())
         with pytest.raises(ContabError, match="listed twice"):
             read_contab(write(tmp_path, "d.csv", HEADER + "1,0,3,1,11,1,0\n1,0,3,1,11,1,0\n"), three_bus())
+
+
+class TestGeneratorOutages:
+    """CT_TGEN rows are read and checked but not secured: a generator outage leaves the DC network an
+    FTR's flows run on (PTDF, LODF) unchanged, so its post-contingency limit is the base case's."""
+
+    def test_generator_rows_are_returned_apart_and_form_no_contingency(self) -> None:
+        text = (
+            HEADER + "1,0,CT_TBRCH,1,BR_STATUS,CT_REP,0\n1,0,CT_TGEN,4,GEN_STATUS,CT_REP,0\n2,0,2,1,8,1,0\n"
+        )
+        table = parse_contab("mixed.csv", text, three_bus())
+        assert table.contingencies == (Contingency("1", ("1-2",)),)
+        assert table.generator_outages == (GeneratorOutage("1", 4, 3), GeneratorOutage("2", 1, 4))
+        assert table.generator_only_labels == ("2",)
+
+    def test_only_generator_rows_is_refused(self) -> None:
+        with pytest.raises(ContabError, match=r"g\.csv: the change table has no branch outage"):
+            parse_contab("g.csv", HEADER + "2,0,CT_TGEN,1,GEN_STATUS,CT_REP,0\n", three_bus())
+
+    def test_generator_row_checked_against_the_case(self) -> None:
+        net = load_matpower(matpower_case_path("case_ACTIVSg500"))
+        text = HEADER + "1,0,3,1,11,1,0\n2,0,CT_TGEN,91,GEN_STATUS,CT_REP,0\n"
+        with pytest.raises(
+            ContabError, match=r"x\.csv, row 3, column 'row': '91' is not a generator row \(1\.\.90\)"
+        ):
+            parse_contab("x.csv", text, net)
+
+    def test_matpower_table_with_generator_outages_reads(self) -> None:
+        net = load_matpower(matpower_case_path("case_ACTIVSg500"))
+        path = matpower_case_path("contab_ACTIVSg500")
+        table = read_contab_table(path, net)
+        rows = path.read_text().splitlines()
+        assert len(table.generator_outages) == sum("CT_TGEN" in ln for ln in rows if ln.startswith("\t"))
+        assert len(table.generator_outages) > 0
+        assert len(table.contingencies) == sum("CT_TBRCH" in ln for ln in rows if ln.startswith("\t"))
+        assert read_contab(path, net) == list(table.contingencies)

@@ -14,7 +14,7 @@ import pytest
 
 from network.model import Contingency
 from simulation.dcopf import OpfStatus, solve_dcopf
-from simulation.forecast import FtrPosition
+from simulation.forecast import FtrPosition, OutageScenario
 from simulation.monthly import forecast_month
 from simulation.network_adapter import constraint_model
 from simulation.offers import offer_stack
@@ -77,3 +77,25 @@ def test_forecast_names_the_n_1_constraint_of_the_shortfall() -> None:
     assert (top.constraint_id, top.contingency_id) == ("3", "1")
     short = report.classes[0].expected_target_allocation - report.scenarios[0].classes[0].hourly_credit
     assert top.expected_contribution == pytest.approx(short, rel=1e-6)
+
+
+def test_forecast_takes_a_base_run_simulated_before() -> None:
+    """A caller that simulated the month (every point priced, same contingencies and seed) hands the
+    run to the forecast: the report is the one the forecast makes on its own, scenarios included."""
+    from simulation.market import SimulationSettings
+    from simulation.monthly import simulate_month
+
+    ftrs = [FtrPosition("F", "alpha", "1", "3", 300.0, "on_peak")]
+    scenarios = [OutageScenario("out 2-3", ("2",), 0.1)]
+    run = SimulationSettings(seed=3)
+    own = forecast_month(NET, None, ftrs, 2026, 7, scenarios=scenarios, contingencies="all", settings=run)
+    month = simulate_month(NET, None, 2026, 7, settings=run, contingencies="all")
+    assert len(month.inputs.point_ids) == 3  # every point, more than the FTR's two
+    given = forecast_month(
+        NET, None, ftrs, 2026, 7, scenarios=scenarios, contingencies="all", settings=run, base_result=month
+    )
+    assert given == own
+    assert own.classes[0].expected_hourly_ratio < 1.0 - 1e-3  # the N-1 row binds in the base run
+
+    with pytest.raises(ValueError, match="does not cover the forecast's hours"):
+        forecast_month(NET, None, ftrs, 2026, 8, scenarios=[], contingencies="all", base_result=month)

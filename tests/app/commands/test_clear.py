@@ -155,12 +155,33 @@ class TestClearCommand:
         self, tmp_path: Path, net_file: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         out = tmp_path / "out"
-        table = "label,probability,table,row,column,change_type,new_value\n4,0,CT_TGEN,1,8,CT_REP,0\n"
+        table = "label,probability,table,row,column,change_type,new_value\n4,0,CT_TBUS,1,2,CT_REP,0\n"
         args = ["clear", "--network", str(net_file), "--bids", str(write(tmp_path, "bids.csv", BIDS))]
         args += ["--contingencies", str(write(tmp_path, "tab.csv", table)), "--out", str(out)]
         assert main(args) == 2
         assert "tab.csv, row 2, column 'table'" in capsys.readouterr().err
         assert not out.exists()
+
+    def test_generator_outages_are_read_reported_and_not_secured(
+        self, tmp_path: Path, net_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        header = "label,probability,table,row,column,change_type,new_value\n"
+        out = tmp_path / "out"
+        args = ["clear", "--network", str(net_file), "--bids", str(write(tmp_path, "bids.csv", BIDS))]
+        mixed = header + "4,0,3,1,11,1,0\n4,0,CT_TGEN,1,GEN_STATUS,CT_REP,0\n5,0,CT_TGEN,2,8,1,0\n"
+        assert (
+            main([*args, "--contingencies", str(write(tmp_path, "mixed.csv", mixed)), "--out", str(out)]) == 0
+        )
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["counts"]["contingencies"] == 1  # label 5 holds generator outages only
+        assert "mixed.csv: 2 generator outage rows read and not secured" in capsys.readouterr().err
+        only = header + "5,0,CT_TGEN,2,8,1,0\n"
+        other = tmp_path / "other"
+        assert (
+            main([*args, "--contingencies", str(write(tmp_path, "gen.csv", only)), "--out", str(other)]) == 2
+        )
+        assert "gen.csv: the change table has no branch outage" in capsys.readouterr().err
+        assert not other.exists()
 
     def test_cache_budget_is_recorded_and_gives_the_same_awards(self, tmp_path: Path) -> None:
         bids = "bid_id,participant,source,sink,mw,price\nX1,P,1,9,250,4\nX2,P,3,5,200,3\nX3,Q,9,1,80,1\n"
