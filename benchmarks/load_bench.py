@@ -42,6 +42,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from app.db import create_db_engine, transaction
+from app.db_pool import POOL_MAX_ENV, pool_max_per_process, server_max_connections
 from app.migrations import upgrade
 from app.participants.roles import Role
 from app.participants.service import ParticipantService
@@ -436,6 +437,9 @@ def main() -> int:
             "FTR_RATE_LIMIT_ADDRESS_PER_S": "0",
             "FTR_SECRET_KEY": SECRET,
             "BENCH_CLOCK_OFFSET_S": str(offset_s),
+            # the pools of the N processes share max_connections, as ftr serve --workers N sets them
+            POOL_MAX_ENV: os.environ.get(POOL_MAX_ENV)
+            or str(pool_max_per_process(server_max_connections(args.postgres) or 100, args.workers)),
         }
         server = subprocess.Popen(
             [
