@@ -67,8 +67,11 @@ class _NoResultRows(logging.Filter):
 _NO_RESULT_ROWS = _NoResultRows()
 
 
-def create_db_engine(database_url: str, *, connect_args: dict[str, Any] | None = None) -> Engine:
-    """Build the engine for ``database_url`` (SQLite file or PostgreSQL via psycopg)."""
+def create_db_engine(
+    database_url: str, *, connect_args: dict[str, Any] | None = None, pool_max: int = 40
+) -> Engine:
+    """Build the engine for ``database_url`` (SQLite file or PostgreSQL via psycopg); on PostgreSQL
+    the pool opens at most ``pool_max`` connections (see :mod:`app.db_pool`)."""
     logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NO_RESULT_ROWS)
     url = make_url(database_url)
     args: dict[str, Any] = dict(connect_args or {})
@@ -87,8 +90,8 @@ def create_db_engine(database_url: str, *, connect_args: dict[str, Any] | None =
         connect_args=args,
         hide_parameters=True,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=30,
+        pool_size=min(10, pool_max),
+        max_overflow=max(0, pool_max - 10),
         pool_timeout=60,
     )
 

@@ -100,6 +100,26 @@ def bearer_key(scope: Scope) -> str | None:
     return None
 
 
+class KeyedRoutes:
+    """:func:`needs_key` remembered per method and path (matching every route costs about a
+    millisecond of CPU a request); at most ``capacity`` answers, forgotten all at once when full."""
+
+    def __init__(self, routes: list[BaseRoute], capacity: int = 10_000) -> None:
+        self.routes = routes
+        self.capacity = capacity
+        self._known: dict[tuple[str, str], bool] = {}
+
+    def needs_key(self, scope: Scope) -> bool:
+        at = (str(scope.get("method", "")), str(scope["path"]))
+        found = self._known.get(at)
+        if found is None:
+            found = needs_key(scope, self.routes)
+            if len(self._known) >= self.capacity:
+                self._known.clear()
+            self._known[at] = found
+        return found
+
+
 class AuthGate:
     def __init__(
         self,
@@ -116,12 +136,12 @@ class AuthGate:
         self.verified = VerifiedKeys(pepper, key_cache_ttl_s)
         self.engine = engine
         self.pepper = pepper
-        self.routes = routes
+        self.routes = KeyedRoutes(routes)
         self.per_key = per_key
         self.failures = failures_per_address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not needs_key(scope, self.routes):
+        if scope["type"] != "http" or not self.routes.needs_key(scope):
             await self.app(scope, receive, send)
             return
         address = client_address(scope)

@@ -14,6 +14,7 @@ from app.api_docs import install_api_docs
 from app.audit.signing import register_signing_key
 from app.clock import Clock, MovableClock, SystemClock
 from app.db import create_db_engine
+from app.db_pool import in_flight_limit
 from app.gate import AuthGate
 from app.jobs import JobRunner, Runner
 from app.jobs.queue import Queue
@@ -66,7 +67,11 @@ def create_app(
 ) -> FastAPI:
     """Build the service. Refuses insecure settings outside development (see :mod:`app.settings`)."""
     settings = settings if settings is not None else Settings()
-    engine = engine if engine is not None else create_db_engine(settings.database_url)
+    engine = (
+        engine
+        if engine is not None
+        else create_db_engine(settings.database_url, pool_max=settings.db_pool_max)
+    )
     register_signing_key(engine, settings.audit_signing_key_file)
     register_store(engine, store_for(settings.settlement_store))
     if clock is None:
@@ -100,7 +105,9 @@ def create_app(
     app.state.jobs = jobs
     install_problem_handlers(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_request_bytes, timeout_s=settings.body_timeout_s)
-    app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)
+    app.add_middleware(
+        InFlightLimit, limit=in_flight_limit(settings.max_concurrent_requests, settings.db_pool_max)
+    )
     store = functools.partial(bucket, store=settings.rate_limit_store, engine=engine)
     app.add_middleware(
         AuthGate,

@@ -5,6 +5,8 @@ SQLite file under ``./data/``), ``FTR_SECRET_KEY`` (the pepper API keys are hash
 ``FTR_CREDIT_FLOOR_CENTS_PER_MWH`` (the per-MWh minimum of the credit rule, see
 :mod:`app.bids.credit`), ``FTR_MAX_REQUEST_BYTES`` and ``FTR_MAX_BULK_ROWS`` (upload limits),
 ``FTR_MAX_CONCURRENT_REQUESTS`` (requests inside the app at once, see :class:`app.limits.InFlightLimit`),
+``FTR_DB_POOL_MAX`` (PostgreSQL connections one process may open, default 40; set by ``ftr serve
+--workers N`` to a share of ``max_connections``, see :mod:`app.db_pool`),
 ``FTR_BODY_TIMEOUT_S`` (the deadline of a request body, see :class:`app.limits.BodyLimits`),
 ``FTR_SQLITE_WRITE_WAIT_S`` (how long a request's write waits for SQLite's write lock before a 503),
 ``FTR_MAX_CONCURRENT_BULK_UPLOADS`` (bulk uploads at once, see :class:`app.limits.ConcurrencyCap`),
@@ -95,6 +97,7 @@ class Settings(BaseSettings):
     audit_signing_key_file: Path | None = None
     job_workers: int = Field(default=1, ge=1)
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
+    db_pool_max: int = Field(default=40, ge=2, le=1000)
     sqlite_write_wait_s: float = Field(default=5.0, gt=0, le=60)
     body_timeout_s: float = Field(default=30.0, gt=0, le=3600)
     rate_limit_address_per_s: float = Field(default=100.0, ge=0)

@@ -42,10 +42,12 @@ import numpy as np
 import sqlalchemy as sa
 
 from app.db import create_db_engine, transaction
+from app.db_pool import POOL_MAX_ENV, pool_max_per_process, server_max_connections
 from app.migrations import upgrade
 from app.participants.roles import Role
 from app.participants.service import ParticipantService
 from benchmarks.bid_path import setup_market
+from benchmarks.raw_http import RawPool
 from benchmarks.results import machine, write_run
 from market_calendar import bid_window
 
@@ -100,6 +102,59 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _cpu_s(pid: int) -> float:
+    """User plus system CPU seconds of process ``pid`` so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent during a phase by the generator (this process), the API workers and the
+    service's PostgreSQL backends (found by ``application_name``), each per request answered."""
+
+    def __init__(self, server_pid: int, engine: sa.Engine, application_name: str) -> None:
+        self.server_pid = server_pid
+        self.engine = engine
+        self.name = application_name
+
+    def _backends(self) -> list[int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :n"), {"n": self.name}
+            ).all()
+        return [int(r[0]) for r in rows]
+
+    def snapshot(self) -> dict[str, Any]:
+        workers = _children(self.server_pid) or [self.server_pid]
+        return {
+            "generator": time.process_time(),
+            "api": {p: _cpu_s(p) for p in workers},
+            "postgres": {p: _cpu_s(p) for p in self._backends()},
+            "wall": time.perf_counter(),
+        }
+
+    def per_request_ms(self, before: dict[str, Any], requests: int) -> dict[str, float]:
+        after = self.snapshot()
+        n = max(requests, 1)
+
+        def spent(kind: str) -> float:
+            return sum(after[kind][p] - before[kind].get(p, 0.0) for p in after[kind])
+
+        generator = after["generator"] - before["generator"]
+        api, postgres = spent("api"), spent("postgres")
+        wall = after["wall"] - before["wall"]
+        return {
+            "generator_cpu_ms": round(1000 * generator / n, 2),
+            "api_cpu_ms": round(1000 * api / n, 2),
+            "postgres_backends_cpu_ms": round(1000 * postgres / n, 2),
+            "cpu_cores_busy": round((generator + api + postgres) / wall, 2),
+        }
+
+
 def _rss_kib(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -142,8 +197,61 @@ class RssSampler:
         }
 
 
+class WaitSampler:
+    """What the service's PostgreSQL backends are doing, sampled from ``pg_stat_activity`` every 50 ms.
+
+    Counts, per sample, each backend of the service (found by its ``application_name``) as
+    ``active`` (running), ``active/<wait type>:<wait event>`` (waiting: a row lock shows as
+    ``Lock:transactionid`` or ``Lock:tuple``), ``idle in transaction`` (holding a transaction while
+    the API process works) or ``idle`` (in a pool, unused); also the most connections seen.
+    """
+
+    def __init__(self, engine: sa.Engine, application_name: str) -> None:
+        self.engine = engine
+        self.name = application_name
+        self.counts: dict[str, int] = {}
+        self.samples = 0
+        self.max_connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        query = sa.text(
+            "SELECT state, wait_event_type, wait_event FROM pg_stat_activity WHERE application_name = :n"
+        )
+        with self.engine.connect() as conn:
+            while not self._stop.wait(0.05):
+                rows = conn.execute(query, {"n": self.name}).all()
+                conn.rollback()
+                self.samples += 1
+                self.max_connections = max(self.max_connections, len(rows))
+                for state, wait_type, wait in rows:
+                    key = str(state)
+                    if state == "active" and wait_type is not None:
+                        key = f"active/{wait_type}:{wait}"
+                    self.counts[key] = self.counts.get(key, 0) + 1
+
+    def __enter__(self) -> WaitSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def result(self) -> dict[str, Any]:
+        n = max(self.samples, 1)
+        return {
+            "samples": self.samples,
+            "max_connections": self.max_connections,
+            "mean_backends": {
+                k: round(v / n, 2) for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1])
+            },
+        }
+
+
 class Load:
-    def __init__(self, http: httpx.AsyncClient, auction_id: int, traders: list[dict[str, str]]) -> None:
+    def __init__(self, http: RawPool, auction_id: int, traders: list[dict[str, str]]) -> None:
         self.http = http
         self.url = f"/api/v1/auctions/{auction_id}/bids"
         self.traders = traders
@@ -154,8 +262,8 @@ class Load:
     async def one(self, i: int, rng: random.Random) -> float:
         t0 = time.perf_counter()
         try:
-            r = await self.http.post(self.url, json=_bid(rng), headers=self.traders[i % len(self.traders)])
-        except httpx.TransportError:  # no answer: the bid may or may not be stored (counted apart)
+            r = await self.http.post_json(self.url, _bid(rng), self.traders[i % len(self.traders)])
+        except ConnectionError:  # no answer: the bid may or may not be stored (counted apart)
             self.unanswered += 1
             return time.perf_counter() - t0
         elapsed = time.perf_counter() - t0
@@ -205,7 +313,14 @@ class Load:
         }
 
 
-async def _run(base_url: str, oi_key: str, args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
+async def _run(
+    base_url: str,
+    oi_key: str,
+    args: argparse.Namespace,
+    server_pid: int,
+    cpu: CpuMeter,
+    waits: WaitSampler | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     limits = httpx.Limits(
         max_connections=max(args.clients) + 50, max_keepalive_connections=max(args.clients) + 50
@@ -214,10 +329,15 @@ async def _run(base_url: str, oi_key: str, args: argparse.Namespace, server_pid:
         # the OI's market through the API: traders (the first uploads in bulk) and an open auction
         auction_id, traders = await setup_market(http, oi_key, args.traders + 1)
         bulk_trader, traders = traders[0], traders[1:]
-        load = Load(http, auction_id, traders)
+        # single bids through the lean client (httpx's own CPU per request would crowd the service)
+        raw = RawPool(base_url, max(args.clients) + 50)
+        load = Load(raw, auction_id, traders)
         await load.closed_loop(min(args.clients), 1.0)  # warm-up: connections, caches
-        out["closed_loop"] = [await load.closed_loop(c, args.seconds) for c in args.clients]
-        out["open_loop"] = await load.open_loop(args.offered, args.seconds)
+        out["closed_loop"] = []
+        for c in args.clients:
+            out["closed_loop"].append(await _sampled(load.closed_loop(c, args.seconds), cpu, waits))
+        out["open_loop"] = await _sampled(load.open_loop(args.offered, args.seconds), cpu, waits)
+        await raw.aclose()
         out["bulk"] = []
         uploaded = 0
         for rows in args.bulk:
@@ -258,6 +378,21 @@ async def _run(base_url: str, oi_key: str, args: argparse.Namespace, server_pid:
     return out
 
 
+async def _sampled(phase: Any, cpu: CpuMeter, waits: WaitSampler | None) -> dict[str, Any]:
+    """Run one load phase: its CPU per request by process kind, and the backends' wait events when
+    ``waits`` is given."""
+    before = cpu.snapshot()
+    if waits is None:
+        row = dict(await phase)
+    else:
+        sampler = WaitSampler(waits.engine, waits.name)
+        with sampler:
+            row = dict(await phase)
+        row["postgres_backends"] = sampler.result()
+    row["cpu_per_bid"] = cpu.per_request_ms(before, int(row["bids"]))
+    return row
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=2)
@@ -266,6 +401,11 @@ def main() -> int:
     parser.add_argument("--offered", type=float, default=200.0)
     parser.add_argument("--bulk", type=int, nargs="*", default=[20_000, 100_000])
     parser.add_argument("--traders", type=int, default=20)
+    parser.add_argument(
+        "--waits",
+        action="store_true",
+        help="sample pg_stat_activity during each phase (wait events, connections in use)",
+    )
     parser.add_argument(
         "--postgres",
         default=os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
@@ -291,12 +431,15 @@ def main() -> int:
         port = _free_port()
         env = {
             **os.environ,
-            "DATABASE_URL": f"{args.postgres}?options=-csearch_path%3D{schema}",
+            "DATABASE_URL": f"{args.postgres}?options=-csearch_path%3D{schema}&application_name={schema}",
             "FTR_ENV": "development",
             # One load generator on 127.0.0.1 stands for many clients: no per-address limit.
             "FTR_RATE_LIMIT_ADDRESS_PER_S": "0",
             "FTR_SECRET_KEY": SECRET,
             "BENCH_CLOCK_OFFSET_S": str(offset_s),
+            # the pools of the N processes share max_connections, as ftr serve --workers N sets them
+            POOL_MAX_ENV: os.environ.get(POOL_MAX_ENV)
+            or str(pool_max_per_process(server_max_connections(args.postgres) or 100, args.workers)),
         }
         server = subprocess.Popen(
             [
@@ -328,7 +471,9 @@ def main() -> int:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("the service did not start")
             time.sleep(0.3)
-        measured = asyncio.run(_run(base_url, oi_key, args, server.pid))
+        waits = WaitSampler(admin, schema) if args.waits else None
+        cpu = CpuMeter(server.pid, admin, schema)
+        measured = asyncio.run(_run(base_url, oi_key, args, server.pid, cpu, waits))
         with engine.connect() as conn:
             stored = conn.execute(
                 sa.text("SELECT count(*) FROM bid WHERE auction_id = :a"), {"a": measured["auction_id"]}

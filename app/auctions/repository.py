@@ -17,6 +17,30 @@ from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 
 
+def _for_bidding(*, drafts: bool, share_lock: bool) -> sa.Select[Auction, ClassAuction, str]:
+    stmt = (
+        sa.select(Auction, ClassAuction, col(NetworkVersion.content_hash))
+        .join(ClassAuction, col(ClassAuction.auction_id) == col(Auction.id))
+        .join(NetworkVersion, col(NetworkVersion.id) == col(Auction.network_version_id))
+        .where(col(Auction.id) == sa.bindparam("auction_id"))
+        .order_by(col(ClassAuction.period_class).desc())
+    )
+    if not drafts:
+        stmt = stmt.where(col(Auction.status) != AuctionStatus.DRAFT.value)
+    if share_lock:
+        stmt = stmt.with_for_update(read=True, of=Auction)
+    return stmt
+
+
+_FOR_BIDDING = {
+    (drafts, share_lock): _for_bidding(drafts=drafts, share_lock=share_lock)
+    for drafts in (False, True)
+    for share_lock in (False, True)
+}
+"""The bid path's auction statement by (caller sees drafts, PostgreSQL), built once (building it per
+request cost about half a millisecond of CPU)."""
+
+
 class AuctionRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -40,18 +64,8 @@ class AuctionRepository:
     def for_bidding(self, caller: Caller, auction_id: int) -> tuple[Auction, list[ClassAuction], str] | None:
         """The auction if the caller may see it, its class auctions and its network's content hash, in
         one statement; the auction row is held against a concurrent close (PostgreSQL ``FOR SHARE``)."""
-        stmt = (
-            sa.select(Auction, ClassAuction, col(NetworkVersion.content_hash))
-            .join(ClassAuction, col(ClassAuction.auction_id) == col(Auction.id))
-            .join(NetworkVersion, col(NetworkVersion.id) == col(Auction.network_version_id))
-            .where(col(Auction.id) == auction_id)
-            .order_by(col(ClassAuction.period_class).desc())
-        )
-        if caller.role not in READ_ALL_ROLES:
-            stmt = stmt.where(col(Auction.status) != AuctionStatus.DRAFT.value)
-        if is_postgresql(self.session):
-            stmt = stmt.with_for_update(read=True, of=Auction)
-        rows = self.session.execute(stmt).all()
+        stmt = _FOR_BIDDING[(caller.role in READ_ALL_ROLES, is_postgresql(self.session))]
+        rows = self.session.execute(stmt, {"auction_id": auction_id}).all()
         if not rows:
             return None
         return rows[0][0], [row[1] for row in rows], str(rows[0][2])

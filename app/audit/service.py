@@ -125,6 +125,25 @@ def record_audit(
     return entry
 
 
+def append_to_locked_sub_chain(
+    session: Session,
+    chain: str,
+    head: tuple[int, str],
+    actor: str,
+    action: str,
+    payload: Mapping[str, Any],
+    *,
+    at: datetime,
+) -> AuditEntry:
+    """Append one link to sub-chain ``chain`` whose head ``(seq, hash)`` the caller has read with the
+    head row locked in this transaction (the bid path reads it in its participant-lock statement,
+    saving :func:`record_audit`'s own lock statement). The link and the head move are the same as
+    :func:`record_audit` makes: the verification cannot tell the two apart."""
+    if sub_chain_of(actor, action) != chain:
+        raise ValueError(f"{action!r} by {actor!r} does not belong to sub-chain {chain!r}")
+    return _append(AuditRepository(session), head[0], head[1], actor, action, payload, at, chain=chain)
+
+
 def _append(
     repo: AuditRepository,
     head_seq: int,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -13,12 +13,14 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.tables import Auction
+from app.audit.tables import AuditSubHead
 from app.bid_fills import BidFill
 from app.bids.tables import Bid, CreditPosition
 from app.db import is_postgresql
 from app.paging import KeyedPage, Pagination, page_by_key
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
+from app.participants.tables import Participant
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,63 @@ UNPOSTED = (
 
 _position = cast(sa.Table, sa.inspect(CreditPosition).local_table)
 _bid = cast(sa.Table, sa.inspect(Bid).local_table)
+_participant = cast(sa.Table, sa.inspect(Participant).local_table)
+_sub_head = cast(sa.Table, sa.inspect(AuditSubHead).local_table)
+
+ORDER_COLUMNS = (
+    "participant_id",
+    "auction_id",
+    "class_auction_id",
+    "period_class",
+    "side",
+    "source",
+    "sink",
+    "hedge",
+    "mw_tenths",
+    "price_cents",
+    "status",
+    "credit_cents",
+    "idempotency_key",
+    "request_hash",
+    "created_at",
+    "updated_at",
+)
+"""The columns a new bid is inserted with (every column but its id)."""
+
+_LOCK_WITH_SUB_HEAD = (
+    sa.select(_participant.c.credit_limit_cents, _sub_head.c.seq, _sub_head.c.hash)
+    .select_from(_participant.join(_sub_head, _sub_head.c.chain == sa.bindparam("chain")))
+    .where(_participant.c.id == sa.bindparam("participant_id"))
+    .with_for_update(of=[_participant, _sub_head])
+)
+"""PostgreSQL: the participant's row and its audit sub-chain head, both locked, in one statement.
+Both rows are locked, so a statement that waited for them re-reads both as last committed."""
+
+_HELD = (
+    sa.update(_position)
+    .where(
+        _position.c.participant_id == sa.bindparam("holder_id"),
+        _position.c.in_use_cents + _position.c.awards_cents + sa.bindparam("delta_cents", type_=sa.BigInteger)
+        <= sa.bindparam("limit_cents", type_=sa.BigInteger),
+    )
+    .values(in_use_cents=_position.c.in_use_cents + sa.bindparam("delta_cents", type_=sa.BigInteger))
+    .returning(_position.c.participant_id)
+    .cte("held")
+    # (bind names differ from the columns': an UPDATE would take a parameter named like a column as
+    # a new value for it)
+)
+_RESERVE_AND_INSERT = (
+    sa.insert(_bid)
+    .from_select(
+        list(ORDER_COLUMNS),
+        sa.select(*[sa.bindparam(f"new_{c}", type_=_bid.c[c].type) for c in ORDER_COLUMNS]).select_from(
+            _HELD
+        ),
+    )
+    .returning(_bid.c.id)
+)
+"""PostgreSQL: hold the order's credit and insert it in one statement (the insert reads the
+conditional update's row, so a refused hold inserts nothing)."""
 
 
 class BidRepository:
@@ -156,6 +215,30 @@ class BidRepository:
             return False, orders, awards
         self.add_credit(participant_id, delta_cents)  # no row yet: the participant's first order
         return True, orders + delta_cents, awards
+
+    def lock_with_sub_head(self, participant_id: int, chain: str) -> tuple[int, int, str] | None:
+        """PostgreSQL: ``(credit limit in cents, sub-chain head seq, hash)`` with the participant's row
+        and the head of ``chain`` locked in one statement; ``None`` if either row is missing (no such
+        participant, or a chain not started yet: then lock them one by one)."""
+        row = (
+            self.session.connection()
+            .execute(_LOCK_WITH_SUB_HEAD, {"participant_id": participant_id, "chain": chain})
+            .first()
+        )
+        return (int(row[0]), int(row[1]), str(row[2])) if row is not None else None
+
+    def reserve_and_insert(self, values: Mapping[str, Any], limit_cents: int) -> int | None:
+        """PostgreSQL: hold ``values["credit_cents"]`` on the participant's running total and insert the
+        bid, in one statement; its id, or ``None`` if nothing was done (the hold would pass the limit,
+        or the participant has no running total yet: :meth:`reserve_credit` then tells which)."""
+        params = {f"new_{c}": values[c] for c in ORDER_COLUMNS}
+        params |= {
+            "holder_id": values["participant_id"],
+            "delta_cents": values["credit_cents"],
+            "limit_cents": limit_cents,
+        }
+        found = self.session.connection().execute(_RESERVE_AND_INSERT, params).scalar()
+        return int(found) if found is not None else None
 
     def insert_one(self, values: dict[str, Any]) -> int:
         """Insert one bid (column values) and return its id: one ``INSERT ... RETURNING``."""

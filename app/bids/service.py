@@ -26,7 +26,7 @@ from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService, BiddingAuction
 from app.auctions.tables import ClassAuction
-from app.audit.service import actor_of, record_audit
+from app.audit.service import actor_of, append_to_locked_sub_chain, record_audit
 from app.bid_fills import BidFill
 from app.bids.credit import Side, order_credit_cents, orders_credit_cents
 from app.bids.errors import BidNotActive
@@ -35,6 +35,7 @@ from app.bids.repository import ACTIVE, WITHDRAWN, BidFilter, BidRepository
 from app.bids.tables import Bid
 from app.bids.upload import CSV_COLUMNS, Batch, SpooledUpload, read_batches
 from app.clock import Clock
+from app.db import is_postgresql
 from app.errors import (
     FieldError,
     IdempotencyKeyConflict,
@@ -42,6 +43,7 @@ from app.errors import (
     InsufficientCredit,
     InsufficientHolding,
     NotFound,
+    ServiceError,
     ValidationFailed,
 )
 from app.holdings.ledger_mapping import holder_name, key_of
@@ -138,7 +140,19 @@ class BidService:
         request_hash: str,
         clock: Clock,
     ) -> CreatedBid:
-        limit = self._lock_participant(caller)
+        now = clock.now()
+        # The auction first (share-locked: a close waits for this bid), outside the participant's lock,
+        # so that the lock is held for as few statements as possible. A refusal waits for the
+        # idempotency check when a key is given: a retry of a stored bid is answered as before.
+        refused: ServiceError | None = None
+        try:
+            bidding: BiddingAuction | None = AuctionService(self.session).for_bidding(caller, auction_id, now)
+        except ServiceError as exc:
+            if idempotency_key is None:
+                raise
+            bidding, refused = None, exc
+        chain = actor_of(caller.participant_id)
+        limit, head = self._lock_participant_and_chain(caller, chain)
         if idempotency_key is not None:
             existing = self.repo.by_idempotency_key(caller.participant_id, idempotency_key)
             if existing is not None:
@@ -150,18 +164,24 @@ class BidService:
                 return CreatedBid(existing, replayed=True)
             if self.repo.by_idempotency_key(caller.participant_id, f"{idempotency_key}#1") is not None:
                 raise IdempotencyKeyReused(_OTHER_ROUTE.format(key=idempotency_key, route="a bulk upload"))
-        now = clock.now()
-        bidding = AuctionService(self.session).for_bidding(caller, auction_id, now)
+        if refused is not None:
+            raise refused
+        assert bidding is not None
         credit = self._validate(caller, bidding, [(None, spec)])[0]
-        self._reserve_credit(caller, limit, credit)
         values = self._bid_values(caller, bidding, spec, credit, now)
         if idempotency_key is not None:
             values["idempotency_key"] = idempotency_key
             values["request_hash"] = request_hash
-        stored = Bid(id=self.repo.insert_one(values), **values)
-        record_audit(
-            self.session, actor_of(caller.participant_id), "bid.created", _audit_record(stored), at=now
-        )
+        bid_id = self.repo.reserve_and_insert(values, limit) if head is not None else None
+        if bid_id is None:  # SQLite, a first order, or a refusal (raised here with the totals)
+            self._reserve_credit(caller, limit, credit)
+            bid_id = self.repo.insert_one(values)
+        stored = Bid(id=bid_id, **values)
+        record = _audit_record(stored)
+        if head is not None:
+            append_to_locked_sub_chain(self.session, chain, head, chain, "bid.created", record, at=now)
+        else:
+            record_audit(self.session, chain, "bid.created", record, at=now)
         return CreatedBid(stored, replayed=False)
 
     def bulk_create(
@@ -281,6 +301,16 @@ class BidService:
         return saved, None
 
     # -- steps -------------------------------------------------------------------------------
+
+    def _lock_participant_and_chain(self, caller: Caller, chain: str) -> tuple[int, tuple[int, str] | None]:
+        """:meth:`_lock_participant`, on PostgreSQL with the head of the participant's audit sub-chain
+        locked and read in the same statement (``None``: on SQLite, or the chain's first link; then
+        :func:`record_audit` locks the head itself)."""
+        if is_postgresql(self.session):
+            found = self.repo.lock_with_sub_head(caller.participant_id, chain)
+            if found is not None:
+                return found[0], (found[1], found[2])
+        return self._lock_participant(caller), None
 
     def _lock_participant(self, caller: Caller) -> int:
         """Take the participant's lock (the first statement of every change to its book); its credit limit."""

@@ -28,6 +28,7 @@ from app.clock import MovableClock, SystemClock
 from app.commands.runtime import command_engine, report
 from app.commands.serve import STARTUP_S
 from app.db import transaction
+from app.db_pool import share_pool_among
 from app.demo.market import DEMO_CASE, DemoMarket, build_demo
 from app.errors import ServiceError
 from app.main import create_app
@@ -128,6 +129,11 @@ def run(args: argparse.Namespace) -> int:
     json_logs = configure_logging()
     log_config = None if json_logs else uvicorn.config.LOGGING_CONFIG
     if args.workers > 1:
+        try:
+            share_pool_among(settings.database_url, args.workers)
+        except ValueError as exc:
+            print(f"ftr demo: {exc}", file=sys.stderr)
+            return 2
         uvicorn.run(
             "app.commands.demo:demo_app",
             factory=True,

@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from app.commands.runtime import command_engine
+from app.db_pool import share_pool_among
 from app.migrations import upgrade
 from app.observability import configure_logging
 from app.settings import Settings
@@ -37,6 +38,11 @@ def run(args: argparse.Namespace) -> int:
             "and ftr worker); in-process jobs belong to one process",
             file=sys.stderr,
         )
+        return 2
+    try:
+        share_pool_among(Settings().database_url, args.workers)
+    except ValueError as exc:
+        print(f"ftr serve: {exc}", file=sys.stderr)
         return 2
     if args.migrate:
         engine = command_engine()
