@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from auction.award_polish import polish_steps
 from auction.bids import AWARD_STEP_MW
 from auction.pro_rata import split_steps
 from feasibility.check import check_awards
@@ -77,6 +78,10 @@ class Repair:
     full_checks: int = 0
     mend_rounds: int = 0
     working_rows: int = 0
+    polish_gain: float = 0.0
+    """$ of surplus the integer program over the free groups added to the greedy's awards."""
+    polish_steps: int = 0
+    """Steps the integer program moved (added plus removed)."""
 
 
 _MIN_COEFF = 1e-6
@@ -97,6 +102,10 @@ _RAISE_LIMIT = 1024
 """Rounded-down relieving groups looked at, most relief first, for a clean raise."""
 _ADD_BLOCK = 512
 """Add-back candidates whose columns are computed together."""
+_POLISH_DOWN = 1
+"""Steps below its rounded-down LP value (or its award, if lower) a free group may go in the polish."""
+_POLISH_MAX_GROUPS = 5_000
+"""Free groups above this many: no polish (its dense columns would be too large)."""
 _MAX_CONFIRM = 50
 """Full checks at most (each adds the rows it finds overloaded; in practice 1-3 are needed)."""
 
@@ -187,6 +196,9 @@ class _Rounding:
         asked_total = np.bincount(g_of, asked_steps, minlength=n_g).astype(np.int64)
         lp_mw = np.bincount(g_of, lp.product_mw, minlength=n_g).astype(np.float64)
         lp_up = np.ceil(np.maximum(lp_mw, 0.0) / AWARD_STEP_MW - 1e-6).astype(np.int64)
+        lp_steps = np.maximum(lp_mw, 0.0) / AWARD_STEP_MW
+        self.lp_down = np.floor(lp_steps + 1e-6).astype(np.int64)
+        self.lp_fractional = np.abs(lp_steps - np.rint(lp_steps)) > 1e-6
         self.cap = np.minimum(asked_total, np.maximum(lp_up, self.totals))
         self.can_raise = self.totals < self.cap
         self.points_matrix = grid.injection_matrix(problem.points)
@@ -203,6 +215,8 @@ class _Rounding:
         self.added_back = 0
         self.full_checks = 0
         self.max_violation = 0.0
+        self.polish_gain = 0.0
+        self.polish_steps = 0
 
     def _loads(self, rows: _WorkingRows, totals: IntArray) -> FloatArray:
         """``sum_g a_rg x_g`` for group totals ``totals`` (steps)."""
@@ -454,6 +468,37 @@ class _Rounding:
                 self.added_back += int(got.sum())
 
 
+    # -- 4. polish -----------------------------------------------------------------------------
+    def polish(self) -> None:
+        """Re-choose the free groups' last steps by the integer program of :mod:`auction.award_polish`,
+        confirm on the full network (rows found overloaded join the working set and the program runs
+        again), and keep the answer only if it is feasible everywhere and gains surplus."""
+        gr = self.groups
+        free = np.flatnonzero((self.totals < self.cap) | self.lp_fractional)
+        if free.size == 0 or free.size > _POLISH_MAX_GROUPS:
+            return
+        before = self.totals.copy()
+        lower = np.maximum(0, np.minimum(before[free], self.lp_down[free]) - _POLISH_DOWN) - before[free]
+        upper = self.cap[free] - before[free]
+        value_step = gr.value[free] * AWARD_STEP_MW
+        for _ in range(_MAX_CONFIRM):
+            rows = self.rows
+            base_slack = rows.rhs - self._loads(rows, before)
+            result = polish_steps(value_step, rows.group_columns(gr, free), base_slack, lower, upper)
+            if result.gain <= 0.0:
+                break
+            self.totals = before.copy()
+            self.totals[free] += result.change
+            rows.slack = rows.rhs - self._loads(rows, self.totals)
+            if self.confirm() is None:
+                self.polish_gain = result.gain
+                self.polish_steps = int(np.abs(result.change).sum())
+                return
+        self.totals = before
+        self.rows.slack = self.rows.rhs - self._loads(self.rows, self.totals)
+        self.max_violation = 0.0
+
+
 def repair_awards(
     problem: ClearingProblem,
     grid: Grid,
@@ -472,6 +517,8 @@ def repair_awards(
         state.add_back()
         if state.added_back:
             state.settle()
+        if state.max_violation <= tol_mw:
+            state.polish()
     return _done(state)
 
 
@@ -484,6 +531,8 @@ def _done(state: _Rounding) -> Repair:
         full_checks=state.full_checks,
         mend_rounds=state.mend_rounds,
         working_rows=len(state.rows.rhs),
+        polish_gain=state.polish_gain,
+        polish_steps=state.polish_steps,
     )
 
 
