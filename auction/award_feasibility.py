@@ -467,7 +467,6 @@ class _Rounding:
                 rows.slack = rows.slack - (got * AWARD_STEP_MW) @ cols
                 self.added_back += int(got.sum())
 
-
     # -- 4. polish -----------------------------------------------------------------------------
     def polish(self) -> None:
         """Re-choose the free groups' last steps by the integer program of :mod:`auction.award_polish`,

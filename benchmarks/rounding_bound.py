@@ -60,17 +60,22 @@ def solve_integer(
     inf = highspy.kHighsInf
     # columns: y_g (steps, integer), then u_p (free)
     cost = np.concatenate([-groups.value * AWARD_STEP_MW, np.zeros(k)])
-    h.addVars(n_g + k, np.concatenate([np.zeros(n_g), np.full(k, -inf)]), np.concatenate([asked_total, np.full(k, inf)]))
-    h.changeColsCost(n_g + k, np.arange(n_g + k, dtype=np.int32), cost)
-    h.changeColsIntegrality(
-        n_g, np.arange(n_g, dtype=np.int32), np.full(n_g, highspy.HighsVarType.kInteger)
+    h.addVars(
+        n_g + k,
+        np.concatenate([np.zeros(n_g), np.full(k, -inf)]),
+        np.concatenate([asked_total, np.full(k, inf)]),
     )
+    h.changeColsCost(n_g + k, np.arange(n_g + k, dtype=np.int32), cost)
+    h.changeColsIntegrality(n_g, np.arange(n_g, dtype=np.int32), np.full(n_g, highspy.HighsVarType.kInteger))
     # u_p - sum_g 0.1 y_g (e_src - e_snk)_p = 0
     g_idx = np.arange(n_g)
     link = sp.csr_matrix(
         (
             np.concatenate([np.full(n_g, -AWARD_STEP_MW), np.full(n_g, AWARD_STEP_MW), np.ones(k)]),
-            (np.concatenate([groups.source, groups.sink, np.arange(k)]), np.concatenate([g_idx, g_idx, n_g + np.arange(k)])),
+            (
+                np.concatenate([groups.source, groups.sink, np.arange(k)]),
+                np.concatenate([g_idx, g_idx, n_g + np.arange(k)]),
+            ),
         ),
         shape=(k, n_g + k),
     )
@@ -90,9 +95,9 @@ def solve_integer(
         solves += 1
         info = h.getInfo()
         y = np.rint(np.asarray(h.getSolution().col_value)[:n_g]).astype(np.int64)
-        mw = (split_steps(groups.group_of_product, asked_steps, y, problem.products.ids) * AWARD_STEP_MW).astype(
-            np.float64
-        )
+        mw = (
+            split_steps(groups.group_of_product, asked_steps, y, problem.products.ids) * AWARD_STEP_MW
+        ).astype(np.float64)
         viol = check_awards(problem, grid, mw, tol_mw)
         checks += 1
         if viol.amount_mw.size == 0:
