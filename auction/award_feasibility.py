@@ -31,6 +31,10 @@ flows are updated by the group's own column, never recomputed.
    blocks: the block's columns are computed at once and only the rows its steps could overload (those
    with less slack than the block's total positive load) are followed step by step. A final full
    check confirms (and, should a row outside the working set object, goes back to 1).
+4. **Polish**: the groups the rounding moved (below their cap, or fractional in the LP) re-choose their
+   steps by the small integer program of :mod:`auction.award_polish` over the working rows they can
+   overload, started from the greedy answer; a full check confirms it (rows it finds overloaded join the
+   working set and the program runs again); the answer is kept only if it gains surplus and is clean.
 
 Every mend is reported as a :class:`RepairStep`; the steps added back are counted.
 """
