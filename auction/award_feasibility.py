@@ -31,6 +31,10 @@ flows are updated by the group's own column, never recomputed.
    blocks: the block's columns are computed at once and only the rows its steps could overload (those
    with less slack than the block's total positive load) are followed step by step. A final full
    check confirms (and, should a row outside the working set object, goes back to 1).
+4. **Polish**: the groups the rounding moved (below their cap, or fractional in the LP) re-choose their
+   steps by the small integer program of :mod:`auction.award_polish` over the working rows they can
+   overload, started from the greedy answer; a full check confirms it (rows it finds overloaded join the
+   working set and the program runs again); the answer is kept only if it gains surplus and is clean.
 
 Every mend is reported as a :class:`RepairStep`; the steps added back are counted.
 """
@@ -42,6 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from auction.award_polish import polish_steps
 from auction.bids import AWARD_STEP_MW
 from auction.pro_rata import split_steps
 from feasibility.check import check_awards
@@ -77,6 +82,10 @@ class Repair:
     full_checks: int = 0
     mend_rounds: int = 0
     working_rows: int = 0
+    polish_gain: float = 0.0
+    """$ of surplus the integer program over the free groups added to the greedy's awards."""
+    polish_steps: int = 0
+    """Steps the integer program moved (added plus removed)."""
 
 
 _MIN_COEFF = 1e-6
@@ -97,6 +106,10 @@ _RAISE_LIMIT = 1024
 """Rounded-down relieving groups looked at, most relief first, for a clean raise."""
 _ADD_BLOCK = 512
 """Add-back candidates whose columns are computed together."""
+_POLISH_DOWN = 1
+"""Steps below its rounded-down LP value (or its award, if lower) a free group may go in the polish."""
+_POLISH_MAX_GROUPS = 5_000
+"""Free groups above this many: no polish (its dense columns would be too large)."""
 _MAX_CONFIRM = 50
 """Full checks at most (each adds the rows it finds overloaded; in practice 1-3 are needed)."""
 
@@ -187,6 +200,9 @@ class _Rounding:
         asked_total = np.bincount(g_of, asked_steps, minlength=n_g).astype(np.int64)
         lp_mw = np.bincount(g_of, lp.product_mw, minlength=n_g).astype(np.float64)
         lp_up = np.ceil(np.maximum(lp_mw, 0.0) / AWARD_STEP_MW - 1e-6).astype(np.int64)
+        lp_steps = np.maximum(lp_mw, 0.0) / AWARD_STEP_MW
+        self.lp_down = np.floor(lp_steps + 1e-6).astype(np.int64)
+        self.lp_fractional = np.abs(lp_steps - np.rint(lp_steps)) > 1e-6
         self.cap = np.minimum(asked_total, np.maximum(lp_up, self.totals))
         self.can_raise = self.totals < self.cap
         self.points_matrix = grid.injection_matrix(problem.points)
@@ -203,6 +219,8 @@ class _Rounding:
         self.added_back = 0
         self.full_checks = 0
         self.max_violation = 0.0
+        self.polish_gain = 0.0
+        self.polish_steps = 0
 
     def _loads(self, rows: _WorkingRows, totals: IntArray) -> FloatArray:
         """``sum_g a_rg x_g`` for group totals ``totals`` (steps)."""
@@ -453,6 +471,36 @@ class _Rounding:
                 rows.slack = rows.slack - (got * AWARD_STEP_MW) @ cols
                 self.added_back += int(got.sum())
 
+    # -- 4. polish -----------------------------------------------------------------------------
+    def polish(self) -> None:
+        """Re-choose the free groups' last steps by the integer program of :mod:`auction.award_polish`,
+        confirm on the full network (rows found overloaded join the working set and the program runs
+        again), and keep the answer only if it is feasible everywhere and gains surplus."""
+        gr = self.groups
+        free = np.flatnonzero((self.totals < self.cap) | self.lp_fractional)
+        if free.size == 0 or free.size > _POLISH_MAX_GROUPS:
+            return
+        before = self.totals.copy()
+        lower = np.maximum(0, np.minimum(before[free], self.lp_down[free]) - _POLISH_DOWN) - before[free]
+        upper = self.cap[free] - before[free]
+        value_step = gr.value[free] * AWARD_STEP_MW
+        for _ in range(_MAX_CONFIRM):
+            rows = self.rows
+            base_slack = rows.rhs - self._loads(rows, before)
+            result = polish_steps(value_step, rows.group_columns(gr, free), base_slack, lower, upper)
+            if result.gain <= 0.0:
+                break
+            self.totals = before.copy()
+            self.totals[free] += result.change
+            rows.slack = rows.rhs - self._loads(rows, self.totals)
+            if self.confirm() is None:
+                self.polish_gain = result.gain
+                self.polish_steps = int(np.abs(result.change).sum())
+                return
+        self.totals = before
+        self.rows.slack = self.rows.rhs - self._loads(self.rows, self.totals)
+        self.max_violation = 0.0
+
 
 def repair_awards(
     problem: ClearingProblem,
@@ -472,6 +520,8 @@ def repair_awards(
         state.add_back()
         if state.added_back:
             state.settle()
+        if state.max_violation <= tol_mw:
+            state.polish()
     return _done(state)
 
 
@@ -484,6 +534,8 @@ def _done(state: _Rounding) -> Repair:
         full_checks=state.full_checks,
         mend_rounds=state.mend_rounds,
         working_rows=len(state.rows.rhs),
+        polish_gain=state.polish_gain,
+        polish_steps=state.polish_steps,
     )
 
 

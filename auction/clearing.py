@@ -355,12 +355,15 @@ def _summary(
             "step_mw": AWARD_STEP_MW,
             "method": (
                 "group totals rounded down to 0.1 MW, largest remainder within a group; every overloaded "
-                "row mended at once, confirmed on the full network; steps added back by value"
+                "row mended at once, confirmed on the full network; steps added back by value; the "
+                "rounded groups' last steps re-chosen by a small integer program where it is small enough"
             ),
             "repair_steps": len(repair.changes) if repair else 0,
             "steps_added_back": repair.steps_added_back if repair else 0,
             "full_checks": repair.full_checks if repair else 0,
             "mend_rounds": repair.mend_rounds if repair else 0,
+            "polish_gain": repair.polish_gain if repair else 0.0,
+            "polish_steps": repair.polish_steps if repair else 0,
             **rounding_loss(problem, lp.product_mw, awarded),
         },
     }
