@@ -110,6 +110,9 @@ _POLISH_DOWN = 1
 """Steps below its rounded-down LP value (or its award, if lower) a free group may go in the polish."""
 _POLISH_MAX_GROUPS = 5_000
 """Free groups above this many: no polish (its dense columns would be too large)."""
+_POLISH_MAX_DENSE = 4_000_000
+"""Free groups x working rows above this many: no polish (checked before the dense columns, 8 bytes
+each, are built; the program itself is capped at ``award_polish.MAX_NONZEROS`` coefficients)."""
 _MAX_CONFIRM = 50
 """Full checks at most (each adds the rows it finds overloaded; in practice 1-3 are needed)."""
 
@@ -479,6 +482,8 @@ class _Rounding:
         gr = self.groups
         free = np.flatnonzero((self.totals < self.cap) | self.lp_fractional)
         if free.size == 0 or free.size > _POLISH_MAX_GROUPS:
+            return
+        if free.size * len(self.rows.rhs) > _POLISH_MAX_DENSE:
             return
         before = self.totals.copy()
         lower = np.maximum(0, np.minimum(before[free], self.lp_down[free]) - _POLISH_DOWN) - before[free]
