@@ -139,12 +139,12 @@ def read_input_set(input_set_id: ObjectId, caller: SettlementReader, session: Se
     return mapping.input_set_public(SettlementService(session).input_set(input_set_id))
 
 
-@router.get("/input-sets/{input_set_id}/rows.csv", response_class=PlainTextResponse, responses=CSV_RESPONSE)
+@router.get("/input-sets/{input_set_id}/rows.csv", response_class=StreamingResponse, responses=CSV_RESPONSE)
 def export_input_set(
     input_set_id: ObjectId, caller: SettlementReader, session: SessionDep
-) -> PlainTextResponse:
+) -> StreamingResponse:
     """One input table in its canonical CSV form (its SHA-256 is the content hash)."""
-    return PlainTextResponse(SettlementService(session).input_csv(input_set_id), media_type="text/csv")
+    return StreamingResponse(SettlementService(session).input_csv(input_set_id), media_type="text/csv")
 
 
 @router.post(
