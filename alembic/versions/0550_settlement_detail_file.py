@@ -113,6 +113,9 @@ def move_rows_to_files(bind: sa.Connection, root: Path) -> list[int]:
             compression_level=1,
             use_dictionary=["participant_id", "hour_ending", "ftr_id", "source", "sink", "payout_ratio"],
             write_statistics=["participant_id"],
+            column_encoding={
+                name: "DELTA_BINARY_PACKED" for name in ("mw_tenths", *[f"{m}_cents" for m in MONEY])
+            },
         ) as writer:
             for holder in sorted(set(table.column("participant_id").to_pylist())):
                 part = table.filter(pc.equal(table.column("participant_id"), holder))

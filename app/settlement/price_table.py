@@ -41,6 +41,7 @@ LONG_COLUMNS = ("hour_ending", "node", "price", "congestion")
 LONG_REQUIRED = ("hour_ending", "node", "price")
 NOT_FINITE = "is not a finite number"
 _BOM = b"\xef\xbb\xbf"
+MAX_BLOCK = 1 << 28
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -91,6 +92,9 @@ def _read_csv(content: bytes) -> pa.Table:
         text_columns = {n: pa.string() for n in ("hour_ending", "node") if n in names}
         return pacsv.read_csv(
             pa.BufferReader(data),
+            # Large blocks: a wide month (20,000 columns) in 1 MiB blocks is ~90 chunks of every column,
+            # and reading it took 5x as long (measured: 28 s vs 6 s for 87 MB).
+            read_options=pacsv.ReadOptions(block_size=min(max(data.size + 1, 1 << 20), MAX_BLOCK)),
             convert_options=pacsv.ConvertOptions(
                 column_types=text_columns,
                 null_values=[""],

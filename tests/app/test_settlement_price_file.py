@@ -191,10 +191,10 @@ class TestMigration:
     ) -> None:
         """Both months' price sets put back as they were stored before the files (canonical CSV in
         ``content``), then migrated: the same statements, the CSV download the stored text."""
-        old_hashes = {}
+        old_hashes: dict[int, str] = {}
         for month in (M1, M2):
             [stored] = _price_sets(app, month)
-            assert stored.file_key is not None
+            assert stored.file_key is not None and stored.id is not None
             text = client.get(
                 f"/api/v1/settlement/input-sets/{stored.id}/rows.csv", headers=bearer(operator_key)
             ).content
@@ -226,7 +226,7 @@ class TestMigration:
         for month in (M1, M2):
             [stored] = _price_sets(app, month)
             assert stored.file_key is not None and stored.file_sha256 == stored.file_key
-            assert stored.content_hash == old_hashes[stored.id], "the historic content hash is kept"
+            assert stored.id is not None and stored.content_hash == old_hashes[stored.id], "historic hash kept"
             body = client.get(
                 f"/api/v1/settlement/input-sets/{stored.id}/rows.csv", headers=bearer(operator_key)
             )
