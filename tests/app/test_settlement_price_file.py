@@ -226,7 +226,8 @@ class TestMigration:
         for month in (M1, M2):
             [stored] = _price_sets(app, month)
             assert stored.file_key is not None and stored.file_sha256 == stored.file_key
-            assert stored.id is not None and stored.content_hash == old_hashes[stored.id], "historic hash kept"
+            assert stored.id is not None
+            assert stored.content_hash == old_hashes[stored.id], "the historic content hash is kept"
             body = client.get(
                 f"/api/v1/settlement/input-sets/{stored.id}/rows.csv", headers=bearer(operator_key)
             )
