@@ -28,6 +28,7 @@ from app.db import transaction
 from app.settings import Settings
 from app.settlement.detail_store import LocalDirectoryStore, store_of
 from app.settlement.input_kinds import InputKind
+from app.settlement.month_data import load_month
 from app.settlement.price_file import read_prices
 from app.settlement.tables import SettlementInputSet
 from app.settlement.upload import canonical_table, read_csv
@@ -146,6 +147,22 @@ class TestIntake:
         assert r.status_code == 422
         assert {(e["row"], e["field"]) for e in r.json()["errors"]} == {(0, "1")}
         assert _inputs(client, operator_key, M1) == []
+
+    def test_the_congestion_component_is_stored_and_settled_on(
+        self, app: FastAPI, client: SyncClient, operator_key: str
+    ) -> None:
+        """OA 5.2.4: with a congestion column the job prices FTRs at the congestion components."""
+        frame = pd.read_csv(io.StringIO(prices_csv(M1, M1_PRICES)), dtype={"node": str})
+        frame["congestion"] = frame["price"] - 20.0 + frame["node"].astype(int) * 0.25
+        r = upload(client, operator_key, M1, "da_prices", frame.to_csv(index=False))
+        assert r.status_code == 201, r.text
+        [stored] = _price_sets(app, M1)
+        assert stored.columns == "hour_ending,node,price,congestion" and stored.id is not None
+        with transaction(app.state.engine) as session:
+            data = load_month(session, YEAR, M1, {"da_prices": stored.id})
+        expected = frame.pivot(index="node", columns="hour_ending", values="congestion").to_numpy(np.float64)
+        assert np.array_equal(data.prices[InputKind.DA_PRICES].values, expected)
+        assert not np.array_equal(expected, frame.pivot(index="node", columns="hour_ending", values="price"))
 
 
 class TestStoredFile:
