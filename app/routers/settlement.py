@@ -143,7 +143,8 @@ def read_input_set(input_set_id: ObjectId, caller: SettlementReader, session: Se
 def export_input_set(
     input_set_id: ObjectId, caller: SettlementReader, session: SessionDep
 ) -> StreamingResponse:
-    """One input table in its canonical CSV form (its SHA-256 is the content hash)."""
+    """One input table in its canonical CSV form (its SHA-256 is the content hash), streamed; hourly
+    prices stored as a file: the file's rows as long CSV (the file's SHA-256 is ``file_sha256``)."""
     return StreamingResponse(SettlementService(session).input_csv(input_set_id), media_type="text/csv")
 
 

@@ -99,7 +99,7 @@ class TestIntake:
         parquet = upload(client, operator_key, M1, "da_prices", buffer.getvalue(), PARQUET)
         for r in (again, parquet):
             assert r.status_code == 200 and r.headers["idempotent-replayed"] == "true", r.text
-            assert r.json()["content_hash"] == first.json()["content_hash"]
+            assert r.json()["content_hash"] == first.json()["content_hash"] == first.json()["file_sha256"]
         [stored] = _price_sets(app, M1)
         assert stored.content == b"" and stored.file_key == stored.file_sha256 == stored.content_hash
         assert stored.row_count == 3 * len(month_hour_index(YEAR, M1))
