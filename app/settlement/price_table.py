@@ -75,9 +75,13 @@ def read_price_table(
     header = [str(n).strip() for n in table.column_names]
     table = table.rename_columns(header)
     hours = month_hour_index(year, month)
-    if {"node", "price", "congestion"} & set(header):
-        return _long(table, header, hours, kind, fmt, max_values)
-    return _wide(table, header, hours, kind, fmt, max_values)
+    try:
+        if {"node", "price", "congestion"} & set(header):
+            return _long(table, header, hours, kind, fmt, max_values)
+        return _wide(table, header, hours, kind, fmt, max_values)
+    except (pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        # A Parquet column Arrow cannot turn into text or numbers (a list, a struct, ...).
+        raise UploadFormatError(f"the upload has a column of an unsupported type: {exc}") from exc
 
 
 def _read_csv(content: bytes) -> pa.Table:

@@ -134,6 +134,15 @@ class TestIntake:
         assert _inputs(client, operator_key, M1) == []
         assert _stored_files(settings) == before
 
+    def test_a_parquet_column_of_lists_is_a_format_error(self, client: SyncClient, operator_key: str) -> None:
+        wide = _wide(prices_csv(M1, M1_PRICES))
+        wide["2"] = [[1.0, 2.0]] * len(wide)
+        buffer = io.BytesIO()
+        wide.to_parquet(buffer, index=False)
+        r = upload(client, operator_key, M1, "da_prices", buffer.getvalue(), PARQUET)
+        assert r.status_code == 400 and r.json()["type"].endswith("/upload-format"), r.text
+        assert _inputs(client, operator_key, M1) == []
+
     def test_a_missing_hour_and_a_repeated_point_are_refused(
         self, client: SyncClient, operator_key: str
     ) -> None:
