@@ -39,11 +39,17 @@ class InputSetPublic(BaseModel):
     month: int
     kind: str
     version: int = Field(description="1 for the first upload of this kind; a correction is the next")
-    content_hash: str = Field(description="SHA-256 of the canonical CSV form")
+    content_hash: str = Field(
+        description="SHA-256 of the canonical CSV form; for hourly prices uploaded as a file, of the file"
+    )
     rows: int
     columns: list[str]
     source_format: str
     created_at: datetime
+    file_sha256: str | None = Field(
+        default=None,
+        description="hourly prices (da_prices, rt_prices): SHA-256 of the stored Parquet file the runs read",
+    )
 
 
 class SettlementRunCreate(BaseModel):

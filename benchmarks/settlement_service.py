@@ -36,6 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -98,14 +102,20 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def run_one(
-    url: str, connect_args: dict[str, Any], n_ftrs: int, n_nodes: int, profile: Path | None, seed: int = 11
+    url: str,
+    connect_args: dict[str, Any],
+    n_ftrs: int,
+    n_nodes: int,
+    profile: Path | None,
+    seed: int = 11,
+    layout: str = "wide",
 ) -> dict[str, float | int]:
     """Set up and upload in a forked child (its own peak memory), then settle in this process."""
     with tempfile.TemporaryDirectory() as files:
         store = LocalDirectoryStore(Path(files))
         fork = multiprocessing.get_context("fork")
         with fork.Pool(1) as pool:
-            setup = pool.apply(_setup, (url, connect_args, n_ftrs, n_nodes, seed))
+            setup = pool.apply(_setup, (url, connect_args, n_ftrs, n_nodes, seed, layout, files))
         engine = create_db_engine(url, connect_args=connect_args)
         register_store(engine, store)
         try:
@@ -144,16 +154,43 @@ def _charges_csv(values: np.ndarray) -> bytes:
     return ("hour_ending,da_congestion\n" + "\n".join(rows) + "\n").encode()
 
 
-def _setup(url: str, connect_args: dict[str, Any], n_ftrs: int, n_nodes: int, seed: int) -> dict[str, Any]:
-    """Participants, the FTRs as allocations, and the uploads (run in a child process)."""
+def _setup(
+    url: str, connect_args: dict[str, Any], n_ftrs: int, n_nodes: int, seed: int, layout: str, files: str
+) -> dict[str, Any]:
+    """Participants, the FTRs as allocations, and the uploads (run in a child process; the price
+    file goes to the same temporary file store as the jobs' files)."""
     engine = create_db_engine(url, connect_args=connect_args)
+    register_store(engine, LocalDirectoryStore(Path(files)))
     try:
-        return _setup_in(engine, n_ftrs, n_nodes, seed)
+        return _setup_in(engine, n_ftrs, n_nodes, seed, layout)
     finally:
         engine.dispose()
 
 
-def _setup_in(engine: Engine, n_ftrs: int, n_nodes: int, seed: int) -> dict[str, Any]:
+def _prices_csv(prices: np.ndarray, hours: pd.DatetimeIndex, layout: str) -> bytes:
+    """The month's prices as an upload: ``wide`` (one row per hour, one column per pricing point) or
+    ``long`` (one row per point and hour), written by Arrow."""
+    stamps = pa.array([t.isoformat() for t in hours])
+    n_nodes = prices.shape[0]
+    if layout == "wide":
+        table = pa.table({"hour_ending": stamps, **{f"n{n}": pa.array(prices[n]) for n in range(n_nodes)}})
+    else:
+        table = pa.table(
+            {
+                "hour_ending": pc.take(stamps, pa.array(np.tile(np.arange(len(hours)), n_nodes))),
+                "node": pc.take(
+                    pa.array([f"n{n}" for n in range(n_nodes)]),
+                    pa.array(np.repeat(np.arange(n_nodes), len(hours))),
+                ),
+                "price": pa.array(prices.reshape(-1)),
+            }
+        )
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="none"))
+    return sink.getvalue().to_pybytes()
+
+
+def _setup_in(engine: Engine, n_ftrs: int, n_nodes: int, seed: int, layout: str) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     hours = month_hour_index(YEAR, MONTH)
     caller = _caller(engine)
@@ -185,16 +222,14 @@ def _setup_in(engine: Engine, n_ftrs: int, n_nodes: int, seed: int) -> dict[str,
             ],
         )
     prices = rng.normal(30.0, 10.0, size=(n_nodes, len(hours))).round(2)
-    lines = ["hour_ending,node,price"]
-    for h, stamp in enumerate(hours):
-        text = stamp.isoformat()
-        lines += [f"{text},n{n},{prices[n, h]}" for n in range(n_nodes)]
-    price_csv = ("\n".join(lines) + "\n").encode()
-    del lines, prices
+    price_csv = _prices_csv(prices, hours, layout)
+    del prices
     charges = rng.uniform(0, 50_000, len(hours)).round(2)
     out: dict[str, Any] = {
         "upload_prices_s": _timed(lambda: _upload(engine, caller, InputKind.DA_PRICES, price_csv)),
         "price_rows": n_nodes * len(hours),
+        "price_layout": layout,
+        "price_csv_bytes": len(price_csv),
         "upload_charges_s": _timed(
             lambda: _upload(engine, caller, InputKind.DA_CONGESTION, _charges_csv(charges))
         ),
@@ -287,6 +322,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ftrs", type=int, nargs="+", default=[500, 2000])
     parser.add_argument("--nodes", type=int, default=200)
+    parser.add_argument(
+        "--price-layout",
+        choices=("wide", "long"),
+        default="wide",
+        help="how the day-ahead prices are uploaded",
+    )
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--only-postgres", action="store_true", help="skip SQLite")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the settlement jobs into FILE")
@@ -297,7 +338,7 @@ def main() -> None:
     for backend in backends:
         for n in args.ftrs:
             with database(backend, args.postgres) as (url, connect_args):
-                r = run_one(url, connect_args, n, args.nodes, args.profile)
+                r = run_one(url, connect_args, n, args.nodes, args.profile, layout=args.price_layout)
             print(backend, n, r, flush=True)
             runs.append({"database": backend, "ftrs": n, **r})
             rows.append(
@@ -307,7 +348,7 @@ def main() -> None:
                 f"{r['holder_csv_s']:.2f} s | {r['peak_rss_mib']} MiB | {r['setup_peak_rss_mib']} MiB |"
             )
     command = "python -m benchmarks.settlement_service " + " ".join(
-        ["--ftrs", *map(str, args.ftrs), "--nodes", str(args.nodes)]
+        ["--ftrs", *map(str, args.ftrs), "--nodes", str(args.nodes), "--price-layout", args.price_layout]
         + (["--postgres", "$URL"] if args.postgres else [])
         + (["--only-postgres"] if args.only_postgres else [])
     )

@@ -10,7 +10,9 @@ Alembic config, else ``FTR_SETTLEMENT_STORE``, else ``data/settlement-detail``),
 a time as the service writes them; the file's sha256 is recorded on the run and the rows are
 deleted. The table stays (empty). The file layout and columns are those of
 ``app.settlement.detail_file`` at this revision, written out here so that the migration does not
-change when the application does. Downgrade reads the files back into rows.
+change when the application does (the encoding options are the service's since revision 0760, so a
+run's file is the same bytes whether the service or this migration wrote it). Downgrade reads the
+files back into rows.
 """
 
 from __future__ import annotations
@@ -104,7 +106,17 @@ def move_rows_to_files(bind: sa.Connection, root: Path) -> list[int]:
         ]
         table = pa.Table.from_pylist(records, schema=SCHEMA).sort_by(SORT)
         out = io.BytesIO()
-        with pq.ParquetWriter(out, SCHEMA, compression="zstd") as writer:
+        with pq.ParquetWriter(
+            out,
+            SCHEMA,
+            compression="zstd",
+            compression_level=1,
+            use_dictionary=["participant_id", "hour_ending", "ftr_id", "source", "sink", "payout_ratio"],
+            write_statistics=["participant_id"],
+            column_encoding={
+                name: "DELTA_BINARY_PACKED" for name in ("mw_tenths", *[f"{m}_cents" for m in MONEY])
+            },
+        ) as writer:
             for holder in sorted(set(table.column("participant_id").to_pylist())):
                 part = table.filter(pc.equal(table.column("participant_id"), holder))
                 writer.write_table(part, row_group_size=256 * 1024)

@@ -22,7 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("bid", schema=None) as batch_op:
-        batch_op.create_index("ix_bid_auction_participant", ["auction_id", "participant_id", "id"], unique=False)
+        batch_op.create_index(
+            "ix_bid_auction_participant", ["auction_id", "participant_id", "id"], unique=False
+        )
 
 
 def downgrade() -> None:

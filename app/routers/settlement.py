@@ -139,12 +139,13 @@ def read_input_set(input_set_id: ObjectId, caller: SettlementReader, session: Se
     return mapping.input_set_public(SettlementService(session).input_set(input_set_id))
 
 
-@router.get("/input-sets/{input_set_id}/rows.csv", response_class=PlainTextResponse, responses=CSV_RESPONSE)
+@router.get("/input-sets/{input_set_id}/rows.csv", response_class=StreamingResponse, responses=CSV_RESPONSE)
 def export_input_set(
     input_set_id: ObjectId, caller: SettlementReader, session: SessionDep
-) -> PlainTextResponse:
-    """One input table in its canonical CSV form (its SHA-256 is the content hash)."""
-    return PlainTextResponse(SettlementService(session).input_csv(input_set_id), media_type="text/csv")
+) -> StreamingResponse:
+    """One input table in its canonical CSV form (its SHA-256 is the content hash), streamed; hourly
+    prices stored as a file: the file's rows as long CSV (the file's SHA-256 is ``file_sha256``)."""
+    return StreamingResponse(SettlementService(session).input_csv(input_set_id), media_type="text/csv")
 
 
 @router.post(

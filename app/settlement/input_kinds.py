@@ -129,6 +129,8 @@ SPECS: dict[InputKind, KindSpec] = {
     ),
 }
 
+PRICE_KINDS = (InputKind.DA_PRICES, InputKind.RT_PRICES)
+"""Hourly prices: checked by column and stored as one Parquet file each (app.settlement.price_file)."""
 REQUIRED_FOR_A_RUN = (InputKind.DA_PRICES, InputKind.DA_CONGESTION)
 FORFEITURE_KINDS = (InputKind.RT_PRICES, InputKind.VIRTUAL_BIDS, InputKind.BINDING_CONSTRAINTS)
 """Forfeiture (OA 5.2.1(b)) is applied when all three are given for the month, and never otherwise."""

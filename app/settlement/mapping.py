@@ -51,6 +51,7 @@ def input_set_public(s: SettlementInputSet) -> InputSetPublic:
         columns=s.columns.split(","),
         source_format=s.source_format,
         created_at=s.created_at,
+        file_sha256=s.file_sha256,
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlmodel import Session
@@ -15,7 +15,9 @@ from sqlmodel import Session
 from app.auctions.repository import AuctionRepository
 from app.networks.tables import NetworkVersion
 from app.settlement import engine_inputs as build
+from app.settlement.detail_store import store_of
 from app.settlement.input_kinds import FORFEITURE_KINDS, InputKind
+from app.settlement.price_file import read_prices
 from app.settlement.repository import SettlementRepository
 from app.settlement.upload import decompress
 from market_calendar import month_hour_index
@@ -28,13 +30,15 @@ from settlement.revision import MonthInputs
 
 @dataclass(frozen=True, slots=True)
 class MonthData:
-    """A month's input tables (canonical text frames) by kind, their ids, and the month's network."""
+    """A month's input tables by kind (canonical text frames; hourly prices as matrices read from
+    their files), their ids, and the month's network."""
 
     year: int
     month: int
     input_set_ids: Mapping[str, int]
     frames: Mapping[InputKind, pd.DataFrame]
     network_document: str | None
+    prices: Mapping[InputKind, HourlyPrices] = field(default_factory=dict)
 
 
 def month_network_document(session: Session, year: int, month: int) -> str | None:
@@ -47,9 +51,27 @@ def month_network_document(session: Session, year: int, month: int) -> str | Non
 
 
 def load_month(session: Session, year: int, month: int, input_set_ids: Mapping[str, int]) -> MonthData:
+    """The month's inputs; a price file is read by column and checked against its recorded sha256."""
     repo = SettlementRepository(session)
-    frames = {InputKind(s.kind): decompress(s.content) for s in repo.input_sets(list(input_set_ids.values()))}
-    return MonthData(year, month, dict(input_set_ids), frames, month_network_document(session, year, month))
+    hours = month_hour_index(year, month)
+    frames: dict[InputKind, pd.DataFrame] = {}
+    prices: dict[InputKind, HourlyPrices] = {}
+    for stored in repo.input_sets(list(input_set_ids.values())):
+        kind = InputKind(stored.kind)
+        if stored.file_key is not None and stored.file_sha256 is not None:
+            # OA 5.2.4: the congestion component when the table has one, else the full price.
+            column = "congestion" if "congestion" in stored.columns.split(",") else "price"
+            prices[kind] = read_prices(store_of(session), stored.file_key, stored.file_sha256, hours, column)
+        else:
+            frames[kind] = decompress(stored.content)
+    network = month_network_document(session, year, month)
+    return MonthData(year, month, dict(input_set_ids), frames, network, prices)
+
+
+def _prices(data: MonthData, kind: InputKind, hours: pd.DatetimeIndex, net: Network | None) -> HourlyPrices:
+    if kind in data.prices:
+        return with_network_aggregates(data.prices[kind], net)
+    return prices_with_aggregates(data.frames[kind], hours, kind, net)
 
 
 def parse_network(document: str) -> Network:
@@ -81,7 +103,7 @@ def month_inputs(data: MonthData) -> MonthInputs:
     hours = month_hour_index(data.year, data.month)
     frames = data.frames
     net = parse_network(data.network_document) if data.network_document else None
-    prices = prices_with_aggregates(frames[InputKind.DA_PRICES], hours, InputKind.DA_PRICES, net)
+    prices = _prices(data, InputKind.DA_PRICES, hours, net)
     da = build.hour_column(frames[InputKind.DA_CONGESTION], hours, InputKind.DA_CONGESTION, "da_congestion")
     rt = (
         build.rt_hourly(frames[InputKind.RT_CONGESTION], hours) if InputKind.RT_CONGESTION in frames else None
@@ -92,9 +114,9 @@ def month_inputs(data: MonthData) -> MonthInputs:
         else None
     )
     forfeiture = None
-    if all(k in frames for k in FORFEITURE_KINDS) and net is not None:
+    if all(k in frames or k in data.prices for k in FORFEITURE_KINDS) and net is not None:
         forfeiture = ForfeitureInputs(
-            rt_prices=prices_with_aggregates(frames[InputKind.RT_PRICES], hours, InputKind.RT_PRICES, net),
+            rt_prices=_prices(data, InputKind.RT_PRICES, hours, net),
             virtual_bids=build.accepted_virtual_bids(frames[InputKind.VIRTUAL_BIDS], hours),
             factors=build.distribution_factors(frames[InputKind.BINDING_CONSTRAINTS], hours, net),
         )

@@ -7,6 +7,7 @@ is a month it holds nothing in. The OI and auditors read everything.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -38,10 +39,13 @@ from app.settlement.detail_file import (
 )
 from app.settlement.detail_store import store_of
 from app.settlement.errors import DetailFileDamaged, MissingInputs, NotSettled
-from app.settlement.input_kinds import SPECS, InputKind
+from app.settlement.input_kinds import PRICE_KINDS, SPECS, InputKind
 from app.settlement.month_data import month_network_document, parse_network
+from app.settlement.price_file import csv_chunks as price_csv_chunks
+from app.settlement.price_file import write_prices
+from app.settlement.price_table import read_price_table
 from app.settlement.repository import SettlementRepository
-from app.settlement.storage import find_or_add_input_set
+from app.settlement.storage import StoredContent, find_or_add_input_set
 from app.settlement.tables import (
     SettlementHolderMonth,
     SettlementInputSet,
@@ -78,7 +82,18 @@ class SettlementService:
         max_rows: int,
         now: datetime,
     ) -> tuple[SettlementInputSet, bool]:
-        """Check every row, then store the table as a new version (or find the identical latest one)."""
+        """Check every row, then store the table as a new version (or find the identical latest one).
+
+        Hourly prices are checked by column and stored as one file (:mod:`app.settlement.price_file`),
+        written before the row that names it: a refused upload writes nothing."""
+        if kind in PRICE_KINDS:
+            prices = read_price_table(content, media_type, max_rows, kind=kind, year=year, month=month)
+            key = write_prices(store_of(self.session), prices)
+            stored = StoredContent(
+                key, prices.price.size, prices.columns, b"", prices.source_format, key, key
+            )
+            self.repo.lock_year(year)
+            return find_or_add_input_set(self.session, year, month, kind, stored, caller.participant_id, now)
         frame, fmt = read_table(content, media_type, max_rows)
         table = canonical_table(
             kind, frame, year=year, month=month or 1, source_format=fmt, participants=self._holders
@@ -127,9 +142,13 @@ class SettlementService:
             raise NotFound(f"input set {input_set_id} not found")
         return found
 
-    def input_csv(self, input_set_id: int) -> str:
-        text: str = decompress(self.input_set(input_set_id).content).to_csv(index=False, lineterminator="\n")
-        return text
+    def input_csv(self, input_set_id: int) -> Iterator[bytes]:
+        """The set's canonical CSV (its stored text; a price file's rows written out as CSV)."""
+        found = self.input_set(input_set_id)
+        if found.content:
+            return iter([zlib.decompress(found.content)])
+        assert found.file_key is not None and found.file_sha256 is not None
+        return price_csv_chunks(store_of(self.session), found.file_key, found.file_sha256)
 
     # ------------------------------------------------------------------ jobs and runs
     def job(self, job_id: int) -> tuple[Job, list[int]]:

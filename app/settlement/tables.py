@@ -46,7 +46,13 @@ def _cents() -> sa.Column[int]:
 
 
 class SettlementInputSet(SQLModel, table=True):
-    """One uploaded input table; ``month`` 0 for a table of the whole year (year-end charges)."""
+    """One uploaded input table; ``month`` 0 for a table of the whole year (year-end charges).
+
+    ``content`` is the canonical CSV, zlib-compressed. Hourly prices (``da_prices``, ``rt_prices``)
+    are one Parquet file in the settlement file store instead (``file_key``, checked against
+    ``file_sha256``; :mod:`app.settlement.price_file`): ``content`` is empty for a set uploaded so,
+    and keeps the canonical CSV (whose sha256 ``content_hash`` is) for a set stored before the files
+    (migration 0760)."""
 
     __tablename__ = "settlement_input_set"
     __table_args__ = (
@@ -64,6 +70,8 @@ class SettlementInputSet(SQLModel, table=True):
     columns: str = Field(sa_column=sa.Column(sa.String(400), nullable=False))
     content: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     source_format: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    file_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
+    file_sha256: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
     uploaded_by_id: int | None = Field(
         default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("participant.id"), nullable=True)
     )

@@ -104,7 +104,7 @@ def read_table(content: bytes, media_type: str, max_rows: int) -> tuple[pd.DataF
     return frame, fmt
 
 
-class _Errors:
+class Errors:
     def __init__(self) -> None:
         self.items: list[FieldError] = []
 
@@ -149,7 +149,7 @@ def canonical_table(
     if len(frame) == 0 and not allow_empty:
         raise ValidationFailed("the upload has no rows", errors=[FieldError("body", "no rows")])
     columns = [n for n in spec.names if n in header]
-    problems = _Errors()
+    problems = Errors()
     out = pd.DataFrame(index=frame.index)
     hours = month_hour_index(year, month) if not spec.yearly else None
     for name in columns:
@@ -180,10 +180,22 @@ def canonical_table(
 
 
 def _times(
-    values: pd.Series, column: str, kind: ColumnType, hours: pd.DatetimeIndex, errors: _Errors
+    values: pd.Series, column: str, kind: ColumnType, hours: pd.DatetimeIndex, errors: Errors
 ) -> pd.Series:
     codes, uniques = pd.factorize(values)
-    texts = pd.Series(uniques, dtype=object)
+    parsed, problem = time_problems(pd.Series(uniques, dtype=object), kind, hours)
+    bad_rows = np.flatnonzero(problem[codes] != "")
+    for r in bad_rows:
+        errors.add(int(r) + 1, column, f"{values.iloc[r]!r} {problem[codes[r]]}")
+    iso = np.array([t.isoformat() if not pd.isna(t) else "" for t in parsed], dtype=object)
+    return pd.Series(iso[codes], index=values.index, dtype=object)
+
+
+def time_problems(
+    texts: pd.Series, kind: ColumnType, hours: pd.DatetimeIndex
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Distinct time texts parsed (UTC), and per text the problem (``""`` when it is a time of the
+    month of the column's kind): each distinct text is parsed once."""
     has_offset = texts.str.contains(_OFFSET).to_numpy(dtype=bool)
     parsed = pd.DatetimeIndex(
         pd.to_datetime(texts.where(has_offset), utc=True, format="ISO8601", errors="coerce")
@@ -199,14 +211,10 @@ def _times(
     problem[~inside] = f"is not {where} ({first.isoformat()} < t <= {hours[-1].isoformat()}, UTC)"
     problem[np.asarray(parsed.isna())] = "is not an ISO 8601 time"
     problem[~has_offset] = "is not an ISO 8601 time with a UTC offset"
-    bad_rows = np.flatnonzero(problem[codes] != "")
-    for r in bad_rows:
-        errors.add(int(r) + 1, column, f"{values.iloc[r]!r} {problem[codes[r]]}")
-    iso = np.array([t.isoformat() if not pd.isna(t) else "" for t in parsed], dtype=object)
-    return pd.Series(iso[codes], index=values.index, dtype=object)
+    return parsed, problem
 
 
-def _texts(values: pd.Series, column: str, errors: _Errors, *, optional: bool) -> pd.Series:
+def _texts(values: pd.Series, column: str, errors: Errors, *, optional: bool) -> pd.Series:
     lengths = values.str.len().to_numpy()
     for r in np.flatnonzero((lengths == 0) & (not optional)):
         errors.add(int(r) + 1, column, "is empty")
@@ -216,7 +224,7 @@ def _texts(values: pd.Series, column: str, errors: _Errors, *, optional: bool) -
 
 
 def _decimals(
-    values: pd.Series, column: str, kind: ColumnType, errors: _Errors, *, optional: bool
+    values: pd.Series, column: str, kind: ColumnType, errors: Errors, *, optional: bool
 ) -> pd.Series:
     """Each distinct text is parsed once (columns repeat values a lot: zeros, flat prices)."""
     codes, uniques = pd.factorize(values)
@@ -251,7 +259,7 @@ def _decimal(text: str, kind: ColumnType, optional: bool) -> tuple[str, str]:
 
 
 def _participants(
-    values: pd.Series, column: str, participants: Callable[[Collection[int]], set[int]], errors: _Errors
+    values: pd.Series, column: str, participants: Callable[[Collection[int]], set[int]], errors: Errors
 ) -> pd.Series:
     numbers: list[int | None] = []
     for r, text in enumerate(values.tolist(), start=1):
