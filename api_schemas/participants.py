@@ -60,6 +60,15 @@ class ApiKeyIssued(BaseModel):
     created_at: datetime
 
 
+class ApiKeyPublic(BaseModel):
+    """One API key as the OI sees it: its public prefix and dates, never the key or its hash."""
+
+    participant_id: int
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = Field(description="when the OI revoked it; null while it is active")
+
+
 class ParticipantCreated(BaseModel):
     participant: ParticipantPublic
     key: ApiKeyIssued

@@ -50,6 +50,7 @@ ACTIONS = (
     "transfer.verified",
     "transfer.rejected",
     "credit.changed",
+    "key.revoked",
     "revenue_requirement.set",
     "settlement.run",
     "settlement.year_end",

@@ -367,6 +367,24 @@ def test_operator_pages_for_participants_and_networks(open_market: LiveServer, v
         ).read()
     )
     assert me["name"] == "Browser Trading"
+
+    newcomer = visit(open_market)
+    newcomer.goto("/portal/sign-in")
+    newcomer.get_by_label("API key issued by the OI").fill(key)
+    newcomer.get_by_role("button", name="Sign in").click()
+    newcomer.locator("#signed-in-as").filter(has_text="Browser Trading").wait_for()
+    asked: list[str] = []
+    page.on("dialog", lambda d: asked.append(d.message))  # the fixture's handler accepts it
+    page.goto("/portal/participants")
+    prefix = key.split("_")[1]
+    page.get_by_role("button", name=f"Revoke key {prefix} of Browser Trading").click()
+    assert "revoked" in page.locator("#revoked-key").inner_text()
+    assert asked and asked[0].startswith(f"Revoke API key {prefix} of Browser Trading?")
+    assert "revoked" in page.locator(f"#key-{prefix}").inner_text()
+    assert_accessible(page)
+    newcomer.goto("/portal/portfolio")
+    assert "/portal/sign-in" in newcomer.url
+    assert newcomer.locator("#signed-in-as").count() == 0
     page.get_by_role("link", name="Networks").click()
     page.locator("#networks tbody tr").first.get_by_role("link").click()
     assert page.locator("#network-hash").inner_text().strip()
