@@ -94,8 +94,10 @@ class ParticipantService:
         if key is None:
             raise NotFound(f"{participant_label(participant, participant_id)} has no API key {prefix!r}")
         if key.revoked_at is not None:
-            raise Conflict(f"API key {prefix!r} of {participant_label(participant, participant_id)} "
-                           f"was already revoked at {key.revoked_at.isoformat()}")
+            raise Conflict(
+                f"API key {prefix!r} of {participant_label(participant, participant_id)} "
+                f"was already revoked at {key.revoked_at.isoformat()}"
+            )
         key.revoked_at = now
         self.repo.session.add(key)
         self.repo.session.flush()

@@ -18,8 +18,8 @@ from api_schemas.participants import (
 )
 from app.audit.service import actor_of
 from app.bids.credit_service import CreditService
-from app.db import after_commit
 from app.bids.mapping import credit_public
+from app.db import after_commit
 from app.deps import (
     ClockDep,
     CurrentParticipant,

@@ -171,7 +171,9 @@ def revoke_key(
     """The API's ``DELETE /api/v1/participants/{id}/keys/{prefix}`` behind a confirmed form."""
     check_csrf(visitor, csrf)
     service = ParticipantService(db, settings.secret_key)
-    revoked = service.revoke_key(participant_id, prefix, actor=actor_of(caller.participant_id), now=clock.now())
+    revoked = service.revoke_key(
+        participant_id, prefix, actor=actor_of(caller.participant_id), now=clock.now()
+    )
     after_commit(db, lambda: request.app.state.verified_keys.forget(prefix))
     return _participants_page(request, visitor, db, settings, 0, revoked=key_public(revoked))
 

@@ -54,20 +54,31 @@ def test_revocation_refusals(
     alice, bob = make_participant(name="Alice"), make_participant(name="Bob")
     (alice_key,) = _keys(client, operator_key, alice.id)
     prefix = alice_key["prefix"]
-    assert client.delete(f"/api/v1/participants/{alice.id}/keys/{prefix}", headers=bob.headers).status_code == 403
+    assert (
+        client.delete(f"/api/v1/participants/{alice.id}/keys/{prefix}", headers=bob.headers).status_code
+        == 403
+    )
     assert client.get(f"/api/v1/participants/{alice.id}/keys", headers=bob.headers).status_code == 403
     wrong_owner = client.delete(f"/api/v1/participants/{bob.id}/keys/{prefix}", headers=bearer(operator_key))
     assert wrong_owner.status_code == 404 and prefix in wrong_owner.json()["detail"]
     bad = client.delete(f"/api/v1/participants/{alice.id}/keys/NOT-HEX", headers=bearer(operator_key))
     assert bad.status_code == 422
-    assert client.delete(f"/api/v1/participants/{alice.id}/keys/{prefix}", headers=bearer(operator_key)).status_code == 200
+    assert (
+        client.delete(
+            f"/api/v1/participants/{alice.id}/keys/{prefix}", headers=bearer(operator_key)
+        ).status_code
+        == 200
+    )
     again = client.delete(f"/api/v1/participants/{alice.id}/keys/{prefix}", headers=bearer(operator_key))
     assert again.status_code == 409 and "already revoked" in again.json()["detail"]
     assert client.get("/api/v1/participants/me", headers=bob.headers).status_code == 200
 
 
 def test_another_process_refuses_the_key_within_its_cache_time(
-    database: Database, settings: Settings, client: SyncClient, operator_key: str,
+    database: Database,
+    settings: Settings,
+    client: SyncClient,
+    operator_key: str,
     make_participant: Callable[..., Member],
 ) -> None:
     """The bound for other processes: a second app on the same database with caching off sees the
@@ -93,7 +104,7 @@ def test_the_operator_revokes_a_key_on_the_participants_page_and_its_session_end
     oi = Visit(client)
     oi.sign_in(operator_key)
     page = oi.get("/portal/participants")
-    assert f'id="key-{key["prefix"]}"' in page.text and "data-confirm=\"Revoke API key" in page.text
+    assert f'id="key-{key["prefix"]}"' in page.text and 'data-confirm="Revoke API key' in page.text
     forged = oi.client.post(
         f"/portal/participants/{alice.id}/keys/{key['prefix']}/revoke",
         data={"csrf": "forged"},
