@@ -48,7 +48,7 @@ from app.settings import Settings
 from app.settlement import mapping as settlement_mapping
 from app.settlement.service import SettlementService
 from app.units import to_cents, to_tenths
-from app.web import lse_pages, oi_pages, portfolio_pages, settlement_pages
+from app.web import audit_pages, lse_pages, oi_pages, portfolio_pages, settlement_pages
 from app.web.grid_layout import layout_of
 from app.web.grid_picture import grid_picture
 from app.web.paged import csv_lines, page_of, page_of_list, read_state, stream_csv
@@ -112,6 +112,7 @@ def install_portal(app: FastAPI) -> None:
     app.include_router(settlement_pages.router)
     app.include_router(lse_pages.router)
     app.include_router(portfolio_pages.router)
+    app.include_router(audit_pages.router)
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
 
 
