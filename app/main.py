@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from app.api_docs import install_api_docs
 from app.audit.signing import register_signing_key
+from app.audit.verification import ChainVerifications
 from app.clock import Clock, MovableClock, SystemClock
 from app.db import create_db_engine
 from app.gate import AuthGate, VerifiedKeys
@@ -99,6 +100,7 @@ def create_app(
     app.state.clock = clock
     app.state.jobs = jobs
     app.state.verified_keys = VerifiedKeys(settings.secret_key, settings.key_cache_ttl_s)
+    app.state.audit_verifications = ChainVerifications()
     install_problem_handlers(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_request_bytes, timeout_s=settings.body_timeout_s)
     app.add_middleware(InFlightLimit, limit=settings.max_concurrent_requests)

@@ -26,7 +26,7 @@ from api_schemas.bids import BidCreate, BidUpdate
 from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
 from app.audit import mapping as audit_mapping
-from app.audit.service import actor_of, verify_stored_chain
+from app.audit.service import actor_of
 from app.bid_book import close_window
 from app.bids.credit_service import CreditService
 from app.bids.mapping import credit_public, order_spec, request_hash
@@ -644,18 +644,35 @@ def audit_page_view(
     visitor: VisitorDep,
     caller: PageAuditReader,
     db: SessionDep,
+    clock: ClockDep,
     chain: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     table = audit_table(chain or None)
     audit_rows = page_of(db, table.query(), read_state(table.spec, request.query_params))
-    verdict = audit_mapping.verdict_public(verify_stored_chain(db))
+    check = request.app.state.audit_verifications.check(db, clock.now())
     context = {
         "page": audit_rows,
         "entries": [audit_mapping.entry_public(found[0]) for found in audit_rows.items],
         "chain": chain or "",
-        "verdict": verdict,
+        "verdict": audit_mapping.verdict_public(check.verdict),
+        "check": check,
     }
     return render(request, visitor, "audit.html", context)
+
+
+@router.post("/portal/audit/verify")
+def audit_verify_whole(
+    request: Request,
+    visitor: VisitorDep,
+    caller: PageAuditReader,
+    db: SessionDep,
+    clock: ClockDep,
+    csrf: CsrfField = "",
+) -> RedirectResponse:
+    """Walk the whole chain now (the page otherwise checks only the links added since the last walk)."""
+    check_csrf(visitor, csrf)
+    request.app.state.audit_verifications.check(db, clock.now(), full=True)
+    return RedirectResponse("/portal/audit#chain-status", status_code=303)
 
 
 @router.get("/portal/audit.csv")

@@ -279,6 +279,11 @@ def test_auditor_verifies_the_chain(open_market: LiveServer, visit: Any) -> None
     sign_in(page, AUDITOR, open_market)
     page.get_by_role("link", name="Audit log").click()
     assert "Chain verified" in page.locator("#chain-verdict").inner_text()
+    page.get_by_role("button", name="Verify the whole chain now").click()
+    assert "walked the whole chain" in page.locator("#chain-check").inner_text()
+    assert "Chain verified" in page.locator("#chain-verdict").inner_text()
+    page.reload()
+    assert "checked links" in page.locator("#chain-check").inner_text(), "a later view: the new links only"
     page.get_by_label("Action").fill("auction.posted")
     page.get_by_role("button", name="Filter").click()
     actions = page.locator("#audit-entries tbody tr td:nth-child(4)").all_inner_texts()
