@@ -32,6 +32,8 @@ from app.db import after_commit
 from app.deps import ClockDep, ObjectId, SessionDep, SettingsDep
 from app.errors import ServiceError
 from app.networks.loading import NetworkFormat
+from app.networks.loop_flow_summary import CSV_HEADER as LOOP_FLOW_CSV_HEADER
+from app.networks.loop_flow_summary import loop_flow_summary
 from app.networks.mapping import network_public
 from app.networks.outages import network_from_document
 from app.networks.service import NetworkService
@@ -286,8 +288,23 @@ def network_page(
         "contingencies": [(c.id, list(c.branch_ids)) for c in network.contingencies],
         "auction": None,
         "downloads": f"/portal/networks/{version_id}",
+        "loop_flows": loop_flow_summary(db, version, include_drafts=caller.role is Role.OPERATOR),
     }
     return render(request, visitor, "network.html", context)
+
+
+@router.get("/portal/networks/{version_id}/loop-flows.csv")
+def network_loop_flows_download(
+    version_id: ObjectId, visitor: VisitorDep, caller: SignedIn, db: SessionDep
+) -> Response:
+    """The version's loop-flow summary, every constraint (the page shows the same rows)."""
+    version = NetworkService(db).get(version_id)
+    summary = loop_flow_summary(db, version, include_drafts=caller.role is Role.OPERATOR)
+    return PlainTextResponse(
+        write_csv(LOOP_FLOW_CSV_HEADER, (r.csv_row() for r in summary.rows)),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="network-{version_id}-loop-flows.csv"'},
+    )
 
 
 def _summary(network: Network) -> dict[str, Any]:

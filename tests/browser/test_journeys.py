@@ -393,8 +393,13 @@ def test_operator_pages_for_participants_and_networks(open_market: LiveServer, v
     page.get_by_role("link", name="Networks").click()
     page.locator("#networks tbody tr").first.get_by_role("link").click()
     assert page.locator("#network-hash").inner_text().strip()
+    assert page.locator("#loop-flow-summary tbody tr").count() >= 1
+    loop_csv = page.request.get(page.locator("#download-loop-flows").get_attribute("href") or "")
+    assert loop_csv.ok and loop_csv.text().startswith("constraint,kind,auctions,")
     assert_accessible(page)
     shoot(page, "network")
+    page.locator("#loop-flow-summary-section").scroll_into_view_if_needed()
+    shoot(page, "network-loop-flows")
     ids = auctions(open_market)
     page.goto(f"/portal/auctions/{ids['open']}")
     assert_accessible(page)
