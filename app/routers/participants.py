@@ -10,6 +10,7 @@ from api_schemas.common import Page
 from api_schemas.participants import (
     ApiKeyIssued,
     ApiKeyPublic,
+    CreditByMonthPublic,
     CreditPublic,
     ParticipantCreate,
     ParticipantCreated,
@@ -18,7 +19,7 @@ from api_schemas.participants import (
 )
 from app.audit.service import actor_of
 from app.bids.credit_service import CreditService
-from app.bids.mapping import credit_public
+from app.bids.mapping import credit_by_month_public, credit_public
 from app.db import after_commit
 from app.deps import (
     ClockDep,
@@ -78,6 +79,16 @@ def read_me(caller: CurrentParticipant, session: SessionDep, settings: SettingsD
 def read_my_credit(caller: CurrentParticipant, session: SessionDep, settings: SettingsDep) -> CreditPublic:
     """The caller's credit position: limit, amount held by open bids and offers, and what is left."""
     return credit_public(CreditService(session, settings).position(caller.participant_id))
+
+
+@router.get("/me/credit/by-month", response_model=CreditByMonthPublic)
+def read_my_credit_by_month(
+    caller: CurrentParticipant, session: SessionDep, settings: SettingsDep
+) -> CreditByMonthPublic:
+    """The caller's credit position and the credit in use by delivery month and period class (open
+    orders and awards not yet settled); the lines sum to ``credit_in_use``."""
+    position, lines = CreditService(session, settings).by_month_and_class(caller.participant_id)
+    return credit_by_month_public(position, lines)
 
 
 @router.get("/{participant_id}", response_model=ParticipantPublic)
