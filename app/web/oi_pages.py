@@ -19,6 +19,8 @@ from sqlmodel import Session
 from api_schemas.auctions import AuctionPublic
 from api_schemas.networks import NetworkFormatName
 from api_schemas.participants import ApiKeyPublic, ParticipantCreate, ParticipantUpdate
+from app.auctions.loop_flow_summary import CSV_HEADER as LOOP_FLOW_CSV_HEADER
+from app.auctions.loop_flow_summary import loop_flow_summary
 from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
 from app.audit.service import actor_of
@@ -32,8 +34,6 @@ from app.db import after_commit
 from app.deps import ClockDep, ObjectId, SessionDep, SettingsDep
 from app.errors import ServiceError
 from app.networks.loading import NetworkFormat
-from app.networks.loop_flow_summary import CSV_HEADER as LOOP_FLOW_CSV_HEADER
-from app.networks.loop_flow_summary import loop_flow_summary
 from app.networks.mapping import network_public
 from app.networks.outages import network_from_document
 from app.networks.service import NetworkService
