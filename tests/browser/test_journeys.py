@@ -249,6 +249,10 @@ def test_lse_opens_its_statement(open_market: LiveServer, visit: Any) -> None:
     sign_in(page, LSE, open_market)
     page.get_by_role("link", name="Allocations").click()
     assert page.locator("#allocated-ftrs tbody tr").count() >= 1
+    applied = page.locator("#applications tbody tr").first.inner_text()
+    assert "ptp_assignment" in applied and "pending" in applied and "189 → 121 5.0" in applied, applied
+    applications = page.request.get(page.locator("#applications-csv").get_attribute("href") or "")
+    assert applications.ok and len(applications.text().splitlines()) == 2
     settled = page.locator("#distribution tbody tr a")
     assert settled.count() >= 1, page.locator("#distribution").inner_text()
     assert_accessible(page)
