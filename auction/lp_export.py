@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
+import numpy as np
+
 from auction.bids import Bid, HeldFtr, Offer
 from auction.clearing import _problem as clearing_problem
+from feasibility.grid import BASE_CASE
 from feasibility.lp_export import lp_lines
 from feasibility.network_grid import NetworkGrid
 from network.model import Contingency, Network, PeriodConditions
@@ -23,11 +26,30 @@ def clearing_lp_lines(
     conditions: PeriodConditions | None = None,
     contingencies: Sequence[Contingency] | Literal["all"] | None = None,
     header: Sequence[str] = (),
+    binding: Sequence[tuple[str, str | None]] | None = None,
 ) -> Iterator[str]:
-    """The LP the engine clears (all its rows written; the engine adds them as they bind), by line.
+    """The LP the engine clears, by line: every row, or (``binding``) both directions of the rows
+    of these (constraint id, contingency id or ``None`` for the base case) only, the rows the
+    clearing found binding (same optimum; the engine adds rows as they bind).
 
     Column ``x<j>`` is the bid ``j`` (bids first, then offers, in the order given), as the engine
     numbers its products; each is named in a comment line.
     """
     grid = NetworkGrid.build(network, conditions, contingencies)
-    yield from lp_lines(clearing_problem(bids, offers, held), grid, header=header)
+    rows = None
+    if binding is not None:
+        cons_at = {c: i for i, c in enumerate(grid.constraint_ids)}
+        case_at = {c: i for i, c in enumerate(grid.contingency_ids)}
+        keys = [
+            (cons_at[c], BASE_CASE if k is None else case_at[k], d)
+            for d in (1, -1)
+            for c, k in binding
+            if c in cons_at and (k is None or k in case_at)
+        ]
+        cons, case, direction = (
+            (np.array(col, dtype=np.int64) for col in zip(*keys, strict=True))
+            if keys
+            else (np.zeros(0, dtype=np.int64) for _ in range(3))
+        )
+        rows = (cons, case, direction)
+    yield from lp_lines(clearing_problem(bids, offers, held), grid, header=header, rows=rows)

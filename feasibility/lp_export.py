@@ -21,6 +21,7 @@ import numpy as np
 
 from feasibility.grid import BASE_CASE, Grid
 from feasibility.problem import ClearingProblem
+from market_terms import IntArray
 
 ROUND_OFF = 1e-12
 """Coefficients this small (in MW per MW) are round-off of the sensitivities and are left out (HiGHS
@@ -56,16 +57,23 @@ def lp_lines(
     *,
     header: Sequence[str] = (),
     chunk_rows: int = CHUNK_ROWS,
+    rows: tuple[IntArray, IntArray, IntArray] | None = None,
 ) -> Iterator[str]:
     """The LP in CPLEX LP format, line by line (each ending in a newline).
 
     ``header``: comment lines written first (e.g. the auction, class and input hash they came from).
+    ``rows``: (constraint, case, direction) of the rows to write (default: every row). Every row
+    with a non-zero shadow price is enough for the same optimum (the same duals satisfy the
+    optimality conditions of the smaller LP); the rows that bound the clearing are those.
     """
     prod = problem.products
     for line in header:
         yield f"\\ {line}\n"
-    yield f"\\ {len(prod.ids)} products; rows: constraint x (base case + {len(grid.contingency_ids)} "
-    yield "contingencies) x 2 directions, rows no product crosses left out\n"
+    if rows is None:
+        yield f"\\ {len(prod.ids)} products; rows: constraint x (base case + {len(grid.contingency_ids)} "
+        yield "contingencies) x 2 directions, rows no product crosses left out\n"
+    else:
+        yield f"\\ {len(prod.ids)} products; {len(rows[0])} rows given (of constraint x case x direction)\n"
     yield "Maximize\n"
     terms = [(float(prod.value[j]), j) for j in range(len(prod.ids)) if prod.value[j] != 0.0]
     yield (
@@ -74,7 +82,7 @@ def lp_lines(
         + "\n"
     )
     yield "Subject To\n"
-    cons, case, direction = _row_keys(grid)
+    cons, case, direction = _row_keys(grid) if rows is None else rows
     injection = grid.injection_matrix(problem.points)
     fixed_injection = problem.fixed_point_injection()
     ftrs = problem.fixed

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.clearing.engine import ClassSnapshot, OrderRow, _base_model, _contingencies, sequence_fingerprint
+from app.clearing.repository import ClearingRepository
 from app.clearing.tasks import class_snapshots
 from app.errors import InvalidStateTransition, NotFound
 from app.jobs import JobKind
@@ -43,6 +44,8 @@ class ClearingLp:
     job_input_hash: str | None
     inputs_hash: str
     snapshot: ClassSnapshot
+    binding: tuple[tuple[str, str | None], ...] | None
+    """the stored binding rows to write (``None``: every row of the feasibility test)"""
 
     @property
     def inputs_match(self) -> bool:
@@ -55,14 +58,23 @@ class ClearingLp:
             f"inputs hash {self.inputs_hash} {verdict} clearing job {self.job_id}'s input hash "
             f"{self.job_input_hash}",
             "x<j> in MW, objective in $ (bid prices $/MW; offers at minus their reservation price)",
+            "rows: every row of the simultaneous feasibility test"
+            if self.binding is None
+            else f"rows: the {len(self.binding)} binding constraints the clearing stored, both directions "
+            "(the same optimum: the other rows have no shadow price; ?rows=all writes every row)",
         ]
 
     def filename(self) -> str:
-        return f"auction-{self.auction_id}-{self.snapshot.period_class}.lp"
+        rows = "" if self.binding is not None else "-all-rows"
+        return f"auction-{self.auction_id}-{self.snapshot.period_class}{rows}.lp"
 
 
-def clearing_lp(session: Session, auction_id: int, period_class: str) -> ClearingLp:
-    """The inputs of the class auction's last successful clearing (the auction cleared or posted)."""
+def clearing_lp(
+    session: Session, auction_id: int, period_class: str, *, all_rows: bool = False
+) -> ClearingLp:
+    """The inputs of the class auction's last successful clearing (the auction cleared or posted);
+    the rows written are the stored binding constraints, or every row (``all_rows``: large on a
+    big case with contingencies, ``constraints x (1 + contingencies) x 2`` rows)."""
     auction = AuctionRepository(session).get(auction_id)
     if auction is None:
         raise NotFound(f"auction {auction_id} not found")
@@ -80,12 +92,17 @@ def clearing_lp(session: Session, auction_id: int, period_class: str) -> Clearin
     found = [s for s in snapshots if s.period_class == period_class]
     if not found:
         raise NotFound(f"auction {auction_id} has no {period_class} class auction")
+    binding = None
+    if not all_rows:
+        stored = ClearingRepository(session).binding(found[0].class_auction_id)
+        binding = tuple((b.constraint_id, b.contingency_id) for b in stored)
     return ClearingLp(
         auction_id=auction_id,
         job_id=job.id,
         job_input_hash=job.input_hash,
         inputs_hash=sequence_fingerprint([s.fingerprint() for s in snapshots]),
         snapshot=found[0],
+        binding=binding,
     )
 
 
@@ -127,6 +144,7 @@ def lp_text(lp: ClearingLp) -> Iterator[str]:
         conditions=conditions,
         contingencies=_contingencies(snap),
         header=lp.header(),
+        binding=lp.binding,
     )
 
 

@@ -27,6 +27,7 @@ from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
 from app.audit import mapping as audit_mapping
 from app.audit.service import actor_of
+from app.audit.verification import ChainCheck
 from app.bid_book import close_window
 from app.bids.credit_service import CreditService
 from app.bids.mapping import credit_public, order_spec, request_hash
@@ -638,18 +639,11 @@ def statement_page(
     return render(request, visitor, "statement.html", context)
 
 
-@router.get("/portal/audit", response_class=HTMLResponse)
-def audit_page_view(
-    request: Request,
-    visitor: VisitorDep,
-    caller: PageAuditReader,
-    db: SessionDep,
-    clock: ClockDep,
-    chain: Annotated[str | None, Query(max_length=64)] = None,
+def _audit_page(
+    request: Request, visitor: Visitor, db: Session, chain: str | None, check: ChainCheck
 ) -> HTMLResponse:
     table = audit_table(chain or None)
     audit_rows = page_of(db, table.query(), read_state(table.spec, request.query_params))
-    check = request.app.state.audit_verifications.check(db, clock.now())
     context = {
         "page": audit_rows,
         "entries": [audit_mapping.entry_public(found[0]) for found in audit_rows.items],
@@ -660,7 +654,21 @@ def audit_page_view(
     return render(request, visitor, "audit.html", context)
 
 
-@router.post("/portal/audit/verify")
+@router.get("/portal/audit", response_class=HTMLResponse)
+def audit_page_view(
+    request: Request,
+    visitor: VisitorDep,
+    caller: PageAuditReader,
+    db: SessionDep,
+    clock: ClockDep,
+    chain: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
+    """The log, with the chain checked from the last good verdict on (:mod:`app.audit.verification`)."""
+    check = request.app.state.audit_verifications.check(db, clock.now())
+    return _audit_page(request, visitor, db, chain, check)
+
+
+@router.post("/portal/audit/verify", response_class=HTMLResponse)
 def audit_verify_whole(
     request: Request,
     visitor: VisitorDep,
@@ -668,11 +676,11 @@ def audit_verify_whole(
     db: SessionDep,
     clock: ClockDep,
     csrf: CsrfField = "",
-) -> RedirectResponse:
-    """Walk the whole chain now (the page otherwise checks only the links added since the last walk)."""
+) -> HTMLResponse:
+    """Walk the whole chain now and show the page with that verdict."""
     check_csrf(visitor, csrf)
-    request.app.state.audit_verifications.check(db, clock.now(), full=True)
-    return RedirectResponse("/portal/audit#chain-status", status_code=303)
+    check = request.app.state.audit_verifications.check(db, clock.now(), full=True)
+    return _audit_page(request, visitor, db, None, check)
 
 
 @router.get("/portal/audit.csv")

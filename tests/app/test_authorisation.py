@@ -233,6 +233,7 @@ def test_other_participants_objects(
         "run_id": 1,
         "year": 2027,
         "month": 1,
+        "prefix": "0123456789ab",
     }
     for (method, path), expected in EXPECTED_FOR_OTHER.items():
         url = path.format(**ids)
@@ -259,6 +260,7 @@ def test_roles_refused(
         "application_id": 1,
         "owner_id": member.id,
         "job_id": 1,
+        "prefix": "0123456789ab",
     }
     refused = list(OPERATOR_ONLY) + ([] if role in ("trader", "lse") else BIDDER_ONLY)
     for method, path in refused:

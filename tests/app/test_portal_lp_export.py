@@ -6,6 +6,7 @@ auditors get it."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ WORKED_EXAMPLE_SURPLUS = 50 * 10.0 + 100 * 8.0 + 30 * 1.0 + 20 * 10.0
 def _resolve(text: bytes, path: Path) -> float:
     path.write_bytes(text)
     h = quiet_highs()
+    h.setOptionValue("threads", 1)  # as the engine: HiGHS's thread scheduler is global to the process
     h.readModel(str(path))
     h.run()
     assert h.modelStatusToString(h.getModelStatus()) == "Optimal"
@@ -62,6 +64,14 @@ def test_the_auditor_downloads_the_lp_of_a_clearing(
         )
         digest = auditor.get(f"/portal/auctions/{auction_id}/lp/on_peak.lp.sha256").text
         assert digest == f"{hashlib.sha256(lp.content).hexdigest()}  auction-{auction_id}-on_peak.lp\n"
+        stated = re.search(r"rows: the (\d+) binding constraints", lp.text)
+        assert stated is not None and int(stated.group(1)) >= 1
+        assert 1 <= len(re.findall(r"^ r\d+: ", lp.text, re.M)) <= 2 * int(stated.group(1))
+        every = auditor.get(f"/portal/auctions/{auction_id}/lp/on_peak.lp?rows=all")
+        assert every.status_code == 200 and "every row of the simultaneous feasibility test" in every.text
+        assert len(every.content) > len(lp.content)
+        surplus = _resolve(every.content, tmp_path / "all.lp")
+        assert surplus == pytest.approx(WORKED_EXAMPLE_SURPLUS, abs=1e-6)
     off_peak = auditor.get(f"/portal/auctions/{auction_id}/lp/off_peak.lp")
     assert off_peak.status_code == 200 and "0 products" in off_peak.text
 
