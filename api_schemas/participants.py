@@ -60,6 +60,15 @@ class ApiKeyIssued(BaseModel):
     created_at: datetime
 
 
+class ApiKeyPublic(BaseModel):
+    """One API key as the OI sees it: its public prefix and dates, never the key or its hash."""
+
+    participant_id: int
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = Field(description="when the OI revoked it; null while it is active")
+
+
 class ParticipantCreated(BaseModel):
     participant: ParticipantPublic
     key: ApiKeyIssued
@@ -81,3 +90,22 @@ class CreditPublic(BaseModel):
     credit_in_use_by_awards: Decimal = Field(
         default=Decimal(0), description="the part of credit_in_use held by awards not yet settled, $"
     )
+
+
+class CreditLinePublic(BaseModel):
+    """Credit held in one delivery month and period class, in $."""
+
+    year: int
+    month: int
+    period_class: str
+    credit_in_use: Decimal = Field(description="credit_in_use_by_orders + credit_in_use_by_awards, $")
+    credit_in_use_by_orders: Decimal = Field(description="held by open bids and offers, $")
+    credit_in_use_by_awards: Decimal = Field(description="held by awards not yet settled, $")
+
+
+class CreditByMonthPublic(BaseModel):
+    """The caller's credit position and the credit in use by delivery month and class; the lines'
+    ``credit_in_use`` sum to the position's."""
+
+    position: CreditPublic
+    lines: list[CreditLinePublic]

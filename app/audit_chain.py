@@ -141,7 +141,12 @@ class ChainVerdict:
     chain: str | None = None  # the sub-chain the bad entry is in (None: the global chain)
 
 
-def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None = None) -> ChainVerdict:
+def verify_chain(
+    entries: Iterable[AuditEntry],
+    head: tuple[int, str] | None = None,
+    *,
+    start: tuple[int, str] | None = None,
+) -> ChainVerdict:
     """Walk ``entries`` (as stored, in seq order) and name the first altered, removed or inserted one.
 
     ``entries`` may be a stream (a cursor over the table): one pass, constant memory apart from
@@ -153,10 +158,14 @@ def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None = N
     hash was replaced wholesale (its own hash recomputed): it is reported, not its successor.
     ``head``, if given, is the last ``(seq, hash)`` recorded elsewhere; entries missing after
     the last stored one are then reported as REMOVED.
+
+    ``start``: ``(seq, hash)`` of an entry already verified; ``entries`` then begin after it and
+    the first must be chained to that hash (an incremental check: entries up to ``seq`` are not
+    read again, so a change to them is found only by a walk from the start).
     """
-    expected_seq = 1
+    expected_seq = 1 if start is None else start[0] + 1
     prev: AuditEntry | None = None
-    hashes: dict[int, str] = {}
+    hashes: dict[int, str] = {} if start is None else {start[0]: start[1]}
     for e in entries:
         if e.seq > expected_seq:
             return ChainVerdict(
@@ -182,8 +191,17 @@ def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None = N
             return ChainVerdict(
                 False, e.seq - 1, e.seq, Break.ALTERED, f"entry {e.seq} ({e.action}) does not match its hash"
             )
-        expected_prev = GENESIS_HASH if prev is None else prev.hash
+        expected_prev = prev.hash if prev is not None else (GENESIS_HASH if start is None else start[1])
         if e.prev_hash != expected_prev:
+            if prev is None and start is not None:
+                return ChainVerdict(
+                    False,
+                    start[0] - 1,
+                    start[0],
+                    Break.REPLACED,
+                    f"entry {start[0]} is not the entry verified before "
+                    f"(entry {e.seq} is chained to another)",
+                )
             if prev is None:
                 return ChainVerdict(
                     False, 0, e.seq, Break.ALTERED, f"entry {e.seq} does not start from the genesis hash"
@@ -211,6 +229,8 @@ def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None = N
                 f"entries {checked + 1}..{head_seq} are missing after the last stored entry",
             )
         stored_hash = GENESIS_HASH if head_seq < 1 else hashes.get(head_seq)
+        if start is not None and head_seq < start[0]:
+            stored_hash = None  # the head went back: entries were removed
         if stored_hash != head_hash:
             return ChainVerdict(
                 False, checked, head_seq, Break.REPLACED, f"entry {head_seq} is not the recorded head"

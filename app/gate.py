@@ -12,12 +12,15 @@ The gate also applies the per-key and the failed-key rate limits (:mod:`app.rate
 
 A key verified by the database is kept for ``FTR_KEY_CACHE_TTL_S`` (default 5 s) by the process
 (:class:`VerifiedKeys`), so a client sending many requests costs one lookup every few seconds, not
-one per request; a revoked key (revocation is a database change) is refused by every process at
-most that long after. A key that fails is never kept.
+one per request. A revoked key (revocation is a database change) is refused at once by the
+process that revoked it (the route calls :meth:`VerifiedKeys.forget`) and by every other process at
+most ``FTR_KEY_CACHE_TTL_S`` after (their copies expire; no message crosses processes). A key that
+fails is never kept.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 
@@ -32,7 +35,7 @@ from app.db import read_engine
 from app.errors import Unauthenticated
 from app.participants.service import Caller, ParticipantService
 from app.rate_limit import Bucket, client_address, send_too_many, take, wait_s
-from app.security import hash_api_key
+from app.security import hash_api_key, key_prefix
 
 CALLER_SCOPE_KEY = "ftr.caller"
 API_PREFIX = "/api/v1/"
@@ -49,14 +52,16 @@ def authenticate_key(engine: Engine, pepper: str, key: str | None) -> Caller:
 class VerifiedKeys:
     """Keys the database verified in the last ``ttl_s`` seconds, by their keyed hash (never in clear).
 
-    Used from the event loop only (no lock); holds at most ``capacity`` keys, dropping the oldest.
+    Holds at most ``capacity`` keys, dropping the oldest. Read and filled by the gate on the event
+    loop; :meth:`forget` is called from a route's worker thread, so changes take a lock.
     """
 
     def __init__(self, pepper: str, ttl_s: float, capacity: int = 10_000) -> None:
         self.pepper = pepper
         self.ttl_s = ttl_s
         self.capacity = capacity
-        self._callers: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
+        self._callers: OrderedDict[str, tuple[float, Caller, str | None]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: str | None) -> Caller | None:
         if not key or self.ttl_s <= 0:
@@ -64,17 +69,27 @@ class VerifiedKeys:
         found = self._callers.get(hash_api_key(key, self.pepper))
         if found is None:
             return None
-        expires, caller = found
+        expires, caller, _ = found
         return caller if time.monotonic() < expires else None
 
     def put(self, key: str | None, caller: Caller) -> None:
         if not key or self.ttl_s <= 0:
             return
         digest = hash_api_key(key, self.pepper)
-        self._callers[digest] = (time.monotonic() + self.ttl_s, caller)
-        self._callers.move_to_end(digest)
-        while len(self._callers) > self.capacity:
-            self._callers.popitem(last=False)
+        with self._lock:
+            self._callers[digest] = (time.monotonic() + self.ttl_s, caller, key_prefix(key))
+            self._callers.move_to_end(digest)
+            while len(self._callers) > self.capacity:
+                self._callers.popitem(last=False)
+
+    def forget(self, prefix: str) -> None:
+        """Drop the key with this prefix (just revoked): its next request is checked by the database.
+
+        A scan of at most ``capacity`` entries, once per revocation.
+        """
+        with self._lock:
+            for digest in [d for d, (_, _, p) in self._callers.items() if p == prefix]:
+                del self._callers[digest]
 
 
 def caller_of(scope: Scope) -> Caller | None:
@@ -131,9 +146,10 @@ class AuthGate:
         per_key: Bucket | None = None,
         failures_per_address: Bucket | None = None,
         key_cache_ttl_s: float = 0.0,
+        verified: VerifiedKeys | None = None,
     ) -> None:
         self.app = app
-        self.verified = VerifiedKeys(pepper, key_cache_ttl_s)
+        self.verified = verified if verified is not None else VerifiedKeys(pepper, key_cache_ttl_s)
         self.engine = engine
         self.pepper = pepper
         self.routes = KeyedRoutes(routes)

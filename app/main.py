@@ -12,10 +12,11 @@ from sqlalchemy.engine import Engine
 
 from app.api_docs import install_api_docs
 from app.audit.signing import register_signing_key
+from app.audit.verification import ChainVerifications
 from app.clock import Clock, MovableClock, SystemClock
 from app.db import create_db_engine
 from app.db_pool import in_flight_limit
-from app.gate import AuthGate
+from app.gate import AuthGate, VerifiedKeys
 from app.jobs import JobRunner, Runner
 from app.jobs.queue import Queue
 from app.jobs.runner import mark_interrupted
@@ -103,6 +104,8 @@ def create_app(
     app.state.engine = engine
     app.state.clock = clock
     app.state.jobs = jobs
+    app.state.verified_keys = VerifiedKeys(settings.secret_key, settings.key_cache_ttl_s)
+    app.state.audit_verifications = ChainVerifications()
     install_problem_handlers(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_request_bytes, timeout_s=settings.body_timeout_s)
     app.add_middleware(
@@ -118,7 +121,7 @@ def create_app(
         failures_per_address=store(
             settings.rate_limit_failed_keys_per_s, settings.rate_limit_failed_keys_burst, name="failed_keys"
         ),
-        key_cache_ttl_s=settings.key_cache_ttl_s,
+        verified=app.state.verified_keys,
     )
     app.add_middleware(
         AddressRateLimit,

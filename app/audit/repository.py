@@ -176,9 +176,9 @@ class AuditRepository:
         """Every signed checkpoint in seq order (a few per auction: held in memory)."""
         return list(self.session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.seq))).all())
 
-    def stream(self, batch: int = 1000) -> Iterator[AuditLog]:
-        """Every link in seq order, read in batches (constant memory for a long chain)."""
-        after = -(2**62)
+    def stream(self, batch: int = 1000, *, after: int = -(2**62)) -> Iterator[AuditLog]:
+        """Every link (after seq ``after``) in seq order, read in batches (constant memory for a long
+        chain)."""
         while True:
             rows = self.session.exec(
                 select(AuditLog).where(AuditLog.seq > after).order_by(col(AuditLog.seq)).limit(batch)

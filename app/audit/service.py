@@ -51,6 +51,7 @@ ACTIONS = (
     "transfer.verified",
     "transfer.rejected",
     "credit.changed",
+    "key.revoked",
     "revenue_requirement.set",
     "settlement.run",
     "settlement.year_end",
@@ -175,9 +176,10 @@ def _append(
     return AuditEntry(seq, when, actor, action, plain, head_hash, digest)
 
 
-def stored_entries(session: Session) -> Iterator[AuditEntry]:
-    """The stored links in seq order, as chain entries (a payload that is not JSON stays a string)."""
-    for row in AuditRepository(session).stream():
+def stored_entries(session: Session, *, after: int = 0) -> Iterator[AuditEntry]:
+    """The stored links (after seq ``after``) in seq order, as chain entries (a payload that is not
+    JSON stays a string)."""
+    for row in AuditRepository(session).stream(after=after if after > 0 else -(2**62)):
         try:
             payload: Any = json.loads(row.payload)
         except json.JSONDecodeError:

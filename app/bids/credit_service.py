@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from app.bids.credit_breakdown import CreditLine, credit_lines
 from app.bids.repository import BidRepository
 from app.errors import NotFound
 from app.participants.repository import ParticipantRepository
@@ -39,3 +40,9 @@ class CreditService:
             raise NotFound(f"participant {participant_id} not found")
         orders, awards = BidRepository(self.session).credit_totals(participant_id)
         return CreditPosition(participant_id, participant.credit_limit_cents, orders + awards, awards)
+
+    def by_month_and_class(self, participant_id: int) -> tuple[CreditPosition, list[CreditLine]]:
+        """The position and the credit in use split by delivery month and class (same totals, read in
+        the same transaction: the lines sum to ``in_use_cents``)."""
+        position = self.position(participant_id)
+        return position, credit_lines(self.session, participant_id)

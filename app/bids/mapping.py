@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 from api_schemas.auctions import PeriodClassName
 from api_schemas.bids import BidCreate, BidPublic, BidStatusName, FillPublic, HedgeName, SideName
-from api_schemas.participants import CreditPublic
+from api_schemas.participants import CreditByMonthPublic, CreditLinePublic, CreditPublic
 from app.bid_fills import BidFill
 from app.bids.credit import Side
+from app.bids.credit_breakdown import CreditLine
 from app.bids.credit_service import CreditPosition
 from app.bids.orders import OrderSpec
 from app.bids.tables import Bid
@@ -110,4 +112,21 @@ def credit_public(position: CreditPosition) -> CreditPublic:
         credit_in_use=from_cents(position.in_use_cents),
         credit_available=from_cents(position.available_cents),
         credit_in_use_by_awards=from_cents(position.awards_cents),
+    )
+
+
+def credit_by_month_public(position: CreditPosition, lines: Sequence[CreditLine]) -> CreditByMonthPublic:
+    return CreditByMonthPublic(
+        position=credit_public(position),
+        lines=[
+            CreditLinePublic(
+                year=line.year,
+                month=line.month,
+                period_class=line.period_class,
+                credit_in_use=from_cents(line.in_use_cents),
+                credit_in_use_by_orders=from_cents(line.orders_cents),
+                credit_in_use_by_awards=from_cents(line.awards_cents),
+            )
+            for line in lines
+        ],
     )

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
+from app.auctions.tables import Auction
 from app.audit.service import actor_of, record_audit
 from app.bid_book import check_bid_book
 from app.bid_fills import BidFill
@@ -60,38 +61,47 @@ def snapshot(engine: Engine, job_id: int) -> tuple[int, list[ClassSnapshot]]:
         auction = AuctionRepository(session).get(job.auction_id)
         assert auction is not None and auction.id is not None
         check_bid_book(session, auction)
-        version = session.get(NetworkVersion, auction.network_version_id)
-        assert version is not None
-        outages = tuple(json.loads(auction.scheduled_outages))
-        loop_flow = tuple(sorted(json.loads(auction.loop_flow).items()))
-        snapshots = []
-        for cls in AuctionRepository(session).classes(auction.id):
-            assert cls.id is not None
-            orders = tuple(
-                OrderRow(
-                    b.id, b.participant_id, b.side, b.source, b.sink, b.hedge, b.mw_tenths, b.price_cents
-                )
-                for b in BidRepository(session).active_in_class(cls.id)
-                if b.id is not None
+        return auction.id, class_snapshots(session, auction)
+
+
+def class_snapshots(
+    session: Session, auction: Auction, *, holdings_before: datetime | None = None
+) -> list[ClassSnapshot]:
+    """The auction's stored clearing inputs, one snapshot per class auction (the clearing job's and
+    the auditor's LP export's, :mod:`app.clearing.lp_export`, which counts only the FTRs held
+    recorded before ``holdings_before``)."""
+    version = session.get(NetworkVersion, auction.network_version_id)
+    assert version is not None
+    outages = tuple(json.loads(auction.scheduled_outages))
+    loop_flow = tuple(sorted(json.loads(auction.loop_flow).items()))
+    snapshots = []
+    assert auction.id is not None
+    for cls in AuctionRepository(session).classes(auction.id):
+        assert cls.id is not None
+        orders = tuple(
+            OrderRow(b.id, b.participant_id, b.side, b.source, b.sink, b.hedge, b.mw_tenths, b.price_cents)
+            for b in BidRepository(session).active_in_class(cls.id)
+            if b.id is not None
+        )
+        holdings = tuple(
+            HoldingRow(h.holder_id, h.source, h.sink, h.mw_tenths, h.hedge)
+            for h in HoldingRepository(session).for_period(auction.year, auction.month, cls.period_class)
+            if holdings_before is None or h.created_at < holdings_before
+        )
+        snapshots.append(
+            ClassSnapshot(
+                cls.id,
+                cls.period_class,
+                version.document,
+                outages,
+                loop_flow,
+                orders,
+                holdings,
+                auction.contingency_set,
+                tuple((cid, tuple(b)) for cid, b in json.loads(auction.contingencies)),
             )
-            holdings = tuple(
-                HoldingRow(h.holder_id, h.source, h.sink, h.mw_tenths, h.hedge)
-                for h in HoldingRepository(session).for_period(auction.year, auction.month, cls.period_class)
-            )
-            snapshots.append(
-                ClassSnapshot(
-                    cls.id,
-                    cls.period_class,
-                    version.document,
-                    outages,
-                    loop_flow,
-                    orders,
-                    holdings,
-                    auction.contingency_set,
-                    tuple((cid, tuple(b)) for cid, b in json.loads(auction.contingencies)),
-                )
-            )
-        return auction.id, snapshots
+        )
+    return snapshots
 
 
 def store_outcomes(

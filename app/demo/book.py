@@ -45,6 +45,10 @@ MW_CHOICES = (5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0)
 LSE_ALLOCATION = ("189", "121", 500)
 """The LSE's allocated FTR (OA 5.2.2(b)): source, sink, MW in tenths, every month and class."""
 
+LSE_APPLICATION = ("DEMO-PTP-1", "189", "121", "5.0")
+"""The LSE's pending application for the upcoming month (OA 5.2.2(c)): a firm point-to-point
+reservation (id, receipt, delivery, firm MW)."""
+
 
 @dataclass(frozen=True, slots=True)
 class DemoOrder:

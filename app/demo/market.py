@@ -16,7 +16,9 @@ Steps (each idempotent: re-running adds nothing; an interrupted run resumes wher
    components) and congestion charges stored as settlement inputs, and the month settled (OA
    5.2.5, 5.2.6). That simulation is the forecast's base case exactly, so it runs once, before the
    forecast, which takes it (:mod:`app.forecast.base_runs`) instead of simulating it again;
-4. the **upcoming month**: its auction, the LSE's allocation, opened, with its seeded bid book.
+4. the **upcoming month**: its auction, the LSE's allocation, opened, with its seeded bid book, and
+   the LSE's application for a point-to-point assignment (OA 5.2.2(c)) recorded by the OI and left
+   pending (:data:`app.demo.book.LSE_APPLICATION`: not reviewed, so it adds no FTR).
 
 A run killed midway is resumed by the next one: jobs it left unfinished are marked failed first
 (as the service does at start-up) and started again. Each auction's own steps run on a clock
@@ -41,6 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api_schemas.forecast import ForecastRequest, OutageScenarioIn
+from app.applications.service import ApplicationService
 from app.auction_revenue.service import AuctionRevenueService
 from app.auctions.lifecycle import AuctionStatus
 from app.auctions.repository import AuctionRepository
@@ -53,7 +56,7 @@ from app.clearing.posting import post_auction
 from app.clock import Clock, FixedClock
 from app.contingency_sets import engine_contingencies
 from app.db import transaction
-from app.demo.book import LSE_ALLOCATION, MAINTENANCE_OUTAGES, DemoOrder, bid_book
+from app.demo.book import LSE_ALLOCATION, LSE_APPLICATION, MAINTENANCE_OUTAGES, DemoOrder, bid_book
 from app.forecast.base_runs import base_run_key, offer_base_run
 from app.forecast.flows import create_forecast_job
 from app.holdings.repository import HoldingRepository
@@ -72,7 +75,9 @@ from app.settlement.flows import start_settlement
 from app.settlement.input_kinds import InputKind
 from app.settlement.repository import SettlementRepository
 from app.settlement.service import SettlementService
+from auction.allocation_applications import ApplicationKind
 from auction.ledger import Origin
+from auction.ledger_time import DeliveryMonth
 from market_calendar import bid_window
 from network.model import PeriodConditions
 
@@ -223,6 +228,31 @@ def _auction(engine: Engine, year: int, month: int, version_id: int, lse: Caller
         _allocate(session, year, month, lse, oi, now)
         AuctionService(session).open(auction_id, now)
     return auction_id
+
+
+def _application(engine: Engine, year: int, month: int, lse: Caller, oi: Caller, now: datetime) -> None:
+    """The LSE's pending PTP application for the month, unless one is already recorded."""
+    with transaction(engine) as session:
+        service = ApplicationService(session)
+        if any((a.period_year, a.period_month) == (year, month) for a in service.list_readable(lse)):
+            return
+        reservation_id, receipt, delivery, firm_mw = LSE_APPLICATION
+        service.submit(
+            oi,
+            applicant_id=lse.participant_id,
+            kind=ApplicationKind.PTP_ASSIGNMENT,
+            period=DeliveryMonth(year, month),
+            last=DeliveryMonth(year, month),
+            details={
+                "designations": [],
+                "reservations": [
+                    {"reservation_id": reservation_id, "receipt": receipt, "delivery": delivery,
+                     "firm_mw": firm_mw}
+                ],
+                "election": {"election": "accept_all", "pairs": []},
+            },
+            now=now,
+        )  # fmt: skip
 
 
 def _submit(engine: Engine, settings: Settings, auction_id: int, book: tuple[DemoOrder, ...],
@@ -448,6 +478,7 @@ def build_demo(
     open_id = _auction(engine, year, month, version_id, callers[LSE], oi)
     book = bid_book(year, month, (TRADER_A, TRADER_B), LSE)
     _submit(engine, settings, open_id, book, callers, clock, f"{year}-{month}")
+    _application(engine, year, month, callers[LSE], oi, now)
     return DemoMarket(
         previous_auction_id=previous_id,
         previous=(prev_year, prev_month),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from api_schemas.participants import ApiKeyIssued, ParticipantPublic, RoleName
+from api_schemas.participants import ApiKeyIssued, ApiKeyPublic, ParticipantPublic, RoleName
 from app.participants.service import IssuedKey
-from app.participants.tables import Participant
+from app.participants.tables import ApiKey, Participant
 from app.units import from_cents
 
 
@@ -22,4 +22,10 @@ def participant_public(p: Participant) -> ParticipantPublic:
 def key_issued(k: IssuedKey) -> ApiKeyIssued:
     return ApiKeyIssued(
         participant_id=k.participant_id, prefix=k.prefix, api_key=k.secret_key, created_at=k.created_at
+    )
+
+
+def key_public(k: ApiKey) -> ApiKeyPublic:
+    return ApiKeyPublic(
+        participant_id=k.participant_id, prefix=k.prefix, created_at=k.created_at, revoked_at=k.revoked_at
     )

@@ -65,6 +65,23 @@ class ParticipantRepository:
         self.session.flush()
         return key
 
+    def keys_of(self, participant_ids: Sequence[int]) -> Sequence[ApiKey]:
+        """Every key (active and revoked) of these participants, by participant then creation."""
+        if not participant_ids:
+            return []
+        return self.session.exec(
+            select(ApiKey)
+            .where(col(ApiKey.participant_id).in_(participant_ids))
+            .order_by(col(ApiKey.participant_id), col(ApiKey.id))
+        ).all()
+
+    def lock_key(self, participant_id: int, prefix: str) -> ApiKey | None:
+        """The key ``prefix`` of ``participant_id``, read for update (see :meth:`lock`)."""
+        stmt = select(ApiKey).where(ApiKey.participant_id == participant_id, ApiKey.prefix == prefix)
+        if is_postgresql(self.session):
+            stmt = stmt.with_for_update()
+        return self.session.exec(stmt.execution_options(populate_existing=True)).first()
+
     def active_key_by_prefix(self, prefix: str) -> tuple[ApiKey, Participant] | None:
         row = self.session.exec(
             select(ApiKey, Participant)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.audit.service import record_audit
-from app.errors import AlreadyExists, NotFound, Unauthenticated
+from app.errors import AlreadyExists, Conflict, NotFound, Unauthenticated
 from app.paging import KeyedPage, Pagination
 from app.participants.repository import ParticipantRepository
 from app.participants.roles import Role
@@ -79,6 +79,36 @@ class ParticipantService:
         return IssuedKey(
             participant_id=participant.id, prefix=new.prefix, secret_key=new.secret_key, created_at=now
         )
+
+    def keys(self, participant_ids: Sequence[int]) -> Sequence[ApiKey]:
+        """Every key of these participants (prefix, creation, revocation; never the key itself)."""
+        return self.repo.keys_of(participant_ids)
+
+    def revoke_key(self, participant_id: int, prefix: str, *, actor: str, now: datetime) -> ApiKey:
+        """Revoke one key of a participant (audited ``key.revoked``): it authenticates nothing from
+        now on, and a portal session signed in with it ends at its next request. The processes
+        that verified the key recently keep it for at most ``FTR_KEY_CACHE_TTL_S`` (see
+        :mod:`app.gate`); the caller forgets it in its own process."""
+        participant = self.get(participant_id)
+        key = self.repo.lock_key(participant_id, prefix)
+        if key is None:
+            raise NotFound(f"{participant_label(participant, participant_id)} has no API key {prefix!r}")
+        if key.revoked_at is not None:
+            raise Conflict(
+                f"API key {prefix!r} of {participant_label(participant, participant_id)} "
+                f"was already revoked at {key.revoked_at.isoformat()}"
+            )
+        key.revoked_at = now
+        self.repo.session.add(key)
+        self.repo.session.flush()
+        record_audit(
+            self.repo.session,
+            actor,
+            "key.revoked",
+            {"participant_id": participant_id, "prefix": prefix},
+            at=now,
+        )
+        return key
 
     def get(self, participant_id: int) -> Participant:
         participant = self.repo.get(participant_id)

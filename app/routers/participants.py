@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, status
 
 from api_schemas.common import Page
 from api_schemas.participants import (
     ApiKeyIssued,
+    ApiKeyPublic,
+    CreditByMonthPublic,
     CreditPublic,
     ParticipantCreate,
     ParticipantCreated,
@@ -15,7 +19,8 @@ from api_schemas.participants import (
 )
 from app.audit.service import actor_of
 from app.bids.credit_service import CreditService
-from app.bids.mapping import credit_public
+from app.bids.mapping import credit_by_month_public, credit_public
+from app.db import after_commit
 from app.deps import (
     ClockDep,
     CurrentParticipant,
@@ -25,12 +30,13 @@ from app.deps import (
     SessionDep,
     SettingsDep,
 )
-from app.participants.mapping import key_issued, participant_public
+from app.participants.mapping import key_issued, key_public, participant_public
 from app.participants.roles import Role
 from app.participants.service import ParticipantService
 from app.units import to_cents
 
 router = APIRouter(prefix="/api/v1/participants", tags=["participants"])
+KeyPrefix = Annotated[str, Path(pattern="^[0-9a-f]{12}$", description="the key's public prefix")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ParticipantCreated)
@@ -75,6 +81,16 @@ def read_my_credit(caller: CurrentParticipant, session: SessionDep, settings: Se
     return credit_public(CreditService(session, settings).position(caller.participant_id))
 
 
+@router.get("/me/credit/by-month", response_model=CreditByMonthPublic)
+def read_my_credit_by_month(
+    caller: CurrentParticipant, session: SessionDep, settings: SettingsDep
+) -> CreditByMonthPublic:
+    """The caller's credit position and the credit in use by delivery month and period class (open
+    orders and awards not yet settled); the lines sum to ``credit_in_use``."""
+    position, lines = CreditService(session, settings).by_month_and_class(caller.participant_id)
+    return credit_by_month_public(position, lines)
+
+
 @router.get("/{participant_id}", response_model=ParticipantPublic)
 def read_participant(
     participant_id: ObjectId, caller: Operator, session: SessionDep, settings: SettingsDep
@@ -107,3 +123,35 @@ def issue_key(
     """Issue another API key for a participant (shown once). OI only."""
     service = ParticipantService(session, settings.secret_key)
     return key_issued(service.issue_key(service.get(participant_id), now=clock.now()))
+
+
+@router.get("/{participant_id}/keys", response_model=list[ApiKeyPublic])
+def list_keys(
+    participant_id: ObjectId, caller: Operator, session: SessionDep, settings: SettingsDep
+) -> list[ApiKeyPublic]:
+    """A participant's API keys, active and revoked (prefixes and dates, never a key). OI only."""
+    service = ParticipantService(session, settings.secret_key)
+    service.get(participant_id)
+    return [key_public(k) for k in service.keys([participant_id])]
+
+
+@router.delete("/{participant_id}/keys/{prefix}", response_model=ApiKeyPublic)
+def revoke_key(
+    participant_id: ObjectId,
+    prefix: KeyPrefix,
+    request: Request,
+    caller: Operator,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> ApiKeyPublic:
+    """Revoke a participant's API key (audited ``key.revoked``; the key stays on record). OI only.
+
+    The key is refused at once by this process and by every other process within
+    ``FTR_KEY_CACHE_TTL_S`` seconds; a portal session signed in with it ends at its next page.
+    """
+    revoked = ParticipantService(session, settings.secret_key).revoke_key(
+        participant_id, prefix, actor=actor_of(caller.participant_id), now=clock.now()
+    )
+    after_commit(session, lambda: request.app.state.verified_keys.forget(prefix))
+    return key_public(revoked)

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from api_schemas.auctions import AuctionPublic
 from api_schemas.networks import NetworkFormatName
-from api_schemas.participants import ParticipantCreate, ParticipantUpdate
+from api_schemas.participants import ApiKeyPublic, ParticipantCreate, ParticipantUpdate
+from app.auctions.loop_flow_summary import CSV_HEADER as LOOP_FLOW_CSV_HEADER
+from app.auctions.loop_flow_summary import loop_flow_summary
 from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
 from app.audit.service import actor_of
@@ -28,6 +30,7 @@ from app.clearing.results import ResultsService
 from app.clock import Clock
 from app.contingency_sets import engine_contingencies
 from app.csv_export import write_csv
+from app.db import after_commit
 from app.deps import ClockDep, ObjectId, SessionDep, SettingsDep
 from app.errors import ServiceError
 from app.networks.loading import NetworkFormat
@@ -35,7 +38,7 @@ from app.networks.mapping import network_public
 from app.networks.outages import network_from_document
 from app.networks.service import NetworkService
 from app.networks.tables import NetworkVersion
-from app.participants.mapping import key_issued, participant_public
+from app.participants.mapping import key_issued, key_public, participant_public
 from app.participants.roles import Role
 from app.participants.service import ParticipantService
 from app.settings import Settings
@@ -46,6 +49,7 @@ from network.model import Network
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE_ROWS = 50
 CsrfField = Annotated[str, Form(alias="csrf")]
+KeyPrefix = Annotated[str, Path(pattern="^[0-9a-f]{12}$")]
 
 
 # -- participants, keys and credit limits (OI) ---------------------------------------------------
@@ -65,8 +69,13 @@ def _participants_page(
     rows, total = service.list_all(limit=PAGE_ROWS, offset=offset)
     credit = CreditService(db, settings)
     listed = [(participant_public(p), credit_public(credit.position(p.id))) for p in rows if p.id is not None]
+    keys: dict[int, list[ApiKeyPublic]] = {}
+    for key in service.keys([p.id for p in rows if p.id is not None]):
+        keys.setdefault(key.participant_id, []).append(key_public(key))
     context: dict[str, Any] = {
         "participants": listed,
+        "keys": keys,
+        "revoked": None,
         "total": total,
         "offset": offset,
         "page_rows": PAGE_ROWS,
@@ -147,6 +156,28 @@ def issue_key(
     participant = service.get(participant_id)
     issued = key_issued(service.issue_key(participant, now=clock.now()))
     return _participants_page(request, visitor, db, settings, 0, issued=issued, issued_to=participant.name)
+
+
+@router.post("/portal/participants/{participant_id}/keys/{prefix}/revoke", response_class=HTMLResponse)
+def revoke_key(
+    participant_id: ObjectId,
+    prefix: KeyPrefix,
+    request: Request,
+    visitor: VisitorDep,
+    caller: PageOperator,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    csrf: CsrfField = "",
+) -> HTMLResponse:
+    """The API's ``DELETE /api/v1/participants/{id}/keys/{prefix}`` behind a confirmed form."""
+    check_csrf(visitor, csrf)
+    service = ParticipantService(db, settings.secret_key)
+    revoked = service.revoke_key(
+        participant_id, prefix, actor=actor_of(caller.participant_id), now=clock.now()
+    )
+    after_commit(db, lambda: request.app.state.verified_keys.forget(prefix))
+    return _participants_page(request, visitor, db, settings, 0, revoked=key_public(revoked))
 
 
 @router.post("/portal/participants/{participant_id}/credit-limit", response_class=HTMLResponse)
@@ -257,8 +288,23 @@ def network_page(
         "contingencies": [(c.id, list(c.branch_ids)) for c in network.contingencies],
         "auction": None,
         "downloads": f"/portal/networks/{version_id}",
+        "loop_flows": loop_flow_summary(db, version, include_drafts=caller.role is Role.OPERATOR),
     }
     return render(request, visitor, "network.html", context)
+
+
+@router.get("/portal/networks/{version_id}/loop-flows.csv")
+def network_loop_flows_download(
+    version_id: ObjectId, visitor: VisitorDep, caller: SignedIn, db: SessionDep
+) -> Response:
+    """The version's loop-flow summary, every constraint (the page shows the same rows)."""
+    version = NetworkService(db).get(version_id)
+    summary = loop_flow_summary(db, version, include_drafts=caller.role is Role.OPERATOR)
+    return PlainTextResponse(
+        write_csv(LOOP_FLOW_CSV_HEADER, (r.csv_row() for r in summary.rows)),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="network-{version_id}-loop-flows.csv"'},
+    )
 
 
 def _summary(network: Network) -> dict[str, Any]:

@@ -26,7 +26,8 @@ from api_schemas.bids import BidCreate, BidUpdate
 from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
 from app.audit import mapping as audit_mapping
-from app.audit.service import actor_of, verify_stored_chain
+from app.audit.service import actor_of
+from app.audit.verification import ChainCheck
 from app.bid_book import close_window
 from app.bids.credit_service import CreditService
 from app.bids.mapping import credit_public, order_spec, request_hash
@@ -48,7 +49,7 @@ from app.settings import Settings
 from app.settlement import mapping as settlement_mapping
 from app.settlement.service import SettlementService
 from app.units import to_cents, to_tenths
-from app.web import lse_pages, oi_pages, portfolio_pages, settlement_pages
+from app.web import audit_pages, lse_pages, oi_pages, portfolio_pages, settlement_pages
 from app.web.grid_layout import layout_of
 from app.web.grid_picture import grid_picture
 from app.web.paged import csv_lines, page_of, page_of_list, read_state, stream_csv
@@ -112,6 +113,7 @@ def install_portal(app: FastAPI) -> None:
     app.include_router(settlement_pages.router)
     app.include_router(lse_pages.router)
     app.include_router(portfolio_pages.router)
+    app.include_router(audit_pages.router)
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
 
 
@@ -637,24 +639,48 @@ def statement_page(
     return render(request, visitor, "statement.html", context)
 
 
+def _audit_page(
+    request: Request, visitor: Visitor, db: Session, chain: str | None, check: ChainCheck
+) -> HTMLResponse:
+    table = audit_table(chain or None)
+    audit_rows = page_of(db, table.query(), read_state(table.spec, request.query_params))
+    context = {
+        "page": audit_rows,
+        "entries": [audit_mapping.entry_public(found[0]) for found in audit_rows.items],
+        "chain": chain or "",
+        "verdict": audit_mapping.verdict_public(check.verdict),
+        "check": check,
+    }
+    return render(request, visitor, "audit.html", context)
+
+
 @router.get("/portal/audit", response_class=HTMLResponse)
 def audit_page_view(
     request: Request,
     visitor: VisitorDep,
     caller: PageAuditReader,
     db: SessionDep,
+    clock: ClockDep,
     chain: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
-    table = audit_table(chain or None)
-    audit_rows = page_of(db, table.query(), read_state(table.spec, request.query_params))
-    verdict = audit_mapping.verdict_public(verify_stored_chain(db))
-    context = {
-        "page": audit_rows,
-        "entries": [audit_mapping.entry_public(found[0]) for found in audit_rows.items],
-        "chain": chain or "",
-        "verdict": verdict,
-    }
-    return render(request, visitor, "audit.html", context)
+    """The log, with the chain checked from the last good verdict on (:mod:`app.audit.verification`)."""
+    check = request.app.state.audit_verifications.check(db, clock.now())
+    return _audit_page(request, visitor, db, chain, check)
+
+
+@router.post("/portal/audit/verify", response_class=HTMLResponse)
+def audit_verify_whole(
+    request: Request,
+    visitor: VisitorDep,
+    caller: PageAuditReader,
+    db: SessionDep,
+    clock: ClockDep,
+    csrf: CsrfField = "",
+) -> HTMLResponse:
+    """Walk the whole chain now and show the page with that verdict."""
+    check_csrf(visitor, csrf)
+    check = request.app.state.audit_verifications.check(db, clock.now(), full=True)
+    return _audit_page(request, visitor, db, None, check)
 
 
 @router.get("/portal/audit.csv")

@@ -23,7 +23,7 @@ from api_schemas.holdings import PortfolioLinePublic, PortfolioPublic
 from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
 from app.bids.credit_service import CreditService
-from app.bids.mapping import credit_public
+from app.bids.mapping import credit_by_month_public
 from app.deps import ClockDep, SessionDep, SettingsDep
 from app.holdings.mapping import portfolio_csv, portfolio_public
 from app.holdings.service import HoldingService
@@ -118,7 +118,9 @@ def portfolio_page(
             for i, line in enumerate(portfolio.items)
             if resale is not None and line.minimum_mw > 0
         },
-        "credit": credit_public(CreditService(db, settings).position(caller.participant_id)),
+        "credit_by_month": credit_by_month_public(
+            *CreditService(db, settings).by_month_and_class(caller.participant_id)
+        ),
         "now": now,
     }
     return render(request, visitor, "portfolio.html", context)

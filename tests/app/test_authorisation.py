@@ -32,6 +32,8 @@ EXPECTED_FOR_OTHER: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/participants/{participant_id}"): 403,
     ("PATCH", "/api/v1/participants/{participant_id}"): 403,
     ("POST", "/api/v1/participants/{participant_id}/keys"): 403,
+    ("GET", "/api/v1/participants/{participant_id}/keys"): 403,
+    ("DELETE", "/api/v1/participants/{participant_id}/keys/{prefix}"): 403,
     ("GET", "/api/v1/clearing-jobs/{job_id}"): 404,
     ("GET", "/api/v1/auctions/{auction_id}/clearing-jobs"): 404,
     ("GET", "/api/v1/auctions/{auction_id}/results/{period_class}"): 404,
@@ -97,6 +99,8 @@ OPERATOR_ONLY: list[tuple[str, str]] = [
     ("GET", "/api/v1/participants/{participant_id}"),
     ("PATCH", "/api/v1/participants/{participant_id}"),
     ("POST", "/api/v1/participants/{participant_id}/keys"),
+    ("GET", "/api/v1/participants/{participant_id}/keys"),
+    ("DELETE", "/api/v1/participants/{participant_id}/keys/{prefix}"),
     ("POST", "/api/v1/networks"),
     ("POST", "/api/v1/auctions"),
     ("POST", "/api/v1/auctions/{auction_id}/open"),
@@ -233,6 +237,7 @@ def test_other_participants_objects(
         "run_id": 1,
         "year": 2027,
         "month": 1,
+        "prefix": "0123456789ab",
     }
     for (method, path), expected in EXPECTED_FOR_OTHER.items():
         url = path.format(**ids)
@@ -259,6 +264,7 @@ def test_roles_refused(
         "application_id": 1,
         "owner_id": member.id,
         "job_id": 1,
+        "prefix": "0123456789ab",
     }
     refused = list(OPERATOR_ONLY) + ([] if role in ("trader", "lse") else BIDDER_ONLY)
     for method, path in refused:

@@ -144,6 +144,19 @@ def test_lse_sees_its_holdings_and_statement(demo: Demo) -> None:
 
 
 @pytest.mark.slow
+def test_lse_has_one_pending_application_for_the_upcoming_month(demo: Demo) -> None:
+    """Entered once (the second run added no row: the fixture's count check)."""
+    r = demo.client.get("/api/v1/applications", headers=demo.keys["Demo LSE"])
+    assert r.status_code == 200, r.text
+    (application,) = r.json()
+    assert application["period"] == f"{demo.upcoming[0]}-{demo.upcoming[1]:02d}"
+    assert application["kind"] == "ptp_assignment" and application["state"] == "pending"
+    assert application["applicant_id"] == demo.ids["Demo LSE"]
+    others = demo.client.get("/api/v1/applications", headers=demo.keys["Demo Trader A"])
+    assert others.status_code == 200 and others.json() == []
+
+
+@pytest.mark.slow
 def test_oi_sees_the_forecast(demo: Demo) -> None:
     previous = _auctions(demo, "Demo OI")[demo.previous]
     for who in ("Demo OI", "Demo Auditor"):

@@ -249,6 +249,10 @@ def test_lse_opens_its_statement(open_market: LiveServer, visit: Any) -> None:
     sign_in(page, LSE, open_market)
     page.get_by_role("link", name="Allocations").click()
     assert page.locator("#allocated-ftrs tbody tr").count() >= 1
+    applied = page.locator("#applications tbody tr").first.inner_text()
+    assert "ptp_assignment" in applied and "pending" in applied and "189 → 121 5.0" in applied, applied
+    applications = page.request.get(page.locator("#applications-csv").get_attribute("href") or "")
+    assert applications.ok and len(applications.text().splitlines()) == 2
     settled = page.locator("#distribution tbody tr a")
     assert settled.count() >= 1, page.locator("#distribution").inner_text()
     assert_accessible(page)
@@ -279,6 +283,11 @@ def test_auditor_verifies_the_chain(open_market: LiveServer, visit: Any) -> None
     sign_in(page, AUDITOR, open_market)
     page.get_by_role("link", name="Audit log").click()
     assert "Chain verified" in page.locator("#chain-verdict").inner_text()
+    page.get_by_role("button", name="Verify the whole chain now").click()
+    assert "walked the whole chain" in page.locator("#chain-check").inner_text()
+    assert "Chain verified" in page.locator("#chain-verdict").inner_text()
+    page.goto("/portal/audit")
+    assert "checked links" in page.locator("#chain-check").inner_text(), "a later view: the new links only"
     page.get_by_label("Action").fill("auction.posted")
     page.get_by_role("button", name="Filter").click()
     actions = page.locator("#audit-entries tbody tr td:nth-child(4)").all_inner_texts()
@@ -367,11 +376,34 @@ def test_operator_pages_for_participants_and_networks(open_market: LiveServer, v
         ).read()
     )
     assert me["name"] == "Browser Trading"
+
+    newcomer = visit(open_market)
+    newcomer.goto("/portal/sign-in")
+    newcomer.get_by_label("API key issued by the OI").fill(key)
+    newcomer.get_by_role("button", name="Sign in").click()
+    newcomer.locator("#signed-in-as").filter(has_text="Browser Trading").wait_for()
+    asked: list[str] = []
+    page.on("dialog", lambda d: asked.append(d.message))  # the fixture's handler accepts it
+    page.goto("/portal/participants")
+    prefix = key.split("_")[1]
+    page.get_by_role("button", name=f"Revoke key {prefix} of Browser Trading").click()
+    assert "revoked" in page.locator("#revoked-key").inner_text()
+    assert asked and asked[0].startswith(f"Revoke API key {prefix} of Browser Trading?")
+    assert "revoked" in page.locator(f"#key-{prefix}").inner_text()
+    assert_accessible(page)
+    newcomer.goto("/portal/portfolio")
+    assert "/portal/sign-in" in newcomer.url
+    assert newcomer.locator("#signed-in-as").count() == 0
     page.get_by_role("link", name="Networks").click()
     page.locator("#networks tbody tr").first.get_by_role("link").click()
     assert page.locator("#network-hash").inner_text().strip()
+    assert page.locator("#loop-flow-summary tbody tr").count() >= 1
+    loop_csv = page.request.get(page.locator("#download-loop-flows").get_attribute("href") or "")
+    assert loop_csv.ok and loop_csv.text().startswith("constraint,kind,auctions,")
     assert_accessible(page)
     shoot(page, "network")
+    page.locator("#loop-flow-summary-section").scroll_into_view_if_needed()
+    shoot(page, "network-loop-flows")
     ids = auctions(open_market)
     page.goto(f"/portal/auctions/{ids['open']}")
     assert_accessible(page)
