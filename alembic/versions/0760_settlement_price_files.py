@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision: str = "0760_settlement_price_files"
-down_revision: str | None = "0712_portal_indexes"
+down_revision: str | None = "0720_auction_contab"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
