@@ -40,7 +40,10 @@ def _adjacency(network: Network) -> sp.csr_matrix:
 
 
 def _spectral(adj: sp.csr_matrix) -> np.ndarray:
+    """The spectral layout of one connected graph (the Laplacian's second and third eigenvectors)."""
     n = adj.shape[0]
+    if n <= 3:  # too few eigenvectors: a line
+        return np.column_stack([np.linspace(-1.0, 1.0, n), np.zeros(n)]) if n > 1 else np.zeros((1, 2))
     degree = np.asarray(adj.sum(axis=1)).ravel()
     laplacian = sp.diags(degree) - adj
     if n <= DENSE_EIGEN_MAX_BUSES:
@@ -55,16 +58,20 @@ def _spectral(adj: sp.csr_matrix) -> np.ndarray:
     return xy
 
 
-def _spread_components(adj: sp.csr_matrix, xy: np.ndarray) -> np.ndarray:
-    """Islands side by side (the spectral layout puts each island on one point)."""
+def _islands_side_by_side(adj: sp.csr_matrix) -> np.ndarray:
+    """Each island's own spectral layout, the islands side by side on a grid of unit cells.
+
+    Each island is laid out alone: on the whole graph the Laplacian's null space holds one vector per
+    island, so its first eigenvectors would put every island on a single point."""
     count, labels = connected_components(adj, directed=False)
     if count == 1:
-        return xy
-    out = np.zeros_like(xy)
+        return _spectral(adj)
+    out = np.zeros((adj.shape[0], 2))
     columns = int(np.ceil(np.sqrt(count)))
     for c in range(count):
-        members = labels == c
-        part = xy[members] - xy[members].mean(axis=0)
+        members = np.flatnonzero(labels == c)
+        part = _spectral(adj[members][:, members])
+        part = part - part.mean(axis=0)
         scale = np.abs(part).max() or 1.0
         out[members] = part / scale * 0.45 + np.array([c % columns, c // columns], dtype=float)
     return out
@@ -99,7 +106,7 @@ def compute_layout(network: Network) -> np.ndarray:
     if n == 1:
         return np.array([[0.5, 0.5]])
     adj = _adjacency(network)
-    xy = _spread_components(adj, _spectral(adj))
+    xy = _islands_side_by_side(adj)
     if n <= FORCE_MAX_BUSES:
         xy = _force(adj, xy)
     xy = xy - xy.min(axis=0)
