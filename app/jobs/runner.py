@@ -191,11 +191,38 @@ def _finish_unsuccessfully(engine: Engine, clock: Clock, job_id: int, exc: BaseE
         session.add(job)
 
 
+RECORD_PATIENCE_S = 60.0
+"""How long a worker keeps trying to record a job's end while the database is away."""
+
+
+def record_end(
+    engine: Engine, clock: Clock, job_id: int, exc: BaseException, *, patience_s: float = RECORD_PATIENCE_S
+) -> None:
+    """Record the job ``failed`` (or ``cancelled``) by ``exc``, retrying while the database is away
+    (:data:`TRANSIENT`, waits of 0.5, 1, 2, 4, 8 s then 10 s) for up to ``patience_s``. If it never
+    answers, the last transient error is raised; a worker's sweep (:func:`app.jobs.queue.Queue.fail_orphans`)
+    ends the job once the database is back."""
+    deadline = time.monotonic() + patience_s
+    wait_s = 0.5
+    while True:
+        try:
+            _finish_unsuccessfully(engine, clock, job_id, exc)
+            return
+        except TRANSIENT:
+            if time.monotonic() + wait_s > deadline:
+                raise
+            logger.warning("job %s: the database is away, recording its end again in %.1f s", job_id, wait_s)
+            time.sleep(wait_s)
+            wait_s = min(wait_s * 2, 10.0)
+
+
 def describe_failure(exc: BaseException) -> str:
     """A failed job's ``error``: the problem type and its detail for a refusal of the service
     (``bid-book-altered: the bid book of auction 7 is not the one sealed ...``), else the exception."""
     if isinstance(exc, ServiceError):
         return f"{exc.slug}: {exc.detail}"
+    if isinstance(exc, RetriesSpent):
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -205,6 +232,15 @@ TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.Operational
 
 class TransientJobError(Exception):
     """A job stopped by a transient failure (:data:`TRANSIENT`); the queue runs it again later."""
+
+
+class RetriesSpent(Exception):
+    """A transient failure on the queue's last attempt: the job fails for good, at once."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(
+            f"transient failure ({type(exc).__name__}), the queue's retries spent: {exc}".splitlines()[0]
+        )
 
 
 def _note_transient(engine: Engine, clock: Clock, job_id: int, exc: BaseException) -> None:
@@ -229,11 +265,14 @@ def run_job(
     *,
     takeover: bool = False,
     retry_transient: bool = False,
+    queued: bool = False,
     isolate: bool = False,
 ) -> None:
     """Run one job by its kind's task; a failure is recorded on the job. With ``retry_transient``
     (the queue, while its retry budget lasts) a :data:`TRANSIENT` failure is raised instead as
-    :class:`TransientJobError`, the job row left ``running`` for the retry to take over."""
+    :class:`TransientJobError`, the job row left ``running`` for the retry to take over; on the
+    queue's last attempt (``queued`` without ``retry_transient``) it fails the job at once as
+    :class:`RetriesSpent`, waiting for the database to record it (:func:`record_end`)."""
     job = claim(engine, clock, job_id, takeover=takeover)
     if job is None:
         return
@@ -250,9 +289,10 @@ def run_job(
             )
             _note_transient(engine, clock, job_id, exc)
             raise TransientJobError(f"{kind.value} job {job_id}: {type(exc).__name__}") from exc
+        failure: BaseException = RetriesSpent(exc) if queued and isinstance(exc, TRANSIENT) else exc
         if not isinstance(exc, JobCancelled):
             logger.exception("%s job %s failed", kind.value, job_id)
-        _finish_unsuccessfully(engine, clock, job_id, exc)
+        record_end(engine, clock, job_id, failure)
 
 
 def request_cancel(session: Session, job: Job, now: datetime) -> Job:
