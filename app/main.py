@@ -44,6 +44,7 @@ from app.routers import (
     settlement_statements,
     transfers,
 )
+from app.routers import jobs as job_routes
 from app.security_headers import SecurityHeaders
 from app.settings import Environment, MarketClockMode, Settings
 from app.settlement.detail_store import register_store, store_for
@@ -128,7 +129,7 @@ def create_app(
     app.add_middleware(RequestMetrics)
     install_api_docs(app)
     app.include_router(probes.router)
-    routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
+    routers = (health, participants, networks, auctions, bids, holdings, clearing, results, job_routes)
     services = (auction_revenue, transfers, applications, audit, settlement, settlement_statements, forecast)
     for module in (*routers, *services):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
