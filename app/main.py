@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,7 +16,7 @@ from app.audit.signing import register_signing_key
 from app.clock import Clock, MovableClock, SystemClock
 from app.db import create_db_engine
 from app.gate import AuthGate
-from app.jobs import JobRunner, Runner
+from app.jobs import JobRunner, Runner, isolation
 from app.jobs.queue import Queue
 from app.jobs.runner import mark_interrupted
 from app.limits import BodyLimits, InFlightLimit
@@ -62,6 +63,10 @@ Numbers with units are decimal strings: MW in 0.1 steps, prices in $/MW for the 
 """
 
 
+SOLVE_MODULE = "app.clearing.engine"
+"""Preloaded in the fork server of the solves (:mod:`app.jobs.isolation`)."""
+
+
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> FastAPI:
@@ -76,7 +81,7 @@ def create_app(
     jobs: Runner = (
         Queue(settings.database_url, engine, clock=clock)
         if settings.job_queue == "postgres"
-        else JobRunner(engine, clock, max_workers=settings.job_workers)
+        else JobRunner(engine, clock, max_workers=settings.job_workers, isolate=settings.job_solve_process)
     )
 
     @asynccontextmanager
@@ -84,6 +89,8 @@ def create_app(
         sync_market_clock(engine, app.state.clock)
         if settings.job_queue == "in_process":  # one process runs every job: none of them is alive
             mark_interrupted(engine, app.state.clock)
+            if settings.job_solve_process:  # the solves' fork server, started beside the serving
+                threading.Thread(target=isolation.warm, args=(SOLVE_MODULE,), daemon=True).start()
         yield
         jobs.shutdown()
 

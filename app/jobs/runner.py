@@ -65,7 +65,8 @@ class JobContext:
     job_id: int
     kind: JobKind
     isolate: bool = False
-    """run long computations in a child process (:mod:`app.jobs.isolation`): queue workers"""
+    """run long computations in a child process (:mod:`app.jobs.isolation`): queue workers and the
+    embedded service's runner"""
     started: float = field(default_factory=time.monotonic)
 
     def elapsed_s(self) -> float:
@@ -340,11 +341,17 @@ class Runner(Protocol):
 
 
 class JobRunner:
-    """Runs jobs in-process on a small thread pool (the embedded service and the command line)."""
+    """Runs jobs in-process on a small thread pool (the embedded service and the command line).
 
-    def __init__(self, engine: Engine, clock: Clock, max_workers: int = 1) -> None:
+    With ``isolate`` (the embedded service, ``FTR_JOB_SOLVE_PROCESS``) a task's long computation runs
+    in a child process (:mod:`app.jobs.isolation`), as on a queue worker: the pool thread only waits
+    on a pipe, so a solver holding the interpreter lock never stalls the requests the process serves.
+    The task bodies are the same either way (:func:`run_job`)."""
+
+    def __init__(self, engine: Engine, clock: Clock, max_workers: int = 1, *, isolate: bool = False) -> None:
         self.engine = engine
         self.clock = clock
+        self.isolate = isolate
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ftr-job")
         self._lock = threading.Lock()
         self._pending: set[Future[None]] = set()
@@ -358,7 +365,7 @@ class JobRunner:
         after_commit(session, submit)
 
     def submit(self, job_id: int) -> Future[None]:
-        future = self._executor.submit(run_job, self.engine, self.clock, job_id)
+        future = self._executor.submit(run_job, self.engine, self.clock, job_id, isolate=self.isolate)
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._forget)
