@@ -25,7 +25,6 @@ from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
 from app.audit.service import actor_of, record_audit
 from app.bid_book import check_bid_book
-from app.bid_fills import BidFill
 from app.bids.repository import BidRepository
 from app.clearing.engine import (
     ClassOutcome,
@@ -36,8 +35,8 @@ from app.clearing.engine import (
     sequence_fingerprint,
 )
 from app.clearing.repository import ClearingRepository
-from app.clearing.results_seal import clearing_results_hash
-from app.clearing.tables import BindingConstraint, NodalPrice
+from app.clearing.results_seal import StoredRows, clearing_results_hash
+from app.clearing.tables import BindingConstraint
 from app.db import transaction
 from app.errors import InvalidStateTransition
 from app.holdings.repository import HoldingRepository
@@ -105,25 +104,13 @@ def store_outcomes(
         raise InvalidStateTransition(f"auction {auction_id} became {auction.status} while clearing")
     repo = ClearingRepository(session)
     repo.clear_results([o.class_auction_id for o in outcomes])
+    written: dict[int, StoredRows] = {}
     for outcome in outcomes:
         cid = outcome.class_auction_id
-        repo.add_fills(
-            [
-                BidFill(
-                    bid_id=f.bid_id,
-                    class_auction_id=cid,
-                    cleared_mw_tenths=f.cleared_mw_tenths,
-                    clearing_price_cents=f.clearing_price_cents,
-                )
-                for f in outcome.fills
-            ]
-        )
-        repo.add_nodal_prices(
-            [
-                NodalPrice(class_auction_id=cid, point_id=p, price_cents=c)
-                for p, c in outcome.nodal_prices_cents
-            ]
-        )
+        fills = [(f.bid_id, f.cleared_mw_tenths, f.clearing_price_cents) for f in outcome.fills]
+        repo.add_fills(cid, fills)
+        repo.add_nodal_prices(cid, outcome.nodal_prices_cents)
+        written[cid] = (fills, outcome.nodal_prices_cents)
         repo.add_binding(
             [
                 BindingConstraint(
@@ -160,7 +147,7 @@ def store_outcomes(
             "bid_book_hash": auction.bid_book_hash,
             "input_hash": job.input_hash,
             "result_hash": job.result_hash,
-            "results_hash": clearing_results_hash(session, auction_id),
+            "results_hash": clearing_results_hash(session, auction_id, written),
         },
         at=now,
     )

@@ -37,8 +37,8 @@ def _install_pause(where: str, seconds: float) -> None:
     elif where == "store":
         real = ClearingRepository.add_nodal_prices
 
-        def slow_prices(self: ClearingRepository, rows: Any) -> None:
-            real(self, rows)
+        def slow_prices(self: ClearingRepository, class_auction_id: int, rows: Any) -> None:
+            real(self, class_auction_id, rows)
             time.sleep(seconds)
 
         ClearingRepository.add_nodal_prices = slow_prices  # type: ignore[method-assign]
