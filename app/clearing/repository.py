@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
@@ -50,13 +51,9 @@ class ClearingRepository:
         connection = self.session.connection()
         if connection.dialect.name == "postgresql":
             dbapi = connection.connection.dbapi_connection
-            assert dbapi is not None
-            with (
-                dbapi.cursor() as cursor,
-                cursor.copy(  # type: ignore[attr-defined]
-                    f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-                ) as copy,
-            ):
+            assert isinstance(dbapi, psycopg.Connection)
+            statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+            with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
             return

@@ -25,7 +25,7 @@ from app.auctions.repository import AuctionRepository
 from app.auctions.service import AuctionService
 from app.audit.service import actor_of, record_audit
 from app.bid_book import check_bid_book
-from app.bids.repository import BidRepository
+from app.bids.repository import ACTIVE
 from app.clearing.engine import (
     ClassOutcome,
     ClassSnapshot,
@@ -58,7 +58,7 @@ def snapshot(engine: Engine, job_id: int) -> tuple[int, list[ClassSnapshot]]:
         assert job is not None and job.auction_id is not None
         auction = AuctionRepository(session).get(job.auction_id)
         assert auction is not None and auction.id is not None
-        check_bid_book(session, auction)
+        book = check_bid_book(session, auction)  # the sealed book, read once: the orders come from it
         version = session.get(NetworkVersion, auction.network_version_id)
         assert version is not None
         outages = tuple(json.loads(auction.scheduled_outages))
@@ -68,10 +68,17 @@ def snapshot(engine: Engine, job_id: int) -> tuple[int, list[ClassSnapshot]]:
             assert cls.id is not None
             orders = tuple(
                 OrderRow(
-                    b.id, b.participant_id, b.side, b.source, b.sink, b.hedge, b.mw_tenths, b.price_cents
+                    b["id"],
+                    b["participant_id"],
+                    b["side"],
+                    b["source"],
+                    b["sink"],
+                    b["hedge"],
+                    b["mw_tenths"],
+                    b["price_cents"],
                 )
-                for b in BidRepository(session).active_in_class(cls.id)
-                if b.id is not None
+                for b in book
+                if b["status"] == ACTIVE and b["period_class"] == cls.period_class
             )
             holdings = tuple(
                 HoldingRow(h.holder_id, h.source, h.sink, h.mw_tenths, h.hedge)
