@@ -36,9 +36,10 @@ from datetime import datetime
 from typing import Protocol
 
 import psycopg
+import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.clock import Clock
 from app.db import after_commit, transaction
@@ -82,34 +83,36 @@ class JobContext:
         line: str | None = None,
     ) -> None:
         """Record the job's phase (and round, rows, fraction done, a log line); stop if cancelled."""
-        with transaction(self.engine) as session:
-            job = session.get(Job, self.job_id)
-            assert job is not None
-            if job.cancel_requested_at is not None or job.status == JobStatus.CANCELLED:
-                raise JobCancelled(f"job {self.job_id} was cancelled")
-            job.phase = phase
-            job.round = round
-            if rows is not None:
-                job.rows = rows
-            if fraction is not None:
-                job.progress = fraction
-            job.elapsed_s = self.elapsed_s()
-            if line is not None:
-                job.log += f"{self.clock.now().isoformat()} {line}\n"
-            session.add(job)
+        values: dict[str, object] = {"phase": phase, "round": round}
+        if rows is not None:
+            values["rows"] = rows
+        if fraction is not None:
+            values["progress"] = fraction
+        self._write(values, line)
 
     def log(self, line: str, fraction: float | None = None) -> None:
         """Append a line to the job's log (and set the fraction done); stop if cancelled."""
+        self._write({} if fraction is None else {"progress": fraction}, line)
+
+    def _write(self, values: dict[str, object], line: str | None) -> None:
+        """One ``UPDATE`` of the job row (no read: the log is appended in SQL), only while it is
+        not cancelled; no row updated means the OI cancelled it (:class:`JobCancelled`)."""
+        values["elapsed_s"] = self.elapsed_s()
+        if line is not None:
+            values["log"] = col(Job.log) + f"{self.clock.now().isoformat()} {line}\n"
+        stmt = (
+            sa.update(Job)
+            .where(
+                col(Job.id) == self.job_id,
+                col(Job.cancel_requested_at).is_(None),
+                col(Job.status) != JobStatus.CANCELLED,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
         with transaction(self.engine) as session:
-            job = session.get(Job, self.job_id)
-            assert job is not None
-            if job.cancel_requested_at is not None:
+            if session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
                 raise JobCancelled(f"job {self.job_id} was cancelled")
-            job.log += f"{self.clock.now().isoformat()} {line}\n"
-            if fraction is not None:
-                job.progress = fraction
-            job.elapsed_s = self.elapsed_s()
-            session.add(job)
 
     def update(self, **values: object) -> None:
         """Set columns of the job row (``input_hash`` once the inputs are read, ...)."""
