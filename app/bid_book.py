@@ -55,8 +55,9 @@ def seal_bid_book(session: Session, auction: Auction) -> str:
     return auction.bid_book_hash
 
 
-def check_bid_book(session: Session, auction: Auction) -> None:
-    """Refuse (409 ``bid-book-altered``) a bid book that is not the one sealed at window close."""
+def check_bid_book(session: Session, auction: Auction) -> list[dict[str, Any]]:
+    """Refuse (409 ``bid-book-altered``) a bid book that is not the one sealed at window close; the
+    book's records (every bid and offer of the auction, by id) when it is the one sealed."""
     if auction.bid_book_hash is None:
         raise BidBookAltered(f"auction {auction.id} has no bid-book seal: it was never closed")
     context, records = _book(session, auction)
@@ -66,6 +67,7 @@ def check_bid_book(session: Session, auction: Auction) -> None:
             f"(seal {auction.bid_book_hash[:12]}...): clearing refused",
             extensions={"sealed_hash": auction.bid_book_hash},
         )
+    return records
 
 
 def seal_and_record_close(session: Session, auction: Auction, now: datetime, actor: str) -> str:

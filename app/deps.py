@@ -124,6 +124,11 @@ SettlementReader = Annotated[
     ),
 ]
 """The OI or an auditor (settlement inputs, runs and jobs)."""
+JobReader = Annotated[
+    Caller,
+    Depends(_dependency(_require_read_all("only the OI and auditors read the job list"))),
+]
+"""The OI or an auditor (the list of jobs of every kind)."""
 require_settlement_reader = _require_read_all(
     "only the OI and auditors read settlement runs; holders read their statements"
 )

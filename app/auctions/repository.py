@@ -13,8 +13,12 @@ from app.auctions.lifecycle import AuctionStatus
 from app.auctions.tables import Auction, ClassAuction
 from app.db import is_postgresql
 from app.networks.tables import NetworkVersion
+from app.paging import KeyedPage, Pagination, page_by_key
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
+
+MONTH_KEY = col(Auction.year) * 100 + col(Auction.month)
+"""An auction's month as one integer (2027-01 is 202701): the auctions list's paging key."""
 
 
 def _for_bidding(*, drafts: bool, share_lock: bool) -> sa.Select[Auction, ClassAuction, str]:
@@ -81,6 +85,14 @@ class AuctionRepository:
             stmt.order_by(col(Auction.year), col(Auction.month)).limit(limit).offset(offset)
         ).all()
         return rows, int(total)
+
+    def page_readable(self, caller: Caller, page: Pagination, *, year: int | None = None) -> KeyedPage:
+        """The auctions the caller may read by month (key ``year * 100 + month``: one auction a
+        month), by cursor or offset; rows are ``(Auction,)``."""
+        stmt = self._readable(caller)
+        if year is not None:
+            stmt = stmt.where(Auction.year == year)
+        return page_by_key(self.session, stmt, MONTH_KEY, page, "auctions")
 
     def get(self, auction_id: int) -> Auction | None:
         return self.session.get(Auction, auction_id)

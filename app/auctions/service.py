@@ -39,6 +39,7 @@ from app.errors import (
 )
 from app.networks.outages import check_contingencies, check_period_conditions
 from app.networks.repository import NetworkRepository
+from app.paging import Pagination, check_one_way, decode_cursor, encode_cursor
 from app.participants.service import Caller
 from market_calendar import PeriodClass, bid_window, hour_count, posting_deadline
 
@@ -267,6 +268,34 @@ class AuctionService:
         every, _ = self.repo.list_readable(caller, limit=1_000_000, offset=0, year=year)
         views = [v for v in (self._view(a, now) for a in every) if v.status is status]
         return views[offset : offset + limit], len(views)
+
+    def page_readable(
+        self,
+        caller: Caller,
+        page: Pagination,
+        *,
+        now: datetime,
+        year: int | None = None,
+        status: AuctionStatus | None = None,
+    ) -> tuple[list[AuctionView], int, str | None]:
+        """A page of the auctions the caller may read by month (views, total, next cursor); ``status``
+        filters on the effective status at ``now``, as :meth:`list_readable`."""
+        if status is None:
+            found = self.repo.page_readable(caller, page, year=year)
+            return [self._view(a, now) for (a,) in found.rows], found.total, found.next_cursor
+        # The effective status depends on the clock: filtered on the views, then paged by the same key.
+        every, _ = self.repo.list_readable(caller, limit=1_000_000, offset=0, year=year)
+        pairs = [(a.year * 100 + a.month, v) for a in every if (v := self._view(a, now)).status is status]
+        keys = [k for k, _ in pairs]
+        views = [v for _, v in pairs]
+        start = page.offset
+        if page.cursor is not None:
+            check_one_way(page)
+            after = decode_cursor("auctions", page.cursor)
+            start = next((i for i, k in enumerate(keys) if k > after), len(keys))
+        end = start + page.limit
+        next_cursor = encode_cursor("auctions", keys[end - 1]) if end < len(keys) else None
+        return views[start:end], len(views), next_cursor
 
     def _transition(self, auction_id: int, target: AuctionStatus, now: datetime) -> Auction:
         auction = self.repo.lock(auction_id)

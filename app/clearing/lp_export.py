@@ -26,7 +26,6 @@ from app.clearing.tasks import class_snapshots
 from app.errors import InvalidStateTransition, NotFound
 from app.jobs import JobKind
 from app.jobs.repository import JobRepository
-from app.jobs.status import JobStatus
 from app.networks.outages import network_from_document
 from network.model import PeriodConditions
 
@@ -82,11 +81,9 @@ def clearing_lp(
         raise InvalidStateTransition(
             f"auction {auction_id} is {auction.status}: its LP is exported once it is cleared"
         )
-    jobs, _ = JobRepository(session).page_of_auction(JobKind.CLEARING, auction_id, limit=1000, offset=0)
-    done = [j for j in jobs if j.status == JobStatus.SUCCEEDED and j.started_at is not None]
-    if not done:
+    job = JobRepository(session).last_succeeded_of_auction(JobKind.CLEARING, auction_id=auction_id)
+    if job is None:
         raise NotFound(f"auction {auction_id} has no successful clearing job")
-    job = done[-1]
     assert job.id is not None and job.started_at is not None
     snapshots = class_snapshots(session, auction, holdings_before=job.started_at)
     found = [s for s in snapshots if s.period_class == period_class]

@@ -9,7 +9,8 @@ of a posted result; a participant sees its own bids with fills through the bids 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 
 import pyarrow as pa
@@ -40,9 +41,11 @@ from app.clearing.tables import BindingConstraint
 from app.csv_export import write_csv
 from app.errors import NotFound
 from app.jobs import Job, JobKind
+from app.jobs.listing import JobFilter, page_jobs
 from app.jobs.repository import JobRepository
 from app.networks.outages import network_from_document
 from app.networks.repository import NetworkRepository
+from app.paging import KeyedPage, Pagination
 from app.participants.roles import READ_ALL_ROLES
 from app.participants.service import Caller
 from app.participants.tables import Participant
@@ -100,15 +103,15 @@ class ResultsService:
             raise NotFound(f"clearing job {job_id} not found")
         return job
 
-    def jobs(self, caller: Caller, auction_id: int, *, limit: int, offset: int) -> tuple[Sequence[Job], int]:
+    def jobs(self, caller: Caller, auction_id: int, filters: JobFilter, page: Pagination) -> KeyedPage:
+        """The auction's clearing jobs (``filters``' status and creation time), rows ``(Job,)``."""
         if (
             caller.role not in READ_ALL_ROLES
             or AuctionRepository(self.session).readable(caller, auction_id) is None
         ):
             raise NotFound(f"auction {auction_id} has no clearing jobs visible to you")
-        return JobRepository(self.session).page_of_auction(
-            JobKind.CLEARING, auction_id, limit=limit, offset=offset
-        )
+        mine = replace(filters, kind=JobKind.CLEARING, auction_id=auction_id)
+        return page_jobs(self.session, mine, page, "clearing-jobs")
 
     def visible_class(
         self, caller: Caller, auction_id: int, period_class: str

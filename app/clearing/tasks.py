@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -26,8 +27,7 @@ from app.auctions.service import AuctionService
 from app.auctions.tables import Auction
 from app.audit.service import actor_of, record_audit
 from app.bid_book import check_bid_book
-from app.bid_fills import BidFill
-from app.bids.repository import BidRepository
+from app.bids.repository import ACTIVE, BidRepository
 from app.clearing.engine import (
     ClassOutcome,
     ClassSnapshot,
@@ -37,8 +37,8 @@ from app.clearing.engine import (
     sequence_fingerprint,
 )
 from app.clearing.repository import ClearingRepository
-from app.clearing.results_seal import clearing_results_hash
-from app.clearing.tables import BindingConstraint, NodalPrice
+from app.clearing.results_seal import StoredRows, clearing_results_hash
+from app.clearing.tables import BindingConstraint
 from app.db import transaction
 from app.errors import InvalidStateTransition
 from app.holdings.repository import HoldingRepository
@@ -60,16 +60,21 @@ def snapshot(engine: Engine, job_id: int) -> tuple[int, list[ClassSnapshot]]:
         assert job is not None and job.auction_id is not None
         auction = AuctionRepository(session).get(job.auction_id)
         assert auction is not None and auction.id is not None
-        check_bid_book(session, auction)
-        return auction.id, class_snapshots(session, auction)
+        book = check_bid_book(session, auction)  # the sealed book, read once: the orders come from it
+        return auction.id, class_snapshots(session, auction, book=book)
 
 
 def class_snapshots(
-    session: Session, auction: Auction, *, holdings_before: datetime | None = None
+    session: Session,
+    auction: Auction,
+    *,
+    book: list[dict[str, Any]] | None = None,
+    holdings_before: datetime | None = None,
 ) -> list[ClassSnapshot]:
     """The auction's stored clearing inputs, one snapshot per class auction (the clearing job's and
     the auditor's LP export's, :mod:`app.clearing.lp_export`, which counts only the FTRs held
-    recorded before ``holdings_before``)."""
+    recorded before ``holdings_before``). ``book``: the records :func:`app.bid_book.check_bid_book`
+    returned (the clearing job has just read and checked them); without it the active orders are read."""
     version = session.get(NetworkVersion, auction.network_version_id)
     assert version is not None
     outages = tuple(json.loads(auction.scheduled_outages))
@@ -78,11 +83,29 @@ def class_snapshots(
     assert auction.id is not None
     for cls in AuctionRepository(session).classes(auction.id):
         assert cls.id is not None
-        orders = tuple(
-            OrderRow(b.id, b.participant_id, b.side, b.source, b.sink, b.hedge, b.mw_tenths, b.price_cents)
-            for b in BidRepository(session).active_in_class(cls.id)
-            if b.id is not None
-        )
+        if book is None:
+            orders = tuple(
+                OrderRow(
+                    b.id, b.participant_id, b.side, b.source, b.sink, b.hedge, b.mw_tenths, b.price_cents
+                )
+                for b in BidRepository(session).active_in_class(cls.id)
+                if b.id is not None
+            )
+        else:
+            orders = tuple(
+                OrderRow(
+                    b["id"],
+                    b["participant_id"],
+                    b["side"],
+                    b["source"],
+                    b["sink"],
+                    b["hedge"],
+                    b["mw_tenths"],
+                    b["price_cents"],
+                )
+                for b in book
+                if b["status"] == ACTIVE and b["period_class"] == cls.period_class
+            )
         holdings = tuple(
             HoldingRow(h.holder_id, h.source, h.sink, h.mw_tenths, h.hedge)
             for h in HoldingRepository(session).for_period(auction.year, auction.month, cls.period_class)
@@ -115,25 +138,13 @@ def store_outcomes(
         raise InvalidStateTransition(f"auction {auction_id} became {auction.status} while clearing")
     repo = ClearingRepository(session)
     repo.clear_results([o.class_auction_id for o in outcomes])
+    written: dict[int, StoredRows] = {}
     for outcome in outcomes:
         cid = outcome.class_auction_id
-        repo.add_fills(
-            [
-                BidFill(
-                    bid_id=f.bid_id,
-                    class_auction_id=cid,
-                    cleared_mw_tenths=f.cleared_mw_tenths,
-                    clearing_price_cents=f.clearing_price_cents,
-                )
-                for f in outcome.fills
-            ]
-        )
-        repo.add_nodal_prices(
-            [
-                NodalPrice(class_auction_id=cid, point_id=p, price_cents=c)
-                for p, c in outcome.nodal_prices_cents
-            ]
-        )
+        fills = [(f.bid_id, f.cleared_mw_tenths, f.clearing_price_cents) for f in outcome.fills]
+        repo.add_fills(cid, fills)
+        repo.add_nodal_prices(cid, outcome.nodal_prices_cents)
+        written[cid] = (fills, outcome.nodal_prices_cents)
         repo.add_binding(
             [
                 BindingConstraint(
@@ -170,7 +181,7 @@ def store_outcomes(
             "bid_book_hash": auction.bid_book_hash,
             "input_hash": job.input_hash,
             "result_hash": job.result_hash,
-            "results_hash": clearing_results_hash(session, auction_id),
+            "results_hash": clearing_results_hash(session, auction_id, written),
         },
         at=now,
     )

@@ -13,6 +13,7 @@ from app.commands import (
     demo,
     forecast,
     import_network,
+    jobs,
     migrate,
     serve,
     settle,
@@ -32,4 +33,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     forecast,
     clock,
     worker,
+    jobs,
 )

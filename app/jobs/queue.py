@@ -24,7 +24,12 @@ Procrastinate job carries one argument, the ``job`` row's id, and runs the same
     transient       a job stopped by a lost or refused database connection is retried by
     failures        Procrastinate (:data:`RETRY`: at most :data:`TRANSIENT_RETRIES` more attempts,
                     7, 9, 13 s apart); the retry takes the row over and runs from the stored inputs.
-                    Any other failure, or a transient one with the retries spent, fails the job
+                    Any other failure fails the job; a transient one with the retries spent fails it
+                    at once (``transient failure (...), the queue's retries spent``), the worker
+                    waiting for the database to record it (:func:`app.jobs.runner.record_end`)
+    orphans         a job whose queue entry ended (failed, cancelled) while the row is still
+                    unfinished (its worker could not record the end: the database stayed away) is
+                    failed by any worker's sweep, every heartbeat (:meth:`Queue.fail_orphans`)
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from app.clock import Clock, SystemClock
 from app.errors import JobAlreadyRunning
 from app.jobs import isolation
 from app.jobs.repository import JobRepository
-from app.jobs.runner import TRANSIENT, TransientJobError, run_job
+from app.jobs.runner import TRANSIENT, RetriesSpent, TransientJobError, record_end, run_job
 from app.jobs.status import JobKind, JobStatus
 from app.jobs.tables import Job
 
@@ -66,6 +71,18 @@ _WAITING = sa.text(
     "SELECT id, args->>'job_id' FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo'"
 )
 _DROP = sa.text("SELECT procrastinate_cancel_job_v1(:id, false, true)")
+_ORPHANS = sa.text(
+    "SELECT j.id FROM job j WHERE j.status IN ('queued', 'running') "
+    "AND EXISTS (SELECT 1 FROM procrastinate_jobs p WHERE p.args = jsonb_build_object('job_id', j.id) "
+    "AND p.status IN ('failed', 'cancelled', 'aborted')) "
+    "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs p WHERE p.args = jsonb_build_object('job_id', j.id) "
+    "AND p.status IN ('todo', 'doing', 'succeeded'))"
+)
+ORPHANED = "its queue entry ended without the job's end being recorded (the database was away)"
+
+
+class Orphaned(Exception):
+    """A job whose queue entry ended while its row stayed unfinished."""
 
 
 def subject(job: Job) -> str:
@@ -128,12 +145,23 @@ class Queue:
                 job_id,
                 takeover=attempts > 0,
                 retry_transient=retry_transient,
+                queued=True,
                 isolate=self.isolate,
             )
         except TRANSIENT as exc:  # the database away before the task started, or while recording
-            if not retry_transient:
-                raise
-            raise TransientJobError(f"job {job_id}: {type(exc).__name__}") from exc
+            if retry_transient:
+                raise TransientJobError(f"job {job_id}: {type(exc).__name__}") from exc
+            logger.warning("job %s: transient failure (%s), retries spent", job_id, type(exc).__name__)
+            record_end(self.engine, self.clock, job_id, RetriesSpent(exc))
+
+    def fail_orphans(self) -> list[int]:
+        """Fail every unfinished job whose queue entry ended without its end recorded; their ids."""
+        with self.engine.connect() as conn:
+            ids = [int(row[0]) for row in conn.execute(_ORPHANS)]
+        for job_id in ids:
+            logger.warning("job %s: its queue entry ended, the row unfinished: failed", job_id)
+            record_end(self.engine, self.clock, job_id, Orphaned(ORPHANED), patience_s=0.0)
+        return ids
 
     # ---------------------------------------------------------------- the API side
     def enqueue(self, session: Session, job_id: int) -> None:
@@ -177,6 +205,7 @@ class Queue:
                 for job in await self.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_s):
                     logger.warning("job %s of a dead worker: queued again", job.id)
                     await self.app.job_manager.retry_job(job)
+                await asyncio.to_thread(self.fail_orphans)
             except Exception:  # a passing database error must not stop the worker
                 logger.exception("looking for stalled jobs failed")
 

@@ -63,21 +63,23 @@ class JobRepository:
     def all_unfinished(self) -> Sequence[Job]:
         return self.session.exec(select(Job).where(col(Job.status).in_(UNFINISHED))).all()
 
-    def page_of_auction(
-        self, kind: JobKind, auction_id: int, *, limit: int, offset: int
-    ) -> tuple[Sequence[Job], int]:
-        """One page of an auction's jobs of ``kind`` in id order, and how many there are (paged in SQL)."""
-        where = (Job.kind == kind, Job.auction_id == auction_id)
-        total = self.session.exec(select(func.count()).select_from(Job).where(*where)).one()
-        rows = self.session.exec(
-            select(Job).where(*where).order_by(col(Job.id)).limit(limit).offset(offset)
-        ).all()
-        return rows, int(total)
-
     def first_of_auction(self, kind: JobKind, *, auction_id: int, status: str) -> Job | None:
         """The auction's oldest job of ``kind`` in ``status``."""
         return self.session.exec(
             select(Job)
             .where(Job.kind == kind, Job.auction_id == auction_id, Job.status == status)
             .order_by(col(Job.id))
+        ).first()
+
+    def last_succeeded_of_auction(self, kind: JobKind, *, auction_id: int) -> Job | None:
+        """The auction's newest job of ``kind`` that succeeded (and so has started)."""
+        return self.session.exec(
+            select(Job)
+            .where(
+                Job.kind == kind,
+                Job.auction_id == auction_id,
+                Job.status == JobStatus.SUCCEEDED,
+                col(Job.started_at).is_not(None),
+            )
+            .order_by(col(Job.id).desc())
         ).first()

@@ -36,9 +36,10 @@ from datetime import datetime
 from typing import Protocol
 
 import psycopg
+import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.clock import Clock
 from app.db import after_commit, transaction
@@ -65,7 +66,8 @@ class JobContext:
     job_id: int
     kind: JobKind
     isolate: bool = False
-    """run long computations in a child process (:mod:`app.jobs.isolation`): queue workers"""
+    """run long computations in a child process (:mod:`app.jobs.isolation`): queue workers and the
+    embedded service's runner"""
     started: float = field(default_factory=time.monotonic)
 
     def elapsed_s(self) -> float:
@@ -81,34 +83,36 @@ class JobContext:
         line: str | None = None,
     ) -> None:
         """Record the job's phase (and round, rows, fraction done, a log line); stop if cancelled."""
-        with transaction(self.engine) as session:
-            job = session.get(Job, self.job_id)
-            assert job is not None
-            if job.cancel_requested_at is not None or job.status == JobStatus.CANCELLED:
-                raise JobCancelled(f"job {self.job_id} was cancelled")
-            job.phase = phase
-            job.round = round
-            if rows is not None:
-                job.rows = rows
-            if fraction is not None:
-                job.progress = fraction
-            job.elapsed_s = self.elapsed_s()
-            if line is not None:
-                job.log += f"{self.clock.now().isoformat()} {line}\n"
-            session.add(job)
+        values: dict[str, object] = {"phase": phase, "round": round}
+        if rows is not None:
+            values["rows"] = rows
+        if fraction is not None:
+            values["progress"] = fraction
+        self._write(values, line)
 
     def log(self, line: str, fraction: float | None = None) -> None:
         """Append a line to the job's log (and set the fraction done); stop if cancelled."""
+        self._write({} if fraction is None else {"progress": fraction}, line)
+
+    def _write(self, values: dict[str, object], line: str | None) -> None:
+        """One ``UPDATE`` of the job row (no read: the log is appended in SQL), only while it is
+        not cancelled; no row updated means the OI cancelled it (:class:`JobCancelled`)."""
+        values["elapsed_s"] = self.elapsed_s()
+        if line is not None:
+            values["log"] = col(Job.log) + f"{self.clock.now().isoformat()} {line}\n"
+        stmt = (
+            sa.update(Job)
+            .where(
+                col(Job.id) == self.job_id,
+                col(Job.cancel_requested_at).is_(None),
+                col(Job.status) != JobStatus.CANCELLED,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
         with transaction(self.engine) as session:
-            job = session.get(Job, self.job_id)
-            assert job is not None
-            if job.cancel_requested_at is not None:
+            if session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
                 raise JobCancelled(f"job {self.job_id} was cancelled")
-            job.log += f"{self.clock.now().isoformat()} {line}\n"
-            if fraction is not None:
-                job.progress = fraction
-            job.elapsed_s = self.elapsed_s()
-            session.add(job)
 
     def update(self, **values: object) -> None:
         """Set columns of the job row (``input_hash`` once the inputs are read, ...)."""
@@ -191,11 +195,38 @@ def _finish_unsuccessfully(engine: Engine, clock: Clock, job_id: int, exc: BaseE
         session.add(job)
 
 
+RECORD_PATIENCE_S = 60.0
+"""How long a worker keeps trying to record a job's end while the database is away."""
+
+
+def record_end(
+    engine: Engine, clock: Clock, job_id: int, exc: BaseException, *, patience_s: float = RECORD_PATIENCE_S
+) -> None:
+    """Record the job ``failed`` (or ``cancelled``) by ``exc``, retrying while the database is away
+    (:data:`TRANSIENT`, waits of 0.5, 1, 2, 4, 8 s then 10 s) for up to ``patience_s``. If it never
+    answers, the last transient error is raised; a worker's sweep (:func:`app.jobs.queue.Queue.fail_orphans`)
+    ends the job once the database is back."""
+    deadline = time.monotonic() + patience_s
+    wait_s = 0.5
+    while True:
+        try:
+            _finish_unsuccessfully(engine, clock, job_id, exc)
+            return
+        except TRANSIENT:
+            if time.monotonic() + wait_s > deadline:
+                raise
+            logger.warning("job %s: the database is away, recording its end again in %.1f s", job_id, wait_s)
+            time.sleep(wait_s)
+            wait_s = min(wait_s * 2, 10.0)
+
+
 def describe_failure(exc: BaseException) -> str:
     """A failed job's ``error``: the problem type and its detail for a refusal of the service
     (``bid-book-altered: the bid book of auction 7 is not the one sealed ...``), else the exception."""
     if isinstance(exc, ServiceError):
         return f"{exc.slug}: {exc.detail}"
+    if isinstance(exc, RetriesSpent):
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -205,6 +236,15 @@ TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.Operational
 
 class TransientJobError(Exception):
     """A job stopped by a transient failure (:data:`TRANSIENT`); the queue runs it again later."""
+
+
+class RetriesSpent(Exception):
+    """A transient failure on the queue's last attempt: the job fails for good, at once."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(
+            f"transient failure ({type(exc).__name__}), the queue's retries spent: {exc}".splitlines()[0]
+        )
 
 
 def _note_transient(engine: Engine, clock: Clock, job_id: int, exc: BaseException) -> None:
@@ -229,11 +269,14 @@ def run_job(
     *,
     takeover: bool = False,
     retry_transient: bool = False,
+    queued: bool = False,
     isolate: bool = False,
 ) -> None:
     """Run one job by its kind's task; a failure is recorded on the job. With ``retry_transient``
     (the queue, while its retry budget lasts) a :data:`TRANSIENT` failure is raised instead as
-    :class:`TransientJobError`, the job row left ``running`` for the retry to take over."""
+    :class:`TransientJobError`, the job row left ``running`` for the retry to take over; on the
+    queue's last attempt (``queued`` without ``retry_transient``) it fails the job at once as
+    :class:`RetriesSpent`, waiting for the database to record it (:func:`record_end`)."""
     job = claim(engine, clock, job_id, takeover=takeover)
     if job is None:
         return
@@ -250,9 +293,10 @@ def run_job(
             )
             _note_transient(engine, clock, job_id, exc)
             raise TransientJobError(f"{kind.value} job {job_id}: {type(exc).__name__}") from exc
+        failure: BaseException = RetriesSpent(exc) if queued and isinstance(exc, TRANSIENT) else exc
         if not isinstance(exc, JobCancelled):
             logger.exception("%s job %s failed", kind.value, job_id)
-        _finish_unsuccessfully(engine, clock, job_id, exc)
+        record_end(engine, clock, job_id, failure)
 
 
 def request_cancel(session: Session, job: Job, now: datetime) -> Job:
@@ -300,11 +344,17 @@ class Runner(Protocol):
 
 
 class JobRunner:
-    """Runs jobs in-process on a small thread pool (the embedded service and the command line)."""
+    """Runs jobs in-process on a small thread pool (the embedded service and the command line).
 
-    def __init__(self, engine: Engine, clock: Clock, max_workers: int = 1) -> None:
+    With ``isolate`` (the embedded service, ``FTR_JOB_SOLVE_PROCESS``) a task's long computation runs
+    in a child process (:mod:`app.jobs.isolation`), as on a queue worker: the pool thread only waits
+    on a pipe, so a solver holding the interpreter lock never stalls the requests the process serves.
+    The task bodies are the same either way (:func:`run_job`)."""
+
+    def __init__(self, engine: Engine, clock: Clock, max_workers: int = 1, *, isolate: bool = False) -> None:
         self.engine = engine
         self.clock = clock
+        self.isolate = isolate
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ftr-job")
         self._lock = threading.Lock()
         self._pending: set[Future[None]] = set()
@@ -318,7 +368,7 @@ class JobRunner:
         after_commit(session, submit)
 
     def submit(self, job_id: int) -> Future[None]:
-        future = self._executor.submit(run_job, self.engine, self.clock, job_id)
+        future = self._executor.submit(run_job, self.engine, self.clock, job_id, isolate=self.isolate)
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._forget)

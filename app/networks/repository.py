@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.networks.tables import NetworkPricingPoint, NetworkVersion
-from app.paging import KeyedPage, Pagination, page_by_key
+from app.paging import KeyedPage, Pagination, page_by_composite_key, page_by_key
 
 _DIGITS = re.compile(r"\d+")
 
@@ -66,6 +66,13 @@ class NetworkRepository:
         if limit is not None:
             stmt = stmt.limit(limit)
         return self.session.exec(stmt).all()
+
+    def page_of_points(self, version_id: int, page: Pagination, total: int) -> KeyedPage:
+        """A page of the version's points in natural order (``sort_key``, then the id), by cursor or
+        offset; rows are ``(NetworkPricingPoint,)``."""
+        stmt = select(NetworkPricingPoint).where(NetworkPricingPoint.network_version_id == version_id)
+        keys = (col(NetworkPricingPoint.sort_key), col(NetworkPricingPoint.point_id))
+        return page_by_composite_key(self.session, stmt, keys, page, "pricing-points", total=total)
 
     def point_ids(self, version_id: int) -> list[str]:
         """Every pricing point id of the version."""

@@ -12,7 +12,7 @@ from app.errors import NotFound
 from app.networks.loading import NetworkFormat, parse_network
 from app.networks.outages import network_from_document
 from app.networks.repository import NetworkRepository
-from app.networks.tables import NetworkPricingPoint, NetworkVersion
+from app.networks.tables import NetworkVersion
 from app.paging import KeyedPage, Pagination
 
 
@@ -59,18 +59,13 @@ class NetworkService:
     def page(self, page: Pagination) -> KeyedPage:
         return self.repo.page(page)
 
-    def pricing_points(
-        self, version_id: int, *, limit: int, offset: int
-    ) -> tuple[Sequence[NetworkPricingPoint], int, dict[str, str]]:
-        """A page of the version's points, their total and bus id -> name (named buses only).
+    def pricing_points(self, version_id: int, page: Pagination) -> tuple[KeyedPage, dict[str, str]]:
+        """A page of the version's points (rows ``(NetworkPricingPoint,)``, by cursor or offset) and
+        bus id -> name (named buses only).
 
         The names come from the stored document (MATPOWER ``bus_name``), not from another table.
         """
         version = self.get(version_id)
         net = network_from_document(version.document)
         names = {b: n for b, n in zip(net.bus_ids, net.bus_names, strict=True) if n} if net.bus_names else {}
-        return (
-            self.repo.pricing_points(version_id, limit=limit, offset=offset),
-            version.n_pricing_points,
-            names,
-        )
+        return self.repo.page_of_points(version_id, page, version.n_pricing_points), names

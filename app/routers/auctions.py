@@ -15,7 +15,7 @@ from app.auctions.mapping import auction_public
 from app.auctions.service import AuctionService
 from app.audit.service import actor_of
 from app.bid_book import close_window
-from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
+from app.deps import ClockDep, CurrentParticipant, CursorPageDep, ObjectId, Operator, SessionDep
 from app.errors import FieldError, UploadFormatError, ValidationFailed
 
 router = APIRouter(prefix="/api/v1/auctions", tags=["auctions"])
@@ -44,7 +44,7 @@ def list_auctions(
     caller: CurrentParticipant,
     session: SessionDep,
     clock: ClockDep,
-    page: PageDep,
+    page: CursorPageDep,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="only auctions of this year")] = None,
     in_status: Annotated[
         AuctionStatusName | None,
@@ -54,16 +54,22 @@ def list_auctions(
         ),
     ] = None,
 ) -> Page[AuctionPublic]:
-    """Auctions by month (drafts only for the OI and auditors), optionally of one year and status."""
-    views, total = AuctionService(session).list_readable(
+    """Auctions by month (drafts only for the OI and auditors), optionally of one year and status;
+    paged by cursor or offset."""
+    views, total, next_cursor = AuctionService(session).page_readable(
         caller,
-        limit=page.limit,
-        offset=page.offset,
+        page,
         now=clock.now(),
         year=year,
         status=AuctionStatus(in_status.value) if in_status is not None else None,
     )
-    return Page(items=[auction_public(v) for v in views], total=total, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[auction_public(v) for v in views],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        next_cursor=next_cursor,
+    )
 
 
 @router.get("/{auction_id}", response_model=AuctionPublic)

@@ -11,9 +11,11 @@ from app.auctions.mapping import auction_public
 from app.clearing.flows import retry_clearing, start_clearing
 from app.clearing.posting import post_auction
 from app.clearing.results import ResultsService, job_public
-from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep, SettingsDep
-from app.jobs import JobKind
+from app.deps import ClockDep, CurrentParticipant, CursorPageDep, ObjectId, Operator, SessionDep, SettingsDep
+from app.jobs import JobKind, JobStatus
+from app.jobs.listing import JobFilter
 from app.jobs.service import JobService
+from app.routers.jobs import SinceQuery, StatusQuery
 
 router = APIRouter(prefix="/api/v1", tags=["clearing"])
 
@@ -82,12 +84,24 @@ def retry_job(
 
 @router.get("/auctions/{auction_id}/clearing-jobs", response_model=Page[ClearingJobPublic])
 def list_jobs(
-    auction_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep, page: PageDep
+    auction_id: ObjectId,
+    caller: CurrentParticipant,
+    session: SessionDep,
+    clock: ClockDep,
+    page: CursorPageDep,
+    status: StatusQuery = None,
+    created_since: SinceQuery = None,
 ) -> Page[ClearingJobPublic]:
-    """The clearing jobs of an auction, oldest first (OI and auditors)."""
-    jobs, total = ResultsService(session).jobs(caller, auction_id, limit=page.limit, offset=page.offset)
+    """The clearing jobs of an auction, oldest first, filtered by status and creation time; paged by
+    cursor or offset (OI and auditors)."""
+    filters = JobFilter(status=JobStatus(status.value) if status else None, created_since=created_since)
+    found = ResultsService(session).jobs(caller, auction_id, filters, page)
     return Page(
-        items=[job_public(j, clock.now()) for j in jobs], total=total, limit=page.limit, offset=page.offset
+        items=[job_public(row[0], clock.now()) for row in found.rows],
+        total=found.total,
+        limit=page.limit,
+        offset=page.offset,
+        next_cursor=found.next_cursor,
     )
 
 

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Body, Request, Response, status
 
 from api_schemas.common import Page
 from api_schemas.forecast import ForecastJobPublic, ForecastRequest
-from app.deps import ClockDep, CurrentParticipant, ObjectId, Operator, PageDep, SessionDep
+from app.deps import ClockDep, CurrentParticipant, CursorPageDep, ObjectId, Operator, SessionDep
 from app.forecast.flows import start_forecast
 from app.forecast.mapping import forecast_job_public
 from app.forecast.service import ForecastService
-from app.jobs import JobKind
+from app.jobs import JobKind, JobStatus
+from app.jobs.listing import JobFilter
 from app.jobs.service import JobService
+from app.routers.jobs import SinceQuery, StatusQuery
 
 router = APIRouter(prefix="/api/v1", tags=["forecast"])
 
@@ -88,13 +90,22 @@ def retry_forecast_job(
 
 @router.get("/auctions/{auction_id}/forecast-jobs", response_model=Page[ForecastJobPublic])
 def list_forecast_jobs(
-    auction_id: ObjectId, caller: CurrentParticipant, session: SessionDep, clock: ClockDep, page: PageDep
+    auction_id: ObjectId,
+    caller: CurrentParticipant,
+    session: SessionDep,
+    clock: ClockDep,
+    page: CursorPageDep,
+    status: StatusQuery = None,
+    created_since: SinceQuery = None,
 ) -> Page[ForecastJobPublic]:
-    """The forecast jobs of an auction, oldest first (OI and auditors)."""
-    jobs, total = ForecastService(session).jobs(caller, auction_id, limit=page.limit, offset=page.offset)
+    """The forecast jobs of an auction, oldest first, filtered by status and creation time; paged by
+    cursor or offset (OI and auditors)."""
+    filters = JobFilter(status=JobStatus(status.value) if status else None, created_since=created_since)
+    found = ForecastService(session).jobs(caller, auction_id, filters, page)
     return Page(
-        items=[forecast_job_public(j, clock.now()) for j in jobs],
-        total=total,
+        items=[forecast_job_public(row[0], clock.now()) for row in found.rows],
+        total=found.total,
         limit=page.limit,
         offset=page.offset,
+        next_cursor=found.next_cursor,
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from api_schemas.common import Page
 from api_schemas.networks import NetworkFormatName, NetworkVersionPublic, PricingPointPublic
-from app.deps import ClockDep, CurrentParticipant, CursorPageDep, ObjectId, Operator, PageDep, SessionDep
+from app.deps import ClockDep, CurrentParticipant, CursorPageDep, ObjectId, Operator, SessionDep
 from app.networks.loading import NetworkFormat
 from app.networks.mapping import network_public, pricing_point_public
 from app.networks.service import NetworkService
@@ -65,11 +65,15 @@ def read_network(
 
 @router.get("/{version_id}/pricing-points", response_model=Page[PricingPointPublic])
 def list_pricing_points(
-    version_id: ObjectId, caller: CurrentParticipant, session: SessionDep, page: PageDep
+    version_id: ObjectId, caller: CurrentParticipant, session: SessionDep, page: CursorPageDep
 ) -> Page[PricingPointPublic]:
-    """The points bids may name as source or sink (OA 7.2.2)."""
-    rows, total, names = NetworkService(session).pricing_points(
-        version_id, limit=page.limit, offset=page.offset
+    """The points bids may name as source or sink (OA 7.2.2), in natural order; paged by cursor or
+    offset."""
+    found, names = NetworkService(session).pricing_points(version_id, page)
+    return Page(
+        items=[pricing_point_public(p, names) for (p,) in found.rows],
+        total=found.total,
+        limit=page.limit,
+        offset=page.offset,
+        next_cursor=found.next_cursor,
     )
-    items = [pricing_point_public(p, names) for p in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)

@@ -41,8 +41,10 @@ from app.deps import ClockDep, ObjectId, SessionDep, SettingsDep
 from app.errors import NotFound, ServiceError, Unauthenticated
 from app.holdings.mapping import holding_public
 from app.holdings.service import HoldingService
+from app.jobs.listing import JobFilter
 from app.networks.outages import network_from_document
 from app.networks.service import NetworkService
+from app.paging import Pagination
 from app.participants.service import ParticipantService
 from app.security import key_prefix
 from app.settings import Settings
@@ -238,8 +240,8 @@ def _auction_page(
         context["bids"] = [bid_row(found, shown) for found in bid_page.items]
         context["credit"] = credit_public(CreditService(db, settings).position(caller.participant_id))
         results = ResultsService(db)
-        jobs = _visible(lambda: results.jobs(caller, auction_id, limit=100, offset=0)[0])
-        context["jobs"] = [job_public(j, now) for j in jobs] if jobs is not None else None
+        jobs = _visible(lambda: results.jobs(caller, auction_id, JobFilter(), Pagination(limit=100)).rows)
+        context["jobs"] = [job_public(row[0], now) for row in jobs] if jobs is not None else None
         context["review"] = (  # the review before posting: read only while there is one to make
             {
                 c.period_class.value: _visible(

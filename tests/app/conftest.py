@@ -138,6 +138,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         secret_key=TEST_SECRET,
         database_url="sqlite://",
         settlement_store=str(tmp_path_factory.mktemp("settlement-detail")),
+        # tests stand in for the solver in-process; test_embedded_isolation runs it in a child
+        job_solve_process=False,
     )
 
 

@@ -297,7 +297,7 @@ class TestJobs:
         submit_worked_example(client, auction_id, make_participant)
         clock.set(JANUARY_2027_CLOSES)
 
-        def broken(self: Any, rows: Any) -> None:
+        def broken(self: Any, *rows: Any) -> None:
             raise RuntimeError("disk full")
 
         monkeypatch.setattr(tasks.ClearingRepository, "add_nodal_prices", broken)

@@ -28,10 +28,11 @@ from sqlmodel import Session, func, select
 from app.audit.tables import AuditLog
 from app.bid_fills import BidFill
 from app.clearing.tables import BindingConstraint, NodalPrice
-from app.clock import FixedClock
+from app.clock import FixedClock, SystemClock
 from app.db import transaction
 from app.errors import JobAlreadyRunning
 from app.jobs import Job
+from app.jobs.queue import TRANSIENT_RETRIES, Queue
 from app.jobs.repository import JobRepository
 from app.migrations import PROJECT_ROOT
 from app.settings import Environment, Settings
@@ -77,7 +78,11 @@ class Workers:
         self.files: list[Any] = []
 
     def start(
-        self, pause_in: str | None = None, pause_s: float = 60.0, fail_connect: int = 0
+        self,
+        pause_in: str | None = None,
+        pause_s: float = 60.0,
+        fail_connect: int = 0,
+        database_away_s: float = 0.0,
     ) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env.update(
@@ -92,7 +97,7 @@ class Workers:
         if pause_in is not None:
             env.update(FTR_TEST_PAUSE_IN=pause_in, FTR_TEST_PAUSE_S=str(pause_s))
         if fail_connect:
-            env.update(FTR_TEST_FAIL_CONNECT=str(fail_connect))
+            env.update(FTR_TEST_FAIL_CONNECT=str(fail_connect), FTR_TEST_DB_AWAY_S=str(database_away_s))
         log = (self.logs / f"worker-{len(self.procs)}.log").open("wb")
         self.files.append(log)
         proc = subprocess.Popen(
@@ -383,6 +388,53 @@ class TestRetry:
         assert job.status == "succeeded", (job.error, workers.output())
         assert "transient failure (OperationalError)" in job.log and "taken over" in job.log
         assert job.log.count("results stored") == 1 and _runs_audited(engine) == [job_id]
+
+    def test_a_job_whose_connection_retries_run_out_fails_at_once_with_the_reason(
+        self, app: Any, client: SyncClient, operator_key: str, closed_book: int, workers: Workers
+    ) -> None:
+        engine = app.state.engine
+        # Every attempt loses its connection, and the database is still away for 3 s after the
+        # last one, when the worker records the failure: the worker must still end the job.
+        workers.start(fail_connect=TRANSIENT_RETRIES + 1, database_away_s=3.0)
+        job_id = _start_clearing(client, operator_key, closed_book)
+        _wait(_finished(engine, job_id), "the job failing", workers, timeout=90.0)
+        job = _job(engine, job_id)
+        assert job.status == "failed", workers.output()
+        assert job.error is not None and "retries spent" in job.error and "OperationalError" in job.error
+        assert "retries spent" in job.log and "nothing was stored" in job.log
+        assert job.log.count("the queue runs the job again") == TRANSIENT_RETRIES
+        assert _result_rows(engine) == 0 and _runs_audited(engine) == []
+        auction = client.get(f"/api/v1/auctions/{closed_book}", headers=bearer(operator_key)).json()
+        assert auction["status"] == "closed"
+        # The subject is free again: a new clearing is accepted, not refused with 409.
+        assert (
+            client.post(f"/api/v1/auctions/{closed_book}/clear", headers=bearer(operator_key)).status_code
+            == 202
+        )
+
+    def test_a_job_whose_queue_entry_ended_unrecorded_is_failed_by_the_sweep(
+        self, app: Any, client: SyncClient, operator_key: str, closed_book: int, settings: Settings
+    ) -> None:
+        engine = app.state.engine
+        job_id = _start_clearing(client, operator_key, closed_book)
+        queue = Queue(settings.database_url, engine, clock=SystemClock())
+        assert queue.fail_orphans() == []  # its queue entry waits: not an orphan
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE job SET status = 'running' WHERE id = :id"), {"id": job_id})
+            conn.execute(
+                sa.text("UPDATE procrastinate_jobs SET status = 'doing' WHERE args->>'job_id' = :id"),
+                {"id": str(job_id)},
+            )
+        assert queue.fail_orphans() == []  # a worker has it
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE procrastinate_jobs SET status = 'failed' WHERE args->>'job_id' = :id"),
+                {"id": str(job_id)},
+            )
+        assert queue.fail_orphans() == [job_id]
+        job = _job(engine, job_id)
+        assert job.status == "failed" and job.error is not None and "queue entry ended" in job.error
+        assert queue.fail_orphans() == []
 
 
 class TestServeProcesses:
