@@ -69,6 +69,7 @@ EXPECTED_FOR_OTHER: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/settlement/input-sets/{input_set_id}"): 403,
     ("GET", "/api/v1/settlement/input-sets/{input_set_id}/rows.csv"): 403,
     ("GET", "/api/v1/settlement/jobs/{job_id}"): 403,
+    ("GET", "/api/v1/jobs/{job_id}"): 403,
     ("GET", "/api/v1/settlement/runs/{run_id}"): 403,
     ("GET", "/api/v1/settlement/runs/{run_id}/hours"): 403,
     ("GET", "/api/v1/settlement/runs/{run_id}/hours.csv"): 403,
