@@ -332,6 +332,8 @@ def main() -> None:
     parser.add_argument("--only-postgres", action="store_true", help="skip SQLite")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the settlement jobs into FILE")
     args = parser.parse_args()
+    if args.only_postgres and not args.postgres:
+        parser.error("--only-postgres needs --postgres URL (otherwise there is nothing to run)")
     backends = ([] if args.only_postgres else ["sqlite"]) + (["postgresql"] if args.postgres else [])
     rows = []
     runs: list[dict[str, Any]] = []
